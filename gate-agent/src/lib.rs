@@ -1,0 +1,1 @@
+//! og-gate library.

@@ -1,0 +1,28 @@
+//! The og-tickets trust core, shared by the issuer and the gate agent.
+//!
+//! This crate defines what an e-ticket *is* on the wire and how it is trusted:
+//!
+//! * [`ticket`]: the signed claims (event, serial, offer, purchase and account tags,
+//!   validity window, zones, flags) and their fixed 35-byte binary layout;
+//! * [`keys`]: Ed25519 signing and verifying keys, key ids, the deployment id that
+//!   domain-separates signatures, and the [`keys::TrustStore`] a gate verifies against;
+//! * [`qr`]: the canonical QR text (`OG1:` + Base45) and [`qr::verify_qr_text`], the one
+//!   entry point that turns untrusted scanner bytes into a verified ticket or a typed
+//!   [`qr::Rejection`];
+//! * [`sync`]: the JSON types exchanged between gates and the issuer (keys, revocations,
+//!   admissions, scan reports, event facts, offline bundles).
+//!
+//! Invariant: this crate performs no I/O (no files, clock, network or randomness). Callers pass
+//! in the current time and random bytes, which keeps every rule here deterministic and testable.
+
+pub mod keys;
+pub mod qr;
+pub mod sync;
+pub mod ticket;
+
+pub use keys::{DeploymentId, KeyId, TicketSigner, TrustStore, TrustedKey};
+pub use qr::{Rejection, VerifiedTicket, verify_qr_text};
+pub use ticket::{Offer, TicketClaims, TicketFlags, Zones};
+
+/// Seconds since the Unix epoch (UTC). All times in og-tickets use this unit.
+pub type UnixSeconds = i64;

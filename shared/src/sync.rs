@@ -1,0 +1,619 @@
+//! Types exchanged between gate devices and the issuer (JSON over HTTP, or an offline bundle).
+//!
+//! * [`KeyInfo`]: a verifying key with its validity period.
+//! * [`Revocation`]: one entry of the issuer's append-only revocation log. Entries carry a
+//!   sequence number assigned in commit order, and the log is protected by a hash chain
+//!   ([`chain_hash`]): the hash at `n` covers every entry up to `n`, so a gate can check that a
+//!   delta continues exactly where its copy ends and that the result is what the issuer has.
+//! * [`AdmissionRecord`]: an admission reported by some gate, shared with the other gates of
+//!   the event so a ticket used at gate A is refused at gate B.
+//! * [`ScanReport`] / [`ScanBatch`] / [`ScanBatchAck`]: what a gate reports and what it is told.
+//! * [`EventFacts`]: what a gate needs to know about an event (doors, zones).
+//! * [`VerdictCode`]: the closed set of gate verdicts.
+//! * [`GateBundle`]: a signed file to provision a gate with no network.
+
+use sha2::{Digest, Sha256};
+
+use crate::UnixSeconds;
+use crate::keys::{KeyError, KeyId, TrustStore, TrustedKey};
+use crate::ticket::{Offer, Tag, TicketClaims};
+
+/// A verifying key as published to gates.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeyInfo {
+    pub key_id: KeyId,
+    /// 32 bytes, base64url without padding.
+    pub public_key: String,
+    pub valid_from: UnixSeconds,
+    pub valid_until: UnixSeconds,
+}
+
+impl KeyInfo {
+    pub fn from_trusted(k: &TrustedKey) -> KeyInfo {
+        KeyInfo { key_id: k.id, public_key: k.public_key_b64(), valid_from: k.valid_from, valid_until: k.valid_until }
+    }
+
+    /// Parses the key; fails if it is not a valid key or if its id does not match its bytes.
+    pub fn to_trusted(&self) -> Result<TrustedKey, KeyError> {
+        let k = TrustedKey::from_b64(&self.public_key, self.valid_from, self.valid_until)?;
+        if k.id != self.key_id {
+            return Err(KeyError::BadPublicKey);
+        }
+        Ok(k)
+    }
+}
+
+/// What a revocation names. A purchase or an account covers every ticket carrying its tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RevocationTarget {
+    Ticket { serial: u32 },
+    Purchase { tag: Tag },
+    Account { tag: Tag },
+}
+
+impl RevocationTarget {
+    /// Whether this revocation covers the ticket.
+    pub fn covers(&self, t: &TicketClaims) -> bool {
+        match *self {
+            RevocationTarget::Ticket { serial } => t.serial == serial,
+            RevocationTarget::Purchase { tag } => t.purchase_tag == tag,
+            RevocationTarget::Account { tag } => t.account_tag == tag,
+        }
+    }
+}
+
+/// Why something was revoked (shown to staff, kept in reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RevocationReason {
+    Refunded,
+    Cancelled,
+    Transferred,
+    AccountBanned,
+    Fraud,
+    Other,
+}
+
+impl RevocationReason {
+    fn code(self) -> u8 {
+        match self {
+            RevocationReason::Refunded => 1,
+            RevocationReason::Cancelled => 2,
+            RevocationReason::Transferred => 3,
+            RevocationReason::AccountBanned => 4,
+            RevocationReason::Fraud => 5,
+            RevocationReason::Other => 6,
+        }
+    }
+
+    pub fn from_code(c: u8) -> Option<RevocationReason> {
+        Some(match c {
+            1 => RevocationReason::Refunded,
+            2 => RevocationReason::Cancelled,
+            3 => RevocationReason::Transferred,
+            4 => RevocationReason::AccountBanned,
+            5 => RevocationReason::Fraud,
+            6 => RevocationReason::Other,
+            _ => return None,
+        })
+    }
+}
+
+/// One entry of the revocation log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Revocation {
+    /// Position in the log, starting at 1, without gaps, in commit order.
+    pub seq: u64,
+    pub target: RevocationTarget,
+    pub reason: RevocationReason,
+    /// When the issuer recorded it.
+    pub at: UnixSeconds,
+}
+
+/// Length of [`Revocation::to_bytes`].
+pub const REVOCATION_LEN: usize = 24;
+
+impl Revocation {
+    /// Canonical 24-byte form: seq (8), kind (1), target (6: a serial is zero-padded on the
+    /// left), reason (1), time (8). Used for the hash chain and for compact transfer.
+    pub fn to_bytes(&self) -> [u8; REVOCATION_LEN] {
+        let mut b = [0u8; REVOCATION_LEN];
+        b[0..8].copy_from_slice(&self.seq.to_be_bytes());
+        match self.target {
+            RevocationTarget::Ticket { serial } => {
+                b[8] = 1;
+                b[11..15].copy_from_slice(&serial.to_be_bytes());
+            }
+            RevocationTarget::Purchase { tag } => {
+                b[8] = 2;
+                b[9..15].copy_from_slice(&tag.0);
+            }
+            RevocationTarget::Account { tag } => {
+                b[8] = 3;
+                b[9..15].copy_from_slice(&tag.0);
+            }
+        }
+        b[15] = self.reason.code();
+        b[16..24].copy_from_slice(&self.at.to_be_bytes());
+        b
+    }
+
+    /// Parses [`Self::to_bytes`]; `None` for anything it cannot produce.
+    pub fn from_bytes(b: &[u8; REVOCATION_LEN]) -> Option<Revocation> {
+        let mut tag = [0u8; 6];
+        tag.copy_from_slice(&b[9..15]);
+        let target = match b[8] {
+            1 if b[9] == 0 && b[10] == 0 => {
+                RevocationTarget::Ticket { serial: u32::from_be_bytes([b[11], b[12], b[13], b[14]]) }
+            }
+            2 => RevocationTarget::Purchase { tag: Tag(tag) },
+            3 => RevocationTarget::Account { tag: Tag(tag) },
+            _ => return None,
+        };
+        let mut seq = [0u8; 8];
+        seq.copy_from_slice(&b[0..8]);
+        let mut at = [0u8; 8];
+        at.copy_from_slice(&b[16..24]);
+        Some(Revocation {
+            seq: u64::from_be_bytes(seq),
+            target,
+            reason: RevocationReason::from_code(b[15])?,
+            at: i64::from_be_bytes(at),
+        })
+    }
+}
+
+/// The hash of an empty revocation log.
+pub const GENESIS_HASH: [u8; 32] = [0u8; 32];
+
+/// The chain hash after appending `entry` to a log whose hash was `prev`.
+pub fn chain_hash(prev: &[u8; 32], entry: &Revocation) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(b"og-tickets/revocation-chain/v1")
+        .chain_update(prev)
+        .chain_update(entry.to_bytes())
+        .finalize()
+        .into()
+}
+
+/// Why a page of revocations cannot be applied to a local copy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainError {
+    #[error("the answer starts after entry {answer_from}, but the local copy ends at {local}")]
+    WrongBase { local: u64, answer_from: u64 },
+    #[error("the answer's base hash differs from the local copy's: the issuer's log was rolled back or replaced")]
+    BaseHashMismatch,
+    #[error("entry {got} follows {expected_after}: the answer has a gap or is out of order")]
+    Gap { expected_after: u64, got: u64 },
+    #[error("the entries do not hash to the announced head: the answer is incomplete or corrupted")]
+    HeadHashMismatch,
+    #[error("the answer ends at {answer_to}, before the local copy's {local}: a rollback")]
+    Rollback { local: u64, answer_to: u64 },
+    #[error("a hash is not 64 hex digits")]
+    BadHash,
+}
+
+/// A contiguous run of the revocation log: entries `from_seq + 1 ..= to_seq`.
+/// With `from_seq == 0` it is a full snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RevocationPage {
+    pub from_seq: u64,
+    /// Chain hash at `from_seq` (hex).
+    pub base_hash: String,
+    pub to_seq: u64,
+    /// Chain hash at `to_seq` (hex).
+    pub head_hash: String,
+    pub entries: Vec<Revocation>,
+}
+
+fn parse_hash(s: &str) -> Result<[u8; 32], ChainError> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).map_err(|_| ChainError::BadHash)?;
+    Ok(out)
+}
+
+impl RevocationPage {
+    /// Builds a page from a base and the entries after it (issuer side).
+    pub fn build(from_seq: u64, base_hash: [u8; 32], entries: Vec<Revocation>) -> RevocationPage {
+        let mut h = base_hash;
+        for e in &entries {
+            h = chain_hash(&h, e);
+        }
+        RevocationPage {
+            from_seq,
+            base_hash: hex::encode(base_hash),
+            to_seq: entries.last().map_or(from_seq, |e| e.seq),
+            head_hash: hex::encode(h),
+            entries,
+        }
+    }
+
+    /// Checks that this page continues a local copy ending at (`local_seq`, `local_hash`) and
+    /// hashes to its announced head. Returns the new (seq, hash). Pure: the caller stores.
+    pub fn check_continues(&self, local_seq: u64, local_hash: &[u8; 32]) -> Result<(u64, [u8; 32]), ChainError> {
+        if self.to_seq < local_seq {
+            return Err(ChainError::Rollback { local: local_seq, answer_to: self.to_seq });
+        }
+        if self.from_seq != local_seq {
+            return Err(ChainError::WrongBase { local: local_seq, answer_from: self.from_seq });
+        }
+        if &parse_hash(&self.base_hash)? != local_hash {
+            return Err(ChainError::BaseHashMismatch);
+        }
+        let mut seq = self.from_seq;
+        let mut h = *local_hash;
+        for e in &self.entries {
+            if e.seq != seq + 1 {
+                return Err(ChainError::Gap { expected_after: seq, got: e.seq });
+            }
+            seq = e.seq;
+            h = chain_hash(&h, e);
+        }
+        if seq != self.to_seq || h != parse_hash(&self.head_hash)? {
+            return Err(ChainError::HeadHashMismatch);
+        }
+        Ok((seq, h))
+    }
+}
+
+/// The closed set of verdicts a gate gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum VerdictCode {
+    Admitted,
+    /// An exit scan that was recorded (the holder may come back in if the policy allows).
+    Exited,
+    AlreadyUsed,
+    Revoked,
+    WrongEvent,
+    WrongZone,
+    NotYetValid,
+    Expired,
+    UnknownKey,
+    KeyNotValid,
+    BadSignature,
+    UnsupportedVersion,
+    NotATicket,
+    NotProvisioned,
+    DataTooOld,
+}
+
+impl VerdictCode {
+    /// Whether this verdict lets someone through.
+    pub fn lets_through(self) -> bool {
+        matches!(self, VerdictCode::Admitted | VerdictCode::Exited)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictCode::Admitted => "admitted",
+            VerdictCode::Exited => "exited",
+            VerdictCode::AlreadyUsed => "already_used",
+            VerdictCode::Revoked => "revoked",
+            VerdictCode::WrongEvent => "wrong_event",
+            VerdictCode::WrongZone => "wrong_zone",
+            VerdictCode::NotYetValid => "not_yet_valid",
+            VerdictCode::Expired => "expired",
+            VerdictCode::UnknownKey => "unknown_key",
+            VerdictCode::KeyNotValid => "key_not_valid",
+            VerdictCode::BadSignature => "bad_signature",
+            VerdictCode::UnsupportedVersion => "unsupported_version",
+            VerdictCode::NotATicket => "not_a_ticket",
+            VerdictCode::NotProvisioned => "not_provisioned",
+            VerdictCode::DataTooOld => "data_too_old",
+        }
+    }
+}
+
+/// Direction of a scan at a gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    #[default]
+    Entry,
+    Exit,
+}
+
+/// One scan, as a gate reports it. `nonce` makes intake idempotent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScanReport {
+    /// 32 lowercase hex digits, random per scan.
+    pub nonce: String,
+    /// Device clock at the scan.
+    pub scanned_at: UnixSeconds,
+    pub verdict: VerdictCode,
+    /// Human-readable detail.
+    pub reason: String,
+    /// Present when the code was a verified ticket.
+    pub event_id: Option<u32>,
+    pub serial: Option<u32>,
+    pub offer: Option<Offer>,
+    /// For an admission: this was person `admitted_index` of `offer.admits()` (1-based).
+    pub admitted_index: Option<u8>,
+    pub gate: String,
+    pub zone: Option<u8>,
+    #[serde(default)]
+    pub direction: Direction,
+    /// Whether the gate decided without a recent successful sync.
+    pub offline: bool,
+}
+
+/// A batch of reports pushed by a device.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScanBatch {
+    /// Device clock when the batch was sent (lets the issuer estimate clock skew).
+    pub sent_at: UnixSeconds,
+    /// How many reports the device still holds, including these.
+    pub queued: u64,
+    pub software_version: String,
+    pub reports: Vec<ScanReport>,
+}
+
+/// A report the issuer refused for good (the gate keeps it locally, marked, and stops resending).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RefusedReport {
+    pub nonce: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// A ticket admitted more times than it admits, across gates.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Conflict {
+    pub event_id: u32,
+    pub serial: u32,
+    pub allowed: u8,
+    pub admitted: u32,
+    pub gates: Vec<String>,
+    pub detected_at: UnixSeconds,
+}
+
+/// The issuer's answer to a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ScanBatchAck {
+    /// Stored now.
+    pub accepted: Vec<String>,
+    /// Already stored earlier with identical content (safe to delete locally).
+    pub duplicates: Vec<String>,
+    /// Refused for good.
+    pub refused: Vec<RefusedReport>,
+    /// Conflicts involving tickets of the batch.
+    pub conflicts: Vec<Conflict>,
+}
+
+/// An admission known to the issuer, shared with the other gates of the event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AdmissionRecord {
+    /// Issuer commit order, the cursor gates sync by.
+    pub seq: u64,
+    pub nonce: String,
+    pub event_id: u32,
+    pub serial: u32,
+    pub device_id: String,
+    pub gate: String,
+    pub admitted_at: UnixSeconds,
+    #[serde(default)]
+    pub direction: Direction,
+}
+
+/// What a gate needs to know about an event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EventFacts {
+    pub event_id: u32,
+    pub name: String,
+    pub sport: String,
+    pub venue: String,
+    pub starts_at: UnixSeconds,
+    pub doors_open: UnixSeconds,
+    pub doors_close: UnixSeconds,
+    /// Zone names; index i is bit i of a ticket's zones.
+    pub zones: Vec<String>,
+}
+
+/// Everything a gate pulls in one sync round.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SyncResponse {
+    pub deployment: crate::keys::DeploymentId,
+    pub server_time: UnixSeconds,
+    pub keys: Vec<KeyInfo>,
+    pub revocations: RevocationPage,
+    /// Admissions at other gates of the device's events after the requested cursor.
+    pub admissions: Vec<AdmissionRecord>,
+    /// Cursor to send next time.
+    pub admissions_to: u64,
+    pub events: Vec<EventFacts>,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// A signed offline provisioning file: keys, revocations and event facts.
+///
+/// On disk: `OGBUNDLE1 <key id hex> <signature base64url>\n` followed by the JSON body. The
+/// signature covers the body bytes exactly, under the document domain and deployment id.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GateBundle {
+    pub deployment: crate::keys::DeploymentId,
+    pub created_at: UnixSeconds,
+    pub keys: Vec<KeyInfo>,
+    pub revocations: RevocationPage,
+    pub events: Vec<EventFacts>,
+    /// The zone this bundle is for (None: every zone).
+    pub zone: Option<u8>,
+}
+
+/// Why a bundle file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    #[error("not an og-tickets gate bundle (bad header)")]
+    BadHeader,
+    #[error("the bundle body is not valid: {0}")]
+    BadBody(String),
+    #[error("the bundle signature does not verify under any key it or the device trusts")]
+    BadSignature,
+    #[error("the bundle contains an invalid key")]
+    BadKey,
+}
+
+const BUNDLE_MAGIC: &str = "OGBUNDLE1";
+
+impl GateBundle {
+    /// Serialises and signs the bundle.
+    pub fn to_signed_file(&self, signer: &crate::keys::TicketSigner) -> Vec<u8> {
+        use base64::Engine as _;
+        let body = serde_json::to_vec(self).expect("bundle serialises");
+        let sig = signer.sign_document(&body);
+        let mut out = format!(
+            "{BUNDLE_MAGIC} {} {}\n",
+            signer.key_id(),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig)
+        )
+        .into_bytes();
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// Parses and verifies a bundle file. With `trusted` (a device already provisioned) the
+    /// signature must verify under a key the device trusts; without (first provisioning) under
+    /// a key the bundle itself carries, which proves integrity but not origin: the operator
+    /// hands the file over in person.
+    pub fn from_signed_file(
+        file: &[u8],
+        trusted: Option<&TrustStore>,
+        now: UnixSeconds,
+    ) -> Result<GateBundle, BundleError> {
+        use base64::Engine as _;
+        let nl = file.iter().position(|&b| b == b'\n').ok_or(BundleError::BadHeader)?;
+        let header = std::str::from_utf8(&file[..nl]).map_err(|_| BundleError::BadHeader)?;
+        let body = &file[nl + 1..];
+        let mut parts = header.split(' ');
+        if parts.next() != Some(BUNDLE_MAGIC) {
+            return Err(BundleError::BadHeader);
+        }
+        let _key_id = parts.next().ok_or(BundleError::BadHeader)?;
+        let sig = parts
+            .next()
+            .and_then(|s| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok())
+            .and_then(|v| <[u8; 64]>::try_from(v).ok())
+            .ok_or(BundleError::BadHeader)?;
+        if parts.next().is_some() {
+            return Err(BundleError::BadHeader);
+        }
+        let bundle: GateBundle = serde_json::from_slice(body).map_err(|e| BundleError::BadBody(e.to_string()))?;
+        let store = match trusted {
+            Some(t) => t.clone(),
+            None => bundle.trust_store()?,
+        };
+        store.verify_document(body, &sig, now).ok_or(BundleError::BadSignature)?;
+        Ok(bundle)
+    }
+
+    /// The trust store described by this bundle.
+    pub fn trust_store(&self) -> Result<TrustStore, BundleError> {
+        let mut t = TrustStore::new(self.deployment.clone());
+        for k in &self.keys {
+            if !t.add(k.to_trusted().map_err(|_| BundleError::BadKey)?) {
+                return Err(BundleError::BadKey);
+            }
+        }
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{DeploymentId, TicketSigner};
+
+    fn rev(seq: u64, serial: u32) -> Revocation {
+        Revocation { seq, target: RevocationTarget::Ticket { serial }, reason: RevocationReason::Refunded, at: 1000 + seq as i64 }
+    }
+
+    #[test]
+    fn revocations_round_trip_through_their_canonical_bytes() {
+        let tag = Tag([1, 2, 3, 4, 5, 6]);
+        for r in [
+            rev(1, 77),
+            Revocation { seq: 9, target: RevocationTarget::Purchase { tag }, reason: RevocationReason::Cancelled, at: -5 },
+            Revocation { seq: 10, target: RevocationTarget::Account { tag }, reason: RevocationReason::AccountBanned, at: 5 },
+        ] {
+            assert_eq!(Revocation::from_bytes(&r.to_bytes()), Some(r));
+        }
+    }
+
+    #[test]
+    fn a_delta_that_continues_the_local_copy_is_accepted() {
+        let first = RevocationPage::build(0, GENESIS_HASH, vec![rev(1, 1), rev(2, 2)]);
+        let (seq, h) = first.check_continues(0, &GENESIS_HASH).unwrap();
+        assert_eq!(seq, 2);
+        let delta = RevocationPage::build(2, h, vec![rev(3, 3)]);
+        assert_eq!(delta.check_continues(seq, &h).unwrap().0, 3);
+    }
+
+    #[test]
+    fn a_delta_with_a_missing_entry_is_refused() {
+        let mut page = RevocationPage::build(0, GENESIS_HASH, vec![rev(1, 1), rev(2, 2), rev(3, 3)]);
+        page.entries.remove(1);
+        assert!(matches!(page.check_continues(0, &GENESIS_HASH), Err(ChainError::Gap { .. })));
+    }
+
+    #[test]
+    fn a_delta_whose_entries_were_altered_is_refused() {
+        let mut page = RevocationPage::build(0, GENESIS_HASH, vec![rev(1, 1), rev(2, 2)]);
+        page.entries[1].target = RevocationTarget::Ticket { serial: 999 };
+        assert_eq!(page.check_continues(0, &GENESIS_HASH), Err(ChainError::HeadHashMismatch));
+    }
+
+    #[test]
+    fn an_issuer_whose_log_went_backwards_is_detected() {
+        let page = RevocationPage::build(0, GENESIS_HASH, vec![rev(1, 1)]);
+        let (_, h) = page.check_continues(0, &GENESIS_HASH).unwrap();
+        assert!(matches!(page.check_continues(5, &h), Err(ChainError::Rollback { .. })));
+        let other = RevocationPage::build(1, [9; 32], vec![rev(2, 2)]);
+        assert_eq!(other.check_continues(1, &h), Err(ChainError::BaseHashMismatch));
+    }
+
+    #[test]
+    fn a_purchase_revocation_covers_every_ticket_of_that_purchase() {
+        use crate::ticket::{TicketFlags, Zones};
+        let p = Tag::of_purchase_key(&[1; 32]);
+        let claims = |serial| TicketClaims {
+            key_id: KeyId(1),
+            event_id: 1,
+            serial,
+            offer: Offer::Solo,
+            purchase_tag: p,
+            account_tag: Tag([0; 6]),
+            valid_from: 0,
+            valid_until: 1,
+            zones: Zones::ALL,
+            flags: TicketFlags::default(),
+        };
+        let r = RevocationTarget::Purchase { tag: p };
+        assert!(r.covers(&claims(1)) && r.covers(&claims(2)));
+        assert!(!RevocationTarget::Ticket { serial: 3 }.covers(&claims(1)));
+    }
+
+    #[test]
+    fn a_signed_bundle_loads_and_a_tampered_one_does_not() {
+        let s = TicketSigner::from_secret_bytes(&[8; 32], DeploymentId::parse("t").unwrap());
+        let bundle = GateBundle {
+            deployment: s.deployment().clone(),
+            created_at: 10,
+            keys: vec![KeyInfo::from_trusted(&s.trusted_key(0, 100))],
+            revocations: RevocationPage::build(0, GENESIS_HASH, vec![rev(1, 4)]),
+            events: vec![],
+            zone: None,
+        };
+        let file = bundle.to_signed_file(&s);
+        assert_eq!(GateBundle::from_signed_file(&file, None, 50).unwrap(), bundle);
+        let mut bad = file.clone();
+        let n = bad.len();
+        bad[n - 3] ^= 1;
+        assert!(GateBundle::from_signed_file(&bad, None, 50).is_err());
+        assert_eq!(GateBundle::from_signed_file(b"hello", None, 50), Err(BundleError::BadHeader));
+    }
+}
