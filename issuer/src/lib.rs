@@ -1,1 +1,34 @@
-//! og-issuer library.
+//! og-issuer: the public shop and the trust authority of og-tickets.
+//!
+//! Code map (see ARCHITECTURE.md for the whole system):
+//! * [`cli`] and [`config`]: the command line, the TOML file and the environment, resolved once
+//!   into [`config::Settings`].
+//! * [`startup`]: builds the axum application (port 0 in tests) and runs it.
+//! * [`state`]: what every handler gets: database, ticket signer, settings, secrets.
+//! * [`db`]: SQLite pool, schema migrations (`PRAGMA user_version`), transaction helpers.
+//! * [`keys`]: the signing key and other secrets on disk (created 0600, never logged).
+//! * [`issuance`] and [`revocation`]: the two operations that change what gates must believe:
+//!   signing tickets and appending to the hash-chained revocation log.
+//! * [`seed`]: the demo catalogue written on first start.
+//! * [`routes`]: HTTP handlers, one module per area, each with its own `routes()`.
+//! * [`error`]: the one `AppError` every handler returns, rendered as JSON `{error:{code,message}}`.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod issuance;
+pub mod keys;
+pub mod revocation;
+pub mod routes;
+pub mod seed;
+pub mod startup;
+pub mod state;
+
+/// Current Unix time in seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

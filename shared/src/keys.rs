@@ -53,8 +53,13 @@ impl DeploymentId {
     pub fn parse(s: &str) -> Result<DeploymentId, InvalidDeploymentId> {
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-        if ok { Ok(DeploymentId(s.to_owned())) } else { Err(InvalidDeploymentId) }
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        if ok {
+            Ok(DeploymentId(s.to_owned()))
+        } else {
+            Err(InvalidDeploymentId)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -169,7 +174,12 @@ impl TicketSigner {
 
     /// The public half, trusted for the given period.
     pub fn trusted_key(&self, valid_from: UnixSeconds, valid_until: UnixSeconds) -> TrustedKey {
-        TrustedKey { id: self.id, key: self.key.verifying_key(), valid_from, valid_until }
+        TrustedKey {
+            id: self.id,
+            key: self.key.verifying_key(),
+            valid_from,
+            valid_until,
+        }
     }
 
     /// Signs ticket claims. The claims' key id must be this signer's; it is set here.
@@ -179,7 +189,9 @@ impl TicketSigner {
 
     /// Signs an arbitrary document (an offline bundle, say) under the document domain.
     pub fn sign_document(&self, body: &[u8]) -> [u8; 64] {
-        self.key.sign(&signed_message(DOCUMENT_DOMAIN, &self.deployment, body)).to_bytes()
+        self.key
+            .sign(&signed_message(DOCUMENT_DOMAIN, &self.deployment, body))
+            .to_bytes()
     }
 }
 
@@ -212,7 +224,12 @@ impl TrustedKey {
             .map_err(|_| KeyError::BadPublicKey)?;
         let arr: [u8; 32] = bytes.try_into().map_err(|_| KeyError::BadPublicKey)?;
         let key = VerifyingKey::from_bytes(&arr).map_err(|_| KeyError::BadPublicKey)?;
-        Ok(TrustedKey { id: KeyId::of(&key), key, valid_from, valid_until })
+        Ok(TrustedKey {
+            id: KeyId::of(&key),
+            key,
+            valid_from,
+            valid_until,
+        })
     }
 }
 
@@ -225,7 +242,10 @@ pub struct TrustStore {
 
 impl TrustStore {
     pub fn new(deployment: DeploymentId) -> TrustStore {
-        TrustStore { deployment, keys: Vec::new() }
+        TrustStore {
+            deployment,
+            keys: Vec::new(),
+        }
     }
 
     /// Adds a key, replacing an earlier entry with the same id and public key (a changed
@@ -304,7 +324,10 @@ mod tests {
 
     #[test]
     fn garbage_is_not_accepted_as_a_key_file() {
-        assert_eq!(TicketSigner::from_pkcs8_pem("hello", dep()).unwrap_err(), KeyError::NotPkcs8Ed25519);
+        assert_eq!(
+            TicketSigner::from_pkcs8_pem("hello", dep()).unwrap_err(),
+            KeyError::NotPkcs8Ed25519
+        );
     }
 
     #[test]

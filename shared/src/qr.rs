@@ -243,7 +243,10 @@ mod tests {
         let s = signer();
         let text = s.sign_ticket(&claims(Offer::Duo));
         let staging = TrustStore::new(DeploymentId::parse("staging").unwrap()).with(s.trusted_key(0, i64::MAX));
-        assert_eq!(verify_qr_text(text.as_bytes(), &staging, NOW), Err(Rejection::BadSignature));
+        assert_eq!(
+            verify_qr_text(text.as_bytes(), &staging, NOW),
+            Err(Rejection::BadSignature)
+        );
     }
 
     #[test]
@@ -251,7 +254,10 @@ mod tests {
         let s = signer();
         let text = s.sign_ticket(&claims(Offer::Duo));
         let t = TrustStore::new(s.deployment().clone()).with(s.trusted_key(0, NOW - 1));
-        assert_eq!(verify_qr_text(text.as_bytes(), &t, NOW), Err(Rejection::KeyNotValidAt(s.key_id())));
+        assert_eq!(
+            verify_qr_text(text.as_bytes(), &t, NOW),
+            Err(Rejection::KeyNotValidAt(s.key_id()))
+        );
     }
 
     #[test]
@@ -260,31 +266,56 @@ mod tests {
         let text = s.sign_ticket(&claims(Offer::Duo));
         let other = TicketSigner::from_secret_bytes(&[1; 32], s.deployment().clone());
         let t = trust(&other);
-        assert_eq!(verify_qr_text(text.as_bytes(), &t, NOW), Err(Rejection::UnknownKey(s.key_id())));
+        assert_eq!(
+            verify_qr_text(text.as_bytes(), &t, NOW),
+            Err(Rejection::UnknownKey(s.key_id()))
+        );
     }
 
     #[test]
     fn a_newer_format_version_is_reported_as_unsupported_not_as_garbage() {
         let s = signer();
         let text = s.sign_ticket(&claims(Offer::Duo)).replacen("OG1:", "OG2:", 1);
-        assert_eq!(verify_qr_text(text.as_bytes(), &trust(&s), NOW), Err(Rejection::UnsupportedVersion(2)));
+        assert_eq!(
+            verify_qr_text(text.as_bytes(), &trust(&s), NOW),
+            Err(Rejection::UnsupportedVersion(2))
+        );
     }
 
     #[test]
     fn other_apps_codes_are_not_ours() {
         let t = trust(&signer());
-        for input in [&b"https://example.com/"[..], b"OG", b"OGX:abc", b"\xff\xfe\x00", b"WIFI:S:net;;"] {
-            assert_eq!(verify_qr_text(input, &t, NOW), Err(Rejection::Malformed(Malformed::NotOurs)), "{input:?}");
+        for input in [
+            &b"https://example.com/"[..],
+            b"OG",
+            b"OGX:abc",
+            b"\xff\xfe\x00",
+            b"WIFI:S:net;;",
+        ] {
+            assert_eq!(
+                verify_qr_text(input, &t, NOW),
+                Err(Rejection::Malformed(Malformed::NotOurs)),
+                "{input:?}"
+            );
         }
-        assert_eq!(verify_qr_text(b"", &t, NOW), Err(Rejection::Malformed(Malformed::Empty)));
-        assert_eq!(verify_qr_text(b"\r\n", &t, NOW), Err(Rejection::Malformed(Malformed::Empty)));
+        assert_eq!(
+            verify_qr_text(b"", &t, NOW),
+            Err(Rejection::Malformed(Malformed::Empty))
+        );
+        assert_eq!(
+            verify_qr_text(b"\r\n", &t, NOW),
+            Err(Rejection::Malformed(Malformed::Empty))
+        );
     }
 
     #[test]
     fn a_huge_input_is_refused_before_decoding() {
         let t = trust(&signer());
         let huge = vec![b'A'; 1 << 20];
-        assert_eq!(verify_qr_text(&huge, &t, NOW), Err(Rejection::Malformed(Malformed::TooLong)));
+        assert_eq!(
+            verify_qr_text(&huge, &t, NOW),
+            Err(Rejection::Malformed(Malformed::TooLong))
+        );
     }
 
     #[test]

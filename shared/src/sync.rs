@@ -30,7 +30,12 @@ pub struct KeyInfo {
 
 impl KeyInfo {
     pub fn from_trusted(k: &TrustedKey) -> KeyInfo {
-        KeyInfo { key_id: k.id, public_key: k.public_key_b64(), valid_from: k.valid_from, valid_until: k.valid_until }
+        KeyInfo {
+            key_id: k.id,
+            public_key: k.public_key_b64(),
+            valid_from: k.valid_from,
+            valid_until: k.valid_until,
+        }
     }
 
     /// Parses the key; fails if it is not a valid key or if its id does not match its bytes.
@@ -145,9 +150,9 @@ impl Revocation {
         let mut tag = [0u8; 6];
         tag.copy_from_slice(&b[9..15]);
         let target = match b[8] {
-            1 if b[9] == 0 && b[10] == 0 => {
-                RevocationTarget::Ticket { serial: u32::from_be_bytes([b[11], b[12], b[13], b[14]]) }
-            }
+            1 if b[9] == 0 && b[10] == 0 => RevocationTarget::Ticket {
+                serial: u32::from_be_bytes([b[11], b[12], b[13], b[14]]),
+            },
             2 => RevocationTarget::Purchase { tag: Tag(tag) },
             3 => RevocationTarget::Account { tag: Tag(tag) },
             _ => return None,
@@ -235,10 +240,16 @@ impl RevocationPage {
     /// hashes to its announced head. Returns the new (seq, hash). Pure: the caller stores.
     pub fn check_continues(&self, local_seq: u64, local_hash: &[u8; 32]) -> Result<(u64, [u8; 32]), ChainError> {
         if self.to_seq < local_seq {
-            return Err(ChainError::Rollback { local: local_seq, answer_to: self.to_seq });
+            return Err(ChainError::Rollback {
+                local: local_seq,
+                answer_to: self.to_seq,
+            });
         }
         if self.from_seq != local_seq {
-            return Err(ChainError::WrongBase { local: local_seq, answer_from: self.from_seq });
+            return Err(ChainError::WrongBase {
+                local: local_seq,
+                answer_from: self.from_seq,
+            });
         }
         if &parse_hash(&self.base_hash)? != local_hash {
             return Err(ChainError::BaseHashMismatch);
@@ -247,7 +258,10 @@ impl RevocationPage {
         let mut h = *local_hash;
         for e in &self.entries {
             if e.seq != seq + 1 {
-                return Err(ChainError::Gap { expected_after: seq, got: e.seq });
+                return Err(ChainError::Gap {
+                    expected_after: seq,
+                    got: e.seq,
+                });
             }
             seq = e.seq;
             h = chain_hash(&h, e);
@@ -507,7 +521,9 @@ impl GateBundle {
             Some(t) => t.clone(),
             None => bundle.trust_store()?,
         };
-        store.verify_document(body, &sig, now).ok_or(BundleError::BadSignature)?;
+        store
+            .verify_document(body, &sig, now)
+            .ok_or(BundleError::BadSignature)?;
         Ok(bundle)
     }
 
@@ -529,7 +545,12 @@ mod tests {
     use crate::keys::{DeploymentId, TicketSigner};
 
     fn rev(seq: u64, serial: u32) -> Revocation {
-        Revocation { seq, target: RevocationTarget::Ticket { serial }, reason: RevocationReason::Refunded, at: 1000 + seq as i64 }
+        Revocation {
+            seq,
+            target: RevocationTarget::Ticket { serial },
+            reason: RevocationReason::Refunded,
+            at: 1000 + seq as i64,
+        }
     }
 
     #[test]
@@ -537,8 +558,18 @@ mod tests {
         let tag = Tag([1, 2, 3, 4, 5, 6]);
         for r in [
             rev(1, 77),
-            Revocation { seq: 9, target: RevocationTarget::Purchase { tag }, reason: RevocationReason::Cancelled, at: -5 },
-            Revocation { seq: 10, target: RevocationTarget::Account { tag }, reason: RevocationReason::AccountBanned, at: 5 },
+            Revocation {
+                seq: 9,
+                target: RevocationTarget::Purchase { tag },
+                reason: RevocationReason::Cancelled,
+                at: -5,
+            },
+            Revocation {
+                seq: 10,
+                target: RevocationTarget::Account { tag },
+                reason: RevocationReason::AccountBanned,
+                at: 5,
+            },
         ] {
             assert_eq!(Revocation::from_bytes(&r.to_bytes()), Some(r));
         }
@@ -557,14 +588,20 @@ mod tests {
     fn a_delta_with_a_missing_entry_is_refused() {
         let mut page = RevocationPage::build(0, GENESIS_HASH, vec![rev(1, 1), rev(2, 2), rev(3, 3)]);
         page.entries.remove(1);
-        assert!(matches!(page.check_continues(0, &GENESIS_HASH), Err(ChainError::Gap { .. })));
+        assert!(matches!(
+            page.check_continues(0, &GENESIS_HASH),
+            Err(ChainError::Gap { .. })
+        ));
     }
 
     #[test]
     fn a_delta_whose_entries_were_altered_is_refused() {
         let mut page = RevocationPage::build(0, GENESIS_HASH, vec![rev(1, 1), rev(2, 2)]);
         page.entries[1].target = RevocationTarget::Ticket { serial: 999 };
-        assert_eq!(page.check_continues(0, &GENESIS_HASH), Err(ChainError::HeadHashMismatch));
+        assert_eq!(
+            page.check_continues(0, &GENESIS_HASH),
+            Err(ChainError::HeadHashMismatch)
+        );
     }
 
     #[test]
@@ -614,6 +651,9 @@ mod tests {
         let n = bad.len();
         bad[n - 3] ^= 1;
         assert!(GateBundle::from_signed_file(&bad, None, 50).is_err());
-        assert_eq!(GateBundle::from_signed_file(b"hello", None, 50), Err(BundleError::BadHeader));
+        assert_eq!(
+            GateBundle::from_signed_file(b"hello", None, 50),
+            Err(BundleError::BadHeader)
+        );
     }
 }

@@ -1,0 +1,99 @@
+//! The issuer database schema, versioned with `PRAGMA user_version`.
+//!
+//! Migration N (1-based) is `MIGRATIONS[N - 1]`; each runs in its own transaction together with
+//! the `user_version` bump, so a crash leaves the database at a whole version. Released
+//! migrations are never edited: add a new one. A database newer than this build is refused.
+
+use rusqlite::Connection;
+
+/// Every migration, oldest first.
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_core.sql"),
+    include_str!("migrations/0002_ops.sql"),
+];
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Why the schema could not be brought up to date.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrationError {
+    #[error("the database is at schema version {found}, newer than this build's {supported}: upgrade the issuer")]
+    TooNew { found: i64, supported: i64 },
+    #[error("migration {version} failed: {source}")]
+    Failed { version: i64, source: rusqlite::Error },
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Applies every migration the database does not have yet.
+pub fn migrate(conn: &mut Connection) -> Result<i64, MigrationError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let latest = latest_version();
+    if current > latest {
+        return Err(MigrationError::TooNew {
+            found: current,
+            supported: latest,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = i as i64 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .map_err(|source| MigrationError::Failed { version, source })?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+    }
+    Ok(latest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_database_reaches_the_latest_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, latest_version());
+    }
+
+    #[test]
+    fn migrating_twice_changes_nothing() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
+    }
+
+    #[test]
+    fn a_database_from_a_newer_build_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", 999).unwrap();
+        assert!(matches!(
+            migrate(&mut conn),
+            Err(MigrationError::TooNew { found: 999, .. })
+        ));
+    }
+
+    #[test]
+    fn a_version_one_snapshot_upgrades_and_keeps_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(MIGRATIONS[0]).unwrap();
+        tx.pragma_update(None, "user_version", 1).unwrap();
+        tx.execute(
+            "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity)
+             VALUES ('Athletics', 'Final', 'Stade de France', 100, 50, 200, 10)",
+            [],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        migrate(&mut conn).unwrap();
+        let n: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1);
+    }
+}

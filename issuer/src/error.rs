@@ -1,0 +1,129 @@
+//! The one error type of the issuer's handlers.
+//!
+//! Every client mistake maps to a 4xx with a stable machine-readable `code` and a human
+//! `message`; only genuine server faults are 500, and their details go to the log, not to the
+//! client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// An error a handler returns.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// 400: the request is wrong (bad field, bad JSON, quantity out of range...).
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// 401: no or invalid credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: authenticated but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the request conflicts with the current state (sold out, already paid...).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// 410: something existed but is gone for good (an expired token, a pruned delta).
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
+    /// 413.
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// 422: well-formed but semantically invalid.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
+    /// 429.
+    #[error("too many requests, retry later")]
+    TooManyRequests,
+    /// 500: a fault on our side. The detail is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn not_found(what: impl Into<String>) -> AppError {
+        AppError::NotFound(what.into())
+    }
+    pub fn internal(e: impl std::fmt::Display) -> AppError {
+        AppError::Internal(e.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Gone { .. } => StatusCode::GONE,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { code, .. }
+            | AppError::Conflict { code, .. }
+            | AppError::Gone { code, .. }
+            | AppError::Unprocessable { code, .. } => code,
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::TooManyRequests => "rate_limited",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// The message safe to show to the client.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Internal(_) => "something went wrong on our side; it has been logged".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let body = serde_json::json!({ "error": { "code": self.code(), "message": self.public_message() } });
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> AppError {
+        AppError::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(e: r2d2::Error) -> AppError {
+        AppError::Internal(format!("database pool: {e}"))
+    }
+}
+
+/// Shorthand for handler results.
+pub type AppResult<T> = Result<T, AppError>;

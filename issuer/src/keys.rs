@@ -1,0 +1,104 @@
+//! Secrets on disk: the ticket-signing key and the server's other random secrets.
+//!
+//! Every secret file is created with mode 0600 (`create_new`, so an existing file is never
+//! overwritten) and read back on later starts. Nothing in this module logs or prints a secret:
+//! only paths and key ids.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use og_shared::{DeploymentId, TicketSigner};
+use rand::RngExt as _;
+use zeroize::Zeroizing;
+
+/// File name of the ticket-signing key inside `<data dir>/keys/`.
+pub const SIGNING_KEY_FILE: &str = "ticket-signing-key.pem";
+
+/// Writes `contents` to a new file readable by the owner only.
+pub fn write_secret_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(contents)?;
+    f.sync_all()
+}
+
+/// 32 bytes from the operating system's CSPRNG.
+pub fn random_32() -> Zeroizing<[u8; 32]> {
+    let mut b = Zeroizing::new([0u8; 32]);
+    rand::rng().fill(&mut b[..]);
+    b
+}
+
+/// The key directory of a data dir.
+pub fn keys_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("keys")
+}
+
+/// Loads the signing key, creating it (mode 0600) on first start. Returns the signer and
+/// whether it was created now.
+pub fn load_or_create_signer(path: &Path, deployment: &DeploymentId) -> Result<(TicketSigner, bool), String> {
+    if path.exists() {
+        let pem = Zeroizing::new(
+            fs::read_to_string(path).map_err(|e| format!("cannot read signing key {}: {e}", path.display()))?,
+        );
+        let signer = TicketSigner::from_pkcs8_pem(&pem, deployment.clone())
+            .map_err(|e| format!("signing key {}: {e}", path.display()))?;
+        return Ok((signer, false));
+    }
+    let secret = random_32();
+    let signer = TicketSigner::from_secret_bytes(&secret, deployment.clone());
+    let pem = signer.to_pkcs8_pem().map_err(|e| e.to_string())?;
+    write_secret_file(path, pem.as_bytes())
+        .map_err(|e| format!("cannot create signing key {}: {e}", path.display()))?;
+    Ok((signer, true))
+}
+
+/// Loads a 32-byte secret stored as hex in `path`, creating it (0600) on first start.
+pub fn load_or_create_secret(path: &Path) -> Result<Zeroizing<[u8; 32]>, String> {
+    if path.exists() {
+        let text =
+            Zeroizing::new(fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?);
+        let mut out = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(text.trim(), &mut out[..])
+            .map_err(|_| format!("{} does not hold 64 hex digits", path.display()))?;
+        return Ok(out);
+    }
+    let secret = random_32();
+    let hex = Zeroizing::new(hex::encode(&secret[..]));
+    write_secret_file(path, hex.as_bytes()).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signing_key_file_is_created_owner_only_and_reloads_to_the_same_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = keys_dir(dir.path()).join(SIGNING_KEY_FILE);
+        let dep = DeploymentId::parse("test").unwrap();
+        let (a, created) = load_or_create_signer(&path, &dep).unwrap();
+        assert!(created);
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let (b, created) = load_or_create_signer(&path, &dep).unwrap();
+        assert!(!created);
+        assert_eq!(a.verifying_key(), b.verifying_key());
+    }
+
+    #[test]
+    fn a_secret_file_is_created_once_and_then_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.hex");
+        let a = load_or_create_secret(&path).unwrap();
+        let b = load_or_create_secret(&path).unwrap();
+        assert_eq!(&a[..], &b[..]);
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+}

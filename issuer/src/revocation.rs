@@ -1,0 +1,216 @@
+//! The revocation log: append-only, hash-chained, commit-ordered.
+//!
+//! Every refund, cancellation, transfer or ban appends entries here in the same transaction as
+//! the change that causes it. `seq` is assigned inside the IMMEDIATE write transaction (one
+//! writer at a time), so sequence order is commit order and there are no gaps: a gate syncing
+//! "everything after N" can never skip an entry that committed late. Each row stores the chain
+//! hash after it ([`og_shared::sync::chain_hash`]), so any answer can carry the hash at its
+//! start and end.
+
+use og_shared::sync::{GENESIS_HASH, Revocation, RevocationPage, RevocationReason, RevocationTarget, chain_hash};
+use og_shared::ticket::Tag;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::error::{AppError, AppResult};
+
+fn reason_str(r: RevocationReason) -> &'static str {
+    match r {
+        RevocationReason::Refunded => "refunded",
+        RevocationReason::Cancelled => "cancelled",
+        RevocationReason::Transferred => "transferred",
+        RevocationReason::AccountBanned => "account_banned",
+        RevocationReason::Fraud => "fraud",
+        _ => "other",
+    }
+}
+
+fn parse_reason(s: &str) -> RevocationReason {
+    match s {
+        "refunded" => RevocationReason::Refunded,
+        "cancelled" => RevocationReason::Cancelled,
+        "transferred" => RevocationReason::Transferred,
+        "account_banned" => RevocationReason::AccountBanned,
+        "fraud" => RevocationReason::Fraud,
+        _ => RevocationReason::Other,
+    }
+}
+
+/// The last entry's (seq, chain hash), or (0, genesis) for an empty log.
+pub fn head(conn: &Connection) -> AppResult<(u64, [u8; 32])> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT seq, chain_hash FROM revocations ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        None => Ok((0, GENESIS_HASH)),
+        Some((seq, h)) => Ok((
+            seq as u64,
+            h.try_into().map_err(|_| AppError::internal("bad chain hash"))?,
+        )),
+    }
+}
+
+/// The chain hash at `seq` (genesis for 0), or `None` if the log is shorter.
+pub fn hash_at(conn: &Connection, seq: u64) -> AppResult<Option<[u8; 32]>> {
+    if seq == 0 {
+        return Ok(Some(GENESIS_HASH));
+    }
+    let h: Option<Vec<u8>> = conn
+        .query_row("SELECT chain_hash FROM revocations WHERE seq = ?1", [seq as i64], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    h.map(|h| h.try_into().map_err(|_| AppError::internal("bad chain hash")))
+        .transpose()
+}
+
+/// Appends one entry. Must run inside a write transaction.
+pub fn append(
+    tx: &Transaction<'_>,
+    target: RevocationTarget,
+    reason: RevocationReason,
+    now: i64,
+) -> AppResult<Revocation> {
+    let (last, prev) = head(tx)?;
+    let entry = Revocation {
+        seq: last + 1,
+        target,
+        reason,
+        at: now,
+    };
+    let hash = chain_hash(&prev, &entry);
+    let (kind, serial, tag): (&str, Option<u32>, Option<String>) = match target {
+        RevocationTarget::Ticket { serial } => ("ticket", Some(serial), None),
+        RevocationTarget::Purchase { tag } => ("purchase", None, Some(tag.to_hex())),
+        RevocationTarget::Account { tag } => ("account", None, Some(tag.to_hex())),
+    };
+    tx.execute(
+        "INSERT INTO revocations (seq, kind, serial, tag, reason, at, chain_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![entry.seq as i64, kind, serial, tag, reason_str(reason), now, &hash[..]],
+    )?;
+    Ok(entry)
+}
+
+fn row_to_revocation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Revocation> {
+    let seq: i64 = r.get(0)?;
+    let kind: String = r.get(1)?;
+    let serial: Option<u32> = r.get(2)?;
+    let tag: Option<String> = r.get(3)?;
+    let reason: String = r.get(4)?;
+    let at: i64 = r.get(5)?;
+    let bad = || rusqlite::Error::InvalidColumnType(3, "tag".into(), rusqlite::types::Type::Text);
+    let target = match kind.as_str() {
+        "ticket" => RevocationTarget::Ticket {
+            serial: serial.ok_or_else(bad)?,
+        },
+        "purchase" => RevocationTarget::Purchase {
+            tag: tag.as_deref().and_then(Tag::from_hex).ok_or_else(bad)?,
+        },
+        _ => RevocationTarget::Account {
+            tag: tag.as_deref().and_then(Tag::from_hex).ok_or_else(bad)?,
+        },
+    };
+    Ok(Revocation {
+        seq: seq as u64,
+        target,
+        reason: parse_reason(&reason),
+        at,
+    })
+}
+
+/// Entries after `after` (at most `limit`), as a page a gate can check. `None` if `after` is
+/// beyond the end of the log (the gate's copy is from another or a rolled-back log).
+pub fn page_after(conn: &Connection, after: u64, limit: usize) -> AppResult<Option<RevocationPage>> {
+    let Some(base) = hash_at(conn, after)? else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, kind, serial, tag, reason, at FROM revocations WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let entries = stmt
+        .query_map(params![after as i64, limit as i64], row_to_revocation)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(RevocationPage::build(after, base, entries)))
+}
+
+/// Revokes one ticket: marks it and appends a log entry. A ticket already revoked is left as is.
+pub fn revoke_ticket(tx: &Transaction<'_>, serial: u32, reason: RevocationReason, now: i64) -> AppResult<bool> {
+    let changed = tx.execute(
+        "UPDATE tickets SET status = 'revoked', revoked_at = ?2 WHERE serial = ?1 AND status = 'valid'",
+        params![serial, now],
+    )?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    append(tx, RevocationTarget::Ticket { serial }, reason, now)?;
+    Ok(true)
+}
+
+/// Revokes every ticket of a purchase with one log entry naming the purchase tag.
+pub fn revoke_purchase(tx: &Transaction<'_>, purchase_id: i64, reason: RevocationReason, now: i64) -> AppResult<()> {
+    let tag: String = tx
+        .query_row("SELECT purchase_tag FROM purchases WHERE id = ?1", [purchase_id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| AppError::not_found("no such purchase"))?;
+    tx.execute(
+        "UPDATE tickets SET status = 'revoked', revoked_at = ?2 WHERE purchase_id = ?1 AND status = 'valid'",
+        params![purchase_id, now],
+    )?;
+    let tag = Tag::from_hex(&tag).ok_or_else(|| AppError::internal("stored purchase tag is not hex"))?;
+    append(tx, RevocationTarget::Purchase { tag }, reason, now)?;
+    Ok(())
+}
+
+/// Revokes every ticket of an account (a ban) with one log entry naming the account tag.
+pub fn revoke_account(tx: &Transaction<'_>, account_id: i64, reason: RevocationReason, now: i64) -> AppResult<()> {
+    let tag: Option<String> = tx
+        .query_row("SELECT account_tag FROM accounts WHERE id = ?1", [account_id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| AppError::not_found("no such account"))?;
+    tx.execute(
+        "UPDATE tickets SET status = 'revoked', revoked_at = ?2 WHERE account_id = ?1 AND status = 'valid'",
+        params![account_id, now],
+    )?;
+    if let Some(tag) = tag {
+        let tag = Tag::from_hex(&tag).ok_or_else(|| AppError::internal("stored account tag is not hex"))?;
+        append(tx, RevocationTarget::Account { tag }, reason, now)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+
+    #[test]
+    fn the_log_is_gap_free_and_every_page_checks_against_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("r.sqlite3")).unwrap();
+        let mut conn = db.conn().unwrap();
+        for serial in 1..=5 {
+            let tx = conn.transaction().unwrap();
+            append(&tx, RevocationTarget::Ticket { serial }, RevocationReason::Refunded, 10).unwrap();
+            tx.commit().unwrap();
+        }
+        let full = page_after(&conn, 0, 100).unwrap().unwrap();
+        let (seq, h) = full.check_continues(0, &GENESIS_HASH).unwrap();
+        assert_eq!(seq, 5);
+        assert_eq!((seq, h), head(&conn).unwrap());
+        let (s3, h3) = page_after(&conn, 0, 3)
+            .unwrap()
+            .unwrap()
+            .check_continues(0, &GENESIS_HASH)
+            .unwrap();
+        let rest = page_after(&conn, s3, 100).unwrap().unwrap();
+        assert_eq!(rest.check_continues(s3, &h3).unwrap(), (5, h));
+        assert!(page_after(&conn, 99, 10).unwrap().is_none());
+    }
+}

@@ -1,0 +1,105 @@
+//! Builds and runs the issuer application.
+//!
+//! [`Application::build`] does everything a start needs (data dir, database migration, keys,
+//! demo seed, recovery) and binds the listener, so tests can start a real server on port 0 and
+//! learn its address before serving.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::keys;
+use crate::state::{AppState, Secrets};
+
+/// A bound, ready-to-serve issuer.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+}
+
+/// Opens the data dir: database, signing key (registered for gates), secrets, demo seed.
+/// Shared by `serve` and the offline subcommands.
+pub fn open_data_dir(settings: &Settings) -> Result<(Db, og_shared::TicketSigner, Secrets), String> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|e| format!("cannot create data dir {}: {e}", settings.data_dir.display()))?;
+    let db = Db::open(&settings.db_path())?;
+    let (signer, created) = keys::load_or_create_signer(&settings.signing_key_path(), &settings.deployment)?;
+    if created {
+        tracing::info!(key_id = %signer.key_id(), "created a new ticket-signing key");
+    }
+    crate::issuance::register_signing_key(&db, &signer, crate::now()).map_err(|e| e.to_string())?;
+    let kd = keys::keys_dir(&settings.data_dir);
+    let secrets = Secrets {
+        jwt: keys::load_or_create_secret(&kd.join("jwt-secret.hex"))?,
+        webhook: keys::load_or_create_secret(&kd.join("webhook-secret.hex"))?,
+    };
+    if settings.seed_demo {
+        let n = crate::seed::seed_if_empty(&db, crate::now()).map_err(|e| e.to_string())?;
+        if n > 0 {
+            tracing::info!(events = n, "seeded the demo catalogue");
+        }
+    }
+    Ok((db, signer, secrets))
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Application, String> {
+        let (db, signer, secrets) = open_data_dir(&settings)?;
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let base_url: Arc<str> = settings.base_url(addr).into();
+        let state = AppState {
+            db,
+            signer: Arc::new(signer),
+            settings: Arc::new(settings),
+            secrets: Arc::new(secrets),
+            base_url,
+        };
+        Ok(Application { listener, addr, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn base_url(&self) -> String {
+        self.state.base_url.to_string()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process is stopped (Ctrl-C or SIGTERM finish in-flight requests).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let app = crate::routes::router(self.state);
+        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
