@@ -435,12 +435,68 @@ pub struct SyncResponse {
     pub server_time: UnixSeconds,
     pub keys: Vec<KeyInfo>,
     pub revocations: RevocationPage,
+    /// The issuer's last revocation seq. When `revocations.to_seq` is below it, the page was
+    /// capped: ask again after `to_seq`.
+    pub revocations_head: u64,
     /// Admissions at other gates of the device's events after the requested cursor.
     pub admissions: Vec<AdmissionRecord>,
     /// Cursor to send next time.
     pub admissions_to: u64,
     pub events: Vec<EventFacts>,
     pub conflicts: Vec<Conflict>,
+}
+
+/// Query of `GET /api/v1/device/sync` (the device authenticates with
+/// `Authorization: Bearer <credential>`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SyncQuery {
+    /// The device's revocation cursor (0 for a full snapshot).
+    #[serde(default)]
+    pub revocations_after: u64,
+    /// The device's admissions cursor.
+    #[serde(default)]
+    pub admissions_after: u64,
+    /// Reports the device still has queued (shown to operators).
+    #[serde(default)]
+    pub queued: u64,
+    /// The device's software version (shown to operators).
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// Body of `POST /api/v1/devices/enroll`: a one-time enrolment token for a device credential.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EnrollRequest {
+    pub token: String,
+    /// A name for the device (defaults to one the issuer picks).
+    #[serde(default)]
+    pub name: Option<String>,
+    pub software_version: String,
+}
+
+/// Answer to an enrolment. `credential` is shown once; the issuer stores only its hash.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EnrollResponse {
+    pub device_id: String,
+    pub device_name: String,
+    pub credential: String,
+    pub deployment: crate::keys::DeploymentId,
+    pub event_ids: Vec<u32>,
+    pub zone: Option<u8>,
+    pub keys: Vec<KeyInfo>,
+}
+
+impl std::fmt::Debug for EnrollResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollResponse")
+            .field("device_id", &self.device_id)
+            .field("device_name", &self.device_name)
+            .field("credential", &"<redacted>")
+            .field("deployment", &self.deployment)
+            .field("event_ids", &self.event_ids)
+            .field("zone", &self.zone)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A signed offline provisioning file: keys, revocations and event facts.
