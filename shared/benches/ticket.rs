@@ -23,7 +23,9 @@ fn benches(c: &mut Criterion) {
     let vk = raw.verifying_key();
 
     let mut g = c.benchmark_group("ticket");
-    g.bench_function("bare_verify_strict", |b| b.iter(|| vk.verify_strict(black_box(&msg), black_box(&sig))));
+    g.bench_function("bare_verify_strict", |b| {
+        b.iter(|| vk.verify_strict(black_box(&msg), black_box(&sig)))
+    });
     g.bench_function("sign_ticket", |b| b.iter(|| signer.sign_ticket(black_box(&claims))));
     g.bench_function("parse_and_verify_valid", |b| {
         b.iter(|| verify_qr_text(black_box(text.as_bytes()), &trust, FIXTURE_NOW).unwrap())

@@ -24,7 +24,9 @@ fn outcome(text: &[u8]) -> String {
 }
 
 fn decode_png(name: &str) -> String {
-    let img = image::open(vectors_dir().join(format!("{name}.png"))).expect("PNG opens").to_luma8();
+    let img = image::open(vectors_dir().join(format!("{name}.png")))
+        .expect("PNG opens")
+        .to_luma8();
     let mut prepared = rqrr::PreparedImage::prepare(img);
     let grids = prepared.detect_grids();
     assert_eq!(grids.len(), 1, "{name}.png holds exactly one QR code");
@@ -81,7 +83,11 @@ fn there_is_a_valid_vector_per_offer_and_an_invalid_vector_per_rejection_class()
 #[test]
 fn regenerating_the_fixtures_reproduces_the_committed_files_exactly() {
     let fresh = og_fixtures::vectors();
-    assert_eq!(fresh, committed(), "run `cargo run -p og-fixtures --bin regen-fixtures` and review the diff");
+    assert_eq!(
+        fresh,
+        committed(),
+        "run `cargo run -p og-fixtures --bin regen-fixtures` and review the diff"
+    );
     for v in &fresh {
         let png = std::fs::read(vectors_dir().join(format!("{}.png", v.name))).unwrap();
         assert_eq!(png, og_fixtures::qr_png(&v.text), "{}.png", v.name);

@@ -8,7 +8,10 @@ use proptest::prelude::*;
 
 fn all_single_bit_flips_are_rejected(text: &str) {
     let trust = test_trust_store();
-    assert!(verify_qr_text(text.as_bytes(), &trust, FIXTURE_NOW).is_ok(), "the original is valid");
+    assert!(
+        verify_qr_text(text.as_bytes(), &trust, FIXTURE_NOW).is_ok(),
+        "the original is valid"
+    );
     let bytes = text.as_bytes();
     for i in 0..bytes.len() {
         for bit in 0..8 {
