@@ -1,0 +1,4 @@
+//! The `issuer` binary, built inside the system-test package (same entry point).
+fn main() -> std::process::ExitCode {
+    og_issuer::cli::main()
+}

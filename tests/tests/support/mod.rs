@@ -1,0 +1,138 @@
+//! Process helpers for system tests: start a real `issuer` on a free port of 127.0.0.1 with a
+//! temp data dir, kill it (SIGKILL) and bring it back on the same port.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn issuer_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_sys-issuer"))
+}
+
+/// A blocking HTTP client (rustls with ring, no proxy).
+pub fn http() -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client builds")
+}
+
+/// A running issuer process.
+pub struct IssuerProc {
+    child: Option<Child>,
+    pub url: String,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    extra: Vec<String>,
+}
+
+impl IssuerProc {
+    /// Starts `issuer serve` on a free port with `data_dir`, passing `extra` flags.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> IssuerProc {
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let (child, url, port) = spawn(data_dir, 0, &extra);
+        IssuerProc {
+            child: Some(child),
+            url,
+            port,
+            data_dir: data_dir.to_owned(),
+            extra,
+        }
+    }
+
+    /// Kills the process with SIGKILL (no graceful shutdown), as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port and data dir.
+    pub fn restart(&mut self) {
+        self.kill();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match try_spawn(&self.data_dir, self.port, &self.extra) {
+                Ok((child, url, _)) => {
+                    self.child = Some(child);
+                    self.url = url;
+                    return;
+                }
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("restart: {e}; retrying");
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(e) => panic!("issuer did not restart: {e}"),
+            }
+        }
+    }
+
+    /// The issuer's stderr log so far (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.join("issuer-stderr.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for IssuerProc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn spawn(data_dir: &Path, port: u16, extra: &[String]) -> (Child, String, u16) {
+    try_spawn(data_dir, port, extra).unwrap_or_else(|e| panic!("issuer did not start: {e}"))
+}
+
+fn try_spawn(data_dir: &Path, port: u16, extra: &[String]) -> Result<(Child, String, u16), String> {
+    std::fs::create_dir_all(data_dir).map_err(|e| e.to_string())?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data_dir.join("issuer-stderr.log"))
+        .map_err(|e| e.to_string())?;
+    let mut child = Command::new(issuer_bin())
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("serve")
+        .arg("--bind")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(extra)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if !sent && let Some(i) = line.find("listening on ") {
+                let _ = tx.send(line[i + "listening on ".len()..].trim().to_owned());
+                sent = true;
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(url) => {
+            let port = url
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .ok_or("no port in URL")?;
+            Ok((child, url, port))
+        }
+        Err(_) => {
+            let _ = child.kill();
+            let status = child.wait().map_err(|e| e.to_string())?;
+            Err(format!("no 'listening on' line (exit {status})"))
+        }
+    }
+}
