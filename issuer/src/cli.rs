@@ -39,6 +39,16 @@ pub struct Cli {
 pub enum Command {
     /// Run the web shop, the JSON API and the gate API.
     Serve(ServeArgs),
+    /// Administration (operators).
+    #[command(subcommand)]
+    Admin(crate::ops::cli::AdminCommand),
+    /// The event catalogue.
+    #[command(subcommand)]
+    Events(crate::ops::cli::EventsCommand),
+    /// Write a signed offline bundle (keys, revocations, event facts) for `gate-agent import`.
+    ExportGateBundle(crate::ops::cli::ExportBundleArgs),
+    /// Issue complimentary tickets (no payment) and write their QR codes as PNG and text.
+    Comp(crate::ops::cli::CompArgs),
 }
 
 #[derive(Debug, Args)]
@@ -181,5 +191,9 @@ fn run(cli: Cli) -> Result<(), String> {
                 app.run_until_stopped().await.map_err(|e| e.to_string())
             })
         }
+        Command::Admin(cmd) => crate::ops::cli::admin(common, cmd),
+        Command::Events(cmd) => crate::ops::cli::events(common, cmd),
+        Command::ExportGateBundle(args) => crate::ops::cli::export_gate_bundle(common, args),
+        Command::Comp(args) => crate::ops::cli::comp(common, args),
     }
 }

@@ -9,6 +9,8 @@
 //! * [`keys`]: the signing key and other secrets on disk (created 0600, never logged).
 //! * [`issuance`] and [`revocation`]: the two operations that change what gates must believe:
 //!   signing tickets and appending to the hash-chained revocation log.
+//! * [`ops`]: gate operations: operators, device enrolment, device sync, scan intake,
+//!   conflicts, offline gate bundles, complimentary tickets.
 //! * [`seed`]: the demo catalogue written on first start.
 //! * [`routes`]: HTTP handlers, one module per area, each with its own `routes()`.
 //! * [`error`]: the one `AppError` every handler returns, rendered as JSON `{error:{code,message}}`.
@@ -19,6 +21,7 @@ pub mod db;
 pub mod error;
 pub mod issuance;
 pub mod keys;
+pub mod ops;
 pub mod revocation;
 pub mod routes;
 pub mod seed;

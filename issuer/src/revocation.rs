@@ -94,7 +94,7 @@ pub fn append(
     Ok(entry)
 }
 
-fn row_to_revocation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Revocation> {
+pub(crate) fn row_to_revocation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Revocation> {
     let seq: i64 = r.get(0)?;
     let kind: String = r.get(1)?;
     let serial: Option<u32> = r.get(2)?;

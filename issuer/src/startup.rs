@@ -60,6 +60,7 @@ impl Application {
             settings: Arc::new(settings),
             secrets: Arc::new(secrets),
             base_url,
+            ops_metrics: Arc::default(),
         };
         Ok(Application { listener, addr, state })
     }

@@ -31,4 +31,6 @@ pub struct AppState {
     pub secrets: Arc<Secrets>,
     /// Base URL for links (known once the listener is bound).
     pub base_url: Arc<str>,
+    /// Counters of the gate-operations side, served at `/metrics`.
+    pub ops_metrics: Arc<crate::ops::OpsMetrics>,
 }

@@ -595,6 +595,190 @@ impl GateBundle {
     }
 }
 
+/// Content type of the compact binary revocation page ([`encode_revocation_page`]).
+pub const REVOCATIONS_CONTENT_TYPE: &str = "application/x-og-revocations";
+
+const REVOCATIONS_MAGIC: &[u8; 5] = b"OGRV1";
+
+/// Why a binary revocation page could not be encoded or decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CodecError {
+    #[error("not an og-tickets revocation page (bad magic)")]
+    BadMagic,
+    #[error("the revocation page is truncated")]
+    Truncated,
+    #[error("the revocation page has bytes after its end")]
+    TrailingBytes,
+    #[error("the revocation page is inconsistent: {0}")]
+    Invalid(&'static str),
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], CodecError> {
+        let end = self.pos.checked_add(n).ok_or(CodecError::Truncated)?;
+        let s = self.b.get(self.pos..end).ok_or(CodecError::Truncated)?;
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn varint(&mut self) -> Result<u64, CodecError> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = *self.b.get(self.pos).ok_or(CodecError::Truncated)?;
+            self.pos += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(CodecError::Invalid("varint longer than 64 bits"))
+    }
+}
+
+/// Encodes a revocation page compactly, for full snapshots of millions of entries.
+///
+/// Layout (all varints are unsigned LEB128; "zz" means zigzag-encoded signed):
+/// `"OGRV1"`, from_seq, to_seq, base hash (32 bytes), head hash (32 bytes), then
+/// `to_seq - from_seq` entries in columns: one byte each `kind | reason << 2` (kind 1 ticket,
+/// 2 purchase, 3 account); then each entry's time as a zz delta from the previous entry's
+/// (the first from 0); then the targets: a ticket's serial as a zz delta from the previous
+/// ticket serial, a tag as its 6 raw bytes. Sequence numbers are implicit (`from_seq + 1`,
+/// `+ 2`, ...), so the entries must be contiguous. The receiver still checks the page with
+/// [`RevocationPage::check_continues`]: the hash chain covers every decoded field.
+pub fn encode_revocation_page(page: &RevocationPage) -> Result<Vec<u8>, CodecError> {
+    let n = page.entries.len();
+    if page.to_seq.checked_sub(page.from_seq) != Some(n as u64) {
+        return Err(CodecError::Invalid("entry count does not match the seq range"));
+    }
+    let base = parse_hash(&page.base_hash).map_err(|_| CodecError::Invalid("base hash"))?;
+    let head = parse_hash(&page.head_hash).map_err(|_| CodecError::Invalid("head hash"))?;
+    let mut out = Vec::with_capacity(80 + n * 6);
+    out.extend_from_slice(REVOCATIONS_MAGIC);
+    put_varint(&mut out, page.from_seq);
+    put_varint(&mut out, page.to_seq);
+    out.extend_from_slice(&base);
+    out.extend_from_slice(&head);
+    for (i, e) in page.entries.iter().enumerate() {
+        if e.seq != page.from_seq + 1 + i as u64 {
+            return Err(CodecError::Invalid("entries are not contiguous"));
+        }
+        let kind = match e.target {
+            RevocationTarget::Ticket { .. } => 1u8,
+            RevocationTarget::Purchase { .. } => 2,
+            RevocationTarget::Account { .. } => 3,
+        };
+        out.push(kind | (e.reason.code() << 2));
+    }
+    let mut prev_at = 0i64;
+    for e in &page.entries {
+        put_varint(&mut out, zigzag(e.at.wrapping_sub(prev_at)));
+        prev_at = e.at;
+    }
+    let mut prev_serial = 0i64;
+    for e in &page.entries {
+        match e.target {
+            RevocationTarget::Ticket { serial } => {
+                put_varint(&mut out, zigzag(i64::from(serial) - prev_serial));
+                prev_serial = i64::from(serial);
+            }
+            RevocationTarget::Purchase { tag } | RevocationTarget::Account { tag } => out.extend_from_slice(&tag.0),
+        }
+    }
+    Ok(out)
+}
+
+/// Decodes [`encode_revocation_page`]. Never panics on hostile input; the result must still be
+/// checked with [`RevocationPage::check_continues`].
+pub fn decode_revocation_page(b: &[u8]) -> Result<RevocationPage, CodecError> {
+    if b.len() < REVOCATIONS_MAGIC.len() || &b[..REVOCATIONS_MAGIC.len()] != REVOCATIONS_MAGIC {
+        return Err(CodecError::BadMagic);
+    }
+    let mut r = Reader {
+        b,
+        pos: REVOCATIONS_MAGIC.len(),
+    };
+    let from_seq = r.varint()?;
+    let to_seq = r.varint()?;
+    let n = to_seq
+        .checked_sub(from_seq)
+        .ok_or(CodecError::Invalid("to_seq before from_seq"))?;
+    let base_hash = hex::encode(r.take(32)?);
+    let head_hash = hex::encode(r.take(32)?);
+    // Each entry takes at least 3 bytes: refuse counts the input cannot hold before allocating.
+    if n > (b.len() - r.pos) as u64 / 3 {
+        return Err(CodecError::Truncated);
+    }
+    let n = n as usize;
+    let kinds = r.take(n)?.to_vec();
+    let mut ats = Vec::with_capacity(n);
+    let mut prev_at = 0i64;
+    for _ in 0..n {
+        prev_at = prev_at.wrapping_add(unzigzag(r.varint()?));
+        ats.push(prev_at);
+    }
+    let mut entries = Vec::with_capacity(n);
+    let mut prev_serial = 0i64;
+    for (i, (&k, at)) in kinds.iter().zip(ats).enumerate() {
+        let reason = RevocationReason::from_code(k >> 2).ok_or(CodecError::Invalid("unknown reason"))?;
+        let target = match k & 3 {
+            1 => {
+                let serial = prev_serial + unzigzag(r.varint()?);
+                let s = u32::try_from(serial).map_err(|_| CodecError::Invalid("serial out of range"))?;
+                prev_serial = serial;
+                RevocationTarget::Ticket { serial: s }
+            }
+            kind @ (2 | 3) => {
+                let mut tag = [0u8; 6];
+                tag.copy_from_slice(r.take(6)?);
+                if kind == 2 {
+                    RevocationTarget::Purchase { tag: Tag(tag) }
+                } else {
+                    RevocationTarget::Account { tag: Tag(tag) }
+                }
+            }
+            _ => return Err(CodecError::Invalid("unknown kind")),
+        };
+        entries.push(Revocation {
+            seq: from_seq + 1 + i as u64,
+            target,
+            reason,
+            at,
+        });
+    }
+    if r.pos != b.len() {
+        return Err(CodecError::TrailingBytes);
+    }
+    Ok(RevocationPage {
+        from_seq,
+        base_hash,
+        to_seq,
+        head_hash,
+        entries,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -711,5 +895,57 @@ mod tests {
             GateBundle::from_signed_file(b"hello", None, 50),
             Err(BundleError::BadHeader)
         );
+    }
+
+    #[test]
+    fn a_binary_revocation_page_decodes_to_the_same_page_and_still_checks() {
+        let tag = Tag([9, 8, 7, 6, 5, 4]);
+        let mut entries: Vec<Revocation> = (1..=50).map(|s| rev(s, 1000 + (s as u32) * 3)).collect();
+        entries.push(Revocation {
+            seq: 51,
+            target: RevocationTarget::Purchase { tag },
+            reason: RevocationReason::Fraud,
+            at: 5,
+        });
+        entries.push(Revocation {
+            seq: 52,
+            target: RevocationTarget::Account { tag },
+            reason: RevocationReason::AccountBanned,
+            at: 1_700_000_000,
+        });
+        entries.push(rev(53, 1));
+        let page = RevocationPage::build(0, GENESIS_HASH, entries);
+        let bytes = encode_revocation_page(&page).unwrap();
+        assert!(bytes.len() < 53 * REVOCATION_LEN / 2, "{} bytes", bytes.len());
+        let back = decode_revocation_page(&bytes).unwrap();
+        assert_eq!(back, page);
+        assert_eq!(back.check_continues(0, &GENESIS_HASH).unwrap().0, 53);
+        let (h, rest) = (
+            page.to_seq,
+            RevocationPage::build(53, parse_hash(&page.head_hash).unwrap(), vec![]),
+        );
+        assert_eq!(
+            decode_revocation_page(&encode_revocation_page(&rest).unwrap())
+                .unwrap()
+                .from_seq,
+            h
+        );
+    }
+
+    #[test]
+    fn truncated_or_garbage_binary_pages_are_refused_without_panicking() {
+        let page = RevocationPage::build(0, GENESIS_HASH, (1..=20).map(|s| rev(s, s as u32)).collect());
+        let bytes = encode_revocation_page(&page).unwrap();
+        for cut in 0..bytes.len() {
+            assert!(decode_revocation_page(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert_eq!(decode_revocation_page(&long), Err(CodecError::TrailingBytes));
+        assert_eq!(decode_revocation_page(b"hello"), Err(CodecError::BadMagic));
+        let mut huge = b"OGRV1".to_vec();
+        huge.extend_from_slice(&[0, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+        huge.extend_from_slice(&[0; 64]);
+        assert_eq!(decode_revocation_page(&huge), Err(CodecError::Truncated));
     }
 }

@@ -1,7 +1,13 @@
 //! HTTP routes. Each area is a module with its handlers and a `routes()` that returns its
 //! part of the router; [`router`] puts them together with the common layers.
 
+pub mod console;
+pub mod device_sync;
+pub mod devices;
 pub mod health;
+pub mod metrics;
+pub mod operator;
+pub mod scans;
 
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -16,9 +22,20 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
+        // Gate operations (issue 4).
+        .merge(devices::routes())
+        .merge(device_sync::routes())
+        .merge(scans::routes())
+        .merge(operator::routes())
+        .merge(console::routes())
+        .merge(metrics::routes())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count_requests,
+        ))
         .with_state(state)
 }
 

@@ -1,0 +1,199 @@
+//! The offline subcommands of gate operations: they open the data dir directly (the issuer
+//! need not be running) and print results on stdout, errors on stderr.
+//!
+//! * `issuer admin create-operator --email E`: an operator account and a one-time token;
+//! * `issuer events list [--json]`: the catalogue with ids;
+//! * `issuer export-gate-bundle [--event ID] [--zone Z] --out FILE`: a signed offline bundle;
+//! * `issuer comp --event ID --offer solo|duo|family --email ADDR [--count N] --out DIR`:
+//!   complimentary tickets written as PNG QR codes and text.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use og_shared::Offer;
+
+use crate::cli::Common;
+use crate::config::{self, Settings};
+use crate::db::Db;
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an operator account (or promote an existing one) and print a new operator token
+    /// once. Keep it secret: it opens the operator API and console.
+    CreateOperator {
+        #[arg(long, value_name = "ADDR")]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Print every event with its id, doors, zones and offers.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExportBundleArgs {
+    /// Only this event (default: every event).
+    #[arg(long, value_name = "ID")]
+    pub event: Option<u32>,
+    /// Zone number the gate serves (default: every zone).
+    #[arg(long, value_name = "Z")]
+    pub zone: Option<u8>,
+    /// Where to write the bundle.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CompArgs {
+    #[arg(long, value_name = "ID")]
+    pub event: u32,
+    /// solo, duo or family.
+    #[arg(long, value_parser = parse_offer)]
+    pub offer: Offer,
+    /// The holder's account (created if needed).
+    #[arg(long, value_name = "ADDR")]
+    pub email: String,
+    #[arg(long, default_value_t = 1)]
+    pub count: u32,
+    /// Directory for ticket-<serial>.png and ticket-<serial>.txt (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+fn parse_offer(s: &str) -> Result<Offer, String> {
+    Offer::from_name(&s.to_ascii_lowercase()).ok_or_else(|| format!("{s:?} is not solo, duo or family"))
+}
+
+fn open(common: Common) -> Result<(Db, og_shared::TicketSigner), String> {
+    let settings = Settings {
+        data_dir: common.data_dir,
+        bind: config::DEFAULT_BIND.parse().expect("valid default"),
+        deployment: common.deployment,
+        public_url: common.file.public_url,
+        seed_demo: common.file.seed_demo.unwrap_or(true),
+        smtp: None,
+    };
+    let (db, signer, _secrets) = crate::startup::open_data_dir(&settings)?;
+    Ok((db, signer))
+}
+
+fn err(e: crate::error::AppError) -> String {
+    e.public_message()
+}
+
+pub fn admin(common: Common, cmd: &AdminCommand) -> Result<(), String> {
+    let (db, _) = open(common)?;
+    match cmd {
+        AdminCommand::CreateOperator { email } => {
+            let mut conn = db.conn().map_err(err)?;
+            let (id, token) = super::auth::create_operator(&mut conn, email, crate::now()).map_err(err)?;
+            eprintln!("operator account {id} ({email}) is active; its token (shown once, keep it secret):");
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", &*token).map_err(|e| e.to_string())
+        }
+    }
+}
+
+pub fn events(common: Common, cmd: &EventsCommand) -> Result<(), String> {
+    let (db, _) = open(common)?;
+    let EventsCommand::List { json } = cmd;
+    let conn = db.conn().map_err(err)?;
+    let events = super::catalogue::list_events(&conn).map_err(err)?;
+    let mut out = std::io::stdout().lock();
+    let w = |r: std::io::Result<()>| r.map_err(|e| e.to_string());
+    if *json {
+        w(serde_json::to_writer_pretty(&mut out, &events).map_err(std::io::Error::other))?;
+        return w(writeln!(out));
+    }
+    w(writeln!(
+        out,
+        "{:>4}  {:<17}  {:<16}  {:<38}  {:<24}  offers",
+        "id", "starts (UTC)", "sport", "event", "venue"
+    ))?;
+    for e in &events {
+        let starts = time::OffsetDateTime::from_unix_timestamp(e.starts_at)
+            .map(|d| {
+                format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}",
+                    d.year(),
+                    u8::from(d.month()),
+                    d.day(),
+                    d.hour(),
+                    d.minute()
+                )
+            })
+            .unwrap_or_default();
+        let offers = e
+            .offers
+            .iter()
+            .map(|o| format!("{} {}.{:02}", o.kind, o.price_cents / 100, o.price_cents % 100))
+            .collect::<Vec<_>>()
+            .join(", ");
+        w(writeln!(
+            out,
+            "{:>4}  {:<17}  {:<16}  {:<38}  {:<24}  {offers}",
+            e.id, starts, e.sport, e.name, e.venue
+        ))?;
+    }
+    Ok(())
+}
+
+pub fn export_gate_bundle(common: Common, args: &ExportBundleArgs) -> Result<(), String> {
+    let (db, signer) = open(common)?;
+    let conn = db.conn().map_err(err)?;
+    let file = super::catalogue::gate_bundle(&conn, &signer, args.event, args.zone, crate::now()).map_err(err)?;
+    write_file(&args.out, &file)?;
+    eprintln!("wrote gate bundle {} ({} bytes)", args.out.display(), file.len());
+    Ok(())
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+pub fn comp(common: Common, args: &CompArgs) -> Result<(), String> {
+    let (db, signer) = open(common)?;
+    let mut conn = db.conn().map_err(err)?;
+    let tx = conn.transaction().map_err(|e| e.to_string())?;
+    let tickets = super::catalogue::issue_comps(
+        &tx,
+        &signer,
+        args.event,
+        args.offer,
+        &args.email,
+        args.count,
+        crate::now(),
+    )
+    .map_err(err)?;
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    // Write the files first: if that fails, nothing is committed.
+    for t in &tickets {
+        let png = super::qr::png(&t.qr_text)?;
+        write_file(&args.out.join(format!("ticket-{}.png", t.serial)), &png)?;
+        write_file(
+            &args.out.join(format!("ticket-{}.txt", t.serial)),
+            format!("{}\n", t.qr_text).as_bytes(),
+        )?;
+    }
+    tx.commit().map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    for t in &tickets {
+        writeln!(
+            out,
+            "ticket {} event {} {} -> {}",
+            t.serial,
+            t.event_id,
+            t.offer.name(),
+            args.out.join(format!("ticket-{}.png", t.serial)).display()
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}

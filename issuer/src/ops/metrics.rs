@@ -1,0 +1,113 @@
+//! Counters for `/metrics` (Prometheus text format): plain atomics, cheap enough to bump on
+//! every request.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Process-wide counters of the gate-operations side (reset when the issuer restarts, as
+/// Prometheus counters may be).
+#[derive(Debug, Default)]
+pub struct OpsMetrics {
+    pub http_requests: AtomicU64,
+    pub sync_full: AtomicU64,
+    pub sync_not_modified: AtomicU64,
+    pub sync_reset: AtomicU64,
+    pub revocation_snapshots: AtomicU64,
+    pub scans_received: AtomicU64,
+    pub scans_accepted: AtomicU64,
+    pub scans_duplicate: AtomicU64,
+    pub scans_refused: AtomicU64,
+    pub conflicts_detected: AtomicU64,
+    pub enrolments: AtomicU64,
+}
+
+impl OpsMetrics {
+    pub fn inc(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn add(c: &AtomicU64, n: u64) {
+        c.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Renders the counters plus the given gauges in the Prometheus text exposition format.
+    pub fn render(&self, gauges: &[(&str, &str, i64)]) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let counters: [(&str, &str, &AtomicU64, Option<&str>); 11] = [
+            (
+                "og_http_requests_total",
+                "HTTP requests served",
+                &self.http_requests,
+                None,
+            ),
+            (
+                "og_sync_answers_total",
+                "Device sync answers by result",
+                &self.sync_full,
+                Some("result=\"ok\""),
+            ),
+            (
+                "og_sync_answers_total",
+                "",
+                &self.sync_not_modified,
+                Some("result=\"not_modified\""),
+            ),
+            ("og_sync_answers_total", "", &self.sync_reset, Some("result=\"reset\"")),
+            (
+                "og_revocation_snapshots_total",
+                "Binary revocation pages served",
+                &self.revocation_snapshots,
+                None,
+            ),
+            (
+                "og_scans_received_total",
+                "Scan reports received from devices",
+                &self.scans_received,
+                None,
+            ),
+            (
+                "og_scans_stored_total",
+                "Scan reports by intake result",
+                &self.scans_accepted,
+                Some("result=\"accepted\""),
+            ),
+            (
+                "og_scans_stored_total",
+                "",
+                &self.scans_duplicate,
+                Some("result=\"duplicate\""),
+            ),
+            (
+                "og_scans_stored_total",
+                "",
+                &self.scans_refused,
+                Some("result=\"refused\""),
+            ),
+            (
+                "og_conflicts_detected_total",
+                "Tickets found admitted more often than they admit",
+                &self.conflicts_detected,
+                None,
+            ),
+            ("og_device_enrolments_total", "Devices enrolled", &self.enrolments, None),
+        ];
+        for (name, help, c, labels) in counters {
+            if !help.is_empty() {
+                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            }
+            let v = c.load(Ordering::Relaxed);
+            match labels {
+                Some(l) => {
+                    let _ = writeln!(out, "{name}{{{l}}} {v}");
+                }
+                None => {
+                    let _ = writeln!(out, "{name} {v}");
+                }
+            }
+        }
+        for (name, help, v) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        }
+        out
+    }
+}

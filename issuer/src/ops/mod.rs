@@ -1,0 +1,47 @@
+//! Gate operations: operators, device enrolment, device sync, scan intake, conflicts, offline
+//! provisioning and complimentary tickets (issue 4).
+//!
+//! The domain logic lives here as plain functions over a SQLite connection or transaction, so
+//! the HTTP handlers (`routes::{devices, device_sync, scans, operator, console, metrics}`) and
+//! the offline CLI commands share it. Secrets made here (operator tokens, enrolment tokens,
+//! device credentials) are random 32-byte values shown once; only their SHA-256 is stored.
+
+pub mod auth;
+pub mod catalogue;
+pub mod cli;
+pub mod devices;
+pub mod intake;
+pub mod metrics;
+pub mod qr;
+pub mod sync;
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+pub use metrics::OpsMetrics;
+
+/// A random bearer secret: `prefix` + 43 base64url characters (32 random bytes).
+pub fn new_secret(prefix: &str) -> zeroize::Zeroizing<String> {
+    let raw = crate::keys::random_32();
+    zeroize::Zeroizing::new(format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&raw[..])
+    ))
+}
+
+/// SHA-256 of a bearer secret: what the database stores and looks up by.
+pub fn secret_hash(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// Prefix of operator API tokens.
+pub const OPERATOR_TOKEN_PREFIX: &str = "ogop_";
+/// Prefix of one-time device enrolment tokens.
+pub const ENROLMENT_TOKEN_PREFIX: &str = "ogenr_";
+/// Prefix of device credentials.
+pub const DEVICE_CREDENTIAL_PREFIX: &str = "ogdev_";
+
+/// Parses a JSON array of event ids stored in a TEXT column.
+pub(crate) fn parse_ids(s: &str) -> Vec<u32> {
+    serde_json::from_str(s).unwrap_or_default()
+}

@@ -1,0 +1,230 @@
+//! What a gate device pulls: keys, revocations, admissions at other gates, event facts and
+//! conflicts (`GET /api/v1/device/sync`), plus the compact binary revocation pages
+//! (`GET /api/v1/device/revocations`).
+//!
+//! Everything is read in one SQLite read transaction, so an answer is one consistent state.
+//! The ETag is derived from that state and the device's cursors (not from the body, which
+//! carries the server time), so an unchanged state answers 304 without reading any page.
+
+use og_shared::sync::{AdmissionRecord, Conflict, Direction, Revocation, RevocationPage, SyncQuery, SyncResponse};
+use rusqlite::{Connection, params};
+use sha2::{Digest, Sha256};
+
+use super::auth::DeviceAuth;
+use crate::error::{AppError, AppResult};
+
+/// Most revocations in one JSON sync answer.
+pub const REVOCATIONS_PER_PAGE: usize = 10_000;
+/// Most admissions in one sync answer.
+pub const ADMISSIONS_PER_PAGE: usize = 10_000;
+/// Most conflicts in one sync answer (newest first).
+pub const CONFLICTS_PER_ANSWER: usize = 1_000;
+
+/// The answer to a sync request.
+#[derive(Debug)]
+pub enum SyncAnswer {
+    NotModified {
+        etag: String,
+        up_to_date: bool,
+    },
+    Fresh {
+        body: Box<SyncResponse>,
+        etag: String,
+        up_to_date: bool,
+    },
+}
+
+fn reset() -> AppError {
+    AppError::conflict(
+        "revocations_reset",
+        "your revocation cursor is beyond the issuer's log: discard your copy and sync from 0",
+    )
+}
+
+fn ids_json(ids: &[u32]) -> String {
+    serde_json::to_string(ids).expect("ids serialise")
+}
+
+/// Conflicts on the given events, newest first.
+pub fn conflicts(conn: &Connection, events: Option<&[u32]>, limit: usize) -> AppResult<Vec<Conflict>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT event_id, serial, allowed, admitted, gates, detected_at FROM conflicts
+         WHERE ?1 IS NULL OR event_id IN (SELECT value FROM json_each(?1))
+         ORDER BY updated_at DESC, id DESC LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![events.map(ids_json), limit as i64], |r| {
+            Ok(Conflict {
+                event_id: r.get(0)?,
+                serial: r.get(1)?,
+                allowed: r.get(2)?,
+                admitted: r.get(3)?,
+                gates: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+                detected_at: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The last admission seq (0 when none).
+pub fn admissions_head(conn: &Connection) -> AppResult<u64> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM admissions", [], |r| {
+        r.get::<_, i64>(0)
+    })? as u64)
+}
+
+/// Admissions after `after` on `events`, reported by devices other than `exclude_device`.
+pub fn admissions_after(
+    conn: &Connection,
+    events: &[u32],
+    exclude_device: i64,
+    after: u64,
+    limit: usize,
+) -> AppResult<Vec<AdmissionRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.seq, s.nonce, a.event_id, a.serial, d.public_id, a.gate, a.admitted_at, a.direction
+         FROM admissions a JOIN scans s ON s.id = a.scan_id JOIN devices d ON d.id = a.device_id
+         WHERE a.seq > ?1 AND a.device_id != ?2 AND a.event_id IN (SELECT value FROM json_each(?3))
+         ORDER BY a.seq LIMIT ?4",
+    )?;
+    let rows = stmt
+        .query_map(
+            params![after as i64, exclude_device, ids_json(events), limit as i64],
+            |r| {
+                Ok(AdmissionRecord {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    nonce: r.get(1)?,
+                    event_id: r.get(2)?,
+                    serial: r.get(3)?,
+                    device_id: r.get(4)?,
+                    gate: r.get(5)?,
+                    admitted_at: r.get(6)?,
+                    direction: if r.get::<_, String>(7)? == "exit" {
+                        Direction::Exit
+                    } else {
+                        Direction::Entry
+                    },
+                })
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Builds the sync answer for `device` (read-only; the caller records the contact).
+pub fn sync(
+    conn: &Connection,
+    device: &DeviceAuth,
+    q: &SyncQuery,
+    if_none_match: Option<&str>,
+    deployment: &og_shared::DeploymentId,
+    now: i64,
+) -> AppResult<SyncAnswer> {
+    let tx = conn.unchecked_transaction()?;
+    let (rev_head, rev_hash) = crate::revocation::head(&tx)?;
+    if q.revocations_after > rev_head {
+        return Err(reset());
+    }
+    let adm_head = admissions_head(&tx)?;
+    let keys = super::devices::keys(&tx)?;
+    let events = super::catalogue::event_facts(&tx, Some(&device.event_ids))?;
+    let conflicts = conflicts(&tx, Some(&device.event_ids), CONFLICTS_PER_ANSWER)?;
+    let etag = {
+        let state = serde_json::to_vec(&(
+            device.id,
+            q.revocations_after,
+            q.admissions_after,
+            rev_head,
+            hex::encode(rev_hash),
+            adm_head,
+            &keys,
+            &events,
+            &conflicts,
+        ))
+        .expect("state serialises");
+        format!("\"{}\"", hex::encode(&Sha256::digest(&state)[..16]))
+    };
+    if let Some(inm) = if_none_match
+        && inm.split(',').any(|t| t.trim().trim_start_matches("W/") == etag)
+    {
+        return Ok(SyncAnswer::NotModified {
+            etag,
+            up_to_date: q.revocations_after == rev_head,
+        });
+    }
+    let revocations =
+        crate::revocation::page_after(&tx, q.revocations_after, REVOCATIONS_PER_PAGE)?.ok_or_else(reset)?;
+    let admissions = admissions_after(
+        &tx,
+        &device.event_ids,
+        device.id,
+        q.admissions_after,
+        ADMISSIONS_PER_PAGE,
+    )?;
+    let admissions_to = if admissions.len() == ADMISSIONS_PER_PAGE {
+        admissions.last().map_or(adm_head, |a| a.seq)
+    } else {
+        adm_head
+    };
+    let up_to_date = revocations.to_seq == rev_head;
+    Ok(SyncAnswer::Fresh {
+        body: Box::new(SyncResponse {
+            deployment: deployment.clone(),
+            server_time: now,
+            keys,
+            revocations,
+            revocations_head: rev_head,
+            admissions,
+            admissions_to,
+            events,
+            conflicts,
+        }),
+        etag,
+        up_to_date,
+    })
+}
+
+/// Records a device's contact: time, cursor, queue, version (and data freshness).
+pub fn record_contact(conn: &Connection, device: i64, q: &SyncQuery, up_to_date: bool, now: i64) -> AppResult<()> {
+    let version: Option<String> = q.version.as_ref().map(|v| v.chars().take(64).collect());
+    conn.execute(
+        "UPDATE devices SET last_contact = ?2, revocation_cursor = ?3, queued = ?4,
+                software_version = COALESCE(?5, software_version),
+                up_to_date_at = CASE WHEN ?6 THEN ?2 ELSE up_to_date_at END
+         WHERE id = ?1",
+        params![
+            device,
+            now,
+            q.revocations_after as i64,
+            q.queued as i64,
+            version,
+            up_to_date
+        ],
+    )?;
+    Ok(())
+}
+
+/// Entries after `after` up to the head, as a page, without recomputing the chain (the stored
+/// chain hashes give the base and head). `None` if `after` is beyond the log.
+pub fn full_page_after(conn: &Connection, after: u64) -> AppResult<Option<RevocationPage>> {
+    let tx = conn.unchecked_transaction()?;
+    let Some(base) = crate::revocation::hash_at(&tx, after)? else {
+        return Ok(None);
+    };
+    let (head, head_hash) = crate::revocation::head(&tx)?;
+    let mut stmt =
+        tx.prepare_cached("SELECT seq, kind, serial, tag, reason, at FROM revocations WHERE seq > ?1 ORDER BY seq")?;
+    let mut entries: Vec<Revocation> = Vec::with_capacity((head - after) as usize);
+    let mut rows = stmt.query([after as i64])?;
+    while let Some(r) = rows.next()? {
+        entries.push(crate::revocation::row_to_revocation(r)?);
+    }
+    Ok(Some(RevocationPage {
+        from_seq: after,
+        base_hash: hex::encode(base),
+        to_seq: head,
+        head_hash: hex::encode(head_hash),
+        entries,
+    }))
+}

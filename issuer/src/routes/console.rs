@@ -1,0 +1,487 @@
+//! The operator console: server-rendered pages under `/ops` (maud). Monitoring pages refresh
+//! themselves every few seconds (`<meta http-equiv="refresh">`, no script needed).
+//!
+//! Sign-in: the operator pastes an operator token; it is kept in an HttpOnly,
+//! SameSite=Strict cookie limited to `/ops`, so other sites cannot make the browser use it and
+//! the JSON API (bearer only in practice) never sees it.
+
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use maud::{DOCTYPE, Markup, html};
+use og_shared::Offer;
+use og_shared::sync::RevocationReason;
+
+use crate::error::{AppError, AppResult};
+use crate::ops::auth::{OPERATOR_COOKIE, OperatorAuth, operator_for_token};
+use crate::ops::devices::{self, NewEnrolmentToken};
+use crate::routes::operator::{self, CompRequest, RevokeRequest};
+use crate::state::AppState;
+
+/// Seconds between refreshes of monitoring pages.
+pub const REFRESH_SECS: u32 = 5;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ops/login", get(login_page).post(login))
+        .route("/ops/logout", post(logout))
+        .route("/ops", get(devices_page))
+        .route("/ops/devices/{id}/revoke", post(revoke_device))
+        .route("/ops/enrol", get(enrol_page).post(enrol))
+        .route("/ops/events", get(events_page))
+        .route("/ops/events/{id}/scans", get(scans_page))
+        .route("/ops/conflicts", get(conflicts_page))
+        .route("/ops/revocations", get(revocations_page).post(revoke))
+        .route("/ops/comp", get(comp_page).post(comp))
+}
+
+type Op = Result<OperatorAuth, AppError>;
+
+fn to_login() -> Response {
+    Redirect::to("/ops/login").into_response()
+}
+
+fn time(t: Option<i64>) -> String {
+    match t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok()) {
+        None => "never".into(),
+        Some(d) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+            d.year(),
+            u8::from(d.month()),
+            d.day(),
+            d.hour(),
+            d.minute(),
+            d.second()
+        ),
+    }
+}
+
+fn age(secs: Option<i64>) -> String {
+    match secs {
+        None => "no data".into(),
+        Some(s) if s < 120 => format!("{s} s"),
+        Some(s) if s < 7200 => format!("{} min", s / 60),
+        Some(s) => format!("{} h", s / 3600),
+    }
+}
+
+fn page(title: &str, refresh: bool, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                @if refresh { meta http-equiv="refresh" content=(REFRESH_SECS); }
+                title { (title) " · og-tickets operations" }
+                style { "body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:75rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}nav a{margin-right:1rem}.bad{color:#b00020;font-weight:bold}.ok{color:#006400}" }
+            }
+            body {
+                nav {
+                    a href="/ops" { "Devices" } a href="/ops/enrol" { "Enrol a device" } a href="/ops/events" { "Events" }
+                    a href="/ops/conflicts" { "Conflicts" } a href="/ops/revocations" { "Revocations" }
+                    a href="/ops/comp" { "Complimentary tickets" }
+                    form method="post" action="/ops/logout" style="display:inline" { button { "Sign out" } }
+                }
+                h1 { (title) }
+                (body)
+            }
+        }
+    }
+}
+
+async fn login_page() -> Markup {
+    login_form(None)
+}
+
+fn login_form(error: Option<&str>) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { "Operator sign-in · og-tickets" } }
+            body {
+                h1 { "Operator sign-in" }
+                @if let Some(e) = error { p.bad role="alert" { (e) } }
+                form method="post" action="/ops/login" {
+                    label for="token" { "Operator token" }
+                    " " input #token name="token" type="password" autocomplete="off" required;
+                    " " button { "Sign in" }
+                }
+                p { "Get a token with " code { "issuer admin create-operator --email you@example.org" } "." }
+            }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> AppResult<Response> {
+    let token = f.token.trim().to_owned();
+    let t = token.clone();
+    let ok = state.db.read(move |c| operator_for_token(c, &t)).await?;
+    if ok.is_none() || token.contains(';') {
+        return Ok((
+            StatusCode::UNAUTHORIZED,
+            login_form(Some("That is not a valid operator token.")),
+        )
+            .into_response());
+    }
+    let secure = if state.base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!("{OPERATOR_COOKIE}={token}; Path=/ops; HttpOnly; SameSite=Strict{secure}");
+    let mut resp = Redirect::to("/ops").into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(AppError::internal)?,
+    );
+    Ok(resp)
+}
+
+async fn logout() -> Response {
+    let mut resp = Redirect::to("/ops/login").into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&format!(
+            "{OPERATOR_COOKIE}=; Path=/ops; HttpOnly; SameSite=Strict; Max-Age=0"
+        ))
+        .expect("valid header"),
+    );
+    resp
+}
+
+async fn devices_page(State(state): State<AppState>, op: Op) -> AppResult<Response> {
+    if op.is_err() {
+        return Ok(to_login());
+    }
+    let now = crate::now();
+    let list = state.db.read(move |c| devices::list(c, now)).await?;
+    Ok(page("Devices", true, html! {
+        @if list.is_empty() { p { "No device enrolled yet. " a href="/ops/enrol" { "Enrol one" } "." } }
+        @else {
+            table {
+                thead { tr { th { "Device" } th { "Name" } th { "Status" } th { "Events" } th { "Last contact" }
+                    th { "Data age" } th { "Queued reports" } th { "Version" } th {} } }
+                tbody {
+                    @for d in &list {
+                        tr {
+                            td { code { (d.device_id) } } td { (d.name) }
+                            td class=(if d.status == "active" { "ok" } else { "bad" }) { (d.status) }
+                            td { (d.event_ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")) }
+                            td { (time(d.last_contact)) }
+                            td class=(if d.data_age_secs.is_none_or(|a| a > 600) { "bad" } else { "" }) { (age(d.data_age_secs)) }
+                            td { (d.queued) } td { (d.software_version) }
+                            td { @if d.status == "active" {
+                                form method="post" action={ "/ops/devices/" (d.device_id) "/revoke" } { button { "Revoke" } }
+                            } }
+                        }
+                    }
+                }
+            }
+        }
+    })
+    .into_response())
+}
+
+async fn revoke_device(State(state): State<AppState>, op: Op, Path(id): Path<String>) -> AppResult<Response> {
+    let Ok(op) = op else { return Ok(to_login()) };
+    let now = crate::now();
+    let d = id.clone();
+    state.db.write(move |tx| devices::revoke(tx, &d, now)).await?;
+    tracing::info!(device = %id, operator = op.account_id, "device revoked from the console");
+    Ok(Redirect::to("/ops").into_response())
+}
+
+async fn enrol_page(op: Op) -> Response {
+    if op.is_err() {
+        return to_login();
+    }
+    page("Enrol a device", false, enrol_form(None)).into_response()
+}
+
+fn enrol_form(error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(e) = error { p.bad role="alert" { (e) } }
+        form method="post" action="/ops/enrol" {
+            p { label for="events" { "Event ids (comma-separated)" } " " input #events name="events" required; }
+            p { label for="zone" { "Zone number (empty: every zone)" } " " input #zone name="zone"; }
+            p { label for="ttl" { "Valid for (minutes)" } " " input #ttl name="ttl_minutes" value="60"; }
+            button { "Make an enrolment token" }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct EnrolForm {
+    events: String,
+    #[serde(default)]
+    zone: String,
+    #[serde(default)]
+    ttl_minutes: String,
+}
+
+async fn enrol(State(state): State<AppState>, op: Op, Form(f): Form<EnrolForm>) -> AppResult<Response> {
+    let Ok(op) = op else { return Ok(to_login()) };
+    let parsed = (|| -> Result<NewEnrolmentToken, String> {
+        let event_ids = f
+            .events
+            .split(',')
+            .map(|s| s.trim().parse::<u32>().map_err(|_| format!("{s:?} is not an event id")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let zone = match f.zone.trim() {
+            "" => None,
+            z => Some(z.parse::<u8>().map_err(|_| format!("{z:?} is not a zone number"))?),
+        };
+        let ttl_secs = match f.ttl_minutes.trim() {
+            "" => None,
+            t => Some(
+                t.parse::<i64>()
+                    .map_err(|_| format!("{t:?} is not a number of minutes"))?
+                    * 60,
+            ),
+        };
+        Ok(NewEnrolmentToken {
+            event_ids,
+            zone,
+            ttl_secs,
+        })
+    })();
+    let req = match parsed {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok((
+                StatusCode::BAD_REQUEST,
+                page("Enrol a device", false, enrol_form(Some(&e))),
+            )
+                .into_response());
+        }
+    };
+    let created = match super::devices::make_token(&state, &op, req).await {
+        Ok(c) => c,
+        Err(e) if e.status().is_client_error() => {
+            return Ok((
+                e.status(),
+                page("Enrol a device", false, enrol_form(Some(&e.public_message()))),
+            )
+                .into_response());
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(page("Enrolment token", false, html! {
+        p { "Scan this code with the gate (" code { "gate-agent enroll" } "), or type the token. It works once, until "
+            (time(Some(created.token.expires_at))) ", for events "
+            (created.token.event_ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
+            @if let Some(z) = created.token.zone { ", zone " (z) } "." }
+        p { img alt="enrolment token QR code" src={ "data:image/png;base64," (created.qr_png_base64) }; }
+        p { code #token { (created.token.token) } }
+        p { "This token is shown only now." }
+    })
+    .into_response())
+}
+
+async fn events_page(State(state): State<AppState>, op: Op) -> AppResult<Response> {
+    if op.is_err() {
+        return Ok(to_login());
+    }
+    let events = state.db.read(crate::ops::catalogue::list_events).await?;
+    Ok(page("Events", false, html! {
+        table {
+            thead { tr { th { "Id" } th { "Sport" } th { "Event" } th { "Venue" } th { "Doors open" } th { "Zones" } th {} } }
+            tbody { @for e in &events { tr {
+                td { (e.id) } td { (e.sport) } td { (e.name) } td { (e.venue) } td { (time(Some(e.doors_open))) }
+                td { (e.zones.join(", ")) }
+                td { a href={ "/ops/events/" (e.id) "/scans" } { "Scans per gate" } }
+            } } }
+        }
+    })
+    .into_response())
+}
+
+async fn scans_page(State(state): State<AppState>, op: Op, Path(id): Path<u32>) -> AppResult<Response> {
+    if op.is_err() {
+        return Ok(to_login());
+    }
+    let since = crate::now() - 3 * 3600;
+    let rows = state.db.read(move |c| operator::gate_minutes(c, id, since)).await?;
+    Ok(page(
+        &format!("Scans per gate per minute, event {id}"),
+        true,
+        html! {
+            p { "Last 3 hours, by the gates' clocks. Refreshes every " (REFRESH_SECS) " s." }
+            @if rows.is_empty() { p { "No scans reported yet." } }
+            @else {
+                table {
+                    thead { tr { th { "Minute" } th { "Gate" } th { "Admitted" } th { "Refused" } } }
+                    tbody { @for r in rows.iter().rev() { tr {
+                        td { (time(Some(r.minute))) } td { (r.gate) } td { (r.admitted) }
+                        td class=(if r.refused > 0 { "bad" } else { "" }) { (r.refused) }
+                    } } }
+                }
+            }
+        },
+    )
+    .into_response())
+}
+
+async fn conflicts_page(State(state): State<AppState>, op: Op) -> AppResult<Response> {
+    if op.is_err() {
+        return Ok(to_login());
+    }
+    let list = state.db.read(|c| crate::ops::sync::conflicts(c, None, 1000)).await?;
+    Ok(page("Conflicts", true, html! {
+        p { "Tickets admitted more often than they admit, across gates (usually gates that were offline)." }
+        @if list.is_empty() { p.ok { "No conflicts." } }
+        @else {
+            table {
+                thead { tr { th { "Event" } th { "Ticket" } th { "Admits" } th { "Admitted" } th { "Gates" } th { "Detected" } } }
+                tbody { @for c in &list { tr {
+                    td { (c.event_id) } td { (c.serial) } td { (c.allowed) } td.bad { (c.admitted) }
+                    td { (c.gates.join(", ")) } td { (time(Some(c.detected_at))) }
+                } } }
+            }
+        }
+    })
+    .into_response())
+}
+
+async fn revocations_page(State(state): State<AppState>, op: Op) -> AppResult<Response> {
+    if op.is_err() {
+        return Ok(to_login());
+    }
+    let list = state
+        .db
+        .read(|c| {
+            let head = crate::revocation::head(c)?.0;
+            operator::revocations_after(c, head.saturating_sub(200), 200)
+        })
+        .await?;
+    Ok(page("Revocations", true, html! {
+        form method="post" action="/ops/revocations" {
+            label for="serial" { "Revoke ticket serial" } " " input #serial name="serial" required;
+            " " select name="reason" { option value="fraud" { "fraud" } option value="cancelled" { "cancelled" } option value="other" { "other" } }
+            " " button { "Revoke" }
+        }
+        h2 { "Latest entries" }
+        table {
+            thead { tr { th { "Seq" } th { "What" } th { "Reason" } th { "When" } } }
+            tbody { @for r in list.iter().rev() { tr {
+                td { (r.seq) } td { (operator::describe(&r.target)) } td { (format!("{:?}", r.reason)) } td { (time(Some(r.at))) }
+            } } }
+        }
+    })
+    .into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct RevokeForm {
+    serial: String,
+    reason: RevocationReason,
+}
+
+async fn revoke(State(state): State<AppState>, op: Op, Form(f): Form<RevokeForm>) -> AppResult<Response> {
+    let Ok(op) = op else { return Ok(to_login()) };
+    let serial: u32 = f
+        .serial
+        .trim()
+        .parse()
+        .map_err(|_| AppError::bad_request("bad_serial", "not a ticket serial"))?;
+    let req = RevokeRequest::Ticket {
+        serial,
+        reason: f.reason,
+    };
+    let now = crate::now();
+    state
+        .db
+        .write(move |tx| operator::apply_revocation(tx, &req, now))
+        .await?;
+    tracing::info!(operator = op.account_id, serial, "ticket revoked from the console");
+    Ok(Redirect::to("/ops/revocations").into_response())
+}
+
+async fn comp_page(op: Op) -> Response {
+    if op.is_err() {
+        return to_login();
+    }
+    page("Complimentary tickets", false, comp_form(None)).into_response()
+}
+
+fn comp_form(error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(e) = error { p.bad role="alert" { (e) } }
+        form method="post" action="/ops/comp" {
+            p { label for="event" { "Event id" } " " input #event name="event_id" required; }
+            p { label for="offer" { "Offer" } " " select #offer name="offer" {
+                option value="solo" { "Solo (1)" } option value="duo" { "Duo (2)" } option value="family" { "Family (4)" } } }
+            p { label for="email" { "Holder's email" } " " input #email name="email" type="email" required; }
+            p { label for="count" { "Number of tickets" } " " input #count name="count" value="1"; }
+            button { "Issue" }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CompForm {
+    event_id: String,
+    offer: Offer,
+    email: String,
+    count: String,
+}
+
+async fn comp(State(state): State<AppState>, op: Op, Form(f): Form<CompForm>) -> AppResult<Response> {
+    let Ok(op) = op else { return Ok(to_login()) };
+    let (Ok(event_id), Ok(count)) = (f.event_id.trim().parse::<u32>(), f.count.trim().parse::<u32>()) else {
+        return Ok((
+            StatusCode::BAD_REQUEST,
+            page(
+                "Complimentary tickets",
+                false,
+                comp_form(Some("Event id and number must be numbers.")),
+            ),
+        )
+            .into_response());
+    };
+    let req = CompRequest {
+        event_id,
+        offer: f.offer,
+        email: f.email,
+        count,
+    };
+    let tickets = match operator::issue(&state, &op, req).await {
+        Ok(t) => t,
+        Err(e) if e.status().is_client_error() => {
+            return Ok((
+                e.status(),
+                page("Complimentary tickets", false, comp_form(Some(&e.public_message()))),
+            )
+                .into_response());
+        }
+        Err(e) => return Err(e),
+    };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut imgs = Vec::new();
+    for t in &tickets {
+        imgs.push(b64.encode(crate::ops::qr::png(&t.qr_text).map_err(AppError::internal)?));
+    }
+    Ok(page(
+        "Complimentary tickets issued",
+        false,
+        html! {
+            @for (t, img) in tickets.iter().zip(&imgs) {
+                section {
+                    h2 { "Ticket " (t.serial) " · event " (t.event_id) " · " (t.offer.name()) }
+                    img alt={ "ticket " (t.serial) " QR code" } src={ "data:image/png;base64," (img) };
+                    p { code { (t.qr_text) } }
+                }
+            }
+        },
+    )
+    .into_response())
+}

@@ -1,0 +1,117 @@
+//! What gate devices pull: `GET /api/v1/device/sync` (JSON, ETag/304, gzip) and
+//! `GET /api/v1/device/revocations?after=N` (the compact binary page of every revocation after
+//! N, `application/x-og-revocations`, see `og_shared::sync::encode_revocation_page`): a new
+//! device fetches its full snapshot there instead of 10,000-entry JSON pages.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use og_shared::sync::{REVOCATIONS_CONTENT_TYPE, SyncQuery, encode_revocation_page};
+use tower_http::compression::CompressionLayer;
+
+use crate::error::{AppError, AppResult};
+use crate::ops::OpsMetrics;
+use crate::ops::auth::DeviceAuth;
+use crate::ops::sync::{self, SyncAnswer};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/device/sync", get(device_sync))
+        .route("/api/v1/device/revocations", get(revocations))
+        .layer(CompressionLayer::new())
+}
+
+fn bad_query(e: impl std::fmt::Display) -> AppError {
+    AppError::bad_request("bad_query", e.to_string())
+}
+
+async fn device_sync(
+    State(state): State<AppState>,
+    device: DeviceAuth,
+    headers: HeaderMap,
+    q: Result<Query<SyncQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Response> {
+    let Query(q) = q.map_err(bad_query)?;
+    let inm = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let deployment = state.settings.deployment.clone();
+    let now = crate::now();
+    let (dev, query) = (device.clone(), q.clone());
+    let answer = state
+        .db
+        .read(move |c| sync::sync(c, &dev, &query, inm.as_deref(), &deployment, now))
+        .await;
+    let m = &state.ops_metrics;
+    let answer = match answer {
+        Err(e) => {
+            if e.code() == "revocations_reset" {
+                OpsMetrics::inc(&m.sync_reset);
+            }
+            return Err(e);
+        }
+        Ok(a) => a,
+    };
+    let up_to_date = match &answer {
+        SyncAnswer::NotModified { up_to_date, .. } | SyncAnswer::Fresh { up_to_date, .. } => *up_to_date,
+    };
+    let id = device.id;
+    state
+        .db
+        .write(move |tx| sync::record_contact(tx, id, &q, up_to_date, now))
+        .await?;
+    let etag_header = |etag: &str| HeaderValue::from_str(etag).map_err(AppError::internal);
+    Ok(match answer {
+        SyncAnswer::NotModified { etag, .. } => {
+            OpsMetrics::inc(&m.sync_not_modified);
+            (StatusCode::NOT_MODIFIED, [(header::ETAG, etag_header(&etag)?)]).into_response()
+        }
+        SyncAnswer::Fresh { body, etag, .. } => {
+            OpsMetrics::inc(&m.sync_full);
+            (
+                [
+                    (header::ETAG, etag_header(&etag)?),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
+                ],
+                Json(body),
+            )
+                .into_response()
+        }
+    })
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct After {
+    #[serde(default)]
+    after: u64,
+}
+
+async fn revocations(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    q: Result<Query<After>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Response> {
+    let Query(After { after }) = q.map_err(bad_query)?;
+    let page = state.db.read(move |c| sync::full_page_after(c, after)).await?;
+    let Some(page) = page else {
+        OpsMetrics::inc(&state.ops_metrics.sync_reset);
+        return Err(AppError::conflict(
+            "revocations_reset",
+            "your revocation cursor is beyond the issuer's log: discard your copy and fetch from 0",
+        ));
+    };
+    let body = tokio::task::spawn_blocking(move || encode_revocation_page(&page))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    OpsMetrics::inc(&state.ops_metrics.revocation_snapshots);
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static(REVOCATIONS_CONTENT_TYPE))],
+        body,
+    )
+        .into_response())
+}

@@ -1,0 +1,118 @@
+//! Device enrolment (`POST /api/v1/devices/enroll`, public: the one-time token is the
+//! credential) and device management for operators (`/api/v1/ops/enrolment-tokens`,
+//! `/api/v1/ops/devices...`).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use og_shared::sync::{EnrollRequest, EnrollResponse};
+
+use crate::error::AppResult;
+use crate::ops::OpsMetrics;
+use crate::ops::auth::OperatorAuth;
+use crate::ops::devices::{self, DeviceView, NewEnrolmentToken};
+use crate::routes::operator::JsonBody;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/devices/enroll", post(enroll))
+        .route("/api/v1/ops/enrolment-tokens", post(create_token))
+        .route("/api/v1/ops/devices", get(list))
+        .route("/api/v1/ops/devices/{id}", patch(rename))
+        .route("/api/v1/ops/devices/{id}/revoke", post(revoke))
+        .route("/api/v1/ops/devices/{id}/rotate", post(rotate))
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<EnrollRequest>,
+) -> AppResult<Json<EnrollResponse>> {
+    let deployment = state.settings.deployment.clone();
+    let now = crate::now();
+    let resp = state
+        .db
+        .write(move |tx| devices::enroll(tx, &req, &deployment, now))
+        .await?;
+    OpsMetrics::inc(&state.ops_metrics.enrolments);
+    tracing::info!(device = %resp.device_id, "device enrolled");
+    Ok(Json(resp))
+}
+
+/// A new enrolment token, with its QR (PNG, base64) for the device's camera.
+#[derive(Debug, serde::Serialize)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub token: devices::EnrolmentToken,
+    pub qr_png_base64: String,
+}
+
+pub(crate) async fn make_token(state: &AppState, op: &OperatorAuth, req: NewEnrolmentToken) -> AppResult<CreatedToken> {
+    let now = crate::now();
+    let account = op.account_id;
+    let token = state
+        .db
+        .write(move |tx| devices::create_enrolment_token(tx, account, &req, now))
+        .await?;
+    let png = crate::ops::qr::png(&token.token).map_err(crate::error::AppError::internal)?;
+    Ok(CreatedToken {
+        token,
+        qr_png_base64: base64::engine::general_purpose::STANDARD.encode(png),
+    })
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    op: OperatorAuth,
+    JsonBody(req): JsonBody<NewEnrolmentToken>,
+) -> AppResult<(StatusCode, Json<CreatedToken>)> {
+    Ok((StatusCode::CREATED, Json(make_token(&state, &op, req).await?)))
+}
+
+async fn list(State(state): State<AppState>, _op: OperatorAuth) -> AppResult<Json<Vec<DeviceView>>> {
+    let now = crate::now();
+    Ok(Json(state.db.read(move |c| devices::list(c, now)).await?))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rename {
+    name: String,
+}
+
+async fn rename(
+    State(state): State<AppState>,
+    _op: OperatorAuth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Rename>,
+) -> AppResult<StatusCode> {
+    state.db.write(move |tx| devices::rename(tx, &id, &body.name)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn revoke(State(state): State<AppState>, op: OperatorAuth, Path(id): Path<String>) -> AppResult<StatusCode> {
+    let now = crate::now();
+    let d = id.clone();
+    state.db.write(move |tx| devices::revoke(tx, &d, now)).await?;
+    tracing::info!(device = %id, operator = op.account_id, "device revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(serde::Serialize)]
+struct Rotated {
+    device_id: String,
+    credential: String,
+}
+
+async fn rotate(State(state): State<AppState>, op: OperatorAuth, Path(id): Path<String>) -> AppResult<Json<Rotated>> {
+    let now = crate::now();
+    let d = id.clone();
+    let credential = state.db.write(move |tx| devices::rotate(tx, &d, now)).await?;
+    tracing::info!(device = %id, operator = op.account_id, "device credential rotated");
+    Ok(Json(Rotated {
+        device_id: id,
+        credential: credential.to_string(),
+    }))
+}

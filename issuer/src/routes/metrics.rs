@@ -1,0 +1,51 @@
+//! `/metrics` in the Prometheus text format: request, sync, scan and conflict counters, plus a
+//! few gauges read from the database. Public like `/health` (no secrets or personal data);
+//! restrict it at the reverse proxy if needed.
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::error::AppResult;
+use crate::ops::OpsMetrics;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
+}
+
+/// Middleware counting every request.
+pub async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    OpsMetrics::inc(&state.ops_metrics.http_requests);
+    next.run(req).await
+}
+
+async fn metrics(State(state): State<AppState>) -> AppResult<Response> {
+    let (conflicts, devices, rev_head, adm_head) = state
+        .db
+        .read(|c| {
+            let conflicts: i64 = c.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?;
+            let devices: i64 = c.query_row("SELECT count(*) FROM devices WHERE status = 'active'", [], |r| r.get(0))?;
+            let rev = crate::revocation::head(c)?.0 as i64;
+            let adm = crate::ops::sync::admissions_head(c)? as i64;
+            Ok((conflicts, devices, rev, adm))
+        })
+        .await?;
+    let body = state.ops_metrics.render(&[
+        ("og_conflicts", "Tickets currently in conflict", conflicts),
+        ("og_devices_active", "Enrolled, unrevoked gate devices", devices),
+        ("og_revocations_head", "Last revocation log seq", rev_head),
+        ("og_admissions_head", "Last admission log seq", adm_head),
+    ]);
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response())
+}

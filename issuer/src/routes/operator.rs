@@ -1,0 +1,238 @@
+//! The operators' JSON API under `/api/v1/ops/`: events, revocations, conflicts, scans per
+//! gate per minute, complimentary tickets. Every route takes [`OperatorAuth`].
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use og_shared::Offer;
+use og_shared::sync::{Conflict, Revocation, RevocationReason, RevocationTarget};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, AppResult};
+use crate::issuance::IssuedTicket;
+use crate::ops::auth::OperatorAuth;
+use crate::ops::catalogue::{self, EventRow};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/ops/events", get(events))
+        .route("/api/v1/ops/events/{id}/scans-per-minute", get(scans_per_minute))
+        .route("/api/v1/ops/conflicts", get(conflicts))
+        .route("/api/v1/ops/revocations", get(list_revocations).post(revoke))
+        .route("/api/v1/ops/comps", axum::routing::post(comps))
+}
+
+/// A JSON body whose every failure (syntax, missing field, wrong type) is a JSON 400.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::bad_request("bad_body", e.body_text()))?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| AppError::bad_request("bad_json", e.to_string()))
+    }
+}
+
+async fn events(State(state): State<AppState>, _op: OperatorAuth) -> AppResult<Json<Vec<EventRow>>> {
+    Ok(Json(state.db.read(catalogue::list_events).await?))
+}
+
+/// Scans of one gate in one minute.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct GateMinute {
+    pub gate: String,
+    /// Start of the minute (Unix seconds, device clock).
+    pub minute: i64,
+    pub admitted: u64,
+    pub refused: u64,
+}
+
+/// Scans per gate per minute for an event since `since`.
+pub fn gate_minutes(conn: &Connection, event: u32, since: i64) -> AppResult<Vec<GateMinute>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT gate, (scanned_at / 60) * 60 AS minute,
+                SUM(verdict IN ('admitted', 'exited')), SUM(verdict NOT IN ('admitted', 'exited'))
+         FROM scans WHERE event_id = ?1 AND scanned_at >= ?2
+         GROUP BY gate, minute ORDER BY minute, gate",
+    )?;
+    let rows = stmt
+        .query_map(params![event, since], |r| {
+            Ok(GateMinute {
+                gate: r.get(0)?,
+                minute: r.get(1)?,
+                admitted: r.get::<_, i64>(2)? as u64,
+                refused: r.get::<_, i64>(3)? as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Since {
+    /// Default: the last 3 hours.
+    since: Option<i64>,
+}
+
+async fn scans_per_minute(
+    State(state): State<AppState>,
+    _op: OperatorAuth,
+    Path(id): Path<u32>,
+    Query(q): Query<Since>,
+) -> AppResult<Json<Vec<GateMinute>>> {
+    let since = q.since.unwrap_or_else(|| crate::now() - 3 * 3600);
+    Ok(Json(state.db.read(move |c| gate_minutes(c, id, since)).await?))
+}
+
+async fn conflicts(State(state): State<AppState>, _op: OperatorAuth) -> AppResult<Json<Vec<Conflict>>> {
+    Ok(Json(
+        state.db.read(|c| crate::ops::sync::conflicts(c, None, 10_000)).await?,
+    ))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Page {
+    #[serde(default)]
+    after: u64,
+    limit: Option<usize>,
+}
+
+/// Revocation log entries after `after`.
+pub fn revocations_after(conn: &Connection, after: u64, limit: usize) -> AppResult<Vec<Revocation>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, kind, serial, tag, reason, at FROM revocations WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(
+            params![after as i64, limit as i64],
+            crate::revocation::row_to_revocation,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+async fn list_revocations(
+    State(state): State<AppState>,
+    _op: OperatorAuth,
+    Query(q): Query<Page>,
+) -> AppResult<Json<Vec<Revocation>>> {
+    let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
+    Ok(Json(
+        state.db.read(move |c| revocations_after(c, q.after, limit)).await?,
+    ))
+}
+
+/// What an operator revokes.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RevokeRequest {
+    Ticket { serial: u32, reason: RevocationReason },
+    Purchase { purchase_id: i64, reason: RevocationReason },
+    Account { account_id: i64, reason: RevocationReason },
+}
+
+/// Applies a revocation; returns the new log entry, or `None` when nothing changed (a ticket
+/// already revoked).
+pub fn apply_revocation(tx: &Transaction<'_>, req: &RevokeRequest, now: i64) -> AppResult<Option<Revocation>> {
+    use crate::revocation as rv;
+    let before = rv::head(tx)?.0;
+    match *req {
+        RevokeRequest::Ticket { serial, reason } => {
+            let exists: Option<i64> = tx
+                .query_row("SELECT serial FROM tickets WHERE serial = ?1", [serial], |r| r.get(0))
+                .optional()?;
+            if exists.is_none() {
+                return Err(AppError::not_found("no such ticket"));
+            }
+            rv::revoke_ticket(tx, serial, reason, now)?;
+        }
+        RevokeRequest::Purchase { purchase_id, reason } => rv::revoke_purchase(tx, purchase_id, reason, now)?,
+        RevokeRequest::Account { account_id, reason } => {
+            rv::revoke_account(tx, account_id, reason, now)?;
+            if reason == RevocationReason::AccountBanned {
+                tx.execute("UPDATE accounts SET status = 'banned' WHERE id = ?1", [account_id])?;
+            }
+        }
+    }
+    let after = rv::head(tx)?.0;
+    Ok(if after > before {
+        revocations_after(tx, before, 1)?.pop()
+    } else {
+        None
+    })
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    op: OperatorAuth,
+    JsonBody(req): JsonBody<RevokeRequest>,
+) -> AppResult<(StatusCode, Json<Option<Revocation>>)> {
+    let now = crate::now();
+    let r = req.clone();
+    let entry = state.db.write(move |tx| apply_revocation(tx, &r, now)).await?;
+    tracing::info!(operator = op.account_id, ?req, "revocation by an operator");
+    let status = if entry.is_some() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(entry)))
+}
+
+/// Complimentary tickets asked for by an operator.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompRequest {
+    pub event_id: u32,
+    pub offer: Offer,
+    pub email: String,
+    #[serde(default = "one")]
+    pub count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+pub(crate) async fn issue(state: &AppState, op: &OperatorAuth, req: CompRequest) -> AppResult<Vec<IssuedTicket>> {
+    let signer = state.signer.clone();
+    let now = crate::now();
+    let r = req.clone();
+    let tickets = state
+        .db
+        .write(move |tx| catalogue::issue_comps(tx, &signer, r.event_id, r.offer, &r.email, r.count, now))
+        .await?;
+    tracing::info!(
+        operator = op.account_id,
+        event = req.event_id,
+        count = req.count,
+        "complimentary tickets issued"
+    );
+    Ok(tickets)
+}
+
+async fn comps(
+    State(state): State<AppState>,
+    op: OperatorAuth,
+    JsonBody(req): JsonBody<CompRequest>,
+) -> AppResult<(StatusCode, Json<Vec<IssuedTicket>>)> {
+    Ok((StatusCode::CREATED, Json(issue(&state, &op, req).await?)))
+}
+
+/// A revocation target described for people.
+pub fn describe(t: &RevocationTarget) -> String {
+    match t {
+        RevocationTarget::Ticket { serial } => format!("ticket {serial}"),
+        RevocationTarget::Purchase { tag } => format!("purchase {}", tag.to_hex()),
+        RevocationTarget::Account { tag } => format!("account {}", tag.to_hex()),
+    }
+}

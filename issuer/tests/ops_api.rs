@@ -1,0 +1,575 @@
+//! Black-box tests of the gate-operations API through real HTTP (issue 4).
+
+mod ops_support;
+
+use og_shared::Offer;
+use og_shared::sync::{
+    GENESIS_HASH, REVOCATIONS_CONTENT_TYPE, ScanBatchAck, SyncResponse, VerdictCode, decode_revocation_page,
+};
+use ops_support::{admission, batch, spawn_app};
+use serde_json::{Value, json};
+
+async fn error_code(r: reqwest::Response) -> String {
+    let v: Value = r.json().await.unwrap();
+    v["error"]["code"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn an_enrolment_token_works_once_and_a_replay_is_refused() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let token = app.enrolment_token(&op, &[1, 2], Some(0)).await;
+    let body = json!({ "token": token, "name": "North gate 3", "software_version": "1.0" });
+    let r = app.post("/api/v1/devices/enroll", None, &body).await;
+    assert_eq!(r.status(), 200);
+    let d: Value = r.json().await.unwrap();
+    assert_eq!(d["device_name"], "North gate 3");
+    assert_eq!(d["event_ids"], json!([1, 2]));
+    assert_eq!(d["zone"], 0);
+    assert!(d["credential"].as_str().unwrap().starts_with("ogdev_"));
+    assert_eq!(d["keys"].as_array().unwrap().len(), 1);
+
+    let replay = app.post("/api/v1/devices/enroll", None, &body).await;
+    assert_eq!(replay.status(), 410);
+    assert_eq!(error_code(replay).await, "enrolment_token_used");
+    let unknown = app
+        .post(
+            "/api/v1/devices/enroll",
+            None,
+            &json!({ "token": "ogenr_nope", "software_version": "1" }),
+        )
+        .await;
+    assert_eq!(unknown.status(), 401);
+    assert_eq!(
+        app.count("SELECT count(*) FROM devices"),
+        1,
+        "a replay makes no second device"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_enrolment_token_is_refused() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let token = app.enrolment_token(&op, &[1], None).await;
+    app.db
+        .conn()
+        .unwrap()
+        .execute("UPDATE enrolment_tokens SET expires_at = ?1", [og_issuer::now() - 1])
+        .unwrap();
+    let r = app
+        .post(
+            "/api/v1/devices/enroll",
+            None,
+            &json!({ "token": token, "software_version": "1" }),
+        )
+        .await;
+    assert_eq!(r.status(), 410);
+    assert_eq!(error_code(r).await, "enrolment_token_expired");
+}
+
+#[tokio::test]
+async fn an_enrolment_token_for_an_unknown_event_or_zone_is_not_made() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let r = app
+        .post(
+            "/api/v1/ops/enrolment-tokens",
+            Some(&op),
+            &json!({ "event_ids": [999] }),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let r = app
+        .post(
+            "/api/v1/ops/enrolment-tokens",
+            Some(&op),
+            &json!({ "event_ids": [3], "zone": 5 }),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let r = app
+        .post("/api/v1/ops/enrolment-tokens", Some(&op), &json!({ "event_ids": "x" }))
+        .await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(error_code(r).await, "bad_json");
+}
+
+#[tokio::test]
+async fn a_revoked_device_is_refused_at_once_and_a_rotated_credential_replaces_the_old_one() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "A").await;
+    assert_eq!(app.sync(&d.credential, 0, 0).await.status(), 200);
+
+    let rotated: Value = app
+        .post(
+            &format!("/api/v1/ops/devices/{}/rotate", d.device_id),
+            Some(&op),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let new = rotated["credential"].as_str().unwrap();
+    assert_eq!(
+        app.sync(&d.credential, 0, 0).await.status(),
+        401,
+        "old credential refused"
+    );
+    assert_eq!(app.sync(new, 0, 0).await.status(), 200);
+
+    let r = app
+        .post(
+            &format!("/api/v1/ops/devices/{}/revoke", d.device_id),
+            Some(&op),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    let refused = app.sync(new, 0, 0).await;
+    assert_eq!(refused.status(), 401);
+    let v: Value = refused.json().await.unwrap();
+    assert!(v["error"]["message"].as_str().unwrap().contains("re-enrol"));
+    assert_eq!(app.scans(new, &batch(vec![])).await.status(), 401);
+    let r = app
+        .post(
+            &format!("/api/v1/ops/devices/{}/rotate", d.device_id),
+            Some(&op),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 409, "a revoked device is not brought back by a rotation");
+}
+
+#[tokio::test]
+async fn operators_see_devices_with_contact_data_age_queue_and_version_and_can_rename_them() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "A").await;
+    let r = app
+        .client
+        .patch(app.url(&format!("/api/v1/ops/devices/{}", d.device_id)))
+        .bearer_auth(&op)
+        .json(&json!({ "name": "South gate 1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(app.sync(&d.credential, 0, 0).await.status(), 200);
+    let list: Value = app.get("/api/v1/ops/devices", Some(&op)).await.json().await.unwrap();
+    let dev = &list[0];
+    assert_eq!(dev["name"], "South gate 1");
+    assert_eq!(dev["queued"], 3);
+    assert_eq!(dev["software_version"], "gate-test 1.0");
+    assert!(dev["last_contact"].as_i64().unwrap() >= og_issuer::now() - 5);
+    assert!(dev["data_age_secs"].as_i64().unwrap() <= 5);
+}
+
+#[tokio::test]
+async fn sync_sends_keys_the_devices_events_and_new_revocations_and_answers_304_when_nothing_changed() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "A").await;
+    let r = app.sync(&d.credential, 0, 0).await;
+    assert_eq!(r.status(), 200);
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let s: SyncResponse = r.json().await.unwrap();
+    assert_eq!(s.keys.len(), 1);
+    assert_eq!(s.events.iter().map(|e| e.event_id).collect::<Vec<_>>(), [1]);
+    assert_eq!(s.events[0].zones.len(), 4);
+    let (seq, hash) = s.revocations.check_continues(0, &GENESIS_HASH).unwrap();
+
+    let same = app
+        .client
+        .get(app.url("/api/v1/device/sync?revocations_after=0&admissions_after=0&queued=3&version=gate-test%201.0"))
+        .bearer_auth(&d.credential)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 304);
+
+    let t = app.tickets(1, Offer::Solo, 1);
+    let r = app
+        .post(
+            "/api/v1/ops/revocations",
+            Some(&op),
+            &json!({ "kind": "ticket", "serial": t[0].serial, "reason": "fraud" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let changed = app
+        .client
+        .get(app.url("/api/v1/device/sync?revocations_after=0&admissions_after=0"))
+        .bearer_auth(&d.credential)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200, "a new revocation changes the answer");
+    let s: SyncResponse = changed.json().await.unwrap();
+    let (seq2, _) = s.revocations.check_continues(seq, &hash).unwrap();
+    assert_eq!(seq2, seq + 1);
+    assert_eq!(s.revocations_head, seq2);
+}
+
+#[tokio::test]
+async fn sync_is_gzipped_for_clients_that_ask() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "A").await;
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let r = raw
+        .get(app.url("/api/v1/device/sync"))
+        .bearer_auth(&d.credential)
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn a_cursor_beyond_the_log_gets_revocations_reset_and_a_long_log_comes_in_pages() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "A").await;
+    let r = app.sync(&d.credential, 5, 0).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(error_code(r).await, "revocations_reset");
+    {
+        let mut conn = app.db.conn().unwrap();
+        let tx = conn.transaction().unwrap();
+        for serial in 1..=10_050 {
+            og_issuer::revocation::append(
+                &tx,
+                og_shared::sync::RevocationTarget::Ticket { serial },
+                og_shared::sync::RevocationReason::Refunded,
+                1000,
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let first: SyncResponse = app.sync(&d.credential, 0, 0).await.json().await.unwrap();
+    assert_eq!((first.revocations.to_seq, first.revocations_head), (10_000, 10_050));
+    let (seq, hash) = first.revocations.check_continues(0, &GENESIS_HASH).unwrap();
+    let rest: SyncResponse = app.sync(&d.credential, seq, 0).await.json().await.unwrap();
+    assert_eq!(rest.revocations.check_continues(seq, &hash).unwrap().0, 10_050);
+
+    // The binary page carries the whole log at once and checks against the same chain.
+    let bin = app.get("/api/v1/device/revocations?after=0", Some(&d.credential)).await;
+    assert_eq!(bin.headers()["content-type"], REVOCATIONS_CONTENT_TYPE);
+    let page = decode_revocation_page(&bin.bytes().await.unwrap()).unwrap();
+    assert_eq!(page.check_continues(0, &GENESIS_HASH).unwrap().0, 10_050);
+    let beyond = app
+        .get("/api/v1/device/revocations?after=20000", Some(&d.credential))
+        .await;
+    assert_eq!(beyond.status(), 409);
+}
+
+#[tokio::test]
+async fn a_batch_sent_twice_is_stored_once_and_a_reused_nonce_with_other_content_is_refused() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "A").await;
+    let t = app.tickets(1, Offer::Duo, 1);
+    let mut reject = admission(2, 1, t[0].serial, Offer::Duo, "N1");
+    reject.verdict = VerdictCode::AlreadyUsed;
+    let b = batch(vec![admission(1, 1, t[0].serial, Offer::Duo, "N1"), reject]);
+    let ack: ScanBatchAck = app.scans(&d.credential, &b).await.json().await.unwrap();
+    assert_eq!(ack.accepted.len(), 2, "rejected scans are stored too");
+    let again: ScanBatchAck = app.scans(&d.credential, &b).await.json().await.unwrap();
+    assert_eq!((again.accepted.len(), again.duplicates.len()), (0, 2));
+    assert_eq!(app.count("SELECT count(*) FROM scans"), 2);
+    assert_eq!(app.count("SELECT count(*) FROM admissions"), 1);
+
+    let mut other = admission(1, 1, t[0].serial, Offer::Duo, "N2");
+    other.scanned_at -= 60;
+    let ack: ScanBatchAck = app
+        .scans(&d.credential, &batch(vec![other]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ack.refused.len(), 1);
+    assert_eq!(ack.refused[0].code, "nonce_conflict");
+    assert_eq!(
+        app.count("SELECT count(*) FROM admissions"),
+        1,
+        "nothing double-counted"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM scan_refusals"),
+        1,
+        "the refused report is kept"
+    );
+}
+
+#[tokio::test]
+async fn future_timestamps_and_foreign_events_are_refused_and_recorded_and_malformed_batches_get_400() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "A").await;
+    let t = app.tickets(1, Offer::Solo, 1);
+    let mut future = admission(1, 1, t[0].serial, Offer::Solo, "N1");
+    future.scanned_at = og_issuer::now() + 3600;
+    let foreign = admission(2, 2, 5, Offer::Solo, "N1");
+    let mut no_serial = admission(3, 1, 1, Offer::Solo, "N1");
+    no_serial.serial = None;
+    let mut bad_nonce = admission(4, 1, 1, Offer::Solo, "N1");
+    bad_nonce.nonce = "short".into();
+    let ack: ScanBatchAck = app
+        .scans(&d.credential, &batch(vec![future, foreign, no_serial, bad_nonce]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<_> = ack.refused.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "future_timestamp",
+            "event_out_of_scope",
+            "malformed_report",
+            "bad_nonce"
+        ]
+    );
+    assert_eq!(app.count("SELECT count(*) FROM scan_refusals"), 4);
+    assert_eq!(app.count("SELECT count(*) FROM admissions"), 0);
+
+    for body in ["{", "{\"reports\": 5}", "[]"] {
+        let r = app
+            .client
+            .post(app.url("/api/v1/device/scans"))
+            .bearer_auth(&d.credential)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+        assert_eq!(error_code(r).await, "malformed_batch");
+    }
+}
+
+#[tokio::test]
+async fn a_ticket_used_at_gate_a_reaches_gate_b_and_a_solo_admitted_twice_is_a_conflict() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let a = app.device(&op, &[1], "A").await;
+    let b = app.device(&op, &[1], "B").await;
+    let other_event = app.device(&op, &[2], "C").await;
+    let solo = app.tickets(1, Offer::Solo, 1)[0].serial;
+    let duo = app.tickets(1, Offer::Duo, 1)[0].serial;
+
+    let ack: ScanBatchAck = app
+        .scans(
+            &a.credential,
+            &batch(vec![
+                admission(1, 1, solo, Offer::Solo, "A1"),
+                admission(2, 1, duo, Offer::Duo, "A1"),
+            ]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(ack.conflicts.is_empty());
+    let sb: SyncResponse = app.sync(&b.credential, 0, 0).await.json().await.unwrap();
+    let seen: Vec<_> = sb.admissions.iter().map(|x| (x.serial, x.device_id.as_str())).collect();
+    assert_eq!(seen, [(solo, a.device_id.as_str()), (duo, a.device_id.as_str())]);
+    let sa: SyncResponse = app.sync(&a.credential, 0, 0).await.json().await.unwrap();
+    assert!(sa.admissions.is_empty(), "a device is not sent its own admissions");
+    assert_eq!(sa.admissions_to, sb.admissions_to);
+    let sc: SyncResponse = app.sync(&other_event.credential, 0, 0).await.json().await.unwrap();
+    assert!(sc.admissions.is_empty(), "another event's gates see nothing");
+
+    // Gate B was offline and admitted both again.
+    let ack: ScanBatchAck = app
+        .scans(
+            &b.credential,
+            &batch(vec![
+                admission(3, 1, solo, Offer::Solo, "B1"),
+                admission(4, 1, duo, Offer::Duo, "B1"),
+            ]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ack.conflicts.len(), 1, "the duo still admits two");
+    let c = &ack.conflicts[0];
+    assert_eq!((c.serial, c.allowed, c.admitted), (solo, 1, 2));
+    assert_eq!(c.gates, ["A1", "B1"]);
+    let sa: SyncResponse = app.sync(&a.credential, 0, sa.admissions_to).await.json().await.unwrap();
+    assert_eq!(sa.admissions.len(), 2);
+    assert_eq!(sa.conflicts.len(), 1, "conflicts are pushed to gates");
+    let list: Value = app.get("/api/v1/ops/conflicts", Some(&op)).await.json().await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(metrics.contains("og_conflicts_detected_total 1"), "{metrics}");
+    assert!(metrics.contains("og_scans_received_total 4"), "{metrics}");
+}
+
+#[tokio::test]
+async fn operators_revoke_purchases_and_accounts_and_list_the_log() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let t = app.tickets(1, Offer::Family, 2);
+    let (purchase, account): (i64, i64) = app
+        .db
+        .conn()
+        .unwrap()
+        .query_row(
+            "SELECT purchase_id, account_id FROM tickets WHERE serial = ?1",
+            [t[0].serial],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let r = app
+        .post(
+            "/api/v1/ops/revocations",
+            Some(&op),
+            &json!({ "kind": "purchase", "purchase_id": purchase, "reason": "refunded" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = app
+        .post(
+            "/api/v1/ops/revocations",
+            Some(&op),
+            &json!({ "kind": "account", "account_id": account, "reason": "account_banned" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = app
+        .post(
+            "/api/v1/ops/revocations",
+            Some(&op),
+            &json!({ "kind": "ticket", "serial": 9999, "reason": "fraud" }),
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    let log: Value = app
+        .get("/api/v1/ops/revocations?after=0", Some(&op))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<_> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["target"]["kind"].clone())
+        .collect();
+    assert_eq!(kinds, ["purchase", "account"]);
+    assert_eq!(app.count("SELECT count(*) FROM tickets WHERE status = 'revoked'"), 2);
+    assert_eq!(app.count("SELECT count(*) FROM accounts WHERE status = 'banned'"), 1);
+}
+
+#[tokio::test]
+async fn scans_per_gate_per_minute_count_admitted_and_refused() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "A").await;
+    let t = app.tickets(1, Offer::Family, 1)[0].serial;
+    let mut refused = admission(2, 1, t, Offer::Family, "North 1");
+    refused.verdict = VerdictCode::Revoked;
+    let mut b = batch(vec![admission(1, 1, t, Offer::Family, "North 1"), refused]);
+    let minute = (og_issuer::now() - 600) / 60 * 60;
+    for r in &mut b.reports {
+        r.scanned_at = minute + 30;
+    }
+    app.scans(&d.credential, &b).await;
+    let rows: Value = app
+        .get("/api/v1/ops/events/1/scans-per-minute?since=0", Some(&op))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        json!([{ "gate": "North 1", "minute": minute, "admitted": 1, "refused": 1 }])
+    );
+}
+
+#[tokio::test]
+async fn the_console_signs_in_with_an_operator_token_into_a_strict_httponly_cookie() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let anon = app.get("/ops", None).await;
+    assert_eq!(anon.status(), 303);
+    assert_eq!(anon.headers()["location"], "/ops/login");
+    let bad = app
+        .client
+        .post(app.url("/ops/login"))
+        .form(&[("token", "ogop_wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+    let r = app
+        .client
+        .post(app.url("/ops/login"))
+        .form(&[("token", op.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/ops"));
+    let jar = cookie.split(';').next().unwrap().to_owned();
+    let d = app.device(&op, &[1], "Main gate").await;
+    for path in [
+        "/ops",
+        "/ops/events",
+        "/ops/events/1/scans",
+        "/ops/conflicts",
+        "/ops/revocations",
+        "/ops/enrol",
+        "/ops/comp",
+    ] {
+        let page = app
+            .client
+            .get(app.url(path))
+            .header("cookie", &jar)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        let html = page.text().await.unwrap();
+        if path == "/ops" {
+            assert!(html.contains("Main gate") && html.contains(&d.device_id));
+            assert!(html.contains("http-equiv=\"refresh\""));
+        }
+    }
+    let enrol = app
+        .client
+        .post(app.url("/ops/enrol"))
+        .header("cookie", &jar)
+        .form(&[("events", "1"), ("zone", ""), ("ttl_minutes", "30")])
+        .send()
+        .await
+        .unwrap();
+    let html = enrol.text().await.unwrap();
+    assert!(html.contains("ogenr_") && html.contains("data:image/png;base64,"));
+    let comp = app
+        .client
+        .post(app.url("/ops/comp"))
+        .header("cookie", &jar)
+        .form(&[
+            ("event_id", "1"),
+            ("offer", "duo"),
+            ("email", "vip@example.org"),
+            ("count", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(comp.status(), 200);
+    assert!(comp.text().await.unwrap().contains("OG1:"));
+}
