@@ -95,7 +95,6 @@ pub fn account_tag(tx: &Transaction<'_>, account_id: i64) -> AppResult<Tag> {
 
 /// Creates a purchase (with a fresh purchase key) for `account_id` and signs one ticket per
 /// request. Run it inside the transaction that records why the tickets exist.
-#[allow(clippy::explicit_counter_loop)]
 pub fn issue_purchase(
     tx: &Transaction<'_>,
     signer: &TicketSigner,
