@@ -8,8 +8,16 @@ use std::process::Command;
 fn the_deploy_files_pass_nginx_systemd_and_structure_checks() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     for tool in ["nginx", "systemd-analyze", "openssl"] {
-        let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).status().unwrap().success();
-        assert!(found, "{tool} is missing: run .ci/run, which installs it (Debian packages nginx, systemd, openssl)");
+        let found = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {tool}"))
+            .status()
+            .unwrap()
+            .success();
+        assert!(
+            found,
+            "{tool} is missing: run .ci/run, which installs it (Debian packages nginx, systemd, openssl)"
+        );
     }
     let out = Command::new("bash").arg(root.join("deploy/check.sh")).output().unwrap();
     assert!(

@@ -136,3 +136,69 @@ fn try_spawn(data_dir: &Path, port: u16, extra: &[String]) -> Result<(Child, Str
         }
     }
 }
+
+/// Runs `issuer --data-dir DIR <args>` (an offline subcommand) and returns its stdout.
+pub fn issuer_cli(data_dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(issuer_bin())
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("issuer runs");
+    assert!(
+        out.status.success(),
+        "issuer {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Creates an operator and returns its API token.
+pub fn operator_token(data_dir: &Path) -> String {
+    issuer_cli(data_dir, &["admin", "create-operator", "--email", "ops@example.org"])
+        .trim()
+        .to_owned()
+}
+
+/// A one-time enrolment token for `events` made through the operator API.
+pub fn enrolment_token(client: &reqwest::blocking::Client, issuer: &IssuerProc, op: &str, events: &[u32]) -> String {
+    let r = client
+        .post(format!("{}/api/v1/ops/enrolment-tokens", issuer.url))
+        .bearer_auth(op)
+        .json(&serde_json::json!({ "event_ids": events }))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", issuer.log());
+    r.json::<serde_json::Value>().unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Scans recorded by the issuer for an event (admitted, refused), summed over gates and minutes.
+pub fn recorded_scans(client: &reqwest::blocking::Client, issuer: &IssuerProc, op: &str, event: u32) -> (u64, u64) {
+    let since = now() - 24 * 3600;
+    let rows: Vec<serde_json::Value> = client
+        .get(format!(
+            "{}/api/v1/ops/events/{event}/scans-per-minute?since={since}",
+            issuer.url
+        ))
+        .bearer_auth(op)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    rows.iter().fold((0, 0), |(a, r), row| {
+        (
+            a + row["admitted"].as_u64().unwrap(),
+            r + row["refused"].as_u64().unwrap(),
+        )
+    })
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
