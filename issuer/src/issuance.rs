@@ -120,9 +120,9 @@ pub fn issue_purchase(
         ],
     )?;
     let purchase_id = tx.last_insert_rowid();
-    let mut next_serial: i64 = tx.query_row("SELECT COALESCE(MAX(serial), 0) + 1 FROM tickets", [], |r| r.get(0))?;
+    let first_serial: i64 = tx.query_row("SELECT COALESCE(MAX(serial), 0) + 1 FROM tickets", [], |r| r.get(0))?;
     let mut out = Vec::with_capacity(requests.len());
-    for req in requests {
+    for (i, req) in requests.iter().enumerate() {
         let (doors_open, doors_close, status): (i64, i64, String) = tx
             .query_row(
                 "SELECT doors_open, doors_close, status FROM events WHERE id = ?1",
@@ -134,8 +134,8 @@ pub fn issue_purchase(
         if status != "scheduled" {
             return Err(AppError::conflict("event_cancelled", "the event is cancelled"));
         }
-        let serial = u32::try_from(next_serial).map_err(|_| AppError::internal("ticket serials exhausted"))?;
-        next_serial += 1;
+        let serial =
+            u32::try_from(first_serial + i as i64).map_err(|_| AppError::internal("ticket serials exhausted"))?;
         let claims = TicketClaims {
             key_id: KeyId(0),
             event_id: u32::try_from(req.event_id).map_err(|_| AppError::internal("event id out of range"))?,

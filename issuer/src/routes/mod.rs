@@ -1,7 +1,11 @@
 //! HTTP routes. Each area is a module with its handlers and a `routes()` that returns its
 //! part of the router; [`router`] puts them together with the common layers.
 
+pub mod extract;
 pub mod health;
+pub mod openapi;
+pub mod pages;
+pub mod shop_api;
 
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -16,6 +20,7 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
+        .merge(shop_routes(state.clone()))
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
@@ -24,4 +29,14 @@ pub fn router(state: AppState) -> Router {
 
 async fn not_found() -> crate::error::AppError {
     crate::error::AppError::not_found("no such page or API route")
+}
+
+/// The buyer side (issue 3): JSON API and web pages, with a small body limit and the
+/// transparent session refresh for pages.
+fn shop_routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .merge(shop_api::routes())
+        .merge(pages::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(extract::SHOP_BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state, crate::auth::refresh_pages))
 }
