@@ -640,3 +640,33 @@ async fn the_openapi_document_lists_every_operation_and_each_is_routed() {
     }
     assert_eq!(n, og_issuer::routes::openapi::OPERATIONS.len());
 }
+
+#[tokio::test]
+async fn without_smtp_the_activation_mail_is_written_as_an_eml_file_in_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = og_issuer::config::Settings::for_tests(dir.path());
+    let app = og_issuer::startup::Application::build(settings).await.unwrap();
+    let base = app.base_url();
+    tokio::spawn(app.run_until_stopped());
+    let client = support::http_client();
+    let res = client
+        .post(format!("{base}/api/v1/accounts"))
+        .json(&json!({ "email": "offline@example.org", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 202);
+    let mail_dir = dir.path().join("outbox-mail");
+    for _ in 0..100 {
+        if let Some(Ok(entry)) = std::fs::read_dir(&mail_dir).ok().and_then(|mut d| d.next()) {
+            let text = std::fs::read_to_string(entry.path())
+                .unwrap()
+                .replace("=\r\n", "")
+                .replace("=3D", "=");
+            assert!(text.contains("To: offline@example.org") && text.contains("/activate?token="));
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no .eml written to {}", mail_dir.display());
+}
