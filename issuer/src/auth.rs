@@ -330,10 +330,11 @@ impl FromRequestParts<AppState> for MaybeUser {
 }
 
 /// Middleware for web pages: a browser whose access cookie expired but whose refresh cookie is
-/// valid is refreshed transparently (rotation included) before the page handler runs.
+/// valid is refreshed transparently (rotation included) before the page handler runs. API
+/// clients refresh explicitly with `POST /api/v1/auth/refresh`.
 pub async fn refresh_pages(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let is_page = !path.starts_with("/api/") && req.method() == axum::http::Method::GET;
+    let is_page = !path.starts_with("/api/");
     let mut set = Vec::new();
     let refresh = if is_page
         && bearer_or_cookie(req.headers())

@@ -124,6 +124,20 @@ impl Driver {
         self.call("GET", "/source", None).await.as_str().unwrap().to_owned()
     }
 
+    /// Waits (up to 10 s) until the page contains all of `needles` (a click's navigation may
+    /// still be under way when WebDriver returns); returns the page source.
+    async fn wait_for(&self, needles: &[&str]) -> String {
+        let mut src = String::new();
+        for _ in 0..200 {
+            src = self.source().await;
+            if needles.iter().all(|n| src.contains(n)) {
+                return src;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("page never showed {needles:?}: {src}");
+    }
+
     async fn url(&self) -> String {
         self.call("GET", "/url", None).await.as_str().unwrap().to_owned()
     }
@@ -142,50 +156,44 @@ async fn in_headless_chromium_a_newcomer_signs_up_buys_a_duo_and_the_qr_on_scree
     let d = Driver::start().await;
 
     d.goto(&app.url("/")).await;
-    assert!(d.source().await.contains("Mixed Team Final"));
+    d.wait_for(&["Mixed Team Final"]).await;
     d.click("a[href='/events/3']").await;
-    assert!(d.url().await.ends_with("/events/3"));
+    d.wait_for(&["Add Duo to cart"]).await;
     d.click("button[value='duo']").await;
-    assert!(d.url().await.ends_with("/cart"));
-    assert!(
-        d.source().await.contains("Mixed Team Final"),
-        "the guest cart holds the Duo"
-    );
+    d.wait_for(&["Your cart", "Mixed Team Final"]).await;
 
     d.goto(&app.url("/signup")).await;
     d.type_in("#email", "vic@example.org").await;
     d.type_in("#name", "Vic Browser").await;
     d.type_in("#password", PASSWORD).await;
     d.click("form[action='/signup'] button").await;
-    assert!(d.source().await.contains("Check your mailbox"));
+    d.wait_for(&["Check your mailbox"]).await;
     let mail = app.smtp.wait_for("vic@example.org", "/activate?token=").await;
     let token = support::token_in(&mail, "/activate?token=");
     d.goto(&app.url(&format!("/activate?token={token}"))).await;
     d.click("form[action='/activate'] button").await;
-    assert!(d.source().await.contains("Account activated"));
+    d.wait_for(&["Account activated"]).await;
 
     d.goto(&app.url("/login?next=/cart")).await;
     d.type_in("#email", "vic@example.org").await;
     d.type_in("#password", PASSWORD).await;
     d.click("form[action='/login'] button").await;
-    assert!(d.url().await.ends_with("/cart"), "logged in and back to the cart");
-    let cart = d.source().await;
-    assert!(
-        cart.contains("Mixed Team Final") && cart.contains("Check out"),
-        "Secure cookies work on 127.0.0.1: {cart}"
-    );
+    // Back to the cart, signed in: the __Host- Secure cookies work on http://127.0.0.1.
+    d.wait_for(&["Your cart", "Mixed Team Final", "Check out and pay"])
+        .await;
 
     d.click("form[action='/checkout'] button").await;
+    d.wait_for(&["OG Pay"]).await;
     assert!(d.url().await.contains("/pay/pay_"));
     d.type_in("#card", "4242 4242 4242 4242").await;
     d.type_in("#exp", "12/34").await;
     d.type_in("#cvc", "123").await;
     d.click("form[action^='/pay/'] button").await;
-    assert!(d.source().await.contains("Paid. Your tickets are ready."));
+    d.wait_for(&["Paid. Your tickets are ready."]).await;
     d.click("a[href='/tickets']").await;
+    d.wait_for(&["My tickets", "Show ticket"]).await;
     d.click("a[href^='/tickets/']").await;
-    let page = d.source().await;
-    assert!(page.contains("brightness") && page.contains("Vic Browser"));
+    d.wait_for(&["brightness", "Vic Browser", "<svg"]).await;
 
     let png = d.screenshot().await;
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("buyer-journey-ticket.png");

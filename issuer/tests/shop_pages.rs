@@ -76,6 +76,9 @@ fn attr_after(html: &str, marker: &str, attr: &str) -> String {
 async fn a_buyer_without_javascript_browses_signs_up_buys_a_duo_and_sees_the_qr() {
     let app = spawn_app().await;
     let mut jar = Jar::default();
+    let res = app.client.get(app.url("/")).send().await.unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
     let (st, home) = get(&app, &mut jar, "/").await;
     assert_eq!(st, 200);
     assert!(

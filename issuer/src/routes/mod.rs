@@ -39,4 +39,5 @@ fn shop_routes(state: AppState) -> Router<AppState> {
         .merge(pages::routes())
         .layer(axum::extract::DefaultBodyLimit::max(extract::SHOP_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state, crate::auth::refresh_pages))
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
 }
