@@ -327,12 +327,20 @@ pub async fn deliver_one(state: &AppState, event_id: &str) -> bool {
         .body(payload)
         .send()
         .await;
-    let acked = match &res {
-        Ok(r) => r.status().is_success() || r.status() == reqwest::StatusCode::CONFLICT,
-        Err(_) => false,
+    // Acknowledged: any 2xx, or 409 `replayed_webhook` (an earlier attempt was processed but
+    // its answer was lost). Everything else (other 4xx, 5xx, network errors) is retried.
+    let (status, code) = match res {
+        Ok(r) => {
+            let st = r.status();
+            let body: serde_json::Value = r.json().await.unwrap_or_default();
+            (Some(st), body["error"]["code"].as_str().map(str::to_owned))
+        }
+        Err(_) => (None, None),
     };
+    let acked = status.is_some_and(|s| s.is_success())
+        || (status == Some(reqwest::StatusCode::CONFLICT) && code.as_deref() == Some("replayed_webhook"));
     if !acked {
-        tracing::warn!(event_id, status = ?res.as_ref().map(|r| r.status()).ok(), "webhook not acknowledged; will retry");
+        tracing::warn!(event_id, ?status, ?code, "webhook not acknowledged; will retry");
     }
     let id = event_id.to_owned();
     let _ = state
@@ -378,4 +386,42 @@ pub async fn deliver_due(state: &AppState) -> usize {
         }
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_verifies_only_with_the_same_key_body_and_a_recent_time() {
+        let key = [9u8; 32];
+        let sig = sign(&key, 1_000, b"{}");
+        assert!(verify_signature(&key, &sig, b"{}", 1_100).is_ok());
+        assert_eq!(
+            verify_signature(&key, &sig, b"{ }", 1_100).unwrap_err().code(),
+            "unauthorized"
+        );
+        assert_eq!(
+            verify_signature(&[8; 32], &sig, b"{}", 1_100).unwrap_err().code(),
+            "unauthorized"
+        );
+        assert_eq!(
+            verify_signature(&key, &sig, b"{}", 1_000 + WEBHOOK_TOLERANCE_SECS + 1)
+                .unwrap_err()
+                .code(),
+            "stale_webhook"
+        );
+        assert_eq!(
+            verify_signature(&key, "v1=00", b"{}", 1_000).unwrap_err().code(),
+            "bad_signature_header"
+        );
+    }
+
+    #[test]
+    fn the_luhn_check_accepts_the_test_cards_and_refuses_a_typo() {
+        let digits = |s: &str| s.bytes().map(|b| b - b'0').collect::<Vec<u8>>();
+        assert!(luhn_ok(&digits("4242424242424242")));
+        assert!(luhn_ok(&digits("4000000000000002")));
+        assert!(!luhn_ok(&digits("4242424242424241")));
+    }
 }

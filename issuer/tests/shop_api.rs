@@ -670,3 +670,43 @@ async fn without_smtp_the_activation_mail_is_written_as_an_eml_file_in_the_data_
     }
     panic!("no .eml written to {}", mail_dir.display());
 }
+
+#[tokio::test]
+async fn logging_out_ends_the_refresh_token_family() {
+    let app = spawn_app().await;
+    let b = app.buyer("uma@example.org").await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .header("cookie", format!("__Host-og_rt={}", b.refresh))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 204);
+    assert!(
+        set_cookie(&res, "__Host-og_rt").is_some_and(|v| v.is_empty()),
+        "the cookie is cleared"
+    );
+    assert_eq!(refresh(&app, &b.refresh).await.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn sign_ups_from_one_address_are_rate_limited() {
+    let app = spawn_app().await;
+    let mut last = 0;
+    for i in 0..31 {
+        let (st, _) = app
+            .post_json(
+                "/api/v1/accounts",
+                None,
+                &json!({ "email": format!("flood{i}@example.org"), "password": "x".repeat(8) }),
+            )
+            .await;
+        last = st;
+        if i < 30 {
+            assert_eq!(st, 202);
+        }
+    }
+    assert_eq!(last, 429);
+    assert_eq!(app.db_i64("SELECT count(*) FROM accounts"), 30);
+}

@@ -821,3 +821,33 @@ async fn ticket_transfer(
         .map_err(|e| PageError(e, Some(Box::new(u.clone()))))?;
     Ok(see_other("/tickets"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_guest_cart_cookie_round_trips_and_ignores_garbage() {
+        let mut h = HeaderMap::new();
+        let set = guest_cookie(&[(3, 2), (7, 1)]);
+        let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
+        h.insert(
+            axum::http::header::COOKIE,
+            HeaderValue::from_str(&format!("x=1; {pair}")).unwrap(),
+        );
+        assert_eq!(guest_cart(&h), vec![(3, 2), (7, 1)]);
+        h.insert(
+            axum::http::header::COOKIE,
+            HeaderValue::from_static("__Host-og_cart=3-2.x-1.5-99.6--1.8-4"),
+        );
+        assert_eq!(guest_cart(&h), vec![(3, 2), (8, 4)]);
+    }
+
+    #[test]
+    fn only_local_paths_are_accepted_as_the_page_after_login() {
+        assert_eq!(safe_next("/cart"), "/cart");
+        assert_eq!(safe_next("//evil.example"), "/tickets");
+        assert_eq!(safe_next("https://evil.example"), "/tickets");
+        assert_eq!(safe_next("/\\evil.example"), "/tickets");
+    }
+}
