@@ -68,21 +68,39 @@ fn offer_admits(kind: &str) -> u8 {
 
 /// Events matching the filter, soonest first, with their offers.
 pub fn list_events(conn: &Connection, f: &EventFilter) -> AppResult<Vec<EventView>> {
+    query_events(conn, None, f)
+}
+
+/// One event with its offers.
+pub fn get_event(conn: &Connection, id: i64) -> AppResult<EventView> {
+    query_events(conn, Some(id), &EventFilter::default())?
+        .pop()
+        .ok_or_else(|| AppError::not_found(format!("no event {id}")))
+}
+
+/// Two queries whatever the number of events: the events, then all their offers.
+fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppResult<Vec<EventView>> {
     let empty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let (sport, day, venue) = (empty(&f.sport), empty(&f.day), empty(&f.venue));
-    let bad_day = day
-        .as_ref()
-        .is_some_and(|d| time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_err());
-    if bad_day {
-        return Err(AppError::bad_request("invalid_day", "day must be YYYY-MM-DD"));
-    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let day_start = match &day {
+        None => None,
+        Some(d) => Some(
+            time::Date::parse(d, fmt)
+                .map_err(|_| AppError::bad_request("invalid_day", "day must be YYYY-MM-DD"))?
+                .midnight()
+                .assume_utc()
+                .unix_timestamp(),
+        ),
+    };
     let mut stmt = conn.prepare_cached(
         "SELECT id, sport, name, venue, starts_at, capacity, reserved, status FROM events
          WHERE (?1 IS NULL OR sport = ?1 COLLATE NOCASE) AND (?2 IS NULL OR venue = ?2 COLLATE NOCASE)
+           AND (?3 IS NULL OR (starts_at >= ?3 AND starts_at < ?3 + 86400)) AND (?4 IS NULL OR id = ?4)
          ORDER BY starts_at, id",
     )?;
-    let rows = stmt
-        .query_map(params![sport, venue], |r| {
+    let mut events = stmt
+        .query_map(params![sport, venue, day_start, only], |r| {
             let capacity: i64 = r.get(5)?;
             let reserved: i64 = r.get(6)?;
             let starts_at: i64 = r.get(4)?;
@@ -100,40 +118,28 @@ pub fn list_events(conn: &Connection, f: &EventFilter) -> AppResult<Vec<EventVie
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut out = Vec::new();
-    for mut e in rows {
-        if day.as_ref().is_some_and(|d| *d != e.day) {
-            continue;
-        }
-        e.offers = offers_of(conn, e.id)?;
-        out.push(e);
+    if events.is_empty() {
+        return Ok(events);
     }
-    Ok(out)
-}
-
-fn offers_of(conn: &Connection, event_id: i64) -> AppResult<Vec<OfferView>> {
+    let index: std::collections::HashMap<i64, usize> = events.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
     let mut stmt = conn.prepare_cached(
-        "SELECT id, kind, price_cents FROM offers WHERE event_id = ?1
-         ORDER BY CASE kind WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 3 END",
+        "SELECT event_id, id, kind, price_cents FROM offers WHERE (?1 IS NULL OR event_id = ?1)
+         ORDER BY event_id, CASE kind WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 3 END",
     )?;
-    let v = stmt
-        .query_map([event_id], |r| {
-            let kind: String = r.get(1)?;
-            Ok(OfferView {
-                id: r.get(0)?,
+    let mut rows = stmt.query([only])?;
+    while let Some(r) = rows.next()? {
+        let event_id: i64 = r.get(0)?;
+        if let Some(&i) = index.get(&event_id) {
+            let kind: String = r.get(2)?;
+            events[i].offers.push(OfferView {
+                id: r.get(1)?,
                 admits: offer_admits(&kind),
                 kind,
-                price_cents: r.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(v)
-}
-
-pub fn get_event(conn: &Connection, id: i64) -> AppResult<EventView> {
-    let mut all = list_events(conn, &EventFilter::default())?;
-    all.retain(|e| e.id == id);
-    all.pop().ok_or_else(|| AppError::not_found(format!("no event {id}")))
+                price_cents: r.get(3)?,
+            });
+        }
+    }
+    Ok(events)
 }
 
 /// Distinct sports, venues and days (for the filter form).
