@@ -215,3 +215,47 @@ pub fn build() -> Value {
 pub async fn document() -> Json<Value> {
     Json(build())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `.route(...)` in `shop_api.rs` (path and methods), read from the source itself.
+    fn routed() -> Vec<(String, String)> {
+        let src = include_str!("shop_api.rs");
+        let mut out = Vec::new();
+        for line in src.lines().map(str::trim).filter(|l| l.starts_with(".route(")) {
+            let path = if line.contains("WEBHOOK_PATH") {
+                crate::payment::WEBHOOK_PATH.to_owned()
+            } else {
+                line.split('"').nth(1).expect("a quoted path").to_owned()
+            };
+            for m in ["get", "post", "put", "delete"] {
+                if [" ", "(", ".", ":"]
+                    .iter()
+                    .any(|pre| line.contains(&format!("{pre}{m}(")))
+                {
+                    out.push((m.to_owned(), path.replace("{payment_id}", "{id}")));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_route_of_the_buyer_api_is_in_the_document_and_nothing_else() {
+        let mut documented: Vec<(String, String)> = OPERATIONS
+            .iter()
+            .map(|(m, p, ..)| (m.to_string(), p.to_string()))
+            .collect();
+        let mut routes = routed();
+        documented.sort();
+        routes.sort();
+        assert_eq!(routes.len(), 26, "{routes:?}");
+        assert_eq!(documented, routes);
+        let doc = build();
+        for (m, p) in &routes {
+            assert!(doc["paths"][p][m].is_object(), "{m} {p}");
+        }
+    }
+}
