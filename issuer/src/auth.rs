@@ -348,13 +348,21 @@ pub async fn refresh_pages(State(state): State<AppState>, mut req: Request, next
     if let Some(rt) = refresh {
         let now = crate::now();
         let rotated = state.db.write(move |tx| rotate_refresh(tx, &rt, now)).await;
-        if let Ok(Rotation::Rotated { account_id, token }) = rotated {
-            if let Ok(access) = issue_access(&state, account_id, now) {
-                if let Ok(v) = HeaderValue::from_str(&format!("Bearer {access}")) {
-                    req.headers_mut().insert(AUTHORIZATION, v);
+        match rotated {
+            Ok(Rotation::Rotated { account_id, token }) => {
+                if let Ok(access) = issue_access(&state, account_id, now) {
+                    if let Ok(v) = HeaderValue::from_str(&format!("Bearer {access}")) {
+                        req.headers_mut().insert(AUTHORIZATION, v);
+                    }
+                    set.extend(session_cookies(&access, &token));
                 }
-                set.extend(session_cookies(&access, &token));
             }
+            // A dead refresh cookie is dropped so later pages do not try it again.
+            Ok(Rotation::Invalid | Rotation::ReuseDetected) => {
+                set.push(cookie(ACCESS_COOKIE, "", 0));
+                set.push(cookie(REFRESH_COOKIE, "", 0));
+            }
+            Ok(Rotation::Race) | Err(_) => {}
         }
     }
     let mut res = next.run(req).await;

@@ -205,6 +205,10 @@ async fn a_buyer_without_javascript_browses_signs_up_buys_a_duo_and_sees_the_qr(
 async fn pages_show_errors_as_pages_not_json_and_never_500() {
     let app = spawn_app().await;
     let mut jar = Jar::default();
+    app.db_exec("UPDATE events SET capacity = 3 WHERE id = 2");
+    let (_, two) = get(&app, &mut jar, "/events/2").await;
+    assert!(two.contains("Add Solo to cart") && two.contains("Add Duo to cart") && !two.contains("Add Family to cart"));
+    assert!(two.contains("Sold out"));
     let (st, page) = get(&app, &mut jar, "/events/9999").await;
     assert_eq!(st, 404);
     assert!(page.contains("That did not work"));

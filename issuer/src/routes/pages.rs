@@ -179,6 +179,9 @@ async fn event_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> P
                             strong { (title_case(&o.kind)) } " — admits " (o.admits) (if o.admits == 1 { " person" } else { " people" })
                             br; span.meta { (euros(o.price_cents)) " per ticket" }
                         }
+                        @if e.capacity_left < i64::from(o.admits) || e.status != "scheduled" {
+                            p.status { "Sold out" }
+                        } @else {
                         form method="post" action="/cart/add" {
                             input type="hidden" name="offer_id" value=(o.id);
                             label for={ "q" (o.id) } style="display:inline;margin-right:6px" { "Quantity" }
@@ -187,6 +190,7 @@ async fn event_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> P
                             }
                             " "
                             button type="submit" name="add" value=(o.kind) { "Add " (title_case(&o.kind)) " to cart" }
+                        }
                         }
                     }
                 }
