@@ -3,7 +3,8 @@
 //! guest cart, sign up, activate from the mailed link, log in, check out, pay on the hosted
 //! page, open the ticket. The ticket page is screenshotted (kept in
 //! `$CARGO_TARGET_TMPDIR/buyer-journey-ticket.png`) and the QR in the screenshot must decode
-//! with rqrr to the ticket's signed code: what the buyer sees is what the gate reads.
+//! with rqrr and with zbarimg to the ticket's signed code: what the buyer sees is what the
+//! gate reads.
 
 mod support;
 
@@ -207,9 +208,10 @@ async fn in_headless_chromium_a_newcomer_signs_up_buys_a_duo_and_the_qr_on_scree
         .unwrap();
     assert_eq!(
         support::rqrr_decode_png(&png),
-        vec![qr_text],
+        vec![qr_text.clone()],
         "the QR on screen decodes ({})",
         path.display()
     );
+    assert_eq!(support::zbarimg_decode(&path), qr_text);
     d.call("DELETE", "", None).await;
 }
