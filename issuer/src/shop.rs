@@ -604,8 +604,9 @@ pub fn cancel_order(tx: &Transaction<'_>, account_id: i64, order_id: i64, now: i
             Ok("cancelled".into())
         }
         "paid" => {
-            let purchase_id: i64 =
-                tx.query_row("SELECT id FROM purchases WHERE order_id = ?1", [order_id], |r| r.get(0))?;
+            let purchase_id: Option<i64> = tx
+                .query_row("SELECT id FROM purchases WHERE order_id = ?1", [order_id], |r| r.get(0))
+                .optional()?;
             let transferred: i64 = tx.query_row(
                 "SELECT count(*) FROM tickets WHERE purchase_id = ?1 AND replaced_by IS NOT NULL",
                 [purchase_id],
@@ -627,7 +628,10 @@ pub fn cancel_order(tx: &Transaction<'_>, account_id: i64, order_id: i64, now: i
                 return Err(AppError::conflict("event_started", "the event has started: no refund"));
             }
             release_seats(tx, order_id)?;
-            crate::revocation::revoke_purchase(tx, purchase_id, RevocationReason::Refunded, now)?;
+            // A paid order whose tickets were never issued (see recovery) has nothing to revoke.
+            if let Some(purchase_id) = purchase_id {
+                crate::revocation::revoke_purchase(tx, purchase_id, RevocationReason::Refunded, now)?;
+            }
             tx.execute(
                 "UPDATE orders SET status = 'refunded', closed_at = ?2 WHERE id = ?1",
                 params![order_id, now],
