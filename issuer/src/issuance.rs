@@ -124,11 +124,8 @@ pub fn issue_purchase(
     let mut out = Vec::with_capacity(requests.len());
     for (next_serial, req) in (first_serial..).zip(requests) {
         let (doors_open, doors_close, status): (i64, i64, String) = tx
-            .query_row(
-                "SELECT doors_open, doors_close, status FROM events WHERE id = ?1",
-                [req.event_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+            .prepare_cached("SELECT doors_open, doors_close, status FROM events WHERE id = ?1")?
+            .query_row([req.event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?
             .ok_or_else(|| AppError::not_found(format!("no event {}", req.event_id)))?;
         if status != "scheduled" {
@@ -148,23 +145,23 @@ pub fn issue_purchase(
             flags: TicketFlags(req.flags & TicketFlags::KNOWN),
         };
         let qr_text = signer.sign_ticket(&claims);
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO tickets (serial, purchase_id, account_id, event_id, offer, key_id, qr_text, flags,
                                   holder_name, status, issued_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'valid', ?10)",
-            params![
-                serial,
-                purchase_id,
-                account_id,
-                req.event_id,
-                req.offer.name(),
-                signer.key_id().0,
-                qr_text,
-                claims.flags.0,
-                req.holder_name,
-                now
-            ],
-        )?;
+        )?
+        .execute(params![
+            serial,
+            purchase_id,
+            account_id,
+            req.event_id,
+            req.offer.name(),
+            signer.key_id().0,
+            qr_text,
+            claims.flags.0,
+            req.holder_name,
+            now
+        ])?;
         out.push(IssuedTicket {
             serial,
             event_id: req.event_id,

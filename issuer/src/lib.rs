@@ -13,20 +13,32 @@
 //!   conflicts, offline gate bundles, complimentary tickets.
 //! * [`seed`]: the demo catalogue written on first start.
 //! * [`routes`]: HTTP handlers, one module per area, each with its own `routes()`.
+//! * Buyer side: [`domain`] (parsed input), [`auth`] and [`accounts`] (sessions, sign-up),
+//!   [`shop`] (catalogue, cart, orders, tickets), [`payment`] (processor seam, webhooks),
+//!   [`mail`], [`qr_image`], [`background`] (recovery and periodic jobs).
 //! * [`error`]: the one `AppError` every handler returns, rendered as JSON `{error:{code,message}}`.
 
+pub mod accounts;
+pub mod auth;
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod issuance;
 pub mod keys;
+pub mod mail;
 pub mod ops;
+pub mod payment;
+pub mod qr_image;
 pub mod revocation;
 pub mod routes;
 pub mod seed;
+pub mod shop;
 pub mod startup;
 pub mod state;
+pub mod web;
 
 /// Current Unix time in seconds.
 pub fn now() -> i64 {

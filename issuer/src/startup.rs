@@ -62,6 +62,7 @@ impl Application {
             base_url,
             ops_metrics: Arc::default(),
         };
+        crate::background::recover_on_start(&state)?;
         Ok(Application { listener, addr, state })
     }
 
@@ -83,6 +84,7 @@ impl Application {
 
     /// Serves until the process is stopped (Ctrl-C or SIGTERM finish in-flight requests).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        crate::background::spawn(self.state.clone());
         let app = crate::routes::router(self.state);
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())

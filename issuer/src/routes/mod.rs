@@ -4,10 +4,14 @@
 pub mod console;
 pub mod device_sync;
 pub mod devices;
+pub mod extract;
 pub mod health;
 pub mod metrics;
+pub mod openapi;
 pub mod operator;
+pub mod pages;
 pub mod scans;
+pub mod shop_api;
 
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -29,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(operator::routes())
         .merge(console::routes())
         .merge(metrics::routes())
+        .merge(shop_routes(state.clone()))
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
@@ -41,4 +46,15 @@ pub fn router(state: AppState) -> Router {
 
 async fn not_found() -> crate::error::AppError {
     crate::error::AppError::not_found("no such page or API route")
+}
+
+/// The buyer side (issue 3): JSON API and web pages, with a small body limit and the
+/// transparent session refresh for pages.
+fn shop_routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .merge(shop_api::routes())
+        .merge(pages::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(extract::SHOP_BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state, crate::auth::refresh_pages))
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
 }

@@ -116,3 +116,68 @@ CREATE TABLE signing_keys (
     valid_until INTEGER NOT NULL,
     created_at  INTEGER NOT NULL
 );
+
+-- Buyer side (issue 3): one-time mail tokens, refresh-token families, carts, payments,
+-- webhook outbox, rate-limit hits.
+
+-- Activation and password-reset links. Only the SHA-256 of the token is stored.
+CREATE TABLE mail_tokens (
+    token_hash TEXT    PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts (id),
+    purpose    TEXT    NOT NULL CHECK (purpose IN ('activate', 'reset')),
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER
+);
+
+-- Rotating refresh tokens. Every login starts a family; each refresh marks the presented token
+-- used and issues the next one. Presenting a used token revokes the whole family.
+CREATE TABLE refresh_tokens (
+    token_hash TEXT    PRIMARY KEY,
+    family     TEXT    NOT NULL,
+    account_id INTEGER NOT NULL REFERENCES accounts (id),
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER,
+    revoked_at INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX refresh_by_family ON refresh_tokens (family);
+
+CREATE TABLE cart_items (
+    account_id INTEGER NOT NULL REFERENCES accounts (id),
+    offer_id   INTEGER NOT NULL REFERENCES offers (id),
+    quantity   INTEGER NOT NULL CHECK (quantity > 0),
+    PRIMARY KEY (account_id, offer_id)
+);
+
+-- Payments of the built-in card processor (its own books: it only knows order ids and amounts).
+CREATE TABLE payments (
+    id           TEXT    PRIMARY KEY,
+    order_id     INTEGER NOT NULL REFERENCES orders (id),
+    amount_cents INTEGER NOT NULL,
+    status       TEXT    NOT NULL CHECK (status IN ('requires_card', 'succeeded', 'declined')),
+    card_last4   TEXT,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+
+-- Webhooks the processor still has to deliver (retried until acknowledged).
+CREATE TABLE webhook_outbox (
+    event_id        TEXT    PRIMARY KEY,
+    payload         TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    delivered_at    INTEGER
+);
+
+-- Webhook events the issuer has accepted (replay protection).
+CREATE TABLE webhook_seen (
+    event_id    TEXT    PRIMARY KEY,
+    received_at INTEGER NOT NULL
+);
+
+-- Login and sign-up attempts, per client address and per email (rate limiting).
+CREATE TABLE rate_hits (
+    bucket TEXT    NOT NULL,
+    at     INTEGER NOT NULL
+);
+CREATE INDEX rate_hits_by_bucket ON rate_hits (bucket, at);

@@ -1,0 +1,285 @@
+//! Account life cycle shared by the JSON API and the web pages: sign-up, activation (which
+//! makes the account key), login, password reset. None of these answers reveals whether an
+//! email address is registered: sign-up and "forgot password" always say "check your mail",
+//! and login fails the same way (and takes the same time) for unknown addresses and wrong
+//! passwords.
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::auth;
+use crate::domain::{Email, Password};
+use crate::error::{AppError, AppResult};
+use crate::mail::{self, Mail};
+use crate::state::AppState;
+
+pub const ACTIVATION_TTL_SECS: i64 = 48 * 3600;
+pub const RESET_TTL_SECS: i64 = 3600;
+
+/// Limits per client address and per email.
+const SIGNUP_PER_IP_PER_HOUR: i64 = 30;
+const LOGIN_PER_IP_PER_5MIN: i64 = 60;
+const LOGIN_PER_EMAIL_PER_15MIN: i64 = 10;
+
+fn demo_log_link(state: &AppState, what: &str, link: &str) {
+    if state.settings.smtp.is_none() {
+        // Demo mode only (no SMTP): the link is short-lived and single-use.
+        tracing::info!(
+            "{what} link (demo mode, mail written to {}): {link}",
+            state.settings.mail_dir().display()
+        );
+    }
+}
+
+/// Registers a pending account and mails an activation link. If the address is already
+/// registered, the owner gets a mail saying so instead; the caller's answer is the same.
+pub async fn sign_up(state: &AppState, ip: &str, email: Email, password: Password, name: String) -> AppResult<()> {
+    auth::rate_limit(state, vec![format!("signup:{ip}")], 3600, SIGNUP_PER_IP_PER_HOUR).await?;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))
+        .await
+        .map_err(AppError::internal)??;
+    let now = crate::now();
+    let token = auth::random_token();
+    let th = auth::token_hash(&token);
+    let em = email.as_str().to_owned();
+    let created = state
+        .db
+        .write(move |tx| {
+            let existing: Option<i64> = tx
+                .query_row("SELECT id FROM accounts WHERE email = ?1", [&em], |r| r.get(0))
+                .optional()?;
+            if existing.is_some() {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO accounts (email, password_hash, display_name, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![em, hash, name, now],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'activate', ?3)",
+                params![th, id, now + ACTIVATION_TTL_SECS],
+            )?;
+            Ok(true)
+        })
+        .await?;
+    let to = email.as_str().to_owned();
+    if created {
+        let link = format!("{}/activate?token={token}", state.base_url);
+        demo_log_link(state, "activation", &link);
+        mail::send_later(
+            state,
+            Mail {
+                to,
+                subject: "Activate your og-tickets account".into(),
+                body: format!(
+                    "Welcome!\n\nOpen this link within 48 hours to activate your account:\n\n{link}\n\n\
+                     If you did not sign up, ignore this mail."
+                ),
+            },
+        );
+    } else {
+        mail::send_later(
+            state,
+            Mail {
+                to,
+                subject: "Someone tried to sign up with your address".into(),
+                body: format!(
+                    "Someone (maybe you) tried to create an og-tickets account with this address, which \
+                     already has one.\n\nForgot your password? Reset it here: {}/password/forgot\n",
+                    state.base_url
+                ),
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Activates the account behind an activation token and creates its account key.
+pub async fn activate(state: &AppState, token: &str) -> AppResult<()> {
+    let th = auth::token_hash(token);
+    let now = crate::now();
+    state
+        .db
+        .write(move |tx| {
+            let row: Option<(i64, i64, Option<i64>)> = tx
+                .query_row(
+                    "SELECT account_id, expires_at, used_at FROM mail_tokens WHERE token_hash = ?1 AND purpose = 'activate'",
+                    [&th],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let (account_id, expires_at, used_at) =
+                row.ok_or_else(|| AppError::bad_request("invalid_token", "this activation link is not valid"))?;
+            if used_at.is_some() {
+                return Err(AppError::Gone {
+                    code: "token_used",
+                    message: "this activation link was already used: log in".into(),
+                });
+            }
+            if expires_at <= now {
+                return Err(AppError::Gone {
+                    code: "token_expired",
+                    message: "this activation link has expired: sign up again".into(),
+                });
+            }
+            tx.execute("UPDATE mail_tokens SET used_at = ?2 WHERE token_hash = ?1", params![th, now])?;
+            tx.execute(
+                "UPDATE accounts SET status = 'active', activated_at = ?2 WHERE id = ?1 AND status = 'pending'",
+                params![account_id, now],
+            )?;
+            crate::issuance::ensure_account_key(tx, account_id)?;
+            Ok(())
+        })
+        .await
+}
+
+/// A successful login.
+pub struct Session {
+    pub account_id: i64,
+    pub access: String,
+    pub refresh: String,
+}
+
+/// Checks credentials (rate-limited per address and per email) and starts a session; merges
+/// the guest cart into the account's.
+pub async fn log_in(
+    state: &AppState,
+    ip: &str,
+    email: &str,
+    password: &str,
+    guest_cart: Vec<(i64, i64)>,
+) -> AppResult<Session> {
+    let email_key = email.trim().to_lowercase();
+    auth::rate_limit(
+        state,
+        vec![format!("login-ip:{ip}"), format!("login-email:{email_key}")],
+        300,
+        LOGIN_PER_IP_PER_5MIN,
+    )
+    .await?;
+    auth::rate_limit(
+        state,
+        vec![format!("login-email15:{email_key}")],
+        900,
+        LOGIN_PER_EMAIL_PER_15MIN,
+    )
+    .await?;
+    let em = email.trim().to_owned();
+    let row: Option<(i64, String, String)> = state
+        .db
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT id, password_hash, status FROM accounts WHERE email = ?1",
+                [&em],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+        })
+        .await?;
+    let pw = password.to_owned();
+    let stored = row.as_ref().map(|r| r.1.clone());
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, stored.as_deref()))
+        .await
+        .map_err(AppError::internal)?;
+    let wrong = || AppError::Unauthorized("wrong email or password".into());
+    let Some((account_id, _, status)) = row else {
+        return Err(wrong());
+    };
+    if !ok {
+        return Err(wrong());
+    }
+    if status != "active" {
+        return Err(AppError::Forbidden(
+            "this account is not activated yet: open the link we mailed you".into(),
+        ));
+    }
+    let now = crate::now();
+    let refresh = state
+        .db
+        .write(move |tx| {
+            crate::shop::merge_cart(tx, account_id, &guest_cart)?;
+            auth::start_refresh_family(tx, account_id, now)
+        })
+        .await?;
+    let access = auth::issue_access(state, account_id, now)?;
+    Ok(Session {
+        account_id,
+        access,
+        refresh,
+    })
+}
+
+/// Mails a reset link if the address belongs to an active account. Same answer either way.
+pub async fn forgot_password(state: &AppState, ip: &str, email: Email) -> AppResult<()> {
+    auth::rate_limit(state, vec![format!("forgot:{ip}")], 3600, SIGNUP_PER_IP_PER_HOUR).await?;
+    let now = crate::now();
+    let token = auth::random_token();
+    let th = auth::token_hash(&token);
+    let em = email.as_str().to_owned();
+    let found = state
+        .db
+        .write(move |tx| {
+            let id: Option<i64> = tx
+                .query_row("SELECT id FROM accounts WHERE email = ?1 AND status = 'active'", [&em], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if let Some(id) = id {
+                tx.execute(
+                    "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'reset', ?3)",
+                    params![th, id, now + RESET_TTL_SECS],
+                )?;
+            }
+            Ok(id.is_some())
+        })
+        .await?;
+    if found {
+        let link = format!("{}/password/reset?token={token}", state.base_url);
+        demo_log_link(state, "password reset", &link);
+        mail::send_later(
+            state,
+            Mail {
+                to: email.as_str().to_owned(),
+                subject: "Reset your og-tickets password".into(),
+                body: format!("Open this link within an hour to choose a new password:\n\n{link}\n"),
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Sets a new password with a reset token; every session of the account is ended.
+pub async fn reset_password(state: &AppState, token: &str, password: Password) -> AppResult<()> {
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))
+        .await
+        .map_err(AppError::internal)??;
+    let th = auth::token_hash(token);
+    let now = crate::now();
+    state
+        .db
+        .write(move |tx| {
+            let row: Option<(i64, i64, Option<i64>)> = tx
+                .query_row(
+                    "SELECT account_id, expires_at, used_at FROM mail_tokens WHERE token_hash = ?1 AND purpose = 'reset'",
+                    [&th],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let (account_id, expires_at, used_at) =
+                row.ok_or_else(|| AppError::bad_request("invalid_token", "this reset link is not valid"))?;
+            if used_at.is_some() || expires_at <= now {
+                return Err(AppError::Gone {
+                    code: "token_expired",
+                    message: "this reset link has expired or was used: ask for a new one".into(),
+                });
+            }
+            tx.execute("UPDATE mail_tokens SET used_at = ?2 WHERE token_hash = ?1", params![th, now])?;
+            tx.execute(
+                "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
+                params![account_id, hash],
+            )?;
+            auth::revoke_all_for_account(tx, account_id, now)?;
+            Ok(())
+        })
+        .await
+}

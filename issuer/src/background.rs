@@ -1,0 +1,45 @@
+//! Work the buyer side does outside requests: recovery at start (paid orders without tickets)
+//! and two periodic jobs (retrying undelivered payment webhooks, expiring pending orders whose
+//! hold ran out so their seats return to sale).
+
+use std::time::Duration;
+
+use crate::state::AppState;
+
+/// Repairs what a crash may have left. Called by `Application::build` before serving.
+pub fn recover_on_start(state: &AppState) -> Result<(), String> {
+    let now = crate::now();
+    let mut conn = state.db.conn().map_err(|e| e.to_string())?;
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(|e| e.to_string())?;
+    let repaired = crate::shop::recover_paid_without_tickets(&tx, &state.signer, now).map_err(|e| e.to_string())?;
+    let expired = crate::shop::expire_overdue(&tx, now).map_err(|e| e.to_string())?;
+    tx.commit().map_err(|e| e.to_string())?;
+    if !repaired.is_empty() {
+        tracing::warn!(orders = ?repaired, "issued the missing tickets of paid orders");
+    }
+    if expired > 0 {
+        tracing::info!(expired, "expired pending orders");
+    }
+    Ok(())
+}
+
+/// Starts the periodic jobs on the current runtime.
+pub fn spawn(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        let mut n: u64 = 0;
+        loop {
+            tick.tick().await;
+            n += 1;
+            crate::payment::deliver_due(&state).await;
+            if n % 15 == 0 {
+                let now = crate::now();
+                if let Err(e) = state.db.write(move |tx| crate::shop::expire_overdue(tx, now)).await {
+                    tracing::error!(error = %e, "could not expire orders");
+                }
+            }
+        }
+    });
+}

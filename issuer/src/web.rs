@@ -1,0 +1,137 @@
+//! The look of the web pages: one layout (header, navigation, main, footer) and one small
+//! inline stylesheet. Pages work without JavaScript; the CSS is responsive (one column on
+//! phones), keeps WCAG AA contrast, shows focus outlines, and has a print style for tickets.
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use crate::auth::AuthUser;
+
+const CSS: &str = r#"
+:root{--ink:#111;--muted:#555;--bg:#fafafa;--card:#fff;--accent:#0b5cad;--ok:#146c2e;--bad:#a4161a;--line:#ddd}
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:var(--bg)}
+a{color:var(--accent)}
+a:focus,button:focus,input:focus,select:focus{outline:3px solid #f6b900;outline-offset:2px}
+.skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:#fff;padding:8px;z-index:9}
+header{background:#0a2540;color:#fff}
+header .bar{max-width:1100px;margin:0 auto;display:flex;flex-wrap:wrap;gap:12px;align-items:center;justify-content:space-between;padding:12px 16px}
+header a{color:#fff;text-decoration:none;font-weight:600}
+header nav{display:flex;gap:16px;flex-wrap:wrap;align-items:center}
+header form{margin:0}
+header button{background:none;border:1px solid #fff;color:#fff;padding:4px 10px;border-radius:6px;cursor:pointer}
+main{max-width:1100px;margin:0 auto;padding:16px}
+h1{font-size:1.7rem;margin:.5rem 0 1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:16px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px}
+.card h2{font-size:1.15rem;margin:.2rem 0}
+.meta{color:var(--muted);font-size:.95rem}
+.sport{display:inline-block;background:#e8f0fb;color:#0a2540;border-radius:999px;padding:2px 10px;font-size:.85rem;font-weight:600}
+form.filters{display:flex;flex-wrap:wrap;gap:12px;align-items:end;margin-bottom:16px}
+label{display:block;font-weight:600;margin:.4rem 0 .2rem}
+input,select{font:inherit;padding:8px;border:1px solid #888;border-radius:6px;min-width:0;max-width:100%}
+button,.button{font:inherit;background:var(--accent);color:#fff;border:0;border-radius:6px;padding:9px 16px;cursor:pointer;text-decoration:none;display:inline-block}
+button.secondary{background:#fff;color:var(--accent);border:1px solid var(--accent)}
+button.danger{background:var(--bad)}
+table{width:100%;border-collapse:collapse;background:var(--card)}
+th,td{text-align:left;padding:8px;border-bottom:1px solid var(--line)}
+.notice{border-left:4px solid var(--accent);background:#fff;padding:10px 14px;margin:12px 0}
+.error{border-left-color:var(--bad)}
+.ok{border-left-color:var(--ok)}
+.offers{list-style:none;padding:0;margin:0}
+.offers li{display:flex;flex-wrap:wrap;justify-content:space-between;gap:8px;align-items:center;padding:10px 0;border-top:1px solid var(--line)}
+.narrow{max-width:440px}
+.status{font-weight:700;text-transform:uppercase;letter-spacing:.04em}
+.qr svg{width:100%;height:auto;display:block}
+.ticket{background:#fff;color:#000;border:2px solid #000;border-radius:12px;padding:20px;max-width:520px;margin:0 auto}
+.ticket .qr{max-width:420px;margin:12px auto}
+.ticket h1{font-size:1.5rem}
+.hint{background:#000;color:#fff;padding:8px 12px;border-radius:6px;text-align:center;font-weight:600}
+footer{max-width:1100px;margin:24px auto;padding:16px;color:var(--muted);font-size:.9rem}
+@media print{header,footer,.noprint{display:none!important}body{background:#fff}main{padding:0}.ticket{border:2px solid #000;max-width:none}}
+"#;
+
+/// Money in cents as euros.
+pub fn euros(cents: i64) -> String {
+    format!("€{}.{:02}", cents / 100, cents % 100)
+}
+
+/// `YYYY-MM-DD HH:MM UTC`.
+pub fn when(ts: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .map(|t| {
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// The page frame.
+pub fn page(title: &str, user: Option<&AuthUser>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · og-tickets" }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header {
+                    div.bar {
+                        a href="/" { "og-tickets" }
+                        nav aria-label="Main" {
+                            a href="/" { "Events" }
+                            a href="/cart" { "Cart" }
+                            @if let Some(u) = user {
+                                a href="/orders" { "Orders" }
+                                a href="/tickets" { "My tickets" }
+                                span.meta style="color:#cfe0f5" { (u.email) }
+                                form method="post" action="/logout" { button type="submit" { "Log out" } }
+                            } @else {
+                                a href="/login" { "Log in" }
+                                a href="/signup" { "Sign up" }
+                            }
+                        }
+                    }
+                }
+                main #main { (body) }
+                footer { "og-tickets demo shop · e-tickets signed with Ed25519, checked offline at the gate." }
+            }
+        }
+    }
+}
+
+/// A message box.
+pub fn notice(kind: &str, text: &str) -> Markup {
+    html! { div class={ "notice " (kind) } role=(if kind == "error" { "alert" } else { "status" }) { (text) } }
+}
+
+/// Security headers on every shop response: no script at all, styles inline only, forms post
+/// to us only, no framing, no MIME sniffing, no referrer leaking tokens in URLs.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    res
+}

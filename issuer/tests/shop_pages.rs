@@ -1,0 +1,236 @@
+//! The web pages through real HTTP with plain form posts (what a browser without JavaScript
+//! does): browse, guest cart, sign up, activate, log in (cart merged), check out, pay on the
+//! hosted page, see the tickets and the printable ticket.
+
+mod support;
+
+use support::{PASSWORD, TestApp, spawn_app};
+
+/// A tiny cookie jar: name -> value, updated from Set-Cookie (Max-Age=0 deletes).
+#[derive(Default)]
+struct Jar(std::collections::BTreeMap<String, String>);
+
+impl Jar {
+    fn update(&mut self, res: &reqwest::Response) {
+        for v in res.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (kv, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.0.remove(k);
+            } else {
+                self.0.insert(k.to_owned(), val.to_owned());
+            }
+        }
+    }
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+async fn get(app: &TestApp, jar: &mut Jar, path: &str) -> (u16, String) {
+    let res = app
+        .client
+        .get(app.url(path))
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
+    jar.update(&res);
+    let st = res.status().as_u16();
+    (st, res.text().await.unwrap())
+}
+
+/// Posts a form; returns (status, Location header, body).
+async fn post(app: &TestApp, jar: &mut Jar, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    let res = app
+        .client
+        .post(app.url(path))
+        .header("cookie", jar.header())
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    jar.update(&res);
+    let st = res.status().as_u16();
+    let loc = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (st, loc, res.text().await.unwrap())
+}
+
+fn attr_after(html: &str, marker: &str, attr: &str) -> String {
+    let at = html.find(marker).unwrap_or_else(|| panic!("no {marker} in page"));
+    let rest = &html[at..];
+    let v = rest.find(&format!("{attr}=\"")).unwrap() + attr.len() + 2;
+    rest[v..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_buyer_without_javascript_browses_signs_up_buys_a_duo_and_sees_the_qr() {
+    let app = spawn_app().await;
+    let mut jar = Jar::default();
+    let res = app.client.get(app.url("/")).send().await.unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    let (st, home) = get(&app, &mut jar, "/").await;
+    assert_eq!(st, 200);
+    assert!(
+        home.contains("Men&#39;s 100m Final") || home.contains("Men's 100m Final"),
+        "{home}"
+    );
+    assert!(home.contains("<html lang=\"en\">") && home.contains("name=\"viewport\""));
+    let (_, filtered) = get(&app, &mut jar, "/?sport=Judo").await;
+    assert!(filtered.contains("Mixed Team Final") && !filtered.contains("100m Final"));
+
+    let (st, event) = get(&app, &mut jar, "/events/3").await;
+    assert_eq!(st, 200);
+    assert!(event.contains("Add Duo to cart"));
+    let duo = attr_after(&event, "admits 2", "value");
+    // Guest cart in a cookie.
+    let (st, loc, _) = post(&app, &mut jar, "/cart/add", &[("offer_id", &duo), ("quantity", "1")]).await;
+    assert_eq!((st, loc.as_str()), (303, "/cart"));
+    let (_, cart) = get(&app, &mut jar, "/cart").await;
+    assert!(cart.contains("Mixed Team Final") && cart.contains("Log in to check out"));
+
+    let (st, _, page) = post(
+        &app,
+        &mut jar,
+        "/signup",
+        &[
+            ("email", "una@example.org"),
+            ("password", PASSWORD),
+            ("name", "Una Buyer"),
+        ],
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert!(page.contains("Check your mailbox"));
+    let mail = app.smtp.wait_for("una@example.org", "/activate?token=").await;
+    let token = support::token_in(&mail, "/activate?token=");
+    let (_, act) = get(&app, &mut jar, &format!("/activate?token={token}")).await;
+    assert!(act.contains("Activate my account"));
+    let (st, _, done) = post(&app, &mut jar, "/activate", &[("token", &token)]).await;
+    assert_eq!(st, 200);
+    assert!(done.contains("Account activated"));
+
+    let (st, _, bad) = post(
+        &app,
+        &mut jar,
+        "/login",
+        &[
+            ("email", "una@example.org"),
+            ("password", "wrong password"),
+            ("next", "/cart"),
+        ],
+    )
+    .await;
+    assert_eq!(st, 401);
+    assert!(bad.contains("wrong email or password"));
+    let (st, loc, _) = post(
+        &app,
+        &mut jar,
+        "/login",
+        &[("email", "una@example.org"), ("password", PASSWORD), ("next", "/cart")],
+    )
+    .await;
+    assert_eq!((st, loc.as_str()), (303, "/cart"));
+    assert!(jar.0.contains_key("__Host-og_at") && jar.0.contains_key("__Host-og_rt"));
+    assert!(
+        !jar.0.contains_key("__Host-og_cart"),
+        "the guest cart cookie is cleared once merged"
+    );
+
+    let (_, cart) = get(&app, &mut jar, "/cart").await;
+    assert!(cart.contains("Mixed Team Final"), "guest cart merged at login");
+    let key = attr_after(&cart, "name=\"idempotency_key\"", "value");
+    let (st, pay_url, _) = post(&app, &mut jar, "/checkout", &[("idempotency_key", &key)]).await;
+    assert_eq!(st, 303);
+    let pay_path = pay_url.strip_prefix(&app.base).unwrap().to_owned();
+    assert!(pay_path.starts_with("/pay/pay_"));
+    let (_, pay) = get(&app, &mut jar, &pay_path).await;
+    assert!(
+        pay.contains("4242 4242 4242 4242") && pay.contains("Pay €90.00"),
+        "{pay}"
+    );
+
+    let (st, loc, _) = post(&app, &mut jar, &pay_path, &[("card_number", "4000 0000 0000 0002")]).await;
+    assert_eq!((st, loc.as_str()), (303, pay_path.as_str()));
+    let (_, declined) = get(&app, &mut jar, &pay_path).await;
+    assert!(declined.contains("declined"));
+    let (st, order_path, _) = post(
+        &app,
+        &mut jar,
+        &pay_path,
+        &[
+            ("card_number", "4242 4242 4242 4242"),
+            ("expiry", "12/34"),
+            ("cvc", "123"),
+        ],
+    )
+    .await;
+    assert_eq!(st, 303);
+    let (_, order) = get(&app, &mut jar, &order_path).await;
+    assert!(order.contains("Paid. Your tickets are ready."), "{order}");
+
+    let (_, tickets) = get(&app, &mut jar, "/tickets").await;
+    assert!(tickets.contains("<svg") && tickets.contains("Una Buyer") && tickets.contains("admits 2"));
+    let serial = app.db_i64("SELECT serial FROM tickets");
+    let (st, ticket) = get(&app, &mut jar, &format!("/tickets/{serial}")).await;
+    assert_eq!(st, 200);
+    assert!(ticket.contains("brightness") && ticket.contains("@media print") && ticket.contains("Holder"));
+
+    // The access cookie expires: the refresh cookie alone gets the page (and new cookies).
+    jar.0.remove("__Host-og_at");
+    let old_refresh = jar.0["__Host-og_rt"].clone();
+    let (st, again) = get(&app, &mut jar, "/tickets").await;
+    assert_eq!(st, 200);
+    assert!(again.contains("<svg"));
+    assert_ne!(jar.0["__Host-og_rt"], old_refresh, "rotated");
+
+    // Logging out ends the session.
+    let (st, loc, _) = post(&app, &mut jar, "/logout", &[]).await;
+    assert_eq!((st, loc.as_str()), (303, "/"));
+    let (st, _) = get(&app, &mut jar, "/tickets").await;
+    assert_eq!(st, 303, "back to the login page");
+}
+
+#[tokio::test]
+async fn pages_show_errors_as_pages_not_json_and_never_500() {
+    let app = spawn_app().await;
+    let mut jar = Jar::default();
+    app.db_exec("UPDATE events SET capacity = 3 WHERE id = 2");
+    let (_, two) = get(&app, &mut jar, "/events/2").await;
+    assert!(two.contains("Add Solo to cart") && two.contains("Add Duo to cart") && !two.contains("Add Family to cart"));
+    assert!(two.contains("Sold out"));
+    let (st, page) = get(&app, &mut jar, "/events/9999").await;
+    assert_eq!(st, 404);
+    assert!(page.contains("That did not work"));
+    let (st, _, page) = post(&app, &mut jar, "/signup", &[("email", "nope"), ("password", PASSWORD)]).await;
+    assert_eq!(st, 400);
+    assert!(page.contains("does not look like an email"));
+    let (st, _, _) = post(&app, &mut jar, "/cart/add", &[("offer_id", "1"), ("quantity", "-1")]).await;
+    assert_eq!(st, 400);
+    let (st, _, _) = post(&app, &mut jar, "/cart/add", &[("offer_id", "x")]).await;
+    assert_eq!(st, 400);
+    let (st, _) = get(&app, &mut jar, "/pay/pay_unknown").await;
+    assert_eq!(st, 404);
+    let (st, loc, _) = post(
+        &app,
+        &mut jar,
+        "/login",
+        &[
+            ("email", "a@b.org"),
+            ("password", "whatever!"),
+            ("next", "//evil.example"),
+        ],
+    )
+    .await;
+    assert_eq!((st, loc.as_str()), (401, ""));
+}

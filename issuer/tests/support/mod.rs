@@ -1,0 +1,378 @@
+//! Test support for the issuer's black-box tests: [`spawn_app`] starts a real issuer on
+//! 127.0.0.1 port 0 with a temp data dir and its mail going to a real SMTP sink
+//! ([`SmtpSink`], a minimal SMTP server in this file); [`TestApp`] has helpers to sign up,
+//! activate (from the mailed link), log in and buy through the real HTTP API.
+//!
+//! Each test binary includes it with `mod support;`; not every binary uses every helper.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use og_issuer::config::{Settings, SmtpSettings};
+use og_issuer::startup::Application;
+use og_issuer::state::AppState;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// A minimal SMTP server keeping every message it receives (EHLO/HELO, MAIL, RCPT, DATA, RSET,
+/// NOOP, QUIT; no TLS, no auth).
+#[derive(Clone)]
+pub struct SmtpSink {
+    pub port: u16,
+    messages: Arc<Mutex<Vec<String>>>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp sink");
+        let port = listener.local_addr().unwrap().port();
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let store = messages.clone();
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let (r, mut w) = sock.into_split();
+                    let mut r = BufReader::new(r);
+                    let _ = w.write_all(b"220 og-test-sink ESMTP\r\n").await;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let verb = line.trim_end().to_ascii_uppercase();
+                        let reply: &[u8] = if verb.starts_with("EHLO") {
+                            b"250-og-test-sink\r\n250 8BITMIME\r\n"
+                        } else if verb.starts_with("DATA") {
+                            let _ = w.write_all(b"354 end with .\r\n").await;
+                            let mut msg = String::new();
+                            loop {
+                                let mut l = String::new();
+                                if r.read_line(&mut l).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if l == ".\r\n" || l == ".\n" {
+                                    break;
+                                }
+                                msg.push_str(l.strip_prefix('.').filter(|_| l.starts_with("..")).unwrap_or(&l));
+                            }
+                            store.lock().unwrap().push(msg);
+                            b"250 queued\r\n"
+                        } else if verb.starts_with("QUIT") {
+                            let _ = w.write_all(b"221 bye\r\n").await;
+                            return;
+                        } else {
+                            b"250 ok\r\n"
+                        };
+                        let _ = w.write_all(reply).await;
+                    }
+                });
+            }
+        });
+        SmtpSink { port, messages }
+    }
+
+    pub fn messages(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 5 s) for a mail to `to` whose text contains `needle`; returns its text
+    /// with quoted-printable soft line breaks undone.
+    pub async fn wait_for(&self, to: &str, needle: &str) -> String {
+        for _ in 0..100 {
+            for m in self.messages() {
+                let plain = m.replace("=\r\n", "").replace("=3D", "=");
+                if plain.contains(&format!("To: {to}")) && plain.contains(needle) {
+                    return plain;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no mail to {to} containing {needle:?}; got {:#?}", self.messages());
+    }
+}
+
+/// Extracts `token=...` from a mailed link.
+pub fn token_in(mail: &str, path: &str) -> String {
+    let start = mail.find(path).unwrap_or_else(|| panic!("no {path} link in {mail}")) + path.len();
+    mail[start..]
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// A running issuer.
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub smtp: SmtpSink,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+}
+
+/// A signed-in buyer.
+#[derive(Clone, Debug)]
+pub struct Buyer {
+    pub email: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Starts an issuer on port 0 with a fresh data dir, the demo catalogue and SMTP to a sink.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    spawn_app_in(dir).await
+}
+
+/// Same, on an existing data dir (restarts).
+pub async fn spawn_app_in(dir: tempfile::TempDir) -> TestApp {
+    let smtp = SmtpSink::start().await;
+    let mut settings = Settings::for_tests(dir.path());
+    settings.smtp = Some(SmtpSettings {
+        url: format!("smtp://127.0.0.1:{}", smtp.port),
+        from: "og-tickets <tickets@og.test>".into(),
+        username: None,
+        password: None,
+    });
+    let app = Application::build(settings).await.expect("app builds");
+    let base = app.base_url();
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        state,
+        smtp,
+        client: http_client(),
+        dir,
+    }
+}
+
+/// A `Set-Cookie` value by name from a response.
+pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap().to_owned())
+        })
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get_json(&self, path: &str, access: Option<&str>) -> (u16, Value) {
+        let mut rb = self.client.get(self.url(path));
+        if let Some(a) = access {
+            rb = rb.bearer_auth(a);
+        }
+        let res = rb.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post_json(&self, path: &str, access: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut rb = self.client.post(self.url(path)).json(body);
+        if let Some(a) = access {
+            rb = rb.bearer_auth(a);
+        }
+        let res = rb.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn put_json(&self, path: &str, access: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut rb = self.client.put(self.url(path)).json(body);
+        if let Some(a) = access {
+            rb = rb.bearer_auth(a);
+        }
+        let res = rb.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Signs up and activates through the mailed link.
+    pub async fn registered(&self, email: &str) {
+        let (st, _) = self
+            .post_json(
+                "/api/v1/accounts",
+                None,
+                &json!({ "email": email, "password": PASSWORD, "name": "Test Buyer" }),
+            )
+            .await;
+        assert_eq!(st, 202);
+        let mail = self.smtp.wait_for(email, "/activate?token=").await;
+        let token = token_in(&mail, "/activate?token=");
+        let (st, body) = self
+            .post_json("/api/v1/accounts/activate", None, &json!({ "token": token }))
+            .await;
+        assert_eq!(st, 200, "{body}");
+    }
+
+    pub async fn log_in(&self, email: &str) -> Buyer {
+        let res = self
+            .client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({ "email": email, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        let refresh = set_cookie(&res, "__Host-og_rt").expect("refresh cookie");
+        let body: Value = res.json().await.unwrap();
+        Buyer {
+            email: email.into(),
+            access: body["access_token"].as_str().unwrap().to_owned(),
+            refresh,
+        }
+    }
+
+    /// Signs up, activates and logs in.
+    pub async fn buyer(&self, email: &str) -> Buyer {
+        self.registered(email).await;
+        self.log_in(email).await
+    }
+
+    /// The offer id of `kind` for event `event_id`.
+    pub async fn offer_id(&self, event_id: i64, kind: &str) -> i64 {
+        let (_, ev) = self.get_json(&format!("/api/v1/events/{event_id}"), None).await;
+        ev["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == kind)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// Cart with `quantity` x offer, checkout; returns the order JSON.
+    pub async fn order(&self, b: &Buyer, offer_id: i64, quantity: i64, key: &str) -> (u16, Value) {
+        let (st, body) = self
+            .put_json(
+                "/api/v1/cart/items",
+                Some(&b.access),
+                &json!({ "offer_id": offer_id, "quantity": quantity }),
+            )
+            .await;
+        if st != 200 {
+            return (st, body);
+        }
+        let res = self
+            .client
+            .post(self.url("/api/v1/checkout"))
+            .bearer_auth(&b.access)
+            .header("Idempotency-Key", key)
+            .send()
+            .await
+            .unwrap();
+        let st = res.status().as_u16();
+        (st, res.json().await.unwrap())
+    }
+
+    /// Pays an order's payment with a card; returns the processor's answer.
+    pub async fn pay(&self, order: &Value, card: &str) -> (u16, Value) {
+        let pid = order["payment_id"].as_str().unwrap();
+        self.post_json(
+            &format!("/api/v1/payments/{pid}/card"),
+            None,
+            &json!({ "card_number": card }),
+        )
+        .await
+    }
+
+    /// Buys and pays; returns the tickets JSON list of the buyer afterwards.
+    pub async fn buy(&self, b: &Buyer, event_id: i64, kind: &str, quantity: i64) -> Value {
+        let offer = self.offer_id(event_id, kind).await;
+        let key = format!("key-{}", og_issuer::auth::random_token());
+        let (st, order) = self.order(b, offer, quantity, &key[..40]).await;
+        assert_eq!(st, 201, "{order}");
+        let (st, paid) = self.pay(&order, "4242 4242 4242 4242").await;
+        assert_eq!(st, 200, "{paid}");
+        order
+    }
+
+    pub fn db_i64(&self, sql: &str) -> i64 {
+        let conn = self.state.db.conn().unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    pub fn db_exec(&self, sql: &str) {
+        let conn = self.state.db.conn().unwrap();
+        conn.execute_batch(sql).unwrap();
+    }
+}
+
+/// Decodes a PNG with rqrr; returns the texts found.
+pub fn rqrr_decode_png(png: &[u8]) -> Vec<String> {
+    let img = image::load_from_memory(png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+        .collect()
+}
+
+/// Decodes an image file with Debian's `zbarimg` (zbar-tools). Panics if it is not installed.
+pub fn zbarimg_decode(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("zbarimg")
+        .args(["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable"])
+        .arg(path)
+        .output()
+        .expect("zbarimg must be installed (Debian package zbar-tools)");
+    assert!(
+        out.status.success(),
+        "zbarimg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim_end_matches('\n').to_owned()
+}
+
+/// Rasterizes the qrcode crate's SVG (a path of unit squares in module coordinates, or rects)
+/// to a PNG, one pixel per SVG unit (the crate draws in pixels), so the same decoders can read it.
+pub fn rasterize_svg(svg: &str) -> Vec<u8> {
+    // The qrcode crate emits a white rect and one black path of "M{x} {y}h{w}v{h}H{x}V{y}" rects.
+    let vb = svg.split("viewBox=\"").nth(1).unwrap().split('"').next().unwrap();
+    let dims: Vec<u32> = vb.split_whitespace().map(|x| x.parse().unwrap()).collect();
+    let (w, h) = (dims[2], dims[3]);
+    let scale = 1;
+    let mut img = image::GrayImage::from_pixel(w * scale, h * scale, image::Luma([255]));
+    let d = svg.split(" d=\"").nth(1).unwrap().split('"').next().unwrap();
+
+    for cmd in d.split('M').filter(|s| !s.is_empty()) {
+        let nums: Vec<u32> = cmd
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect();
+        let (x, y, run) = (nums[0], nums[1], nums[2]);
+        let height = nums[3];
+        for px in x * scale..(x + run) * scale {
+            for py in y * scale..(y + height) * scale {
+                img.put_pixel(px, py, image::Luma([0]));
+            }
+        }
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
