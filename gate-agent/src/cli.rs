@@ -1,0 +1,638 @@
+//! The command line: argument parsing (clap) and one function per subcommand.
+//!
+//! Exit codes are part of the interface for turnstile scripts: `check` and `scan` return 0 when
+//! every code was admitted, 1 when any was rejected, 2 on an error (unreadable file, device not
+//! provisioned, corrupted database).
+
+use std::io::{BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use og_shared::UnixSeconds;
+use og_shared::sync::Direction;
+
+use crate::bundle::{ImportOptions, import_file};
+use crate::decode::{DecodeOptions, decode_luma, load_luma};
+use crate::gate::{Gate, Outcome};
+use crate::output::VerdictLine;
+use crate::source::{FileFrames, FrameSource, Input, LineCodes, open_camera};
+use crate::store::{Store, read_credential};
+use crate::sync::{Backoff, enroll, sync_round};
+
+/// og-tickets gate agent: reads ticket QR codes, decides ADMIT or REJECT on its own (no network
+/// needed), records every scan durably and reports scans back to the issuer when it can.
+///
+/// First provision the device (`enroll` online, or `import` a bundle file), then use `run`
+/// at the turnstile. `check`, `scan` and `decode` help test a ticket, an image or a camera.
+#[derive(Debug, Parser)]
+#[command(name = "gate-agent", version, about, long_about)]
+pub struct Cli {
+    /// Directory holding this gate's database and credential.
+    #[arg(
+        long,
+        global = true,
+        default_value = "./gate-data",
+        env = "OG_GATE_DATA_DIR",
+        value_name = "DIR"
+    )]
+    pub data_dir: PathBuf,
+    /// Print one JSON object per line instead of the coloured line for humans.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Never use colours (also when NO_COLOR is set or output is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Pretend the clock reads this Unix time (tests and replays only).
+    #[arg(long, global = true, hide = true, env = "OG_GATE_NOW", value_name = "UNIX")]
+    pub now: Option<i64>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DirectionArg {
+    Entry,
+    Exit,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Register this device with the issuer using a one-time enrolment token, then sync.
+    Enroll {
+        /// Issuer address, e.g. https://tickets.example.org
+        #[arg(long, value_name = "URL")]
+        issuer: String,
+        /// One-time enrolment token shown by the issuer's operator page.
+        #[arg(long, value_name = "TOKEN")]
+        token: String,
+        /// Name of this gate as shown to operators (e.g. "north-3").
+        #[arg(long, value_name = "NAME")]
+        gate: Option<String>,
+    },
+    /// Provision or refresh this device offline from a signed bundle file.
+    Import {
+        /// The bundle file exported by the issuer (`export-gate-bundle`).
+        bundle: PathBuf,
+        /// Name of this gate as shown in reports (e.g. "north-3").
+        #[arg(long, value_name = "NAME")]
+        gate: Option<String>,
+        /// Whether this gate lets people in (default) or out.
+        #[arg(long, value_enum)]
+        direction: Option<DirectionArg>,
+        /// Refuse tickets when revocation data is older than this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        max_data_age: Option<i64>,
+    },
+    /// One synchronisation round with the issuer: send queued scans, fetch revocations.
+    Sync,
+    /// Give the verdict for QR texts typed or pasted (records the scans like a real entry).
+    Check {
+        /// The code texts (`OG1:...`).
+        #[arg(required = true)]
+        text: Vec<String>,
+    },
+    /// Decode image files and give a verdict for every ticket code in them.
+    Scan {
+        #[arg(required = true, value_name = "IMAGE")]
+        images: Vec<PathBuf>,
+    },
+    /// Print every QR text found in image files, one per line (like `zbarimg --raw`).
+    Decode {
+        #[arg(required = true, value_name = "IMAGE")]
+        images: Vec<PathBuf>,
+    },
+    /// Run the gate: read codes continuously, show verdicts, sync in the background.
+    Run {
+        /// Read frames from this camera (needs a build with `--features camera`).
+        #[arg(long, value_name = "N", group = "input")]
+        camera: Option<u32>,
+        /// Replay image files from a directory, in name order.
+        #[arg(long, value_name = "DIR", group = "input")]
+        frames: Option<PathBuf>,
+        /// Read one code per line from standard input (keyboard-wedge or serial scanner).
+        #[arg(long, group = "input")]
+        stdin: bool,
+        /// Serve a full-screen green/red page with the last verdict, e.g. 127.0.0.1:8088.
+        #[arg(long, value_name = "ADDR")]
+        status_addr: Option<String>,
+        /// Shell command run after each admission (a beep, a turnstile relay).
+        #[arg(long, value_name = "CMD")]
+        on_admit: Option<String>,
+        /// Shell command run after each rejection.
+        #[arg(long, value_name = "CMD")]
+        on_reject: Option<String>,
+        /// Do not sync with the issuer in the background.
+        #[arg(long)]
+        no_sync: bool,
+        /// The same code seen again within this many milliseconds is the same person.
+        #[arg(long, default_value_t = 3000, value_name = "MS")]
+        repeat_window_ms: u64,
+        /// When replaying frames, wait this long between frames (simulates a camera's rate).
+        #[arg(long, default_value_t = 0, value_name = "MS")]
+        pace_ms: u64,
+    },
+    /// Show provisioning, data age, queued reports and admissions today.
+    Status,
+}
+
+/// Exit code for "every code admitted".
+const OK: u8 = 0;
+/// Exit code for "some code rejected".
+const REJECTED: u8 = 1;
+/// Exit code for an error.
+const ERROR: u8 = 2;
+
+/// Image files are not live frames: give the decoder more time than a camera frame gets.
+const FILE_DECODE: DecodeOptions = DecodeOptions {
+    fast_side: 960,
+    max_side: 1280,
+    deadline: Duration::from_millis(500),
+    thorough: true,
+};
+
+struct Ctx {
+    data_dir: PathBuf,
+    json: bool,
+    colour: bool,
+    fixed_now: Option<i64>,
+}
+
+impl Ctx {
+    fn now(&self) -> UnixSeconds {
+        self.fixed_now.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        })
+    }
+
+    fn print(&self, o: &Outcome, source: Option<&str>, decode: Option<Duration>) -> VerdictLine {
+        let line = VerdictLine::new(o, source, decode);
+        let text = if self.json {
+            line.to_json()
+        } else {
+            line.to_human(self.colour)
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+        line
+    }
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("gate-agent: error: {msg}");
+    ExitCode::from(ERROR)
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let colour =
+        !cli.no_color && !cli.json && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let ctx = Ctx {
+        data_dir: cli.data_dir,
+        json: cli.json,
+        colour,
+        fixed_now: cli.now,
+    };
+    match cli.command {
+        Command::Enroll { issuer, token, gate } => cmd_enroll(&ctx, &issuer, &token, gate.as_deref()),
+        Command::Import {
+            bundle,
+            gate,
+            direction,
+            max_data_age,
+        } => cmd_import(&ctx, &bundle, gate, direction, max_data_age),
+        Command::Sync => cmd_sync(&ctx),
+        Command::Check { text } => cmd_check(&ctx, &text),
+        Command::Scan { images } => cmd_scan(&ctx, &images),
+        Command::Decode { images } => cmd_decode(&images),
+        Command::Run {
+            camera,
+            frames,
+            stdin,
+            status_addr,
+            on_admit,
+            on_reject,
+            no_sync,
+            repeat_window_ms,
+            pace_ms,
+        } => {
+            let source: Result<Box<dyn FrameSource>, String> = match (camera, frames, stdin) {
+                (Some(n), _, _) => open_camera(n).map_err(|e| e.to_string()),
+                (_, Some(dir), _) => FileFrames::dir(&dir)
+                    .map(|f| Box::new(f) as Box<dyn FrameSource>)
+                    .map_err(|e| e.to_string()),
+                (_, _, true) => Ok(Box::new(LineCodes::new(BufReader::new(std::io::stdin())))),
+                _ => Err("choose an input: --camera N, --frames DIR or --stdin".into()),
+            };
+            match source {
+                Ok(src) => cmd_run(
+                    &ctx,
+                    src,
+                    RunOptions {
+                        status_addr,
+                        on_admit,
+                        on_reject,
+                        sync: !no_sync,
+                        repeat_window: Duration::from_millis(repeat_window_ms),
+                        pace: Duration::from_millis(pace_ms),
+                    },
+                ),
+                Err(e) => fail(e),
+            }
+        }
+        Command::Status => cmd_status(&ctx),
+    }
+}
+
+fn cmd_enroll(ctx: &Ctx, issuer: &str, token: &str, gate: Option<&str>) -> ExitCode {
+    match enroll(&ctx.data_dir, issuer, token, gate) {
+        Ok(en) => {
+            println!(
+                "enrolled as device {} ({}) for events {:?}",
+                en.device_id, en.device_name, en.event_ids
+            );
+            match sync_round(&ctx.data_dir, ctx.now(), std::io::stderr().is_terminal()) {
+                Ok(s) => {
+                    println!("synced: revocations up to {}", s.revocation_seq);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(format!("enrolled, but the first sync failed: {e}")),
+            }
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn cmd_import(
+    ctx: &Ctx,
+    bundle: &Path,
+    gate: Option<String>,
+    direction: Option<DirectionArg>,
+    max_data_age: Option<i64>,
+) -> ExitCode {
+    let opts = ImportOptions {
+        gate_name: gate,
+        direction: direction.map(|d| match d {
+            DirectionArg::Entry => Direction::Entry,
+            DirectionArg::Exit => Direction::Exit,
+        }),
+        max_data_age,
+    };
+    match import_file(&ctx.data_dir, bundle, &opts, ctx.now()) {
+        Ok(s) => {
+            println!(
+                "imported: {} keys, {} events, revocations up to {}{}",
+                s.keys,
+                s.events,
+                s.revocations,
+                if s.kept_newer_revocations {
+                    " (kept the newer local copy)"
+                } else {
+                    ""
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn cmd_sync(ctx: &Ctx) -> ExitCode {
+    match sync_round(&ctx.data_dir, ctx.now(), std::io::stderr().is_terminal()) {
+        Ok(s) => {
+            println!(
+                "sync ok: {} reports sent, {} refused, {} held; {} revocations applied{} (now at {}); {} admissions from other gates",
+                s.pushed,
+                s.refused,
+                s.held,
+                s.revocations_applied,
+                if s.snapshot { " from a full snapshot" } else { "" },
+                s.revocation_seq,
+                s.admissions
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn open_gate(ctx: &Ctx) -> Result<Gate, ExitCode> {
+    Gate::open(&ctx.data_dir).map_err(fail)
+}
+
+fn cmd_check(ctx: &Ctx, texts: &[String]) -> ExitCode {
+    let mut gate = match open_gate(ctx) {
+        Ok(g) => g,
+        Err(c) => return c,
+    };
+    if gate.config().is_none() {
+        return fail("device not provisioned: run `gate-agent import BUNDLE` or `gate-agent enroll`");
+    }
+    let mut code = OK;
+    for t in texts {
+        match gate.check(t.as_bytes(), ctx.now()) {
+            Ok(o) => {
+                if !o.verdict.lets_through() {
+                    code = code.max(REJECTED);
+                }
+                ctx.print(&o, None, None);
+            }
+            Err(e) => return fail(e),
+        }
+    }
+    ExitCode::from(code)
+}
+
+fn cmd_scan(ctx: &Ctx, images: &[PathBuf]) -> ExitCode {
+    let mut gate = match open_gate(ctx) {
+        Ok(g) => g,
+        Err(c) => return c,
+    };
+    if gate.config().is_none() {
+        return fail("device not provisioned: run `gate-agent import BUNDLE` or `gate-agent enroll`");
+    }
+    let opts = FILE_DECODE;
+    let mut code = OK;
+    for path in images {
+        let label = path.display().to_string();
+        let img = match load_luma(path) {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("gate-agent: error: {e}");
+                code = ERROR;
+                continue;
+            }
+        };
+        let d = decode_luma(&img, &opts);
+        if d.codes.is_empty() {
+            code = code.max(REJECTED);
+            if ctx.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"verdict": "REJECT", "reason": "no_code", "message": "no QR code found", "source": label, "decode_ms": d.elapsed.as_secs_f64() * 1e3})
+                );
+            } else {
+                println!(
+                    "{} no QR code found  · {label}",
+                    if ctx.colour {
+                        "\x1b[1;97;41m  ✘ REJECT  \x1b[0m"
+                    } else {
+                        "[✘ REJECT]"
+                    }
+                );
+            }
+            continue;
+        }
+        for text in &d.codes {
+            match gate.check(text, ctx.now()) {
+                Ok(o) => {
+                    if !o.verdict.lets_through() {
+                        code = code.max(REJECTED);
+                    }
+                    ctx.print(&o, Some(&label), Some(d.elapsed));
+                }
+                Err(e) => return fail(e),
+            }
+        }
+    }
+    ExitCode::from(code)
+}
+
+fn cmd_decode(images: &[PathBuf]) -> ExitCode {
+    let opts = FILE_DECODE;
+    let mut code = OK;
+    let mut out = std::io::stdout().lock();
+    for path in images {
+        match load_luma(path) {
+            Ok(img) => {
+                let d = decode_luma(&img, &opts);
+                if d.codes.is_empty() {
+                    eprintln!("{}: no QR code found", path.display());
+                    code = code.max(REJECTED);
+                }
+                for c in d.codes {
+                    let _ = writeln!(out, "{}", String::from_utf8_lossy(&c));
+                }
+            }
+            Err(e) => {
+                eprintln!("gate-agent: error: {e}");
+                code = ERROR;
+            }
+        }
+    }
+    ExitCode::from(code)
+}
+
+fn cmd_status(ctx: &Ctx) -> ExitCode {
+    let store = match Store::open(&ctx.data_dir) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if let Err(e) = store.integrity_check() {
+        return fail(e);
+    }
+    let now = ctx.now();
+    let res = (|| -> Result<serde_json::Value, crate::store::StoreError> {
+        let config = store.config()?;
+        let counts = store.counts(now - now.rem_euclid(86_400))?;
+        let data_as_of: Option<i64> = store.meta("data_as_of")?.and_then(|s| s.parse().ok());
+        let last_sync: Option<i64> = store.meta("last_sync_ok")?.and_then(|s| s.parse().ok());
+        Ok(serde_json::json!({
+            "provisioned": config.is_some(),
+            "deployment": config.as_ref().map(|c| c.deployment.to_string()),
+            "device_id": config.as_ref().map(|c| c.device_id.clone()),
+            "gate": config.as_ref().map(|c| c.gate_name.clone()),
+            "zone": config.as_ref().and_then(|c| c.policy.zone),
+            "issuer": config.as_ref().and_then(|c| c.issuer_url.clone()),
+            "enrolled_online": read_credential(&ctx.data_dir).is_some(),
+            "device_revoked": store.meta("device_revoked")?.as_deref() == Some("1"),
+            "data_as_of": data_as_of,
+            "data_age_seconds": data_as_of.map(|t| now - t),
+            "last_sync_ok": last_sync,
+            "last_sync_error": store.meta("last_sync_error")?.filter(|s| !s.is_empty()),
+            "counts": counts,
+        }))
+    })();
+    let v = match res {
+        Ok(v) => v,
+        Err(e) => return fail(e),
+    };
+    if ctx.json {
+        println!("{v}");
+    } else {
+        let c = &v["counts"];
+        println!(
+            "gate {} (device {}), deployment {}",
+            v["gate"], v["device_id"], v["deployment"]
+        );
+        println!(
+            "provisioned: {}  issuer: {}  data age: {} s  last sync error: {}",
+            v["provisioned"], v["issuer"], v["data_age_seconds"], v["last_sync_error"]
+        );
+        println!(
+            "queued reports: {} ({} held, {} refused)  admissions today: {}  (all time {}, other gates {})",
+            c["outbox"], c["held"], c["refused"], c["admissions_since"], c["own_admissions"], c["other_admissions"]
+        );
+        println!(
+            "keys: {}  events: {}  revocations: {} (seq {})",
+            c["keys"], c["events"], c["revocations"], c["revocation_seq"]
+        );
+        if v["device_revoked"] == true {
+            println!("DEVICE REVOKED BY THE ISSUER: re-enrol this gate");
+        }
+    }
+    if v["provisioned"] == true {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(ERROR)
+    }
+}
+
+struct RunOptions {
+    status_addr: Option<String>,
+    on_admit: Option<String>,
+    on_reject: Option<String>,
+    sync: bool,
+    repeat_window: Duration,
+    pace: Duration,
+}
+
+fn spawn_hook(cmd: &str, line: &VerdictLine) {
+    let child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .env("OG_VERDICT", line.verdict)
+        .env("OG_REASON", line.reason)
+        .env(
+            "OG_SERIAL",
+            line.ticket_serial.map(|s| s.to_string()).unwrap_or_default(),
+        )
+        .stdin(std::process::Stdio::null())
+        .spawn();
+    match child {
+        // Reap in the background so a slow relay never delays the next verdict.
+        Ok(mut c) => {
+            std::thread::spawn(move || c.wait());
+        }
+        Err(e) => eprintln!("gate-agent: hook failed to start: {e}"),
+    }
+}
+
+fn start_sync_thread(data_dir: PathBuf, fixed_now: Option<i64>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let backoff = Backoff::default();
+        let mut failures = 0u32;
+        let mut next = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            if Instant::now() >= next {
+                let now = fixed_now.unwrap_or_else(|| {
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs() as i64)
+                        .unwrap_or(0)
+                });
+                match sync_round(&data_dir, now, false) {
+                    Ok(_) => {
+                        failures = 0;
+                        next = Instant::now() + Duration::from_secs(30);
+                    }
+                    Err(e) => {
+                        failures += 1;
+                        let d = backoff.delay(failures, now as u64 ^ u64::from(failures));
+                        tracing::warn!("sync failed ({e}); next try in {d:?}");
+                        next = Instant::now() + d;
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+}
+
+fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> ExitCode {
+    let mut gate = match open_gate(ctx) {
+        Ok(g) => g,
+        Err(c) => return c,
+    };
+    if gate.config().is_none() {
+        return fail("device not provisioned: run `gate-agent import BUNDLE` or `gate-agent enroll`");
+    }
+    if let Err(e) = gate.store().integrity_check() {
+        return fail(e);
+    }
+    gate.repeat_window = opts.repeat_window;
+    let last: Arc<Mutex<Option<VerdictLine>>> = Arc::new(Mutex::new(None));
+    if let Some(addr) = &opts.status_addr {
+        match crate::kiosk::serve(addr, last.clone()) {
+            Ok(a) => eprintln!("gate-agent: status page on http://{a}/"),
+            Err(e) => return fail(format!("cannot serve the status page on {addr}: {e}")),
+        }
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let enrolled = read_credential(&ctx.data_dir).is_some() && gate.config().is_some_and(|c| c.issuer_url.is_some());
+    let sync_thread =
+        (opts.sync && enrolled).then(|| start_sync_thread(ctx.data_dir.clone(), ctx.fixed_now, stop.clone()));
+    let dopts = DecodeOptions::default();
+    let mut last_dismissed: Option<Vec<u8>> = None;
+    while let Some(item) = source.next_input() {
+        if !opts.pace.is_zero() {
+            std::thread::sleep(opts.pace);
+        }
+        let (codes, label, decode_time) = match item {
+            Ok(Input::Frame { image, label }) => {
+                let d = decode_luma(&image, &dopts);
+                (d.codes, label, Some(d.elapsed))
+            }
+            Ok(Input::Code { text, label }) => (vec![text], label, None),
+            Err(e) => {
+                eprintln!("gate-agent: skipped: {e}");
+                continue;
+            }
+        };
+        for text in codes {
+            let o = match gate.check(&text, ctx.now()) {
+                Ok(o) => o,
+                Err(e) => {
+                    // The scan could not be recorded: never show ADMIT for it.
+                    eprintln!("gate-agent: error: scan not recorded, REJECT: {e}");
+                    continue;
+                }
+            };
+            if o.repeat {
+                continue;
+            }
+            if o.serial.is_none() && o.verdict.code == og_shared::sync::VerdictCode::NotATicket {
+                // Other apps' codes in view of the camera: dismissed, mentioned once.
+                if last_dismissed.as_deref() != Some(&text[..]) {
+                    eprintln!("gate-agent: dismissed a code that is not a ticket ({label})");
+                    last_dismissed = Some(text);
+                }
+                continue;
+            }
+            let line = ctx.print(&o, Some(&label), decode_time);
+            let hook = if o.verdict.lets_through() {
+                &opts.on_admit
+            } else {
+                &opts.on_reject
+            };
+            if let Some(cmd) = hook {
+                spawn_hook(cmd, &line);
+            }
+            if let Ok(mut l) = last.lock() {
+                *l = Some(line);
+            }
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    if let Some(t) = sync_thread {
+        let _ = t.join();
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,457 @@
+//! The gate's decision: one pure function from (verified ticket or rejection, local view, now,
+//! gate policy) to a verdict.
+//!
+//! Everything the decision needs is looked up *before* (see [`crate::gate`]) and everything it
+//! implies (an admission row, an outbox report) is written *after*, so this module does no I/O,
+//! reads no clock and can be tested exhaustively. The order of the checks follows pretixSCAN's
+//! offline order: trust first, then revocations, event, data age, zone, validity window and
+//! finally the admission count (k of N, re-entry after an exit).
+
+use og_shared::sync::{Direction, RevocationTarget, VerdictCode};
+use og_shared::{Offer, Rejection, UnixSeconds, VerifiedTicket};
+
+/// How this gate applies the rules. Set at provisioning; the defaults suit an entry turnstile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatePolicy {
+    /// The zone this gate guards (None: any zone of the event).
+    pub zone: Option<u8>,
+    /// Whether this gate lets people in or out.
+    pub direction: Direction,
+    /// Clock-skew tolerance, in seconds, applied on both sides of a ticket's validity window.
+    pub clock_skew: i64,
+    /// Refuse every ticket when the local copy of revocations is older than this (None: never).
+    pub max_data_age: Option<i64>,
+    /// Allow re-entry after an exit for every ticket (otherwise only tickets flagged REENTRY).
+    pub reentry_for_all: bool,
+}
+
+impl Default for GatePolicy {
+    fn default() -> GatePolicy {
+        GatePolicy {
+            zone: None,
+            direction: Direction::Entry,
+            clock_skew: 300,
+            max_data_age: None,
+            reentry_for_all: false,
+        }
+    }
+}
+
+/// One past passage of a ticket, from this gate or another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passage {
+    pub at: UnixSeconds,
+    pub gate: String,
+    pub direction: Direction,
+}
+
+/// What the device knows locally about a ticket, looked up before deciding.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocalView {
+    /// Whether the device has keys and event facts at all.
+    pub provisioned: bool,
+    /// Events this device admits to.
+    pub events: Vec<u32>,
+    /// The first revocation covering the ticket, if any.
+    pub revoked: Option<RevocationTarget>,
+    /// Earlier passages of this ticket, oldest first.
+    pub passages: Vec<Passage>,
+    /// When the local copy of revocations was last known to be current (sync or bundle).
+    pub data_as_of: Option<UnixSeconds>,
+}
+
+/// The outcome of [`decide`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub code: VerdictCode,
+    /// A short sentence for the steward.
+    pub reason: String,
+    /// For an admission: this is person k ...
+    pub admitted_index: Option<u8>,
+    /// ... of N.
+    pub admits: Option<u8>,
+    /// For "already used": the first admission.
+    pub first_use: Option<Passage>,
+    /// What to record as a passage (admission or exit), if anything.
+    pub record: Option<Direction>,
+}
+
+impl Verdict {
+    fn reject(code: VerdictCode, reason: impl Into<String>) -> Verdict {
+        Verdict {
+            code,
+            reason: reason.into(),
+            admitted_index: None,
+            admits: None,
+            first_use: None,
+            record: None,
+        }
+    }
+
+    /// Whether the person may pass.
+    pub fn lets_through(&self) -> bool {
+        self.code.lets_through()
+    }
+}
+
+/// Maps a verifier rejection to its verdict code.
+pub fn rejection_code(r: &Rejection) -> VerdictCode {
+    match r {
+        Rejection::Malformed(_) => VerdictCode::NotATicket,
+        Rejection::UnsupportedVersion(_) => VerdictCode::UnsupportedVersion,
+        Rejection::UnknownKey(_) => VerdictCode::UnknownKey,
+        Rejection::KeyNotValidAt(_) => VerdictCode::KeyNotValid,
+        Rejection::BadSignature => VerdictCode::BadSignature,
+        _ => VerdictCode::NotATicket,
+    }
+}
+
+fn revocation_reason(t: &RevocationTarget) -> &'static str {
+    match t {
+        RevocationTarget::Ticket { .. } => "ticket revoked",
+        RevocationTarget::Purchase { .. } => "purchase revoked (refunded or cancelled)",
+        RevocationTarget::Account { .. } => "buyer's account revoked",
+    }
+}
+
+/// Decides what the gate shows. Pure: no I/O, no clock.
+pub fn decide(
+    ticket: &Result<VerifiedTicket, Rejection>,
+    view: &LocalView,
+    now: UnixSeconds,
+    policy: &GatePolicy,
+) -> Verdict {
+    if !view.provisioned {
+        return Verdict::reject(
+            VerdictCode::NotProvisioned,
+            "device not provisioned: run `gate-agent import` or `gate-agent enroll`",
+        );
+    }
+    let claims = match ticket {
+        Ok(t) => t.claims,
+        Err(r) => return Verdict::reject(rejection_code(r), r.to_string()),
+    };
+    if !view.events.contains(&claims.event_id) {
+        return Verdict::reject(
+            VerdictCode::WrongEvent,
+            format!("ticket is for event {}, not this gate's", claims.event_id),
+        );
+    }
+    if policy.direction == Direction::Exit {
+        // People are always let out; the exit is recorded so that re-entry can be allowed.
+        return Verdict {
+            record: Some(Direction::Exit),
+            ..Verdict::reject(VerdictCode::Exited, "exit recorded")
+        };
+    }
+    if let Some(t) = &view.revoked {
+        return Verdict::reject(VerdictCode::Revoked, revocation_reason(t));
+    }
+    if let Some(max) = policy.max_data_age {
+        let stale = view.data_as_of.is_none_or(|at| now - at > max);
+        if stale {
+            return Verdict::reject(
+                VerdictCode::DataTooOld,
+                "revocation data too old: connect the gate to the network or import a fresh bundle",
+            );
+        }
+    }
+    if let Some(zone) = policy.zone
+        && !claims.zones.contains(zone)
+    {
+        return Verdict::reject(VerdictCode::WrongZone, format!("ticket not valid in zone {zone}"));
+    }
+    if now + policy.clock_skew < i64::from(claims.valid_from) {
+        return Verdict::reject(VerdictCode::NotYetValid, "ticket not valid yet");
+    }
+    if now - policy.clock_skew > i64::from(claims.valid_until) {
+        return Verdict::reject(VerdictCode::Expired, "ticket expired");
+    }
+    admission(claims.offer, claims.flags.reentry() || policy.reentry_for_all, view)
+}
+
+fn admission(offer: Offer, reentry: bool, view: &LocalView) -> Verdict {
+    let n = offer.admits();
+    let entries = view.passages.iter().filter(|p| p.direction == Direction::Entry).count();
+    let exits = view.passages.iter().filter(|p| p.direction == Direction::Exit).count();
+    let first = view.passages.iter().find(|p| p.direction == Direction::Entry).cloned();
+    let admit = |k: usize, reason: String| Verdict {
+        code: VerdictCode::Admitted,
+        reason,
+        admitted_index: Some(k.min(usize::from(n)) as u8),
+        admits: Some(n),
+        first_use: None,
+        record: Some(Direction::Entry),
+    };
+    if entries < usize::from(n) {
+        let k = entries + 1;
+        return admit(k, format!("{offer}: person {k} of {n}"));
+    }
+    // Every place used: only a re-entry after a recorded exit may pass.
+    let inside = entries.saturating_sub(exits);
+    if reentry && exits > 0 && inside < usize::from(n) {
+        return admit(inside + 1, format!("{offer}: re-entry ({} of {n} inside)", inside + 1));
+    }
+    let reason = match &first {
+        Some(p) => format!("already used: first admitted at {} by gate {}", p.at, p.gate),
+        None => "already used".to_owned(),
+    };
+    Verdict {
+        first_use: first,
+        admits: Some(n),
+        ..Verdict::reject(VerdictCode::AlreadyUsed, reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use og_shared::qr::Malformed;
+    use og_shared::ticket::{Tag, TicketFlags, Zones};
+    use og_shared::{KeyId, TicketClaims};
+
+    const NOW: i64 = 1_785_088_800;
+
+    fn claims(offer: Offer) -> TicketClaims {
+        TicketClaims {
+            key_id: KeyId(7),
+            event_id: 1,
+            serial: 42,
+            offer,
+            purchase_tag: Tag([1; 6]),
+            account_tag: Tag([2; 6]),
+            valid_from: (NOW - 3600) as u32,
+            valid_until: (NOW + 3600) as u32,
+            zones: Zones::ALL,
+            flags: TicketFlags::default(),
+        }
+    }
+
+    fn ok(offer: Offer) -> Result<VerifiedTicket, Rejection> {
+        Ok(VerifiedTicket { claims: claims(offer) })
+    }
+
+    fn view() -> LocalView {
+        LocalView {
+            provisioned: true,
+            events: vec![1],
+            revoked: None,
+            passages: vec![],
+            data_as_of: Some(NOW - 60),
+        }
+    }
+
+    fn entry(at: i64, gate: &str) -> Passage {
+        Passage {
+            at,
+            gate: gate.into(),
+            direction: Direction::Entry,
+        }
+    }
+
+    fn exit(at: i64) -> Passage {
+        Passage {
+            at,
+            gate: "X".into(),
+            direction: Direction::Exit,
+        }
+    }
+
+    fn p() -> GatePolicy {
+        GatePolicy::default()
+    }
+
+    #[test]
+    fn a_fresh_solo_ticket_is_admitted_as_person_one_of_one() {
+        let v = decide(&ok(Offer::Solo), &view(), NOW, &p());
+        assert_eq!(v.code, VerdictCode::Admitted);
+        assert_eq!((v.admitted_index, v.admits), (Some(1), Some(1)));
+        assert_eq!(v.record, Some(Direction::Entry));
+        assert!(v.lets_through());
+    }
+
+    #[test]
+    fn a_duo_ticket_admits_exactly_two_people_then_says_already_used_with_the_first_gate() {
+        let mut vw = view();
+        let v1 = decide(&ok(Offer::Duo), &vw, NOW, &p());
+        assert_eq!((v1.code, v1.admitted_index), (VerdictCode::Admitted, Some(1)));
+        vw.passages.push(entry(NOW - 30, "north-1"));
+        let v2 = decide(&ok(Offer::Duo), &vw, NOW, &p());
+        assert_eq!(
+            (v2.code, v2.admitted_index, v2.admits),
+            (VerdictCode::Admitted, Some(2), Some(2))
+        );
+        vw.passages.push(entry(NOW - 10, "north-2"));
+        let v3 = decide(&ok(Offer::Duo), &vw, NOW, &p());
+        assert_eq!(v3.code, VerdictCode::AlreadyUsed);
+        assert_eq!(v3.first_use, Some(entry(NOW - 30, "north-1")));
+        assert!(v3.reason.contains("north-1"), "{}", v3.reason);
+        assert_eq!(v3.record, None);
+    }
+
+    #[test]
+    fn a_family_ticket_admits_four_people() {
+        let mut vw = view();
+        for k in 1..=4u8 {
+            let v = decide(&ok(Offer::Family), &vw, NOW, &p());
+            assert_eq!((v.code, v.admitted_index), (VerdictCode::Admitted, Some(k)));
+            vw.passages.push(entry(NOW, "g"));
+        }
+        assert_eq!(
+            decide(&ok(Offer::Family), &vw, NOW, &p()).code,
+            VerdictCode::AlreadyUsed
+        );
+    }
+
+    #[test]
+    fn admissions_from_other_gates_count_toward_the_limit() {
+        let mut vw = view();
+        vw.passages.push(entry(NOW - 100, "south-7"));
+        let v = decide(&ok(Offer::Solo), &vw, NOW, &p());
+        assert_eq!(v.code, VerdictCode::AlreadyUsed);
+        assert_eq!(v.first_use.unwrap().gate, "south-7");
+    }
+
+    #[test]
+    fn revoked_tickets_purchases_and_accounts_are_refused_with_their_kind() {
+        for (target, word) in [
+            (RevocationTarget::Ticket { serial: 42 }, "ticket"),
+            (RevocationTarget::Purchase { tag: Tag([1; 6]) }, "purchase"),
+            (RevocationTarget::Account { tag: Tag([2; 6]) }, "account"),
+        ] {
+            let vw = LocalView {
+                revoked: Some(target),
+                ..view()
+            };
+            let v = decide(&ok(Offer::Solo), &vw, NOW, &p());
+            assert_eq!(v.code, VerdictCode::Revoked);
+            assert!(v.reason.contains(word), "{}", v.reason);
+            assert_eq!(v.record, None);
+        }
+    }
+
+    #[test]
+    fn a_ticket_for_another_event_is_wrong_event() {
+        let vw = LocalView {
+            events: vec![2, 3],
+            ..view()
+        };
+        assert_eq!(decide(&ok(Offer::Solo), &vw, NOW, &p()).code, VerdictCode::WrongEvent);
+    }
+
+    #[test]
+    fn a_zone_gate_refuses_tickets_for_other_zones_and_accepts_its_own() {
+        let mut t = claims(Offer::Solo);
+        t.zones = Zones::single(3).unwrap();
+        let t = Ok(VerifiedTicket { claims: t });
+        let gate3 = GatePolicy { zone: Some(3), ..p() };
+        let gate4 = GatePolicy { zone: Some(4), ..p() };
+        assert_eq!(decide(&t, &view(), NOW, &gate3).code, VerdictCode::Admitted);
+        assert_eq!(decide(&t, &view(), NOW, &gate4).code, VerdictCode::WrongZone);
+        assert_eq!(decide(&t, &view(), NOW, &p()).code, VerdictCode::Admitted);
+    }
+
+    #[test]
+    fn the_validity_window_is_widened_by_the_clock_skew_tolerance() {
+        let c = claims(Offer::Solo);
+        let from = i64::from(c.valid_from);
+        let until = i64::from(c.valid_until);
+        let pol = GatePolicy { clock_skew: 120, ..p() };
+        let t = ok(Offer::Solo);
+        assert_eq!(decide(&t, &view(), from - 120, &pol).code, VerdictCode::Admitted);
+        assert_eq!(decide(&t, &view(), from - 121, &pol).code, VerdictCode::NotYetValid);
+        assert_eq!(decide(&t, &view(), until + 120, &pol).code, VerdictCode::Admitted);
+        assert_eq!(decide(&t, &view(), until + 121, &pol).code, VerdictCode::Expired);
+    }
+
+    #[test]
+    fn verifier_rejections_keep_their_meaning() {
+        let cases = [
+            (Rejection::Malformed(Malformed::NotOurs), VerdictCode::NotATicket),
+            (Rejection::UnsupportedVersion(2), VerdictCode::UnsupportedVersion),
+            (Rejection::UnknownKey(KeyId(9)), VerdictCode::UnknownKey),
+            (Rejection::KeyNotValidAt(KeyId(9)), VerdictCode::KeyNotValid),
+            (Rejection::BadSignature, VerdictCode::BadSignature),
+        ];
+        for (r, code) in cases {
+            let v = decide(&Err(r), &view(), NOW, &p());
+            assert_eq!(v.code, code);
+            assert!(!v.lets_through());
+            assert_eq!(v.record, None);
+        }
+    }
+
+    #[test]
+    fn an_unprovisioned_device_never_admits_even_a_valid_ticket() {
+        let v = decide(&ok(Offer::Solo), &LocalView::default(), NOW, &p());
+        assert_eq!(v.code, VerdictCode::NotProvisioned);
+        assert!(!v.lets_through());
+    }
+
+    #[test]
+    fn data_older_than_the_policy_allows_refuses_entry_and_fresh_data_does_not() {
+        let pol = GatePolicy {
+            max_data_age: Some(3600),
+            ..p()
+        };
+        let old = LocalView {
+            data_as_of: Some(NOW - 3601),
+            ..view()
+        };
+        let never = LocalView {
+            data_as_of: None,
+            ..view()
+        };
+        assert_eq!(decide(&ok(Offer::Solo), &old, NOW, &pol).code, VerdictCode::DataTooOld);
+        assert_eq!(
+            decide(&ok(Offer::Solo), &never, NOW, &pol).code,
+            VerdictCode::DataTooOld
+        );
+        assert_eq!(decide(&ok(Offer::Solo), &view(), NOW, &pol).code, VerdictCode::Admitted);
+        assert_eq!(decide(&ok(Offer::Solo), &old, NOW, &p()).code, VerdictCode::Admitted);
+    }
+
+    #[test]
+    fn revocation_wins_over_stale_data_so_the_steward_sees_the_real_reason() {
+        let vw = LocalView {
+            revoked: Some(RevocationTarget::Ticket { serial: 42 }),
+            data_as_of: None,
+            ..view()
+        };
+        let pol = GatePolicy {
+            max_data_age: Some(1),
+            ..p()
+        };
+        assert_eq!(decide(&ok(Offer::Solo), &vw, NOW, &pol).code, VerdictCode::Revoked);
+    }
+
+    #[test]
+    fn an_exit_gate_lets_people_out_and_records_the_exit() {
+        let pol = GatePolicy {
+            direction: Direction::Exit,
+            ..p()
+        };
+        let v = decide(&ok(Offer::Solo), &view(), NOW + 86_400 * 30, &pol);
+        assert_eq!(v.code, VerdictCode::Exited);
+        assert_eq!(v.record, Some(Direction::Exit));
+    }
+
+    #[test]
+    fn re_entry_after_an_exit_needs_the_reentry_flag_or_policy() {
+        let mut vw = view();
+        vw.passages = vec![entry(NOW - 100, "a"), exit(NOW - 50)];
+        assert_eq!(decide(&ok(Offer::Solo), &vw, NOW, &p()).code, VerdictCode::AlreadyUsed);
+        let mut flagged = claims(Offer::Solo);
+        flagged.flags = TicketFlags(TicketFlags::REENTRY);
+        let v = decide(&Ok(VerifiedTicket { claims: flagged }), &vw, NOW, &p());
+        assert_eq!(v.code, VerdictCode::Admitted);
+        let all = GatePolicy {
+            reentry_for_all: true,
+            ..p()
+        };
+        assert_eq!(decide(&ok(Offer::Solo), &vw, NOW, &all).code, VerdictCode::Admitted);
+        // Re-entered: inside again, a second re-entry without a new exit is refused.
+        vw.passages.push(entry(NOW - 10, "a"));
+        assert_eq!(decide(&ok(Offer::Solo), &vw, NOW, &all).code, VerdictCode::AlreadyUsed);
+    }
+}

@@ -1,0 +1,347 @@
+//! QR decoding: rqrr wrapped in the preprocessing that measurably helps, and the guards it needs.
+//!
+//! rqrr alone reads about half of real photos and can take seconds (or panic) on some inputs
+//! (FIELD-NOTES.md). The pipeline here works on the luma plane only and tries cheap passes first,
+//! stopping at the first pass that finds a code:
+//!
+//! 1. an integer box downscale of big frames to at most [`DecodeOptions::fast_side`] pixels,
+//!    binarised by rqrr's own row threshold (the fast common case, and most of the time spent on
+//!    frames without a code);
+//! 2. the same image binarised by a local-mean adaptive threshold (integral image), which rescues
+//!    blurred, low-contrast and unevenly lit codes;
+//! 3. a 2x upscale of small images, or a less downscaled version of big ones, with both binarisers.
+//!
+//! Guards: the input is capped (decoded images over [`MAX_PIXELS`] are refused, every pass works
+//! on at most [`DecodeOptions::max_side`] pixels a side), no pass starts after the deadline, and
+//! every call into rqrr runs under `catch_unwind`. Payloads are returned as raw bytes: a code that
+//! is not UTF-8 is still reported (the `decode` command prints it lossily).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use image::GrayImage;
+
+/// Decoded images bigger than this many pixels are refused (a 4K frame is 8.3 MP).
+pub const MAX_PIXELS: u64 = 40_000_000;
+
+/// Tuning of the decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// The first pass works on images downscaled so that their long side is at most this.
+    pub fast_side: u32,
+    /// No pass works on more than this many pixels a side.
+    pub max_side: u32,
+    /// No new pass starts after this much time.
+    pub deadline: Duration,
+    /// Try the extra passes (adaptive threshold, other scales) when the fast one finds nothing.
+    pub thorough: bool,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> DecodeOptions {
+        DecodeOptions {
+            fast_side: 960,
+            max_side: 1280,
+            deadline: Duration::from_millis(60),
+            thorough: true,
+        }
+    }
+}
+
+/// What one image gave.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decoded {
+    /// Every distinct payload found, in the order found.
+    pub codes: Vec<Vec<u8>>,
+    /// Passes run.
+    pub passes: u32,
+    /// Panics caught inside rqrr.
+    pub panics: u32,
+    /// Wall time spent.
+    pub elapsed: Duration,
+}
+
+/// Why an image file could not be decoded at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path} is not a readable PNG or JPEG image: {source}")]
+    Image { path: String, source: image::ImageError },
+}
+
+/// Reads an image file (PNG or JPEG, size-limited) and converts it to luma.
+pub fn load_luma(path: &Path) -> Result<GrayImage, DecodeError> {
+    let p = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| DecodeError::Io {
+        path: p.clone(),
+        source,
+    })?;
+    load_luma_bytes(&bytes).map_err(|source| DecodeError::Image { path: p, source })
+}
+
+/// Decodes image bytes (PNG or JPEG, size-limited) to luma.
+pub fn load_luma_bytes(bytes: &[u8]) -> Result<GrayImage, image::ImageError> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(16_384);
+    limits.max_image_height = Some(16_384);
+    limits.max_alloc = Some(MAX_PIXELS * 4);
+    reader.limits(limits);
+    let img = reader.decode()?;
+    if u64::from(img.width()) * u64::from(img.height()) > MAX_PIXELS {
+        return Err(image::ImageError::Limits(image::error::LimitError::from_kind(
+            image::error::LimitErrorKind::DimensionError,
+        )));
+    }
+    Ok(img.into_luma8())
+}
+
+/// Averages k x k blocks (k >= 1). Integer arithmetic, one pass over the source.
+pub fn box_downscale(img: &GrayImage, k: u32) -> GrayImage {
+    if k <= 1 {
+        return img.clone();
+    }
+    let (w, h) = (img.width() / k, img.height() / k);
+    let src = img.as_raw();
+    let sw = img.width() as usize;
+    let mut out = vec![0u8; (w * h) as usize];
+    let mut acc = vec![0u32; w as usize];
+    let area = k * k;
+    for oy in 0..h as usize {
+        acc.iter_mut().for_each(|a| *a = 0);
+        for dy in 0..k as usize {
+            let row = &src[(oy * k as usize + dy) * sw..][..w as usize * k as usize];
+            for (ox, chunk) in row.chunks_exact(k as usize).enumerate() {
+                acc[ox] += chunk.iter().map(|&p| u32::from(p)).sum::<u32>();
+            }
+        }
+        for (o, a) in out[oy * w as usize..][..w as usize].iter_mut().zip(&acc) {
+            *o = (a / area) as u8;
+        }
+    }
+    GrayImage::from_raw(w, h, out).expect("size matches")
+}
+
+/// Doubles an image with bilinear-ish interpolation (for small photos).
+fn upscale2(img: &GrayImage) -> GrayImage {
+    let (w, h) = img.dimensions();
+    GrayImage::from_fn(w * 2, h * 2, |x, y| {
+        let sx = (x / 2).min(w - 1);
+        let sy = (y / 2).min(h - 1);
+        let nx = (sx + (x & 1)).min(w - 1);
+        let ny = (sy + (y & 1)).min(h - 1);
+        let s = u16::from(img.get_pixel(sx, sy).0[0])
+            + u16::from(img.get_pixel(nx, sy).0[0])
+            + u16::from(img.get_pixel(sx, ny).0[0])
+            + u16::from(img.get_pixel(nx, ny).0[0]);
+        image::Luma([(s / 4) as u8])
+    })
+}
+
+/// Local-mean adaptive threshold: true (black) where a pixel is darker than its neighbourhood's
+/// mean by more than `bias` percent.
+pub fn adaptive_threshold(img: &GrayImage, bias: u32) -> Vec<bool> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let src = img.as_raw();
+    let mut integral = vec![0u32; (w + 1) * (h + 1)];
+    for y in 0..h {
+        let mut row = 0u32;
+        for x in 0..w {
+            row += u32::from(src[y * w + x]);
+            integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
+        }
+    }
+    let r = (w.max(h) / 8).max(8);
+    let mut out = vec![false; w * h];
+    for y in 0..h {
+        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+        for x in 0..w {
+            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
+            let sum = integral[y1 * (w + 1) + x1] + integral[y0 * (w + 1) + x0]
+                - integral[y0 * (w + 1) + x1]
+                - integral[y1 * (w + 1) + x0];
+            let count = ((x1 - x0) * (y1 - y0)) as u64;
+            out[y * w + x] = u64::from(src[y * w + x]) * count * 100 < u64::from(sum) * u64::from(100 - bias);
+        }
+    }
+    out
+}
+
+enum Binariser {
+    Rqrr,
+    Adaptive,
+}
+
+/// One rqrr run, guarded by `catch_unwind`. Returns the payloads, or None on a panic.
+fn rqrr_pass(img: &GrayImage, bin: Binariser) -> Option<Vec<Vec<u8>>> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if w < 21 || h < 21 {
+        return Some(Vec::new());
+    }
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut prepared = match bin {
+            Binariser::Rqrr => {
+                let raw = img.as_raw();
+                rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| raw[y * w + x])
+            }
+            Binariser::Adaptive => {
+                let bits = adaptive_threshold(img, 4);
+                rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| bits[y * w + x])
+            }
+        };
+        let mut out = Vec::new();
+        for grid in prepared.detect_grids().into_iter().take(8) {
+            let mut buf = Vec::new();
+            if grid.decode_to(&mut buf).is_ok() {
+                out.push(buf);
+            }
+        }
+        out
+    }))
+    .ok()
+}
+
+/// Downscale factor that brings the long side to at most `side`.
+fn factor_for(img: &GrayImage, side: u32) -> u32 {
+    img.width().max(img.height()).div_ceil(side.max(1)).max(1)
+}
+
+/// Decodes every QR code in a luma image.
+pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
+    let start = Instant::now();
+    let mut res = Decoded::default();
+    let run = |res: &mut Decoded, im: &GrayImage, bin: Binariser| -> bool {
+        if res.passes > 0 && start.elapsed() >= opts.deadline {
+            return true;
+        }
+        res.passes += 1;
+        match rqrr_pass(im, bin) {
+            Some(codes) => {
+                for c in codes {
+                    if !res.codes.contains(&c) {
+                        res.codes.push(c);
+                    }
+                }
+            }
+            None => res.panics += 1,
+        }
+        !res.codes.is_empty()
+    };
+
+    let k_fast = factor_for(img, opts.fast_side);
+    let fast = box_downscale(img, k_fast);
+    let done = run(&mut res, &fast, Binariser::Rqrr);
+    if !done && opts.thorough {
+        let done = run(&mut res, &fast, Binariser::Adaptive);
+        if !done {
+            let second = if k_fast == 1 {
+                (img.width().max(img.height()) <= 400).then(|| upscale2(img))
+            } else {
+                let k = factor_for(img, opts.max_side);
+                (k < k_fast).then(|| box_downscale(img, k))
+            };
+            if let Some(second) = second
+                && !run(&mut res, &second, Binariser::Adaptive)
+            {
+                run(&mut res, &second, Binariser::Rqrr);
+            }
+        }
+    }
+    res.elapsed = start.elapsed();
+    res
+}
+
+/// rqrr alone, as a library user would call it (for comparisons): prepare, detect, decode.
+pub fn decode_rqrr_plain(img: &GrayImage) -> Option<Vec<Vec<u8>>> {
+    rqrr_pass(img, Binariser::Rqrr)
+}
+
+/// Installs a panic hook that keeps rqrr's caught panics off the steward's screen while keeping
+/// every other panic message.
+pub fn quiet_rqrr_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let from_rqrr = info.location().is_some_and(|l| l.file().contains("rqrr"));
+        if !from_rqrr {
+            default(info);
+        }
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Unit tests run unoptimised: no deadline, so results do not depend on the machine's speed.
+    fn opts() -> DecodeOptions {
+        DecodeOptions {
+            deadline: Duration::from_secs(60),
+            ..DecodeOptions::default()
+        }
+    }
+
+    fn qr(text: &str, px: u32) -> GrayImage {
+        let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).unwrap();
+        code.render::<image::Luma<u8>>()
+            .module_dimensions(px, px)
+            .quiet_zone(true)
+            .build()
+    }
+
+    #[test]
+    fn a_clean_code_is_read_back_exactly() {
+        let d = decode_luma(&qr("OG1:HELLO WORLD", 6), &opts());
+        assert_eq!(d.codes, vec![b"OG1:HELLO WORLD".to_vec()]);
+    }
+
+    #[test]
+    fn a_code_in_a_big_frame_is_found_after_downscaling() {
+        let code = qr("OG1:BIG FRAME TEST", 12);
+        let mut frame = GrayImage::from_pixel(1920, 1080, image::Luma([200]));
+        image::imageops::overlay(&mut frame, &code, 700, 200);
+        let d = decode_luma(&frame, &opts());
+        assert_eq!(d.codes, vec![b"OG1:BIG FRAME TEST".to_vec()]);
+    }
+
+    #[test]
+    fn a_low_contrast_code_is_rescued_by_the_adaptive_threshold_pass() {
+        let mut code = qr("OG1:LOW CONTRAST", 5);
+        for p in code.pixels_mut() {
+            p.0[0] = if p.0[0] < 128 { 120 } else { 150 };
+        }
+        let d = decode_luma(&code, &opts());
+        assert_eq!(d.codes, vec![b"OG1:LOW CONTRAST".to_vec()]);
+    }
+
+    #[test]
+    fn an_empty_frame_gives_no_code_and_tiny_images_do_not_panic() {
+        let blank = GrayImage::from_pixel(640, 480, image::Luma([128]));
+        assert!(decode_luma(&blank, &opts()).codes.is_empty());
+        for (w, h) in [(1, 1), (0, 0), (3, 500), (500, 3)] {
+            let img = GrayImage::new(w, h);
+            assert!(decode_luma(&img, &opts()).codes.is_empty());
+        }
+    }
+
+    #[test]
+    fn box_downscale_averages_blocks() {
+        let img = GrayImage::from_fn(4, 2, |x, _| image::Luma([if x < 2 { 0 } else { 200 }]));
+        let d = box_downscale(&img, 2);
+        assert_eq!(d.dimensions(), (2, 1));
+        assert_eq!(d.as_raw(), &vec![0, 200]);
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_image_is_a_clear_error() {
+        let err = load_luma_bytes(b"definitely not a png").unwrap_err();
+        assert!(!err.to_string().is_empty());
+        let mut png = Vec::new();
+        qr("X", 4)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        assert!(load_luma_bytes(&png[..png.len() / 2]).is_err(), "truncated PNG");
+    }
+}

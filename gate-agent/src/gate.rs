@@ -1,0 +1,220 @@
+//! The check pipeline: untrusted text in, durable verdict out.
+//!
+//! `verify_qr_text` -> lookups in the local store -> [`decide`] -> one SQLite transaction that
+//! writes the admission (if any) and the outbox report -> commit -> only then the verdict is
+//! returned to be shown. A crash at any point either loses the whole scan (nobody was shown
+//! ADMIT) or keeps both rows.
+//!
+//! Cameras see the same phone in many consecutive frames: a code equal to the previous one seen
+//! within [`Gate::repeat_window`] returns the previous outcome (flagged `repeat`) instead of a
+//! second scan that would say "already used".
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use og_shared::sync::{Direction, ScanReport, VerdictCode};
+use og_shared::{Offer, TrustStore, UnixSeconds, verify_qr_text};
+use rusqlite::TransactionBehavior;
+
+use crate::decide::{LocalView, Verdict, decide};
+use crate::store::{self, DeviceConfig, Store, StoreError};
+
+/// A scan is considered offline when the last successful sync is older than this.
+pub const ONLINE_FRESHNESS: i64 = 300;
+
+/// Everything known about one scan after it was decided and recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    /// The report nonce (None when nothing was queued, e.g. not a ticket).
+    pub scan_id: Option<String>,
+    pub event_id: Option<u32>,
+    pub serial: Option<u32>,
+    pub offer: Option<Offer>,
+    pub scanned_at: UnixSeconds,
+    pub offline: bool,
+    /// Same code as the previous scan within the repeat window: nothing new was recorded.
+    pub repeat: bool,
+    pub decide_time: Duration,
+}
+
+/// Why a scan could not be processed at all (as opposed to a rejection verdict).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("database error while recording the scan: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+struct Recent {
+    text: Vec<u8>,
+    seen: Instant,
+    outcome: Outcome,
+}
+
+/// An open gate: the store, the trust store and the configuration.
+pub struct Gate {
+    store: Store,
+    trust: Option<TrustStore>,
+    config: Option<DeviceConfig>,
+    generation: Option<String>,
+    recent: Option<Recent>,
+    /// Same-code suppression window (zero disables it).
+    pub repeat_window: Duration,
+}
+
+/// Strips trailing CR/LF (keyboard-wedge scanners) for repeat comparison only.
+fn trim_eol(t: &[u8]) -> &[u8] {
+    let mut end = t.len();
+    while end > 0 && matches!(t[end - 1], b'\r' | b'\n') {
+        end -= 1;
+    }
+    &t[..end]
+}
+
+fn new_nonce() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+impl Gate {
+    /// Opens the gate over an existing data directory.
+    pub fn open(data_dir: &Path) -> Result<Gate, GateError> {
+        let store = Store::open(data_dir)?;
+        let mut g = Gate {
+            store,
+            trust: None,
+            config: None,
+            generation: None,
+            recent: None,
+            repeat_window: Duration::ZERO,
+        };
+        g.reload()?;
+        Ok(g)
+    }
+
+    fn reload(&mut self) -> Result<(), GateError> {
+        self.config = self.store.config()?;
+        self.trust = self.store.trust_store()?;
+        self.generation = self.store.meta("generation")?;
+        Ok(())
+    }
+
+    /// The store (for status and sync).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> Option<&DeviceConfig> {
+        self.config.as_ref()
+    }
+
+    /// Checks one code and records it. `now` is the gate's clock.
+    pub fn check(&mut self, text: &[u8], now: UnixSeconds) -> Result<Outcome, GateError> {
+        let key = trim_eol(text);
+        if !self.repeat_window.is_zero()
+            && let Some(r) = &mut self.recent
+            && r.text == key
+            && r.seen.elapsed() <= self.repeat_window
+        {
+            r.seen = Instant::now();
+            return Ok(Outcome {
+                repeat: true,
+                ..r.outcome.clone()
+            });
+        }
+        let outcome = self.check_fresh(text, now)?;
+        // Only codes that were read as tickets are remembered: noise does not mask a ticket.
+        if outcome.serial.is_some() {
+            self.recent = Some(Recent {
+                text: key.to_vec(),
+                seen: Instant::now(),
+                outcome: outcome.clone(),
+            });
+        }
+        Ok(outcome)
+    }
+
+    fn check_fresh(&mut self, text: &[u8], now: UnixSeconds) -> Result<Outcome, GateError> {
+        let started = Instant::now();
+        if self.store.meta("generation")? != self.generation {
+            self.reload()?;
+        }
+        let verified = self.trust.as_ref().map(|t| verify_qr_text(text, t, now));
+        let (gate_name, policy) = match &self.config {
+            Some(c) => (c.gate_name.clone(), c.policy.clone()),
+            None => ("unprovisioned".to_owned(), Default::default()),
+        };
+        let conn = self.store.conn_mut();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let last_sync: Option<i64> = store::get_meta(&tx, "last_sync_ok")?.and_then(|s| s.parse().ok());
+        let offline = last_sync.is_none_or(|t| now - t > ONLINE_FRESHNESS);
+        let (verdict, claims) = match verified {
+            None => (
+                decide(
+                    &Err(og_shared::Rejection::BadSignature),
+                    &LocalView::default(),
+                    now,
+                    &policy,
+                ),
+                None,
+            ),
+            Some(verified) => {
+                let mut view = LocalView {
+                    provisioned: true,
+                    events: store::event_ids(&tx)?,
+                    data_as_of: store::get_meta(&tx, "data_as_of")?.and_then(|s| s.parse().ok()),
+                    ..LocalView::default()
+                };
+                if let Ok(t) = &verified {
+                    view.revoked = store::revocation_for(&tx, &t.claims)?;
+                    view.passages = store::passages(&tx, t.claims.event_id, t.claims.serial)?;
+                }
+                let v = decide(&verified, &view, now, &policy);
+                (v, verified.ok().map(|t| t.claims))
+            }
+        };
+        let queue = !matches!(verdict.code, VerdictCode::NotATicket | VerdictCode::NotProvisioned);
+        let nonce = queue.then(new_nonce);
+        if let Some(nonce) = &nonce {
+            if let (Some(dir), Some(c)) = (verdict.record, &claims) {
+                store::insert_own_passage(&tx, nonce, c.event_id, c.serial, &gate_name, now, dir)?;
+            }
+            let report = ScanReport {
+                nonce: nonce.clone(),
+                scanned_at: now,
+                verdict: verdict.code,
+                reason: verdict.reason.clone(),
+                event_id: claims.map(|c| c.event_id),
+                serial: claims.map(|c| c.serial),
+                offer: claims.map(|c| c.offer),
+                admitted_index: verdict.admitted_index,
+                gate: gate_name,
+                zone: policy.zone,
+                direction: verdict.record.unwrap_or(policy.direction),
+                offline,
+            };
+            store::queue_report(&tx, &report)?;
+        }
+        tx.commit()?;
+        Ok(Outcome {
+            verdict,
+            scan_id: nonce,
+            event_id: claims.map(|c| c.event_id),
+            serial: claims.map(|c| c.serial),
+            offer: claims.map(|c| c.offer),
+            scanned_at: now,
+            offline,
+            repeat: false,
+            decide_time: started.elapsed(),
+        })
+    }
+}
+
+impl Outcome {
+    /// Whether this outcome recorded an entry.
+    pub fn recorded_entry(&self) -> bool {
+        !self.repeat && self.verdict.record == Some(Direction::Entry)
+    }
+}

@@ -1,0 +1,718 @@
+//! The gate's local store: one SQLite file (`gate.db` in the data directory).
+//!
+//! It holds everything the gate needs to decide alone: trusted keys, device configuration and
+//! event facts, a copy of the issuer's revocation log (with its cursor and hash-chain head, so a
+//! sync can prove it continues the copy), admissions (this gate's and other gates'), the outbox of
+//! scan reports not yet acknowledged and the reports the issuer refused.
+//!
+//! Durability: WAL with `synchronous=FULL`, so a committed admission survives a power cut. The
+//! store never creates a database when asked to open one: a missing or corrupted file is a clear
+//! [`StoreError`], never an empty store that would admit everyone.
+
+use std::path::{Path, PathBuf};
+
+use og_shared::sync::{
+    AdmissionRecord, Direction, EventFacts, KeyInfo, Revocation, RevocationTarget, ScanReport, VerdictCode,
+};
+use og_shared::{DeploymentId, TicketClaims, TrustStore, UnixSeconds};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
+
+use crate::decide::{GatePolicy, Passage};
+use crate::schema;
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "gate.db";
+/// File name of the device credential (mode 0600) inside the data directory.
+pub const CREDENTIAL_FILE: &str = "credential";
+
+/// Why the store could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("device not provisioned: no database at {0} (run `gate-agent import BUNDLE` or `gate-agent enroll`)")]
+    Missing(PathBuf),
+    #[error("the local database {path} is unreadable or corrupted ({source}); restore it or re-provision the device")]
+    Corrupt { path: PathBuf, source: rusqlite::Error },
+    #[error(transparent)]
+    Schema(#[from] schema::SchemaError),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored configuration is invalid: {0}")]
+    BadConfig(String),
+    #[error("I/O error on {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// The device's configuration, written at provisioning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceConfig {
+    pub deployment: DeploymentId,
+    pub device_id: String,
+    pub gate_name: String,
+    pub issuer_url: Option<String>,
+    pub policy: GatePolicy,
+}
+
+/// Counters shown by `status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StatusCounts {
+    pub outbox: u64,
+    pub outbox_admitted: u64,
+    pub held: u64,
+    pub refused: u64,
+    pub own_admissions: u64,
+    pub other_admissions: u64,
+    pub admissions_since: u64,
+    pub revocations: u64,
+    pub revocation_seq: u64,
+    pub keys: u64,
+    pub events: u64,
+}
+
+/// An open local store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+impl Store {
+    /// Path of the database in `data_dir`.
+    pub fn db_path(data_dir: &Path) -> PathBuf {
+        data_dir.join(DB_FILE)
+    }
+
+    /// Opens an existing store; a missing file is [`StoreError::Missing`].
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        let path = Self::db_path(data_dir);
+        if !path.is_file() {
+            return Err(StoreError::Missing(path));
+        }
+        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(|source| {
+            StoreError::Corrupt {
+                path: path.clone(),
+                source,
+            }
+        })?;
+        Self::finish_open(conn, path)
+    }
+
+    /// Opens the store, creating the directory and database if needed (provisioning only).
+    pub fn create(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let path = Self::db_path(data_dir);
+        let conn = Connection::open(&path).map_err(|source| StoreError::Corrupt {
+            path: path.clone(),
+            source,
+        })?;
+        Self::finish_open(conn, path)
+    }
+
+    fn finish_open(mut conn: Connection, path: PathBuf) -> Result<Store, StoreError> {
+        let corrupt = |source| StoreError::Corrupt {
+            path: path.clone(),
+            source,
+        };
+        configure(&conn).map_err(corrupt)?;
+        // Reading the schema touches the file header: a garbage file fails here.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+            .map_err(corrupt)?;
+        schema::migrate(&mut conn)?;
+        Ok(Store { conn, path })
+    }
+
+    /// Runs SQLite's integrity check (a full read of the file).
+    pub fn integrity_check(&self) -> Result<(), StoreError> {
+        let res: String = self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        if res == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                source: rusqlite::Error::InvalidQuery,
+            })
+        }
+    }
+
+    /// The underlying connection (for transactions spanning several helpers).
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    // ---- meta and configuration ----
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        get_meta(&self.conn, key)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        set_meta(&self.conn, key, value)
+    }
+
+    /// The device configuration, or None before provisioning.
+    pub fn config(&self) -> Result<Option<DeviceConfig>, StoreError> {
+        let Some(dep) = self.meta("deployment")? else {
+            return Ok(None);
+        };
+        let deployment = DeploymentId::parse(&dep).map_err(|_| StoreError::BadConfig("deployment".into()))?;
+        let num = |k: &str| -> Result<Option<i64>, StoreError> {
+            self.meta(k)?
+                .map(|v| v.parse::<i64>().map_err(|_| StoreError::BadConfig(k.into())))
+                .transpose()
+        };
+        let direction = match self.meta("direction")?.as_deref() {
+            Some("exit") => Direction::Exit,
+            _ => Direction::Entry,
+        };
+        let zone = num("zone")?.map(|z| z as u8);
+        let policy = GatePolicy {
+            zone,
+            direction,
+            clock_skew: num("clock_skew")?.unwrap_or(300),
+            max_data_age: num("max_data_age")?,
+            reentry_for_all: self.meta("reentry_for_all")?.as_deref() == Some("1"),
+        };
+        Ok(Some(DeviceConfig {
+            deployment,
+            device_id: self.meta("device_id")?.unwrap_or_default(),
+            gate_name: self.meta("gate_name")?.unwrap_or_else(|| "gate".into()),
+            issuer_url: self.meta("issuer_url")?,
+            policy,
+        }))
+    }
+
+    /// Writes the device configuration.
+    pub fn set_config(&self, c: &DeviceConfig) -> Result<(), StoreError> {
+        self.set_meta("deployment", c.deployment.as_str())?;
+        self.set_meta("device_id", &c.device_id)?;
+        self.set_meta("gate_name", &c.gate_name)?;
+        if let Some(u) = &c.issuer_url {
+            self.set_meta("issuer_url", u)?;
+        }
+        match c.policy.zone {
+            Some(z) => self.set_meta("zone", &z.to_string())?,
+            None => {
+                self.conn.execute("DELETE FROM meta WHERE key = 'zone'", [])?;
+            }
+        }
+        let dir = match c.policy.direction {
+            Direction::Entry => "entry",
+            Direction::Exit => "exit",
+        };
+        self.set_meta("direction", dir)?;
+        self.set_meta("clock_skew", &c.policy.clock_skew.to_string())?;
+        if let Some(m) = c.policy.max_data_age {
+            self.set_meta("max_data_age", &m.to_string())?;
+        }
+        self.set_meta("reentry_for_all", if c.policy.reentry_for_all { "1" } else { "0" })?;
+        Ok(())
+    }
+
+    // ---- keys and events ----
+
+    /// Replaces the trusted keys.
+    pub fn replace_keys(&mut self, keys: &[KeyInfo]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        replace_keys(&tx, keys)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The trust store built from the stored keys (None before provisioning).
+    pub fn trust_store(&self) -> Result<Option<TrustStore>, StoreError> {
+        let Some(config) = self.config()? else {
+            return Ok(None);
+        };
+        let mut trust = TrustStore::new(config.deployment);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key_id, public_key, valid_from, valid_until FROM trust_keys")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(KeyInfo {
+                key_id: og_shared::KeyId(r.get(0)?),
+                public_key: r.get(1)?,
+                valid_from: r.get(2)?,
+                valid_until: r.get(3)?,
+            })
+        })?;
+        for k in rows {
+            let k = k?;
+            let t = k
+                .to_trusted()
+                .map_err(|_| StoreError::BadConfig(format!("stored key {} is invalid", k.key_id)))?;
+            trust.add(t);
+        }
+        Ok(Some(trust))
+    }
+
+    /// Replaces the event facts.
+    pub fn replace_events(&mut self, events: &[EventFacts]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        replace_events(&tx, events)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn event_ids(&self) -> Result<Vec<u32>, StoreError> {
+        event_ids(&self.conn)
+    }
+
+    // ---- revocations ----
+
+    /// The revocation cursor: last applied seq and the chain hash up to it.
+    pub fn revocation_cursor(&self) -> Result<(u64, [u8; 32]), StoreError> {
+        revocation_cursor(&self.conn)
+    }
+
+    // ---- outbox ----
+
+    /// Up to `limit` queued reports that are not held, oldest first.
+    pub fn outbox_batch(&self, limit: usize) -> Result<Vec<ScanReport>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT report FROM outbox WHERE held = 0 ORDER BY created_at, rowid LIMIT ?1")?;
+        let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let json = r?;
+            let rep: ScanReport =
+                serde_json::from_str(&json).map_err(|e| StoreError::BadConfig(format!("outbox row: {e}")))?;
+            out.push(rep);
+        }
+        Ok(out)
+    }
+
+    /// Removes acknowledged reports.
+    pub fn delete_outbox(&mut self, nonces: &[String]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for n in nonces {
+            tx.execute("DELETE FROM outbox WHERE nonce = ?1", [n])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Moves a report the issuer refused for good out of the outbox, keeping it and the reason.
+    pub fn refuse_report(
+        &mut self,
+        nonce: &str,
+        code: &str,
+        message: &str,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO refused (nonce, report, code, message, refused_at)
+             SELECT nonce, report, ?2, ?3, ?4 FROM outbox WHERE nonce = ?1",
+            params![nonce, code, message, now],
+        )?;
+        tx.execute("DELETE FROM outbox WHERE nonce = ?1", [nonce])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Marks reports as held (kept, not retried automatically) with the error that stopped them.
+    pub fn hold_reports(&mut self, nonces: &[String], error: &str) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for n in nonces {
+            tx.execute(
+                "UPDATE outbox SET held = 1, last_error = ?2, attempts = attempts + 1 WHERE nonce = ?1",
+                params![n, error],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a failed attempt on reports that stay queued for a retry.
+    pub fn note_attempt(&mut self, nonces: &[String], error: &str) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for n in nonces {
+            tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE nonce = ?1",
+                params![n, error],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Counters for `status`; `since` bounds "admissions today".
+    pub fn counts(&self, since: UnixSeconds) -> Result<StatusCounts, StoreError> {
+        let c = &self.conn;
+        let one = |sql: &str| -> Result<u64, StoreError> { Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64) };
+        let admitted = VerdictCode::Admitted.as_str();
+        Ok(StatusCounts {
+            outbox: one("SELECT count(*) FROM outbox")?,
+            outbox_admitted: c.query_row(
+                "SELECT count(*) FROM outbox WHERE json_extract(report, '$.verdict') = ?1",
+                [admitted],
+                |r| r.get::<_, i64>(0),
+            )? as u64,
+            held: one("SELECT count(*) FROM outbox WHERE held = 1")?,
+            refused: one("SELECT count(*) FROM refused")?,
+            own_admissions: one("SELECT count(*) FROM admissions WHERE own = 1 AND direction = 'entry'")?,
+            other_admissions: one("SELECT count(*) FROM admissions WHERE own = 0")?,
+            admissions_since: c.query_row(
+                "SELECT count(*) FROM admissions WHERE own = 1 AND direction = 'entry' AND at >= ?1",
+                [since],
+                |r| r.get::<_, i64>(0),
+            )? as u64,
+            revocations: one("SELECT count(*) FROM revocations")?,
+            revocation_seq: self.revocation_cursor()?.0,
+            keys: one("SELECT count(*) FROM trust_keys")?,
+            events: one("SELECT count(*) FROM events")?,
+        })
+    }
+}
+
+// ---- helpers usable inside a caller's transaction ----
+
+pub(crate) fn get_meta(c: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(
+        c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?,
+    )
+}
+
+pub(crate) fn set_meta(c: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn replace_keys(tx: &Transaction<'_>, keys: &[KeyInfo]) -> Result<(), StoreError> {
+    for k in keys {
+        k.to_trusted()
+            .map_err(|_| StoreError::BadConfig(format!("key {} is invalid", k.key_id)))?;
+    }
+    tx.execute("DELETE FROM trust_keys", [])?;
+    for k in keys {
+        tx.execute(
+            "INSERT INTO trust_keys (key_id, public_key, valid_from, valid_until) VALUES (?1, ?2, ?3, ?4)",
+            params![k.key_id.0, k.public_key, k.valid_from, k.valid_until],
+        )?;
+    }
+    Ok(())
+}
+
+pub(crate) fn replace_events(tx: &Transaction<'_>, events: &[EventFacts]) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM events", [])?;
+    for e in events {
+        let facts = serde_json::to_string(e).map_err(|e| StoreError::BadConfig(e.to_string()))?;
+        tx.execute(
+            "INSERT INTO events (event_id, facts) VALUES (?1, ?2)",
+            params![e.event_id, facts],
+        )?;
+    }
+    Ok(())
+}
+
+pub(crate) fn event_ids(c: &Connection) -> Result<Vec<u32>, StoreError> {
+    let mut stmt = c.prepare("SELECT event_id FROM events ORDER BY event_id")?;
+    let ids = stmt.query_map([], |r| r.get::<_, u32>(0))?;
+    Ok(ids.collect::<Result<_, _>>()?)
+}
+
+pub(crate) fn revocation_cursor(c: &Connection) -> Result<(u64, [u8; 32]), StoreError> {
+    let seq = get_meta(c, "revocation_seq")?
+        .map(|s| s.parse::<u64>())
+        .transpose()
+        .map_err(|_| StoreError::BadConfig("revocation_seq".into()))?
+        .unwrap_or(0);
+    let mut hash = og_shared::sync::GENESIS_HASH;
+    if let Some(h) = get_meta(c, "revocation_hash")? {
+        hex::decode_to_slice(&h, &mut hash).map_err(|_| StoreError::BadConfig("revocation_hash".into()))?;
+    }
+    Ok((seq, hash))
+}
+
+fn target_key(t: &RevocationTarget) -> (i64, Vec<u8>) {
+    match t {
+        RevocationTarget::Ticket { serial } => (1, serial.to_be_bytes().to_vec()),
+        RevocationTarget::Purchase { tag } => (2, tag.0.to_vec()),
+        RevocationTarget::Account { tag } => (3, tag.0.to_vec()),
+    }
+}
+
+/// Appends verified revocation entries and moves the cursor (`replace`: the copy is discarded
+/// first, for a full snapshot).
+pub(crate) fn apply_revocations(
+    tx: &Transaction<'_>,
+    entries: &[Revocation],
+    new_seq: u64,
+    new_hash: &[u8; 32],
+    replace: bool,
+) -> Result<(), StoreError> {
+    if replace {
+        tx.execute("DELETE FROM revocations", [])?;
+    }
+    let mut stmt =
+        tx.prepare_cached("INSERT OR REPLACE INTO revocations (seq, kind, target, entry) VALUES (?1, ?2, ?3, ?4)")?;
+    for e in entries {
+        let (kind, target) = target_key(&e.target);
+        stmt.execute(params![e.seq as i64, kind, target, e.to_bytes().to_vec()])?;
+    }
+    set_meta(tx, "revocation_seq", &new_seq.to_string())?;
+    set_meta(tx, "revocation_hash", &hex::encode(new_hash))?;
+    Ok(())
+}
+
+/// The first revocation covering these claims.
+pub(crate) fn revocation_for(c: &Connection, t: &TicketClaims) -> Result<Option<RevocationTarget>, StoreError> {
+    let found: Option<(i64, Vec<u8>)> = c
+        .prepare_cached(
+            "SELECT kind, target FROM revocations
+             WHERE (kind = 1 AND target = ?1) OR (kind = 2 AND target = ?2) OR (kind = 3 AND target = ?3)
+             ORDER BY seq LIMIT 1",
+        )?
+        .query_row(
+            params![
+                t.serial.to_be_bytes().to_vec(),
+                t.purchase_tag.0.to_vec(),
+                t.account_tag.0.to_vec()
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(found.map(|(kind, _)| match kind {
+        1 => RevocationTarget::Ticket { serial: t.serial },
+        2 => RevocationTarget::Purchase { tag: t.purchase_tag },
+        _ => RevocationTarget::Account { tag: t.account_tag },
+    }))
+}
+
+fn dir_str(d: Direction) -> &'static str {
+    match d {
+        Direction::Entry => "entry",
+        Direction::Exit => "exit",
+    }
+}
+
+/// Earlier passages of a ticket, oldest first.
+pub(crate) fn passages(c: &Connection, event_id: u32, serial: u32) -> Result<Vec<Passage>, StoreError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT at, gate, direction FROM admissions WHERE event_id = ?1 AND serial = ?2 ORDER BY at, id",
+    )?;
+    let rows = stmt.query_map(params![event_id, serial], |r| {
+        let d: String = r.get(2)?;
+        Ok(Passage {
+            at: r.get(0)?,
+            gate: r.get(1)?,
+            direction: if d == "exit" { Direction::Exit } else { Direction::Entry },
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Records this gate's passage.
+pub(crate) fn insert_own_passage(
+    tx: &Transaction<'_>,
+    nonce: &str,
+    event_id: u32,
+    serial: u32,
+    gate: &str,
+    at: UnixSeconds,
+    direction: Direction,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO admissions (nonce, event_id, serial, gate, at, direction, own) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
+        params![nonce, event_id, serial, gate, at, dir_str(direction)],
+    )?;
+    Ok(())
+}
+
+/// Records admissions reported by other gates (idempotent by nonce).
+pub(crate) fn insert_remote_admissions(tx: &Transaction<'_>, recs: &[AdmissionRecord]) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO admissions (nonce, event_id, serial, gate, at, direction, own, issuer_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+    )?;
+    for a in recs {
+        stmt.execute(params![
+            a.nonce,
+            a.event_id,
+            a.serial,
+            a.gate,
+            a.admitted_at,
+            dir_str(a.direction),
+            a.seq as i64
+        ])?;
+    }
+    Ok(())
+}
+
+/// Queues a scan report.
+pub(crate) fn queue_report(tx: &Transaction<'_>, r: &ScanReport) -> Result<(), StoreError> {
+    let json = serde_json::to_string(r).map_err(|e| StoreError::BadConfig(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO outbox (nonce, report, created_at) VALUES (?1, ?2, ?3)",
+        params![r.nonce, json, r.scanned_at],
+    )?;
+    Ok(())
+}
+
+/// Writes the device credential with mode 0600.
+pub fn write_credential(data_dir: &Path, credential: &str) -> Result<(), StoreError> {
+    let path = data_dir.join(CREDENTIAL_FILE);
+    let io = |source| StoreError::Io {
+        path: path.clone(),
+        source,
+    };
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&path).map_err(io)?;
+    f.write_all(credential.as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    Ok(())
+}
+
+/// Reads the device credential, if the device was enrolled online.
+pub fn read_credential(data_dir: &Path) -> Option<String> {
+    std::fs::read_to_string(data_dir.join(CREDENTIAL_FILE))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_a_missing_database_is_an_error_not_an_empty_store() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(Store::open(dir.path()), Err(StoreError::Missing(_))));
+        assert!(!Store::db_path(dir.path()).exists(), "open must not create the file");
+    }
+
+    #[test]
+    fn a_garbage_file_is_reported_as_corrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(Store::db_path(dir.path()), vec![0x5a; 8192]).unwrap();
+        let err = Store::open(dir.path()).err().expect("refused");
+        assert!(err.to_string().contains("corrupted"), "{err}");
+    }
+
+    #[test]
+    fn a_new_store_uses_wal_and_full_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::create(dir.path()).unwrap();
+        let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let sync: i64 = s.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2, "FULL");
+    }
+
+    #[test]
+    fn a_version_one_snapshot_is_upgraded_keeping_admissions_and_queued_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut c = Connection::open(Store::db_path(dir.path())).unwrap();
+            schema::migrate_to(&mut c, 1).unwrap();
+            c.execute(
+                "INSERT INTO admissions (nonce, event_id, serial, gate, at, direction, own)
+                 VALUES ('n1', 1, 1001, 'north', 100, 'entry', 1)",
+                [],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO outbox (nonce, report, created_at) VALUES ('n1', '{}', 100)",
+                [],
+            )
+            .unwrap();
+        }
+        let s = Store::open(dir.path()).unwrap();
+        let v: u32 = s.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, schema::CURRENT_VERSION);
+        let p = passages(&s.conn, 1, 1001).unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].gate, "north");
+        let held: i64 = s
+            .conn
+            .query_row("SELECT held FROM outbox WHERE nonce = 'n1'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(held, 0);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_build_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let c = Connection::open(Store::db_path(dir.path())).unwrap();
+            c.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let err = Store::open(dir.path()).err().expect("refused");
+        assert!(err.to_string().contains("newer"), "{err}");
+    }
+
+    #[test]
+    fn revocations_are_found_by_ticket_purchase_or_account() {
+        use og_shared::sync::RevocationReason;
+        use og_shared::ticket::{Tag, TicketFlags, Zones};
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::create(dir.path()).unwrap();
+        let claims = TicketClaims {
+            key_id: og_shared::KeyId(1),
+            event_id: 1,
+            serial: 5,
+            offer: og_shared::Offer::Solo,
+            purchase_tag: Tag([3; 6]),
+            account_tag: Tag([4; 6]),
+            valid_from: 0,
+            valid_until: 10,
+            zones: Zones::ALL,
+            flags: TicketFlags::default(),
+        };
+        assert_eq!(revocation_for(s.conn(), &claims).unwrap(), None);
+        let rev = |seq, target| Revocation {
+            seq,
+            target,
+            reason: RevocationReason::Refunded,
+            at: 1,
+        };
+        for (i, target) in [
+            RevocationTarget::Account { tag: Tag([4; 6]) },
+            RevocationTarget::Purchase { tag: Tag([3; 6]) },
+            RevocationTarget::Ticket { serial: 5 },
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let tx = s.conn_mut().transaction().unwrap();
+            tx.execute("DELETE FROM revocations", []).unwrap();
+            apply_revocations(&tx, &[rev(i as u64 + 1, target)], i as u64 + 1, &[0; 32], false).unwrap();
+            tx.commit().unwrap();
+            assert_eq!(revocation_for(s.conn(), &claims).unwrap(), Some(target));
+        }
+        // Another serial with other tags is not covered.
+        let other = TicketClaims {
+            serial: 6,
+            purchase_tag: Tag([9; 6]),
+            account_tag: Tag([9; 6]),
+            ..claims
+        };
+        assert_eq!(revocation_for(s.conn(), &other).unwrap(), None);
+    }
+}

@@ -1,0 +1,616 @@
+//! Synchronisation with the issuer: enrolment, pulling keys / revocations / admissions, pushing the
+//! outbox of scan reports (contract: `/api/v1/devices/enroll`, `/api/v1/device/sync`,
+//! `/api/v1/device/scans`).
+//!
+//! The decisions are pure functions tested here ([`Backoff`], [`plan_page`], [`plan_ack`],
+//! [`classify_status`]); the HTTP client (blocking reqwest over rustls with the ring provider)
+//! and [`sync_round`] only move bytes and apply those decisions in transactions. A failure never
+//! loses a queued report: rows leave the outbox only when the issuer acknowledged them
+//! (accepted or duplicate) or refused them for good (then they move to the `refused` table).
+
+use std::path::Path;
+use std::time::Duration;
+
+use og_shared::UnixSeconds;
+use og_shared::sync::{
+    ChainError, EnrollRequest, EnrollResponse, GENESIS_HASH, Revocation, RevocationPage, ScanBatch, ScanBatchAck,
+    SyncResponse, chain_hash,
+};
+use rusqlite::TransactionBehavior;
+
+use crate::bundle::bump_generation;
+use crate::decide::GatePolicy;
+use crate::store::{self, DeviceConfig, Store, StoreError};
+
+/// Reports sent per request.
+pub const BATCH_SIZE: usize = 200;
+/// This build's version, sent to the issuer.
+pub const SOFTWARE_VERSION: &str = concat!("gate-agent/", env!("CARGO_PKG_VERSION"));
+
+/// Exponential backoff with deterministic jitter (the seed comes from the caller).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff {
+            base: Duration::from_secs(2),
+            max: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Backoff {
+    /// Delay before the next attempt after `failures` consecutive failures (0: no delay).
+    /// Between 50% and 100% of `base * 2^(failures-1)`, capped at `max`.
+    pub fn delay(&self, failures: u32, seed: u64) -> Duration {
+        if failures == 0 {
+            return Duration::ZERO;
+        }
+        let exp = self.base.saturating_mul(1u32 << (failures - 1).min(20));
+        let full = exp.min(self.max);
+        // splitmix64 of the seed -> a fraction in [0.5, 1.0].
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let frac = 0.5 + (z % 1000) as f64 / 2000.0;
+        full.mul_f64(frac)
+    }
+}
+
+/// What to do with a revocation page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevocationStep {
+    /// Append these entries; the copy now ends at `seq` with chain hash `hash`.
+    Apply {
+        entries: Vec<Revocation>,
+        seq: u64,
+        hash: [u8; 32],
+    },
+    /// The page does not continue the local copy: discard it and fetch a full snapshot.
+    Snapshot(ChainError),
+}
+
+/// Decides whether a page continues the local copy (cursor `local_seq`, chain hash `local_hash`).
+pub fn plan_page(page: &RevocationPage, local_seq: u64, local_hash: &[u8; 32]) -> RevocationStep {
+    match page.check_continues(local_seq, local_hash) {
+        Ok((seq, hash)) => RevocationStep::Apply {
+            entries: page.entries.clone(),
+            seq,
+            hash,
+        },
+        Err(e) => RevocationStep::Snapshot(e),
+    }
+}
+
+/// Chains several snapshot pages from the genesis; any break is an error.
+pub fn chain_snapshot(pages: &[RevocationPage]) -> Result<(Vec<Revocation>, u64, [u8; 32]), ChainError> {
+    let (mut seq, mut hash) = (0u64, GENESIS_HASH);
+    let mut all = Vec::new();
+    for p in pages {
+        let (s, h) = p.check_continues(seq, &hash)?;
+        all.extend_from_slice(&p.entries);
+        seq = s;
+        hash = h;
+    }
+    debug_assert_eq!(
+        all.iter().try_fold(GENESIS_HASH, |h, e| Some(chain_hash(&h, e))),
+        Some(hash)
+    );
+    Ok((all, seq, hash))
+}
+
+/// How an HTTP status of the issuer is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusClass {
+    Ok,
+    NotModified,
+    /// 409 `revocations_reset`: fetch a snapshot.
+    Reset,
+    /// 401: the credential was revoked; keep everything and ask for re-enrolment.
+    DeviceRevoked,
+    /// Another 4xx: the request is wrong and retrying it will not help.
+    Permanent,
+    /// 5xx, 408, 429: try again later.
+    Retry,
+}
+
+/// Classifies an HTTP status.
+pub fn classify_status(status: u16) -> StatusClass {
+    match status {
+        200..=299 => StatusClass::Ok,
+        304 => StatusClass::NotModified,
+        409 => StatusClass::Reset,
+        401 | 403 => StatusClass::DeviceRevoked,
+        408 | 429 => StatusClass::Retry,
+        400..=499 => StatusClass::Permanent,
+        _ => StatusClass::Retry,
+    }
+}
+
+/// What to do with the outbox rows of a batch after an acknowledgement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AckPlan {
+    /// Accepted or duplicate: delete.
+    pub delete: Vec<String>,
+    /// Refused for good: move to `refused` with (code, message).
+    pub refuse: Vec<(String, String, String)>,
+    /// Not mentioned by the issuer: keep for the next round.
+    pub keep: Vec<String>,
+}
+
+/// Splits the sent nonces according to the issuer's acknowledgement.
+pub fn plan_ack(sent: &[String], ack: &ScanBatchAck) -> AckPlan {
+    let mut plan = AckPlan::default();
+    for n in sent {
+        if ack.accepted.contains(n) || ack.duplicates.contains(n) {
+            plan.delete.push(n.clone());
+        } else if let Some(r) = ack.refused.iter().find(|r| &r.nonce == n) {
+            plan.refuse.push((n.clone(), r.code.clone(), r.message.clone()));
+        } else {
+            plan.keep.push(n.clone());
+        }
+    }
+    plan
+}
+
+/// Why a sync round stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    #[error("this device was provisioned from a bundle and has no issuer: run `gate-agent enroll`")]
+    NotEnrolled,
+    #[error("device revoked by the issuer: re-enrol this gate")]
+    DeviceRevoked,
+    #[error("issuer unreachable: {0}")]
+    Network(String),
+    #[error("issuer error {status}: {message}")]
+    Server { status: u16, message: String },
+    #[error("enrolment refused: {0}")]
+    EnrollRefused(String),
+    #[error("the issuer's answer is invalid: {0}")]
+    BadAnswer(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl SyncError {
+    /// Whether retrying later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SyncError::Network(_) | SyncError::Server { .. })
+    }
+}
+
+fn http_client() -> Result<reqwest::blocking::Client, SyncError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .user_agent(SOFTWARE_VERSION)
+        .build()
+        .map_err(|e| SyncError::Network(e.to_string()))
+}
+
+fn error_message(resp: reqwest::blocking::Response) -> (u16, String, String) {
+    let status = resp.status().as_u16();
+    let body: serde_json::Value = resp.json().unwrap_or(serde_json::Value::Null);
+    let code = body["error"]["code"].as_str().unwrap_or("").to_owned();
+    let message = body["error"]["message"].as_str().unwrap_or("").to_owned();
+    (status, code, message)
+}
+
+/// Enrols this device online and provisions the store (then runs one sync round).
+pub fn enroll(data_dir: &Path, issuer: &str, token: &str, name: Option<&str>) -> Result<EnrollResponse, SyncError> {
+    let base = issuer.trim_end_matches('/');
+    let http = http_client()?;
+    let req = EnrollRequest {
+        token: token.to_owned(),
+        name: name.map(str::to_owned),
+        software_version: SOFTWARE_VERSION.into(),
+    };
+    let resp = http
+        .post(format!("{base}/api/v1/devices/enroll"))
+        .json(&req)
+        .send()
+        .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+    let status = resp.status().as_u16();
+    if status != 200 {
+        let (status, code, message) = error_message(resp);
+        return Err(match status {
+            401 | 410 => SyncError::EnrollRefused(format!("token used, expired or unknown ({code}: {message})")),
+            _ => SyncError::Server { status, message },
+        });
+    }
+    let en: EnrollResponse = resp.json().map_err(|e| SyncError::BadAnswer(e.to_string()))?;
+    let mut s = Store::create(data_dir)?;
+    s.set_config(&DeviceConfig {
+        deployment: en.deployment.clone(),
+        device_id: en.device_id.clone(),
+        gate_name: name.map_or_else(|| en.device_name.clone(), str::to_owned),
+        issuer_url: Some(base.to_owned()),
+        policy: GatePolicy {
+            zone: en.zone,
+            ..GatePolicy::default()
+        },
+    })?;
+    let tx = s.conn_mut().transaction()?;
+    store::replace_keys(&tx, &en.keys)?;
+    store::set_meta(
+        &tx,
+        "enrolled_events",
+        &serde_json::to_string(&en.event_ids).unwrap_or_default(),
+    )?;
+    bump_generation(&tx)?;
+    tx.commit()?;
+    store::write_credential(data_dir, &en.credential)?;
+    Ok(en)
+}
+
+/// What a round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncSummary {
+    pub pushed: usize,
+    pub refused: usize,
+    pub held: usize,
+    pub revocations_applied: usize,
+    pub snapshot: bool,
+    pub admissions: usize,
+    pub revocation_seq: u64,
+}
+
+enum Pull {
+    Page(Box<SyncResponse>, Option<String>),
+    NotModified,
+    Reset,
+}
+
+struct Client {
+    http: reqwest::blocking::Client,
+    base: String,
+    credential: String,
+}
+
+impl Client {
+    fn get_sync(&self, rev_after: u64, adm_after: u64, queued: u64, etag: Option<&str>) -> Result<Pull, SyncError> {
+        let mut req = self
+            .http
+            .get(format!("{}/api/v1/device/sync", self.base))
+            .bearer_auth(&self.credential)
+            .query(&[
+                ("revocations_after", rev_after.to_string()),
+                ("admissions_after", adm_after.to_string()),
+                ("queued", queued.to_string()),
+                ("version", SOFTWARE_VERSION.to_owned()),
+            ]);
+        if let Some(e) = etag {
+            req = req.header(reqwest::header::IF_NONE_MATCH, e);
+        }
+        let resp = req
+            .send()
+            .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+        let status = resp.status().as_u16();
+        match classify_status(status) {
+            StatusClass::Ok => {
+                let etag = resp
+                    .headers()
+                    .get(reqwest::header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let body: SyncResponse = resp.json().map_err(|e| SyncError::BadAnswer(e.to_string()))?;
+                Ok(Pull::Page(Box::new(body), etag))
+            }
+            StatusClass::NotModified => Ok(Pull::NotModified),
+            StatusClass::Reset => Ok(Pull::Reset),
+            StatusClass::DeviceRevoked => Err(SyncError::DeviceRevoked),
+            _ => {
+                let (status, _, message) = error_message(resp);
+                Err(SyncError::Server { status, message })
+            }
+        }
+    }
+
+    fn post_scans(&self, batch: &ScanBatch) -> Result<(StatusClass, Option<ScanBatchAck>, String), SyncError> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/device/scans", self.base))
+            .bearer_auth(&self.credential)
+            .json(batch)
+            .send()
+            .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+        let class = classify_status(resp.status().as_u16());
+        if class == StatusClass::Ok {
+            let ack: ScanBatchAck = resp.json().map_err(|e| SyncError::BadAnswer(e.to_string()))?;
+            return Ok((class, Some(ack), String::new()));
+        }
+        let (status, code, message) = error_message(resp);
+        Ok((class, None, format!("{status} {code}: {message}")))
+    }
+}
+
+/// One sync round: push the outbox, then pull until the revocation copy reaches the head.
+pub fn sync_round(data_dir: &Path, now: UnixSeconds, progress: bool) -> Result<SyncSummary, SyncError> {
+    let mut s = Store::open(data_dir)?;
+    let config = s.config()?.ok_or(SyncError::NotEnrolled)?;
+    let base = config.issuer_url.clone().ok_or(SyncError::NotEnrolled)?;
+    let credential = store::read_credential(data_dir).ok_or(SyncError::NotEnrolled)?;
+    let client = Client {
+        http: http_client()?,
+        base,
+        credential,
+    };
+    let mut sum = SyncSummary::default();
+    let res =
+        push(&mut s, &client, now, &mut sum).and_then(|_| pull(&mut s, &client, &config, now, progress, &mut sum));
+    match &res {
+        Ok(()) => {
+            s.set_meta("last_sync_ok", &now.to_string())?;
+            s.set_meta("last_sync_error", "")?;
+        }
+        Err(e) => {
+            s.set_meta("last_sync_error", &e.to_string())?;
+            if matches!(e, SyncError::DeviceRevoked) {
+                s.set_meta("device_revoked", "1")?;
+            }
+        }
+    }
+    res.map(|()| sum)
+}
+
+fn push(s: &mut Store, client: &Client, now: UnixSeconds, sum: &mut SyncSummary) -> Result<(), SyncError> {
+    loop {
+        let reports = s.outbox_batch(BATCH_SIZE)?;
+        if reports.is_empty() {
+            return Ok(());
+        }
+        let nonces: Vec<String> = reports.iter().map(|r| r.nonce.clone()).collect();
+        let queued = s.counts(0)?.outbox;
+        let batch = ScanBatch {
+            sent_at: now,
+            queued,
+            software_version: SOFTWARE_VERSION.into(),
+            reports,
+        };
+        let (class, ack, err) = match client.post_scans(&batch) {
+            Ok(x) => x,
+            Err(e) => {
+                s.note_attempt(&nonces, &e.to_string())?;
+                return Err(e);
+            }
+        };
+        match (class, ack) {
+            (StatusClass::Ok, Some(ack)) => {
+                let plan = plan_ack(&nonces, &ack);
+                s.delete_outbox(&plan.delete)?;
+                for (n, code, msg) in &plan.refuse {
+                    s.refuse_report(n, code, msg, now)?;
+                }
+                sum.pushed += plan.delete.len();
+                sum.refused += plan.refuse.len();
+                if !plan.keep.is_empty() {
+                    // The issuer ignored some rows: keep them, try again next round.
+                    s.note_attempt(&plan.keep, "not acknowledged")?;
+                    return Ok(());
+                }
+            }
+            (StatusClass::DeviceRevoked, _) => return Err(SyncError::DeviceRevoked),
+            (StatusClass::Permanent, _) => {
+                // Malformed batch: keep the rows, record why, and do not loop on them.
+                s.hold_reports(&nonces, &err)?;
+                sum.held += nonces.len();
+            }
+            _ => {
+                s.note_attempt(&nonces, &err)?;
+                return Err(SyncError::Server {
+                    status: 0,
+                    message: err,
+                });
+            }
+        }
+    }
+}
+
+fn pull(
+    s: &mut Store,
+    client: &Client,
+    config: &DeviceConfig,
+    now: UnixSeconds,
+    progress: bool,
+    sum: &mut SyncSummary,
+) -> Result<(), SyncError> {
+    let bar = indicatif::ProgressBar::hidden();
+    if progress {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("revocations {bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+    }
+    let mut snapshot: Option<Vec<RevocationPage>> = None;
+    loop {
+        let (seq, hash) = s.revocation_cursor()?;
+        let adm: u64 = s.meta("admissions_cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let rev_after = snapshot.as_ref().map_or(seq, |p| p.last().map_or(0, |p| p.to_seq));
+        let etag = if snapshot.is_none() { s.meta("sync_etag")? } else { None };
+        let queued = s.counts(0)?.outbox;
+        let (resp, etag) = match client.get_sync(rev_after, adm, queued, etag.as_deref())? {
+            Pull::NotModified => {
+                s.set_meta("data_as_of", &now.to_string())?;
+                return Ok(());
+            }
+            Pull::Reset => {
+                if snapshot.is_some() {
+                    return Err(SyncError::BadAnswer("revocations_reset during a snapshot".into()));
+                }
+                snapshot = Some(Vec::new());
+                sum.snapshot = true;
+                continue;
+            }
+            Pull::Page(r, e) => (r, e),
+        };
+        if resp.deployment != config.deployment {
+            return Err(SyncError::BadAnswer(format!(
+                "the issuer serves deployment {}, this device belongs to {}",
+                resp.deployment, config.deployment
+            )));
+        }
+        bar.set_length(resp.revocations_head);
+        bar.set_position(resp.revocations.to_seq);
+        let complete = resp.revocations.to_seq >= resp.revocations_head;
+        let tx = s.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if !resp.keys.is_empty() {
+            store::replace_keys(&tx, &resp.keys)?;
+        }
+        if !resp.events.is_empty() {
+            store::replace_events(&tx, &resp.events)?;
+        }
+        store::insert_remote_admissions(&tx, &resp.admissions)?;
+        sum.admissions += resp.admissions.len();
+        store::set_meta(&tx, "admissions_cursor", &resp.admissions_to.to_string())?;
+        let mut restart_snapshot = false;
+        match &mut snapshot {
+            Some(pages) => {
+                pages.push(resp.revocations.clone());
+                if complete {
+                    let (entries, seq, hash) =
+                        chain_snapshot(pages).map_err(|e| SyncError::BadAnswer(format!("snapshot chain: {e}")))?;
+                    store::apply_revocations(&tx, &entries, seq, &hash, true)?;
+                    sum.revocations_applied += entries.len();
+                    sum.revocation_seq = seq;
+                }
+            }
+            None => match plan_page(&resp.revocations, seq, &hash) {
+                RevocationStep::Apply { entries, seq, hash } => {
+                    store::apply_revocations(&tx, &entries, seq, &hash, false)?;
+                    sum.revocations_applied += entries.len();
+                    sum.revocation_seq = seq;
+                }
+                RevocationStep::Snapshot(_) => restart_snapshot = true,
+            },
+        }
+        if complete && !restart_snapshot {
+            store::set_meta(&tx, "data_as_of", &now.to_string())?;
+            if let Some(e) = &etag {
+                store::set_meta(&tx, "sync_etag", e)?;
+            }
+        }
+        bump_generation(&tx)?;
+        tx.commit()?;
+        if restart_snapshot {
+            snapshot = Some(Vec::new());
+            sum.snapshot = true;
+            continue;
+        }
+        if complete {
+            bar.finish_and_clear();
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use og_shared::sync::{RefusedReport, RevocationReason, RevocationTarget};
+
+    fn rev(seq: u64) -> Revocation {
+        Revocation {
+            seq,
+            target: RevocationTarget::Ticket { serial: seq as u32 },
+            reason: RevocationReason::Refunded,
+            at: 1,
+        }
+    }
+
+    #[test]
+    fn backoff_grows_exponentially_with_jitter_and_is_capped() {
+        let b = Backoff::default();
+        assert_eq!(b.delay(0, 1), Duration::ZERO);
+        for seed in 0..50 {
+            let d1 = b.delay(1, seed);
+            assert!(d1 >= Duration::from_secs(1) && d1 <= Duration::from_secs(2), "{d1:?}");
+            let d3 = b.delay(3, seed);
+            assert!(d3 >= Duration::from_secs(4) && d3 <= Duration::from_secs(8), "{d3:?}");
+            assert!(b.delay(40, seed) <= b.max);
+        }
+        assert_ne!(b.delay(5, 1), b.delay(5, 2), "jitter spreads gates apart");
+    }
+
+    #[test]
+    fn a_page_that_continues_the_copy_is_applied() {
+        let first = RevocationPage::build(0, GENESIS_HASH, vec![rev(1), rev(2)]);
+        let RevocationStep::Apply { seq, hash, .. } = plan_page(&first, 0, &GENESIS_HASH) else {
+            panic!("should apply");
+        };
+        assert_eq!(seq, 2);
+        let next = RevocationPage::build(2, hash, vec![rev(3)]);
+        assert!(matches!(
+            plan_page(&next, 2, &hash),
+            RevocationStep::Apply { seq: 3, .. }
+        ));
+    }
+
+    #[test]
+    fn a_page_from_a_rolled_back_or_foreign_log_falls_back_to_a_snapshot() {
+        let first = RevocationPage::build(0, GENESIS_HASH, vec![rev(1), rev(2)]);
+        let (_, hash) = first.check_continues(0, &GENESIS_HASH).unwrap();
+        // A page built on another base hash (the log was replaced).
+        let foreign = RevocationPage::build(2, [7; 32], vec![rev(3)]);
+        assert!(matches!(plan_page(&foreign, 2, &hash), RevocationStep::Snapshot(_)));
+        // A page starting elsewhere.
+        let gap = RevocationPage::build(5, hash, vec![rev(6)]);
+        assert!(matches!(plan_page(&gap, 2, &hash), RevocationStep::Snapshot(_)));
+        // A tampered entry.
+        let mut bad = RevocationPage::build(2, hash, vec![rev(3)]);
+        bad.entries[0].target = RevocationTarget::Ticket { serial: 999 };
+        assert!(matches!(plan_page(&bad, 2, &hash), RevocationStep::Snapshot(_)));
+    }
+
+    #[test]
+    fn snapshot_pages_must_chain_from_the_genesis() {
+        let p1 = RevocationPage::build(0, GENESIS_HASH, vec![rev(1), rev(2)]);
+        let (_, h) = p1.check_continues(0, &GENESIS_HASH).unwrap();
+        let p2 = RevocationPage::build(2, h, vec![rev(3)]);
+        let (entries, seq, _) = chain_snapshot(&[p1.clone(), p2]).unwrap();
+        assert_eq!((entries.len(), seq), (3, 3));
+        let wrong = RevocationPage::build(2, [1; 32], vec![rev(3)]);
+        assert!(chain_snapshot(&[p1, wrong]).is_err());
+    }
+
+    #[test]
+    fn statuses_map_to_retry_reset_revoked_or_permanent() {
+        assert_eq!(classify_status(200), StatusClass::Ok);
+        assert_eq!(classify_status(304), StatusClass::NotModified);
+        assert_eq!(classify_status(409), StatusClass::Reset);
+        assert_eq!(classify_status(401), StatusClass::DeviceRevoked);
+        assert_eq!(classify_status(400), StatusClass::Permanent);
+        assert_eq!(classify_status(422), StatusClass::Permanent);
+        assert_eq!(classify_status(429), StatusClass::Retry);
+        assert_eq!(classify_status(500), StatusClass::Retry);
+        assert_eq!(classify_status(503), StatusClass::Retry);
+    }
+
+    #[test]
+    fn an_ack_deletes_accepted_and_duplicates_refuses_the_refused_and_keeps_the_rest() {
+        let sent: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let ack = ScanBatchAck {
+            accepted: vec!["a".into()],
+            duplicates: vec!["b".into()],
+            refused: vec![RefusedReport {
+                nonce: "c".into(),
+                code: "nonce_conflict".into(),
+                message: "m".into(),
+            }],
+            conflicts: vec![],
+        };
+        let plan = plan_ack(&sent, &ack);
+        assert_eq!(plan.delete, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(plan.refuse, vec![("c".into(), "nonce_conflict".into(), "m".into())]);
+        assert_eq!(plan.keep, vec!["d".to_string()]);
+    }
+}

@@ -1,0 +1,491 @@
+//! Black-box tests: the real `gate-agent` binary in a temporary data directory, provisioned from
+//! a bundle signed with the TEST-ONLY fixture key, with the clock pinned to `FIXTURE_NOW`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use og_fixtures::{FIXTURE_EVENT, FIXTURE_NOW, sample_claims, test_signer, test_trust_store};
+use og_shared::Offer;
+use og_shared::sync::{
+    EventFacts, GENESIS_HASH, GateBundle, KeyInfo, Revocation, RevocationPage, RevocationReason, RevocationTarget,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gate-agent");
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/vectors")
+}
+
+struct Gate {
+    dir: tempfile::TempDir,
+}
+
+impl Gate {
+    /// A data directory with nothing in it.
+    fn blank() -> Gate {
+        Gate {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A gate provisioned from a bundle with these revocations.
+    fn provisioned(revoked: &[RevocationTarget]) -> Gate {
+        let g = Gate::blank();
+        let bundle = g.dir.path().join("bundle.ogb");
+        std::fs::write(&bundle, bundle_file(revoked)).unwrap();
+        let out = g.cmd(&["import", bundle.to_str().unwrap(), "--gate", "north-1"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        g
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg("--data-dir")
+            .arg(self.data())
+            .args(args)
+            .env("OG_GATE_NOW", FIXTURE_NOW.to_string())
+            .env_remove("OG_GATE_DATA_DIR");
+        c
+    }
+
+    fn cmd(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs with `--json` and parses every stdout line.
+    fn json(&self, args: &[&str]) -> (i32, Vec<serde_json::Value>, String) {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        let out = self.cmd(&a);
+        let lines = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        (
+            out.status.code().unwrap_or(-1),
+            lines,
+            String::from_utf8_lossy(&out.stderr).into(),
+        )
+    }
+
+    fn check(&self, text: &str) -> (i32, serde_json::Value) {
+        let (code, mut lines, err) = self.json(&["check", text]);
+        assert_eq!(lines.len(), 1, "stderr: {err}");
+        (code, lines.remove(0))
+    }
+
+    fn status(&self) -> serde_json::Value {
+        let (code, mut lines, err) = self.json(&["status"]);
+        assert_eq!(code, 0, "{err}");
+        lines.remove(0)
+    }
+}
+
+fn bundle_file(revoked: &[RevocationTarget]) -> Vec<u8> {
+    let entries = revoked
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Revocation {
+            seq: i as u64 + 1,
+            target: *t,
+            reason: RevocationReason::Refunded,
+            at: FIXTURE_NOW - 100,
+        })
+        .collect();
+    let bundle = GateBundle {
+        deployment: test_signer().deployment().clone(),
+        created_at: FIXTURE_NOW - 60,
+        keys: test_trust_store().keys().iter().map(KeyInfo::from_trusted).collect(),
+        revocations: RevocationPage::build(0, GENESIS_HASH, entries),
+        events: vec![EventFacts {
+            event_id: FIXTURE_EVENT,
+            name: "Fixture final".into(),
+            sport: "athletics".into(),
+            venue: "Stade de France".into(),
+            starts_at: FIXTURE_NOW,
+            doors_open: FIXTURE_NOW - 7200,
+            doors_close: FIXTURE_NOW + 3600,
+            zones: vec!["A".into(), "B".into()],
+        }],
+        zone: None,
+    };
+    bundle.to_signed_file(&test_signer())
+}
+
+fn ticket(offer: Offer, serial: u32) -> String {
+    test_signer().sign_ticket(&sample_claims(offer, serial))
+}
+
+#[test]
+fn a_gate_provisioned_from_a_bundle_admits_a_valid_ticket() {
+    let g = Gate::provisioned(&[]);
+    let (code, v) = g.check(&ticket(Offer::Solo, 1));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["verdict"], "ADMIT");
+    assert_eq!(v["reason"], "admitted");
+    assert_eq!(v["ticket_serial"], 1);
+    assert_eq!(v["offer"], "solo");
+    assert_eq!((v["admitted"].as_u64(), v["admits"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(v["offline"], true);
+    assert!(v["scan_id"].as_str().is_some_and(|s| s.len() == 32));
+}
+
+#[test]
+fn revoked_tickets_purchases_and_accounts_are_refused() {
+    let solo = sample_claims(Offer::Solo, 11);
+    let g = Gate::provisioned(&[
+        RevocationTarget::Ticket { serial: 10 },
+        RevocationTarget::Purchase { tag: solo.purchase_tag },
+    ]);
+    for serial in [10, 11] {
+        let (code, v) = g.check(&ticket(Offer::Solo, serial));
+        assert_eq!((code, v["reason"].as_str()), (1, Some("revoked")), "{v}");
+    }
+    let (code, _) = g.check(&ticket(Offer::Solo, 12));
+    assert_eq!(code, 0, "an unrevoked ticket still passes");
+    // The fixture account owns every fixture ticket: revoking it refuses them all.
+    let g = Gate::provisioned(&[RevocationTarget::Account { tag: solo.account_tag }]);
+    let (code, v) = g.check(&ticket(Offer::Family, 13));
+    assert_eq!(code, 1);
+    assert_eq!(v["reason"], "revoked");
+    assert!(v["message"].as_str().unwrap().contains("account"), "{v}");
+}
+
+#[test]
+fn a_duo_ticket_admits_exactly_two_people_then_says_already_used_and_where() {
+    let g = Gate::provisioned(&[]);
+    let t = ticket(Offer::Duo, 20);
+    let (c1, v1) = g.check(&t);
+    let (c2, v2) = g.check(&t);
+    let (c3, v3) = g.check(&t);
+    assert_eq!((c1, v1["admitted"].as_u64()), (0, Some(1)));
+    assert_eq!(
+        (c2, v2["admitted"].as_u64(), v2["admits"].as_u64()),
+        (0, Some(2), Some(2))
+    );
+    assert_eq!((c3, v3["reason"].as_str()), (1, Some("already_used")));
+    assert_eq!(v3["first_admitted_gate"], "north-1");
+    assert_eq!(v3["first_admitted_at"], FIXTURE_NOW);
+}
+
+#[test]
+fn admissions_survive_a_restart_of_the_agent() {
+    let g = Gate::provisioned(&[]);
+    let t = ticket(Offer::Solo, 30);
+    assert_eq!(g.check(&t).0, 0);
+    // Each `check` is a fresh process: the second one only knows what the first wrote.
+    let (code, v) = g.check(&t);
+    assert_eq!((code, v["reason"].as_str()), (1, Some("already_used")));
+    let s = g.status();
+    assert_eq!(s["counts"]["own_admissions"], 1);
+    assert_eq!(s["counts"]["outbox"], 2, "both scans are queued for the issuer");
+}
+
+#[test]
+fn an_unprovisioned_device_gives_a_clear_error_and_creates_nothing() {
+    let g = Gate::blank();
+    let out = g.cmd(&["check", &ticket(Offer::Solo, 1)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not provisioned"));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("ADMIT"));
+    assert!(!g.data().join("gate.db").exists());
+}
+
+#[test]
+fn a_corrupted_database_is_a_clear_error_never_an_admit() {
+    let g = Gate::provisioned(&[]);
+    let db = g.data().join("gate.db");
+    std::fs::write(&db, vec![0x42; 16384]).unwrap();
+    let _ = std::fs::remove_file(g.data().join("gate.db-wal"));
+    let _ = std::fs::remove_file(g.data().join("gate.db-shm"));
+    for args in [vec!["check", &*ticket(Offer::Solo, 1)], vec!["status"]] {
+        let out = g.cmd(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("corrupted"), "{err}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("ADMIT"));
+    }
+    // A deleted database after provisioning is refused the same way.
+    std::fs::remove_file(&db).unwrap();
+    let out = g.cmd(&["check", &ticket(Offer::Solo, 1)]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bad_inputs_are_rejections_not_crashes() {
+    let g = Gate::provisioned(&[]);
+    let t = ticket(Offer::Solo, 40);
+    let lower = format!("OG1:{}", t[4..].to_ascii_lowercase());
+    let huge = "A".repeat(100_000);
+    let mid_crlf = format!("{}\r\n{}", &t[..60], &t[60..]);
+    let inputs = [
+        "https://example.org/not-a-ticket",
+        &t[..t.len() - 1],
+        &lower,
+        &huge,
+        &mid_crlf,
+        "WIFI:S:net;T:WPA;P:secret;;",
+        "OG1:",
+        "",
+    ];
+    for input in inputs {
+        let (code, v) = g.check(input);
+        assert_eq!(code, 1, "{}", &input[..input.len().min(40)]);
+        assert_eq!(v["verdict"], "REJECT");
+    }
+    // Nothing was admitted, and noise does not fill the outbox.
+    assert_eq!(g.status()["counts"]["own_admissions"], 0);
+    assert_eq!(g.status()["counts"]["outbox"], 0);
+    // The ticket itself is still good afterwards.
+    assert_eq!(g.check(&t).0, 0);
+}
+
+#[test]
+fn a_scanner_on_stdin_gets_binary_noise_dismissed_and_the_next_ticket_admitted() {
+    let g = Gate::provisioned(&[]);
+    let mut child = g
+        .command(&["--json", "run", "--stdin", "--no-sync"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\xff\xfe\x00\x01binary\n").unwrap();
+    stdin.write_all(&vec![b'Z'; 100_000]).unwrap();
+    stdin.write_all(b"\n").unwrap();
+    stdin
+        .write_all(format!("{}\r\n", ticket(Offer::Solo, 50)).as_bytes())
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert_eq!(lines[0]["verdict"], "ADMIT");
+    assert_eq!(lines[0]["ticket_serial"], 50);
+}
+
+#[test]
+fn the_golden_vectors_scanned_from_png_give_their_expected_verdicts() {
+    let g = Gate::provisioned(&[]);
+    for v in og_fixtures::vectors() {
+        let png = vectors_dir().join(format!("{}.png", v.name));
+        let (code, lines, err) = g.json(&["scan", png.to_str().unwrap()]);
+        assert_eq!(lines.len(), 1, "{}: {err}", v.name);
+        let expected = match v.expect.as_str() {
+            "valid" => "admitted",
+            "malformed" => "not_a_ticket",
+            other => other,
+        };
+        assert_eq!(lines[0]["reason"], expected, "{}", v.name);
+        assert_eq!(code, if expected == "admitted" { 0 } else { 1 }, "{}", v.name);
+    }
+}
+
+#[test]
+fn an_unreadable_image_is_a_clear_error_and_a_frames_run_goes_on() {
+    let g = Gate::provisioned(&[]);
+    let frames = g.dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    std::fs::write(frames.join("01-broken.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
+    std::fs::write(
+        frames.join("02-ticket.png"),
+        og_fixtures::qr_png(&ticket(Offer::Solo, 60)),
+    )
+    .unwrap();
+    let broken = frames.join("01-broken.png");
+    let out = g.cmd(&["scan", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("01-broken.png"));
+    let missing = g.cmd(&["scan", "/nonexistent/x.png"]);
+    assert_eq!(missing.status.code(), Some(2));
+
+    let (code, lines, err) = g.json(&["run", "--frames", frames.to_str().unwrap(), "--no-sync"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("01-broken.png"), "{err}");
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["verdict"], "ADMIT");
+}
+
+#[test]
+fn the_same_code_in_consecutive_frames_gives_one_verdict_not_already_used() {
+    let g = Gate::provisioned(&[]);
+    let frames = g.dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    let png = og_fixtures::qr_png(&ticket(Offer::Solo, 70));
+    for i in 0..4 {
+        std::fs::write(frames.join(format!("{i:02}.png")), &png).unwrap();
+    }
+    let (code, lines, err) = g.json(&["run", "--frames", frames.to_str().unwrap(), "--no-sync"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["reason"], "admitted");
+    assert_eq!(g.status()["counts"]["own_admissions"], 1);
+}
+
+#[test]
+fn camera_like_frames_of_tickets_are_read_and_admitted() {
+    let g = Gate::provisioned(&[]);
+    let dir = g.dir.path().join("cam");
+    std::fs::create_dir(&dir).unwrap();
+    let d = og_fixtures::frames::Difficulty::default();
+    let mut paths = Vec::new();
+    for i in 0..6u32 {
+        let img = og_fixtures::frames::camera_frame(&ticket(Offer::Solo, 100 + i), 1280, 720, u64::from(i), &d);
+        let p = dir.join(format!("{i}.png"));
+        std::fs::write(&p, og_fixtures::frames::png_bytes(&img)).unwrap();
+        paths.push(p.to_str().unwrap().to_owned());
+    }
+    let mut args = vec!["scan"];
+    args.extend(paths.iter().map(String::as_str));
+    let (_, lines, err) = g.json(&args);
+    let admitted = lines.iter().filter(|l| l["reason"] == "admitted").count();
+    assert!(admitted >= 5, "{admitted} of 6 admitted; {err}");
+}
+
+#[test]
+fn decode_prints_every_text_and_does_not_refuse_non_utf8_payloads() {
+    let g = Gate::blank();
+    let sjis = qrcode::QrCode::with_error_correction_level(b"\x82\xa0\x82\xa2 ticket", qrcode::EcLevel::M).unwrap();
+    let img = sjis
+        .render::<image::Luma<u8>>()
+        .module_dimensions(6, 6)
+        .quiet_zone(true)
+        .build();
+    let path = g.dir.path().join("sjis.png");
+    img.save(&path).unwrap();
+    let solo = vectors_dir().join("valid-solo.png");
+    let out = g.cmd(&["decode", path.to_str().unwrap(), solo.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].ends_with(" ticket"), "{text}");
+    assert!(lines[1].starts_with("OG1:"), "{text}");
+}
+
+#[test]
+fn killing_the_agent_mid_run_loses_no_admission_and_no_report() {
+    let g = Gate::provisioned(&[]);
+    let frames = g.dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    for i in 0..200u32 {
+        let png = og_fixtures::qr_png(&ticket(Offer::Solo, 1000 + i));
+        std::fs::write(frames.join(format!("{i:04}.png")), png).unwrap();
+    }
+    let mut child = g
+        .command(&[
+            "--json",
+            "run",
+            "--frames",
+            frames.to_str().unwrap(),
+            "--no-sync",
+            "--pace-ms",
+            "5",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while seen.len() < 10 {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "run ended early");
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["verdict"], "ADMIT");
+        seen.push(v["scan_id"].as_str().unwrap().to_owned());
+    }
+    assert!(child.try_wait().unwrap().is_none(), "still running when killed");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let conn = rusqlite::Connection::open(g.data().join("gate.db")).unwrap();
+    for id in &seen {
+        let adm: i64 = conn
+            .query_row("SELECT count(*) FROM admissions WHERE nonce = ?1", [id], |r| r.get(0))
+            .unwrap();
+        let rep: i64 = conn
+            .query_row("SELECT count(*) FROM outbox WHERE nonce = ?1", [id], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            (adm, rep),
+            (1, 1),
+            "scan {id} shown as ADMIT must be recorded and queued"
+        );
+    }
+    let s = g.status();
+    assert_eq!(s["counts"]["own_admissions"], s["counts"]["outbox_admitted"]);
+    assert!(s["counts"]["own_admissions"].as_u64().unwrap() >= 10);
+    assert!(s["counts"]["own_admissions"].as_u64().unwrap() < 200);
+}
+
+#[test]
+fn the_kiosk_page_shows_the_last_verdict() {
+    let g = Gate::provisioned(&[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = g
+        .command(&["--json", "run", "--stdin", "--no-sync", "--status-addr", &addr])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{}", ticket(Offer::Solo, 80)).unwrap();
+    writeln!(stdin, "{}", ticket(Offer::Solo, 80)).unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    // The same code again within the repeat window is the same person: no second line.
+    writeln!(stdin, "{}", &ticket(Offer::Solo, 81)).unwrap();
+    line.clear();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.contains("\"ticket_serial\":81"), "{line}");
+    let mut page = String::new();
+    for _ in 0..50 {
+        if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+            write!(s, "GET / HTTP/1.0\r\n\r\n").unwrap();
+            std::io::Read::read_to_string(&mut s, &mut page).unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(page.contains("ADMIT") && page.contains("#0a7d2c"), "{page}");
+    drop(stdin);
+    child.wait().unwrap();
+}
+
+#[test]
+fn help_explains_the_commands_to_a_technician() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for word in [
+        "enroll",
+        "import",
+        "sync",
+        "check",
+        "scan",
+        "decode",
+        "run",
+        "status",
+        "--data-dir",
+    ] {
+        assert!(help.contains(word), "{word} missing from --help");
+    }
+    assert!(!help.contains("--now"), "the test clock stays hidden");
+}
