@@ -202,3 +202,120 @@ pub fn now() -> i64 {
         .unwrap()
         .as_secs() as i64
 }
+
+pub fn gate_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_sys-gate-agent"))
+}
+
+/// A gate device: a data dir and the `gate-agent` binary.
+pub struct Gate {
+    pub dir: PathBuf,
+    pub name: String,
+}
+
+/// What one `gate-agent --json` command printed and how it exited.
+#[derive(Debug)]
+pub struct GateRun {
+    pub code: i32,
+    pub lines: Vec<serde_json::Value>,
+    pub stderr: String,
+}
+
+impl GateRun {
+    pub fn only(&self) -> &serde_json::Value {
+        assert_eq!(self.lines.len(), 1, "{self:?}");
+        &self.lines[0]
+    }
+}
+
+impl Gate {
+    pub fn new(root: &Path, name: &str) -> Gate {
+        Gate {
+            dir: root.join(name),
+            name: name.to_owned(),
+        }
+    }
+
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(gate_bin());
+        c.arg("--data-dir")
+            .arg(&self.dir)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs `gate-agent --json <args>`.
+    pub fn run(&self, args: &[&str]) -> GateRun {
+        let out = self
+            .command()
+            .arg("--json")
+            .args(args)
+            .output()
+            .expect("gate-agent runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        GateRun {
+            code: out.status.code().unwrap_or(-1),
+            lines: stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn enroll(&self, issuer: &IssuerProc, token: &str) {
+        let r = self.run(&[
+            "enroll",
+            "--issuer",
+            &issuer.url,
+            "--token",
+            token,
+            "--gate",
+            &self.name,
+        ]);
+        assert_eq!(r.code, 0, "enrolment of {} failed: {r:?}", self.name);
+    }
+
+    pub fn check(&self, text: &str) -> serde_json::Value {
+        self.run(&["check", text]).only().clone()
+    }
+
+    pub fn sync(&self) -> GateRun {
+        self.run(&["sync"])
+    }
+}
+
+/// Issues `count` complimentary tickets with `issuer comp`; returns (serial, QR text, PNG path).
+pub fn comp_tickets(data_dir: &Path, event: u32, offer: &str, email: &str, count: u32) -> Vec<(u32, String, PathBuf)> {
+    let out = data_dir.join(format!("comp-{offer}-{email}"));
+    issuer_cli(
+        data_dir,
+        &[
+            "comp",
+            "--event",
+            &event.to_string(),
+            "--offer",
+            offer,
+            "--email",
+            email,
+            "--count",
+            &count.to_string(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let mut tickets: Vec<(u32, String, PathBuf)> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            let stem = p.file_stem()?.to_str()?.to_owned();
+            if p.extension()? != "txt" {
+                return None;
+            }
+            let serial: u32 = stem.strip_prefix("ticket-")?.parse().ok()?;
+            let text = std::fs::read_to_string(&p).ok()?.trim().to_owned();
+            Some((serial, text, p.with_extension("png")))
+        })
+        .collect();
+    tickets.sort();
+    assert_eq!(tickets.len(), count as usize);
+    tickets
+}

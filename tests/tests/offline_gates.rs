@@ -1,0 +1,155 @@
+//! Event-day scenarios with real processes: one issuer, several gate agents, the network
+//! failing and processes dying.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use support::{Gate, IssuerProc, comp_tickets, enrolment_token, http, operator_token, recorded_scans};
+
+#[test]
+fn gates_cut_off_from_the_issuer_keep_admitting_and_every_queued_scan_arrives_once_with_the_conflict_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut issuer = IssuerProc::start(&dir.path().join("issuer"), &[]);
+    let op = operator_token(&issuer.data_dir);
+    let client = http();
+    let tickets = comp_tickets(&issuer.data_dir, 1, "solo", "fan@example.org", 3);
+    let (a, b) = (Gate::new(dir.path(), "gate-a"), Gate::new(dir.path(), "gate-b"));
+    a.enroll(&issuer, &enrolment_token(&client, &issuer, &op, &[1]));
+    b.enroll(&issuer, &enrolment_token(&client, &issuer, &op, &[1]));
+
+    issuer.kill();
+    assert_eq!(a.check(&tickets[0].1)["reason"], "admitted");
+    assert_eq!(a.check(&tickets[1].1)["reason"], "admitted");
+    // Gate B cannot know gate A admitted ticket 0: it admits it too. That is the conflict.
+    assert_eq!(b.check(&tickets[0].1)["reason"], "admitted");
+    assert_eq!(b.check(&tickets[2].1)["reason"], "admitted");
+    assert_ne!(a.sync().code, 0, "a sync with the issuer down reports a failure");
+
+    issuer.restart();
+    for g in [&a, &b, &a, &b] {
+        let r = g.sync();
+        assert_eq!(r.code, 0, "{} sync: {r:?}\n{}", g.name, issuer.log());
+    }
+    assert_eq!(
+        recorded_scans(&client, &issuer, &op, 1),
+        (4, 0),
+        "every queued scan arrived exactly once"
+    );
+
+    let conflicts: Vec<serde_json::Value> = client
+        .get(format!("{}/api/v1/ops/conflicts", issuer.url))
+        .bearer_auth(&op)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0]["serial"], tickets[0].0);
+    assert_eq!(conflicts[0]["admitted"], 2);
+
+    // Each gate now knows what the other admitted.
+    let again = b.check(&tickets[1].1);
+    assert_eq!(again["reason"], "already_used");
+    assert_eq!(again["first_admitted_gate"], "gate-a");
+    assert_eq!(a.check(&tickets[2].1)["reason"], "already_used");
+}
+
+#[test]
+fn a_gate_killed_mid_run_and_restarted_loses_no_admission_and_no_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = IssuerProc::start(&dir.path().join("issuer"), &[]);
+    let op = operator_token(&issuer.data_dir);
+    let client = http();
+    let tickets = comp_tickets(&issuer.data_dir, 1, "solo", "crowd@example.org", 12);
+    let frames = dir.path().join("frames");
+    std::fs::create_dir_all(&frames).unwrap();
+    for (i, (_, _, png)) in tickets.iter().enumerate() {
+        std::fs::copy(png, frames.join(format!("frame-{i:03}.png"))).unwrap();
+    }
+    let gate = Gate::new(dir.path(), "gate-k");
+    gate.enroll(&issuer, &enrolment_token(&client, &issuer, &op, &[1]));
+
+    let mut child = gate
+        .command()
+        .args(["--json", "run", "--no-sync", "--pace-ms", "150", "--frames"])
+        .arg(&frames)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut first_run = Vec::new();
+    while first_run.len() < 4 {
+        let line = lines.next().expect("a verdict line").unwrap();
+        first_run.push(serde_json::from_str::<serde_json::Value>(&line).unwrap());
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to flush or clean up
+    child.wait().unwrap();
+    for v in &first_run {
+        assert_eq!(v["reason"], "admitted", "{v}");
+    }
+
+    let second = gate.run(&["run", "--no-sync", "--frames", frames.to_str().unwrap()]);
+    assert_eq!(second.lines.len(), tickets.len(), "{second:?}");
+    for v in &first_run {
+        let serial = &v["ticket_serial"];
+        let later = second.lines.iter().find(|l| &l["ticket_serial"] == serial).unwrap();
+        assert_eq!(
+            later["reason"], "already_used",
+            "the admission of {serial} survived the kill"
+        );
+    }
+    let admitted_now = second.lines.iter().filter(|l| l["reason"] == "admitted").count();
+    assert!(admitted_now <= tickets.len() - first_run.len());
+
+    assert_eq!(gate.sync().code, 0);
+    let (admitted, refused) = recorded_scans(&client, &issuer, &op, 1);
+    assert_eq!(
+        admitted,
+        tickets.len() as u64,
+        "each ticket's single admission was reported"
+    );
+    assert_eq!(
+        refused as usize,
+        tickets.len() - admitted_now,
+        "and so was each 'already used'"
+    );
+}
+
+#[test]
+fn a_revoked_device_is_refused_at_its_next_sync_and_a_new_enrolment_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = IssuerProc::start(&dir.path().join("issuer"), &[]);
+    let op = operator_token(&issuer.data_dir);
+    let client = http();
+    let gate = Gate::new(dir.path(), "gate-r");
+    gate.enroll(&issuer, &enrolment_token(&client, &issuer, &op, &[1]));
+    let devices: Vec<serde_json::Value> = client
+        .get(format!("{}/api/v1/ops/devices", issuer.url))
+        .bearer_auth(&op)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let device = devices
+        .iter()
+        .find(|d| d["name"] == "gate-r")
+        .expect("the gate is listed");
+    let id = device["device_id"].as_str().unwrap();
+    let r = client
+        .post(format!("{}/api/v1/ops/devices/{id}/revoke", issuer.url))
+        .bearer_auth(&op)
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+
+    let refused = gate.sync();
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.to_lowercase().contains("revoked"), "{refused:?}");
+
+    let fresh = Gate::new(dir.path(), "gate-r2");
+    fresh.enroll(&issuer, &enrolment_token(&client, &issuer, &op, &[1]));
+    assert_eq!(fresh.sync().code, 0);
+}
