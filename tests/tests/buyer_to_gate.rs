@@ -1,0 +1,166 @@
+//! The whole chain with real processes: a buyer signs up (activation link read from a real SMTP
+//! sink), logs in, buys a Duo and a Solo, pays through the built-in card processor and downloads
+//! the QR PNGs; a gate agent scans those PNG files. Then the buyer cancels: after one sync the
+//! gate refuses the code.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use og_system_tests::smtp::SmtpSink;
+use serde_json::{Value, json};
+use support::{Gate, IssuerProc, enrolment_token, http, operator_token};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn json_ok(r: reqwest::blocking::Response, what: &str) -> Value {
+    let status = r.status();
+    let body: Value = r.json().unwrap_or(Value::Null);
+    assert!(status.is_success(), "{what}: {status} {body}");
+    body
+}
+
+#[test]
+fn a_buyer_signs_up_buys_a_duo_and_a_solo_and_the_gate_admits_the_duo_twice_then_refuses_after_a_refund() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = SmtpSink::start().unwrap();
+    let issuer = IssuerProc::start(&dir.path().join("issuer"), &["--smtp-url", &sink.url()]);
+    let c = http();
+    let url = |p: &str| format!("{}{p}", issuer.url);
+    let email = "lea.martin@example.org";
+
+    // Sign up; the activation link arrives by SMTP.
+    let r = c
+        .post(url("/api/v1/accounts"))
+        .json(&json!({"email": email, "password": PASSWORD, "name": "Léa Martin"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 202, "{}", issuer.log());
+    let mail = sink.wait_for(email, Duration::from_secs(20)).expect("activation mail");
+    let link = mail.link_containing("/activate?token=").expect("activation link");
+    let token = link.split("token=").nth(1).unwrap().split('&').next().unwrap();
+    json_ok(
+        c.post(url("/api/v1/accounts/activate"))
+            .json(&json!({"token": token}))
+            .send()
+            .unwrap(),
+        "activate",
+    );
+
+    // Log in, fill the cart, check out, pay.
+    let login = json_ok(
+        c.post(url("/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .unwrap(),
+        "login",
+    );
+    let access = login["access_token"].as_str().unwrap().to_owned();
+    let event = json_ok(c.get(url("/api/v1/events/1")).send().unwrap(), "event");
+    let offer = |kind: &str| {
+        event["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == kind)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    for (kind, qty) in [("duo", 1), ("solo", 1)] {
+        json_ok(
+            c.put(url("/api/v1/cart/items"))
+                .bearer_auth(&access)
+                .json(&json!({"offer_id": offer(kind), "quantity": qty}))
+                .send()
+                .unwrap(),
+            "cart",
+        );
+    }
+    let order = json_ok(
+        c.post(url("/api/v1/checkout"))
+            .bearer_auth(&access)
+            .header("Idempotency-Key", "system-test-order-0001")
+            .send()
+            .unwrap(),
+        "checkout",
+    );
+    let pid = order["payment_id"].as_str().unwrap();
+    json_ok(
+        c.post(url(&format!("/api/v1/payments/{pid}/card")))
+            .json(&json!({"card_number": "4242 4242 4242 4242"}))
+            .send()
+            .unwrap(),
+        "pay",
+    );
+
+    // The webhook confirms the payment asynchronously; tickets appear once it is processed.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let tickets = loop {
+        let t = json_ok(
+            c.get(url("/api/v1/tickets")).bearer_auth(&access).send().unwrap(),
+            "tickets",
+        )["tickets"]
+            .clone();
+        if t.as_array().unwrap().len() == 2 {
+            break t;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no tickets 20 s after payment: {t}\n{}",
+            issuer.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut pngs = std::collections::HashMap::new();
+    for t in tickets.as_array().unwrap() {
+        let serial = t["serial"].as_u64().unwrap();
+        let png = c
+            .get(url(&format!("/api/v1/tickets/{serial}/qr.png")))
+            .bearer_auth(&access)
+            .send()
+            .unwrap();
+        assert_eq!(png.status(), 200);
+        let path = dir
+            .path()
+            .join(format!("{}-{serial}.png", t["offer"].as_str().unwrap()));
+        std::fs::write(&path, png.bytes().unwrap()).unwrap();
+        pngs.insert(t["offer"].as_str().unwrap().to_owned(), path);
+    }
+
+    // A gate scans the downloaded PNG files.
+    let op = operator_token(&issuer.data_dir);
+    let gate = Gate::new(dir.path(), "gate-a");
+    gate.enroll(&issuer, &enrolment_token(&c, &issuer, &op, &[1]));
+    let scan = |p: &std::path::Path| {
+        let r = gate.run(&["scan", p.to_str().unwrap()]);
+        (r.code, r.only().clone())
+    };
+    let duo = &pngs["duo"];
+    let (code, first) = scan(duo);
+    assert_eq!((code, first["reason"].as_str()), (0, Some("admitted")), "{first}");
+    assert_eq!(
+        (first["admitted"].as_u64(), first["admits"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let (_, second) = scan(duo);
+    assert_eq!(second["reason"], "admitted");
+    assert_eq!(second["admitted"], 2);
+    let (code, third) = scan(duo);
+    assert_eq!((code, third["reason"].as_str()), (1, Some("already_used")), "{third}");
+    assert_eq!(third["first_admitted_gate"], "gate-a");
+
+    // The buyer cancels the order: the Solo, never used, is refused after the next sync.
+    let order_id = order["id"].as_i64().unwrap();
+    let cancelled = json_ok(
+        c.post(url(&format!("/api/v1/orders/{order_id}/cancel")))
+            .bearer_auth(&access)
+            .send()
+            .unwrap(),
+        "cancel",
+    );
+    assert_eq!(cancelled["status"], "refunded", "{cancelled}");
+    assert_eq!(gate.sync().code, 0);
+    let (code, solo) = scan(&pngs["solo"]);
+    assert_eq!((code, solo["reason"].as_str()), (1, Some("revoked")), "{solo}");
+}
