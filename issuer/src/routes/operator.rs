@@ -20,7 +20,8 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/ops/events", get(events))
+        .route("/api/v1/ops/events", get(events).post(create_event))
+        .route("/api/v1/ops/events/{id}", axum::routing::patch(update_event))
         .route("/api/v1/ops/events/{id}/scans-per-minute", get(scans_per_minute))
         .route("/api/v1/ops/conflicts", get(conflicts))
         .route("/api/v1/ops/revocations", get(list_revocations).post(revoke))
@@ -49,6 +50,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 
 async fn events(State(state): State<AppState>, _op: OperatorAuth) -> AppResult<Json<Vec<EventRow>>> {
     Ok(Json(state.db.read(catalogue::list_events).await?))
+}
+
+async fn create_event(
+    State(state): State<AppState>,
+    op: OperatorAuth,
+    JsonBody(e): JsonBody<catalogue::NewEvent>,
+) -> AppResult<(StatusCode, Json<EventRow>)> {
+    let row = state.db.write(move |tx| catalogue::create_event(tx, &e)).await?;
+    tracing::info!(operator = op.account_id, event = row.id, "event created");
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+async fn update_event(
+    State(state): State<AppState>,
+    op: OperatorAuth,
+    Path(id): Path<u32>,
+    JsonBody(c): JsonBody<catalogue::EventChanges>,
+) -> AppResult<Json<EventRow>> {
+    let row = state.db.write(move |tx| catalogue::update_event(tx, id, &c)).await?;
+    tracing::info!(operator = op.account_id, event = id, "event changed");
+    Ok(Json(row))
 }
 
 /// Scans of one gate in one minute.
