@@ -573,3 +573,50 @@ async fn the_console_signs_in_with_an_operator_token_into_a_strict_httponly_cook
     assert_eq!(comp.status(), 200);
     assert!(comp.text().await.unwrap().contains("OG1:"));
 }
+
+#[tokio::test]
+async fn operators_create_and_change_events_and_offers_but_cannot_renumber_zones() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let r = app
+        .post(
+            "/api/v1/ops/events",
+            Some(&op),
+            &json!({ "sport": "Rowing", "name": "Men's Eight Final", "venue": "Vaires-sur-Marne",
+                     "starts_at": 2_000_000_000i64, "doors_open": 1_999_990_000i64, "doors_close": 2_000_010_000i64,
+                     "capacity": 100, "zones": ["Grandstand"], "offers": { "solo": 4500, "duo": 8000 } }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let e: Value = r.json().await.unwrap();
+    let id = e["id"].as_i64().unwrap();
+    assert_eq!(e["offers"].as_array().unwrap().len(), 2);
+    let patch = |body: Value| {
+        app.client
+            .patch(app.url(&format!("/api/v1/ops/events/{id}")))
+            .bearer_auth(&op)
+            .json(&body)
+            .send()
+    };
+    let r = patch(json!({ "zones": ["Grandstand", "Riverside"], "offers": { "family": 15000 } }))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["zones"], json!(["Grandstand", "Riverside"]));
+    assert_eq!(e["offers"].as_array().unwrap().len(), 3);
+    let r = patch(json!({ "zones": ["Riverside", "Grandstand"] })).await.unwrap();
+    assert_eq!(r.status(), 409);
+    let r = patch(json!({ "doors_close": 1 })).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let r = patch(json!({ "status": "cancelled" })).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let events: Value = app.get("/api/v1/ops/events", Some(&op)).await.json().await.unwrap();
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == id && e["status"] == "cancelled")
+    );
+}

@@ -121,6 +121,21 @@ async fn every_ops_and_device_route_admits_only_who_it_should() {
             Box::new(move |w| ops_only(w, 200)),
         ),
         (
+            Method::POST,
+            "/api/v1/ops/events".into(),
+            Some(
+                json!({ "sport": "S", "name": "N", "venue": "V", "starts_at": 10, "doors_open": 5,
+                         "doors_close": 20, "capacity": 10, "zones": ["A"], "offers": { "solo": 100 } }),
+            ),
+            Box::new(move |w| ops_only(w, 201)),
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/ops/events/3".into(),
+            Some(json!({ "name": "Renamed" })),
+            Box::new(move |w| ops_only(w, 200)),
+        ),
+        (
             Method::GET,
             "/api/v1/ops/events/1/scans-per-minute".into(),
             None,

@@ -201,3 +201,179 @@ pub fn issue_comps(
     let reqs = vec![req; count as usize];
     issuance::issue_purchase(tx, signer, account_id, None, PurchaseKind::Complimentary, &reqs, now)
 }
+
+/// An event an operator creates.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    pub sport: String,
+    pub name: String,
+    pub venue: String,
+    pub starts_at: i64,
+    pub doors_open: i64,
+    pub doors_close: i64,
+    pub capacity: i64,
+    /// Zone names (1 to 16); index i is bit i of a ticket's zones.
+    pub zones: Vec<String>,
+    /// Price in cents per offer kind (`solo`, `duo`, `family`); omitted kinds are not sold.
+    pub offers: std::collections::BTreeMap<String, i64>,
+}
+
+/// Changes to an event; omitted fields stay as they are.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventChanges {
+    pub sport: Option<String>,
+    pub name: Option<String>,
+    pub venue: Option<String>,
+    pub starts_at: Option<i64>,
+    pub doors_open: Option<i64>,
+    pub doors_close: Option<i64>,
+    pub capacity: Option<i64>,
+    /// Zones may only be appended: existing indices are printed on tickets and gate policies.
+    pub zones: Option<Vec<String>>,
+    /// `scheduled` or `cancelled`.
+    pub status: Option<String>,
+    /// New prices in cents per offer kind (adds the offer if missing).
+    pub offers: Option<std::collections::BTreeMap<String, i64>>,
+}
+
+fn text(field: &'static str, s: &str) -> AppResult<String> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > 200 || s.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "bad_field",
+            format!("{field}: 1 to 200 printable characters"),
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+fn check_zones(zones: &[String]) -> AppResult<()> {
+    if zones.is_empty() || zones.len() > 16 {
+        return Err(AppError::bad_request("bad_zones", "an event has 1 to 16 zones"));
+    }
+    for z in zones {
+        text("zone", z)?;
+    }
+    Ok(())
+}
+
+fn event_row(conn: &Connection, id: i64) -> AppResult<EventRow> {
+    list_events(conn)?
+        .into_iter()
+        .find(|e| i64::from(e.id) == id)
+        .ok_or_else(|| AppError::not_found(format!("no event {id}")))
+}
+
+fn set_offers(tx: &Transaction<'_>, id: i64, offers: &std::collections::BTreeMap<String, i64>) -> AppResult<()> {
+    for (kind, cents) in offers {
+        let offer = Offer::from_name(kind)
+            .ok_or_else(|| AppError::bad_request("bad_offer", format!("{kind:?} is not solo, duo or family")))?;
+        if !(0..=100_000_000).contains(cents) {
+            return Err(AppError::bad_request(
+                "bad_price",
+                "a price is 0 to 1,000,000.00 EUR in cents",
+            ));
+        }
+        tx.execute(
+            "INSERT INTO offers (event_id, kind, price_cents) VALUES (?1, ?2, ?3)
+             ON CONFLICT (event_id, kind) DO UPDATE SET price_cents = excluded.price_cents",
+            params![id, offer.name(), cents],
+        )?;
+    }
+    Ok(())
+}
+
+/// Creates an event with its offers.
+pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
+    check_zones(&e.zones)?;
+    if e.doors_close < e.doors_open || e.capacity < 0 || e.offers.is_empty() {
+        return Err(AppError::bad_request(
+            "bad_event",
+            "doors must close after they open, capacity must not be negative, and at least one offer is sold",
+        ));
+    }
+    tx.execute(
+        "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity, zones)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            text("sport", &e.sport)?,
+            text("name", &e.name)?,
+            text("venue", &e.venue)?,
+            e.starts_at,
+            e.doors_open,
+            e.doors_close,
+            e.capacity,
+            serde_json::to_string(&e.zones).expect("zones serialise")
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    set_offers(tx, id, &e.offers)?;
+    event_row(tx, id)
+}
+
+/// Applies changes to an event.
+pub fn update_event(tx: &Transaction<'_>, id: u32, c: &EventChanges) -> AppResult<EventRow> {
+    let mut e = event_row(tx, i64::from(id))?;
+    if let Some(s) = &c.sport {
+        e.sport = text("sport", s)?;
+    }
+    if let Some(s) = &c.name {
+        e.name = text("name", s)?;
+    }
+    if let Some(s) = &c.venue {
+        e.venue = text("venue", s)?;
+    }
+    e.starts_at = c.starts_at.unwrap_or(e.starts_at);
+    e.doors_open = c.doors_open.unwrap_or(e.doors_open);
+    e.doors_close = c.doors_close.unwrap_or(e.doors_close);
+    if e.doors_close < e.doors_open {
+        return Err(AppError::bad_request("bad_event", "doors must close after they open"));
+    }
+    if let Some(cap) = c.capacity {
+        if cap < e.reserved {
+            return Err(AppError::conflict(
+                "capacity_below_reserved",
+                format!("{} seats are already reserved", e.reserved),
+            ));
+        }
+        e.capacity = cap;
+    }
+    if let Some(z) = &c.zones {
+        check_zones(z)?;
+        if z.len() < e.zones.len() || z[..e.zones.len()] != e.zones[..] {
+            return Err(AppError::conflict(
+                "zones_renumbered",
+                "zones can only be appended: existing zone numbers are used by tickets and gates",
+            ));
+        }
+        e.zones = z.clone();
+    }
+    if let Some(s) = &c.status {
+        if s != "scheduled" && s != "cancelled" {
+            return Err(AppError::bad_request("bad_status", "status is scheduled or cancelled"));
+        }
+        e.status = s.clone();
+    }
+    tx.execute(
+        "UPDATE events SET sport = ?2, name = ?3, venue = ?4, starts_at = ?5, doors_open = ?6, doors_close = ?7,
+                capacity = ?8, zones = ?9, status = ?10 WHERE id = ?1",
+        params![
+            id,
+            e.sport,
+            e.name,
+            e.venue,
+            e.starts_at,
+            e.doors_open,
+            e.doors_close,
+            e.capacity,
+            serde_json::to_string(&e.zones).expect("zones serialise"),
+            e.status
+        ],
+    )?;
+    if let Some(o) = &c.offers {
+        set_offers(tx, i64::from(id), o)?;
+    }
+    event_row(tx, i64::from(id))
+}

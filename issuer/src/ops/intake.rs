@@ -198,11 +198,41 @@ pub fn intake(
             counts.refused += 1;
             continue;
         }
-        let existing: Option<Vec<u8>> = tx
-            .prepare_cached("SELECT content_hash FROM scans WHERE nonce = ?1")?
-            .query_row([&r.nonce], |row| row.get(0))
-            .optional()?;
-        if let Some(h) = existing {
+        let direction = if r.verdict == VerdictCode::Exited {
+            Direction::Exit
+        } else {
+            r.direction
+        };
+        let gate: String = r.gate.trim().chars().take(MAX_GATE_LEN).collect();
+        // Insert first, compare only when the nonce is already there (the rare case).
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO scans (nonce, device_id, content_hash, scanned_at, received_at, verdict, reason, event_id,
+                                    serial, offer, admitted_index, gate, zone, direction, offline)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                 ON CONFLICT (nonce) DO NOTHING",
+            )?
+            .execute(params![
+                r.nonce,
+                device.id,
+                &hash[..],
+                r.scanned_at,
+                now,
+                r.verdict.as_str(),
+                r.reason.chars().take(MAX_REASON_LEN).collect::<String>(),
+                r.event_id,
+                r.serial,
+                r.offer.map(Offer::name),
+                r.admitted_index,
+                gate,
+                r.zone,
+                direction_str(direction),
+                r.offline
+            ])?;
+        if inserted == 0 {
+            let h: Vec<u8> = tx
+                .prepare_cached("SELECT content_hash FROM scans WHERE nonce = ?1")?
+                .query_row([&r.nonce], |row| row.get(0))?;
             if h == hash {
                 ack.duplicates.push(r.nonce.clone());
                 counts.duplicates += 1;
@@ -214,34 +244,6 @@ pub fn intake(
             }
             continue;
         }
-        let direction = if r.verdict == VerdictCode::Exited {
-            Direction::Exit
-        } else {
-            r.direction
-        };
-        let gate: String = r.gate.trim().chars().take(MAX_GATE_LEN).collect();
-        tx.prepare_cached(
-            "INSERT INTO scans (nonce, device_id, content_hash, scanned_at, received_at, verdict, reason, event_id,
-                                serial, offer, admitted_index, gate, zone, direction, offline)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        )?
-        .execute(params![
-            r.nonce,
-            device.id,
-            &hash[..],
-            r.scanned_at,
-            now,
-            r.verdict.as_str(),
-            r.reason.chars().take(MAX_REASON_LEN).collect::<String>(),
-            r.event_id,
-            r.serial,
-            r.offer.map(Offer::name),
-            r.admitted_index,
-            gate,
-            r.zone,
-            direction_str(direction),
-            r.offline
-        ])?;
         let scan_id = tx.last_insert_rowid();
         counts.accepted += 1;
         ack.accepted.push(r.nonce.clone());

@@ -2,6 +2,7 @@
 //! gate per minute, complimentary tickets. Every route takes [`OperatorAuth`].
 
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -19,11 +20,16 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/ops/events", get(events))
+        .route("/api/v1/ops/events", get(events).post(create_event))
+        .route("/api/v1/ops/events/{id}", axum::routing::patch(update_event))
         .route("/api/v1/ops/events/{id}/scans-per-minute", get(scans_per_minute))
         .route("/api/v1/ops/conflicts", get(conflicts))
         .route("/api/v1/ops/revocations", get(list_revocations).post(revoke))
         .route("/api/v1/ops/comps", axum::routing::post(comps))
+}
+
+fn bad_query(e: QueryRejection) -> AppError {
+    AppError::bad_request("bad_query", e.body_text())
 }
 
 /// A JSON body whose every failure (syntax, missing field, wrong type) is a JSON 400.
@@ -44,6 +50,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 
 async fn events(State(state): State<AppState>, _op: OperatorAuth) -> AppResult<Json<Vec<EventRow>>> {
     Ok(Json(state.db.read(catalogue::list_events).await?))
+}
+
+async fn create_event(
+    State(state): State<AppState>,
+    op: OperatorAuth,
+    JsonBody(e): JsonBody<catalogue::NewEvent>,
+) -> AppResult<(StatusCode, Json<EventRow>)> {
+    let row = state.db.write(move |tx| catalogue::create_event(tx, &e)).await?;
+    tracing::info!(operator = op.account_id, event = row.id, "event created");
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+async fn update_event(
+    State(state): State<AppState>,
+    op: OperatorAuth,
+    Path(id): Path<u32>,
+    JsonBody(c): JsonBody<catalogue::EventChanges>,
+) -> AppResult<Json<EventRow>> {
+    let row = state.db.write(move |tx| catalogue::update_event(tx, id, &c)).await?;
+    tracing::info!(operator = op.account_id, event = id, "event changed");
+    Ok(Json(row))
 }
 
 /// Scans of one gate in one minute.
@@ -87,8 +114,9 @@ async fn scans_per_minute(
     State(state): State<AppState>,
     _op: OperatorAuth,
     Path(id): Path<u32>,
-    Query(q): Query<Since>,
+    q: Result<Query<Since>, QueryRejection>,
 ) -> AppResult<Json<Vec<GateMinute>>> {
+    let Query(q) = q.map_err(bad_query)?;
     let since = q.since.unwrap_or_else(|| crate::now() - 3 * 3600);
     Ok(Json(state.db.read(move |c| gate_minutes(c, id, since)).await?))
 }
@@ -123,8 +151,9 @@ pub fn revocations_after(conn: &Connection, after: u64, limit: usize) -> AppResu
 async fn list_revocations(
     State(state): State<AppState>,
     _op: OperatorAuth,
-    Query(q): Query<Page>,
+    q: Result<Query<Page>, QueryRejection>,
 ) -> AppResult<Json<Vec<Revocation>>> {
+    let Query(q) = q.map_err(bad_query)?;
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
     Ok(Json(
         state.db.read(move |c| revocations_after(c, q.after, limit)).await?,
