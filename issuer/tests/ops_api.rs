@@ -265,6 +265,22 @@ async fn a_cursor_beyond_the_log_gets_revocations_reset_and_a_long_log_comes_in_
     assert_eq!(bin.headers()["content-type"], REVOCATIONS_CONTENT_TYPE);
     let page = decode_revocation_page(&bin.bytes().await.unwrap()).unwrap();
     assert_eq!(page.check_continues(0, &GENESIS_HASH).unwrap().0, 10_050);
+    // A new entry is in the next snapshot (the cached one covers the old head only).
+    let t = app.tickets(1, Offer::Solo, 1);
+    app.post(
+        "/api/v1/ops/revocations",
+        Some(&op),
+        &json!({ "kind": "ticket", "serial": t[0].serial, "reason": "fraud" }),
+    )
+    .await;
+    let bin = app.get("/api/v1/device/revocations?after=0", Some(&d.credential)).await;
+    let page = decode_revocation_page(&bin.bytes().await.unwrap()).unwrap();
+    assert_eq!(page.check_continues(0, &GENESIS_HASH).unwrap().0, 10_051);
+    let bin = app
+        .get("/api/v1/device/revocations?after=10050", Some(&d.credential))
+        .await;
+    let delta = decode_revocation_page(&bin.bytes().await.unwrap()).unwrap();
+    assert_eq!((delta.from_seq, delta.entries.len()), (10_050, 1));
     let beyond = app
         .get("/api/v1/device/revocations?after=20000", Some(&d.credential))
         .await;
@@ -619,4 +635,32 @@ async fn operators_create_and_change_events_and_offers_but_cannot_renumber_zones
             .iter()
             .any(|e| e["id"] == id && e["status"] == "cancelled")
     );
+}
+
+#[tokio::test]
+async fn exits_are_shared_with_other_gates_and_are_not_counted_as_admissions() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let a = app.device(&op, &[1], "A").await;
+    let b = app.device(&op, &[1], "B").await;
+    let serial = app.tickets(1, Offer::Solo, 1)[0].serial;
+    let mut exit = admission(2, 1, serial, Offer::Solo, "A1");
+    exit.verdict = VerdictCode::Exited;
+    let ack: ScanBatchAck = app
+        .scans(
+            &a.credential,
+            &batch(vec![admission(1, 1, serial, Offer::Solo, "A1"), exit]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(ack.conflicts.is_empty(), "an exit is no second admission");
+    let s: SyncResponse = app.sync(&b.credential, 0, 0).await.json().await.unwrap();
+    let dirs: Vec<_> = s.admissions.iter().map(|x| x.direction).collect();
+    assert_eq!(
+        dirs,
+        [og_shared::sync::Direction::Entry, og_shared::sync::Direction::Exit]
+    );
+    assert!(s.admissions[0].seq < s.admissions[1].seq);
 }

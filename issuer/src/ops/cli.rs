@@ -173,16 +173,25 @@ pub fn comp(common: Common, args: &CompArgs) -> Result<(), String> {
     )
     .map_err(err)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
-    // Write the files first: if that fails, nothing is committed.
-    for t in &tickets {
-        let png = super::qr::png(&t.qr_text)?;
-        write_file(&args.out.join(format!("ticket-{}.png", t.serial)), &png)?;
-        write_file(
-            &args.out.join(format!("ticket-{}.txt", t.serial)),
-            format!("{}\n", t.qr_text).as_bytes(),
-        )?;
-    }
+    // Commit before writing: a signed ticket must never exist without its database row (its
+    // serial would be reused). If writing fails afterwards, the tickets exist and can be revoked.
     tx.commit().map_err(|e| e.to_string())?;
+    for t in &tickets {
+        let written = super::qr::png(&t.qr_text).and_then(|png| {
+            write_file(&args.out.join(format!("ticket-{}.png", t.serial)), &png)?;
+            write_file(
+                &args.out.join(format!("ticket-{}.txt", t.serial)),
+                format!("{}\n", t.qr_text).as_bytes(),
+            )
+        });
+        if let Err(e) = written {
+            let serials: Vec<String> = tickets.iter().map(|t| t.serial.to_string()).collect();
+            return Err(format!(
+                "{e}; tickets {} were issued: revoke them if they cannot be handed out",
+                serials.join(", ")
+            ));
+        }
+    }
     let mut out = std::io::stdout().lock();
     for t in &tickets {
         writeln!(

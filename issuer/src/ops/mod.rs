@@ -20,6 +20,29 @@ use sha2::{Digest, Sha256};
 
 pub use metrics::OpsMetrics;
 
+/// The last full binary revocation snapshot served (`after=0`), keyed by the log head it
+/// covers. The log is append-only and hash-chained, so a snapshot at head H never changes:
+/// new devices arriving together are served from memory instead of re-reading the log.
+#[derive(Debug, Default)]
+pub struct SnapshotCache {
+    inner: std::sync::Mutex<Option<(u64, axum::body::Bytes)>>,
+}
+
+impl SnapshotCache {
+    /// The cached snapshot if it covers exactly `head`.
+    pub fn get(&self, head: u64) -> Option<axum::body::Bytes> {
+        let g = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        g.as_ref().filter(|(h, _)| *h == head).map(|(_, b)| b.clone())
+    }
+
+    pub fn put(&self, head: u64, bytes: axum::body::Bytes) {
+        let mut g = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if g.as_ref().is_none_or(|(h, _)| *h <= head) {
+            *g = Some((head, bytes));
+        }
+    }
+}
+
 /// A random bearer secret: `prefix` + 43 base64url characters (32 random bytes).
 pub fn new_secret(prefix: &str) -> zeroize::Zeroizing<String> {
     let raw = crate::keys::random_32();
