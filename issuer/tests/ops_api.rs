@@ -664,3 +664,28 @@ async fn exits_are_shared_with_other_gates_and_are_not_counted_as_admissions() {
     );
     assert!(s.admissions[0].seq < s.admissions[1].seq);
 }
+
+#[tokio::test]
+async fn a_gzipped_scan_batch_is_accepted() {
+    use std::io::Write as _;
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "A").await;
+    let serial = app.tickets(1, Offer::Solo, 1)[0].serial;
+    let body = serde_json::to_vec(&batch(vec![admission(1, 1, serial, Offer::Solo, "A1")])).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&body).unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/device/scans"))
+        .bearer_auth(&d.credential)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(gz.finish().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ack: ScanBatchAck = r.json().await.unwrap();
+    assert_eq!(ack.accepted.len(), 1);
+}

@@ -25,6 +25,11 @@ pub enum AdminCommand {
         #[arg(long, value_name = "ADDR")]
         email: String,
     },
+    /// Revoke every operator token of an account (signs it out of the console too).
+    RevokeOperatorTokens {
+        #[arg(long, value_name = "ADDR")]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +102,18 @@ pub fn admin(common: Common, cmd: &AdminCommand) -> Result<(), String> {
             eprintln!("operator account {id} ({email}) is active; its token (shown once, keep it secret):");
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", &*token).map_err(|e| e.to_string())
+        }
+        AdminCommand::RevokeOperatorTokens { email } => {
+            let conn = db.conn().map_err(err)?;
+            let n = conn
+                .execute(
+                    "UPDATE operator_tokens SET revoked_at = ?2
+                     WHERE revoked_at IS NULL AND account_id = (SELECT id FROM accounts WHERE email = ?1)",
+                    rusqlite::params![email, crate::now()],
+                )
+                .map_err(|e| e.to_string())?;
+            println!("revoked {n} operator token(s) of {email}");
+            Ok(())
         }
     }
 }
