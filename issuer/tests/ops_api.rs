@@ -689,3 +689,92 @@ async fn a_gzipped_scan_batch_is_accepted() {
     let ack: ScanBatchAck = r.json().await.unwrap();
     assert_eq!(ack.accepted.len(), 1);
 }
+
+#[tokio::test]
+async fn admissions_sent_concurrently_get_a_gap_free_seq_and_a_cursor_misses_none() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let reader = app.device(&op, &[1], "reader").await;
+    let mut writers = Vec::new();
+    for i in 0..4 {
+        writers.push(app.device(&op, &[1], &format!("w{i}")).await);
+    }
+    let tickets = app.tickets(1, Offer::Family, 80);
+    // Interleave syncs by the reader with concurrent batches from four writers.
+    let mut cursor = 0;
+    let mut seen = Vec::new();
+    let mut sends = Vec::new();
+    for (i, w) in writers.iter().enumerate() {
+        for round in 0..5u64 {
+            let reports = (0..4u64)
+                .map(|k| {
+                    let n = 1000 * i as u64 + 10 * round + k;
+                    admission(n, 1, tickets[(n % 80) as usize].serial, Offer::Family, &format!("G{i}"))
+                })
+                .collect();
+            let b = batch(reports);
+            let cred = w.credential.clone();
+            let (client, url) = (app.client.clone(), app.url("/api/v1/device/scans"));
+            sends.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(cred)
+                    .json(&b)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }));
+        }
+    }
+    for s in sends {
+        assert_eq!(s.await.unwrap(), 200);
+        let r: SyncResponse = app.sync(&reader.credential, 0, cursor).await.json().await.unwrap();
+        seen.extend(r.admissions.iter().map(|a| a.seq));
+        cursor = r.admissions_to;
+    }
+    let r: SyncResponse = app.sync(&reader.credential, 0, cursor).await.json().await.unwrap();
+    seen.extend(r.admissions.iter().map(|a| a.seq));
+    assert_eq!(
+        seen,
+        (1..=80).collect::<Vec<u64>>(),
+        "every admission once, in seq order"
+    );
+}
+
+#[tokio::test]
+async fn the_console_renames_rotates_and_revokes_devices() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "Old name").await;
+    let jar = format!("og_operator={op}");
+    let post = |path: String, form: Vec<(&'static str, &'static str)>| {
+        app.client
+            .post(app.url(&path))
+            .header("cookie", jar.clone())
+            .form(&form)
+            .send()
+    };
+    let r = post(format!("/ops/devices/{}/rename", d.device_id), vec![("name", "East 2")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = post(format!("/ops/devices/{}/rotate", d.device_id), vec![])
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("ogdev_"));
+    assert_eq!(
+        app.sync(&d.credential, 0, 0).await.status(),
+        401,
+        "the old credential is refused"
+    );
+    post(format!("/ops/devices/{}/revoke", d.device_id), vec![])
+        .await
+        .unwrap();
+    let list: Value = app.get("/api/v1/ops/devices", Some(&op)).await.json().await.unwrap();
+    assert_eq!(
+        (list[0]["name"].as_str(), list[0]["status"].as_str()),
+        (Some("East 2"), Some("revoked"))
+    );
+}
