@@ -778,3 +778,52 @@ async fn the_console_renames_rotates_and_revokes_devices() {
         (Some("East 2"), Some("revoked"))
     );
 }
+
+#[tokio::test]
+async fn a_large_batch_is_taken_and_a_gzip_bomb_is_refused_without_decompressing_it_all() {
+    use std::io::Write as _;
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "A").await;
+    let serial = app.tickets(1, Offer::Solo, 1)[0].serial;
+    let mut reports: Vec<_> = (0..9_000u64)
+        .map(|n| {
+            let mut r = admission(n, 1, serial, Offer::Solo, "A1");
+            r.verdict = VerdictCode::AlreadyUsed;
+            r.reason = "ticket already used at another gate a moment ago".into();
+            r
+        })
+        .collect();
+    reports[0].verdict = VerdictCode::Admitted;
+    let body = serde_json::to_vec(&batch(reports)).unwrap();
+    assert!(body.len() > 2_200_000, "{}", body.len());
+    let r = app
+        .client
+        .post(app.url("/api/v1/device/scans"))
+        .bearer_auth(&d.credential)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ack: ScanBatchAck = r.json().await.unwrap();
+    assert_eq!(ack.accepted.len(), 9_000);
+
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let spaces = vec![b' '; 1 << 20];
+    for _ in 0..200 {
+        gz.write_all(&spaces).unwrap();
+    }
+    let r = app
+        .client
+        .post(app.url("/api/v1/device/scans"))
+        .bearer_auth(&d.credential)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(gz.finish().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status() == 413 || r.status() == 400, "{}", r.status());
+}
