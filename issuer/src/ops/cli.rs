@@ -67,7 +67,7 @@ pub struct CompArgs {
     pub email: String,
     #[arg(long, default_value_t = 1)]
     pub count: u32,
-    /// Directory for ticket-<serial>.png and ticket-<serial>.txt (created if needed).
+    /// Directory for ticket-SERIAL.png and ticket-SERIAL.txt (created if needed).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }
