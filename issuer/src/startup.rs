@@ -61,6 +61,7 @@ impl Application {
             secrets: Arc::new(secrets),
             base_url,
             ops_metrics: Arc::default(),
+            ops_snapshot: Arc::default(),
         };
         crate::background::recover_on_start(&state)?;
         Ok(Application { listener, addr, state })

@@ -33,4 +33,6 @@ pub struct AppState {
     pub base_url: Arc<str>,
     /// Counters of the gate-operations side, served at `/metrics`.
     pub ops_metrics: Arc<crate::ops::OpsMetrics>,
+    /// The last full binary revocation snapshot (see `ops::SnapshotCache`).
+    pub ops_snapshot: Arc<crate::ops::SnapshotCache>,
 }

@@ -265,6 +265,22 @@ async fn a_cursor_beyond_the_log_gets_revocations_reset_and_a_long_log_comes_in_
     assert_eq!(bin.headers()["content-type"], REVOCATIONS_CONTENT_TYPE);
     let page = decode_revocation_page(&bin.bytes().await.unwrap()).unwrap();
     assert_eq!(page.check_continues(0, &GENESIS_HASH).unwrap().0, 10_050);
+    // A new entry is in the next snapshot (the cached one covers the old head only).
+    let t = app.tickets(1, Offer::Solo, 1);
+    app.post(
+        "/api/v1/ops/revocations",
+        Some(&op),
+        &json!({ "kind": "ticket", "serial": t[0].serial, "reason": "fraud" }),
+    )
+    .await;
+    let bin = app.get("/api/v1/device/revocations?after=0", Some(&d.credential)).await;
+    let page = decode_revocation_page(&bin.bytes().await.unwrap()).unwrap();
+    assert_eq!(page.check_continues(0, &GENESIS_HASH).unwrap().0, 10_051);
+    let bin = app
+        .get("/api/v1/device/revocations?after=10050", Some(&d.credential))
+        .await;
+    let delta = decode_revocation_page(&bin.bytes().await.unwrap()).unwrap();
+    assert_eq!((delta.from_seq, delta.entries.len()), (10_050, 1));
     let beyond = app
         .get("/api/v1/device/revocations?after=20000", Some(&d.credential))
         .await;
@@ -619,4 +635,195 @@ async fn operators_create_and_change_events_and_offers_but_cannot_renumber_zones
             .iter()
             .any(|e| e["id"] == id && e["status"] == "cancelled")
     );
+}
+
+#[tokio::test]
+async fn exits_are_shared_with_other_gates_and_are_not_counted_as_admissions() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let a = app.device(&op, &[1], "A").await;
+    let b = app.device(&op, &[1], "B").await;
+    let serial = app.tickets(1, Offer::Solo, 1)[0].serial;
+    let mut exit = admission(2, 1, serial, Offer::Solo, "A1");
+    exit.verdict = VerdictCode::Exited;
+    let ack: ScanBatchAck = app
+        .scans(
+            &a.credential,
+            &batch(vec![admission(1, 1, serial, Offer::Solo, "A1"), exit]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(ack.conflicts.is_empty(), "an exit is no second admission");
+    let s: SyncResponse = app.sync(&b.credential, 0, 0).await.json().await.unwrap();
+    let dirs: Vec<_> = s.admissions.iter().map(|x| x.direction).collect();
+    assert_eq!(
+        dirs,
+        [og_shared::sync::Direction::Entry, og_shared::sync::Direction::Exit]
+    );
+    assert!(s.admissions[0].seq < s.admissions[1].seq);
+}
+
+#[tokio::test]
+async fn a_gzipped_scan_batch_is_accepted() {
+    use std::io::Write as _;
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "A").await;
+    let serial = app.tickets(1, Offer::Solo, 1)[0].serial;
+    let body = serde_json::to_vec(&batch(vec![admission(1, 1, serial, Offer::Solo, "A1")])).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&body).unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/device/scans"))
+        .bearer_auth(&d.credential)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(gz.finish().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ack: ScanBatchAck = r.json().await.unwrap();
+    assert_eq!(ack.accepted.len(), 1);
+}
+
+#[tokio::test]
+async fn admissions_sent_concurrently_get_a_gap_free_seq_and_a_cursor_misses_none() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let reader = app.device(&op, &[1], "reader").await;
+    let mut writers = Vec::new();
+    for i in 0..4 {
+        writers.push(app.device(&op, &[1], &format!("w{i}")).await);
+    }
+    let tickets = app.tickets(1, Offer::Family, 80);
+    // Interleave syncs by the reader with concurrent batches from four writers.
+    let mut cursor = 0;
+    let mut seen = Vec::new();
+    let mut sends = Vec::new();
+    for (i, w) in writers.iter().enumerate() {
+        for round in 0..5u64 {
+            let reports = (0..4u64)
+                .map(|k| {
+                    let n = 1000 * i as u64 + 10 * round + k;
+                    admission(n, 1, tickets[(n % 80) as usize].serial, Offer::Family, &format!("G{i}"))
+                })
+                .collect();
+            let b = batch(reports);
+            let cred = w.credential.clone();
+            let (client, url) = (app.client.clone(), app.url("/api/v1/device/scans"));
+            sends.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(cred)
+                    .json(&b)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }));
+        }
+    }
+    for s in sends {
+        assert_eq!(s.await.unwrap(), 200);
+        let r: SyncResponse = app.sync(&reader.credential, 0, cursor).await.json().await.unwrap();
+        seen.extend(r.admissions.iter().map(|a| a.seq));
+        cursor = r.admissions_to;
+    }
+    let r: SyncResponse = app.sync(&reader.credential, 0, cursor).await.json().await.unwrap();
+    seen.extend(r.admissions.iter().map(|a| a.seq));
+    assert_eq!(
+        seen,
+        (1..=80).collect::<Vec<u64>>(),
+        "every admission once, in seq order"
+    );
+}
+
+#[tokio::test]
+async fn the_console_renames_rotates_and_revokes_devices() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "Old name").await;
+    let jar = format!("og_operator={op}");
+    let post = |path: String, form: Vec<(&'static str, &'static str)>| {
+        app.client
+            .post(app.url(&path))
+            .header("cookie", jar.clone())
+            .form(&form)
+            .send()
+    };
+    let r = post(format!("/ops/devices/{}/rename", d.device_id), vec![("name", "East 2")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = post(format!("/ops/devices/{}/rotate", d.device_id), vec![])
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("ogdev_"));
+    assert_eq!(
+        app.sync(&d.credential, 0, 0).await.status(),
+        401,
+        "the old credential is refused"
+    );
+    post(format!("/ops/devices/{}/revoke", d.device_id), vec![])
+        .await
+        .unwrap();
+    let list: Value = app.get("/api/v1/ops/devices", Some(&op)).await.json().await.unwrap();
+    assert_eq!(
+        (list[0]["name"].as_str(), list[0]["status"].as_str()),
+        (Some("East 2"), Some("revoked"))
+    );
+}
+
+#[tokio::test]
+async fn a_large_batch_is_taken_and_a_gzip_bomb_is_refused_without_decompressing_it_all() {
+    use std::io::Write as _;
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "A").await;
+    let serial = app.tickets(1, Offer::Solo, 1)[0].serial;
+    let mut reports: Vec<_> = (0..9_000u64)
+        .map(|n| {
+            let mut r = admission(n, 1, serial, Offer::Solo, "A1");
+            r.verdict = VerdictCode::AlreadyUsed;
+            r.reason = "ticket already used at another gate a moment ago".into();
+            r
+        })
+        .collect();
+    reports[0].verdict = VerdictCode::Admitted;
+    let body = serde_json::to_vec(&batch(reports)).unwrap();
+    assert!(body.len() > 2_200_000, "{}", body.len());
+    let r = app
+        .client
+        .post(app.url("/api/v1/device/scans"))
+        .bearer_auth(&d.credential)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ack: ScanBatchAck = r.json().await.unwrap();
+    assert_eq!(ack.accepted.len(), 9_000);
+
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let spaces = vec![b' '; 1 << 20];
+    for _ in 0..200 {
+        gz.write_all(&spaces).unwrap();
+    }
+    let r = app
+        .client
+        .post(app.url("/api/v1/device/scans"))
+        .bearer_auth(&d.credential)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(gz.finish().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status() == 413 || r.status() == 400, "{}", r.status());
 }

@@ -199,3 +199,21 @@ fn a_gate_bundle_carries_keys_revocations_and_only_the_chosen_event() {
     );
     assert!(!bad.status.success(), "event 2 has two zones");
 }
+
+#[test]
+fn revoked_operator_tokens_no_longer_match_an_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = ok(issuer(
+        dir.path(),
+        &["admin", "create-operator", "--email", "ops@example.org"],
+    ));
+    let db = og_issuer::db::Db::open(&dir.path().join("issuer.sqlite3")).unwrap();
+    let found = |t: &str| og_issuer::ops::auth::operator_for_token(&db.conn().unwrap(), t).unwrap();
+    assert!(found(token.trim()).is_some());
+    let out = ok(issuer(
+        dir.path(),
+        &["admin", "revoke-operator-tokens", "--email", "ops@example.org"],
+    ));
+    assert!(out.contains("revoked 1"), "{out}");
+    assert!(found(token.trim()).is_none());
+}

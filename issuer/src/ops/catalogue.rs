@@ -123,8 +123,8 @@ pub fn gate_bundle(
             ));
         }
     }
-    let revocations = crate::revocation::page_after(conn, 0, usize::MAX >> 1)?
-        .ok_or_else(|| AppError::internal("revocation log has no start"))?;
+    let revocations =
+        super::sync::full_page_after(conn, 0)?.ok_or_else(|| AppError::internal("revocation log has no start"))?;
     let bundle = GateBundle {
         deployment: signer.deployment().clone(),
         created_at: now,

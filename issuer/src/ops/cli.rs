@@ -25,6 +25,11 @@ pub enum AdminCommand {
         #[arg(long, value_name = "ADDR")]
         email: String,
     },
+    /// Revoke every operator token of an account (signs it out of the console too).
+    RevokeOperatorTokens {
+        #[arg(long, value_name = "ADDR")]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,7 +67,7 @@ pub struct CompArgs {
     pub email: String,
     #[arg(long, default_value_t = 1)]
     pub count: u32,
-    /// Directory for ticket-<serial>.png and ticket-<serial>.txt (created if needed).
+    /// Directory for ticket-SERIAL.png and ticket-SERIAL.txt (created if needed).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }
@@ -97,6 +102,18 @@ pub fn admin(common: Common, cmd: &AdminCommand) -> Result<(), String> {
             eprintln!("operator account {id} ({email}) is active; its token (shown once, keep it secret):");
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", &*token).map_err(|e| e.to_string())
+        }
+        AdminCommand::RevokeOperatorTokens { email } => {
+            let conn = db.conn().map_err(err)?;
+            let n = conn
+                .execute(
+                    "UPDATE operator_tokens SET revoked_at = ?2
+                     WHERE revoked_at IS NULL AND account_id = (SELECT id FROM accounts WHERE email = ?1)",
+                    rusqlite::params![email, crate::now()],
+                )
+                .map_err(|e| e.to_string())?;
+            println!("revoked {n} operator token(s) of {email}");
+            Ok(())
         }
     }
 }
@@ -173,16 +190,25 @@ pub fn comp(common: Common, args: &CompArgs) -> Result<(), String> {
     )
     .map_err(err)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
-    // Write the files first: if that fails, nothing is committed.
-    for t in &tickets {
-        let png = super::qr::png(&t.qr_text)?;
-        write_file(&args.out.join(format!("ticket-{}.png", t.serial)), &png)?;
-        write_file(
-            &args.out.join(format!("ticket-{}.txt", t.serial)),
-            format!("{}\n", t.qr_text).as_bytes(),
-        )?;
-    }
+    // Commit before writing: a signed ticket must never exist without its database row (its
+    // serial would be reused). If writing fails afterwards, the tickets exist and can be revoked.
     tx.commit().map_err(|e| e.to_string())?;
+    for t in &tickets {
+        let written = super::qr::png(&t.qr_text).and_then(|png| {
+            write_file(&args.out.join(format!("ticket-{}.png", t.serial)), &png)?;
+            write_file(
+                &args.out.join(format!("ticket-{}.txt", t.serial)),
+                format!("{}\n", t.qr_text).as_bytes(),
+            )
+        });
+        if let Err(e) = written {
+            let serials: Vec<String> = tickets.iter().map(|t| t.serial.to_string()).collect();
+            return Err(format!(
+                "{e}; tickets {} were issued: revoke them if they cannot be handed out",
+                serials.join(", ")
+            ));
+        }
+    }
     let mut out = std::io::stdout().lock();
     for t in &tickets {
         writeln!(

@@ -5,6 +5,28 @@
 //! the HTTP handlers (`routes::{devices, device_sync, scans, operator, console, metrics}`) and
 //! the offline CLI commands share it. Secrets made here (operator tokens, enrolment tokens,
 //! device credentials) are random 32-byte values shown once; only their SHA-256 is stored.
+//!
+//! Routes (errors are always `{"error":{"code","message"}}`):
+//!
+//! | route | who | what |
+//! |---|---|---|
+//! | `POST /api/v1/devices/enroll` | enrolment token in the body | `EnrollRequest` -> `EnrollResponse`; 401 unknown, 410 used/expired |
+//! | `GET /api/v1/device/sync` | device | `SyncQuery` -> `SyncResponse`, ETag/304, gzip, 409 `revocations_reset` |
+//! | `GET /api/v1/device/revocations?after=N` | device | binary page `application/x-og-revocations` (all entries after N) |
+//! | `POST /api/v1/device/scans` | device | `ScanBatch` -> `ScanBatchAck`; 400 `malformed_batch`; gzip bodies accepted |
+//! | `POST /api/v1/ops/enrolment-tokens` | operator | `{event_ids, zone?, ttl_secs?}` -> 201 token + `qr_png_base64` |
+//! | `GET /api/v1/ops/devices`, `PATCH /api/v1/ops/devices/{id}` `{name}` | operator | list, rename |
+//! | `POST /api/v1/ops/devices/{id}/revoke`, `.../rotate` | operator | 204; 200 `{credential}` |
+//! | `GET/POST /api/v1/ops/events`, `PATCH /api/v1/ops/events/{id}` | operator | catalogue with offers; create; change |
+//! | `GET /api/v1/ops/events/{id}/scans-per-minute?since=T` | operator | per gate per minute, admitted/refused |
+//! | `GET /api/v1/ops/conflicts` | operator | conflicts, newest first |
+//! | `GET /api/v1/ops/revocations?after=N&limit=L`, `POST` `{kind, serial/purchase_id/account_id, reason}` | operator | log; revoke |
+//! | `POST /api/v1/ops/comps` `{event_id, offer, email, count}` | operator | 201 issued tickets (QR text) |
+//! | `/ops/...` pages | operator (cookie from `/ops/login`, or bearer) | console; others are redirected to `/ops/login` |
+//! | `GET /metrics` | anyone | Prometheus text |
+//!
+//! Operators: `Authorization: Bearer ogop_...` ([`auth::OperatorAuth`]); devices:
+//! `Authorization: Bearer ogdev_...` ([`auth::DeviceAuth`]).
 
 pub mod auth;
 pub mod catalogue;
@@ -19,6 +41,29 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 pub use metrics::OpsMetrics;
+
+/// The last full binary revocation snapshot served (`after=0`), keyed by the log head it
+/// covers. The log is append-only and hash-chained, so a snapshot at head H never changes:
+/// new devices arriving together are served from memory instead of re-reading the log.
+#[derive(Debug, Default)]
+pub struct SnapshotCache {
+    inner: std::sync::Mutex<Option<(u64, axum::body::Bytes)>>,
+}
+
+impl SnapshotCache {
+    /// The cached snapshot if it covers exactly `head`.
+    pub fn get(&self, head: u64) -> Option<axum::body::Bytes> {
+        let g = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        g.as_ref().filter(|(h, _)| *h == head).map(|(_, b)| b.clone())
+    }
+
+    pub fn put(&self, head: u64, bytes: axum::body::Bytes) {
+        let mut g = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if g.as_ref().is_none_or(|(h, _)| *h <= head) {
+            *g = Some((head, bytes));
+        }
+    }
+}
 
 /// A random bearer secret: `prefix` + 43 base64url characters (32 random bytes).
 pub fn new_secret(prefix: &str) -> zeroize::Zeroizing<String> {

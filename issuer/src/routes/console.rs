@@ -30,6 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/ops/logout", post(logout))
         .route("/ops", get(devices_page))
         .route("/ops/devices/{id}/revoke", post(revoke_device))
+        .route("/ops/devices/{id}/rename", post(rename_device))
+        .route("/ops/devices/{id}/rotate", post(rotate_device))
         .route("/ops/enrol", get(enrol_page).post(enrol))
         .route("/ops/events", get(events_page))
         .route("/ops/events/{id}/scans", get(scans_page))
@@ -180,6 +182,9 @@ async fn devices_page(State(state): State<AppState>, op: Op) -> AppResult<Respon
                             td class=(if d.data_age_secs.is_none_or(|a| a > 600) { "bad" } else { "" }) { (age(d.data_age_secs)) }
                             td { (d.queued) } td { (d.software_version) }
                             td { @if d.status == "active" {
+                                form method="post" action={ "/ops/devices/" (d.device_id) "/rename" } {
+                                    input name="name" aria-label="new name" size="12"; " " button { "Rename" } }
+                                form method="post" action={ "/ops/devices/" (d.device_id) "/rotate" } { button { "New credential" } }
                                 form method="post" action={ "/ops/devices/" (d.device_id) "/revoke" } { button { "Revoke" } }
                             } }
                         }
@@ -198,6 +203,42 @@ async fn revoke_device(State(state): State<AppState>, op: Op, Path(id): Path<Str
     state.db.write(move |tx| devices::revoke(tx, &d, now)).await?;
     tracing::info!(device = %id, operator = op.account_id, "device revoked from the console");
     Ok(Redirect::to("/ops").into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct RenameForm {
+    name: String,
+}
+
+async fn rename_device(
+    State(state): State<AppState>,
+    op: Op,
+    Path(id): Path<String>,
+    Form(f): Form<RenameForm>,
+) -> AppResult<Response> {
+    if op.is_err() {
+        return Ok(to_login());
+    }
+    state.db.write(move |tx| devices::rename(tx, &id, &f.name)).await?;
+    Ok(Redirect::to("/ops").into_response())
+}
+
+async fn rotate_device(State(state): State<AppState>, op: Op, Path(id): Path<String>) -> AppResult<Response> {
+    let Ok(op) = op else { return Ok(to_login()) };
+    let now = crate::now();
+    let d = id.clone();
+    let credential = state.db.write(move |tx| devices::rotate(tx, &d, now)).await?;
+    tracing::info!(device = %id, operator = op.account_id, "device credential rotated from the console");
+    Ok(page(
+        "New device credential",
+        false,
+        html! {
+            p { "Device " code { (id) } "'s old credential is refused from now on. Enter this one on the device; it is shown only now." }
+            p { code #credential { (credential.as_str()) } }
+            p { a href="/ops" { "Back to devices" } }
+        },
+    )
+    .into_response())
 }
 
 async fn enrol_page(op: Op) -> Response {

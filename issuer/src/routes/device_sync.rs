@@ -96,18 +96,38 @@ async fn revocations(
     q: Result<Query<After>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Response> {
     let Query(After { after }) = q.map_err(bad_query)?;
-    let page = state.db.read(move |c| sync::full_page_after(c, after)).await?;
-    let Some(page) = page else {
+    let reset = || {
         OpsMetrics::inc(&state.ops_metrics.sync_reset);
-        return Err(AppError::conflict(
+        AppError::conflict(
             "revocations_reset",
             "your revocation cursor is beyond the issuer's log: discard your copy and fetch from 0",
-        ));
+        )
     };
-    let body = tokio::task::spawn_blocking(move || encode_revocation_page(&page))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
+    let head = state.db.read(|c| Ok(crate::revocation::head(c)?.0)).await?;
+    if after > head {
+        return Err(reset());
+    }
+    let cached = if after == 0 { state.ops_snapshot.get(head) } else { None };
+    let body = match cached {
+        Some(b) => b,
+        None => {
+            let page = state.db.read(move |c| sync::full_page_after(c, after)).await?;
+            let Some(page) = page else {
+                return Err(reset());
+            };
+            let to = page.to_seq;
+            let b = axum::body::Bytes::from(
+                tokio::task::spawn_blocking(move || encode_revocation_page(&page))
+                    .await
+                    .map_err(AppError::internal)?
+                    .map_err(AppError::internal)?,
+            );
+            if after == 0 {
+                state.ops_snapshot.put(to, b.clone());
+            }
+            b
+        }
+    };
     OpsMetrics::inc(&state.ops_metrics.revocation_snapshots);
     Ok((
         [(header::CONTENT_TYPE, HeaderValue::from_static(REVOCATIONS_CONTENT_TYPE))],

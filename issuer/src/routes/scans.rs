@@ -3,7 +3,7 @@
 //! per report (see `ops::intake`).
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::post;
 use axum::{Json, Router};
 use og_shared::sync::{ScanBatch, ScanBatchAck};
@@ -15,9 +15,15 @@ use crate::ops::auth::DeviceAuth;
 use crate::ops::intake;
 use crate::state::AppState;
 
+/// Largest scan batch once decompressed (10,000 reports take about 3 MB of JSON).
+pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/device/scans", post(scans))
+        // Limits the body after decompression (a gzip bomb stops here); the router's
+        // RequestBodyLimitLayer limits the bytes on the wire.
+        .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES))
         .layer(RequestDecompressionLayer::new())
 }
 
