@@ -33,7 +33,7 @@ const ALL: [Who; 7] = [
 
 fn buyer_jwt(secret_hex: &str, account: i64) -> String {
     let secret = hex::decode(secret_hex.trim()).unwrap();
-    let claims = json!({ "sub": account.to_string(), "role": "buyer", "exp": og_issuer::now() + 600 });
+    let claims = json!({ "sub": account.to_string(), "iat": og_issuer::now(), "exp": og_issuer::now() + 600 });
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,
@@ -73,7 +73,12 @@ async fn every_ops_and_device_route_admits_only_who_it_should() {
             Who::OtherEventDevice => Some(other.credential.clone()),
         }
     };
-    let ops_only = |w: Who, ok: u16| if w == Who::Operator { ok } else { 401 };
+    let ops_only = |w: Who, ok: u16| match w {
+        Who::Operator => ok,
+        // A signed-in buyer is known but not allowed.
+        Who::Buyer | Who::OtherBuyer => 403,
+        _ => 401,
+    };
     let devices_only = |w: Who, ok: u16| match w {
         Who::Device | Who::OtherEventDevice => ok,
         _ => 401,

@@ -79,6 +79,25 @@ impl FromRequestParts<AppState> for OperatorAuth {
             .or_else(|| cookie(parts, OPERATOR_COOKIE))
             .ok_or_else(|| AppError::Unauthorized("operator token required".into()))?
             .to_owned();
+        // A buyer's valid access token identifies someone who is simply not allowed here: 403.
+        // An operator who signed in with a password is let in like one with a token.
+        if let Some(account_id) = crate::auth::verify_access(state, &token) {
+            let op = state
+                .db
+                .read(move |c| {
+                    Ok(c.query_row(
+                        "SELECT email FROM accounts WHERE id = ?1 AND role = 'operator' AND status = 'active'",
+                        [account_id],
+                        |r| r.get::<_, String>(0),
+                    )
+                    .optional()?)
+                })
+                .await?;
+            return match op {
+                Some(email) => Ok(OperatorAuth { account_id, email }),
+                None => Err(AppError::Forbidden("operators only".into())),
+            };
+        }
         state
             .db
             .read(move |c| operator_for_token(c, &token))
