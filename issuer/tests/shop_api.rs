@@ -710,3 +710,25 @@ async fn sign_ups_from_one_address_are_rate_limited() {
     assert_eq!(last, 429);
     assert_eq!(app.db_i64("SELECT count(*) FROM accounts"), 30);
 }
+
+#[tokio::test]
+async fn seats_left_on_the_catalogue_list_catch_up_within_about_a_second() {
+    let app = spawn_app().await;
+    let left =
+        |v: &Value| v["events"].as_array().unwrap().iter().find(|e| e["id"] == 2).unwrap()["capacity_left"].clone();
+    let (_, before) = app.get_json("/api/v1/events", None).await;
+    let b = app.buyer("vera@example.org").await;
+    app.buy(&b, 2, "family", 1).await;
+    let start = std::time::Instant::now();
+    loop {
+        let (_, now) = app.get_json("/api/v1/events", None).await;
+        if left(&now).as_i64().unwrap() == left(&before).as_i64().unwrap() - 4 {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_millis(2500),
+            "the list never caught up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
