@@ -204,7 +204,7 @@ fn main() {
                             nonce: format!("{:032x}", u128::from(k) + 1),
                             scanned_at: now - 100,
                             // 1 in 20 refused at the gate, the rest admitted.
-                            verdict: if k % 20 == 0 { VerdictCode::AlreadyUsed } else { VerdictCode::Admitted },
+                            verdict: if k.is_multiple_of(20) { VerdictCode::AlreadyUsed } else { VerdictCode::Admitted },
                             reason: "bench".into(),
                             event_id: Some(1),
                             serial: Some(tickets[k as usize]),

@@ -34,7 +34,7 @@ pub fn spawn(state: AppState) {
             tick.tick().await;
             n += 1;
             crate::payment::deliver_due(&state).await;
-            if n % 15 == 0 {
+            if n.is_multiple_of(15) {
                 let now = crate::now();
                 if let Err(e) = state.db.write(move |tx| crate::shop::expire_overdue(tx, now)).await {
                     tracing::error!(error = %e, "could not expire orders");
