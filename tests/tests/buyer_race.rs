@@ -5,13 +5,11 @@
 mod support;
 
 use std::sync::{Arc, Barrier};
-use std::time::Duration;
 
 use og_system_tests::smtp::SmtpSink;
 use serde_json::{Value, json};
-use support::{IssuerProc, http, now, operator_token};
+use support::{IssuerProc, buyer, get_json, http, now, operator_token};
 
-const PASSWORD: &str = "correct horse battery staple";
 const BUYERS: usize = 20;
 const CAPACITY: i64 = 12; // six Duos
 
@@ -43,46 +41,13 @@ fn twenty_buyers_racing_for_six_duos_never_oversell_and_never_see_a_server_error
         .as_i64()
         .or_else(|| created["event_id"].as_i64())
         .expect("event id");
-    let event: Value = c
-        .get(url(&format!("/api/v1/events/{event_id}")))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let event = get_json(&c, &issuer, &format!("/api/v1/events/{event_id}"), None);
     let duo = event["offers"][0]["id"].as_i64().unwrap();
 
     // Every buyer signs up (activation by mail), logs in and fills a cart first...
     let tokens: Vec<String> = (0..BUYERS)
         .map(|i| {
-            let email = format!("racer{i}@example.org");
-            let r = c
-                .post(url("/api/v1/accounts"))
-                .json(&json!({"email": email, "password": PASSWORD}))
-                .send()
-                .unwrap();
-            assert_eq!(r.status(), 202);
-            let link = sink
-                .wait_for(&email, Duration::from_secs(20))
-                .unwrap()
-                .link_containing("/activate?token=")
-                .unwrap();
-            let token = link.split("token=").nth(1).unwrap().to_owned();
-            assert!(
-                c.post(url("/api/v1/accounts/activate"))
-                    .json(&json!({"token": token}))
-                    .send()
-                    .unwrap()
-                    .status()
-                    .is_success()
-            );
-            let login: Value = c
-                .post(url("/api/v1/auth/login"))
-                .json(&json!({"email": email, "password": PASSWORD}))
-                .send()
-                .unwrap()
-                .json()
-                .unwrap();
-            let access = login["access_token"].as_str().unwrap().to_owned();
+            let access = buyer(&c, &issuer, &sink, &format!("racer{i}@example.org"));
             let r = c
                 .put(url("/api/v1/cart/items"))
                 .bearer_auth(&access)
@@ -135,11 +100,6 @@ fn twenty_buyers_racing_for_six_duos_never_oversell_and_never_see_a_server_error
         }
     }
     assert_eq!(won as i64, CAPACITY / 2, "every seat sold, none twice: {results:?}");
-    let event: Value = c
-        .get(url(&format!("/api/v1/events/{event_id}")))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let event = get_json(&c, &issuer, &format!("/api/v1/events/{event_id}"), None);
     assert_eq!(event["capacity_left"], 0);
 }

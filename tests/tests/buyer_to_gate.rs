@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use og_system_tests::smtp::SmtpSink;
 use serde_json::{Value, json};
-use support::{Gate, IssuerProc, enrolment_token, http, operator_token};
-
-const PASSWORD: &str = "correct horse battery staple";
+use support::{Gate, IssuerProc, buyer, enrolment_token, http, operator_token};
 
 fn json_ok(r: reqwest::blocking::Response, what: &str) -> Value {
     let status = r.status();
@@ -29,33 +27,10 @@ fn a_buyer_signs_up_buys_a_duo_and_a_solo_and_the_gate_admits_the_duo_twice_then
     let url = |p: &str| format!("{}{p}", issuer.url);
     let email = "lea.martin@example.org";
 
-    // Sign up; the activation link arrives by SMTP.
-    let r = c
-        .post(url("/api/v1/accounts"))
-        .json(&json!({"email": email, "password": PASSWORD, "name": "Léa Martin"}))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 202, "{}", issuer.log());
-    let mail = sink.wait_for(email, Duration::from_secs(20)).expect("activation mail");
-    let link = mail.link_containing("/activate?token=").expect("activation link");
-    let token = link.split("token=").nth(1).unwrap().split('&').next().unwrap();
-    json_ok(
-        c.post(url("/api/v1/accounts/activate"))
-            .json(&json!({"token": token}))
-            .send()
-            .unwrap(),
-        "activate",
-    );
+    // Sign up (the activation link arrives by SMTP), log in.
+    let access = buyer(&c, &issuer, &sink, email);
 
-    // Log in, fill the cart, check out, pay.
-    let login = json_ok(
-        c.post(url("/api/v1/auth/login"))
-            .json(&json!({"email": email, "password": PASSWORD}))
-            .send()
-            .unwrap(),
-        "login",
-    );
-    let access = login["access_token"].as_str().unwrap().to_owned();
+    // Fill the cart, check out, pay.
     let event = json_ok(c.get(url("/api/v1/events/1")).send().unwrap(), "event");
     let offer = |kind: &str| {
         event["offers"]

@@ -319,3 +319,58 @@ pub fn comp_tickets(data_dir: &Path, event: u32, offer: &str, email: &str, count
     assert_eq!(tickets.len(), count as usize);
     tickets
 }
+
+/// The password every test buyer uses.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// GETs `path` and parses JSON, asserting success.
+pub fn get_json(
+    c: &reqwest::blocking::Client,
+    issuer: &IssuerProc,
+    path: &str,
+    access: Option<&str>,
+) -> serde_json::Value {
+    let mut rb = c.get(format!("{}{path}", issuer.url));
+    if let Some(a) = access {
+        rb = rb.bearer_auth(a);
+    }
+    let r = rb.send().unwrap();
+    assert!(r.status().is_success(), "GET {path}: {}", r.status());
+    r.json().unwrap()
+}
+
+/// Signs `email` up, activates it through the link mailed to the SMTP sink, logs in and returns
+/// the access token.
+pub fn buyer(
+    c: &reqwest::blocking::Client,
+    issuer: &IssuerProc,
+    sink: &og_system_tests::smtp::SmtpSink,
+    email: &str,
+) -> String {
+    let url = |p: &str| format!("{}{p}", issuer.url);
+    let r = c
+        .post(url("/api/v1/accounts"))
+        .json(&serde_json::json!({"email": email, "password": PASSWORD, "name": "Test Buyer"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 202, "sign-up of {email}: {}", issuer.log());
+    let mail = sink.wait_for(email, Duration::from_secs(20)).expect("activation mail");
+    let link = mail.link_containing("/activate?token=").expect("activation link");
+    let token = link.split("token=").nth(1).unwrap().split('&').next().unwrap();
+    let r = c
+        .post(url("/api/v1/accounts/activate"))
+        .json(&serde_json::json!({"token": token}))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "activation of {email}: {}", r.status());
+    let r = c
+        .post(url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": PASSWORD}))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "login of {email}: {}", r.status());
+    r.json::<serde_json::Value>().unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
