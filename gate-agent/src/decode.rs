@@ -48,7 +48,7 @@ impl Default for DecodeOptions {
         DecodeOptions {
             fast_side: 960,
             max_side: 1280,
-            deadline: Duration::from_millis(80),
+            deadline: Duration::from_millis(70),
             thorough: true,
         }
     }
@@ -150,7 +150,7 @@ fn upscale2(img: &GrayImage) -> GrayImage {
 
 /// Local-mean adaptive threshold: true (black) where a pixel is darker than its neighbourhood's
 /// mean by more than `bias` percent.
-pub fn adaptive_threshold(img: &GrayImage, bias: u32) -> Vec<bool> {
+pub fn adaptive_threshold(img: &GrayImage, div: usize, bias: u32) -> Vec<bool> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let src = img.as_raw();
     let mut integral = vec![0u32; (w + 1) * (h + 1)];
@@ -161,7 +161,7 @@ pub fn adaptive_threshold(img: &GrayImage, bias: u32) -> Vec<bool> {
             integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
         }
     }
-    let r = (w.max(h) / 8).max(8);
+    let r = (w.max(h) / div.max(1)).max(4);
     let mut out = vec![false; w * h];
     for y in 0..h {
         let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
@@ -180,8 +180,15 @@ pub fn adaptive_threshold(img: &GrayImage, bias: u32) -> Vec<bool> {
 #[derive(Debug, Clone, Copy)]
 enum Binariser {
     Rqrr,
-    Adaptive,
+    /// Local mean over a window of side/`n`, with a bias in percent.
+    Adaptive {
+        div: usize,
+        bias: u32,
+    },
 }
+
+const ADAPTIVE: Binariser = Binariser::Adaptive { div: 8, bias: 4 };
+const ADAPTIVE_FINE: Binariser = Binariser::Adaptive { div: 20, bias: 8 };
 
 /// One rqrr run, guarded by `catch_unwind`. Returns the payloads, or None on a panic.
 fn rqrr_pass(img: &GrayImage, bin: Binariser) -> Option<Vec<Vec<u8>>> {
@@ -195,8 +202,8 @@ fn rqrr_pass(img: &GrayImage, bin: Binariser) -> Option<Vec<Vec<u8>>> {
                 let raw = img.as_raw();
                 rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| raw[y * w + x])
             }
-            Binariser::Adaptive => {
-                let bits = adaptive_threshold(img, 4);
+            Binariser::Adaptive { div, bias } => {
+                let bits = adaptive_threshold(img, div, bias);
                 rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| bits[y * w + x])
             }
         };
@@ -310,21 +317,28 @@ pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
 
     let k_fast = factor_for(img, opts.fast_side);
     let fast = box_downscale(img, k_fast);
-    let done = run(&mut res, fast.clone(), Binariser::Rqrr);
-    if !done && opts.thorough {
-        let done = run(&mut res, fast, Binariser::Adaptive);
-        if !done {
-            let second = if k_fast == 1 {
-                (img.width().max(img.height()) <= 400).then(|| upscale2(img))
-            } else {
-                let k = factor_for(img, opts.max_side);
-                (k < k_fast).then(|| box_downscale(img, k))
-            };
-            if let Some(second) = second
-                && !run(&mut res, second.clone(), Binariser::Adaptive)
-            {
-                run(&mut res, second, Binariser::Rqrr);
-            }
+    if run(&mut res, fast.clone(), Binariser::Rqrr) || !opts.thorough {
+        res.elapsed = start.elapsed();
+        return res;
+    }
+    let second = if k_fast == 1 {
+        (img.width().max(img.height()) <= 400).then(|| upscale2(img))
+    } else {
+        let k = factor_for(img, opts.max_side);
+        (k < k_fast).then(|| box_downscale(img, k))
+    };
+    let mut plan: Vec<(&GrayImage, Binariser)> = vec![(&fast, ADAPTIVE)];
+    if let Some(second) = &second {
+        plan.push((second, ADAPTIVE));
+        plan.push((second, Binariser::Rqrr));
+    }
+    plan.push((&fast, ADAPTIVE_FINE));
+    if let Some(second) = &second {
+        plan.push((second, ADAPTIVE_FINE));
+    }
+    for (im, bin) in plan {
+        if run(&mut res, im.clone(), bin) {
+            break;
         }
     }
     res.elapsed = start.elapsed();
