@@ -9,7 +9,8 @@
 //!    frames without a code);
 //! 2. the same image binarised by a local-mean adaptive threshold (integral image), which rescues
 //!    blurred, low-contrast and unevenly lit codes;
-//! 3. a 2x upscale of small images, or a less downscaled version of big ones, with both binarisers.
+//! 3. a 2x upscale of small images, or a less downscaled version of big ones, with both binarisers,
+//!    and a finer-window adaptive threshold (order in `decode_luma`, measured in BENCH-NOTES.md).
 //!
 //! Guards: the input is capped (decoded images over [`MAX_PIXELS`] are refused, every pass works
 //! on at most [`DecodeOptions::max_side`] pixels a side); no pass starts when it is predicted to
@@ -65,6 +66,8 @@ pub struct Decoded {
     pub panics: u32,
     /// Passes abandoned because they ran past the deadline.
     pub timeouts: u32,
+    /// The pass (1-based) that found the first code.
+    pub found_in_pass: Option<u32>,
     /// Wall time spent.
     pub elapsed: Duration,
 }
@@ -299,6 +302,9 @@ pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
         ns_per_px = ns_per_px.max(pass_start.elapsed().as_nanos() as f64 / px.max(1.0));
         match found {
             PassResult::Codes(codes) => {
+                if !codes.is_empty() && res.found_in_pass.is_none() {
+                    res.found_in_pass = Some(res.passes);
+                }
                 for c in codes {
                     if !res.codes.contains(&c) {
                         res.codes.push(c);
@@ -327,15 +333,17 @@ pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
         let k = factor_for(img, opts.max_side);
         (k < k_fast).then(|| box_downscale(img, k))
     };
-    let mut plan: Vec<(&GrayImage, Binariser)> = vec![(&fast, ADAPTIVE)];
-    if let Some(second) = &second {
-        plan.push((second, ADAPTIVE));
-        plan.push((second, Binariser::Rqrr));
-    }
-    plan.push((&fast, ADAPTIVE_FINE));
-    if let Some(second) = &second {
-        plan.push((second, ADAPTIVE_FINE));
-    }
+    // Ordered by what read most camera-like frames and photos per millisecond (BENCH-NOTES.md).
+    let plan: Vec<(&GrayImage, Binariser)> = match &second {
+        Some(second) => vec![
+            (second, ADAPTIVE),
+            (&fast, ADAPTIVE_FINE),
+            (&fast, ADAPTIVE),
+            (second, ADAPTIVE_FINE),
+            (second, Binariser::Rqrr),
+        ],
+        None => vec![(&fast, ADAPTIVE), (&fast, ADAPTIVE_FINE)],
+    };
     for (im, bin) in plan {
         if run(&mut res, im.clone(), bin) {
             break;
