@@ -242,6 +242,7 @@ pub fn run(cli: Cli) -> ExitCode {
                         sync: !no_sync,
                         repeat_window: Duration::from_millis(repeat_window_ms),
                         pace: Duration::from_millis(pace_ms),
+                        live: camera.is_some(),
                     },
                 ),
                 Err(e) => fail(e),
@@ -502,6 +503,8 @@ struct RunOptions {
     sync: bool,
     repeat_window: Duration,
     pace: Duration,
+    /// A live camera (not a replay): see `THOROUGH_EVERY`.
+    live: bool,
 }
 
 fn spawn_hook(cmd: &str, line: &VerdictLine) {
@@ -579,15 +582,30 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
     let enrolled = read_credential(&ctx.data_dir).is_some() && gate.config().is_some_and(|c| c.issuer_url.is_some());
     let sync_thread =
         (opts.sync && enrolled).then(|| start_sync_thread(ctx.data_dir.clone(), ctx.fixed_now, stop.clone()));
-    let dopts = DecodeOptions::default();
     let mut last_dismissed: Option<Vec<u8>> = None;
+    // Live camera: most frames show nobody. Only every THOROUGH_EVERY-th empty frame gets the
+    // slow passes, so an empty frame usually costs one fast pass; a code seen recently keeps
+    // every frame thorough. Replayed files always get every pass.
+    const THOROUGH_EVERY: u64 = 3;
+    let live = opts.live;
+    let (mut frame_no, mut last_code_frame) = (0u64, None::<u64>);
     while let Some(item) = source.next_input() {
+        frame_no += 1;
+        let dopts = DecodeOptions {
+            thorough: !live
+                || frame_no % THOROUGH_EVERY == 0
+                || last_code_frame.is_some_and(|f| frame_no - f <= 2 * THOROUGH_EVERY),
+            ..DecodeOptions::default()
+        };
         if !opts.pace.is_zero() {
             std::thread::sleep(opts.pace);
         }
         let (codes, label, decode_time) = match item {
             Ok(Input::Frame { image, label }) => {
                 let d = decode_luma(&image, &dopts);
+                if !d.codes.is_empty() {
+                    last_code_frame = Some(frame_no);
+                }
                 (d.codes, label, Some(d.elapsed))
             }
             Ok(Input::Code { text, label }) => (vec![text], label, None),

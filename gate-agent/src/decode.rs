@@ -9,15 +9,20 @@
 //!    frames without a code);
 //! 2. the same image binarised by a local-mean adaptive threshold (integral image), which rescues
 //!    blurred, low-contrast and unevenly lit codes;
-//! 3. a 2x upscale of small images, or a less downscaled version of big ones, with both binarisers.
+//! 3. a 2x upscale of small images, or a less downscaled version of big ones, with both binarisers,
+//!    and a finer-window adaptive threshold (order in `decode_luma`, measured in BENCH-NOTES.md).
 //!
 //! Guards: the input is capped (decoded images over [`MAX_PIXELS`] are refused, every pass works
-//! on at most [`DecodeOptions::max_side`] pixels a side), no pass starts after the deadline, and
+//! on at most [`DecodeOptions::max_side`] pixels a side); no pass starts when it is predicted to
+//! end after the deadline; each rqrr pass runs on a worker thread that is abandoned (left to
+//! finish in the background, at most [`MAX_ABANDONED`] at once) when it overruns the deadline; and
 //! every call into rqrr runs under `catch_unwind`. Payloads are returned as raw bytes: a code that
 //! is not UTF-8 is still reported (the `decode` command prints it lossily).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use image::GrayImage;
@@ -32,7 +37,8 @@ pub struct DecodeOptions {
     pub fast_side: u32,
     /// No pass works on more than this many pixels a side.
     pub max_side: u32,
-    /// No new pass starts after this much time.
+    /// No new pass starts when it is predicted (from the cost per pixel of the passes already
+    /// run) to end after this much time.
     pub deadline: Duration,
     /// Try the extra passes (adaptive threshold, other scales) when the fast one finds nothing.
     pub thorough: bool,
@@ -43,7 +49,7 @@ impl Default for DecodeOptions {
         DecodeOptions {
             fast_side: 960,
             max_side: 1280,
-            deadline: Duration::from_millis(60),
+            deadline: Duration::from_millis(70),
             thorough: true,
         }
     }
@@ -58,6 +64,10 @@ pub struct Decoded {
     pub passes: u32,
     /// Panics caught inside rqrr.
     pub panics: u32,
+    /// Passes abandoned because they ran past the deadline.
+    pub timeouts: u32,
+    /// The pass (1-based) that found the first code.
+    pub found_in_pass: Option<u32>,
     /// Wall time spent.
     pub elapsed: Duration,
 }
@@ -143,7 +153,7 @@ fn upscale2(img: &GrayImage) -> GrayImage {
 
 /// Local-mean adaptive threshold: true (black) where a pixel is darker than its neighbourhood's
 /// mean by more than `bias` percent.
-pub fn adaptive_threshold(img: &GrayImage, bias: u32) -> Vec<bool> {
+pub fn adaptive_threshold(img: &GrayImage, div: usize, bias: u32) -> Vec<bool> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let src = img.as_raw();
     let mut integral = vec![0u32; (w + 1) * (h + 1)];
@@ -154,7 +164,7 @@ pub fn adaptive_threshold(img: &GrayImage, bias: u32) -> Vec<bool> {
             integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
         }
     }
-    let r = (w.max(h) / 8).max(8);
+    let r = (w.max(h) / div.max(1)).max(4);
     let mut out = vec![false; w * h];
     for y in 0..h {
         let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
@@ -170,10 +180,18 @@ pub fn adaptive_threshold(img: &GrayImage, bias: u32) -> Vec<bool> {
     out
 }
 
+#[derive(Debug, Clone, Copy)]
 enum Binariser {
     Rqrr,
-    Adaptive,
+    /// Local mean over a window of side/`n`, with a bias in percent.
+    Adaptive {
+        div: usize,
+        bias: u32,
+    },
 }
+
+const ADAPTIVE: Binariser = Binariser::Adaptive { div: 8, bias: 4 };
+const ADAPTIVE_FINE: Binariser = Binariser::Adaptive { div: 20, bias: 8 };
 
 /// One rqrr run, guarded by `catch_unwind`. Returns the payloads, or None on a panic.
 fn rqrr_pass(img: &GrayImage, bin: Binariser) -> Option<Vec<Vec<u8>>> {
@@ -187,8 +205,8 @@ fn rqrr_pass(img: &GrayImage, bin: Binariser) -> Option<Vec<Vec<u8>>> {
                 let raw = img.as_raw();
                 rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| raw[y * w + x])
             }
-            Binariser::Adaptive => {
-                let bits = adaptive_threshold(img, 4);
+            Binariser::Adaptive { div, bias } => {
+                let bits = adaptive_threshold(img, div, bias);
                 rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| bits[y * w + x])
             }
         };
@@ -209,45 +227,126 @@ fn factor_for(img: &GrayImage, side: u32) -> u32 {
     img.width().max(img.height()).div_ceil(side.max(1)).max(1)
 }
 
+/// rqrr passes still running on abandoned worker threads, across the process.
+static ABANDONED: AtomicUsize = AtomicUsize::new(0);
+/// With this many abandoned passes still burning CPU, new passes are skipped.
+pub const MAX_ABANDONED: usize = 2;
+
+enum PassResult {
+    Codes(Vec<Vec<u8>>),
+    Panicked,
+    /// Over the time left: the worker is abandoned (it finishes in the background).
+    TimedOut,
+    /// Too many abandoned passes still running: skipped.
+    Busy,
+}
+
+/// (finished, abandoned) of one worker, decided under the lock so exactly one side counts.
+type PassState = Arc<std::sync::Mutex<(bool, bool)>>;
+
+/// Runs one rqrr pass on a worker thread and waits at most `budget` for it. rqrr cannot be
+/// interrupted, and on some inputs one pass takes hundreds of milliseconds: the verdict must not.
+fn guarded_pass(img: &Arc<GrayImage>, bin: Binariser, budget: Duration) -> PassResult {
+    if ABANDONED.load(Ordering::SeqCst) >= MAX_ABANDONED {
+        return PassResult::Busy;
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let state: PassState = Arc::default();
+    let worker_state = Arc::clone(&state);
+    let img = Arc::clone(img);
+    let spawned = std::thread::Builder::new().name("qr-decode".into()).spawn(move || {
+        let r = rqrr_pass(&img, bin);
+        if let Ok(mut st) = worker_state.lock() {
+            st.0 = true;
+            if st.1 {
+                ABANDONED.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let _ = tx.send(r);
+    });
+    if spawned.is_err() {
+        return PassResult::Busy;
+    }
+    match rx.recv_timeout(budget) {
+        Ok(Some(codes)) => PassResult::Codes(codes),
+        Ok(None) => PassResult::Panicked,
+        Err(_) => {
+            if let Ok(mut st) = state.lock()
+                && !st.0
+            {
+                st.1 = true;
+                ABANDONED.fetch_add(1, Ordering::SeqCst);
+            }
+            PassResult::TimedOut
+        }
+    }
+}
+
 /// Decodes every QR code in a luma image.
 pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
     let start = Instant::now();
     let mut res = Decoded::default();
-    let run = |res: &mut Decoded, im: &GrayImage, bin: Binariser| -> bool {
-        if res.passes > 0 && start.elapsed() >= opts.deadline {
+    // Slowest observed cost per pixel of a pass in this call, to predict the next pass.
+    let mut ns_per_px = 0.0f64;
+    let mut run = |res: &mut Decoded, im: GrayImage, bin: Binariser| -> bool {
+        let px = f64::from(im.width()) * f64::from(im.height());
+        let predicted = Duration::from_nanos((ns_per_px * px) as u64);
+        let elapsed = start.elapsed();
+        // The first pass always runs (with whatever time is left); later ones only if they fit.
+        if res.passes > 0 && elapsed + predicted >= opts.deadline {
             return true;
         }
         res.passes += 1;
-        match rqrr_pass(im, bin) {
-            Some(codes) => {
+        let pass_start = Instant::now();
+        let found = guarded_pass(&Arc::new(im), bin, opts.deadline.saturating_sub(elapsed));
+        ns_per_px = ns_per_px.max(pass_start.elapsed().as_nanos() as f64 / px.max(1.0));
+        match found {
+            PassResult::Codes(codes) => {
+                if !codes.is_empty() && res.found_in_pass.is_none() {
+                    res.found_in_pass = Some(res.passes);
+                }
                 for c in codes {
                     if !res.codes.contains(&c) {
                         res.codes.push(c);
                     }
                 }
             }
-            None => res.panics += 1,
+            PassResult::Panicked => res.panics += 1,
+            PassResult::TimedOut => {
+                res.timeouts += 1;
+                return true;
+            }
+            PassResult::Busy => return true,
         }
         !res.codes.is_empty()
     };
 
     let k_fast = factor_for(img, opts.fast_side);
     let fast = box_downscale(img, k_fast);
-    let done = run(&mut res, &fast, Binariser::Rqrr);
-    if !done && opts.thorough {
-        let done = run(&mut res, &fast, Binariser::Adaptive);
-        if !done {
-            let second = if k_fast == 1 {
-                (img.width().max(img.height()) <= 400).then(|| upscale2(img))
-            } else {
-                let k = factor_for(img, opts.max_side);
-                (k < k_fast).then(|| box_downscale(img, k))
-            };
-            if let Some(second) = second
-                && !run(&mut res, &second, Binariser::Adaptive)
-            {
-                run(&mut res, &second, Binariser::Rqrr);
-            }
+    if run(&mut res, fast.clone(), Binariser::Rqrr) || !opts.thorough {
+        res.elapsed = start.elapsed();
+        return res;
+    }
+    let second = if k_fast == 1 {
+        (img.width().max(img.height()) <= 400).then(|| upscale2(img))
+    } else {
+        let k = factor_for(img, opts.max_side);
+        (k < k_fast).then(|| box_downscale(img, k))
+    };
+    // Ordered by what read most camera-like frames and photos per millisecond (BENCH-NOTES.md).
+    let plan: Vec<(&GrayImage, Binariser)> = match &second {
+        Some(second) => vec![
+            (second, ADAPTIVE),
+            (&fast, ADAPTIVE_FINE),
+            (&fast, ADAPTIVE),
+            (second, ADAPTIVE_FINE),
+            (second, Binariser::Rqrr),
+        ],
+        None => vec![(&fast, ADAPTIVE), (&fast, ADAPTIVE_FINE)],
+    };
+    for (im, bin) in plan {
+        if run(&mut res, im.clone(), bin) {
+            break;
         }
     }
     res.elapsed = start.elapsed();
@@ -324,6 +423,22 @@ mod tests {
             let img = GrayImage::new(w, h);
             assert!(decode_luma(&img, &opts()).codes.is_empty());
         }
+    }
+
+    #[test]
+    fn a_pass_that_overruns_the_deadline_is_abandoned_instead_of_waited_for() {
+        let code = qr("OG1:SLOW", 12);
+        let mut frame = GrayImage::from_pixel(1920, 1080, image::Luma([200]));
+        image::imageops::overlay(&mut frame, &code, 100, 100);
+        let tight = DecodeOptions {
+            deadline: Duration::from_micros(1),
+            ..DecodeOptions::default()
+        };
+        let d = decode_luma(&frame, &tight);
+        assert_eq!((d.passes, d.timeouts), (1, 1));
+        assert!(d.codes.is_empty());
+        // With time, the same frame reads.
+        assert_eq!(decode_luma(&frame, &opts()).codes, vec![b"OG1:SLOW".to_vec()]);
     }
 
     #[test]

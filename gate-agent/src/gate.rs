@@ -161,9 +161,16 @@ impl Gate {
                 None,
             ),
             Some(verified) => {
+                let mut events = store::event_ids(&tx)?;
+                if events.is_empty() {
+                    // Enrolled online but no event facts synced yet: the token's scope applies.
+                    events = store::get_meta(&tx, "enrolled_events")?
+                        .and_then(|s| serde_json::from_str(&s).ok())
+                        .unwrap_or_default();
+                }
                 let mut view = LocalView {
                     provisioned: true,
-                    events: store::event_ids(&tx)?,
+                    events,
                     data_as_of: store::get_meta(&tx, "data_as_of")?.and_then(|s| s.parse().ok()),
                     ..LocalView::default()
                 };

@@ -657,6 +657,37 @@ mod tests {
     }
 
     #[test]
+    fn refused_reports_leave_the_outbox_but_are_kept_and_held_reports_are_not_resent() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::create(dir.path()).unwrap();
+        let report = |nonce: &str| ScanReport {
+            nonce: nonce.into(),
+            scanned_at: 5,
+            verdict: VerdictCode::Admitted,
+            reason: "ok".into(),
+            event_id: Some(1),
+            serial: Some(2),
+            offer: Some(og_shared::Offer::Solo),
+            admitted_index: Some(1),
+            gate: "g".into(),
+            zone: None,
+            direction: Direction::Entry,
+            offline: true,
+        };
+        let tx = s.conn_mut().transaction().unwrap();
+        for n in ["a", "b", "c"] {
+            queue_report(&tx, &report(n)).unwrap();
+        }
+        tx.commit().unwrap();
+        s.refuse_report("a", "nonce_conflict", "m", 9).unwrap();
+        s.hold_reports(&["b".into()], "400 bad_request").unwrap();
+        let left: Vec<String> = s.outbox_batch(10).unwrap().into_iter().map(|r| r.nonce).collect();
+        assert_eq!(left, vec!["c".to_string()], "held and refused rows are not resent");
+        let c = s.counts(0).unwrap();
+        assert_eq!((c.outbox, c.held, c.refused), (2, 1, 1), "nothing is lost");
+    }
+
+    #[test]
     fn a_database_from_a_newer_build_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         {

@@ -489,3 +489,38 @@ fn help_explains_the_commands_to_a_technician() {
     }
     assert!(!help.contains("--now"), "the test clock stays hidden");
 }
+
+#[test]
+fn a_tampered_or_foreign_bundle_is_refused_and_changes_nothing() {
+    let g = Gate::blank();
+    let mut file = bundle_file(&[]);
+    let n = file.len();
+    file[n - 5] ^= 0x01; // flip a bit in the JSON body
+    let path = g.dir.path().join("tampered.ogb");
+    std::fs::write(&path, &file).unwrap();
+    let out = g.cmd(&["import", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bundle refused"));
+    assert!(
+        !g.data().join("gate.db").exists(),
+        "a refused bundle provisions nothing"
+    );
+
+    // A provisioned gate refuses a bundle signed by a key it does not trust.
+    let g = Gate::provisioned(&[]);
+    let rogue = og_fixtures::rogue_test_signer();
+    let bundle = GateBundle {
+        deployment: rogue.deployment().clone(),
+        created_at: FIXTURE_NOW,
+        keys: vec![KeyInfo::from_trusted(&rogue.trusted_key(0, i64::MAX))],
+        revocations: RevocationPage::build(0, GENESIS_HASH, vec![]),
+        events: vec![],
+        zone: None,
+    };
+    let path = g.dir.path().join("rogue.ogb");
+    std::fs::write(&path, bundle.to_signed_file(&rogue)).unwrap();
+    let out = g.cmd(&["import", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let forged = rogue.sign_ticket(&sample_claims(Offer::Solo, 7));
+    assert_eq!(g.check(&forged).1["reason"], "unknown_key");
+}
