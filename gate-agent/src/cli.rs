@@ -134,6 +134,10 @@ pub enum Command {
         /// When replaying frames, wait this long between frames (simulates a camera's rate).
         #[arg(long, default_value_t = 0, value_name = "MS")]
         pace_ms: u64,
+        /// Seconds between two background syncs while online (after a failure the agent
+        /// retries with a growing backoff).
+        #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+        sync_every: u64,
     },
     /// Show provisioning, data age, queued reports and admissions today.
     Status,
@@ -146,11 +150,13 @@ const REJECTED: u8 = 1;
 /// Exit code for an error.
 const ERROR: u8 = 2;
 
-/// Image files are not live frames: give the decoder more time than a camera frame gets.
+/// Image files are not live frames: give the decoder far more time than a camera frame gets, so
+/// that a file gives the same answer on a busy machine as on an idle one (the deadline still
+/// stops rqrr's pathological cases).
 const FILE_DECODE: DecodeOptions = DecodeOptions {
     fast_side: 960,
     max_side: 1280,
-    deadline: Duration::from_millis(500),
+    deadline: Duration::from_millis(3000),
     thorough: true,
 };
 
@@ -222,6 +228,7 @@ pub fn run(cli: Cli) -> ExitCode {
             no_sync,
             repeat_window_ms,
             pace_ms,
+            sync_every,
         } => {
             let source: Result<Box<dyn FrameSource>, String> = match (camera, frames, stdin) {
                 (Some(n), _, _) => open_camera(n).map_err(|e| e.to_string()),
@@ -240,6 +247,7 @@ pub fn run(cli: Cli) -> ExitCode {
                         on_admit,
                         on_reject,
                         sync: !no_sync,
+                        sync_every: Duration::from_secs(sync_every.max(1)),
                         repeat_window: Duration::from_millis(repeat_window_ms),
                         pace: Duration::from_millis(pace_ms),
                         live: camera.is_some(),
@@ -459,6 +467,7 @@ fn cmd_status(ctx: &Ctx) -> ExitCode {
             "last_sync_ok": last_sync,
             "last_sync_error": store.meta("last_sync_error")?.filter(|s| !s.is_empty()),
             "counts": counts,
+            "conflicts": store.conflicts()?,
         }))
     })();
     let v = match res {
@@ -488,6 +497,12 @@ fn cmd_status(ctx: &Ctx) -> ExitCode {
         if v["device_revoked"] == true {
             println!("DEVICE REVOKED BY THE ISSUER: re-enrol this gate");
         }
+        for k in v["conflicts"].as_array().into_iter().flatten() {
+            println!(
+                "CONFLICT: ticket {} of event {} admitted {} times (admits {}) at {}",
+                k["serial"], k["event_id"], k["admitted"], k["allowed"], k["gates"]
+            );
+        }
     }
     if v["provisioned"] == true {
         ExitCode::SUCCESS
@@ -501,6 +516,7 @@ struct RunOptions {
     on_admit: Option<String>,
     on_reject: Option<String>,
     sync: bool,
+    sync_every: Duration,
     repeat_window: Duration,
     pace: Duration,
     /// A live camera (not a replay): see `THOROUGH_EVERY`.
@@ -528,7 +544,12 @@ fn spawn_hook(cmd: &str, line: &VerdictLine) {
     }
 }
 
-fn start_sync_thread(data_dir: PathBuf, fixed_now: Option<i64>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+fn start_sync_thread(
+    data_dir: PathBuf,
+    fixed_now: Option<i64>,
+    every: Duration,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let backoff = Backoff::default();
         let mut failures = 0u32;
@@ -544,7 +565,7 @@ fn start_sync_thread(data_dir: PathBuf, fixed_now: Option<i64>, stop: Arc<Atomic
                 match sync_round(&data_dir, now, false) {
                     Ok(_) => {
                         failures = 0;
-                        next = Instant::now() + Duration::from_secs(30);
+                        next = Instant::now() + every;
                     }
                     Err(e) => {
                         failures += 1;
@@ -580,22 +601,27 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
     }
     let stop = Arc::new(AtomicBool::new(false));
     let enrolled = read_credential(&ctx.data_dir).is_some() && gate.config().is_some_and(|c| c.issuer_url.is_some());
-    let sync_thread =
-        (opts.sync && enrolled).then(|| start_sync_thread(ctx.data_dir.clone(), ctx.fixed_now, stop.clone()));
+    let sync_thread = (opts.sync && enrolled)
+        .then(|| start_sync_thread(ctx.data_dir.clone(), ctx.fixed_now, opts.sync_every, stop.clone()));
     let mut last_dismissed: Option<Vec<u8>> = None;
     // Live camera: most frames show nobody. Only every THOROUGH_EVERY-th empty frame gets the
     // slow passes, so an empty frame usually costs one fast pass; a code seen recently keeps
-    // every frame thorough. Replayed files always get every pass.
+    // every frame thorough. Replayed files always get every pass and the file deadline.
     const THOROUGH_EVERY: u64 = 3;
     let live = opts.live;
     let (mut frame_no, mut last_code_frame) = (0u64, None::<u64>);
     while let Some(item) = source.next_input() {
         frame_no += 1;
-        let dopts = DecodeOptions {
-            thorough: !live
-                || frame_no % THOROUGH_EVERY == 0
-                || last_code_frame.is_some_and(|f| frame_no - f <= 2 * THOROUGH_EVERY),
-            ..DecodeOptions::default()
+        // A replay is not a live camera: like `scan`, it gets the file deadline, so a replay
+        // gives the same verdicts on a busy machine as on an idle one.
+        let dopts = if live {
+            DecodeOptions {
+                thorough: frame_no.is_multiple_of(THOROUGH_EVERY)
+                    || last_code_frame.is_some_and(|f| frame_no - f <= 2 * THOROUGH_EVERY),
+                ..DecodeOptions::default()
+            }
+        } else {
+            FILE_DECODE
         };
         if !opts.pace.is_zero() {
             std::thread::sleep(opts.pace);
@@ -653,4 +679,15 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
         let _ = t.join();
     }
     ExitCode::SUCCESS
+}
+
+/// The `gate-agent` program: quiets rqrr's panic messages (they are caught), sets up logging
+/// (`OG_GATE_LOG`), parses the command line and runs it.
+pub fn main() -> ExitCode {
+    crate::decode::quiet_rqrr_panics();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("OG_GATE_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    run(Cli::parse())
 }

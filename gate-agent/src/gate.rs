@@ -35,6 +35,8 @@ pub struct Outcome {
     pub offline: bool,
     /// Same code as the previous scan within the repeat window: nothing new was recorded.
     pub repeat: bool,
+    /// The issuer reported this ticket as admitted more often than it admits (across gates).
+    pub conflict: bool,
     pub decide_time: Duration,
 }
 
@@ -204,6 +206,10 @@ impl Gate {
             };
             store::queue_report(&tx, &report)?;
         }
+        let conflict = match &claims {
+            Some(c) => store::in_conflict(&tx, c.event_id, c.serial)?,
+            None => false,
+        };
         tx.commit()?;
         Ok(Outcome {
             verdict,
@@ -214,6 +220,7 @@ impl Gate {
             scanned_at: now,
             offline,
             repeat: false,
+            conflict,
             decide_time: started.elapsed(),
         })
     }

@@ -97,6 +97,7 @@ mod tests {
             scanned_at: 0,
             offline: false,
             repeat: false,
+            conflict: false,
             source: None,
             decode_ms: None,
             decide_ms: 0.0,

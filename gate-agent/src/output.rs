@@ -32,6 +32,8 @@ pub struct VerdictLine {
     pub offline: bool,
     /// Same code as the previous frame: nothing new recorded.
     pub repeat: bool,
+    /// The issuer flagged this ticket: admitted more often than it admits, across gates.
+    pub conflict: bool,
     pub source: Option<String>,
     pub decode_ms: Option<f64>,
     pub decide_ms: f64,
@@ -58,6 +60,7 @@ impl VerdictLine {
             scanned_at: o.scanned_at,
             offline: o.offline,
             repeat: o.repeat,
+            conflict: o.conflict,
             source: source.map(str::to_owned),
             decode_ms: decode.map(ms),
             decide_ms: ms(o.decide_time),
@@ -87,6 +90,9 @@ impl VerdictLine {
         }
         if self.repeat {
             s.push_str("  · same code again");
+        }
+        if self.conflict {
+            s.push_str("  · CONFLICT: used at several gates, call a supervisor");
         }
         if let Some(src) = &self.source {
             s.push_str(&format!("  · {src}"));
@@ -122,6 +128,7 @@ mod tests {
             scanned_at: 10,
             offline: true,
             repeat: false,
+            conflict: false,
             decide_time: Duration::from_micros(120),
         }
     }

@@ -60,6 +60,19 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE admissions ADD COLUMN issuer_seq INTEGER;
     ALTER TABLE outbox ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
     "#,
+    // v3: conflicts the issuer found (a ticket admitted more often than it admits, across
+    // gates), pushed to every gate of the event so stewards see them.
+    r#"
+    CREATE TABLE conflicts (
+        event_id INTEGER NOT NULL,
+        serial INTEGER NOT NULL,
+        allowed INTEGER NOT NULL,
+        admitted INTEGER NOT NULL,
+        gates TEXT NOT NULL,
+        detected_at INTEGER NOT NULL,
+        PRIMARY KEY (event_id, serial)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

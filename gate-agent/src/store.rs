@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use og_shared::sync::{
-    AdmissionRecord, Direction, EventFacts, KeyInfo, Revocation, RevocationTarget, ScanReport, VerdictCode,
+    AdmissionRecord, Conflict, Direction, EventFacts, KeyInfo, Revocation, RevocationTarget, ScanReport, VerdictCode,
 };
 use og_shared::{DeploymentId, TicketClaims, TrustStore, UnixSeconds};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
@@ -67,6 +67,8 @@ pub struct StatusCounts {
     pub revocation_seq: u64,
     pub keys: u64,
     pub events: u64,
+    /// Tickets the issuer reported as admitted more often than they admit.
+    pub conflicts: u64,
 }
 
 /// An open local store.
@@ -375,11 +377,68 @@ impl Store {
             revocation_seq: self.revocation_cursor()?.0,
             keys: one("SELECT count(*) FROM trust_keys")?,
             events: one("SELECT count(*) FROM events")?,
+            conflicts: one("SELECT count(*) FROM conflicts")?,
         })
     }
 }
 
+impl Store {
+    /// Every conflict the issuer pushed, newest first.
+    pub fn conflicts(&self) -> Result<Vec<Conflict>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT event_id, serial, allowed, admitted, gates, detected_at FROM conflicts
+             ORDER BY detected_at DESC, serial",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let gates: String = r.get(4)?;
+            Ok(Conflict {
+                event_id: r.get(0)?,
+                serial: r.get(1)?,
+                allowed: r.get(2)?,
+                admitted: r.get(3)?,
+                gates: serde_json::from_str(&gates).unwrap_or_default(),
+                detected_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
 // ---- helpers usable inside a caller's transaction ----
+
+/// Records (or updates) the conflicts the issuer pushed.
+pub(crate) fn upsert_conflicts(tx: &Transaction<'_>, conflicts: &[Conflict]) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO conflicts (event_id, serial, allowed, admitted, gates, detected_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (event_id, serial) DO UPDATE SET
+             allowed = excluded.allowed, admitted = excluded.admitted, gates = excluded.gates,
+             detected_at = excluded.detected_at",
+    )?;
+    for c in conflicts {
+        let gates = serde_json::to_string(&c.gates).unwrap_or_else(|_| "[]".into());
+        stmt.execute(params![
+            c.event_id,
+            c.serial,
+            c.allowed,
+            c.admitted,
+            gates,
+            c.detected_at
+        ])?;
+    }
+    Ok(())
+}
+
+/// Whether the issuer reported this ticket in a conflict.
+pub(crate) fn in_conflict(c: &Connection, event_id: u32, serial: u32) -> Result<bool, StoreError> {
+    Ok(c.query_row(
+        "SELECT 1 FROM conflicts WHERE event_id = ?1 AND serial = ?2",
+        params![event_id, serial],
+        |_| Ok(()),
+    )
+    .optional()?
+    .is_some())
+}
 
 pub(crate) fn get_meta(c: &Connection, key: &str) -> Result<Option<String>, StoreError> {
     Ok(

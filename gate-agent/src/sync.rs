@@ -471,6 +471,7 @@ fn pull(
         }
         store::insert_remote_admissions(&tx, &resp.admissions)?;
         sum.admissions += resp.admissions.len();
+        store::upsert_conflicts(&tx, &resp.conflicts)?;
         store::set_meta(&tx, "admissions_cursor", &resp.admissions_to.to_string())?;
         let mut restart_snapshot = false;
         match &mut snapshot {

@@ -1,10 +1,12 @@
 //! The whole chain with real processes: a buyer signs up (activation link read from a real SMTP
 //! sink), logs in, buys a Duo and a Solo, pays through the built-in card processor and downloads
-//! the QR PNGs; a gate agent scans those PNG files. Then the buyer cancels: after one sync the
-//! gate refuses the code.
+//! the QR PNGs; a gate agent scans those PNG files. Then the buyer cancels: a second gate, running
+//! on a scanner's input and syncing every second, refuses the refunded code within one interval.
 
 mod support;
 
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use og_system_tests::smtp::SmtpSink;
@@ -125,7 +127,30 @@ fn a_buyer_signs_up_buys_a_duo_and_a_solo_and_the_gate_admits_the_duo_twice_then
     assert_eq!((code, third["reason"].as_str()), (1, Some("already_used")), "{third}");
     assert_eq!(third["first_admitted_gate"], "gate-a");
 
-    // The buyer cancels the order: the Solo, never used, is refused after the next sync.
+    // Gate B runs continuously on a keyboard-wedge scanner (stdin), syncing every second.
+    let b = Gate::new(dir.path(), "gate-b");
+    b.enroll(&issuer, &enrolment_token(&c, &issuer, &op, &[1]));
+    let mut run = b
+        .command()
+        .args(["--json", "run", "--stdin", "--sync-every", "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut scanner = run.stdin.take().unwrap();
+    let mut verdicts = BufReader::new(run.stdout.take().unwrap()).lines();
+
+    // The buyer cancels the order: the Solo, never used, is refunded and revoked.
+    let solo_text = tickets
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["offer"] == "solo")
+        .unwrap()["qr_text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let order_id = order["id"].as_i64().unwrap();
     let cancelled = json_ok(
         c.post(url(&format!("/api/v1/orders/{order_id}/cancel")))
@@ -135,6 +160,17 @@ fn a_buyer_signs_up_buys_a_duo_and_a_solo_and_the_gate_admits_the_duo_twice_then
         "cancel",
     );
     assert_eq!(cancelled["status"], "refunded", "{cancelled}");
+
+    // Within one sync interval (1 s, plus the round trip) the running gate refuses the code.
+    std::thread::sleep(Duration::from_millis(2500));
+    writeln!(scanner, "{solo_text}").unwrap();
+    let line: Value = serde_json::from_str(&verdicts.next().unwrap().unwrap()).unwrap();
+    assert_eq!(line["reason"], "revoked", "{line}");
+    drop(scanner);
+    let _ = run.kill();
+    let _ = run.wait();
+
+    // Gate A learns it at its next sync too, and says so for the PNG.
     assert_eq!(gate.sync().code, 0);
     let (code, solo) = scan(&pngs["solo"]);
     assert_eq!((code, solo["reason"].as_str()), (1, Some("revoked")), "{solo}");

@@ -49,6 +49,17 @@ fn gates_cut_off_from_the_issuer_keep_admitting_and_every_queued_scan_arrives_on
     assert_eq!(conflicts[0]["serial"], tickets[0].0);
     assert_eq!(conflicts[0]["admitted"], 2);
 
+    // The conflict is pushed to the gates: status lists it and the verdict flags it.
+    let status = a.run(&["status"]);
+    let listed = status.only()["conflicts"].as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1, "{status:?}");
+    assert_eq!(listed[0]["serial"], tickets[0].0);
+    let flagged = b.check(&tickets[0].1);
+    assert_eq!(
+        (flagged["reason"].as_str(), flagged["conflict"].as_bool()),
+        (Some("already_used"), Some(true))
+    );
+
     // Each gate now knows what the other admitted.
     let again = b.check(&tickets[1].1);
     assert_eq!(again["reason"], "already_used");
