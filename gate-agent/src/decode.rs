@@ -10,7 +10,7 @@
 //! 2. the same image binarised by a local-mean adaptive threshold (integral image), which rescues
 //!    blurred, low-contrast and unevenly lit codes;
 //! 3. a 2x upscale of small images, or a less downscaled version of big ones, with both binarisers,
-//!    and a finer-window adaptive threshold (order in `decode_luma`, measured in BENCH-NOTES.md).
+//!    and a finer-window adaptive threshold (order in `decode_luma`, measured in BENCHMARKS.md).
 //!
 //! Guards: the input is capped (decoded images over [`MAX_PIXELS`] are refused, every pass works
 //! on at most [`DecodeOptions::max_side`] pixels a side); no pass starts when it is predicted to
@@ -333,7 +333,7 @@ pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
         let k = factor_for(img, opts.max_side);
         (k < k_fast).then(|| box_downscale(img, k))
     };
-    // Ordered by what read most camera-like frames and photos per millisecond (BENCH-NOTES.md).
+    // Ordered by what read most camera-like frames and photos per millisecond (BENCHMARKS.md).
     let plan: Vec<(&GrayImage, Binariser)> = match &second {
         Some(second) => vec![
             (second, ADAPTIVE),

@@ -62,7 +62,7 @@ const CATALOGUE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 type CatalogueCache = std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Bytes)>>;
 
 /// Serialised catalogue answers per (issuer, filter): the hot path under load (see
-/// BENCH-NOTES-shop.md). Keyed by base URL too, so several issuers in one process (tests)
+/// BENCHMARKS.md). Keyed by base URL too, so several issuers in one process (tests)
 /// never share entries.
 fn catalogue_cache() -> &'static CatalogueCache {
     static CACHE: std::sync::OnceLock<CatalogueCache> = std::sync::OnceLock::new();
