@@ -315,6 +315,29 @@ impl Client {
         }
     }
 
+    /// `GET /api/v1/device/revocations?after=N`: the compact binary page
+    /// (`og_shared::sync::decode_revocation_page`), checked by the caller like any page.
+    fn get_binary_revocations(&self, after: u64) -> Result<RevocationPage, SyncError> {
+        let resp = self
+            .http
+            .get(format!("{}/api/v1/device/revocations", self.base))
+            .bearer_auth(&self.credential)
+            .query(&[("after", after.to_string())])
+            .send()
+            .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+        match classify_status(resp.status().as_u16()) {
+            StatusClass::Ok => {
+                let bytes = resp.bytes().map_err(|e| SyncError::Network(e.to_string()))?;
+                og_shared::sync::decode_revocation_page(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()))
+            }
+            StatusClass::DeviceRevoked => Err(SyncError::DeviceRevoked),
+            _ => {
+                let (status, _, message) = error_message(resp);
+                Err(SyncError::Server { status, message })
+            }
+        }
+    }
+
     fn post_scans(&self, batch: &ScanBatch) -> Result<(StatusClass, Option<ScanBatchAck>, String), SyncError> {
         let resp = self
             .http
@@ -432,7 +455,25 @@ fn pull(
         );
     }
     let mut snapshot: Option<Vec<RevocationPage>> = None;
+    if s.revocation_cursor()?.0 == 0 {
+        // A device with no revocation copy starts with a full snapshot.
+        snapshot = Some(Vec::new());
+    }
     loop {
+        if let Some(pages) = &mut snapshot
+            && pages.is_empty()
+        {
+            // The compact binary snapshot (about 6 bytes per entry) in one request; if the issuer
+            // cannot serve it, the JSON pages below get the same entries, 10,000 at a time.
+            match client.get_binary_revocations(0) {
+                Ok(page) => {
+                    bar.set_position(page.to_seq);
+                    pages.push(page);
+                }
+                Err(SyncError::DeviceRevoked) => return Err(SyncError::DeviceRevoked),
+                Err(e) => tracing::info!("binary snapshot unavailable ({e}); using JSON pages"),
+            }
+        }
         let (seq, hash) = s.revocation_cursor()?;
         let adm: u64 = s.meta("admissions_cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0);
         let rev_after = snapshot.as_ref().map_or(seq, |p| p.last().map_or(0, |p| p.to_seq));

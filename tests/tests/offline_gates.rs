@@ -14,12 +14,31 @@ fn gates_cut_off_from_the_issuer_keep_admitting_and_every_queued_scan_arrives_on
     let mut issuer = IssuerProc::start(&dir.path().join("issuer"), &[]);
     let op = operator_token(&issuer.data_dir);
     let client = http();
-    let tickets = comp_tickets(&issuer.data_dir, 1, "solo", "fan@example.org", 3);
+    let tickets = comp_tickets(&issuer.data_dir, 1, "solo", "fan@example.org", 4);
+    // One ticket is revoked before the gates exist: they learn it from their first snapshot.
+    let r = client
+        .post(format!("{}/api/v1/ops/revocations", issuer.url))
+        .bearer_auth(&op)
+        .json(&serde_json::json!({"kind": "ticket", "serial": tickets[3].0, "reason": "fraud"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
     let (a, b) = (Gate::new(dir.path(), "gate-a"), Gate::new(dir.path(), "gate-b"));
     a.enroll(&issuer, &enrolment_token(&client, &issuer, &op, &[1]));
     b.enroll(&issuer, &enrolment_token(&client, &issuer, &op, &[1]));
 
+    let metrics = client
+        .get(format!("{}/metrics", issuer.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.lines().any(|l| l == "og_revocation_snapshots_total 2"),
+        "each gate fetched the compact binary snapshot once:\n{metrics}"
+    );
     issuer.kill();
+    assert_eq!(b.check(&tickets[3].1)["reason"], "revoked");
     assert_eq!(a.check(&tickets[0].1)["reason"], "admitted");
     assert_eq!(a.check(&tickets[1].1)["reason"], "admitted");
     // Gate B cannot know gate A admitted ticket 0: it admits it too. That is the conflict.
@@ -34,7 +53,7 @@ fn gates_cut_off_from_the_issuer_keep_admitting_and_every_queued_scan_arrives_on
     }
     assert_eq!(
         recorded_scans(&client, &issuer, &op, 1),
-        (4, 0),
+        (4, 1),
         "every queued scan arrived exactly once"
     );
 
