@@ -94,6 +94,44 @@ pub async fn sign_up(state: &AppState, ip: &str, email: Email, password: Passwor
     Ok(())
 }
 
+/// Marks a mailed token (activation or reset link) used and returns its account; a token that
+/// is unknown (400), already used or expired (410) is refused with the given messages.
+fn consume_mail_token(
+    tx: &rusqlite::Transaction<'_>,
+    token_hash: &str,
+    purpose: &str,
+    now: i64,
+    invalid: &str,
+    used: &str,
+    expired: &str,
+) -> AppResult<i64> {
+    let row: Option<(i64, i64, Option<i64>)> = tx
+        .query_row(
+            "SELECT account_id, expires_at, used_at FROM mail_tokens WHERE token_hash = ?1 AND purpose = ?2",
+            params![token_hash, purpose],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let (account_id, expires_at, used_at) = row.ok_or_else(|| AppError::bad_request("invalid_token", invalid))?;
+    if used_at.is_some() {
+        return Err(AppError::Gone {
+            code: "token_used",
+            message: used.into(),
+        });
+    }
+    if expires_at <= now {
+        return Err(AppError::Gone {
+            code: "token_expired",
+            message: expired.into(),
+        });
+    }
+    tx.execute(
+        "UPDATE mail_tokens SET used_at = ?2 WHERE token_hash = ?1",
+        params![token_hash, now],
+    )?;
+    Ok(account_id)
+}
+
 /// Activates the account behind an activation token and creates its account key.
 pub async fn activate(state: &AppState, token: &str) -> AppResult<()> {
     let th = auth::token_hash(token);
@@ -101,28 +139,15 @@ pub async fn activate(state: &AppState, token: &str) -> AppResult<()> {
     state
         .db
         .write(move |tx| {
-            let row: Option<(i64, i64, Option<i64>)> = tx
-                .query_row(
-                    "SELECT account_id, expires_at, used_at FROM mail_tokens WHERE token_hash = ?1 AND purpose = 'activate'",
-                    [&th],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let (account_id, expires_at, used_at) =
-                row.ok_or_else(|| AppError::bad_request("invalid_token", "this activation link is not valid"))?;
-            if used_at.is_some() {
-                return Err(AppError::Gone {
-                    code: "token_used",
-                    message: "this activation link was already used: log in".into(),
-                });
-            }
-            if expires_at <= now {
-                return Err(AppError::Gone {
-                    code: "token_expired",
-                    message: "this activation link has expired: sign up again".into(),
-                });
-            }
-            tx.execute("UPDATE mail_tokens SET used_at = ?2 WHERE token_hash = ?1", params![th, now])?;
+            let account_id = consume_mail_token(
+                tx,
+                &th,
+                "activate",
+                now,
+                "this activation link is not valid",
+                "this activation link was already used: log in",
+                "this activation link has expired: sign up again",
+            )?;
             tx.execute(
                 "UPDATE accounts SET status = 'active', activated_at = ?2 WHERE id = ?1 AND status = 'pending'",
                 params![account_id, now],
@@ -258,22 +283,15 @@ pub async fn reset_password(state: &AppState, token: &str, password: Password) -
     state
         .db
         .write(move |tx| {
-            let row: Option<(i64, i64, Option<i64>)> = tx
-                .query_row(
-                    "SELECT account_id, expires_at, used_at FROM mail_tokens WHERE token_hash = ?1 AND purpose = 'reset'",
-                    [&th],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let (account_id, expires_at, used_at) =
-                row.ok_or_else(|| AppError::bad_request("invalid_token", "this reset link is not valid"))?;
-            if used_at.is_some() || expires_at <= now {
-                return Err(AppError::Gone {
-                    code: "token_expired",
-                    message: "this reset link has expired or was used: ask for a new one".into(),
-                });
-            }
-            tx.execute("UPDATE mail_tokens SET used_at = ?2 WHERE token_hash = ?1", params![th, now])?;
+            let account_id = consume_mail_token(
+                tx,
+                &th,
+                "reset",
+                now,
+                "this reset link is not valid",
+                "this reset link was already used: ask for a new one",
+                "this reset link has expired: ask for a new one",
+            )?;
             tx.execute(
                 "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
                 params![account_id, hash],
