@@ -275,16 +275,7 @@ pub fn intake(
                 "SELECT event_id, serial, allowed, admitted, gates, detected_at FROM conflicts
                  WHERE event_id = ?1 AND serial = ?2",
             )?
-            .query_row(params![event, serial], |r| {
-                Ok(Conflict {
-                    event_id: r.get(0)?,
-                    serial: r.get(1)?,
-                    allowed: r.get(2)?,
-                    admitted: r.get(3)?,
-                    gates: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
-                    detected_at: r.get(5)?,
-                })
-            })
+            .query_row(params![event, serial], super::sync::conflict_from_row)
             .optional()?;
         ack.conflicts.extend(c);
     }

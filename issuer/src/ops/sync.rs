@@ -53,16 +53,7 @@ pub fn conflicts(conn: &Connection, events: Option<&[u32]>, limit: usize) -> App
          ORDER BY updated_at DESC, id DESC LIMIT ?2",
     )?;
     let rows = stmt
-        .query_map(params![events.map(ids_json), limit as i64], |r| {
-            Ok(Conflict {
-                event_id: r.get(0)?,
-                serial: r.get(1)?,
-                allowed: r.get(2)?,
-                admitted: r.get(3)?,
-                gates: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
-                detected_at: r.get(5)?,
-            })
-        })?
+        .query_map(params![events.map(ids_json), limit as i64], conflict_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
@@ -227,4 +218,16 @@ pub fn full_page_after(conn: &Connection, after: u64) -> AppResult<Option<Revoca
         head_hash: hex::encode(head_hash),
         entries,
     }))
+}
+
+/// A `conflicts` row selected as (event_id, serial, allowed, admitted, gates, detected_at).
+pub(crate) fn conflict_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Conflict> {
+    Ok(Conflict {
+        event_id: r.get(0)?,
+        serial: r.get(1)?,
+        allowed: r.get(2)?,
+        admitted: r.get(3)?,
+        gates: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+        detected_at: r.get(5)?,
+    })
 }
