@@ -524,3 +524,40 @@ fn a_tampered_or_foreign_bundle_is_refused_and_changes_nothing() {
     let forged = rogue.sign_ticket(&sample_claims(Offer::Solo, 7));
     assert_eq!(g.check(&forged).1["reason"], "unknown_key");
 }
+
+#[test]
+fn the_admit_and_reject_hooks_run_with_the_verdict_in_their_environment() {
+    let g = Gate::provisioned(&[RevocationTarget::Ticket { serial: 61 }]);
+    let log = g.dir.path().join("relay.log");
+    let hook = |kind: &str| format!("echo {kind} $OG_VERDICT $OG_REASON $OG_SERIAL >> '{}'", log.display());
+    let mut child = g
+        .command(&[
+            "--json",
+            "run",
+            "--stdin",
+            "--no-sync",
+            "--on-admit",
+            &hook("open"),
+            "--on-reject",
+            &hook("buzz"),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{}", ticket(Offer::Solo, 60)).unwrap();
+    writeln!(stdin, "{}", ticket(Offer::Solo, 61)).unwrap();
+    drop(stdin);
+    assert!(child.wait_with_output().unwrap().status.success());
+    // Hooks run in the background so a slow relay never delays a verdict: wait for both lines.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut lines: Vec<String> = Vec::new();
+    while lines.len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        lines = std::fs::read_to_string(&log).unwrap_or_default().lines().map(str::to_owned).collect();
+    }
+    lines.sort();
+    assert_eq!(lines, vec!["buzz REJECT revoked 61".to_owned(), "open ADMIT admitted 60".to_owned()]);
+}
