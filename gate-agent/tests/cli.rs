@@ -556,8 +556,15 @@ fn the_admit_and_reject_hooks_run_with_the_verdict_in_their_environment() {
     let mut lines: Vec<String> = Vec::new();
     while lines.len() < 2 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
-        lines = std::fs::read_to_string(&log).unwrap_or_default().lines().map(str::to_owned).collect();
+        lines = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect();
     }
     lines.sort();
-    assert_eq!(lines, vec!["buzz REJECT revoked 61".to_owned(), "open ADMIT admitted 60".to_owned()]);
+    assert_eq!(
+        lines,
+        vec!["buzz REJECT revoked 61".to_owned(), "open ADMIT admitted 60".to_owned()]
+    );
 }
