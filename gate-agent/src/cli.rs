@@ -160,6 +160,14 @@ const FILE_DECODE: DecodeOptions = DecodeOptions {
     thorough: true,
 };
 
+/// The wall clock as unix seconds (0 if the clock is before 1970).
+fn unix_now() -> UnixSeconds {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 struct Ctx {
     data_dir: PathBuf,
     json: bool,
@@ -169,12 +177,7 @@ struct Ctx {
 
 impl Ctx {
     fn now(&self) -> UnixSeconds {
-        self.fixed_now.unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0)
-        })
+        self.fixed_now.unwrap_or_else(unix_now)
     }
 
     fn print(&self, o: &Outcome, source: Option<&str>, decode: Option<Duration>) -> VerdictLine {
@@ -556,12 +559,7 @@ fn start_sync_thread(
         let mut next = Instant::now();
         while !stop.load(Ordering::Relaxed) {
             if Instant::now() >= next {
-                let now = fixed_now.unwrap_or_else(|| {
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs() as i64)
-                        .unwrap_or(0)
-                });
+                let now = fixed_now.unwrap_or_else(unix_now);
                 match sync_round(&data_dir, now, false) {
                     Ok(_) => {
                         failures = 0;
