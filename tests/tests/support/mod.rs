@@ -196,12 +196,7 @@ pub fn recorded_scans(client: &reqwest::blocking::Client, issuer: &IssuerProc, o
     })
 }
 
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
+pub use og_issuer::now;
 
 pub fn gate_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_sys-gate-agent"))
