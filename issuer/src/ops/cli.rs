@@ -194,13 +194,15 @@ pub fn comp(common: Common, args: &CompArgs) -> Result<(), String> {
     // serial would be reused). If writing fails afterwards, the tickets exist and can be revoked.
     tx.commit().map_err(|e| e.to_string())?;
     for t in &tickets {
-        let written = super::qr::png(&t.qr_text).and_then(|png| {
-            write_file(&args.out.join(format!("ticket-{}.png", t.serial)), &png)?;
-            write_file(
-                &args.out.join(format!("ticket-{}.txt", t.serial)),
-                format!("{}\n", t.qr_text).as_bytes(),
-            )
-        });
+        let written = crate::qr_image::png(&t.qr_text, 8)
+            .map_err(|e| e.to_string())
+            .and_then(|png| {
+                write_file(&args.out.join(format!("ticket-{}.png", t.serial)), &png)?;
+                write_file(
+                    &args.out.join(format!("ticket-{}.txt", t.serial)),
+                    format!("{}\n", t.qr_text).as_bytes(),
+                )
+            });
         if let Err(e) = written {
             let serials: Vec<String> = tickets.iter().map(|t| t.serial.to_string()).collect();
             return Err(format!(

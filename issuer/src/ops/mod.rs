@@ -34,7 +34,6 @@ pub mod cli;
 pub mod devices;
 pub mod intake;
 pub mod metrics;
-pub mod qr;
 pub mod sync;
 
 use base64::Engine as _;

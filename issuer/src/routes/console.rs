@@ -509,7 +509,7 @@ async fn comp(State(state): State<AppState>, op: Op, Form(f): Form<CompForm>) ->
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut imgs = Vec::new();
     for t in &tickets {
-        imgs.push(b64.encode(crate::ops::qr::png(&t.qr_text).map_err(AppError::internal)?));
+        imgs.push(b64.encode(crate::qr_image::png(&t.qr_text, 8)?));
     }
     Ok(page(
         "Complimentary tickets issued",

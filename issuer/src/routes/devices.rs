@@ -56,7 +56,7 @@ pub(crate) async fn make_token(state: &AppState, op: &OperatorAuth, req: NewEnro
         .db
         .write(move |tx| devices::create_enrolment_token(tx, account, &req, now))
         .await?;
-    let png = crate::ops::qr::png(&token.token).map_err(crate::error::AppError::internal)?;
+    let png = crate::qr_image::png(&token.token, 8)?;
     Ok(CreatedToken {
         token,
         qr_png_base64: base64::engine::general_purpose::STANDARD.encode(png),
