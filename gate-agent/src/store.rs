@@ -352,6 +352,13 @@ impl Store {
         Ok(())
     }
 
+    /// Number of reports waiting in the outbox (one query; `counts` runs a dozen).
+    pub fn outbox_len(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
     /// Counters for `status`; `since` bounds "admissions today".
     pub fn counts(&self, since: UnixSeconds) -> Result<StatusCounts, StoreError> {
         let c = &self.conn;

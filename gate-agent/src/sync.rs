@@ -392,7 +392,7 @@ fn push(s: &mut Store, client: &Client, now: UnixSeconds, sum: &mut SyncSummary)
             return Ok(());
         }
         let nonces: Vec<String> = reports.iter().map(|r| r.nonce.clone()).collect();
-        let queued = s.counts(0)?.outbox;
+        let queued = s.outbox_len()?;
         let batch = ScanBatch {
             sent_at: now,
             queued,
@@ -478,7 +478,7 @@ fn pull(
         let adm: u64 = s.meta("admissions_cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0);
         let rev_after = snapshot.as_ref().map_or(seq, |p| p.last().map_or(0, |p| p.to_seq));
         let etag = if snapshot.is_none() { s.meta("sync_etag")? } else { None };
-        let queued = s.counts(0)?.outbox;
+        let queued = s.outbox_len()?;
         let (resp, etag) = match client.get_sync(rev_after, adm, queued, etag.as_deref())? {
             Pull::NotModified => {
                 s.set_meta("data_as_of", &now.to_string())?;
