@@ -97,6 +97,33 @@ impl RevocationReason {
         }
     }
 
+    /// Every reason, in code order.
+    pub const ALL: [RevocationReason; 6] = [
+        RevocationReason::Refunded,
+        RevocationReason::Cancelled,
+        RevocationReason::Transferred,
+        RevocationReason::AccountBanned,
+        RevocationReason::Fraud,
+        RevocationReason::Other,
+    ];
+
+    /// The snake_case name used in JSON and in the issuer's database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevocationReason::Refunded => "refunded",
+            RevocationReason::Cancelled => "cancelled",
+            RevocationReason::Transferred => "transferred",
+            RevocationReason::AccountBanned => "account_banned",
+            RevocationReason::Fraud => "fraud",
+            RevocationReason::Other => "other",
+        }
+    }
+
+    /// Parses [`Self::as_str`].
+    pub fn from_name(name: &str) -> Option<RevocationReason> {
+        Self::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
     pub fn from_code(c: u8) -> Option<RevocationReason> {
         Some(match c {
             1 => RevocationReason::Refunded,
@@ -795,6 +822,16 @@ mod tests {
             reason: RevocationReason::Refunded,
             at: 1000 + seq as i64,
         }
+    }
+
+    #[test]
+    fn reason_names_match_the_json_names_and_parse_back() {
+        for r in RevocationReason::ALL {
+            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.as_str()));
+            assert_eq!(RevocationReason::from_name(r.as_str()), Some(r));
+            assert_eq!(RevocationReason::from_code(r.code()), Some(r));
+        }
+        assert_eq!(RevocationReason::from_name("nonsense"), None);
     }
 
     #[test]
