@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
 
 use og_fixtures::{FIXTURE_EVENT, FIXTURE_NOW, sample_claims, test_signer, test_trust_store};
 use og_shared::Offer;
@@ -51,6 +51,21 @@ impl Gate {
             .env("OG_GATE_NOW", FIXTURE_NOW.to_string())
             .env_remove("OG_GATE_DATA_DIR");
         c
+    }
+
+    /// Spawns `--json run --stdin --no-sync` plus `extra`, with piped stdin and stdout.
+    fn spawn_run(&self, extra: &[&str]) -> (Child, ChildStdin) {
+        let mut args = vec!["--json", "run", "--stdin", "--no-sync"];
+        args.extend_from_slice(extra);
+        let mut child = self
+            .command(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        (child, stdin)
     }
 
     fn cmd(&self, args: &[&str]) -> Output {
@@ -438,14 +453,7 @@ fn the_kiosk_page_shows_the_last_verdict() {
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut child = g
-        .command(&["--json", "run", "--stdin", "--no-sync", "--status-addr", &addr])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let (mut child, mut stdin) = g.spawn_run(&["--status-addr", &addr]);
     writeln!(stdin, "{}", ticket(Offer::Solo, 80)).unwrap();
     writeln!(stdin, "{}", ticket(Offer::Solo, 80)).unwrap();
     let mut reader = BufReader::new(child.stdout.take().unwrap());
@@ -530,23 +538,7 @@ fn the_admit_and_reject_hooks_run_with_the_verdict_in_their_environment() {
     let g = Gate::provisioned(&[RevocationTarget::Ticket { serial: 61 }]);
     let log = g.dir.path().join("relay.log");
     let hook = |kind: &str| format!("echo {kind} $OG_VERDICT $OG_REASON $OG_SERIAL >> '{}'", log.display());
-    let mut child = g
-        .command(&[
-            "--json",
-            "run",
-            "--stdin",
-            "--no-sync",
-            "--on-admit",
-            &hook("open"),
-            "--on-reject",
-            &hook("buzz"),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let (child, mut stdin) = g.spawn_run(&["--on-admit", &hook("open"), "--on-reject", &hook("buzz")]);
     writeln!(stdin, "{}", ticket(Offer::Solo, 60)).unwrap();
     writeln!(stdin, "{}", ticket(Offer::Solo, 61)).unwrap();
     drop(stdin);
