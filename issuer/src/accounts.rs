@@ -20,6 +20,20 @@ const SIGNUP_PER_IP_PER_HOUR: i64 = 30;
 const LOGIN_PER_IP_PER_5MIN: i64 = 60;
 const LOGIN_PER_EMAIL_PER_15MIN: i64 = 10;
 
+/// A fresh single-use mail token and the hash stored for it.
+fn new_mail_token() -> (String, String) {
+    let token = auth::random_token();
+    let hash = auth::token_hash(&token);
+    (token, hash)
+}
+
+/// The link to mail for `token` at `path` (logged in demo mode).
+fn mail_link(state: &AppState, what: &str, path: &str, token: &str) -> String {
+    let link = format!("{}{path}?token={token}", state.base_url);
+    demo_log_link(state, what, &link);
+    link
+}
+
 fn demo_log_link(state: &AppState, what: &str, link: &str) {
     if state.settings.smtp.is_none() {
         // Demo mode only (no SMTP): the link is short-lived and single-use.
@@ -38,8 +52,7 @@ pub async fn sign_up(state: &AppState, ip: &str, email: Email, password: Passwor
         .await
         .map_err(AppError::internal)??;
     let now = crate::now();
-    let token = auth::random_token();
-    let th = auth::token_hash(&token);
+    let (token, th) = new_mail_token();
     let em = email.as_str().to_owned();
     let created = state
         .db
@@ -64,8 +77,7 @@ pub async fn sign_up(state: &AppState, ip: &str, email: Email, password: Passwor
         .await?;
     let to = email.as_str().to_owned();
     if created {
-        let link = format!("{}/activate?token={token}", state.base_url);
-        demo_log_link(state, "activation", &link);
+        let link = mail_link(state, "activation", "/activate", &token);
         mail::send_later(
             state,
             Mail {
@@ -238,8 +250,7 @@ pub async fn log_in(
 pub async fn forgot_password(state: &AppState, ip: &str, email: Email) -> AppResult<()> {
     auth::rate_limit(state, vec![format!("forgot:{ip}")], 3600, SIGNUP_PER_IP_PER_HOUR).await?;
     let now = crate::now();
-    let token = auth::random_token();
-    let th = auth::token_hash(&token);
+    let (token, th) = new_mail_token();
     let em = email.as_str().to_owned();
     let found = state
         .db
@@ -259,8 +270,7 @@ pub async fn forgot_password(state: &AppState, ip: &str, email: Email) -> AppRes
         })
         .await?;
     if found {
-        let link = format!("{}/password/reset?token={token}", state.base_url);
-        demo_log_link(state, "password reset", &link);
+        let link = mail_link(state, "password reset", "/password/reset", &token);
         mail::send_later(
             state,
             Mail {
