@@ -62,6 +62,9 @@ pub struct Gate {
     trust: Option<TrustStore>,
     config: Option<DeviceConfig>,
     generation: Option<String>,
+    /// Event ids the gate serves (synced facts, else the enrolment scope); refreshed with
+    /// `generation`, which every writer of events or enrolment bumps.
+    events: Vec<u32>,
     recent: Option<Recent>,
     /// Same-code suppression window (zero disables it).
     pub repeat_window: Duration,
@@ -89,6 +92,7 @@ impl Gate {
             trust: None,
             config: None,
             generation: None,
+            events: Vec::new(),
             recent: None,
             repeat_window: Duration::ZERO,
         };
@@ -100,6 +104,16 @@ impl Gate {
         self.config = self.store.config()?;
         self.trust = self.store.trust_store()?;
         self.generation = self.store.meta("generation")?;
+        let mut events = store::event_ids(self.store.conn())?;
+        if events.is_empty() {
+            // Enrolled online but no event facts synced yet: the token's scope applies.
+            events = self
+                .store
+                .meta("enrolled_events")?
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default();
+        }
+        self.events = events;
         Ok(())
     }
 
@@ -163,16 +177,9 @@ impl Gate {
                 None,
             ),
             Some(verified) => {
-                let mut events = store::event_ids(&tx)?;
-                if events.is_empty() {
-                    // Enrolled online but no event facts synced yet: the token's scope applies.
-                    events = store::get_meta(&tx, "enrolled_events")?
-                        .and_then(|s| serde_json::from_str(&s).ok())
-                        .unwrap_or_default();
-                }
                 let mut view = LocalView {
                     provisioned: true,
-                    events,
+                    events: self.events.clone(),
                     data_as_of: store::get_meta(&tx, "data_as_of")?.and_then(|s| s.parse().ok()),
                     ..LocalView::default()
                 };

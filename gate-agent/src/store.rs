@@ -264,6 +264,7 @@ impl Store {
     pub fn replace_events(&mut self, events: &[EventFacts]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         replace_events(&tx, events)?;
+        crate::bundle::bump_generation(&tx)?;
         tx.commit()?;
         Ok(())
     }
