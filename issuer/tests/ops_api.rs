@@ -296,21 +296,16 @@ async fn a_batch_sent_twice_is_stored_once_and_a_reused_nonce_with_other_content
     let mut reject = admission(2, 1, t[0].serial, Offer::Duo, "N1");
     reject.verdict = VerdictCode::AlreadyUsed;
     let b = batch(vec![admission(1, 1, t[0].serial, Offer::Duo, "N1"), reject]);
-    let ack: ScanBatchAck = app.scans(&d.credential, &b).await.json().await.unwrap();
+    let ack: ScanBatchAck = app.scan_ack(&d.credential, &b).await;
     assert_eq!(ack.accepted.len(), 2, "rejected scans are stored too");
-    let again: ScanBatchAck = app.scans(&d.credential, &b).await.json().await.unwrap();
+    let again: ScanBatchAck = app.scan_ack(&d.credential, &b).await;
     assert_eq!((again.accepted.len(), again.duplicates.len()), (0, 2));
     assert_eq!(app.count("SELECT count(*) FROM scans"), 2);
     assert_eq!(app.count("SELECT count(*) FROM admissions"), 1);
 
     let mut other = admission(1, 1, t[0].serial, Offer::Duo, "N2");
     other.scanned_at -= 60;
-    let ack: ScanBatchAck = app
-        .scans(&d.credential, &batch(vec![other]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let ack: ScanBatchAck = app.scan_ack(&d.credential, &batch(vec![other])).await;
     assert_eq!(ack.refused.len(), 1);
     assert_eq!(ack.refused[0].code, "nonce_conflict");
     assert_eq!(
@@ -339,11 +334,8 @@ async fn future_timestamps_and_foreign_events_are_refused_and_recorded_and_malfo
     let mut bad_nonce = admission(4, 1, 1, Offer::Solo, "N1");
     bad_nonce.nonce = "short".into();
     let ack: ScanBatchAck = app
-        .scans(&d.credential, &batch(vec![future, foreign, no_serial, bad_nonce]))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .scan_ack(&d.credential, &batch(vec![future, foreign, no_serial, bad_nonce]))
+        .await;
     let codes: Vec<_> = ack.refused.iter().map(|r| r.code.as_str()).collect();
     assert_eq!(
         codes,
@@ -383,17 +375,14 @@ async fn a_ticket_used_at_gate_a_reaches_gate_b_and_a_solo_admitted_twice_is_a_c
     let duo = app.tickets(1, Offer::Duo, 1)[0].serial;
 
     let ack: ScanBatchAck = app
-        .scans(
+        .scan_ack(
             &a.credential,
             &batch(vec![
                 admission(1, 1, solo, Offer::Solo, "A1"),
                 admission(2, 1, duo, Offer::Duo, "A1"),
             ]),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert!(ack.conflicts.is_empty());
     let sb: SyncResponse = app.sync(&b.credential, 0, 0).await.json().await.unwrap();
     let seen: Vec<_> = sb.admissions.iter().map(|x| (x.serial, x.device_id.as_str())).collect();
@@ -406,17 +395,14 @@ async fn a_ticket_used_at_gate_a_reaches_gate_b_and_a_solo_admitted_twice_is_a_c
 
     // Gate B was offline and admitted both again.
     let ack: ScanBatchAck = app
-        .scans(
+        .scan_ack(
             &b.credential,
             &batch(vec![
                 admission(3, 1, solo, Offer::Solo, "B1"),
                 admission(4, 1, duo, Offer::Duo, "B1"),
             ]),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(ack.conflicts.len(), 1, "the duo still admits two");
     let c = &ack.conflicts[0];
     assert_eq!((c.serial, c.allowed, c.admitted), (solo, 1, 2));
@@ -647,14 +633,11 @@ async fn exits_are_shared_with_other_gates_and_are_not_counted_as_admissions() {
     let mut exit = admission(2, 1, serial, Offer::Solo, "A1");
     exit.verdict = VerdictCode::Exited;
     let ack: ScanBatchAck = app
-        .scans(
+        .scan_ack(
             &a.credential,
             &batch(vec![admission(1, 1, serial, Offer::Solo, "A1"), exit]),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert!(ack.conflicts.is_empty(), "an exit is no second admission");
     let s: SyncResponse = app.sync(&b.credential, 0, 0).await.json().await.unwrap();
     let dirs: Vec<_> = s.admissions.iter().map(|x| x.direction).collect();

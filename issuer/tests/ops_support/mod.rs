@@ -7,7 +7,7 @@ use og_issuer::db::Db;
 use og_issuer::issuance::IssuedTicket;
 use og_issuer::startup::Application;
 use og_shared::Offer;
-use og_shared::sync::{Direction, EnrollResponse, ScanBatch, ScanReport, VerdictCode};
+use og_shared::sync::{Direction, EnrollResponse, ScanBatch, ScanBatchAck, ScanReport, VerdictCode};
 use serde_json::{Value, json};
 
 pub struct TestApp {
@@ -156,6 +156,11 @@ impl TestApp {
     pub async fn scans(&self, cred: &str, b: &ScanBatch) -> reqwest::Response {
         self.post("/api/v1/device/scans", Some(cred), &serde_json::to_value(b).unwrap())
             .await
+    }
+
+    /// Posts a scan batch and reads the acknowledgement.
+    pub async fn scan_ack(&self, cred: &str, b: &ScanBatch) -> ScanBatchAck {
+        self.scans(cred, b).await.json().await.unwrap()
     }
 
     pub async fn sync(&self, cred: &str, rev_after: u64, adm_after: u64) -> reqwest::Response {
