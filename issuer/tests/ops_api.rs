@@ -254,10 +254,10 @@ async fn a_cursor_beyond_the_log_gets_revocations_reset_and_a_long_log_comes_in_
         }
         tx.commit().unwrap();
     }
-    let first: SyncResponse = app.sync(&d.credential, 0, 0).await.json().await.unwrap();
+    let first: SyncResponse = app.synced(&d.credential, 0, 0).await;
     assert_eq!((first.revocations.to_seq, first.revocations_head), (10_000, 10_050));
     let (seq, hash) = first.revocations.check_continues(0, &GENESIS_HASH).unwrap();
-    let rest: SyncResponse = app.sync(&d.credential, seq, 0).await.json().await.unwrap();
+    let rest: SyncResponse = app.synced(&d.credential, seq, 0).await;
     assert_eq!(rest.revocations.check_continues(seq, &hash).unwrap().0, 10_050);
 
     // The binary page carries the whole log at once and checks against the same chain.
@@ -384,13 +384,13 @@ async fn a_ticket_used_at_gate_a_reaches_gate_b_and_a_solo_admitted_twice_is_a_c
         )
         .await;
     assert!(ack.conflicts.is_empty());
-    let sb: SyncResponse = app.sync(&b.credential, 0, 0).await.json().await.unwrap();
+    let sb: SyncResponse = app.synced(&b.credential, 0, 0).await;
     let seen: Vec<_> = sb.admissions.iter().map(|x| (x.serial, x.device_id.as_str())).collect();
     assert_eq!(seen, [(solo, a.device_id.as_str()), (duo, a.device_id.as_str())]);
-    let sa: SyncResponse = app.sync(&a.credential, 0, 0).await.json().await.unwrap();
+    let sa: SyncResponse = app.synced(&a.credential, 0, 0).await;
     assert!(sa.admissions.is_empty(), "a device is not sent its own admissions");
     assert_eq!(sa.admissions_to, sb.admissions_to);
-    let sc: SyncResponse = app.sync(&other_event.credential, 0, 0).await.json().await.unwrap();
+    let sc: SyncResponse = app.synced(&other_event.credential, 0, 0).await;
     assert!(sc.admissions.is_empty(), "another event's gates see nothing");
 
     // Gate B was offline and admitted both again.
@@ -407,7 +407,7 @@ async fn a_ticket_used_at_gate_a_reaches_gate_b_and_a_solo_admitted_twice_is_a_c
     let c = &ack.conflicts[0];
     assert_eq!((c.serial, c.allowed, c.admitted), (solo, 1, 2));
     assert_eq!(c.gates, ["A1", "B1"]);
-    let sa: SyncResponse = app.sync(&a.credential, 0, sa.admissions_to).await.json().await.unwrap();
+    let sa: SyncResponse = app.synced(&a.credential, 0, sa.admissions_to).await;
     assert_eq!(sa.admissions.len(), 2);
     assert_eq!(sa.conflicts.len(), 1, "conflicts are pushed to gates");
     let list: Value = app.get("/api/v1/ops/conflicts", Some(&op)).await.json().await.unwrap();
@@ -639,7 +639,7 @@ async fn exits_are_shared_with_other_gates_and_are_not_counted_as_admissions() {
         )
         .await;
     assert!(ack.conflicts.is_empty(), "an exit is no second admission");
-    let s: SyncResponse = app.sync(&b.credential, 0, 0).await.json().await.unwrap();
+    let s: SyncResponse = app.synced(&b.credential, 0, 0).await;
     let dirs: Vec<_> = s.admissions.iter().map(|x| x.direction).collect();
     assert_eq!(
         dirs,
@@ -712,11 +712,11 @@ async fn admissions_sent_concurrently_get_a_gap_free_seq_and_a_cursor_misses_non
     }
     for s in sends {
         assert_eq!(s.await.unwrap(), 200);
-        let r: SyncResponse = app.sync(&reader.credential, 0, cursor).await.json().await.unwrap();
+        let r: SyncResponse = app.synced(&reader.credential, 0, cursor).await;
         seen.extend(r.admissions.iter().map(|a| a.seq));
         cursor = r.admissions_to;
     }
-    let r: SyncResponse = app.sync(&reader.credential, 0, cursor).await.json().await.unwrap();
+    let r: SyncResponse = app.synced(&reader.credential, 0, cursor).await;
     seen.extend(r.admissions.iter().map(|a| a.seq));
     assert_eq!(
         seen,

@@ -7,7 +7,7 @@ use og_issuer::db::Db;
 use og_issuer::issuance::IssuedTicket;
 use og_issuer::startup::Application;
 use og_shared::Offer;
-use og_shared::sync::{Direction, EnrollResponse, ScanBatch, ScanBatchAck, ScanReport, VerdictCode};
+use og_shared::sync::{Direction, EnrollResponse, ScanBatch, ScanBatchAck, ScanReport, SyncResponse, VerdictCode};
 use serde_json::{Value, json};
 
 pub struct TestApp {
@@ -169,6 +169,11 @@ impl TestApp {
             Some(cred),
         )
         .await
+    }
+
+    /// Syncs and reads the answer.
+    pub async fn synced(&self, cred: &str, rev_after: u64, adm_after: u64) -> SyncResponse {
+        self.sync(cred, rev_after, adm_after).await.json().await.unwrap()
     }
 
     pub fn count(&self, sql: &str) -> i64 {
