@@ -13,28 +13,6 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::{AppError, AppResult};
 
-fn reason_str(r: RevocationReason) -> &'static str {
-    match r {
-        RevocationReason::Refunded => "refunded",
-        RevocationReason::Cancelled => "cancelled",
-        RevocationReason::Transferred => "transferred",
-        RevocationReason::AccountBanned => "account_banned",
-        RevocationReason::Fraud => "fraud",
-        _ => "other",
-    }
-}
-
-fn parse_reason(s: &str) -> RevocationReason {
-    match s {
-        "refunded" => RevocationReason::Refunded,
-        "cancelled" => RevocationReason::Cancelled,
-        "transferred" => RevocationReason::Transferred,
-        "account_banned" => RevocationReason::AccountBanned,
-        "fraud" => RevocationReason::Fraud,
-        _ => RevocationReason::Other,
-    }
-}
-
 /// The last entry's (seq, chain hash), or (0, genesis) for an empty log.
 pub fn head(conn: &Connection) -> AppResult<(u64, [u8; 32])> {
     let row: Option<(i64, Vec<u8>)> = conn
@@ -89,7 +67,7 @@ pub fn append(
     };
     tx.execute(
         "INSERT INTO revocations (seq, kind, serial, tag, reason, at, chain_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![entry.seq as i64, kind, serial, tag, reason_str(reason), now, &hash[..]],
+        params![entry.seq as i64, kind, serial, tag, reason.as_str(), now, &hash[..]],
     )?;
     Ok(entry)
 }
@@ -116,7 +94,7 @@ pub(crate) fn row_to_revocation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Revoc
     Ok(Revocation {
         seq: seq as u64,
         target,
-        reason: parse_reason(&reason),
+        reason: RevocationReason::from_name(&reason).unwrap_or(RevocationReason::Other),
         at,
     })
 }
