@@ -4,9 +4,12 @@
 //! (FIELD-NOTES.md). The pipeline here works on the luma plane only and tries cheap passes first,
 //! stopping at the first pass that finds a code:
 //!
+//! 0. the finder-pattern locator ([`crate::locate`]) looks for the code's three eyes; rqrr is
+//!    given a small crop around each group of eyes (rqrr's threshold, then the adaptive one),
+//!    scaled so a module is about 3 pixels. With no eyes in a code's corner shape, a quick look
+//!    (`thorough: false`, most live camera frames) ends here without calling rqrr at all;
 //! 1. an integer box downscale of big frames to at most [`DecodeOptions::fast_side`] pixels,
-//!    binarised by rqrr's own row threshold (the fast common case, and most of the time spent on
-//!    frames without a code);
+//!    binarised by rqrr's own row threshold;
 //! 2. the same image binarised by a local-mean adaptive threshold (integral image), which rescues
 //!    blurred, low-contrast and unevenly lit codes;
 //! 3. a 2x upscale of small images, or a less downscaled version of big ones, with both binarisers,
@@ -26,6 +29,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use image::GrayImage;
+
+use crate::locate;
 
 /// Decoded images bigger than this many pixels are refused (a 4K frame is 8.3 MP).
 pub const MAX_PIXELS: u64 = 40_000_000;
@@ -68,6 +73,10 @@ pub struct Decoded {
     pub timeouts: u32,
     /// The pass (1-based) that found the first code.
     pub found_in_pass: Option<u32>,
+    /// Finder-pattern candidates ("eyes") the locator saw.
+    pub eyes: u32,
+    /// Whether the code came from a crop around the eyes rather than a full-frame pass.
+    pub found_in_crop: bool,
     /// Wall time spent.
     pub elapsed: Duration,
 }
@@ -193,6 +202,17 @@ enum Binariser {
 const ADAPTIVE: Binariser = Binariser::Adaptive { div: 8, bias: 4 };
 const ADAPTIVE_FINE: Binariser = Binariser::Adaptive { div: 20, bias: 8 };
 
+/// Eyes at most this many modules apart are grouped as one code (version 10 spans 50).
+const REGION_SPAN: f32 = 60.0;
+/// Modules of margin around a group of eyes (3.5 to the code's edge, the rest for perspective).
+const REGION_MARGIN: f32 = 8.0;
+/// The locator works on images at most this many pixels a side.
+const LOCATE_SIDE: u32 = 1920;
+/// Regions tried before the full-frame passes.
+const MAX_REGIONS: usize = 2;
+/// Crops are scaled so one module is about this many pixels.
+const CROP_MODULE: f32 = 3.0;
+
 /// One rqrr run, guarded by `catch_unwind`. Returns the payloads, or None on a panic.
 fn rqrr_pass(img: &GrayImage, bin: Binariser) -> Option<Vec<Vec<u8>>> {
     let (w, h) = (img.width() as usize, img.height() as usize);
@@ -299,7 +319,10 @@ pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
         res.passes += 1;
         let pass_start = Instant::now();
         let found = guarded_pass(&Arc::new(im), bin, opts.deadline.saturating_sub(elapsed));
-        ns_per_px = ns_per_px.max(pass_start.elapsed().as_nanos() as f64 / px.max(1.0));
+        // Small crops cost mostly a fixed overhead: they would predict full frames far too slow.
+        if px >= 100_000.0 {
+            ns_per_px = ns_per_px.max(pass_start.elapsed().as_nanos() as f64 / px);
+        }
         match found {
             PassResult::Codes(codes) => {
                 if !codes.is_empty() && res.found_in_pass.is_none() {
@@ -320,6 +343,40 @@ pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
         }
         !res.codes.is_empty()
     };
+
+    // Where are the eyes? Camera frames up to 1080p are searched as they are, bigger images boxed
+    // down; every 2nd row of a 720p frame, every 3rd of a 1080p one.
+    let kl = factor_for(img, LOCATE_SIDE);
+    let loc = if kl == 1 {
+        std::borrow::Cow::Borrowed(img)
+    } else {
+        std::borrow::Cow::Owned(box_downscale(img, kl))
+    };
+    let eyes = locate::finders(&loc, (loc.width().max(loc.height()) / 640).max(1) as usize);
+    let mut regions = locate::regions(&eyes, loc.width(), loc.height(), REGION_SPAN, REGION_MARGIN);
+    if !opts.thorough {
+        // A quick look trusts only three eyes in a code's corner shape; clutter makes pairs.
+        regions.retain(|r| r.square);
+    }
+    res.eyes = eyes.len() as u32;
+    for r in regions.iter().take(MAX_REGIONS) {
+        // Cut the region from the full image, scaled so a module is about CROP_MODULE pixels.
+        let (x, y) = (r.x * kl, r.y * kl);
+        let (w, h) = ((r.w * kl).min(img.width() - x), (r.h * kl).min(img.height() - y));
+        let kc = ((r.module * kl as f32) / CROP_MODULE).floor().max(1.0) as u32;
+        let crop = box_downscale(&image::imageops::crop_imm(img, x, y, w, h).to_image(), kc);
+        if run(&mut res, crop.clone(), Binariser::Rqrr) || run(&mut res, crop, ADAPTIVE) {
+            res.found_in_crop = !res.codes.is_empty();
+            res.elapsed = start.elapsed();
+            return res;
+        }
+    }
+    if regions.is_empty() && !opts.thorough {
+        // No code's corner of eyes: rqrr needs all three, so a quick look ends here.
+        res.elapsed = start.elapsed();
+        return res;
+    }
+    drop(loc);
 
     let k_fast = factor_for(img, opts.fast_side);
     let fast = box_downscale(img, k_fast);
@@ -439,6 +496,33 @@ mod tests {
         assert!(d.codes.is_empty());
         // With time, the same frame reads.
         assert_eq!(decode_luma(&frame, &opts()).codes, vec![b"OG1:SLOW".to_vec()]);
+    }
+
+    #[test]
+    fn a_code_in_a_camera_frame_is_read_from_a_crop_around_its_eyes() {
+        let text = "OG1:CROP AROUND THE EYES";
+        let mut frame = GrayImage::from_pixel(1280, 720, image::Luma([180]));
+        image::imageops::overlay(&mut frame, &qr(text, 6), 500, 150);
+        let d = decode_luma(&frame, &opts());
+        assert_eq!(d.codes, vec![text.as_bytes().to_vec()]);
+        assert!(d.found_in_crop, "{d:?}");
+        assert!(d.eyes >= 3, "{d:?}");
+    }
+
+    #[test]
+    fn a_quick_look_at_a_frame_without_eyes_does_not_run_rqrr_but_a_thorough_one_does() {
+        // Stripes and blocks, but nothing in a finder pattern's 1:1:3:1:1 ratio.
+        let frame = GrayImage::from_fn(1280, 720, |x, y| {
+            image::Luma([if (x / 40 + y / 90) % 2 == 0 { 60 } else { 200 }])
+        });
+        let quick = DecodeOptions {
+            thorough: false,
+            ..opts()
+        };
+        let d = decode_luma(&frame, &quick);
+        assert!(d.codes.is_empty());
+        assert_eq!((d.eyes, d.passes), (0, 0));
+        assert!(decode_luma(&frame, &opts()).passes > 0);
     }
 
     #[test]

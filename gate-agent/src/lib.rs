@@ -13,6 +13,7 @@ pub mod decide;
 pub mod decode;
 pub mod gate;
 pub mod kiosk;
+pub mod locate;
 pub mod output;
 pub mod schema;
 pub mod source;
