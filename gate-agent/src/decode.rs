@@ -210,6 +210,8 @@ const REGION_MARGIN: f32 = 8.0;
 const LOCATE_SIDE: u32 = 1920;
 /// Regions tried before the full-frame passes.
 const MAX_REGIONS: usize = 2;
+/// A thorough decode also tries crops whose modules are narrower than this, doubled.
+const SMALL_MODULE: f32 = 6.0;
 /// Crops are scaled so one module is about this many pixels.
 const CROP_MODULE: f32 = 3.0;
 
@@ -365,7 +367,13 @@ pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
         let (w, h) = ((r.w * kl).min(img.width() - x), (r.h * kl).min(img.height() - y));
         let kc = ((r.module * kl as f32) / CROP_MODULE).floor().max(1.0) as u32;
         let crop = box_downscale(&image::imageops::crop_imm(img, x, y, w, h).to_image(), kc);
-        if run(&mut res, crop.clone(), Binariser::Rqrr) || run(&mut res, crop, ADAPTIVE) {
+        let mut done = run(&mut res, crop.clone(), Binariser::Rqrr) || run(&mut res, crop.clone(), ADAPTIVE);
+        if !done && opts.thorough && r.module * (kl as f32) < SMALL_MODULE && crop.width().max(crop.height()) <= 400 {
+            // Small, often rotated modules: rqrr samples a doubled crop more reliably.
+            let big = upscale2(&crop);
+            done = run(&mut res, big.clone(), Binariser::Rqrr) || run(&mut res, big, ADAPTIVE);
+        }
+        if done {
             res.found_in_crop = !res.codes.is_empty();
             res.elapsed = start.elapsed();
             return res;
@@ -408,6 +416,19 @@ pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
     }
     res.elapsed = start.elapsed();
     res
+}
+
+/// A payload as text, the way zbar and ZXing print it: UTF-8 when it is valid UTF-8, else
+/// Shift_JIS when it decodes cleanly as that (Japanese codes in byte mode, common in the wild),
+/// else ISO-8859-1 (the QR standard's default for byte mode). Tickets are ASCII and unaffected.
+pub fn payload_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    if let Some(s) = encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes) {
+        return std::borrow::Cow::Owned(s.into_owned());
+    }
+    std::borrow::Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect())
 }
 
 /// rqrr alone, as a library user would call it (for comparisons): prepare, detect, decode.
@@ -523,6 +544,16 @@ mod tests {
         assert!(d.codes.is_empty());
         assert_eq!((d.eyes, d.passes), (0, 0));
         assert!(decode_luma(&frame, &opts()).passes > 0);
+    }
+
+    #[test]
+    fn payloads_print_as_utf8_then_shift_jis_then_latin1() {
+        assert_eq!(payload_text(b"OG1:ABC"), "OG1:ABC");
+        assert_eq!(payload_text("caf\u{e9}".as_bytes()), "caf\u{e9}");
+        // "QR" in half-width katakana as Shift_JIS bytes.
+        assert_eq!(payload_text(&[0xB1, 0xB2, b'Q', b'R']), "\u{ff71}\u{ff72}QR");
+        // 0x80 is not a Shift_JIS lead byte: Latin-1 keeps every byte.
+        assert_eq!(payload_text(&[0x80, 0xFF]), "\u{80}\u{ff}");
     }
 
     #[test]
