@@ -234,12 +234,21 @@ pub fn finders(img: &GrayImage, step: usize) -> Vec<Finder> {
     let th = Thresholds::new(img);
     let src = img.as_raw();
     let mut found: Vec<Finder> = Vec::new();
+    // The row's dark/light mask, thresholded block by block (no division per pixel), plus one
+    // light pixel past the right edge that closes a pattern touching it.
+    let mut mask = vec![false; w + 1];
     for y in (0..h).step_by(step.max(1)) {
+        let row = &src[y * w..(y + 1) * w];
+        let trow = &th.t[(y / th.block).min(th.bh - 1) * th.bw..][..th.bw];
+        for ((m, p), x) in mask[..w].chunks_mut(th.block).zip(row.chunks(th.block)).zip(0..) {
+            let t = trow[x];
+            for (m, &p) in m.iter_mut().zip(p) {
+                *m = p < t;
+            }
+        }
         let mut c = [0u32; 5];
         let mut state = 0usize;
-        for x in 0..=w {
-            // One light pixel past the right edge closes a pattern that touches it.
-            let dark = x < w && th.dark(src, w, x, y);
+        for (x, &dark) in mask.iter().enumerate() {
             if dark {
                 if state & 1 == 1 {
                     state += 1;
