@@ -130,6 +130,11 @@ fn camera_frames(count: u32) {
     let (mut t_ours, mut t_plain) = (Stats::new(), Stats::new());
     let mut by_pass = [0u32; 8];
     let mut in_crop = 0;
+    let quick_opts = DecodeOptions {
+        thorough: false,
+        ..DecodeOptions::default()
+    };
+    let (mut quick, mut t_quick) = (0, Stats::new());
     for i in 0..count {
         let text = signer.sign_ticket(&og_fixtures::sample_claims(og_shared::Offer::Duo, 5000 + i));
         let img = og_fixtures::frames::camera_frame(&text, 1280, 720, u64::from(i), &d);
@@ -149,6 +154,15 @@ fn camera_frames(count: u32) {
             plain += 1;
         }
         t_plain.push(s.elapsed());
+        let s = Instant::now();
+        if decode_luma(&img, &quick_opts)
+            .codes
+            .iter()
+            .any(|c| c == text.as_bytes())
+        {
+            quick += 1;
+        }
+        t_quick.push(s.elapsed());
     }
     println!("## camera-like ticket frames (1280x720, {count} frames, og_fixtures::frames default difficulty)");
     println!(
@@ -160,6 +174,11 @@ fn camera_frames(count: u32) {
         "- rqrr alone: {plain}/{count} ({:.1}%), {}",
         100.0 * f64::from(plain) / f64::from(count),
         t_plain.line()
+    );
+    println!(
+        "- ours, quick look only (`thorough: false`): {quick}/{count} ({:.1}%), {}",
+        100.0 * f64::from(quick) / f64::from(count),
+        t_quick.line()
     );
     println!(
         "- ours, frames read by pass 1..7: {:?}; read from the crop around the eyes: {in_crop}",
