@@ -1,4 +1,5 @@
-//! Support for the system tests in `tests/tests/`: a real SMTP sink. The process helpers live
+//! Support for the system tests in `tests/tests/`: the real SMTP sink (from og-fixtures, shared
+//! with the issuer's own tests). The process helpers live
 //! in `tests/tests/support/` because Cargo gives binary paths only to integration tests.
 
-pub mod smtp;
+pub use og_fixtures::smtp;

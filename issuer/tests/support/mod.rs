@@ -1,93 +1,47 @@
 //! Test support for the issuer's black-box tests: [`spawn_app`] starts a real issuer on
 //! 127.0.0.1 port 0 with a temp data dir and its mail going to a real SMTP sink
-//! ([`SmtpSink`], a minimal SMTP server in this file); [`TestApp`] has helpers to sign up,
+//! ([`SmtpSink`], the shared sink from og-fixtures); [`TestApp`] has helpers to sign up,
 //! activate (from the mailed link), log in and buy through the real HTTP API.
 //!
 //! Each test binary includes it with `mod support;`; not every binary uses every helper.
 #![allow(dead_code)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use og_issuer::config::{Settings, SmtpSettings};
 use og_issuer::startup::Application;
 use og_issuer::state::AppState;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 
-/// A minimal SMTP server keeping every message it receives (EHLO/HELO, MAIL, RCPT, DATA, RSET,
-/// NOOP, QUIT; no TLS, no auth).
+/// The shared SMTP sink ([`og_fixtures::smtp`], a real SMTP server on 127.0.0.1 with its own
+/// threads), with an async wait that does not block the test's runtime.
 #[derive(Clone)]
 pub struct SmtpSink {
     pub port: u16,
-    messages: Arc<Mutex<Vec<String>>>,
+    sink: Arc<og_fixtures::smtp::SmtpSink>,
 }
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp sink");
-        let port = listener.local_addr().unwrap().port();
-        let messages = Arc::new(Mutex::new(Vec::new()));
-        let store = messages.clone();
-        tokio::spawn(async move {
-            while let Ok((sock, _)) = listener.accept().await {
-                let store = store.clone();
-                tokio::spawn(async move {
-                    let (r, mut w) = sock.into_split();
-                    let mut r = BufReader::new(r);
-                    let _ = w.write_all(b"220 og-test-sink ESMTP\r\n").await;
-                    let mut line = String::new();
-                    loop {
-                        line.clear();
-                        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let verb = line.trim_end().to_ascii_uppercase();
-                        let reply: &[u8] = if verb.starts_with("EHLO") {
-                            b"250-og-test-sink\r\n250 8BITMIME\r\n"
-                        } else if verb.starts_with("DATA") {
-                            let _ = w.write_all(b"354 end with .\r\n").await;
-                            let mut msg = String::new();
-                            loop {
-                                let mut l = String::new();
-                                if r.read_line(&mut l).await.unwrap_or(0) == 0 {
-                                    return;
-                                }
-                                if l == ".\r\n" || l == ".\n" {
-                                    break;
-                                }
-                                msg.push_str(l.strip_prefix('.').filter(|_| l.starts_with("..")).unwrap_or(&l));
-                            }
-                            store.lock().unwrap().push(msg);
-                            b"250 queued\r\n"
-                        } else if verb.starts_with("QUIT") {
-                            let _ = w.write_all(b"221 bye\r\n").await;
-                            return;
-                        } else {
-                            b"250 ok\r\n"
-                        };
-                        let _ = w.write_all(reply).await;
-                    }
-                });
-            }
-        });
-        SmtpSink { port, messages }
+        let sink = og_fixtures::smtp::SmtpSink::start().expect("start the SMTP sink");
+        SmtpSink {
+            port: sink.addr().port(),
+            sink: Arc::new(sink),
+        }
     }
 
+    /// Every message so far, as received (DATA section).
     pub fn messages(&self) -> Vec<String> {
-        self.messages.lock().unwrap().clone()
+        self.sink.mails().into_iter().map(|m| m.data).collect()
     }
 
     /// Waits (up to 5 s) for a mail to `to` whose text contains `needle`; returns its text
     /// with quoted-printable soft line breaks undone.
     pub async fn wait_for(&self, to: &str, needle: &str) -> String {
         for _ in 0..100 {
-            for m in self.messages() {
-                let plain = m.replace("=\r\n", "").replace("=3D", "=");
-                if plain.contains(&format!("To: {to}")) && plain.contains(needle) {
-                    return plain;
-                }
+            if let Some(m) = self.sink.wait_for_containing(to, needle, Duration::ZERO) {
+                return m.text();
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
