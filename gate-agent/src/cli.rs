@@ -21,7 +21,7 @@ use crate::gate::{Gate, Outcome};
 use crate::output::VerdictLine;
 use crate::source::{FileFrames, FrameSource, Input, LineCodes, open_camera};
 use crate::store::{Store, read_credential};
-use crate::sync::{Backoff, enroll, sync_round};
+use crate::sync::{Backoff, ProgressOutput, enroll, sync_round};
 
 /// og-tickets gate agent: reads ticket QR codes, decides ADMIT or REJECT on its own (no network
 /// needed), records every scan durably and reports scans back to the issuer when it can.
@@ -53,6 +53,29 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// When `sync` shows how far a revocation download got (on stderr).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    /// A bar when stderr is a terminal, nothing otherwise.
+    #[default]
+    Auto,
+    /// A bar on a terminal, else plain lines `revocations DONE/TOTAL` (for a log or the journal).
+    Always,
+    /// Nothing.
+    Never,
+}
+
+impl ProgressArg {
+    /// What to draw, given whether stderr is a terminal.
+    pub fn output(self, stderr_is_terminal: bool) -> ProgressOutput {
+        match (self, stderr_is_terminal) {
+            (ProgressArg::Never, _) | (ProgressArg::Auto, false) => ProgressOutput::Hidden,
+            (_, true) => ProgressOutput::Bar,
+            (ProgressArg::Always, false) => ProgressOutput::Lines,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum DirectionArg {
     Entry,
@@ -72,6 +95,9 @@ pub enum Command {
         /// Name of this gate as shown to operators (e.g. "north-3").
         #[arg(long, value_name = "NAME")]
         gate: Option<String>,
+        /// Show the progress of the first revocation download on stderr.
+        #[arg(long, value_enum, default_value_t, value_name = "WHEN")]
+        progress: ProgressArg,
     },
     /// Provision or refresh this device offline from a signed bundle file.
     Import {
@@ -88,7 +114,11 @@ pub enum Command {
         max_data_age: Option<i64>,
     },
     /// One synchronisation round with the issuer: send queued scans, fetch revocations.
-    Sync,
+    Sync {
+        /// Show the progress of the revocation download on stderr.
+        #[arg(long, value_enum, default_value_t, value_name = "WHEN")]
+        progress: ProgressArg,
+    },
     /// Give the verdict for QR texts typed or pasted (records the scans like a real entry).
     Check {
         /// The code texts (`OG1:...`).
@@ -210,14 +240,19 @@ pub fn run(cli: Cli) -> ExitCode {
         fixed_now: cli.now,
     };
     match cli.command {
-        Command::Enroll { issuer, token, gate } => cmd_enroll(&ctx, &issuer, &token, gate.as_deref()),
+        Command::Enroll {
+            issuer,
+            token,
+            gate,
+            progress,
+        } => cmd_enroll(&ctx, &issuer, &token, gate.as_deref(), progress),
         Command::Import {
             bundle,
             gate,
             direction,
             max_data_age,
         } => cmd_import(&ctx, &bundle, gate, direction, max_data_age),
-        Command::Sync => cmd_sync(&ctx),
+        Command::Sync { progress } => cmd_sync(&ctx, progress),
         Command::Check { text } => cmd_check(&ctx, &text),
         Command::Scan { images } => cmd_scan(&ctx, &images),
         Command::Decode { images } => cmd_decode(&images),
@@ -263,14 +298,18 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn cmd_enroll(ctx: &Ctx, issuer: &str, token: &str, gate: Option<&str>) -> ExitCode {
+fn cmd_enroll(ctx: &Ctx, issuer: &str, token: &str, gate: Option<&str>, progress: ProgressArg) -> ExitCode {
     match enroll(&ctx.data_dir, issuer, token, gate) {
         Ok(en) => {
             println!(
                 "enrolled as device {} ({}) for events {:?}",
                 en.device_id, en.device_name, en.event_ids
             );
-            match sync_round(&ctx.data_dir, ctx.now(), std::io::stderr().is_terminal()) {
+            match sync_round(
+                &ctx.data_dir,
+                ctx.now(),
+                progress.output(std::io::stderr().is_terminal()),
+            ) {
                 Ok(s) => {
                     println!("synced: revocations up to {}", s.revocation_seq);
                     ExitCode::SUCCESS
@@ -316,8 +355,12 @@ fn cmd_import(
     }
 }
 
-fn cmd_sync(ctx: &Ctx) -> ExitCode {
-    match sync_round(&ctx.data_dir, ctx.now(), std::io::stderr().is_terminal()) {
+fn cmd_sync(ctx: &Ctx, progress: ProgressArg) -> ExitCode {
+    match sync_round(
+        &ctx.data_dir,
+        ctx.now(),
+        progress.output(std::io::stderr().is_terminal()),
+    ) {
         Ok(s) => {
             println!(
                 "sync ok: {} reports sent, {} refused, {} held; {} revocations applied{} (now at {}); {} admissions from other gates",
@@ -560,7 +603,7 @@ fn start_sync_thread(
         while !stop.load(Ordering::Relaxed) {
             if Instant::now() >= next {
                 let now = fixed_now.unwrap_or_else(unix_now);
-                match sync_round(&data_dir, now, false) {
+                match sync_round(&data_dir, now, ProgressOutput::Hidden) {
                     Ok(_) => {
                         failures = 0;
                         next = Instant::now() + every;
@@ -688,4 +731,38 @@ pub fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     run(Cli::parse())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_is_a_bar_on_a_terminal_plain_lines_in_a_log_only_when_asked_and_never_when_refused() {
+        assert_eq!(ProgressArg::Auto.output(true), ProgressOutput::Bar);
+        assert_eq!(ProgressArg::Auto.output(false), ProgressOutput::Hidden);
+        assert_eq!(ProgressArg::Always.output(true), ProgressOutput::Bar);
+        assert_eq!(ProgressArg::Always.output(false), ProgressOutput::Lines);
+        assert_eq!(ProgressArg::Never.output(true), ProgressOutput::Hidden);
+        assert_eq!(ProgressArg::Never.output(false), ProgressOutput::Hidden);
+    }
+
+    #[test]
+    fn sync_takes_a_progress_option_that_defaults_to_auto() {
+        let cli = Cli::try_parse_from(["gate-agent", "sync"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Sync {
+                progress: ProgressArg::Auto
+            }
+        ));
+        let cli = Cli::try_parse_from(["gate-agent", "sync", "--progress", "always"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Sync {
+                progress: ProgressArg::Always
+            }
+        ));
+        assert!(Cli::try_parse_from(["gate-agent", "sync", "--progress", "sometimes"]).is_err());
+    }
 }

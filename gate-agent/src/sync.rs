@@ -3,13 +3,14 @@
 //! `/api/v1/device/scans`).
 //!
 //! The decisions are pure functions tested here ([`Backoff`], [`plan_page`], [`plan_ack`],
-//! [`classify_status`]); the HTTP client (blocking reqwest over rustls with the ring provider)
+//! [`classify_status`], [`ProgressLines`]); the HTTP client (blocking reqwest over rustls with the ring provider)
 //! and [`sync_round`] only move bytes and apply those decisions in transactions. A failure never
 //! loses a queued report: rows leave the outbox only when the issuer acknowledged them
 //! (accepted or duplicate) or refused them for good (then they move to the `refused` table).
 
+use std::io::Write;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use og_shared::UnixSeconds;
 use og_shared::sync::{
@@ -156,6 +157,124 @@ pub fn plan_ack(sent: &[String], ack: &ScanBatchAck) -> AckPlan {
         }
     }
     plan
+}
+
+/// How a sync shows the progress of a revocation download on stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProgressOutput {
+    /// Nothing (background syncs, `--progress never`, `auto` when stderr is not a terminal).
+    #[default]
+    Hidden,
+    /// A bar redrawn in place (stderr is a terminal).
+    Bar,
+    /// Plain lines `revocations DONE/TOTAL` for a log file or the journal (see [`ProgressLines`]).
+    Lines,
+}
+
+/// Which plain progress lines a download prints, at a bounded rate: a line when the download
+/// passes another tenth of its size, else at most one every `every`, and always the last one
+/// (`DONE` = `TOTAL`). Positions are revocation sequence numbers, as in `status`. A sync that
+/// has nothing to download prints nothing.
+#[derive(Debug, Clone)]
+pub struct ProgressLines {
+    start: u64,
+    every: Duration,
+    /// The last position printed and when.
+    printed: Option<(u64, Instant)>,
+}
+
+impl ProgressLines {
+    /// A download starting after sequence number `start` (the local copy's cursor).
+    pub fn new(start: u64, every: Duration) -> ProgressLines {
+        ProgressLines {
+            start,
+            every,
+            printed: None,
+        }
+    }
+
+    /// The download starts over after `start` (a full snapshot replaces the copy).
+    pub fn restart(&mut self, start: u64) {
+        self.start = start;
+        self.printed = None;
+    }
+
+    /// The line to print now that the copy reaches `pos` of `total`, if any.
+    pub fn line(&mut self, pos: u64, total: u64, now: Instant) -> Option<String> {
+        let pos = pos.min(total);
+        if total <= self.start || pos <= self.start {
+            return None;
+        }
+        let tenth = |p: u64| (p.saturating_sub(self.start) as u128 * 10 / u128::from(total - self.start)) as u64;
+        let due = match self.printed {
+            None => true,
+            Some((last, _)) if pos <= last => false,
+            Some((last, at)) => pos == total || tenth(pos) > tenth(last) || now.duration_since(at) >= self.every,
+        };
+        if !due {
+            return None;
+        }
+        self.printed = Some((pos, now));
+        Some(format!("revocations {pos}/{total}"))
+    }
+}
+
+/// The progress display of one pull: an indicatif bar, plain lines or nothing.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    lines: Option<ProgressLines>,
+    total: Option<u64>,
+}
+
+impl Progress {
+    /// Plain lines: one every this long at most, besides one per tenth of the download.
+    const LINE_EVERY: Duration = Duration::from_secs(5);
+
+    fn new(output: ProgressOutput, start: u64) -> Progress {
+        let bar = indicatif::ProgressBar::hidden();
+        if output == ProgressOutput::Bar {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("revocations {bar:40} {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+        }
+        Progress {
+            bar,
+            lines: (output == ProgressOutput::Lines).then(|| ProgressLines::new(start, Self::LINE_EVERY)),
+            total: None,
+        }
+    }
+
+    /// The copy now reaches `pos`; `total` is the issuer's head when known.
+    fn update(&mut self, pos: u64, total: Option<u64>) {
+        if let Some(t) = total {
+            self.total = Some(t);
+            self.bar.set_length(t);
+        }
+        self.bar.set_position(pos);
+        if let (Some(lines), Some(total)) = (&mut self.lines, self.total)
+            && let Some(line) = lines.line(pos, total, Instant::now())
+        {
+            // A closed stderr must not stop the sync.
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
+    }
+
+    /// The download starts over from the genesis (full snapshot).
+    fn restart(&mut self) {
+        self.bar.set_position(0);
+        if let Some(l) = &mut self.lines {
+            l.restart(0);
+        }
+    }
+}
+
+impl Drop for Progress {
+    /// The bar disappears when the pull ends, also on an error (whose message follows it).
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 /// Why a sync round stopped.
@@ -356,8 +475,9 @@ impl Client {
     }
 }
 
-/// One sync round: push the outbox, then pull until the revocation copy reaches the head.
-pub fn sync_round(data_dir: &Path, now: UnixSeconds, progress: bool) -> Result<SyncSummary, SyncError> {
+/// One sync round: push the outbox, then pull until the revocation copy reaches the head,
+/// showing the download's progress on stderr as `progress` says.
+pub fn sync_round(data_dir: &Path, now: UnixSeconds, progress: ProgressOutput) -> Result<SyncSummary, SyncError> {
     let mut s = Store::open(data_dir)?;
     let config = s.config()?.ok_or(SyncError::NotEnrolled)?;
     let base = config.issuer_url.clone().ok_or(SyncError::NotEnrolled)?;
@@ -443,22 +563,16 @@ fn pull(
     client: &Client,
     config: &DeviceConfig,
     now: UnixSeconds,
-    progress: bool,
+    progress: ProgressOutput,
     sum: &mut SyncSummary,
 ) -> Result<(), SyncError> {
-    let bar = indicatif::ProgressBar::hidden();
-    if progress {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("revocations {bar:40} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-    }
     let mut snapshot: Option<Vec<RevocationPage>> = None;
-    if s.revocation_cursor()?.0 == 0 {
+    let start = s.revocation_cursor()?.0;
+    if start == 0 {
         // A device with no revocation copy starts with a full snapshot.
         snapshot = Some(Vec::new());
     }
+    let mut bar = Progress::new(progress, start);
     loop {
         if let Some(pages) = &mut snapshot
             && pages.is_empty()
@@ -467,7 +581,8 @@ fn pull(
             // cannot serve it, the JSON pages below get the same entries, 10,000 at a time.
             match client.get_binary_revocations(0) {
                 Ok(page) => {
-                    bar.set_position(page.to_seq);
+                    // The binary snapshot is the whole log: its end is the head when it was read.
+                    bar.update(page.to_seq, Some(page.to_seq));
                     pages.push(page);
                 }
                 Err(SyncError::DeviceRevoked) => return Err(SyncError::DeviceRevoked),
@@ -490,6 +605,7 @@ fn pull(
                 }
                 snapshot = Some(Vec::new());
                 sum.snapshot = true;
+                bar.restart();
                 continue;
             }
             Pull::Page(r, e) => (r, e),
@@ -500,8 +616,6 @@ fn pull(
                 resp.deployment, config.deployment
             )));
         }
-        bar.set_length(resp.revocations_head);
-        bar.set_position(resp.revocations.to_seq);
         let complete = resp.revocations.to_seq >= resp.revocations_head;
         let tx = s.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
         if !resp.keys.is_empty() {
@@ -546,10 +660,11 @@ fn pull(
         if restart_snapshot {
             snapshot = Some(Vec::new());
             sum.snapshot = true;
+            bar.restart();
             continue;
         }
+        bar.update(resp.revocations.to_seq, Some(resp.revocations_head));
         if complete {
-            bar.finish_and_clear();
             return Ok(());
         }
     }
@@ -635,6 +750,49 @@ mod tests {
         assert_eq!(classify_status(429), StatusClass::Retry);
         assert_eq!(classify_status(500), StatusClass::Retry);
         assert_eq!(classify_status(503), StatusClass::Retry);
+    }
+
+    #[test]
+    fn progress_lines_come_once_per_tenth_and_end_at_the_total() {
+        let t0 = Instant::now();
+        let mut p = ProgressLines::new(0, Duration::from_secs(5));
+        let printed: Vec<String> = (1..=100u64)
+            .filter_map(|page| p.line(page * 10_000, 1_000_000, t0))
+            .collect();
+        assert_eq!(printed.len(), 11, "{printed:?}");
+        assert_eq!(printed[0], "revocations 10000/1000000");
+        assert_eq!(printed[1], "revocations 100000/1000000");
+        assert_eq!(printed.last().unwrap(), "revocations 1000000/1000000");
+    }
+
+    #[test]
+    fn progress_lines_within_a_tenth_wait_for_the_interval_and_never_repeat_a_position() {
+        let t0 = Instant::now();
+        let mut p = ProgressLines::new(500, Duration::from_secs(5));
+        assert_eq!(p.line(600, 1_000_500, t0).as_deref(), Some("revocations 600/1000500"));
+        assert_eq!(p.line(700, 1_000_500, t0 + Duration::from_secs(1)), None);
+        assert_eq!(p.line(700, 1_000_500, t0 + Duration::from_secs(4)), None);
+        assert_eq!(
+            p.line(800, 1_000_500, t0 + Duration::from_secs(6)).as_deref(),
+            Some("revocations 800/1000500")
+        );
+        assert_eq!(p.line(800, 1_000_500, t0 + Duration::from_secs(60)), None);
+        assert_eq!(
+            p.line(1_000_500, 1_000_500, t0 + Duration::from_secs(61)).as_deref(),
+            Some("revocations 1000500/1000500")
+        );
+    }
+
+    #[test]
+    fn progress_lines_say_nothing_when_there_is_nothing_to_download_and_start_over_after_a_reset() {
+        let t0 = Instant::now();
+        let mut p = ProgressLines::new(42, Duration::from_secs(5));
+        assert_eq!(p.line(42, 42, t0), None, "an up-to-date copy prints nothing");
+        assert_eq!(p.line(40, 42, t0), None);
+        assert!(p.line(42, 50, t0).is_none());
+        assert!(p.line(50, 50, t0).is_some());
+        p.restart(0);
+        assert_eq!(p.line(50, 50, t0).as_deref(), Some("revocations 50/50"));
     }
 
     #[test]

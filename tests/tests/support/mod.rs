@@ -175,6 +175,35 @@ pub fn enrolment_token(client: &reqwest::blocking::Client, issuer: &IssuerProc, 
         .to_owned()
 }
 
+/// Appends `count` ticket revocations (refunds of serials no ticket has) to the running issuer's
+/// log through `og_issuer::revocation::append`, in one write transaction of a second connection,
+/// as a season of refunds would; returns the new head. Seconds for tens of thousands, where the
+/// operator API would take one request each.
+pub fn append_revocations(issuer: &IssuerProc, count: u32) -> u64 {
+    use og_shared::sync::{RevocationReason, RevocationTarget};
+    let db = og_issuer::db::Db::open(&issuer.data_dir.join("issuer.sqlite3")).expect("issuer database opens");
+    let mut conn = db.conn().expect("a connection");
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .expect("write transaction");
+    let (head, _) = og_issuer::revocation::head(&tx).expect("head");
+    let now = now();
+    let mut last = head;
+    for i in 0..count {
+        let serial = 4_000_000_000 - (head as u32) - i;
+        last = og_issuer::revocation::append(
+            &tx,
+            RevocationTarget::Ticket { serial },
+            RevocationReason::Refunded,
+            now,
+        )
+        .expect("append")
+        .seq;
+    }
+    tx.commit().expect("commit");
+    last
+}
+
 /// Scans recorded by the issuer for an event (admitted, refused), summed over gates and minutes.
 pub fn recorded_scans(client: &reqwest::blocking::Client, issuer: &IssuerProc, op: &str, event: u32) -> (u64, u64) {
     let since = now() - 24 * 3600;
