@@ -305,6 +305,7 @@ fn cmd_enroll(ctx: &Ctx, issuer: &str, token: &str, gate: Option<&str>, progress
                 "enrolled as device {} ({}) for events {:?}",
                 en.device_id, en.device_name, en.event_ids
             );
+            report_queued_scope(ctx, &en.event_ids);
             match sync_round(
                 &ctx.data_dir,
                 ctx.now(),
@@ -318,6 +319,27 @@ fn cmd_enroll(ctx: &Ctx, issuer: &str, token: &str, gate: Option<&str>, progress
             }
         }
         Err(e) => fail(e),
+    }
+}
+
+/// After an enrolment: says that reports queued before it will be sent by the enrolled device,
+/// and warns about those the issuer will refuse because the token does not cover their event.
+fn report_queued_scope(ctx: &Ctx, scope: &[u32]) {
+    let Ok(queued) = Store::open(&ctx.data_dir).and_then(|s| s.queued_per_event()) else {
+        return;
+    };
+    let total: u64 = queued.iter().map(|(_, n)| n).sum();
+    if total > 0 {
+        println!("{total} scan reports queued before the enrolment will be sent as this device's");
+    }
+    for (event, n) in queued {
+        if let Some(e) = event.filter(|e| !scope.contains(e)) {
+            let _ = writeln!(
+                std::io::stderr(),
+                "gate-agent: warning: {n} queued reports are for event {e}, which this enrolment does not cover: \
+                 the issuer will refuse them (they stay listed as refused in `status`)"
+            );
+        }
     }
 }
 

@@ -198,29 +198,19 @@ impl Store {
 
     /// Writes the device configuration.
     pub fn set_config(&self, c: &DeviceConfig) -> Result<(), StoreError> {
-        self.set_meta("deployment", c.deployment.as_str())?;
-        self.set_meta("device_id", &c.device_id)?;
-        self.set_meta("gate_name", &c.gate_name)?;
-        if let Some(u) = &c.issuer_url {
-            self.set_meta("issuer_url", u)?;
-        }
-        match c.policy.zone {
-            Some(z) => self.set_meta("zone", &z.to_string())?,
-            None => {
-                self.conn.execute("DELETE FROM meta WHERE key = 'zone'", [])?;
-            }
-        }
-        let dir = match c.policy.direction {
-            Direction::Entry => "entry",
-            Direction::Exit => "exit",
-        };
-        self.set_meta("direction", dir)?;
-        self.set_meta("clock_skew", &c.policy.clock_skew.to_string())?;
-        if let Some(m) = c.policy.max_data_age {
-            self.set_meta("max_data_age", &m.to_string())?;
-        }
-        self.set_meta("reentry_for_all", if c.policy.reentry_for_all { "1" } else { "0" })?;
+        let tx = self.conn.unchecked_transaction()?;
+        write_config(&tx, c)?;
+        tx.commit()?;
         Ok(())
+    }
+
+    /// Queued reports per event they name (None: not a ticket), for enrolment warnings.
+    pub fn queued_per_event(&self) -> Result<Vec<(Option<u32>, u64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT json_extract(report, '$.event_id') AS e, count(*) FROM outbox GROUP BY e ORDER BY e")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, Option<u32>>(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     // ---- keys and events ----
@@ -459,6 +449,43 @@ pub(crate) fn set_meta(c: &Connection, key: &str, value: &str) -> Result<(), Sto
     c.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         params![key, value],
+    )?;
+    Ok(())
+}
+
+/// Writes the device configuration (inside the caller's transaction).
+pub(crate) fn write_config(tx: &Transaction<'_>, c: &DeviceConfig) -> Result<(), StoreError> {
+    set_meta(tx, "deployment", c.deployment.as_str())?;
+    set_meta(tx, "device_id", &c.device_id)?;
+    set_meta(tx, "gate_name", &c.gate_name)?;
+    if let Some(u) = &c.issuer_url {
+        set_meta(tx, "issuer_url", u)?;
+    }
+    match c.policy.zone {
+        Some(z) => set_meta(tx, "zone", &z.to_string())?,
+        None => {
+            tx.execute("DELETE FROM meta WHERE key = 'zone'", [])?;
+        }
+    }
+    let dir = match c.policy.direction {
+        Direction::Entry => "entry",
+        Direction::Exit => "exit",
+    };
+    set_meta(tx, "direction", dir)?;
+    set_meta(tx, "clock_skew", &c.policy.clock_skew.to_string())?;
+    if let Some(m) = c.policy.max_data_age {
+        set_meta(tx, "max_data_age", &m.to_string())?;
+    }
+    set_meta(tx, "reentry_for_all", if c.policy.reentry_for_all { "1" } else { "0" })?;
+    Ok(())
+}
+
+/// Keeps only the event facts of `ids` (an enrolment narrows the scope to its token's events).
+pub(crate) fn retain_events(tx: &Transaction<'_>, ids: &[u32]) -> Result<(), StoreError> {
+    let ids = serde_json::to_string(ids).map_err(|e| StoreError::BadConfig(e.to_string()))?;
+    tx.execute(
+        "DELETE FROM events WHERE event_id NOT IN (SELECT value FROM json_each(?1))",
+        [ids],
     )?;
     Ok(())
 }

@@ -12,11 +12,11 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use og_shared::UnixSeconds;
 use og_shared::sync::{
     ChainError, EnrollRequest, EnrollResponse, GENESIS_HASH, Revocation, RevocationPage, ScanBatch, ScanBatchAck,
     SyncResponse, chain_hash,
 };
+use og_shared::{DeploymentId, UnixSeconds};
 use rusqlite::TransactionBehavior;
 
 use crate::bundle::bump_generation;
@@ -291,6 +291,16 @@ pub enum SyncError {
     Server { status: u16, message: String },
     #[error("enrolment refused: {0}")]
     EnrollRefused(String),
+    #[error(
+        "enrolment refused: the issuer serves deployment {issuer}, this device belongs to deployment {device} \
+         (its admissions and queued reports stay there); nothing was changed on this device{note}"
+    )]
+    OtherDeployment {
+        issuer: String,
+        device: String,
+        /// What happened on the issuer's side, if anything.
+        note: String,
+    },
     #[error("the issuer's answer is invalid: {0}")]
     BadAnswer(String),
     #[error(transparent)]
@@ -324,13 +334,61 @@ fn error_message(resp: reqwest::blocking::Response) -> (u16, String, String) {
     (status, code, message)
 }
 
-/// Enrols this device online and provisions the store (then runs one sync round).
+/// The deployment an issuer serves, from its public `/health` (None when it does not say).
+fn issuer_deployment(http: &reqwest::blocking::Client, base: &str) -> Result<Option<DeploymentId>, SyncError> {
+    let resp = http
+        .get(format!("{base}/health"))
+        .send()
+        .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+    if !resp.status().is_success() {
+        return Ok(None);
+    }
+    let body: serde_json::Value = resp.json().unwrap_or(serde_json::Value::Null);
+    Ok(body["deployment"].as_str().and_then(|d| DeploymentId::parse(d).ok()))
+}
+
+/// Enrols this device online and provisions the store (the caller then runs a sync round).
+///
+/// A device that was provisioned before (from a bundle, or an earlier enrolment) keeps
+/// everything it holds: admissions, queued and refused reports, the revocation copy and its
+/// policy (direction, data age); the enrolment gives it an issuer, a device id, a credential,
+/// the issuer's keys and the token's scope (events, zone). Reports queued before the enrolment
+/// name only their gate, never a device: the issuer attributes them, like every report, to the
+/// device whose credential sends them, i.e. this enrolment. Without `name`, a provisioned device
+/// keeps its gate name, so its old and new reports name the same gate.
+///
+/// A device belongs to one deployment for life (its tickets, admissions and reports are that
+/// deployment's): enrolling it with another deployment's issuer is refused before the token is
+/// used, and changes nothing.
 pub fn enroll(data_dir: &Path, issuer: &str, token: &str, name: Option<&str>) -> Result<EnrollResponse, SyncError> {
     let base = issuer.trim_end_matches('/');
     let http = http_client()?;
+    let existing = if Store::db_path(data_dir).exists() {
+        Some(Store::open(data_dir)?)
+    } else {
+        None
+    };
+    let old = match &existing {
+        Some(s) => s.config()?,
+        None => None,
+    };
+    let other_deployment = |issuer: &DeploymentId, device: &DeploymentId, note: String| SyncError::OtherDeployment {
+        issuer: issuer.to_string(),
+        device: device.to_string(),
+        note,
+    };
+    if let Some(old) = &old
+        && let Some(dep) = issuer_deployment(&http, base)?
+        && dep != old.deployment
+    {
+        return Err(other_deployment(&dep, &old.deployment, String::new()));
+    }
+    let name = name
+        .map(str::to_owned)
+        .or_else(|| old.as_ref().map(|c| c.gate_name.clone()));
     let req = EnrollRequest {
         token: token.to_owned(),
-        name: name.map(str::to_owned),
+        name: name.clone(),
         software_version: SOFTWARE_VERSION.into(),
     };
     let resp = http
@@ -347,24 +405,43 @@ pub fn enroll(data_dir: &Path, issuer: &str, token: &str, name: Option<&str>) ->
         });
     }
     let en: EnrollResponse = resp.json().map_err(|e| SyncError::BadAnswer(e.to_string()))?;
-    let mut s = Store::create(data_dir)?;
-    s.set_config(&DeviceConfig {
+    if let Some(old) = &old
+        && en.deployment != old.deployment
+    {
+        // The issuer did not say its deployment before the token was used: still change nothing.
+        let note = format!(
+            "; the token was used: ask an operator of that issuer to revoke device {}",
+            en.device_id
+        );
+        return Err(other_deployment(&en.deployment, &old.deployment, note));
+    }
+    let mut s = match existing {
+        Some(s) => s,
+        None => Store::create(data_dir)?,
+    };
+    let config = DeviceConfig {
         deployment: en.deployment.clone(),
         device_id: en.device_id.clone(),
-        gate_name: name.map_or_else(|| en.device_name.clone(), str::to_owned),
+        gate_name: name.unwrap_or_else(|| en.device_name.clone()),
         issuer_url: Some(base.to_owned()),
         policy: GatePolicy {
             zone: en.zone,
-            ..GatePolicy::default()
+            ..old.map(|c| c.policy).unwrap_or_default()
         },
-    })?;
-    let tx = s.conn_mut().transaction()?;
+    };
+    let tx = s.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+    store::write_config(&tx, &config)?;
     store::replace_keys(&tx, &en.keys)?;
+    store::retain_events(&tx, &en.event_ids)?;
     store::set_meta(
         &tx,
         "enrolled_events",
         &serde_json::to_string(&en.event_ids).unwrap_or_default(),
     )?;
+    // A new device for the issuer: no validator from another device, no revocation of an old one.
+    for key in ["sync_etag", "device_revoked", "last_sync_error"] {
+        tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+    }
     bump_generation(&tx)?;
     tx.commit()?;
     store::write_credential(data_dir, &en.credential)?;

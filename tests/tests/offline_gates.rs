@@ -6,7 +6,9 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use support::{Gate, IssuerProc, comp_tickets, enrolment_token, http, operator_token, recorded_scans};
+use support::{
+    Gate, IssuerProc, comp_tickets, enrolment_token, get_json, http, issuer_cli, operator_token, recorded_scans,
+};
 
 #[test]
 fn gates_cut_off_from_the_issuer_keep_admitting_and_every_queued_scan_arrives_once_with_the_conflict_flagged() {
@@ -182,4 +184,122 @@ fn a_revoked_device_is_refused_at_its_next_sync_and_a_new_enrolment_works() {
     let fresh = Gate::new(dir.path(), "gate-r2");
     fresh.enroll(&issuer, &enrolment_token(&client, &issuer, &op, &[1]));
     assert_eq!(fresh.sync().code, 0);
+}
+
+#[test]
+fn a_gate_provisioned_from_a_bundle_admits_offline_then_enrols_and_every_queued_scan_arrives_once_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = IssuerProc::start(&dir.path().join("issuer"), &[]);
+    let op = operator_token(&issuer.data_dir);
+    let client = http();
+    let tickets = comp_tickets(&issuer.data_dir, 1, "solo", "field@example.org", 3);
+    let bundle = dir.path().join("gate.ogb");
+    issuer_cli(
+        &issuer.data_dir,
+        &["export-gate-bundle", "--event", "1", "--out", bundle.to_str().unwrap()],
+    );
+
+    // Provisioned by hand, no network: it admits and queues its reports.
+    let gate = Gate::new(dir.path(), "field-1");
+    let imported = gate.run(&["import", bundle.to_str().unwrap(), "--gate", "field-1"]);
+    assert_eq!(imported.code, 0, "{imported:?}");
+    assert_eq!(gate.check(&tickets[0].1)["reason"], "admitted");
+    assert_eq!(gate.check(&tickets[1].1)["reason"], "admitted");
+    assert_eq!(gate.check(&tickets[0].1)["reason"], "already_used");
+    let offline = gate.run(&["status"]).only().clone();
+    assert_eq!(offline["enrolled_online"], false, "{offline}");
+    assert_eq!(offline["counts"]["outbox"], 3, "{offline}");
+    let not_yet = gate.sync();
+    assert_ne!(not_yet.code, 0);
+    assert!(not_yet.stderr.contains("gate-agent enroll"), "{not_yet:?}");
+
+    // An issuer of another deployment is refused before its token is spent; nothing changes.
+    let other = IssuerProc::start(&dir.path().join("other"), &["--deployment-id", "og-elsewhere"]);
+    let other_op = operator_token(&other.data_dir);
+    let other_token = enrolment_token(&client, &other, &other_op, &[1]);
+    let refused = gate.run(&["enroll", "--issuer", &other.url, "--token", &other_token]);
+    assert_eq!(refused.code, 2, "{refused:?}");
+    assert!(
+        refused.stderr.contains("deployment og-elsewhere") && refused.stderr.contains("nothing was changed"),
+        "{refused:?}"
+    );
+    assert!(!refused.stderr.contains(&other_token), "the token is never printed");
+    let unchanged = gate.run(&["status"]).only().clone();
+    for field in ["deployment", "device_id", "gate", "issuer", "enrolled_online", "counts"] {
+        assert_eq!(unchanged[field], offline[field], "{field} changed");
+    }
+    Gate::new(dir.path(), "elsewhere-1").enroll(&other, &other_token);
+
+    // Enrolled later with its own issuer: everything local is kept and sent once.
+    let token = enrolment_token(&client, &issuer, &op, &[1]);
+    let enrolled = gate.run(&["enroll", "--issuer", &issuer.url, "--token", &token]);
+    assert_eq!(enrolled.code, 0, "{enrolled:?}\n{}", issuer.log());
+    let online = gate.run(&["status"]).only().clone();
+    assert_eq!(online["enrolled_online"], true, "{online}");
+    assert_eq!(online["deployment"], offline["deployment"]);
+    assert_eq!(online["gate"], "field-1", "the gate keeps its name");
+    let device_id = online["device_id"].as_str().unwrap().to_owned();
+    assert_ne!(
+        device_id,
+        offline["device_id"].as_str().unwrap(),
+        "the issuer's device id replaces the local one"
+    );
+    let counts = &online["counts"];
+    assert_eq!(
+        (
+            counts["own_admissions"].as_u64(),
+            counts["outbox"].as_u64(),
+            counts["refused"].as_u64()
+        ),
+        (Some(2), Some(0), Some(0)),
+        "admissions kept, every queued report accepted: {online}"
+    );
+    assert_eq!(recorded_scans(&client, &issuer, &op, 1), (2, 1));
+    let again = gate.sync();
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(
+        recorded_scans(&client, &issuer, &op, 1),
+        (2, 1),
+        "nothing is counted twice"
+    );
+
+    // The operator sees the scans under the gate's name and the device's queue empty.
+    let since = support::now() - 24 * 3600;
+    let minutes = get_json(
+        &client,
+        &issuer,
+        &format!("/api/v1/ops/events/1/scans-per-minute?since={since}"),
+        Some(&op),
+    );
+    let gates: Vec<&str> = minutes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["gate"].as_str().unwrap())
+        .collect();
+    assert!(gates.iter().all(|g| *g == "field-1"), "{minutes}");
+    let devices = get_json(&client, &issuer, "/api/v1/ops/devices", Some(&op));
+    let device = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device_id"] == device_id.as_str())
+        .expect("the enrolled device is listed");
+    assert_eq!(
+        (device["name"].as_str(), device["queued"].as_u64()),
+        (Some("field-1"), Some(0)),
+        "{device}"
+    );
+
+    // The offline admissions were kept at this gate and reach the other gates of the event.
+    assert_eq!(gate.check(&tickets[1].1)["reason"], "already_used");
+    let north = Gate::new(dir.path(), "north-2");
+    north.enroll(&issuer, &enrolment_token(&client, &issuer, &op, &[1]));
+    let seen = north.check(&tickets[0].1);
+    assert_eq!(
+        (seen["reason"].as_str(), seen["first_admitted_gate"].as_str()),
+        (Some("already_used"), Some("field-1")),
+        "{seen}"
+    );
+    assert_eq!(north.check(&tickets[2].1)["reason"], "admitted");
 }
