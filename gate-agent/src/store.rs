@@ -215,14 +215,6 @@ impl Store {
 
     // ---- keys and events ----
 
-    /// Replaces the trusted keys.
-    pub fn replace_keys(&mut self, keys: &[KeyInfo]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        replace_keys(&tx, keys)?;
-        tx.commit()?;
-        Ok(())
-    }
-
     /// The trust store built from the stored keys (None before provisioning).
     pub fn trust_store(&self) -> Result<Option<TrustStore>, StoreError> {
         let Some(config) = self.config()? else {
@@ -248,15 +240,6 @@ impl Store {
             trust.add(t);
         }
         Ok(Some(trust))
-    }
-
-    /// Replaces the event facts.
-    pub fn replace_events(&mut self, events: &[EventFacts]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        replace_events(&tx, events)?;
-        crate::bundle::bump_generation(&tx)?;
-        tx.commit()?;
-        Ok(())
     }
 
     pub fn event_ids(&self) -> Result<Vec<u32>, StoreError> {
