@@ -65,6 +65,10 @@ pub struct Gate {
     /// Event ids the gate serves (synced facts, else the enrolment scope); refreshed with
     /// `generation`, which every writer of events or enrolment bumps.
     events: Vec<u32>,
+    /// When the revocation data was last complete (`data_as_of`) and the last good sync
+    /// (`last_sync_ok`); refreshed with `generation`, which import and every sync round bump.
+    data_as_of: Option<UnixSeconds>,
+    last_sync_ok: Option<UnixSeconds>,
     recent: Option<Recent>,
     /// Same-code suppression window (zero disables it).
     pub repeat_window: Duration,
@@ -93,6 +97,8 @@ impl Gate {
             config: None,
             generation: None,
             events: Vec::new(),
+            data_as_of: None,
+            last_sync_ok: None,
             recent: None,
             repeat_window: Duration::ZERO,
         };
@@ -114,6 +120,11 @@ impl Gate {
                 .unwrap_or_default();
         }
         self.events = events;
+        let time = |key: &str| -> Result<Option<UnixSeconds>, StoreError> {
+            Ok(self.store.meta(key)?.and_then(|s| s.parse().ok()))
+        };
+        self.data_as_of = time("data_as_of")?;
+        self.last_sync_ok = time("last_sync_ok")?;
         Ok(())
     }
 
@@ -164,8 +175,7 @@ impl Gate {
         };
         let conn = self.store.conn_mut();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let last_sync: Option<i64> = store::get_meta(&tx, "last_sync_ok")?.and_then(|s| s.parse().ok());
-        let offline = last_sync.is_none_or(|t| now - t > ONLINE_FRESHNESS);
+        let offline = self.last_sync_ok.is_none_or(|t| now - t > ONLINE_FRESHNESS);
         let (verdict, claims) = match verified {
             None => (
                 decide(
@@ -180,7 +190,7 @@ impl Gate {
                 let mut view = LocalView {
                     provisioned: true,
                     events: self.events.clone(),
-                    data_as_of: store::get_meta(&tx, "data_as_of")?.and_then(|s| s.parse().ok()),
+                    data_as_of: self.data_as_of,
                     ..LocalView::default()
                 };
                 if let Ok(t) = &verified {

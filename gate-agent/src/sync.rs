@@ -569,8 +569,13 @@ pub fn sync_round(data_dir: &Path, now: UnixSeconds, progress: ProgressOutput) -
         push(&mut s, &client, now, &mut sum).and_then(|_| pull(&mut s, &client, &config, now, progress, &mut sum));
     match &res {
         Ok(()) => {
-            s.set_meta("last_sync_ok", &now.to_string())?;
-            s.set_meta("last_sync_error", "")?;
+            // Open gates cache `last_sync_ok` and `data_as_of` per generation: a round that
+            // changed nothing else (304) still makes them re-read both.
+            let tx = s.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+            store::set_meta(&tx, "last_sync_ok", &now.to_string())?;
+            store::set_meta(&tx, "last_sync_error", "")?;
+            bump_generation(&tx)?;
+            tx.commit()?;
         }
         Err(e) => {
             s.set_meta("last_sync_error", &e.to_string())?;
@@ -645,8 +650,9 @@ fn pull(
 ) -> Result<(), SyncError> {
     let mut snapshot: Option<Vec<RevocationPage>> = None;
     let start = s.revocation_cursor()?.0;
-    if start == 0 {
-        // A device with no revocation copy starts with a full snapshot.
+    if s.meta("revocation_hash")?.is_none() {
+        // A device with no revocation copy starts with a full snapshot. A copy of an empty log
+        // (cursor 0, hash of the genesis) is a copy: it continues with deltas and 304s.
         snapshot = Some(Vec::new());
     }
     let mut bar = Progress::new(progress, start);

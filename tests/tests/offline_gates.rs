@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 
 use support::{
@@ -302,4 +302,68 @@ fn a_gate_provisioned_from_a_bundle_admits_offline_then_enrols_and_every_queued_
         "{seen}"
     );
     assert_eq!(north.check(&tickets[2].1)["reason"], "admitted");
+}
+
+#[test]
+fn a_running_gate_refusing_tickets_for_old_data_admits_again_right_after_a_sync_that_found_nothing_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = IssuerProc::start(&dir.path().join("issuer"), &[]);
+    let op = operator_token(&issuer.data_dir);
+    let client = http();
+    let tickets = comp_tickets(&issuer.data_dir, 1, "solo", "late@example.org", 2);
+    let bundle = dir.path().join("gate.ogb");
+    issuer_cli(
+        &issuer.data_dir,
+        &["export-gate-bundle", "--event", "1", "--out", bundle.to_str().unwrap()],
+    );
+    let gate = Gate::new(dir.path(), "gate-s");
+    let imported = gate.run(&["import", bundle.to_str().unwrap(), "--max-data-age", "60"]);
+    assert_eq!(imported.code, 0, "{imported:?}");
+    gate.enroll(&issuer, &enrolment_token(&client, &issuer, &op, &[1]));
+
+    // Two minutes later (by the gate's clock) its data is too old for its policy.
+    let later = (support::now() + 120).to_string();
+    let mut child = gate
+        .command()
+        .env("OG_GATE_NOW", &later)
+        .args(["--json", "run", "--stdin", "--no-sync"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut verdicts = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut verdict = |text: &str| -> serde_json::Value {
+        writeln!(stdin, "{text}").unwrap();
+        stdin.flush().unwrap();
+        serde_json::from_str(&verdicts.next().expect("a verdict line").unwrap()).unwrap()
+    };
+    assert_eq!(verdict(&tickets[0].1)["reason"], "data_too_old");
+
+    // A sync while the gate runs: the issuer has nothing new (304), yet the data is now fresh.
+    let synced = gate.command().env("OG_GATE_NOW", &later).arg("sync").output().unwrap();
+    assert!(synced.status.success(), "{}", String::from_utf8_lossy(&synced.stderr));
+    let metrics = client
+        .get(format!("{}/metrics", issuer.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "og_sync_answers_total{result=\"not_modified\"} 1"),
+        "the sync was answered 304:\n{metrics}"
+    );
+    assert_eq!(
+        verdict(&tickets[1].1)["reason"],
+        "admitted",
+        "the running gate saw the sync"
+    );
+    drop(stdin);
+    assert!(
+        child.wait().unwrap().success(),
+        "the gate stops at the end of its input"
+    );
 }
