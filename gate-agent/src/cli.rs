@@ -495,7 +495,7 @@ fn cmd_decode(images: &[PathBuf]) -> ExitCode {
                     code = code.max(REJECTED);
                 }
                 for c in d.codes {
-                    let _ = writeln!(out, "{}", String::from_utf8_lossy(&c));
+                    let _ = writeln!(out, "{}", crate::decode::payload_text(&c));
                 }
             }
             Err(e) => {
