@@ -38,6 +38,10 @@ impl Stats {
         let i = ((t.len() - 1) as f64 * q).round() as usize;
         t[i].as_secs_f64() * 1e3
     }
+    fn mean(&self) -> f64 {
+        let n = self.times.len().max(1) as f64;
+        self.times.iter().map(Duration::as_secs_f64).sum::<f64>() / n * 1e3
+    }
     fn line(&self) -> String {
         format!(
             "median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
@@ -135,12 +139,15 @@ fn camera_frames(count: u32) {
         ..DecodeOptions::default()
     };
     let (mut quick, mut t_quick) = (0, Stats::new());
+    let mut no_eyes = 0;
+    let mut quick_miss_regions: Vec<u32> = Vec::new();
     for i in 0..count {
         let text = signer.sign_ticket(&og_fixtures::sample_claims(og_shared::Offer::Duo, 5000 + i));
         let img = og_fixtures::frames::camera_frame(&text, 1280, 720, u64::from(i), &d);
         let s = Instant::now();
         let r = decode_luma(&img, &opts);
         t_ours.push(s.elapsed());
+        no_eyes += u32::from(r.eyes == 0);
         if r.codes.iter().any(|c| c == text.as_bytes()) {
             ours += 1;
             by_pass[r.found_in_pass.unwrap_or(0).min(7) as usize] += 1;
@@ -155,12 +162,11 @@ fn camera_frames(count: u32) {
         }
         t_plain.push(s.elapsed());
         let s = Instant::now();
-        if decode_luma(&img, &quick_opts)
-            .codes
-            .iter()
-            .any(|c| c == text.as_bytes())
-        {
+        let q = decode_luma(&img, &quick_opts);
+        if q.codes.iter().any(|c| c == text.as_bytes()) {
             quick += 1;
+        } else {
+            quick_miss_regions.push(q.regions);
         }
         t_quick.push(s.elapsed());
     }
@@ -183,6 +189,9 @@ fn camera_frames(count: u32) {
     println!(
         "- ours, frames read by pass 1..7: {:?}; read from the crop around the eyes: {in_crop}",
         &by_pass[1..]
+    );
+    println!(
+        "- frames where the locator saw no eye at all: {no_eyes}/{count}; groups of eyes in each frame the quick look missed: {quick_miss_regions:?}"
     );
 }
 
@@ -245,11 +254,14 @@ fn frame_to_verdict(count: u32) {
         let frames: Vec<GrayImage> = (0..count)
             .map(|i| og_fixtures::frames::empty_frame(w, h, u64::from(i)))
             .collect();
+        let (mut empty_no_eyes, mut empty_regions) = (0, 0);
         for img in &frames {
             let s = Instant::now();
             let r = decode_luma(img, &opts);
             assert!(r.codes.is_empty());
             empty.push(s.elapsed());
+            empty_no_eyes += u32::from(r.eyes == 0);
+            empty_regions += u32::from(r.regions > 0);
         }
         let fast = DecodeOptions {
             thorough: false,
@@ -264,16 +276,33 @@ fn frame_to_verdict(count: u32) {
             empty_fast.push(s.elapsed());
             with_eyes += u32::from(r.passes > 0);
         }
+        let mut cadence = og_gate::decode::LiveCadence::default();
+        let mut live = Stats::new();
+        for img in &frames {
+            let o = cadence.next_options();
+            let s = Instant::now();
+            let r = decode_luma(img, &o);
+            live.push(s.elapsed());
+            cadence.saw(&r);
+        }
         println!("- {w}x{h} with a ticket ({found}/{count} admitted): {}", with.line());
         println!(
             "  - of which verify + lookups + decide + durable write: {}",
             decide_write.line()
         );
         println!(
-            "- {w}x{h} without any code, quick look (live camera, 2 of 3 empty frames): {} ({with_eyes}/{count} ran rqrr)",
+            "- {w}x{h} without any code, quick look only: {} ({with_eyes}/{count} ran rqrr)",
             empty_fast.line()
         );
-        println!("- {w}x{h} without any code: {}", empty.line());
+        println!(
+            "- {w}x{h} without any code, live camera cadence (`LiveCadence`): mean {:.2} ms, {}",
+            live.mean(),
+            live.line()
+        );
+        println!(
+            "- {w}x{h} without any code, every pass: {} (no eye at all in {empty_no_eyes}/{count}, a group of eyes in {empty_regions}/{count})",
+            empty.line()
+        );
     }
 }
 

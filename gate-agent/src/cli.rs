@@ -188,6 +188,7 @@ const FILE_DECODE: DecodeOptions = DecodeOptions {
     max_side: 1280,
     deadline: Duration::from_millis(3000),
     thorough: true,
+    full_frame_needs_eyes: false,
 };
 
 /// The wall clock as unix seconds (0 if the clock is before 1970).
@@ -587,7 +588,7 @@ struct RunOptions {
     sync_every: Duration,
     repeat_window: Duration,
     pace: Duration,
-    /// A live camera (not a replay): see `THOROUGH_EVERY`.
+    /// A live camera (not a replay): see `decode::LiveCadence`.
     live: bool,
 }
 
@@ -667,34 +668,20 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
     let sync_thread = (opts.sync && enrolled)
         .then(|| start_sync_thread(ctx.data_dir.clone(), ctx.fixed_now, opts.sync_every, stop.clone()));
     let mut last_dismissed: Option<Vec<u8>> = None;
-    // Live camera: most frames show nobody. Only every THOROUGH_EVERY-th empty frame gets the
-    // slow passes, so an empty frame usually costs one fast pass; a code seen recently keeps
-    // every frame thorough. Replayed files always get every pass and the file deadline.
-    const THOROUGH_EVERY: u64 = 3;
+    // A live camera spreads the slow passes over frames (`LiveCadence`). Replayed files always get
+    // every pass and the file deadline, like `scan`, so a replay gives the same verdicts on a busy
+    // machine as on an idle one.
     let live = opts.live;
-    let (mut frame_no, mut last_code_frame) = (0u64, None::<u64>);
+    let mut cadence = crate::decode::LiveCadence::default();
     while let Some(item) = source.next_input() {
-        frame_no += 1;
-        // A replay is not a live camera: like `scan`, it gets the file deadline, so a replay
-        // gives the same verdicts on a busy machine as on an idle one.
-        let dopts = if live {
-            DecodeOptions {
-                thorough: frame_no.is_multiple_of(THOROUGH_EVERY)
-                    || last_code_frame.is_some_and(|f| frame_no - f <= 2 * THOROUGH_EVERY),
-                ..DecodeOptions::default()
-            }
-        } else {
-            FILE_DECODE
-        };
+        let dopts = if live { cadence.next_options() } else { FILE_DECODE };
         if !opts.pace.is_zero() {
             std::thread::sleep(opts.pace);
         }
         let (codes, label, decode_time) = match item {
             Ok(Input::Frame { image, label }) => {
                 let d = decode_luma(&image, &dopts);
-                if !d.codes.is_empty() {
-                    last_code_frame = Some(frame_no);
-                }
+                cadence.saw(&d);
                 (d.codes, label, Some(d.elapsed))
             }
             Ok(Input::Code { text, label }) => (vec![text], label, None),

@@ -47,6 +47,9 @@ pub struct DecodeOptions {
     pub deadline: Duration,
     /// Try the extra passes (adaptive threshold, other scales) when the fast one finds nothing.
     pub thorough: bool,
+    /// Skip the full-frame passes, even when thorough, if the locator found no group of eyes at
+    /// all. For a live camera, where the next frame is another chance; never for files.
+    pub full_frame_needs_eyes: bool,
 }
 
 impl Default for DecodeOptions {
@@ -56,6 +59,42 @@ impl Default for DecodeOptions {
             max_side: 1280,
             deadline: Duration::from_millis(70),
             thorough: true,
+            full_frame_needs_eyes: false,
+        }
+    }
+}
+
+/// How a live camera spreads the expensive passes over frames. Most frames show nobody: every
+/// frame gets a quick look (the locator, and rqrr only on a code's corner of eyes); every
+/// [`LiveCadence::THOROUGH_EVERY`]-th frame gets the thorough passes if the locator sees a group
+/// of eyes in it; and every frame shortly after a code was read is thorough, so a hard code that
+/// was just read once keeps being read while it is held up.
+#[derive(Debug, Clone, Default)]
+pub struct LiveCadence {
+    frame: u64,
+    last_code: Option<u64>,
+}
+
+impl LiveCadence {
+    pub const THOROUGH_EVERY: u64 = 3;
+
+    /// Options for the next frame.
+    pub fn next_options(&mut self) -> DecodeOptions {
+        self.frame += 1;
+        let near_code = self
+            .last_code
+            .is_some_and(|f| self.frame - f <= 2 * Self::THOROUGH_EVERY);
+        DecodeOptions {
+            thorough: near_code || self.frame.is_multiple_of(Self::THOROUGH_EVERY),
+            full_frame_needs_eyes: !near_code,
+            ..DecodeOptions::default()
+        }
+    }
+
+    /// Records what the frame gave.
+    pub fn saw(&mut self, d: &Decoded) {
+        if !d.codes.is_empty() {
+            self.last_code = Some(self.frame);
         }
     }
 }
@@ -75,6 +114,8 @@ pub struct Decoded {
     pub found_in_pass: Option<u32>,
     /// Finder-pattern candidates ("eyes") the locator saw.
     pub eyes: u32,
+    /// Groups of eyes that could be a code (before a quick look keeps only square corners).
+    pub regions: u32,
     /// Whether the code came from a crop around the eyes rather than a full-frame pass.
     pub found_in_crop: bool,
     /// Wall time spent.
@@ -356,6 +397,7 @@ pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
     };
     let eyes = locate::finders(&loc, (loc.width().max(loc.height()) / 640).max(1) as usize);
     let mut regions = locate::regions(&eyes, loc.width(), loc.height(), REGION_SPAN, REGION_MARGIN);
+    res.regions = regions.len() as u32;
     if !opts.thorough {
         // A quick look trusts only three eyes in a code's corner shape; clutter makes pairs.
         regions.retain(|r| r.square);
@@ -379,8 +421,9 @@ pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
             return res;
         }
     }
-    if regions.is_empty() && !opts.thorough {
-        // No code's corner of eyes: rqrr needs all three, so a quick look ends here.
+    if (regions.is_empty() && !opts.thorough) || (res.regions == 0 && opts.full_frame_needs_eyes) {
+        // No code's corner of eyes: rqrr needs all three, so a quick look ends here (and a live
+        // frame with no group of eyes at all).
         res.elapsed = start.elapsed();
         return res;
     }
@@ -544,6 +587,25 @@ mod tests {
         assert!(d.codes.is_empty());
         assert_eq!((d.eyes, d.passes), (0, 0));
         assert!(decode_luma(&frame, &opts()).passes > 0);
+        let live = DecodeOptions {
+            full_frame_needs_eyes: true,
+            ..opts()
+        };
+        assert_eq!(decode_luma(&frame, &live).passes, 0);
+    }
+
+    #[test]
+    fn a_live_camera_is_thorough_every_third_frame_and_on_every_frame_after_a_code() {
+        let mut c = LiveCadence::default();
+        let plan: Vec<bool> = (0..6).map(|_| c.next_options().thorough).collect();
+        assert_eq!(plan, [false, false, true, false, false, true]);
+        c.saw(&Decoded {
+            codes: vec![b"x".to_vec()],
+            ..Decoded::default()
+        });
+        let after: Vec<DecodeOptions> = (0..7).map(|_| c.next_options()).collect();
+        assert!(after[..6].iter().all(|o| o.thorough && !o.full_frame_needs_eyes));
+        assert!(!after[6].thorough, "back to the quick look 7 frames after the code");
     }
 
     #[test]
