@@ -108,6 +108,22 @@ def wrk_catalogue():
         shutil.rmtree(data, ignore_errors=True)
 
 
+def decoder_lines(bench_out):
+    """The gate decoder bench's report: from its `# og-gate decoder bench` title to its last
+    `##` heading or `-` item line, as Markdown (its title demoted under ours)."""
+    lines, inside = [], False
+    for line in bench_out.splitlines():
+        if line.startswith("# og-gate decoder bench"):
+            inside = True
+            continue
+        if inside:
+            if line.startswith("## ") or line.startswith("- ") or line.startswith("  - "):
+                lines.append("#" + line if line.startswith("## ") else line)
+            elif line.strip():
+                break
+    return lines
+
+
 def main():
     bench_cmd = ["cargo", "bench", "--workspace"]
     if QUICK:
@@ -115,6 +131,7 @@ def main():
     bench_out = run(bench_cmd)
     # Bench binaries (harness = false, not criterion) print Markdown rows starting with '|'.
     custom = [l for l in bench_out.splitlines() if l.startswith("|")]
+    gate = decoder_lines(bench_out)
     decoders = run([sys.executable, os.path.join("tests", "bench", "decoders.py")]).splitlines()
     section = [
         BEGIN,
@@ -131,6 +148,8 @@ def main():
     ]
     if custom:
         section += ["### Bench binaries (same command)", "", *custom, ""]
+    if gate:
+        section += ["### Gate decoder bench (same command, `gate-agent/benches/decoders.rs`)", "", *gate, ""]
     section += [
         "### Reference decoders on ../shared/qr-photos (`python3 tests/bench/decoders.py`)",
         "",
