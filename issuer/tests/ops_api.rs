@@ -4,7 +4,8 @@ mod ops_support;
 
 use og_shared::Offer;
 use og_shared::sync::{
-    GENESIS_HASH, REVOCATIONS_CONTENT_TYPE, ScanBatchAck, SyncResponse, VerdictCode, decode_revocation_page,
+    GENESIS_HASH, REVOCATIONS_CONTENT_TYPE, Revocation, RevocationReason, RevocationTarget, ScanBatchAck, SyncResponse,
+    VerdictCode, decode_revocation_page,
 };
 use ops_support::{admission, batch, spawn_app};
 use serde_json::{Value, json};
@@ -809,4 +810,50 @@ async fn a_large_batch_is_taken_and_a_gzip_bomb_is_refused_without_decompressing
         .await
         .unwrap();
     assert!(r.status() == 413 || r.status() == 400, "{}", r.status());
+}
+
+#[tokio::test]
+async fn cancelling_an_event_revokes_its_tickets_for_gates_and_it_cannot_be_scheduled_again() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let cancelled: Vec<u32> = app.tickets(1, Offer::Duo, 3).iter().map(|t| t.serial).collect();
+    let other = app.tickets(2, Offer::Solo, 1)[0].serial;
+    let patch = |body: Value| {
+        app.client
+            .patch(app.url("/api/v1/ops/events/1"))
+            .bearer_auth(&op)
+            .json(&body)
+            .send()
+    };
+    let r = patch(json!({ "status": "cancelled" })).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let log: Vec<Revocation> = app
+        .get("/api/v1/ops/revocations?after=0", Some(&op))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let revoked: Vec<u32> = log
+        .iter()
+        .filter(|e| e.reason == RevocationReason::Cancelled)
+        .filter_map(|e| match e.target {
+            RevocationTarget::Ticket { serial } => Some(serial),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(revoked, cancelled, "every ticket of the event, and only those");
+    assert!(!revoked.contains(&other));
+    // Cancelling again changes nothing; scheduling again is refused.
+    assert_eq!(patch(json!({ "status": "cancelled" })).await.unwrap().status(), 200);
+    let again: Vec<Revocation> = app
+        .get("/api/v1/ops/revocations?after=0", Some(&op))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again.len(), log.len());
+    let r = patch(json!({ "status": "scheduled" })).await.unwrap();
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "event_cancelled");
 }

@@ -7,6 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::{AppError, AppResult};
 use crate::issuance::{self, IssuedTicket, PurchaseKind, TicketRequest};
+use crate::revocation;
+use og_shared::sync::RevocationReason;
 
 /// An offer of an event.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -314,8 +316,12 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
 }
 
 /// Applies changes to an event.
-pub fn update_event(tx: &Transaction<'_>, id: u32, c: &EventChanges) -> AppResult<EventRow> {
+/// Changes an event. Cancelling it revokes every valid ticket of the event in the same
+/// transaction (one log entry per ticket, reason `cancelled`), so gates refuse them after their
+/// next sync; a cancelled event cannot be scheduled again, since revocations are final.
+pub fn update_event(tx: &Transaction<'_>, id: u32, c: &EventChanges, now: i64) -> AppResult<EventRow> {
     let mut e = event_row(tx, i64::from(id))?;
+    let was_cancelled = e.status == "cancelled";
     if let Some(s) = &c.sport {
         e.sport = text("sport", s)?;
     }
@@ -354,6 +360,12 @@ pub fn update_event(tx: &Transaction<'_>, id: u32, c: &EventChanges) -> AppResul
         if s != "scheduled" && s != "cancelled" {
             return Err(AppError::bad_request("bad_status", "status is scheduled or cancelled"));
         }
+        if was_cancelled && s == "scheduled" {
+            return Err(AppError::conflict(
+                "event_cancelled",
+                "a cancelled event cannot be scheduled again: its tickets are revoked; create a new event",
+            ));
+        }
         e.status = s.clone();
     }
     tx.execute(
@@ -374,6 +386,20 @@ pub fn update_event(tx: &Transaction<'_>, id: u32, c: &EventChanges) -> AppResul
     )?;
     if let Some(o) = &c.offers {
         set_offers(tx, i64::from(id), o)?;
+    }
+    if e.status == "cancelled" && !was_cancelled {
+        let serials: Vec<u32> = tx
+            .prepare("SELECT serial FROM tickets WHERE event_id = ?1 AND status = 'valid' ORDER BY serial")?
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for serial in &serials {
+            revocation::revoke_ticket(tx, *serial, RevocationReason::Cancelled, now)?;
+        }
+        tracing::info!(
+            event = id,
+            tickets = serials.len(),
+            "event cancelled: its tickets are revoked"
+        );
     }
     event_row(tx, i64::from(id))
 }

@@ -68,7 +68,11 @@ async fn update_event(
     Path(id): Path<u32>,
     JsonBody(c): JsonBody<catalogue::EventChanges>,
 ) -> AppResult<Json<EventRow>> {
-    let row = state.db.write(move |tx| catalogue::update_event(tx, id, &c)).await?;
+    let now = crate::now();
+    let row = state
+        .db
+        .write(move |tx| catalogue::update_event(tx, id, &c, now))
+        .await?;
     tracing::info!(operator = op.account_id, event = id, "event changed");
     Ok(Json(row))
 }
