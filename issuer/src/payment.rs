@@ -146,6 +146,9 @@ pub async fn handle_webhook(state: &AppState, signature: Option<&str>, body: &[u
                         }
                         Confirmation::AlreadyPaid { order_id } => Ok(format!("order {order_id} was already paid")),
                         Confirmation::TooLate { order_id } => Ok(format!("order {order_id} had expired: refund due")),
+                        Confirmation::EventCancelled { order_id } => {
+                            Ok(format!("order {order_id} is for a cancelled event: refund due"))
+                        }
                     }
                 }
                 "payment.declined" => {

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::domain::{IdempotencyKey, MAX_QUANTITY, Quantity};
 use crate::error::{AppError, AppResult};
 use crate::issuance::{self, PurchaseKind, TicketRequest};
+use crate::ops::refunds::RefundReason;
 
 /// How long a pending order holds its seats.
 pub const ORDER_HOLD_SECS: i64 = 15 * 60;
@@ -479,6 +480,9 @@ pub enum Confirmation {
     AlreadyPaid { order_id: i64 },
     /// The order was cancelled (hold expired) before the money arrived: a refund is due.
     TooLate { order_id: i64 },
+    /// An event of the order was cancelled before the money arrived: the order is cancelled,
+    /// its seats released, no ticket signed, and a refund is due.
+    EventCancelled { order_id: i64 },
 }
 
 fn order_ticket_requests(tx: &Transaction<'_>, order_id: i64, holder: &str) -> AppResult<Vec<TicketRequest>> {
@@ -540,10 +544,28 @@ pub fn confirm_payment(
     match status.as_str() {
         "paid" | "refunded" => return Ok(Confirmation::AlreadyPaid { order_id }),
         "cancelled" => {
+            crate::ops::refunds::record(tx, order_id, RefundReason::OrderClosed, amount_cents, now)?;
             tracing::warn!(order_id, "payment arrived for a cancelled order: a refund is due");
             return Ok(Confirmation::TooLate { order_id });
         }
         _ => {}
+    }
+    let cancelled_events: i64 = tx.query_row(
+        "SELECT count(*) FROM order_lines l JOIN offers o ON o.id = l.offer_id JOIN events e ON e.id = o.event_id
+         WHERE l.order_id = ?1 AND e.status = 'cancelled'",
+        [order_id],
+        |r| r.get(0),
+    )?;
+    if cancelled_events > 0 {
+        // Acknowledged, not refused: the provider would retry a refusal forever.
+        release_seats(tx, order_id)?;
+        tx.execute(
+            "UPDATE orders SET status = 'cancelled', closed_at = ?2 WHERE id = ?1",
+            params![order_id, now],
+        )?;
+        crate::ops::refunds::record(tx, order_id, RefundReason::EventCancelled, amount_cents, now)?;
+        tracing::warn!(order_id, "payment arrived for a cancelled event: a refund is due");
+        return Ok(Confirmation::EventCancelled { order_id });
     }
     tx.execute(
         "UPDATE orders SET status = 'paid', paid_at = ?2 WHERE id = ?1",

@@ -165,6 +165,18 @@ async fn every_ops_and_device_route_admits_only_who_it_should() {
             Box::new(move |w| ops_only(w, 201)),
         ),
         (
+            Method::GET,
+            "/api/v1/ops/refunds-due".into(),
+            None,
+            Box::new(move |w| ops_only(w, 200)),
+        ),
+        (
+            Method::POST,
+            "/api/v1/ops/refunds-due/999/settle".into(),
+            Some(json!({})),
+            Box::new(move |w| ops_only(w, 404)),
+        ),
+        (
             Method::POST,
             "/api/v1/ops/comps".into(),
             Some(json!({ "event_id": 1, "offer": "solo", "email": "vip@example.org" })),

@@ -260,24 +260,6 @@ async fn each_kind_of_bad_input_gets_a_clear_4xx_with_a_code_and_changes_nothing
     assert_eq!(snapshot(&app), before, "no bad request changed anything");
 }
 
-fn signed(app: &TestApp, t: i64, body: &str) -> String {
-    og_issuer::payment::sign(&app.state.secrets.webhook[..], t, body.as_bytes())
-}
-
-async fn post_webhook(app: &TestApp, sig: Option<String>, body: &str) -> (u16, Value) {
-    let mut rb = app
-        .client
-        .post(app.url("/api/v1/payments/webhook"))
-        .header("content-type", "application/json")
-        .body(body.to_owned());
-    if let Some(s) = sig {
-        rb = rb.header("OG-Signature", s);
-    }
-    let res = rb.send().await.unwrap();
-    let st = res.status().as_u16();
-    (st, res.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn forged_stale_and_replayed_webhooks_are_refused_and_change_nothing() {
     let app = spawn_app().await;
@@ -293,17 +275,21 @@ async fn forged_stale_and_replayed_webhooks_are_refused_and_change_nothing() {
     let before = snapshot(&app);
     let now = og_issuer::now();
 
-    let (st, r) = post_webhook(&app, None, &forged).await;
+    let (st, r) = app.post_webhook(None, &forged).await;
     assert_eq!((st, r["error"]["code"].as_str()), (400, Some("missing_signature")));
-    let (st, r) = post_webhook(&app, Some("t=1,v1=zz".into()), &forged).await;
+    let (st, r) = app.post_webhook(Some("t=1,v1=zz".into()), &forged).await;
     assert_eq!((st, r["error"]["code"].as_str()), (400, Some("bad_signature_header")));
     let bad = og_issuer::payment::sign(b"not the key", now, forged.as_bytes());
-    let (st, r) = post_webhook(&app, Some(bad), &forged).await;
+    let (st, r) = app.post_webhook(Some(bad), &forged).await;
     assert_eq!((st, r["error"]["code"].as_str()), (401, Some("unauthorized")));
     let tampered = forged.replace("payment.succeeded", "payment.declined");
-    let (st, _) = post_webhook(&app, Some(signed(&app, now, &forged)), &tampered).await;
+    let (st, _) = app
+        .post_webhook(Some(app.signed_webhook(now, &forged)), &tampered)
+        .await;
     assert_eq!(st, 401, "the signature covers the body");
-    let (st, r) = post_webhook(&app, Some(signed(&app, now - 3600, &forged)), &forged).await;
+    let (st, r) = app
+        .post_webhook(Some(app.signed_webhook(now - 3600, &forged)), &forged)
+        .await;
     assert_eq!((st, r["error"]["code"].as_str()), (400, Some("stale_webhook")));
 
     let delivered: String = app
@@ -317,19 +303,27 @@ async fn forged_stale_and_replayed_webhooks_are_refused_and_change_nothing() {
             |r| r.get(0),
         )
         .unwrap();
-    let (st, r) = post_webhook(&app, Some(signed(&app, now, &delivered)), &delivered).await;
+    let (st, r) = app
+        .post_webhook(Some(app.signed_webhook(now, &delivered)), &delivered)
+        .await;
     assert_eq!((st, r["error"]["code"].as_str()), (409, Some("replayed_webhook")));
     let wrong_amount = json!({ "id": "evt_amount", "type": "payment.succeeded", "payment_id": pending["payment_id"],
                                "amount_cents": 1, "created": now })
     .to_string();
-    let (st, r) = post_webhook(&app, Some(signed(&app, now, &wrong_amount)), &wrong_amount).await;
+    let (st, r) = app
+        .post_webhook(Some(app.signed_webhook(now, &wrong_amount)), &wrong_amount)
+        .await;
     assert_eq!((st, r["error"]["code"].as_str()), (422, Some("amount_mismatch")));
     let unknown = json!({ "id": "evt_unknown", "type": "payment.succeeded", "payment_id": "pay_nope",
                           "amount_cents": 1, "created": now })
     .to_string();
-    let (st, _) = post_webhook(&app, Some(signed(&app, now, &unknown)), &unknown).await;
+    let (st, _) = app
+        .post_webhook(Some(app.signed_webhook(now, &unknown)), &unknown)
+        .await;
     assert_eq!(st, 404);
-    let (st, _) = post_webhook(&app, Some(signed(&app, now, "{not json")), "{not json").await;
+    let (st, _) = app
+        .post_webhook(Some(app.signed_webhook(now, "{not json")), "{not json")
+        .await;
     assert_eq!(st, 400);
 
     assert_eq!(snapshot(&app), before);

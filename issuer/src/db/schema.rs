@@ -10,6 +10,7 @@ use rusqlite::Connection;
 pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_core.sql"),
     include_str!("migrations/0002_ops.sql"),
+    include_str!("migrations/0003_refunds.sql"),
 ];
 
 /// The schema version this build writes.
@@ -95,5 +96,39 @@ mod tests {
         migrate(&mut conn).unwrap();
         let n: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn a_version_two_snapshot_upgrades_keeps_its_orders_and_gains_refunds_due() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(MIGRATIONS[0]).unwrap();
+        tx.execute_batch(MIGRATIONS[1]).unwrap();
+        tx.pragma_update(None, "user_version", 2).unwrap();
+        tx.execute(
+            "INSERT INTO accounts (email, password_hash, created_at) VALUES ('a@example.org', 'x', 1)",
+            [],
+        )
+        .unwrap();
+        tx.execute(
+            "INSERT INTO orders (account_id, status, total_cents, idempotency_key, created_at, expires_at)
+             VALUES (1, 'cancelled', 4500, 'k', 1, 2)",
+            [],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), 3);
+        let n: i64 = conn.query_row("SELECT count(*) FROM orders", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1);
+        conn.execute(
+            "INSERT INTO refunds_due (order_id, reason, amount_cents, created_at) VALUES (1, 'order_closed', 4500, 3)",
+            [],
+        )
+        .unwrap();
+        let twice = conn.execute(
+            "INSERT INTO refunds_due (order_id, reason, amount_cents, created_at) VALUES (1, 'order_closed', 4500, 4)",
+            [],
+        );
+        assert!(twice.is_err(), "one refund per order and reason");
     }
 }

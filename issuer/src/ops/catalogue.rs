@@ -318,7 +318,8 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
 /// Applies changes to an event.
 /// Changes an event. Cancelling it revokes every valid ticket of the event in the same
 /// transaction (one log entry per ticket, reason `cancelled`), so gates refuse them after their
-/// next sync; a cancelled event cannot be scheduled again, since revocations are final.
+/// next sync, and records a refund due for every paid order of it (`ops::refunds`); a cancelled
+/// event cannot be scheduled again, since revocations are final.
 pub fn update_event(tx: &Transaction<'_>, id: u32, c: &EventChanges, now: i64) -> AppResult<EventRow> {
     let mut e = event_row(tx, i64::from(id))?;
     let was_cancelled = e.status == "cancelled";
@@ -395,10 +396,12 @@ pub fn update_event(tx: &Transaction<'_>, id: u32, c: &EventChanges, now: i64) -
         for serial in &serials {
             revocation::revoke_ticket(tx, *serial, RevocationReason::Cancelled, now)?;
         }
+        let refunds = crate::ops::refunds::record_for_cancelled_event(tx, id, now)?;
         tracing::info!(
             event = id,
             tickets = serials.len(),
-            "event cancelled: its tickets are revoked"
+            refunds,
+            "event cancelled: tickets revoked, refunds due"
         );
     }
     event_row(tx, i64::from(id))

@@ -22,6 +22,7 @@
 //! | `GET /api/v1/ops/conflicts` | operator | conflicts, newest first |
 //! | `GET /api/v1/ops/revocations?after=N&limit=L`, `POST` `{kind, serial/purchase_id/account_id, reason}` | operator | log; revoke |
 //! | `POST /api/v1/ops/comps` `{event_id, offer, email, count}` | operator | 201 issued tickets (QR text) |
+//! | `GET /api/v1/ops/refunds-due?all=true`, `POST /api/v1/ops/refunds-due/{id}/settle` | operator | money to give back; mark one made |
 //! | `/ops/...` pages | operator (cookie from `/ops/login`, or bearer) | console; others are redirected to `/ops/login` |
 //! | `GET /metrics` | anyone | Prometheus text |
 //!
@@ -34,6 +35,7 @@ pub mod cli;
 pub mod devices;
 pub mod intake;
 pub mod metrics;
+pub mod refunds;
 pub mod sync;
 
 use base64::Engine as _;

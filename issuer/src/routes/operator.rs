@@ -1,5 +1,5 @@
 //! The operators' JSON API under `/api/v1/ops/`: events, revocations, conflicts, scans per
-//! gate per minute, complimentary tickets. Every route takes [`OperatorAuth`].
+//! gate per minute, complimentary tickets, refunds due. Every route takes [`OperatorAuth`].
 
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -26,6 +26,41 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/ops/conflicts", get(conflicts))
         .route("/api/v1/ops/revocations", get(list_revocations).post(revoke))
         .route("/api/v1/ops/comps", axum::routing::post(comps))
+        .route("/api/v1/ops/refunds-due", get(refunds_due))
+        .route(
+            "/api/v1/ops/refunds-due/{id}/settle",
+            axum::routing::post(settle_refund),
+        )
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct RefundsQuery {
+    #[serde(default)]
+    all: bool,
+}
+
+async fn refunds_due(
+    State(state): State<AppState>,
+    _op: OperatorAuth,
+    q: Result<Query<RefundsQuery>, QueryRejection>,
+) -> AppResult<Json<Vec<crate::ops::refunds::RefundDue>>> {
+    let Query(q) = q.map_err(bad_query)?;
+    Ok(Json(state.db.read(move |c| crate::ops::refunds::list(c, q.all)).await?))
+}
+
+async fn settle_refund(
+    State(state): State<AppState>,
+    op: OperatorAuth,
+    Path(id): Path<i64>,
+) -> AppResult<Json<crate::ops::refunds::RefundDue>> {
+    let now = crate::now();
+    let operator = op.account_id;
+    let row = state
+        .db
+        .write(move |tx| crate::ops::refunds::settle(tx, id, operator, now))
+        .await?;
+    tracing::info!(operator, refund = id, order = row.order_id, "refund marked settled");
+    Ok(Json(row))
 }
 
 fn bad_query(e: QueryRejection) -> AppError {

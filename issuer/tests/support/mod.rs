@@ -264,6 +264,35 @@ impl TestApp {
         order
     }
 
+    /// The `OG-Signature` header value the built-in processor would send for `body` at `t`.
+    pub fn signed_webhook(&self, t: i64, body: &str) -> String {
+        og_issuer::payment::sign(&self.state.secrets.webhook[..], t, body.as_bytes())
+    }
+
+    /// Posts a processor webhook (with the given signature header, if any).
+    pub async fn post_webhook(&self, sig: Option<String>, body: &str) -> (u16, Value) {
+        let mut rb = self
+            .client
+            .post(self.url("/api/v1/payments/webhook"))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(s) = sig {
+            rb = rb.header("OG-Signature", s);
+        }
+        let res = rb.send().await.unwrap();
+        let st = res.status().as_u16();
+        (st, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A new operator API token.
+    pub fn operator(&self) -> String {
+        let mut conn = self.state.db.conn().unwrap();
+        og_issuer::ops::auth::create_operator(&mut conn, "ops@example.org", og_issuer::now())
+            .unwrap()
+            .1
+            .to_string()
+    }
+
     pub fn db_i64(&self, sql: &str) -> i64 {
         let conn = self.state.db.conn().unwrap();
         conn.query_row(sql, [], |r| r.get(0)).unwrap()
