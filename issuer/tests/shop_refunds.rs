@@ -112,11 +112,40 @@ async fn cancelling_an_event_owes_its_buyers_their_money_and_operators_settle_ea
     assert_eq!(due[0]["amount_cents"], order["total_cents"]);
 
     let id = due[0]["id"].as_i64().unwrap();
-    let (st, settled) = app
-        .post_json(&format!("/api/v1/ops/refunds-due/{id}/settle"), Some(&op), &json!({}))
-        .await;
-    assert_eq!(st, 200, "{settled}");
-    assert!(settled["settled_at"].is_i64());
+
+    // The console lists it and settles it.
+    let login = app
+        .client
+        .post(app.url("/ops/login"))
+        .form(&[("token", op.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let jar = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let console = |path: &str| app.client.get(app.url(path)).header("cookie", &jar).send();
+    let html = console("/ops/refunds").await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("kai@example.org") && html.contains("event cancelled"),
+        "{html}"
+    );
+    let settle = app
+        .client
+        .post(app.url(&format!("/ops/refunds/{id}/settle")))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settle.status().as_u16(), 303);
+    let html = console("/ops/refunds").await.unwrap().text().await.unwrap();
+    assert!(html.contains("Nothing to pay back."), "{html}");
+
+    // The API refuses to settle it twice.
     let (st, again) = app
         .post_json(&format!("/api/v1/ops/refunds-due/{id}/settle"), Some(&op), &json!({}))
         .await;

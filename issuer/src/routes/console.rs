@@ -38,6 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/ops/conflicts", get(conflicts_page))
         .route("/ops/revocations", get(revocations_page).post(revoke))
         .route("/ops/comp", get(comp_page).post(comp))
+        .route("/ops/refunds", get(refunds_page))
+        .route("/ops/refunds/{id}/settle", post(settle_refund))
 }
 
 type Op = Result<OperatorAuth, AppError>;
@@ -85,7 +87,7 @@ fn page(title: &str, refresh: bool, body: Markup) -> Markup {
                 nav {
                     a href="/ops" { "Devices" } a href="/ops/enrol" { "Enrol a device" } a href="/ops/events" { "Events" }
                     a href="/ops/conflicts" { "Conflicts" } a href="/ops/revocations" { "Revocations" }
-                    a href="/ops/comp" { "Complimentary tickets" }
+                    a href="/ops/comp" { "Complimentary tickets" } a href="/ops/refunds" { "Refunds due" }
                     form method="post" action="/ops/logout" style="display:inline" { button { "Sign out" } }
                 }
                 h1 { (title) }
@@ -445,6 +447,42 @@ async fn revoke(State(state): State<AppState>, op: Op, Form(f): Form<RevokeForm>
         .await?;
     tracing::info!(operator = op.account_id, serial, "ticket revoked from the console");
     Ok(Redirect::to("/ops/revocations").into_response())
+}
+
+async fn refunds_page(State(state): State<AppState>, op: Op) -> AppResult<Response> {
+    if op.is_err() {
+        return Ok(to_login());
+    }
+    let list = state.db.read(|c| crate::ops::refunds::list(c, false)).await?;
+    Ok(page("Refunds due", true, html! {
+        p { "Money taken that no ticket stands for: pay it back through the payment provider, then mark it settled." }
+        @if list.is_empty() { p.ok { "Nothing to pay back." } }
+        @else {
+            table {
+                thead { tr { th { "Order" } th { "Buyer" } th { "Why" } th { "Amount" } th { "Since" } th {} } }
+                tbody { @for r in &list { tr {
+                    td { (r.order_id) } td { (r.buyer_email) }
+                    td { (if r.reason == "event_cancelled" { "event cancelled" } else { "paid after the order closed" }) }
+                    td.bad { (format!("{}.{:02} EUR", r.amount_cents / 100, r.amount_cents % 100)) }
+                    td { (time(Some(r.created_at))) }
+                    td { form method="post" action={ "/ops/refunds/" (r.id) "/settle" } { button { "Mark refunded" } } }
+                } } }
+            }
+        }
+    })
+    .into_response())
+}
+
+async fn settle_refund(State(state): State<AppState>, op: Op, Path(id): Path<i64>) -> AppResult<Response> {
+    let Ok(op) = op else { return Ok(to_login()) };
+    let now = crate::now();
+    let operator = op.account_id;
+    state
+        .db
+        .write(move |tx| crate::ops::refunds::settle(tx, id, operator, now))
+        .await?;
+    tracing::info!(operator, refund = id, "refund marked settled from the console");
+    Ok(Redirect::to("/ops/refunds").into_response())
 }
 
 async fn comp_page(op: Op) -> Response {
