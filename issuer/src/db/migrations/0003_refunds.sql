@@ -1,3 +1,5 @@
+-- Migration 3: refunds due, and an index for cancelling an event.
+--
 -- Money taken that the issuer cannot honour: a payment that arrived after its order was
 -- closed (expired or cancelled), a payment for an event that was cancelled before it arrived,
 -- or a paid order whose event was cancelled afterwards. Each row is one refund someone must make
@@ -13,3 +15,6 @@ CREATE TABLE refunds_due (
     UNIQUE (order_id, reason)
 );
 CREATE INDEX refunds_due_open ON refunds_due (settled_at, created_at);
+
+-- Cancelling an event revokes its valid tickets: find them without scanning every ticket.
+CREATE INDEX tickets_by_event ON tickets (event_id, status);
