@@ -130,5 +130,14 @@ mod tests {
             [],
         );
         assert!(twice.is_err(), "one refund per order and reason");
+        let plan: String = conn
+            .query_row("EXPLAIN QUERY PLAN DELETE FROM rate_hits WHERE at < 5", [], |r| {
+                r.get(3)
+            })
+            .unwrap();
+        assert!(
+            plan.contains("rate_hits_by_time"),
+            "expiring rate-limit hits uses the index: {plan}"
+        );
     }
 }

@@ -1,4 +1,4 @@
--- Migration 3: refunds due, and an index for cancelling an event.
+-- Migration 3: refunds due, and indexes for cancelling an event and for expiring rate-limit hits.
 --
 -- Money taken that the issuer cannot honour: a payment that arrived after its order was
 -- closed (expired or cancelled), a payment for an event that was cancelled before it arrived,
@@ -18,3 +18,6 @@ CREATE INDEX refunds_due_open ON refunds_due (settled_at, created_at);
 
 -- Cancelling an event revokes its valid tickets: find them without scanning every ticket.
 CREATE INDEX tickets_by_event ON tickets (event_id, status);
+
+-- Rate-limit hits older than a day are deleted on every hit: by time, not by a full scan.
+CREATE INDEX rate_hits_by_time ON rate_hits (at);
