@@ -23,6 +23,15 @@ use crate::source::{FileFrames, FrameSource, Input, LineCodes, open_camera};
 use crate::store::{Store, read_credential};
 use crate::sync::{Backoff, ProgressOutput, enroll, sync_round};
 
+/// Writes a line to stderr, ignoring a closed or broken stderr: a gate must keep admitting even
+/// when nobody reads its messages (`eprintln!` would panic).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 /// og-tickets gate agent: reads ticket QR codes, decides ADMIT or REJECT on its own (no network
 /// needed), records every scan durably and reports scans back to the issuer when it can.
 ///
@@ -226,7 +235,7 @@ impl Ctx {
 }
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("gate-agent: error: {msg}");
+    say!("gate-agent: error: {msg}");
     ExitCode::from(ERROR)
 }
 
@@ -443,7 +452,7 @@ fn cmd_scan(ctx: &Ctx, images: &[PathBuf]) -> ExitCode {
         let img = match load_luma(path) {
             Ok(i) => i,
             Err(e) => {
-                eprintln!("gate-agent: error: {e}");
+                say!("gate-agent: error: {e}");
                 code = ERROR;
                 continue;
             }
@@ -492,7 +501,7 @@ fn cmd_decode(images: &[PathBuf]) -> ExitCode {
             Ok(img) => {
                 let d = decode_luma(&img, &opts);
                 if d.codes.is_empty() {
-                    eprintln!("{}: no QR code found", path.display());
+                    say!("{}: no QR code found", path.display());
                     code = code.max(REJECTED);
                 }
                 for c in d.codes {
@@ -500,7 +509,7 @@ fn cmd_decode(images: &[PathBuf]) -> ExitCode {
                 }
             }
             Err(e) => {
-                eprintln!("gate-agent: error: {e}");
+                say!("gate-agent: error: {e}");
                 code = ERROR;
             }
         }
@@ -609,7 +618,7 @@ fn spawn_hook(cmd: &str, line: &VerdictLine) {
         Ok(mut c) => {
             std::thread::spawn(move || c.wait());
         }
-        Err(e) => eprintln!("gate-agent: hook failed to start: {e}"),
+        Err(e) => say!("gate-agent: hook failed to start: {e}"),
     }
 }
 
@@ -659,7 +668,7 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
     let last: Arc<Mutex<Option<VerdictLine>>> = Arc::new(Mutex::new(None));
     if let Some(addr) = &opts.status_addr {
         match crate::kiosk::serve(addr, last.clone()) {
-            Ok(a) => eprintln!("gate-agent: status page on http://{a}/"),
+            Ok(a) => say!("gate-agent: status page on http://{a}/"),
             Err(e) => return fail(format!("cannot serve the status page on {addr}: {e}")),
         }
     }
@@ -686,7 +695,7 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
             }
             Ok(Input::Code { text, label }) => (vec![text], label, None),
             Err(e) => {
-                eprintln!("gate-agent: skipped: {e}");
+                say!("gate-agent: skipped: {e}");
                 continue;
             }
         };
@@ -695,7 +704,7 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
                 Ok(o) => o,
                 Err(e) => {
                     // The scan could not be recorded: never show ADMIT for it.
-                    eprintln!("gate-agent: error: scan not recorded, REJECT: {e}");
+                    say!("gate-agent: error: scan not recorded, REJECT: {e}");
                     continue;
                 }
             };
@@ -705,7 +714,7 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
             if o.serial.is_none() && o.verdict.code == og_shared::sync::VerdictCode::NotATicket {
                 // Other apps' codes in view of the camera: dismissed, mentioned once.
                 if last_dismissed.as_deref() != Some(&text[..]) {
-                    eprintln!("gate-agent: dismissed a code that is not a ticket ({label})");
+                    say!("gate-agent: dismissed a code that is not a ticket ({label})");
                     last_dismissed = Some(text);
                 }
                 continue;

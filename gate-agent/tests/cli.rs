@@ -561,3 +561,32 @@ fn the_admit_and_reject_hooks_run_with_the_verdict_in_their_environment() {
         vec!["buzz REJECT revoked 61".to_owned(), "open ADMIT admitted 60".to_owned()]
     );
 }
+
+#[test]
+fn a_gate_whose_stderr_nobody_reads_keeps_admitting() {
+    let g = Gate::provisioned(&[]);
+    let mut child = g
+        .command(&["--json", "run", "--stdin", "--no-sync"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reading end of stderr is gone: every message the gate writes there fails (EPIPE).
+    drop(child.stderr.take());
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "https://example.org/not-a-ticket").unwrap();
+    writeln!(stdin, "{}", ticket(Offer::Solo, 70)).unwrap();
+    writeln!(stdin, "OG1:TRUNCATED").unwrap();
+    writeln!(stdin, "{}", ticket(Offer::Solo, 71)).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    let verdicts: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let admitted: Vec<&serde_json::Value> = verdicts.iter().filter(|v| v["reason"] == "admitted").collect();
+    assert_eq!(admitted.len(), 2, "{verdicts:?}");
+}
