@@ -237,13 +237,14 @@ impl Store {
             let t = k
                 .to_trusted()
                 .map_err(|_| StoreError::BadConfig(format!("stored key {} is invalid", k.key_id)))?;
-            trust.add(t);
+            if !trust.add(t) {
+                return Err(StoreError::BadConfig(format!(
+                    "two different stored keys have the id {}",
+                    k.key_id
+                )));
+            }
         }
         Ok(Some(trust))
-    }
-
-    pub fn event_ids(&self) -> Result<Vec<u32>, StoreError> {
-        event_ids(&self.conn)
     }
 
     // ---- revocations ----
