@@ -492,7 +492,7 @@ pub fn quiet_rqrr_panics() {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Unit tests run unoptimised: no deadline, so results do not depend on the machine's speed.
@@ -503,7 +503,8 @@ mod tests {
         }
     }
 
-    fn qr(text: &str, px: u32) -> GrayImage {
+    /// A clean QR code of `text` (level M) with `px` pixels per module and a quiet zone.
+    pub(crate) fn qr(text: &str, px: u32) -> GrayImage {
         let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).unwrap();
         code.render::<image::Luma<u8>>()
             .module_dimensions(px, px)

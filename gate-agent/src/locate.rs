@@ -381,14 +381,7 @@ pub fn regions(found: &[Finder], w: u32, h: u32, span: f32, margin: f32) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn qr(text: &str, px: u32) -> GrayImage {
-        let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).unwrap();
-        code.render::<image::Luma<u8>>()
-            .module_dimensions(px, px)
-            .quiet_zone(true)
-            .build()
-    }
+    use crate::decode::tests::qr;
 
     #[test]
     fn the_three_eyes_of_a_code_are_found_where_they_are() {

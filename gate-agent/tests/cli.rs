@@ -55,13 +55,18 @@ impl Gate {
 
     /// Spawns `--json run --stdin --no-sync` plus `extra`, with piped stdin and stdout.
     fn spawn_run(&self, extra: &[&str]) -> (Child, ChildStdin) {
+        self.spawn_run_with_stderr(extra, Stdio::null())
+    }
+
+    /// `--json run --stdin --no-sync` plus `extra`, stdout piped, stderr as given.
+    fn spawn_run_with_stderr(&self, extra: &[&str], stderr: Stdio) -> (Child, ChildStdin) {
         let mut args = vec!["--json", "run", "--stdin", "--no-sync"];
         args.extend_from_slice(extra);
         let mut child = self
             .command(&args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let stdin = child.stdin.take().unwrap();
@@ -264,14 +269,7 @@ fn bad_inputs_are_rejections_not_crashes() {
 #[test]
 fn a_scanner_on_stdin_gets_binary_noise_dismissed_and_the_next_ticket_admitted() {
     let g = Gate::provisioned(&[]);
-    let mut child = g
-        .command(&["--json", "run", "--stdin", "--no-sync"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let (child, mut stdin) = g.spawn_run_with_stderr(&[], Stdio::piped());
     stdin.write_all(b"\xff\xfe\x00\x01binary\n").unwrap();
     stdin.write_all(&vec![b'Z'; 100_000]).unwrap();
     stdin.write_all(b"\n").unwrap();
@@ -565,16 +563,9 @@ fn the_admit_and_reject_hooks_run_with_the_verdict_in_their_environment() {
 #[test]
 fn a_gate_whose_stderr_nobody_reads_keeps_admitting() {
     let g = Gate::provisioned(&[]);
-    let mut child = g
-        .command(&["--json", "run", "--stdin", "--no-sync"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, mut stdin) = g.spawn_run_with_stderr(&[], Stdio::piped());
     // The reading end of stderr is gone: every message the gate writes there fails (EPIPE).
     drop(child.stderr.take());
-    let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "https://example.org/not-a-ticket").unwrap();
     writeln!(stdin, "{}", ticket(Offer::Solo, 70)).unwrap();
     writeln!(stdin, "OG1:TRUNCATED").unwrap();

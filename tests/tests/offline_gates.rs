@@ -10,6 +10,36 @@ use support::{
     Gate, IssuerProc, comp_tickets, enrolment_token, get_json, http, issuer_cli, operator_token, recorded_scans,
 };
 
+/// A running issuer with `count` complimentary Solo tickets for event 1 (sent to `email`), an
+/// operator token, and a gate bundle for event 1 exported to `dir/gate.ogb`.
+struct BundleSetup {
+    issuer: IssuerProc,
+    op: String,
+    client: reqwest::blocking::Client,
+    tickets: Vec<(u32, String, std::path::PathBuf)>,
+    bundle: std::path::PathBuf,
+}
+
+impl BundleSetup {
+    fn start(dir: &std::path::Path, email: &str, count: u32) -> BundleSetup {
+        let issuer = IssuerProc::start(&dir.join("issuer"), &[]);
+        let op = operator_token(&issuer.data_dir);
+        let tickets = comp_tickets(&issuer.data_dir, 1, "solo", email, count);
+        let bundle = dir.join("gate.ogb");
+        issuer_cli(
+            &issuer.data_dir,
+            &["export-gate-bundle", "--event", "1", "--out", bundle.to_str().unwrap()],
+        );
+        BundleSetup {
+            issuer,
+            op,
+            client: http(),
+            tickets,
+            bundle,
+        }
+    }
+}
+
 #[test]
 fn gates_cut_off_from_the_issuer_keep_admitting_and_every_queued_scan_arrives_once_with_the_conflict_flagged() {
     let dir = tempfile::tempdir().unwrap();
@@ -189,15 +219,13 @@ fn a_revoked_device_is_refused_at_its_next_sync_and_a_new_enrolment_works() {
 #[test]
 fn a_gate_provisioned_from_a_bundle_admits_offline_then_enrols_and_every_queued_scan_arrives_once_under_it() {
     let dir = tempfile::tempdir().unwrap();
-    let issuer = IssuerProc::start(&dir.path().join("issuer"), &[]);
-    let op = operator_token(&issuer.data_dir);
-    let client = http();
-    let tickets = comp_tickets(&issuer.data_dir, 1, "solo", "field@example.org", 3);
-    let bundle = dir.path().join("gate.ogb");
-    issuer_cli(
-        &issuer.data_dir,
-        &["export-gate-bundle", "--event", "1", "--out", bundle.to_str().unwrap()],
-    );
+    let BundleSetup {
+        issuer,
+        op,
+        client,
+        tickets,
+        bundle,
+    } = BundleSetup::start(dir.path(), "field@example.org", 3);
 
     // Provisioned by hand, no network: it admits and queues its reports.
     let gate = Gate::new(dir.path(), "field-1");
@@ -307,15 +335,13 @@ fn a_gate_provisioned_from_a_bundle_admits_offline_then_enrols_and_every_queued_
 #[test]
 fn a_running_gate_refusing_tickets_for_old_data_admits_again_right_after_a_sync_that_found_nothing_new() {
     let dir = tempfile::tempdir().unwrap();
-    let issuer = IssuerProc::start(&dir.path().join("issuer"), &[]);
-    let op = operator_token(&issuer.data_dir);
-    let client = http();
-    let tickets = comp_tickets(&issuer.data_dir, 1, "solo", "late@example.org", 2);
-    let bundle = dir.path().join("gate.ogb");
-    issuer_cli(
-        &issuer.data_dir,
-        &["export-gate-bundle", "--event", "1", "--out", bundle.to_str().unwrap()],
-    );
+    let BundleSetup {
+        issuer,
+        op,
+        client,
+        tickets,
+        bundle,
+    } = BundleSetup::start(dir.path(), "late@example.org", 2);
     let gate = Gate::new(dir.path(), "gate-s");
     let imported = gate.run(&["import", bundle.to_str().unwrap(), "--max-data-age", "60"]);
     assert_eq!(imported.code, 0, "{imported:?}");
