@@ -21,6 +21,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod background;
+pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -62,6 +62,7 @@ impl Application {
             base_url,
             ops_metrics: Arc::default(),
             ops_snapshot: Arc::default(),
+            catalogue: Arc::default(),
         };
         crate::background::recover_on_start(&state)?;
         Ok(Application { listener, addr, state })

@@ -35,4 +35,6 @@ pub struct AppState {
     pub ops_metrics: Arc<crate::ops::OpsMetrics>,
     /// The last full binary revocation snapshot (see `ops::SnapshotCache`).
     pub ops_snapshot: Arc<crate::ops::SnapshotCache>,
+    /// Public catalogue answers, reused while nothing changed (see `catalogue`).
+    pub catalogue: Arc<crate::catalogue::CatalogueCache>,
 }

@@ -9,6 +9,8 @@
 pub mod schema;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -20,6 +22,9 @@ use crate::error::{AppError, AppResult};
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<SqliteConnectionManager>,
+    /// Commits made through this pool (a commit hook on every connection): lets caches of
+    /// derived answers (the public catalogue) know that nothing changed.
+    commits: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Db {
@@ -39,7 +44,16 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
 impl Db {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Db, String> {
-        let manager = SqliteConnectionManager::file(path).with_init(configure);
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = commits.clone();
+        let manager = SqliteConnectionManager::file(path).with_init(move |conn| {
+            configure(conn)?;
+            let counter = counter.clone();
+            conn.commit_hook(Some(move || {
+                counter.fetch_add(1, Ordering::Relaxed);
+                false // let the commit proceed
+            }))
+        });
         let pool = r2d2::Pool::builder()
             .max_size(8)
             .build(manager)
@@ -48,7 +62,13 @@ impl Db {
             .get()
             .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
         schema::migrate(&mut conn).map_err(|e| format!("cannot migrate database {}: {e}", path.display()))?;
-        Ok(Db { pool })
+        Ok(Db { pool, commits })
+    }
+
+    /// How many transactions have committed through this pool so far. Writes by other processes
+    /// (the `issuer` CLI beside a running server) are not counted.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Runs read-only work on a pooled connection.

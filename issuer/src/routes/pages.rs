@@ -126,28 +126,28 @@ fn guest_cookie(items: &[(i64, i64)]) -> HeaderValue {
 // ---- catalogue ----
 
 async fn catalogue(State(s): State<AppState>, user: MaybeUser, ApiQuery(f): ApiQuery<EventFilter>) -> PageResult {
-    let f2 = f.clone();
-    let (events, (sports, venues, days)) =
-        s.db.read(move |c| Ok((shop::list_events(c, &f2)?, shop::facets(c)?)))
-            .await?;
+    let events = s.catalogue.list(&s, f.clone()).await?;
+    let events: &[shop::EventView] = &events;
+    let facets = s.catalogue.facets(&s).await?;
+    let (sports, venues, days): (&[String], &[String], &[String]) = (&facets.0, &facets.1, &facets.2);
     let sel = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     let body = html! {
         h1 { "Events" }
         form.filters method="get" action="/" aria-label="Filter events" {
             div { label for="sport" { "Sport" }
                 select #sport name="sport" { option value="" { "All sports" }
-                    @for x in &sports { option value=(x) selected[sel(&f.sport, x)] { (x) } } } }
+                    @for x in sports { option value=(x) selected[sel(&f.sport, x)] { (x) } } } }
             div { label for="day" { "Day" }
                 select #day name="day" { option value="" { "All days" }
-                    @for x in &days { option value=(x) selected[sel(&f.day, x)] { (x) } } } }
+                    @for x in days { option value=(x) selected[sel(&f.day, x)] { (x) } } } }
             div { label for="venue" { "Venue" }
                 select #venue name="venue" { option value="" { "All venues" }
-                    @for x in &venues { option value=(x) selected[sel(&f.venue, x)] { (x) } } } }
+                    @for x in venues { option value=(x) selected[sel(&f.venue, x)] { (x) } } } }
             div { button type="submit" { "Show" } }
         }
         @if events.is_empty() { (notice("", "No event matches these filters.")) }
         div.grid {
-            @for e in &events {
+            @for e in events {
                 article.card {
                     span.sport { (e.sport) }
                     h2 { a href={ "/events/" (e.id) } { (e.name) } }
@@ -163,7 +163,7 @@ async fn catalogue(State(s): State<AppState>, user: MaybeUser, ApiQuery(f): ApiQ
 }
 
 async fn event_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> PageResult {
-    let e = s.db.read(move |c| shop::get_event(c, id)).await?;
+    let e = s.catalogue.event(&s, id).await?;
     let body = html! {
         p { a href="/" { "← All events" } }
         span.sport { (e.sport) }

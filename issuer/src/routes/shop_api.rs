@@ -55,48 +55,14 @@ pub(crate) fn client_ip(ci: &ConnectInfo<SocketAddr>) -> String {
     ci.0.ip().to_string()
 }
 
-/// How long a catalogue answer is reused. Seats left may lag by this much on the list; the
-/// reservation at checkout is always exact.
-const CATALOGUE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
-
-type CatalogueCache = std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Bytes)>>;
-
-/// Serialised catalogue answers per (issuer, filter): the hot path under load (see
-/// BENCHMARKS.md). Keyed by base URL too, so several issuers in one process (tests)
-/// never share entries.
-fn catalogue_cache() -> &'static CatalogueCache {
-    static CACHE: std::sync::OnceLock<CatalogueCache> = std::sync::OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
-
 async fn list_events(State(s): State<AppState>, ApiQuery(f): ApiQuery<EventFilter>) -> AppResult<Response> {
-    let key = format!("{}|{:?}|{:?}|{:?}", s.base_url, f.sport, f.day, f.venue);
-    let now = std::time::Instant::now();
-    let cached = catalogue_cache().lock().ok().and_then(|m| {
-        m.get(&key)
-            .filter(|(at, _)| now.duration_since(*at) < CATALOGUE_TTL)
-            .map(|(_, b)| b.clone())
-    });
-    let body = match cached {
-        Some(b) => b,
-        None => {
-            let events = s.db.read(move |c| shop::list_events(c, &f)).await?;
-            let b = Bytes::from(serde_json::to_vec(&json!({ "events": events })).map_err(AppError::internal)?);
-            if let Ok(mut m) = catalogue_cache().lock() {
-                if m.len() > 1000 {
-                    m.clear();
-                }
-                m.insert(key, (now, b.clone()));
-            }
-            b
-        }
-    };
+    let body = s.catalogue.list_json(&s, f).await?;
     Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn get_event(State(s): State<AppState>, Id(id): Id) -> AppResult<Json<Value>> {
-    let e = s.db.read(move |c| shop::get_event(c, id)).await?;
-    Ok(Json(json!(e)))
+    let e = s.catalogue.event(&s, id).await?;
+    Ok(Json(json!(*e)))
 }
 
 #[derive(Deserialize)]
