@@ -216,6 +216,13 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// Prints a command's result: `json` as one line with `--json`, else the human sentence.
+    fn report(&self, human: impl FnOnce() -> String, json: serde_json::Value) {
+        let line = if self.json { json.to_string() } else { human() };
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+    }
+
     fn now(&self) -> UnixSeconds {
         self.fixed_now.unwrap_or_else(unix_now)
     }
@@ -311,18 +318,30 @@ pub fn run(cli: Cli) -> ExitCode {
 fn cmd_enroll(ctx: &Ctx, issuer: &str, token: &str, gate: Option<&str>, progress: ProgressArg) -> ExitCode {
     match enroll(&ctx.data_dir, issuer, token, gate) {
         Ok(en) => {
-            println!(
-                "enrolled as device {} ({}) for events {:?}",
-                en.device_id, en.device_name, en.event_ids
-            );
-            report_queued_scope(ctx, &en.event_ids);
+            if !ctx.json {
+                println!(
+                    "enrolled as device {} ({}) for events {:?}",
+                    en.device_id, en.device_name, en.event_ids
+                );
+            }
+            let queued = report_queued_scope(ctx, &en.event_ids);
             match sync_round(
                 &ctx.data_dir,
                 ctx.now(),
                 progress.output(std::io::stderr().is_terminal()),
             ) {
                 Ok(s) => {
-                    println!("synced: revocations up to {}", s.revocation_seq);
+                    ctx.report(
+                        || format!("synced: revocations up to {}", s.revocation_seq),
+                        serde_json::json!({
+                            "enrolled": true,
+                            "device_id": en.device_id,
+                            "device_name": en.device_name,
+                            "event_ids": en.event_ids,
+                            "queued_before_enrolment": queued,
+                            "sync": sync_json(&s),
+                        }),
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(format!("enrolled, but the first sync failed: {e}")),
@@ -334,12 +353,13 @@ fn cmd_enroll(ctx: &Ctx, issuer: &str, token: &str, gate: Option<&str>, progress
 
 /// After an enrolment: says that reports queued before it will be sent by the enrolled device,
 /// and warns about those the issuer will refuse because the token does not cover their event.
-fn report_queued_scope(ctx: &Ctx, scope: &[u32]) {
+/// Returns how many are queued.
+fn report_queued_scope(ctx: &Ctx, scope: &[u32]) -> u64 {
     let Ok(queued) = Store::open(&ctx.data_dir).and_then(|s| s.queued_per_event()) else {
-        return;
+        return 0;
     };
     let total: u64 = queued.iter().map(|(_, n)| n).sum();
-    if total > 0 {
+    if total > 0 && !ctx.json {
         println!("{total} scan reports queued before the enrolment will be sent as this device's");
     }
     for (event, n) in queued {
@@ -351,6 +371,7 @@ fn report_queued_scope(ctx: &Ctx, scope: &[u32]) {
             );
         }
     }
+    total
 }
 
 fn cmd_import(
@@ -370,16 +391,27 @@ fn cmd_import(
     };
     match import_file(&ctx.data_dir, bundle, &opts, ctx.now()) {
         Ok(s) => {
-            println!(
-                "imported: {} keys, {} events, revocations up to {}{}",
-                s.keys,
-                s.events,
-                s.revocations,
-                if s.kept_newer_revocations {
-                    " (kept the newer local copy)"
-                } else {
-                    ""
-                }
+            ctx.report(
+                || {
+                    format!(
+                        "imported: {} keys, {} events, revocations up to {}{}",
+                        s.keys,
+                        s.events,
+                        s.revocations,
+                        if s.kept_newer_revocations {
+                            " (kept the newer local copy)"
+                        } else {
+                            ""
+                        }
+                    )
+                },
+                serde_json::json!({
+                    "imported": true,
+                    "keys": s.keys,
+                    "events": s.events,
+                    "revocation_seq": s.revocations,
+                    "kept_newer_revocations": s.kept_newer_revocations,
+                }),
             );
             ExitCode::SUCCESS
         }
@@ -394,20 +426,39 @@ fn cmd_sync(ctx: &Ctx, progress: ProgressArg) -> ExitCode {
         progress.output(std::io::stderr().is_terminal()),
     ) {
         Ok(s) => {
-            println!(
-                "sync ok: {} reports sent, {} refused, {} held; {} revocations applied{} (now at {}); {} admissions from other gates",
-                s.pushed,
-                s.refused,
-                s.held,
-                s.revocations_applied,
-                if s.snapshot { " from a full snapshot" } else { "" },
-                s.revocation_seq,
-                s.admissions
+            ctx.report(
+                || {
+                    format!(
+                        "sync ok: {} reports sent, {} refused, {} held; {} revocations applied{} (now at {}); {} admissions from other gates",
+                        s.pushed,
+                        s.refused,
+                        s.held,
+                        s.revocations_applied,
+                        if s.snapshot { " from a full snapshot" } else { "" },
+                        s.revocation_seq,
+                        s.admissions
+                    )
+                },
+                sync_json(&s),
             );
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),
     }
+}
+
+/// A sync round's summary as JSON (`sync --json`, and inside `enroll --json`).
+fn sync_json(s: &crate::sync::SyncSummary) -> serde_json::Value {
+    serde_json::json!({
+        "synced": true,
+        "reports_sent": s.pushed,
+        "reports_refused": s.refused,
+        "reports_held": s.held,
+        "revocations_applied": s.revocations_applied,
+        "from_snapshot": s.snapshot,
+        "revocation_seq": s.revocation_seq,
+        "admissions_from_other_gates": s.admissions,
+    })
 }
 
 fn open_gate(ctx: &Ctx) -> Result<Gate, ExitCode> {

@@ -231,6 +231,7 @@ fn a_gate_provisioned_from_a_bundle_admits_offline_then_enrols_and_every_queued_
     let gate = Gate::new(dir.path(), "field-1");
     let imported = gate.run(&["import", bundle.to_str().unwrap(), "--gate", "field-1"]);
     assert_eq!(imported.code, 0, "{imported:?}");
+    assert_eq!(imported.only()["events"], 1, "{imported:?}");
     assert_eq!(gate.check(&tickets[0].1)["reason"], "admitted");
     assert_eq!(gate.check(&tickets[1].1)["reason"], "admitted");
     assert_eq!(gate.check(&tickets[0].1)["reason"], "already_used");
@@ -262,6 +263,14 @@ fn a_gate_provisioned_from_a_bundle_admits_offline_then_enrols_and_every_queued_
     let token = enrolment_token(&client, &issuer, &op, &[1]);
     let enrolled = gate.run(&["enroll", "--issuer", &issuer.url, "--token", &token]);
     assert_eq!(enrolled.code, 0, "{enrolled:?}\n{}", issuer.log());
+    // `--json` output a script can read: what was queued, and the first sync sending it.
+    let summary = enrolled.only();
+    assert_eq!(summary["queued_before_enrolment"], 3, "{summary}");
+    assert_eq!(
+        (&summary["sync"]["reports_sent"], &summary["sync"]["reports_refused"]),
+        (&serde_json::json!(3), &serde_json::json!(0)),
+        "{summary}"
+    );
     let online = gate.run(&["status"]).only().clone();
     assert_eq!(online["enrolled_online"], true, "{online}");
     assert_eq!(online["deployment"], offline["deployment"]);
@@ -285,6 +294,7 @@ fn a_gate_provisioned_from_a_bundle_admits_offline_then_enrols_and_every_queued_
     assert_eq!(recorded_scans(&client, &issuer, &op, 1), (2, 1));
     let again = gate.sync();
     assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(again.only()["reports_sent"], 0, "{again:?}");
     assert_eq!(
         recorded_scans(&client, &issuer, &op, 1),
         (2, 1),
