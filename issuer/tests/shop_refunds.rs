@@ -110,6 +110,12 @@ async fn cancelling_an_event_owes_its_buyers_their_money_and_operators_settle_ea
     assert_eq!(due[0]["order_id"], order["id"]);
     assert_ne!(due[0]["order_id"], other["id"]);
     assert_eq!(due[0]["amount_cents"], order["total_cents"]);
+    // The buyer is told by mail, with the amount owed.
+    let total = order["total_cents"].as_i64().unwrap();
+    let amount = format!("{}.{:02} EUR of order {}", total / 100, total % 100, order["id"]);
+    let mail = app.smtp.wait_for("kai@example.org", "is cancelled").await;
+    assert!(mail.contains(&amount), "{mail}");
+    assert!(mail.contains("no longer open the gates"), "{mail}");
 
     let id = due[0]["id"].as_i64().unwrap();
 

@@ -318,9 +318,15 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
 /// Applies changes to an event.
 /// Changes an event. Cancelling it revokes every valid ticket of the event in the same
 /// transaction (one log entry per ticket, reason `cancelled`), so gates refuse them after their
-/// next sync, and records a refund due for every paid order of it (`ops::refunds`); a cancelled
-/// event cannot be scheduled again, since revocations are final.
-pub fn update_event(tx: &Transaction<'_>, id: u32, c: &EventChanges, now: i64) -> AppResult<EventRow> {
+/// next sync, and records a refund due for every paid order of it (`ops::refunds`), returned so
+/// the caller can tell the buyers; a cancelled event cannot be scheduled again, since
+/// revocations are final.
+pub fn update_event(
+    tx: &Transaction<'_>,
+    id: u32,
+    c: &EventChanges,
+    now: i64,
+) -> AppResult<(EventRow, Vec<crate::ops::refunds::RefundDue>)> {
     let mut e = event_row(tx, i64::from(id))?;
     let was_cancelled = e.status == "cancelled";
     if let Some(s) = &c.sport {
@@ -388,6 +394,7 @@ pub fn update_event(tx: &Transaction<'_>, id: u32, c: &EventChanges, now: i64) -
     if let Some(o) = &c.offers {
         set_offers(tx, i64::from(id), o)?;
     }
+    let mut refunds = Vec::new();
     if e.status == "cancelled" && !was_cancelled {
         let serials: Vec<u32> = tx
             .prepare("SELECT serial FROM tickets WHERE event_id = ?1 AND status = 'valid' ORDER BY serial")?
@@ -396,13 +403,13 @@ pub fn update_event(tx: &Transaction<'_>, id: u32, c: &EventChanges, now: i64) -
         for serial in &serials {
             revocation::revoke_ticket(tx, *serial, RevocationReason::Cancelled, now)?;
         }
-        let refunds = crate::ops::refunds::record_for_cancelled_event(tx, id, now)?;
+        refunds = crate::ops::refunds::record_for_cancelled_event(tx, id, now)?;
         tracing::info!(
             event = id,
             tickets = serials.len(),
-            refunds,
+            refunds = refunds.len(),
             "event cancelled: tickets revoked, refunds due"
         );
     }
-    event_row(tx, i64::from(id))
+    Ok((event_row(tx, i64::from(id))?, refunds))
 }

@@ -60,8 +60,8 @@ pub fn record(
 }
 
 /// Records a refund for every paid order with lines for `event_id` (the amount of those lines).
-/// Returns how many were recorded.
-pub fn record_for_cancelled_event(tx: &Transaction<'_>, event_id: u32, now: i64) -> AppResult<usize> {
+/// Returns the refunds recorded now (not those recorded before).
+pub fn record_for_cancelled_event(tx: &Transaction<'_>, event_id: u32, now: i64) -> AppResult<Vec<RefundDue>> {
     let orders: Vec<(i64, i64)> = tx
         .prepare(
             "SELECT l.order_id, SUM(l.quantity * l.unit_price_cents) FROM order_lines l
@@ -70,11 +70,35 @@ pub fn record_for_cancelled_event(tx: &Transaction<'_>, event_id: u32, now: i64)
         )?
         .query_map([event_id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    let mut n = 0;
+    let mut recorded = Vec::new();
     for (order_id, amount) in orders {
-        n += usize::from(record(tx, order_id, RefundReason::EventCancelled, amount, now)?);
+        if record(tx, order_id, RefundReason::EventCancelled, amount, now)? {
+            recorded.push(tx.query_row(&format!("{SELECT} WHERE f.id = ?1"), [tx.last_insert_rowid()], row)?);
+        }
     }
-    Ok(n)
+    Ok(recorded)
+}
+
+/// Tells each buyer that their event is cancelled, their tickets no longer work and the money is
+/// owed back (sent in the background; a failing mail server changes nothing here).
+pub fn notify_event_cancelled(state: &crate::state::AppState, event: &str, starts: &str, refunds: &[RefundDue]) {
+    for r in refunds {
+        crate::mail::send_later(
+            state,
+            crate::mail::Mail {
+                to: r.buyer_email.clone(),
+                subject: format!("Cancelled: {event}"),
+                body: format!(
+                    "We are sorry: {event} ({starts}) is cancelled.\n\n\
+                     Your tickets for it no longer open the gates. The {}.{:02} EUR of order {} will be \
+                     refunded to the card you paid with; you have nothing to do.\n",
+                    r.amount_cents / 100,
+                    r.amount_cents % 100,
+                    r.order_id
+                ),
+            },
+        );
+    }
 }
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RefundDue> {

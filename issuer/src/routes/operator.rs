@@ -104,11 +104,14 @@ async fn update_event(
     JsonBody(c): JsonBody<catalogue::EventChanges>,
 ) -> AppResult<Json<EventRow>> {
     let now = crate::now();
-    let row = state
+    let (row, refunds) = state
         .db
         .write(move |tx| catalogue::update_event(tx, id, &c, now))
         .await?;
     tracing::info!(operator = op.account_id, event = id, "event changed");
+    // A cancellation: each buyer is told, once, after the commit.
+    let starts = crate::shop::day_of(row.starts_at);
+    crate::ops::refunds::notify_event_cancelled(&state, &row.name, &starts, &refunds);
     Ok(Json(row))
 }
 
