@@ -125,7 +125,7 @@ pub async fn handle_webhook(state: &AppState, signature: Option<&str>, body: &[u
     let ev: WebhookEvent = serde_json::from_slice(body)
         .map_err(|e| AppError::bad_request("malformed_json", format!("webhook body: {e}")))?;
     let signer = state.signer.clone();
-    state
+    let (outcome, refund) = state
         .db
         .write(move |tx| {
             let fresh = tx.execute(
@@ -142,12 +142,16 @@ pub async fn handle_webhook(state: &AppState, signature: Option<&str>, body: &[u
                 "payment.succeeded" => {
                     match shop::confirm_payment(tx, &signer, &ev.payment_id, ev.amount_cents, now)? {
                         Confirmation::Paid { order_id, tickets } => {
-                            Ok(format!("order {order_id} paid, {tickets} tickets"))
+                            Ok((format!("order {order_id} paid, {tickets} tickets"), None))
                         }
-                        Confirmation::AlreadyPaid { order_id } => Ok(format!("order {order_id} was already paid")),
-                        Confirmation::TooLate { order_id } => Ok(format!("order {order_id} had expired: refund due")),
-                        Confirmation::EventCancelled { order_id } => {
-                            Ok(format!("order {order_id} is for a cancelled event: refund due"))
+                        Confirmation::AlreadyPaid { order_id } => {
+                            Ok((format!("order {order_id} was already paid"), None))
+                        }
+                        Confirmation::TooLate { order_id, refund } => {
+                            Ok((format!("order {order_id} had expired: refund due"), refund))
+                        }
+                        Confirmation::EventCancelled { order_id, refund } => {
+                            Ok((format!("order {order_id} is for a cancelled event: refund due"), refund))
                         }
                     }
                 }
@@ -158,7 +162,7 @@ pub async fn handle_webhook(state: &AppState, signature: Option<&str>, body: &[u
                         })
                         .optional()?;
                     known.ok_or_else(|| AppError::not_found("no order has this payment id"))?;
-                    Ok("declined noted".into())
+                    Ok(("declined noted".into(), None))
                 }
                 other => Err(AppError::bad_request(
                     "unknown_event",
@@ -166,7 +170,12 @@ pub async fn handle_webhook(state: &AppState, signature: Option<&str>, body: &[u
                 )),
             }
         })
-        .await
+        .await?;
+    // Money taken for nothing: the buyer is told once, after the commit.
+    if let Some(r) = &refund {
+        crate::ops::refunds::notify_payment_refused(state, r);
+    }
+    Ok(outcome)
 }
 
 /// Outcome of a card on the hosted page.

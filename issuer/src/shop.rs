@@ -478,11 +478,18 @@ pub enum Confirmation {
     Paid { order_id: i64, tickets: usize },
     /// It was paid already (nothing changed).
     AlreadyPaid { order_id: i64 },
-    /// The order was cancelled (hold expired) before the money arrived: a refund is due.
-    TooLate { order_id: i64 },
+    /// The order was cancelled (hold expired) before the money arrived: a refund is due
+    /// (`refund` is `None` when this payment was already recorded as owed).
+    TooLate {
+        order_id: i64,
+        refund: Option<crate::ops::refunds::RefundDue>,
+    },
     /// An event of the order was cancelled before the money arrived: the order is cancelled,
     /// its seats released, no ticket signed, and a refund is due.
-    EventCancelled { order_id: i64 },
+    EventCancelled {
+        order_id: i64,
+        refund: Option<crate::ops::refunds::RefundDue>,
+    },
 }
 
 fn order_ticket_requests(tx: &Transaction<'_>, order_id: i64, holder: &str) -> AppResult<Vec<TicketRequest>> {
@@ -544,9 +551,9 @@ pub fn confirm_payment(
     match status.as_str() {
         "paid" | "refunded" => return Ok(Confirmation::AlreadyPaid { order_id }),
         "cancelled" => {
-            crate::ops::refunds::record(tx, order_id, RefundReason::OrderClosed, amount_cents, now)?;
+            let refund = crate::ops::refunds::record(tx, order_id, RefundReason::OrderClosed, amount_cents, now)?;
             tracing::warn!(order_id, "payment arrived for a cancelled order: a refund is due");
-            return Ok(Confirmation::TooLate { order_id });
+            return Ok(Confirmation::TooLate { order_id, refund });
         }
         _ => {}
     }
@@ -563,9 +570,9 @@ pub fn confirm_payment(
             "UPDATE orders SET status = 'cancelled', closed_at = ?2 WHERE id = ?1",
             params![order_id, now],
         )?;
-        crate::ops::refunds::record(tx, order_id, RefundReason::EventCancelled, amount_cents, now)?;
+        let refund = crate::ops::refunds::record(tx, order_id, RefundReason::EventCancelled, amount_cents, now)?;
         tracing::warn!(order_id, "payment arrived for a cancelled event: a refund is due");
-        return Ok(Confirmation::EventCancelled { order_id });
+        return Ok(Confirmation::EventCancelled { order_id, refund });
     }
     tx.execute(
         "UPDATE orders SET status = 'paid', paid_at = ?2 WHERE id = ?1",

@@ -61,6 +61,8 @@ async fn a_card_paid_for_an_event_cancelled_meanwhile_is_acknowledged_issues_not
     assert_eq!(due[0]["reason"], "event_cancelled");
     assert_eq!(due[0]["amount_cents"], order["total_cents"]);
     assert_eq!(due[0]["buyer_email"], "ivy@example.org");
+    let mail = app.smtp.wait_for("ivy@example.org", "will be refunded").await;
+    assert!(mail.contains("after its event was cancelled"), "{mail}");
 }
 
 #[tokio::test]
@@ -88,6 +90,15 @@ async fn a_payment_that_arrives_after_its_order_closed_is_owed_back_once() {
     assert_eq!(due[0]["reason"], "order_closed");
     assert_eq!(due[0]["amount_cents"], order["total_cents"]);
     assert_eq!(app.db_i64("SELECT count(*) FROM tickets"), 0);
+    let mail = app.smtp.wait_for("jon@example.org", "will be refunded").await;
+    assert!(mail.contains("after the order had expired"), "{mail}");
+    let told = app
+        .smtp
+        .messages()
+        .iter()
+        .filter(|m| m.contains("will be refunded"))
+        .count();
+    assert_eq!(told, 1, "told once, however often the processor says it");
 }
 
 #[tokio::test]

@@ -42,21 +42,28 @@ pub struct RefundDue {
     pub settled_at: Option<i64>,
 }
 
-/// Records a refund due (once per order and reason; a second call changes nothing). Returns
-/// whether a new row was written.
+/// Records a refund due (once per order and reason; a second call changes nothing). Returns the
+/// new row, or `None` if it was recorded before.
 pub fn record(
     tx: &Transaction<'_>,
     order_id: i64,
     reason: RefundReason,
     amount_cents: i64,
     now: i64,
-) -> AppResult<bool> {
+) -> AppResult<Option<RefundDue>> {
     let n = tx.execute(
         "INSERT INTO refunds_due (order_id, reason, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (order_id, reason) DO NOTHING",
         params![order_id, reason.as_str(), amount_cents.max(0), now],
     )?;
-    Ok(n == 1)
+    if n == 0 {
+        return Ok(None);
+    }
+    Ok(Some(tx.query_row(
+        &format!("{SELECT} WHERE f.id = ?1"),
+        [tx.last_insert_rowid()],
+        row,
+    )?))
 }
 
 /// Records a refund for every paid order with lines for `event_id` (the amount of those lines).
@@ -72,11 +79,33 @@ pub fn record_for_cancelled_event(tx: &Transaction<'_>, event_id: u32, now: i64)
         .collect::<Result<_, _>>()?;
     let mut recorded = Vec::new();
     for (order_id, amount) in orders {
-        if record(tx, order_id, RefundReason::EventCancelled, amount, now)? {
-            recorded.push(tx.query_row(&format!("{SELECT} WHERE f.id = ?1"), [tx.last_insert_rowid()], row)?);
-        }
+        recorded.extend(record(tx, order_id, RefundReason::EventCancelled, amount, now)?);
     }
     Ok(recorded)
+}
+
+/// Tells the buyer that a payment arrived for an order that could not be honoured and will be
+/// refunded (sent in the background).
+pub fn notify_payment_refused(state: &crate::state::AppState, r: &RefundDue) {
+    let why = if r.reason == RefundReason::EventCancelled.as_str() {
+        "its event was cancelled"
+    } else {
+        "the order had expired"
+    };
+    crate::mail::send_later(
+        state,
+        crate::mail::Mail {
+            to: r.buyer_email.clone(),
+            subject: format!("Order {}: your payment will be refunded", r.order_id),
+            body: format!(
+                "Your payment for order {} arrived after {why}, so no ticket was issued.\n\n\
+                 The {}.{:02} EUR will be refunded to the card you paid with; you have nothing to do.\n",
+                r.order_id,
+                r.amount_cents / 100,
+                r.amount_cents % 100
+            ),
+        },
+    );
 }
 
 /// Tells each buyer that their event is cancelled, their tickets no longer work and the money is
