@@ -131,20 +131,7 @@ async fn cancelling_an_event_owes_its_buyers_their_money_and_operators_settle_ea
     let id = due[0]["id"].as_i64().unwrap();
 
     // The console lists it and settles it.
-    let login = app
-        .client
-        .post(app.url("/ops/login"))
-        .form(&[("token", op.as_str())])
-        .send()
-        .await
-        .unwrap();
-    let jar = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let jar = app.console_cookie(&op).await;
     let console = |path: &str| app.client.get(app.url(path)).header("cookie", &jar).send();
     let html = console("/ops/refunds").await.unwrap().text().await.unwrap();
     assert!(
@@ -176,4 +163,47 @@ async fn cancelling_an_event_owes_its_buyers_their_money_and_operators_settle_ea
     // A buyer's token is not an operator's.
     let (st, _) = app.get_json("/api/v1/ops/refunds-due", Some(&b.access)).await;
     assert_eq!(st, 403);
+}
+
+#[tokio::test]
+async fn an_operator_cancels_an_event_from_the_console_only_after_ticking_the_confirmation() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let jar = app.console_cookie(&op).await;
+    let b = app.buyer("lou@example.org").await;
+    app.buy(&b, 9, "duo", 1).await;
+    let cancel = |form: &'static [(&'static str, &'static str)]| {
+        app.client
+            .post(app.url("/ops/events/9/cancel"))
+            .header("cookie", &jar)
+            .form(form)
+            .send()
+    };
+    let page = app
+        .client
+        .get(app.url("/ops/events"))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("action=\"/ops/events/9/cancel\""), "{page}");
+
+    assert_eq!(
+        cancel(&[]).await.unwrap().status().as_u16(),
+        400,
+        "no confirmation, no change"
+    );
+    let (_, e) = app.get_json("/api/v1/events/9", None).await;
+    assert_eq!(e["status"], "scheduled");
+    assert_eq!(app.db_i64("SELECT count(*) FROM tickets WHERE status = 'valid'"), 1);
+
+    assert_eq!(cancel(&[("confirm", "yes")]).await.unwrap().status().as_u16(), 303);
+    let (_, e) = app.get_json("/api/v1/events/9", None).await;
+    assert_eq!(e["status"], "cancelled");
+    assert_eq!(app.db_i64("SELECT count(*) FROM tickets WHERE status = 'valid'"), 0);
+    assert_eq!(refunds(&app, &op, false).await.len(), 1);
+    app.smtp.wait_for("lou@example.org", "is cancelled").await;
 }

@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ops/enrol", get(enrol_page).post(enrol))
         .route("/ops/events", get(events_page))
         .route("/ops/events/{id}/scans", get(scans_page))
+        .route("/ops/events/{id}/cancel", post(cancel_event))
         .route("/ops/conflicts", get(conflicts_page))
         .route("/ops/revocations", get(revocations_page).post(revoke))
         .route("/ops/comp", get(comp_page).post(comp))
@@ -337,15 +338,53 @@ async fn events_page(State(state): State<AppState>, op: Op) -> AppResult<Respons
     let events = state.db.read(crate::ops::catalogue::list_events).await?;
     Ok(page("Events", false, html! {
         table {
-            thead { tr { th { "Id" } th { "Sport" } th { "Event" } th { "Venue" } th { "Doors open" } th { "Zones" } th {} } }
+            thead { tr { th { "Id" } th { "Sport" } th { "Event" } th { "Venue" } th { "Doors open" } th { "Zones" } th {} th { "Status" } } }
             tbody { @for e in &events { tr {
                 td { (e.id) } td { (e.sport) } td { (e.name) } td { (e.venue) } td { (time(Some(e.doors_open))) }
                 td { (e.zones.join(", ")) }
                 td { a href={ "/ops/events/" (e.id) "/scans" } { "Scans per gate" } }
+                td {
+                    @if e.status == "cancelled" { span.bad { "cancelled" } }
+                    @else {
+                        form method="post" action={ "/ops/events/" (e.id) "/cancel" } {
+                            label { input type="checkbox" name="confirm" value="yes" required; " revoke its tickets and owe its buyers a refund" }
+                            " " button { "Cancel event" }
+                        }
+                    }
+                }
             } } }
         }
     })
     .into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct CancelForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Cancels an event from the console: the same change as `PATCH /api/v1/ops/events/{id}`
+/// `{"status":"cancelled"}` (tickets revoked, refunds due, buyers mailed), behind a checkbox.
+async fn cancel_event(
+    State(state): State<AppState>,
+    op: Op,
+    Path(id): Path<u32>,
+    Form(f): Form<CancelForm>,
+) -> AppResult<Response> {
+    let Ok(op) = op else { return Ok(to_login()) };
+    if f.confirm != "yes" {
+        return Err(AppError::bad_request(
+            "not_confirmed",
+            "tick the box to confirm: cancelling revokes every ticket of the event",
+        ));
+    }
+    let changes = crate::ops::catalogue::EventChanges {
+        status: Some("cancelled".into()),
+        ..Default::default()
+    };
+    operator::change_event(&state, &op, id, changes).await?;
+    Ok(Redirect::to("/ops/events").into_response())
 }
 
 async fn scans_page(State(state): State<AppState>, op: Op, Path(id): Path<u32>) -> AppResult<Response> {

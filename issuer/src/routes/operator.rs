@@ -103,16 +103,26 @@ async fn update_event(
     Path(id): Path<u32>,
     JsonBody(c): JsonBody<catalogue::EventChanges>,
 ) -> AppResult<Json<EventRow>> {
+    Ok(Json(change_event(&state, &op, id, c).await?))
+}
+
+/// Applies changes to an event (API and console). A cancellation revokes its tickets and records
+/// refunds in the same transaction; each buyer is then told, once, after the commit.
+pub(crate) async fn change_event(
+    state: &AppState,
+    op: &OperatorAuth,
+    id: u32,
+    c: catalogue::EventChanges,
+) -> AppResult<EventRow> {
     let now = crate::now();
     let (row, refunds) = state
         .db
         .write(move |tx| catalogue::update_event(tx, id, &c, now))
         .await?;
-    tracing::info!(operator = op.account_id, event = id, "event changed");
-    // A cancellation: each buyer is told, once, after the commit.
+    tracing::info!(operator = op.account_id, event = id, status = %row.status, "event changed");
     let starts = crate::shop::day_of(row.starts_at);
-    crate::ops::refunds::notify_event_cancelled(&state, &row.name, &starts, &refunds);
-    Ok(Json(row))
+    crate::ops::refunds::notify_event_cancelled(state, &row.name, &starts, &refunds);
+    Ok(row)
 }
 
 /// Scans of one gate in one minute.

@@ -293,6 +293,19 @@ impl TestApp {
             .to_string()
     }
 
+    /// The console's session cookie (`name=value`) for an operator token.
+    pub async fn console_cookie(&self, op: &str) -> String {
+        let login = self
+            .client
+            .post(self.url("/ops/login"))
+            .form(&[("token", op)])
+            .send()
+            .await
+            .unwrap();
+        let cookie = login.headers()["set-cookie"].to_str().unwrap();
+        cookie.split(';').next().unwrap().to_owned()
+    }
+
     pub fn db_i64(&self, sql: &str) -> i64 {
         let conn = self.state.db.conn().unwrap();
         conn.query_row(sql, [], |r| r.get(0)).unwrap()
