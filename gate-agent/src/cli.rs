@@ -223,6 +223,15 @@ impl Ctx {
         let _ = writeln!(out, "{line}");
     }
 
+    /// One sync round now, with progress as `--progress` asks.
+    fn sync_round(&self, progress: ProgressArg) -> Result<crate::sync::SyncSummary, crate::sync::SyncError> {
+        sync_round(
+            &self.data_dir,
+            self.now(),
+            progress.output(std::io::stderr().is_terminal()),
+        )
+    }
+
     fn now(&self) -> UnixSeconds {
         self.fixed_now.unwrap_or_else(unix_now)
     }
@@ -325,11 +334,7 @@ fn cmd_enroll(ctx: &Ctx, issuer: &str, token: &str, gate: Option<&str>, progress
                 );
             }
             let queued = report_queued_scope(ctx, &en.event_ids);
-            match sync_round(
-                &ctx.data_dir,
-                ctx.now(),
-                progress.output(std::io::stderr().is_terminal()),
-            ) {
+            match ctx.sync_round(progress) {
                 Ok(s) => {
                     ctx.report(
                         || format!("synced: revocations up to {}", s.revocation_seq),
@@ -420,11 +425,7 @@ fn cmd_import(
 }
 
 fn cmd_sync(ctx: &Ctx, progress: ProgressArg) -> ExitCode {
-    match sync_round(
-        &ctx.data_dir,
-        ctx.now(),
-        progress.output(std::io::stderr().is_terminal()),
-    ) {
+    match ctx.sync_round(progress) {
         Ok(s) => {
             ctx.report(
                 || {

@@ -349,9 +349,17 @@ fn guarded_pass(img: &Arc<GrayImage>, bin: Binariser, budget: Duration) -> PassR
 pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
     let start = Instant::now();
     let mut res = Decoded::default();
+    run_passes(img, opts, start, &mut res);
+    res.elapsed = start.elapsed();
+    res
+}
+
+/// The passes of [`decode_luma`], stopping at the first that finds a code (or at the deadline).
+fn run_passes(img: &GrayImage, opts: &DecodeOptions, start: Instant, res: &mut Decoded) {
     // Slowest observed cost per pixel of a pass in this call, to predict the next pass.
     let mut ns_per_px = 0.0f64;
-    let mut run = |res: &mut Decoded, im: GrayImage, bin: Binariser| -> bool {
+    // Runs one pass; true when decoding should stop (a code found, or no time left).
+    let mut run = |res: &mut Decoded, im: &Arc<GrayImage>, bin: Binariser| -> bool {
         let px = f64::from(im.width()) * f64::from(im.height());
         let predicted = Duration::from_nanos((ns_per_px * px) as u64);
         let elapsed = start.elapsed();
@@ -361,7 +369,7 @@ pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
         }
         res.passes += 1;
         let pass_start = Instant::now();
-        let found = guarded_pass(&Arc::new(im), bin, opts.deadline.saturating_sub(elapsed));
+        let found = guarded_pass(im, bin, opts.deadline.saturating_sub(elapsed));
         // Small crops cost mostly a fixed overhead: they would predict full frames far too slow.
         if px >= 100_000.0 {
             ns_per_px = ns_per_px.max(pass_start.elapsed().as_nanos() as f64 / px);
@@ -397,52 +405,51 @@ pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
     };
     let eyes = locate::finders(&loc, (loc.width().max(loc.height()) / 640).max(1) as usize);
     let mut regions = locate::regions(&eyes, loc.width(), loc.height(), REGION_SPAN, REGION_MARGIN);
+    drop(loc);
+    res.eyes = eyes.len() as u32;
     res.regions = regions.len() as u32;
     if !opts.thorough {
         // A quick look trusts only three eyes in a code's corner shape; clutter makes pairs.
         regions.retain(|r| r.square);
     }
-    res.eyes = eyes.len() as u32;
     for r in regions.iter().take(MAX_REGIONS) {
         // Cut the region from the full image, scaled so a module is about CROP_MODULE pixels.
         let (x, y) = (r.x * kl, r.y * kl);
         let (w, h) = ((r.w * kl).min(img.width() - x), (r.h * kl).min(img.height() - y));
         let kc = ((r.module * kl as f32) / CROP_MODULE).floor().max(1.0) as u32;
-        let crop = box_downscale(&image::imageops::crop_imm(img, x, y, w, h).to_image(), kc);
-        let mut done = run(&mut res, crop.clone(), Binariser::Rqrr) || run(&mut res, crop.clone(), ADAPTIVE);
+        let cut = image::imageops::crop_imm(img, x, y, w, h).to_image();
+        let crop = Arc::new(if kc > 1 { box_downscale(&cut, kc) } else { cut });
+        let mut done = run(res, &crop, Binariser::Rqrr) || run(res, &crop, ADAPTIVE);
         if !done && opts.thorough && r.module * (kl as f32) < SMALL_MODULE && crop.width().max(crop.height()) <= 400 {
             // Small, often rotated modules: rqrr samples a doubled crop more reliably.
-            let big = upscale2(&crop);
-            done = run(&mut res, big.clone(), Binariser::Rqrr) || run(&mut res, big, ADAPTIVE);
+            let big = Arc::new(upscale2(&crop));
+            done = run(res, &big, Binariser::Rqrr) || run(res, &big, ADAPTIVE);
         }
         if done {
             res.found_in_crop = !res.codes.is_empty();
-            res.elapsed = start.elapsed();
-            return res;
+            return;
         }
     }
     if (regions.is_empty() && !opts.thorough) || (res.regions == 0 && opts.full_frame_needs_eyes) {
         // No code's corner of eyes: rqrr needs all three, so a quick look ends here (and a live
         // frame with no group of eyes at all).
-        res.elapsed = start.elapsed();
-        return res;
+        return;
     }
-    drop(loc);
 
     let k_fast = factor_for(img, opts.fast_side);
-    let fast = box_downscale(img, k_fast);
-    if run(&mut res, fast.clone(), Binariser::Rqrr) || !opts.thorough {
-        res.elapsed = start.elapsed();
-        return res;
+    let fast = Arc::new(box_downscale(img, k_fast));
+    if run(res, &fast, Binariser::Rqrr) || !opts.thorough {
+        return;
     }
     let second = if k_fast == 1 {
         (img.width().max(img.height()) <= 400).then(|| upscale2(img))
     } else {
         let k = factor_for(img, opts.max_side);
         (k < k_fast).then(|| box_downscale(img, k))
-    };
+    }
+    .map(Arc::new);
     // Ordered by what read most camera-like frames and photos per millisecond (BENCHMARKS.md).
-    let plan: Vec<(&GrayImage, Binariser)> = match &second {
+    let plan: Vec<(&Arc<GrayImage>, Binariser)> = match &second {
         Some(second) => vec![
             (second, ADAPTIVE),
             (&fast, ADAPTIVE_FINE),
@@ -453,12 +460,10 @@ pub fn decode_luma(img: &GrayImage, opts: &DecodeOptions) -> Decoded {
         None => vec![(&fast, ADAPTIVE), (&fast, ADAPTIVE_FINE)],
     };
     for (im, bin) in plan {
-        if run(&mut res, im.clone(), bin) {
+        if run(res, im, bin) {
             break;
         }
     }
-    res.elapsed = start.elapsed();
-    res
 }
 
 /// A payload as text, the way zbar and ZXing print it: UTF-8 when it is valid UTF-8, else
