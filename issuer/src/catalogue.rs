@@ -120,16 +120,20 @@ impl CatalogueCache {
         through(state, &self.lists, k, move |c| Ok(Arc::new(shop::list_events(c, &f)?))).await
     }
 
-    /// The list API's answer, serialised once.
+    /// The list API's answer: [`CatalogueCache::list`] serialised once per cached list.
     pub async fn list_json(&self, state: &AppState, f: EventFilter) -> AppResult<Bytes> {
         let k = key(&f);
-        through(state, &self.list_json, k, move |c| {
-            let events = shop::list_events(c, &f)?;
-            serde_json::to_vec(&serde_json::json!({ "events": events }))
-                .map(Bytes::from)
-                .map_err(crate::error::AppError::internal)
-        })
-        .await
+        let commits = state.db.commits();
+        let now = Instant::now();
+        if let Some(b) = self.list_json.get(&k, commits, now) {
+            return Ok(b);
+        }
+        let events = self.list(state, f).await?;
+        let b = serde_json::to_vec(&serde_json::json!({ "events": *events }))
+            .map(Bytes::from)
+            .map_err(crate::error::AppError::internal)?;
+        self.list_json.put(k, commits, now, b.clone());
+        Ok(b)
     }
 
     /// One event (404 if unknown; errors are not cached).

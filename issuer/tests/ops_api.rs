@@ -433,30 +433,20 @@ async fn operators_revoke_purchases_and_accounts_and_list_the_log() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    let r = app
-        .post(
-            "/api/v1/ops/revocations",
-            Some(&op),
-            &json!({ "kind": "purchase", "purchase_id": purchase, "reason": "refunded" }),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let r = app
-        .post(
-            "/api/v1/ops/revocations",
-            Some(&op),
-            &json!({ "kind": "account", "account_id": account, "reason": "account_banned" }),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let r = app
-        .post(
-            "/api/v1/ops/revocations",
-            Some(&op),
-            &json!({ "kind": "ticket", "serial": 9999, "reason": "fraud" }),
-        )
-        .await;
-    assert_eq!(r.status(), 404);
+    for (body, status) in [
+        (
+            json!({ "kind": "purchase", "purchase_id": purchase, "reason": "refunded" }),
+            201,
+        ),
+        (
+            json!({ "kind": "account", "account_id": account, "reason": "account_banned" }),
+            201,
+        ),
+        (json!({ "kind": "ticket", "serial": 9999, "reason": "fraud" }), 404),
+    ] {
+        let r = app.post("/api/v1/ops/revocations", Some(&op), &body).await;
+        assert_eq!(r.status(), status, "{body}");
+    }
     let log: Value = app
         .get("/api/v1/ops/revocations?after=0", Some(&op))
         .await

@@ -722,15 +722,7 @@ async fn a_purchase_shows_at_once_on_the_cached_list_the_event_and_its_page() {
     let (_, event) = app.get_json("/api/v1/events/2", None).await;
     let (before, capacity) = (left(&list).unwrap(), event["capacity"].as_i64().unwrap());
     assert_eq!(event["capacity_left"].as_i64(), Some(before));
-    let html = app
-        .client
-        .get(app.url("/events/2"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.get_page("/events/2", None).await;
     assert!(html.contains(&page(before, capacity)), "{html}");
 
     let b = app.buyer("vera@example.org").await;
@@ -740,14 +732,6 @@ async fn a_purchase_shows_at_once_on_the_cached_list_the_event_and_its_page() {
     assert_eq!(left(&list), Some(before - 4));
     let (_, event) = app.get_json("/api/v1/events/2", None).await;
     assert_eq!(event["capacity_left"].as_i64(), Some(before - 4));
-    let html = app
-        .client
-        .get(app.url("/events/2"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.get_page("/events/2", None).await;
     assert!(html.contains(&page(before - 4, capacity)), "{html}");
 }

@@ -132,8 +132,7 @@ async fn cancelling_an_event_owes_its_buyers_their_money_and_operators_settle_ea
 
     // The console lists it and settles it.
     let jar = app.console_cookie(&op).await;
-    let console = |path: &str| app.client.get(app.url(path)).header("cookie", &jar).send();
-    let html = console("/ops/refunds").await.unwrap().text().await.unwrap();
+    let html = app.get_page("/ops/refunds", Some(&jar)).await;
     assert!(
         html.contains("kai@example.org") && html.contains("event cancelled"),
         "{html}"
@@ -146,7 +145,7 @@ async fn cancelling_an_event_owes_its_buyers_their_money_and_operators_settle_ea
         .await
         .unwrap();
     assert_eq!(settle.status().as_u16(), 303);
-    let html = console("/ops/refunds").await.unwrap().text().await.unwrap();
+    let html = app.get_page("/ops/refunds", Some(&jar)).await;
     assert!(html.contains("Nothing to pay back."), "{html}");
 
     // The API refuses to settle it twice.
@@ -179,16 +178,7 @@ async fn an_operator_cancels_an_event_from_the_console_only_after_ticking_the_co
             .form(form)
             .send()
     };
-    let page = app
-        .client
-        .get(app.url("/ops/events"))
-        .header("cookie", &jar)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.get_page("/ops/events", Some(&jar)).await;
     assert!(page.contains("action=\"/ops/events/9/cancel\""), "{page}");
 
     assert_eq!(

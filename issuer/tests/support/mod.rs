@@ -293,6 +293,15 @@ impl TestApp {
             .to_string()
     }
 
+    /// The text of a page (HTML) at `path`, optionally with a cookie (`name=value`).
+    pub async fn get_page(&self, path: &str, cookie: Option<&str>) -> String {
+        let mut rb = self.client.get(self.url(path));
+        if let Some(c) = cookie {
+            rb = rb.header("cookie", c);
+        }
+        rb.send().await.unwrap().text().await.unwrap()
+    }
+
     /// The console's session cookie (`name=value`) for an operator token.
     pub async fn console_cookie(&self, op: &str) -> String {
         let login = self
