@@ -99,13 +99,17 @@ pub fn notify_payment_refused(state: &crate::state::AppState, r: &RefundDue) {
             subject: format!("Order {}: your payment will be refunded", r.order_id),
             body: format!(
                 "Your payment for order {} arrived after {why}, so no ticket was issued.\n\n\
-                 The {}.{:02} EUR will be refunded to the card you paid with; you have nothing to do.\n",
+                 The {} will be refunded to the card you paid with; you have nothing to do.\n",
                 r.order_id,
-                r.amount_cents / 100,
-                r.amount_cents % 100
+                amount(r.amount_cents)
             ),
         },
     );
+}
+
+/// An amount as mails write it: `45.00 EUR`.
+fn amount(cents: i64) -> String {
+    format!("{}.{:02} EUR", cents / 100, cents % 100)
 }
 
 /// Tells each buyer that their event is cancelled, their tickets no longer work and the money is
@@ -119,10 +123,9 @@ pub fn notify_event_cancelled(state: &crate::state::AppState, event: &str, start
                 subject: format!("Cancelled: {event}"),
                 body: format!(
                     "We are sorry: {event} ({starts}) is cancelled.\n\n\
-                     Your tickets for it no longer open the gates. The {}.{:02} EUR of order {} will be \
+                     Your tickets for it no longer open the gates. The {} of order {} will be \
                      refunded to the card you paid with; you have nothing to do.\n",
-                    r.amount_cents / 100,
-                    r.amount_cents % 100,
+                    amount(r.amount_cents),
                     r.order_id
                 ),
             },

@@ -502,7 +502,7 @@ async fn refunds_page(State(state): State<AppState>, op: Op) -> AppResult<Respon
                 tbody { @for r in &list { tr {
                     td { (r.order_id) } td { (r.buyer_email) }
                     td { (if r.reason == "event_cancelled" { "event cancelled" } else { "paid after the order closed" }) }
-                    td.bad { (format!("{}.{:02} EUR", r.amount_cents / 100, r.amount_cents % 100)) }
+                    td.bad { (crate::web::euros(r.amount_cents)) }
                     td { (time(Some(r.created_at))) }
                     td { form method="post" action={ "/ops/refunds/" (r.id) "/settle" } { button { "Mark refunded" } } }
                 } } }
@@ -514,13 +514,7 @@ async fn refunds_page(State(state): State<AppState>, op: Op) -> AppResult<Respon
 
 async fn settle_refund(State(state): State<AppState>, op: Op, Path(id): Path<i64>) -> AppResult<Response> {
     let Ok(op) = op else { return Ok(to_login()) };
-    let now = crate::now();
-    let operator = op.account_id;
-    state
-        .db
-        .write(move |tx| crate::ops::refunds::settle(tx, id, operator, now))
-        .await?;
-    tracing::info!(operator, refund = id, "refund marked settled from the console");
+    operator::mark_refund_settled(&state, &op, id).await?;
     Ok(Redirect::to("/ops/refunds").into_response())
 }
 

@@ -53,6 +53,15 @@ async fn settle_refund(
     op: OperatorAuth,
     Path(id): Path<i64>,
 ) -> AppResult<Json<crate::ops::refunds::RefundDue>> {
+    Ok(Json(mark_refund_settled(&state, &op, id).await?))
+}
+
+/// Marks a refund made by this operator (API and console).
+pub(crate) async fn mark_refund_settled(
+    state: &AppState,
+    op: &OperatorAuth,
+    id: i64,
+) -> AppResult<crate::ops::refunds::RefundDue> {
     let now = crate::now();
     let operator = op.account_id;
     let row = state
@@ -60,7 +69,7 @@ async fn settle_refund(
         .write(move |tx| crate::ops::refunds::settle(tx, id, operator, now))
         .await?;
     tracing::info!(operator, refund = id, order = row.order_id, "refund marked settled");
-    Ok(Json(row))
+    Ok(row)
 }
 
 fn bad_query(e: QueryRejection) -> AppError {
