@@ -62,11 +62,7 @@ pub fn import_file(
         source,
     })?;
     // Check the file before creating anything on disk.
-    let existing = if Store::db_path(data_dir).exists() {
-        Some(Store::open(data_dir)?)
-    } else {
-        None
-    };
+    let existing = Store::open_if_present(data_dir)?;
     let trusted = match &existing {
         Some(s) => s.trust_store()?,
         None => None,

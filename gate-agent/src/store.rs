@@ -91,6 +91,15 @@ impl Store {
     }
 
     /// Opens an existing store; a missing file is [`StoreError::Missing`].
+    /// Opens the store if the device has one (`None` before any provisioning).
+    pub fn open_if_present(data_dir: &Path) -> Result<Option<Store>, StoreError> {
+        if Self::db_path(data_dir).exists() {
+            Self::open(data_dir).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         let path = Self::db_path(data_dir);
         if !path.is_file() {
@@ -303,25 +312,30 @@ impl Store {
 
     /// Marks reports as held (kept, not retried automatically) with the error that stopped them.
     pub fn hold_reports(&mut self, nonces: &[String], error: &str) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        for n in nonces {
-            tx.execute(
-                "UPDATE outbox SET held = 1, last_error = ?2, attempts = attempts + 1 WHERE nonce = ?1",
-                params![n, error],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.update_reports(
+            "UPDATE outbox SET held = 1, last_error = ?2, attempts = attempts + 1 WHERE nonce = ?1",
+            nonces,
+            error,
+        )
     }
 
     /// Records a failed attempt on reports that stay queued for a retry.
     pub fn note_attempt(&mut self, nonces: &[String], error: &str) -> Result<(), StoreError> {
+        self.update_reports(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE nonce = ?1",
+            nonces,
+            error,
+        )
+    }
+
+    /// Runs `sql` (`?1` the nonce, `?2` the error) for each report, in one transaction.
+    fn update_reports(&mut self, sql: &str, nonces: &[String], error: &str) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        for n in nonces {
-            tx.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE nonce = ?1",
-                params![n, error],
-            )?;
+        {
+            let mut stmt = tx.prepare(sql)?;
+            for n in nonces {
+                stmt.execute(params![n, error])?;
+            }
         }
         tx.commit()?;
         Ok(())

@@ -363,11 +363,7 @@ fn issuer_deployment(http: &reqwest::blocking::Client, base: &str) -> Result<Opt
 pub fn enroll(data_dir: &Path, issuer: &str, token: &str, name: Option<&str>) -> Result<EnrollResponse, SyncError> {
     let base = issuer.trim_end_matches('/');
     let http = http_client()?;
-    let existing = if Store::db_path(data_dir).exists() {
-        Some(Store::open(data_dir)?)
-    } else {
-        None
-    };
+    let existing = Store::open_if_present(data_dir)?;
     let old = match &existing {
         Some(s) => s.config()?,
         None => None,
