@@ -4,7 +4,7 @@ mod ops_support;
 
 use og_shared::Offer;
 use og_shared::sync::{
-    GENESIS_HASH, REVOCATIONS_CONTENT_TYPE, Revocation, RevocationReason, RevocationTarget, ScanBatchAck, SyncResponse,
+    GENESIS_HASH, REVOCATIONS_CONTENT_TYPE, RevocationReason, RevocationTarget, ScanBatchAck, SyncResponse,
     VerdictCode, decode_revocation_page,
 };
 use ops_support::{admission, batch, spawn_app};
@@ -817,12 +817,7 @@ async fn cancelling_an_event_revokes_its_tickets_for_gates_and_it_cannot_be_sche
     };
     let r = patch(json!({ "status": "cancelled" })).await.unwrap();
     assert_eq!(r.status(), 200);
-    let log: Vec<Revocation> = app
-        .get("/api/v1/ops/revocations?after=0", Some(&op))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let log = app.revocation_log(&op).await;
     let revoked: Vec<u32> = log
         .iter()
         .filter(|e| e.reason == RevocationReason::Cancelled)
@@ -835,12 +830,7 @@ async fn cancelling_an_event_revokes_its_tickets_for_gates_and_it_cannot_be_sche
     assert!(!revoked.contains(&other));
     // Cancelling again changes nothing; scheduling again is refused.
     assert_eq!(patch(json!({ "status": "cancelled" })).await.unwrap().status(), 200);
-    let again: Vec<Revocation> = app
-        .get("/api/v1/ops/revocations?after=0", Some(&op))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again = app.revocation_log(&op).await;
     assert_eq!(again.len(), log.len());
     let r = patch(json!({ "status": "scheduled" })).await.unwrap();
     assert_eq!(r.status(), 409);

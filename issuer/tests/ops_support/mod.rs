@@ -118,6 +118,15 @@ impl TestApp {
         r.send().await.unwrap()
     }
 
+    /// The whole revocation log, as an operator reads it.
+    pub async fn revocation_log(&self, op: &str) -> Vec<og_shared::sync::Revocation> {
+        self.get("/api/v1/ops/revocations?after=0", Some(op))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str, bearer: Option<&str>) -> reqwest::Response {
         let mut r = self.client.get(self.url(path));
         if let Some(b) = bearer {
