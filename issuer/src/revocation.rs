@@ -127,6 +127,19 @@ pub fn revoke_ticket(tx: &Transaction<'_>, serial: u32, reason: RevocationReason
     Ok(true)
 }
 
+/// Revokes every valid ticket of an event, one log entry per ticket (no tag names an event).
+/// Returns how many were revoked.
+pub fn revoke_event(tx: &Transaction<'_>, event_id: u32, reason: RevocationReason, now: i64) -> AppResult<usize> {
+    let serials: Vec<u32> = tx
+        .prepare("SELECT serial FROM tickets WHERE event_id = ?1 AND status = 'valid' ORDER BY serial")?
+        .query_map([event_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for serial in &serials {
+        revoke_ticket(tx, *serial, reason, now)?;
+    }
+    Ok(serials.len())
+}
+
 /// Revokes every ticket of a purchase with one log entry naming the purchase tag.
 pub fn revoke_purchase(tx: &Transaction<'_>, purchase_id: i64, reason: RevocationReason, now: i64) -> AppResult<()> {
     let tag: String = tx

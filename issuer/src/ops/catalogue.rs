@@ -396,17 +396,11 @@ pub fn update_event(
     }
     let mut refunds = Vec::new();
     if e.status == "cancelled" && !was_cancelled {
-        let serials: Vec<u32> = tx
-            .prepare("SELECT serial FROM tickets WHERE event_id = ?1 AND status = 'valid' ORDER BY serial")?
-            .query_map([id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for serial in &serials {
-            revocation::revoke_ticket(tx, *serial, RevocationReason::Cancelled, now)?;
-        }
+        let tickets = revocation::revoke_event(tx, id, RevocationReason::Cancelled, now)?;
         refunds = crate::ops::refunds::record_for_cancelled_event(tx, id, now)?;
         tracing::info!(
             event = id,
-            tickets = serials.len(),
+            tickets,
             refunds = refunds.len(),
             "event cancelled: tickets revoked, refunds due"
         );
