@@ -130,7 +130,7 @@ pub enum Command {
     },
     /// Give the verdict for QR texts typed or pasted (records the scans like a real entry).
     Check {
-        /// The code texts (`OG1:...`).
+        /// The code texts (`OG2:...`).
         #[arg(required = true)]
         text: Vec<String>,
     },

@@ -6,9 +6,14 @@
 //! reads no clock and can be tested exhaustively. The order of the checks follows pretixSCAN's
 //! offline order: trust first, then revocations, event, data age, zone, validity window and
 //! finally the admission count (k of N, re-entry after an exit).
+//!
+//! Admissions are counted per entitlement (the serial), whatever code was shown: a code may
+//! admit at most the people it was issued for (`admits`, less than the offer after a transfer
+//! of a partly used ticket) counting its own passages and those of newer codes, and the
+//! entitlement at most its offer counting every passage this gate knows of.
 
 use og_shared::sync::{Direction, RevocationTarget, VerdictCode};
-use og_shared::{Offer, Rejection, UnixSeconds, VerifiedTicket};
+use og_shared::{Rejection, UnixSeconds, VerifiedTicket};
 
 /// How this gate applies the rules. Set at provisioning; the defaults suit an entry turnstile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +48,8 @@ pub struct Passage {
     pub at: UnixSeconds,
     pub gate: String,
     pub direction: Direction,
+    /// Which code of the entitlement passed (0 = the first code).
+    pub generation: u8,
 }
 
 /// What the device knows locally about a ticket, looked up before deciding.
@@ -111,6 +118,9 @@ fn revocation_reason(t: &RevocationTarget) -> &'static str {
         RevocationTarget::Ticket { .. } => "ticket revoked",
         RevocationTarget::Purchase { .. } => "purchase revoked (refunded or cancelled)",
         RevocationTarget::Account { .. } => "buyer's account revoked",
+        RevocationTarget::Superseded { .. } => {
+            "old code: this ticket was transferred or re-issued, ask for the new code"
+        }
     }
 }
 
@@ -167,14 +177,24 @@ pub fn decide(
     if now - policy.clock_skew > i64::from(claims.valid_until) {
         return Verdict::reject(VerdictCode::Expired, "ticket expired");
     }
-    admission(claims.offer, claims.flags.reentry() || policy.reentry_for_all, view)
+    admission(&claims, claims.flags.reentry() || policy.reentry_for_all, view)
 }
 
-fn admission(offer: Offer, reentry: bool, view: &LocalView) -> Verdict {
+fn admission(claims: &og_shared::TicketClaims, reentry: bool, view: &LocalView) -> Verdict {
+    let offer = claims.offer;
     let n = offer.admits();
     let entries = view.passages.iter().filter(|p| p.direction == Direction::Entry).count();
     let exits = view.passages.iter().filter(|p| p.direction == Direction::Exit).count();
     let first = view.passages.iter().find(|p| p.direction == Direction::Entry).cloned();
+    // What this code may still admit: what it was issued for, less its own entries (and those
+    // of newer codes); never more than the entitlement has left.
+    let by_this_code = view
+        .passages
+        .iter()
+        .filter(|p| p.direction == Direction::Entry && p.generation >= claims.generation)
+        .count();
+    let code_left = usize::from(claims.admits).saturating_sub(by_this_code);
+    let entitlement_left = usize::from(n).saturating_sub(entries);
     let admit = |k: usize, reason: String| Verdict {
         code: VerdictCode::Admitted,
         reason,
@@ -183,7 +203,7 @@ fn admission(offer: Offer, reentry: bool, view: &LocalView) -> Verdict {
         first_use: None,
         record: Some(Direction::Entry),
     };
-    if entries < usize::from(n) {
+    if code_left.min(entitlement_left) > 0 {
         let k = entries + 1;
         return admit(k, format!("{offer}: person {k} of {n}"));
     }
@@ -208,7 +228,7 @@ mod tests {
     use super::*;
     use og_shared::qr::Malformed;
     use og_shared::ticket::{Tag, TicketFlags, Zones};
-    use og_shared::{KeyId, TicketClaims};
+    use og_shared::{KeyId, Offer, TicketClaims};
 
     const NOW: i64 = 1_785_088_800;
 
@@ -217,7 +237,9 @@ mod tests {
             key_id: KeyId(7),
             event_id: 1,
             serial: 42,
+            generation: 0,
             offer,
+            admits: offer.admits(),
             purchase_tag: Tag([1; 6]),
             account_tag: Tag([2; 6]),
             valid_from: (NOW - 3600) as u32,
@@ -246,6 +268,7 @@ mod tests {
             at,
             gate: gate.into(),
             direction: Direction::Entry,
+            generation: 0,
         }
     }
 
@@ -254,7 +277,76 @@ mod tests {
             at,
             gate: "X".into(),
             direction: Direction::Exit,
+            generation: 0,
         }
+    }
+
+    /// The code a Duo became when given away after one entry: generation 1, admits 1.
+    fn second_duo_code() -> Result<VerifiedTicket, Rejection> {
+        Ok(VerifiedTicket {
+            claims: TicketClaims {
+                generation: 1,
+                admits: 1,
+                ..claims(Offer::Duo)
+            },
+        })
+    }
+
+    #[test]
+    fn the_new_code_of_a_half_used_duo_admits_one_person_at_a_gate_that_saw_the_first_entry() {
+        let mut vw = view();
+        vw.passages.push(entry(NOW - 600, "A"));
+        let v = decide(&second_duo_code(), &vw, NOW, &p());
+        assert_eq!((v.code, v.admitted_index), (VerdictCode::Admitted, Some(2)));
+        vw.passages.push(Passage {
+            generation: 1,
+            ..entry(NOW - 5, "A")
+        });
+        assert_eq!(
+            decide(&second_duo_code(), &vw, NOW, &p()).code,
+            VerdictCode::AlreadyUsed
+        );
+    }
+
+    #[test]
+    fn the_new_code_of_a_half_used_duo_admits_only_one_person_at_a_gate_that_never_heard_of_the_first_entry() {
+        let mut vw = view();
+        let v = decide(&second_duo_code(), &vw, NOW, &p());
+        assert_eq!(v.code, VerdictCode::Admitted);
+        vw.passages.push(Passage {
+            generation: 1,
+            ..entry(NOW - 5, "B")
+        });
+        let again = decide(&second_duo_code(), &vw, NOW, &p());
+        assert_eq!(
+            again.code,
+            VerdictCode::AlreadyUsed,
+            "the code was issued for the one place left, whatever this gate knows"
+        );
+    }
+
+    #[test]
+    fn an_old_code_still_counts_against_the_entitlement_its_new_code_draws_on() {
+        // The old code (not yet known as superseded here) admitted two people: the new one gets nobody in.
+        let mut vw = view();
+        vw.passages.push(entry(NOW - 600, "A"));
+        vw.passages.push(entry(NOW - 500, "A"));
+        assert_eq!(
+            decide(&second_duo_code(), &vw, NOW, &p()).code,
+            VerdictCode::AlreadyUsed
+        );
+    }
+
+    #[test]
+    fn a_superseded_code_is_refused_with_a_reason_staff_can_act_on() {
+        let mut vw = view();
+        vw.revoked = Some(RevocationTarget::Superseded {
+            serial: 42,
+            generation: 1,
+        });
+        let v = decide(&ok(Offer::Duo), &vw, NOW, &p());
+        assert_eq!(v.code, VerdictCode::Revoked);
+        assert!(v.reason.contains("new code"), "{}", v.reason);
     }
 
     fn p() -> GatePolicy {

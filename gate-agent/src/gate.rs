@@ -205,7 +205,7 @@ impl Gate {
         let nonce = queue.then(new_nonce);
         if let Some(nonce) = &nonce {
             if let (Some(dir), Some(c)) = (verdict.record, &claims) {
-                store::insert_own_passage(&tx, nonce, c.event_id, c.serial, &gate_name, now, dir)?;
+                store::insert_own_passage(&tx, nonce, c.event_id, (c.serial, c.generation), &gate_name, now, dir)?;
             }
             let report = ScanReport {
                 nonce: nonce.clone(),
@@ -214,6 +214,7 @@ impl Gate {
                 reason: verdict.reason.clone(),
                 event_id: claims.map(|c| c.event_id),
                 serial: claims.map(|c| c.serial),
+                generation: claims.map_or(0, |c| c.generation),
                 offer: claims.map(|c| c.offer),
                 admitted_index: verdict.admitted_index,
                 gate: gate_name,

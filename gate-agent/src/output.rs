@@ -118,6 +118,7 @@ mod tests {
                     at: 5,
                     gate: "north".into(),
                     direction: Direction::Entry,
+                    generation: 0,
                 }),
                 record: None,
             },

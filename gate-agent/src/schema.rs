@@ -73,6 +73,12 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (event_id, serial)
     );
     "#,
+    // v4: ticket format 2. A serial is an entitlement with several codes over its life (a
+    // transfer makes a new one): each passage remembers which code (generation) it used, so a
+    // code admits at most what it was issued for and the entitlement at most its offer.
+    r#"
+    ALTER TABLE admissions ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -534,11 +534,14 @@ pub(crate) fn revocation_cursor(c: &Connection) -> Result<(u64, [u8; 32]), Store
     Ok((seq, hash))
 }
 
+/// The indexed (kind, target) of an entry. A `superseded` entry is indexed by its serial; its
+/// generation is read back from the stored entry bytes.
 fn target_key(t: &RevocationTarget) -> (i64, Vec<u8>) {
     match t {
         RevocationTarget::Ticket { serial } => (1, serial.to_be_bytes().to_vec()),
         RevocationTarget::Purchase { tag } => (2, tag.0.to_vec()),
         RevocationTarget::Account { tag } => (3, tag.0.to_vec()),
+        RevocationTarget::Superseded { serial, .. } => (4, serial.to_be_bytes().to_vec()),
     }
 }
 
@@ -567,26 +570,28 @@ pub(crate) fn apply_revocations(
 
 /// The first revocation covering these claims.
 pub(crate) fn revocation_for(c: &Connection, t: &TicketClaims) -> Result<Option<RevocationTarget>, StoreError> {
-    let found: Option<(i64, Vec<u8>)> = c
-        .prepare_cached(
-            "SELECT kind, target FROM revocations
-             WHERE (kind = 1 AND target = ?1) OR (kind = 2 AND target = ?2) OR (kind = 3 AND target = ?3)
-             ORDER BY seq LIMIT 1",
-        )?
-        .query_row(
-            params![
-                t.serial.to_be_bytes().to_vec(),
-                t.purchase_tag.0.to_vec(),
-                t.account_tag.0.to_vec()
-            ],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    Ok(found.map(|(kind, _)| match kind {
-        1 => RevocationTarget::Ticket { serial: t.serial },
-        2 => RevocationTarget::Purchase { tag: t.purchase_tag },
-        _ => RevocationTarget::Account { tag: t.account_tag },
-    }))
+    let mut stmt = c.prepare_cached(
+        "SELECT entry FROM revocations
+         WHERE (kind IN (1, 4) AND target = ?1) OR (kind = 2 AND target = ?2) OR (kind = 3 AND target = ?3)
+         ORDER BY seq",
+    )?;
+    let mut rows = stmt.query(params![
+        t.serial.to_be_bytes().to_vec(),
+        t.purchase_tag.0.to_vec(),
+        t.account_tag.0.to_vec()
+    ])?;
+    while let Some(r) = rows.next()? {
+        let bytes: Vec<u8> = r.get(0)?;
+        let entry = <[u8; og_shared::sync::REVOCATION_LEN]>::try_from(bytes.as_slice())
+            .ok()
+            .and_then(|b| Revocation::from_bytes(&b))
+            .ok_or_else(|| StoreError::BadConfig("a stored revocation entry does not parse".into()))?;
+        // A `superseded` entry for this serial may name a generation at or below this code's.
+        if entry.target.covers(t) {
+            return Ok(Some(entry.target));
+        }
+    }
+    Ok(None)
 }
 
 fn dir_str(d: Direction) -> &'static str {
@@ -599,7 +604,7 @@ fn dir_str(d: Direction) -> &'static str {
 /// Earlier passages of a ticket, oldest first.
 pub(crate) fn passages(c: &Connection, event_id: u32, serial: u32) -> Result<Vec<Passage>, StoreError> {
     let mut stmt = c.prepare_cached(
-        "SELECT at, gate, direction FROM admissions WHERE event_id = ?1 AND serial = ?2 ORDER BY at, id",
+        "SELECT at, gate, direction, generation FROM admissions WHERE event_id = ?1 AND serial = ?2 ORDER BY at, id",
     )?;
     let rows = stmt.query_map(params![event_id, serial], |r| {
         let d: String = r.get(2)?;
@@ -607,6 +612,7 @@ pub(crate) fn passages(c: &Connection, event_id: u32, serial: u32) -> Result<Vec
             at: r.get(0)?,
             gate: r.get(1)?,
             direction: if d == "exit" { Direction::Exit } else { Direction::Entry },
+            generation: r.get(3)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -617,14 +623,15 @@ pub(crate) fn insert_own_passage(
     tx: &Transaction<'_>,
     nonce: &str,
     event_id: u32,
-    serial: u32,
+    (serial, generation): (u32, u8),
     gate: &str,
     at: UnixSeconds,
     direction: Direction,
 ) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO admissions (nonce, event_id, serial, gate, at, direction, own) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
-        params![nonce, event_id, serial, gate, at, dir_str(direction)],
+        "INSERT INTO admissions (nonce, event_id, serial, generation, gate, at, direction, own)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)",
+        params![nonce, event_id, serial, generation, gate, at, dir_str(direction)],
     )?;
     Ok(())
 }
@@ -632,8 +639,8 @@ pub(crate) fn insert_own_passage(
 /// Records admissions reported by other gates (idempotent by nonce).
 pub(crate) fn insert_remote_admissions(tx: &Transaction<'_>, recs: &[AdmissionRecord]) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(
-        "INSERT OR IGNORE INTO admissions (nonce, event_id, serial, gate, at, direction, own, issuer_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+        "INSERT OR IGNORE INTO admissions (nonce, event_id, serial, gate, at, direction, own, issuer_seq, generation)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
     )?;
     for a in recs {
         stmt.execute(params![
@@ -643,7 +650,8 @@ pub(crate) fn insert_remote_admissions(tx: &Transaction<'_>, recs: &[AdmissionRe
             a.gate,
             a.admitted_at,
             dir_str(a.direction),
-            a.seq as i64
+            a.seq as i64,
+            a.generation
         ])?;
     }
     Ok(())
@@ -759,6 +767,7 @@ mod tests {
             reason: "ok".into(),
             event_id: Some(1),
             serial: Some(2),
+            generation: 0,
             offer: Some(og_shared::Offer::Solo),
             admitted_index: Some(1),
             gate: "g".into(),
@@ -800,7 +809,9 @@ mod tests {
             key_id: og_shared::KeyId(1),
             event_id: 1,
             serial: 5,
+            generation: 1,
             offer: og_shared::Offer::Solo,
+            admits: 1,
             purchase_tag: Tag([3; 6]),
             account_tag: Tag([4; 6]),
             valid_from: 0,
@@ -837,5 +848,44 @@ mod tests {
             ..claims
         };
         assert_eq!(revocation_for(s.conn(), &other).unwrap(), None);
+    }
+
+    #[test]
+    fn a_superseded_entry_refuses_older_codes_of_the_ticket_and_spares_the_newer_one() {
+        use og_shared::sync::RevocationReason;
+        use og_shared::ticket::{Tag, TicketFlags, Zones};
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::create(dir.path()).unwrap();
+        let code = |generation| TicketClaims {
+            key_id: og_shared::KeyId(1),
+            event_id: 1,
+            serial: 5,
+            generation,
+            offer: og_shared::Offer::Duo,
+            admits: 1,
+            purchase_tag: Tag([3; 6]),
+            account_tag: Tag([4; 6]),
+            valid_from: 0,
+            valid_until: 10,
+            zones: Zones::ALL,
+            flags: TicketFlags::default(),
+        };
+        let target = RevocationTarget::Superseded {
+            serial: 5,
+            generation: 2,
+        };
+        let tx = s.conn_mut().transaction().unwrap();
+        let entry = Revocation {
+            seq: 1,
+            target,
+            reason: RevocationReason::Transferred,
+            at: 1,
+        };
+        apply_revocations(&tx, &[entry], 1, &[0; 32], false).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(revocation_for(s.conn(), &code(0)).unwrap(), Some(target));
+        assert_eq!(revocation_for(s.conn(), &code(1)).unwrap(), Some(target));
+        assert_eq!(revocation_for(s.conn(), &code(2)).unwrap(), None);
+        assert_eq!(revocation_for(s.conn(), &code(3)).unwrap(), None);
     }
 }

@@ -241,7 +241,7 @@ fn a_corrupted_database_is_a_clear_error_never_an_admit() {
 fn bad_inputs_are_rejections_not_crashes() {
     let g = Gate::provisioned(&[]);
     let t = ticket(Offer::Solo, 40);
-    let lower = format!("OG1:{}", t[4..].to_ascii_lowercase());
+    let lower = format!("OG2:{}", t[4..].to_ascii_lowercase());
     let huge = "A".repeat(100_000);
     let mid_crlf = format!("{}\r\n{}", &t[..60], &t[60..]);
     let inputs = [
@@ -251,7 +251,7 @@ fn bad_inputs_are_rejections_not_crashes() {
         &huge,
         &mid_crlf,
         "WIFI:S:net;T:WPA;P:secret;;",
-        "OG1:",
+        "OG2:",
         "",
     ];
     for input in inputs {
@@ -383,7 +383,7 @@ fn decode_prints_every_text_and_a_shift_jis_payload_as_text_like_zbarimg() {
     assert_eq!(lines.len(), 2, "{text}");
     // 0x82A0 0x82A2 are HIRAGANA A and I in Shift_JIS.
     assert_eq!(lines[0], "\u{3042}\u{3044} ticket", "{text}");
-    assert!(lines[1].starts_with("OG1:"), "{text}");
+    assert!(lines[1].starts_with("OG2:"), "{text}");
 }
 
 #[test]

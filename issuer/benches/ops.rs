@@ -55,6 +55,7 @@ fn fill_revocations(db: &og_issuer::db::Db, n: u64) {
             RevocationTarget::Ticket { serial } => ("ticket", Some(serial), None),
             RevocationTarget::Purchase { tag } => ("purchase", None, Some(tag.to_hex())),
             RevocationTarget::Account { tag } => ("account", None, Some(tag.to_hex())),
+            RevocationTarget::Superseded { .. } => unreachable!("the bench appends no superseded entries"),
         };
         stmt.execute(params![seq as i64, kind, serial, tag, "refunded", at, &prev[..]])
             .unwrap();
@@ -134,7 +135,7 @@ fn main() {
                 let mut tags = HashSet::new();
                 for e in &page.entries {
                     match e.target {
-                        RevocationTarget::Ticket { serial } => {
+                        RevocationTarget::Ticket { serial } | RevocationTarget::Superseded { serial, .. } => {
                             serials.insert(serial);
                         }
                         RevocationTarget::Purchase { tag } | RevocationTarget::Account { tag } => {
@@ -182,8 +183,22 @@ fn main() {
             let mut c = db.conn().unwrap();
             let tx = c.transaction().unwrap();
             let mut all = Vec::new();
+            let force = og_issuer::ops::catalogue::ForceCapacity {
+                operator: "bench".into(),
+                reason: "more tickets than the demo venue holds".into(),
+            };
             for _ in 0..600 {
-                let t = og_issuer::ops::catalogue::issue_comps(&tx, &signer, 1, Offer::Solo, "crowd@example.org", 100, og_issuer::now()).unwrap();
+                let t = og_issuer::ops::catalogue::issue_comps(
+                    &tx,
+                    &signer,
+                    1,
+                    Offer::Solo,
+                    "crowd@example.org",
+                    100,
+                    Some(&force),
+                    og_issuer::now(),
+                )
+                .unwrap();
                 all.extend(t.into_iter().map(|t| t.serial));
             }
             tx.commit().unwrap();
@@ -208,6 +223,7 @@ fn main() {
                             reason: "bench".into(),
                             event_id: Some(1),
                             serial: Some(tickets[k as usize]),
+                            generation: 0,
                             offer: Some(Offer::Solo),
                             admitted_index: Some(1),
                             gate: format!("G{}", b % 8),

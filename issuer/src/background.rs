@@ -1,4 +1,5 @@
-//! Work the buyer side does outside requests: recovery at start (paid orders without tickets)
+//! Work the buyer side does outside requests: recovery at start (paid orders without tickets,
+//! codes of an older ticket format re-signed)
 //! and two periodic jobs (retrying undelivered payment webhooks, expiring pending orders whose
 //! hold ran out so their seats return to sale).
 
@@ -15,7 +16,11 @@ pub fn recover_on_start(state: &AppState) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let repaired = crate::shop::recover_paid_without_tickets(&tx, &state.signer, now).map_err(|e| e.to_string())?;
     let expired = crate::shop::expire_overdue(&tx, now).map_err(|e| e.to_string())?;
+    let resigned = crate::issuance::resign_legacy_codes(&tx, &state.signer).map_err(|e| e.to_string())?;
     tx.commit().map_err(|e| e.to_string())?;
+    if resigned > 0 {
+        tracing::info!(resigned, "re-signed tickets of an older format");
+    }
     if !repaired.is_empty() {
         tracing::warn!(orders = ?repaired, "issued the missing tickets of paid orders");
     }

@@ -34,13 +34,15 @@ impl PurchaseKind {
     }
 }
 
-/// One ticket to sign.
+/// One ticket (entitlement) to sign.
 #[derive(Debug, Clone)]
 pub struct TicketRequest {
     pub event_id: i64,
     pub offer: Offer,
     pub flags: u8,
     pub holder_name: String,
+    /// What was paid for it (0 for a complimentary ticket).
+    pub unit_price_cents: i64,
 }
 
 /// A ticket that was signed and stored.
@@ -123,32 +125,22 @@ pub fn issue_purchase(
     let first_serial: i64 = tx.query_row("SELECT COALESCE(MAX(serial), 0) + 1 FROM tickets", [], |r| r.get(0))?;
     let mut out = Vec::with_capacity(requests.len());
     for (next_serial, req) in (first_serial..).zip(requests) {
-        let (doors_open, doors_close, status): (i64, i64, String) = tx
-            .prepare_cached("SELECT doors_open, doors_close, status FROM events WHERE id = ?1")?
-            .query_row([req.event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?
-            .ok_or_else(|| AppError::not_found(format!("no event {}", req.event_id)))?;
-        if status != "scheduled" {
-            return Err(AppError::conflict("event_cancelled", "the event is cancelled"));
-        }
         let serial = u32::try_from(next_serial).map_err(|_| AppError::internal("ticket serials exhausted"))?;
-        let claims = TicketClaims {
-            key_id: KeyId(0),
-            event_id: u32::try_from(req.event_id).map_err(|_| AppError::internal("event id out of range"))?,
+        let code = Code {
+            event_id: req.event_id,
             serial,
+            generation: 0,
             offer: req.offer,
+            admits: req.offer.admits(),
             purchase_tag,
             account_tag,
-            valid_from: clamp_u32(doors_open),
-            valid_until: clamp_u32(doors_close),
-            zones: Zones::ALL,
-            flags: TicketFlags(req.flags & TicketFlags::KNOWN),
+            flags: req.flags,
         };
-        let qr_text = signer.sign_ticket(&claims);
+        let qr_text = sign_code(tx, signer, &code)?;
         tx.prepare_cached(
             "INSERT INTO tickets (serial, purchase_id, account_id, event_id, offer, key_id, qr_text, flags,
-                                  holder_name, status, issued_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'valid', ?10)",
+                                  holder_name, status, issued_at, order_id, unit_price_cents, generation, admits)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'valid', ?10, ?11, ?12, 0, ?13)",
         )?
         .execute(params![
             serial,
@@ -158,9 +150,12 @@ pub fn issue_purchase(
             req.offer.name(),
             signer.key_id().0,
             qr_text,
-            claims.flags.0,
+            req.flags & TicketFlags::KNOWN,
             req.holder_name,
-            now
+            now,
+            order_id,
+            req.unit_price_cents,
+            req.offer.admits()
         ])?;
         out.push(IssuedTicket {
             serial,
@@ -170,6 +165,164 @@ pub fn issue_purchase(
         });
     }
     Ok(out)
+}
+
+/// What one code of an entitlement says.
+struct Code {
+    event_id: i64,
+    serial: u32,
+    generation: u8,
+    offer: Offer,
+    admits: u8,
+    purchase_tag: Tag,
+    account_tag: Tag,
+    flags: u8,
+}
+
+/// Signs a code, valid from the event's doors opening to their closing. Refuses for a
+/// cancelled event: nothing signed after a cancellation may admit anyone.
+fn sign_code(tx: &Transaction<'_>, signer: &TicketSigner, c: &Code) -> AppResult<String> {
+    let (doors_open, doors_close, status): (i64, i64, String) = tx
+        .prepare_cached("SELECT doors_open, doors_close, status FROM events WHERE id = ?1")?
+        .query_row([c.event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no event {}", c.event_id)))?;
+    if status != "scheduled" {
+        return Err(AppError::conflict("event_cancelled", "the event is cancelled"));
+    }
+    let claims = TicketClaims {
+        key_id: KeyId(0),
+        event_id: u32::try_from(c.event_id).map_err(|_| AppError::internal("event id out of range"))?,
+        serial: c.serial,
+        generation: c.generation,
+        offer: c.offer,
+        admits: c.admits,
+        purchase_tag: c.purchase_tag,
+        account_tag: c.account_tag,
+        valid_from: clamp_u32(doors_open),
+        valid_until: clamp_u32(doors_close),
+        zones: Zones::ALL,
+        flags: TicketFlags(c.flags & TicketFlags::KNOWN),
+    };
+    Ok(signer.sign_ticket(&claims))
+}
+
+/// A new code of an existing entitlement for `to_account` (a transfer): a fresh purchase key
+/// for the new holder, generation + 1, admitting `admits` people. The older codes are
+/// superseded in the revocation log in the same transaction. Returns the new generation.
+pub fn reissue(
+    tx: &Transaction<'_>,
+    signer: &TicketSigner,
+    serial: u32,
+    to_account: i64,
+    holder_name: &str,
+    admits: u8,
+    now: i64,
+) -> AppResult<u8> {
+    let (event_id, offer, flags, generation): (i64, String, u8, u8) = tx.query_row(
+        "SELECT event_id, offer, flags, generation FROM tickets WHERE serial = ?1",
+        [serial],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let offer = Offer::from_name(&offer).ok_or_else(|| AppError::internal("bad offer kind"))?;
+    let generation = generation
+        .checked_add(1)
+        .ok_or_else(|| AppError::conflict("too_many_transfers", "this ticket was transferred too many times"))?;
+    let account_tag = account_tag(tx, to_account)?;
+    let purchase_key = crate::keys::random_32();
+    let purchase_tag = Tag::of_purchase_key(&purchase_key);
+    tx.execute(
+        "INSERT INTO purchases (order_id, account_id, kind, purchase_key, purchase_tag, created_at)
+         VALUES (NULL, ?1, ?2, ?3, ?4, ?5)",
+        params![
+            to_account,
+            PurchaseKind::Transfer.as_str(),
+            &purchase_key[..],
+            purchase_tag.to_hex(),
+            now
+        ],
+    )?;
+    let purchase_id = tx.last_insert_rowid();
+    let code = Code {
+        event_id,
+        serial,
+        generation,
+        offer,
+        admits,
+        purchase_tag,
+        account_tag,
+        flags,
+    };
+    let qr_text = sign_code(tx, signer, &code)?;
+    tx.execute(
+        "UPDATE tickets SET account_id = ?2, purchase_id = ?3, qr_text = ?4, key_id = ?5, holder_name = ?6,
+                            generation = ?7, admits = ?8, issued_at = ?9
+         WHERE serial = ?1",
+        params![
+            serial,
+            to_account,
+            purchase_id,
+            qr_text,
+            signer.key_id().0,
+            holder_name,
+            generation,
+            admits,
+            now
+        ],
+    )?;
+    crate::revocation::supersede(tx, serial, generation, now)?;
+    Ok(generation)
+}
+
+/// Re-signs every valid code stored in an older ticket format (version 1, before
+/// entitlements) as the current format, same serial, purchase and account, generation 0, the
+/// whole offer. Gates of this build refuse version-1 codes, so a buyer opening the ticket
+/// gets a code that works. Run at start; returns how many were re-signed.
+pub fn resign_legacy_codes(tx: &Transaction<'_>, signer: &TicketSigner) -> AppResult<usize> {
+    let prefix = format!("{}%", og_shared::qr::PREFIX);
+    let rows: Vec<(u32, i64, String, u8, String, Option<String>)> = tx
+        .prepare(
+            "SELECT t.serial, t.event_id, t.offer, t.flags, p.purchase_tag, a.account_tag
+             FROM tickets t JOIN purchases p ON p.id = t.purchase_id JOIN accounts a ON a.id = t.account_id
+             WHERE t.status = 'valid' AND t.qr_text NOT LIKE ?1",
+        )?
+        .query_map([&prefix], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut done = 0;
+    for (serial, event_id, offer, flags, purchase_tag, account_tag) in rows {
+        let offer = Offer::from_name(&offer).ok_or_else(|| AppError::internal("bad offer kind"))?;
+        let tag = |h: Option<String>| {
+            h.as_deref()
+                .and_then(Tag::from_hex)
+                .ok_or_else(|| AppError::internal("stored tag is not hex"))
+        };
+        let code = Code {
+            event_id,
+            serial,
+            generation: 0,
+            offer,
+            admits: offer.admits(),
+            purchase_tag: tag(Some(purchase_tag))?,
+            account_tag: tag(account_tag)?,
+            flags,
+        };
+        match sign_code(tx, signer, &code) {
+            Ok(qr_text) => {
+                tx.execute(
+                    "UPDATE tickets SET qr_text = ?2, key_id = ?3 WHERE serial = ?1",
+                    params![serial, qr_text, signer.key_id().0],
+                )?;
+                done += 1;
+            }
+            // A cancelled event's tickets are revoked in the same transaction as the
+            // cancellation; nothing to re-sign.
+            Err(AppError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
 }
 
 fn clamp_u32(t: i64) -> u32 {
@@ -224,6 +377,7 @@ mod tests {
             offer: Offer::Duo,
             flags: 0,
             holder_name: "A".into(),
+            unit_price_cents: 0,
         };
         let issued = issue_purchase(
             &tx,
@@ -267,6 +421,7 @@ mod tests {
             offer: Offer::Solo,
             flags: 0,
             holder_name: String::new(),
+            unit_price_cents: 0,
         };
         let err = issue_purchase(&tx, &signer, 1, None, PurchaseKind::Paid, &[req], 0).unwrap_err();
         assert_eq!(err.code(), "account_not_active");

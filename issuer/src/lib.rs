@@ -9,6 +9,8 @@
 //! * [`keys`]: the signing key and other secrets on disk (created 0600, never logged).
 //! * [`issuance`] and [`revocation`]: the two operations that change what gates must believe:
 //!   signing tickets and appending to the hash-chained revocation log.
+//! * [`lifecycle`]: the rules of a ticket's life (refund, transfer, sales window), pure functions
+//!   every route and page asks.
 //! * [`ops`]: gate operations: operators, device enrolment, device sync, scan intake,
 //!   conflicts, offline gate bundles, complimentary tickets.
 //! * [`seed`]: the demo catalogue written on first start.
@@ -29,6 +31,7 @@ pub mod domain;
 pub mod error;
 pub mod issuance;
 pub mod keys;
+pub mod lifecycle;
 pub mod mail;
 pub mod ops;
 pub mod payment;

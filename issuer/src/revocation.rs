@@ -60,29 +60,45 @@ pub fn append(
         at: now,
     };
     let hash = chain_hash(&prev, &entry);
-    let (kind, serial, tag): (&str, Option<u32>, Option<String>) = match target {
-        RevocationTarget::Ticket { serial } => ("ticket", Some(serial), None),
-        RevocationTarget::Purchase { tag } => ("purchase", None, Some(tag.to_hex())),
-        RevocationTarget::Account { tag } => ("account", None, Some(tag.to_hex())),
+    let (kind, serial, generation, tag): (&str, Option<u32>, Option<u8>, Option<String>) = match target {
+        RevocationTarget::Ticket { serial } => ("ticket", Some(serial), None, None),
+        RevocationTarget::Purchase { tag } => ("purchase", None, None, Some(tag.to_hex())),
+        RevocationTarget::Account { tag } => ("account", None, None, Some(tag.to_hex())),
+        RevocationTarget::Superseded { serial, generation } => ("superseded", Some(serial), Some(generation), None),
     };
     tx.execute(
-        "INSERT INTO revocations (seq, kind, serial, tag, reason, at, chain_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![entry.seq as i64, kind, serial, tag, reason.as_str(), now, &hash[..]],
+        "INSERT INTO revocations (seq, kind, serial, generation, tag, reason, at, chain_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            entry.seq as i64,
+            kind,
+            serial,
+            generation,
+            tag,
+            reason.as_str(),
+            now,
+            &hash[..]
+        ],
     )?;
     Ok(entry)
 }
 
-pub(crate) fn row_to_revocation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Revocation> {
+fn row_to_revocation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Revocation> {
     let seq: i64 = r.get(0)?;
     let kind: String = r.get(1)?;
     let serial: Option<u32> = r.get(2)?;
     let tag: Option<String> = r.get(3)?;
     let reason: String = r.get(4)?;
     let at: i64 = r.get(5)?;
+    let generation: Option<u8> = r.get(6)?;
     let bad = || rusqlite::Error::InvalidColumnType(3, "tag".into(), rusqlite::types::Type::Text);
     let target = match kind.as_str() {
         "ticket" => RevocationTarget::Ticket {
             serial: serial.ok_or_else(bad)?,
+        },
+        "superseded" => RevocationTarget::Superseded {
+            serial: serial.ok_or_else(bad)?,
+            generation: generation.ok_or_else(bad)?,
         },
         "purchase" => RevocationTarget::Purchase {
             tag: tag.as_deref().and_then(Tag::from_hex).ok_or_else(bad)?,
@@ -99,26 +115,35 @@ pub(crate) fn row_to_revocation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Revoc
     })
 }
 
+/// Log entries after `after`, in order, at most `limit` of them (`None`: up to the head). The one
+/// query that reads the log.
+pub fn entries_after(conn: &Connection, after: u64, limit: Option<usize>) -> AppResult<Vec<Revocation>> {
+    let limit = limit.map_or(-1, |l| l.min(i64::MAX as usize) as i64);
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, kind, serial, tag, reason, at, generation FROM revocations WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let entries = stmt
+        .query_map(params![after as i64, limit], row_to_revocation)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(entries)
+}
+
 /// Entries after `after` (at most `limit`), as a page a gate can check. `None` if `after` is
 /// beyond the end of the log (the gate's copy is from another or a rolled-back log).
 pub fn page_after(conn: &Connection, after: u64, limit: usize) -> AppResult<Option<RevocationPage>> {
     let Some(base) = hash_at(conn, after)? else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, kind, serial, tag, reason, at FROM revocations WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
-    let entries = stmt
-        .query_map(params![after as i64, limit as i64], row_to_revocation)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let entries = entries_after(conn, after, Some(limit))?;
     Ok(Some(RevocationPage::build(after, base, entries)))
 }
 
-/// Revokes one ticket: marks it and appends a log entry. A ticket already revoked is left as is.
+/// Revokes one entitlement (every code of it): marks it and appends a log entry. One already
+/// revoked is left as is.
 pub fn revoke_ticket(tx: &Transaction<'_>, serial: u32, reason: RevocationReason, now: i64) -> AppResult<bool> {
     let changed = tx.execute(
-        "UPDATE tickets SET status = 'revoked', revoked_at = ?2 WHERE serial = ?1 AND status = 'valid'",
-        params![serial, now],
+        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE serial = ?1 AND status = 'valid'",
+        params![serial, now, reason.as_str()],
     )?;
     if changed == 0 {
         return Ok(false);
@@ -140,6 +165,18 @@ pub fn revoke_event(tx: &Transaction<'_>, event_id: u32, reason: RevocationReaso
     Ok(serials.len())
 }
 
+/// Supersedes the codes of an entitlement older than `generation` (a transfer or re-issue
+/// signed that one): one log entry; the entitlement itself stays valid.
+pub fn supersede(tx: &Transaction<'_>, serial: u32, generation: u8, now: i64) -> AppResult<()> {
+    append(
+        tx,
+        RevocationTarget::Superseded { serial, generation },
+        RevocationReason::Transferred,
+        now,
+    )?;
+    Ok(())
+}
+
 /// Revokes every ticket of a purchase with one log entry naming the purchase tag.
 pub fn revoke_purchase(tx: &Transaction<'_>, purchase_id: i64, reason: RevocationReason, now: i64) -> AppResult<()> {
     let tag: String = tx
@@ -149,8 +186,8 @@ pub fn revoke_purchase(tx: &Transaction<'_>, purchase_id: i64, reason: Revocatio
         .optional()?
         .ok_or_else(|| AppError::not_found("no such purchase"))?;
     tx.execute(
-        "UPDATE tickets SET status = 'revoked', revoked_at = ?2 WHERE purchase_id = ?1 AND status = 'valid'",
-        params![purchase_id, now],
+        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE purchase_id = ?1 AND status = 'valid'",
+        params![purchase_id, now, reason.as_str()],
     )?;
     let tag = Tag::from_hex(&tag).ok_or_else(|| AppError::internal("stored purchase tag is not hex"))?;
     append(tx, RevocationTarget::Purchase { tag }, reason, now)?;
@@ -166,8 +203,8 @@ pub fn revoke_account(tx: &Transaction<'_>, account_id: i64, reason: RevocationR
         .optional()?
         .ok_or_else(|| AppError::not_found("no such account"))?;
     tx.execute(
-        "UPDATE tickets SET status = 'revoked', revoked_at = ?2 WHERE account_id = ?1 AND status = 'valid'",
-        params![account_id, now],
+        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE account_id = ?1 AND status = 'valid'",
+        params![account_id, now, reason.as_str()],
     )?;
     if let Some(tag) = tag {
         let tag = Tag::from_hex(&tag).ok_or_else(|| AppError::internal("stored account tag is not hex"))?;

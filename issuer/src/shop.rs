@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::domain::{IdempotencyKey, MAX_QUANTITY, Quantity};
 use crate::error::{AppError, AppResult};
 use crate::issuance::{self, PurchaseKind, TicketRequest};
+use crate::lifecycle::{self, Allowed, Entitlement, EventRules, Refusal, Sale, TicketState};
 use crate::ops::refunds::RefundReason;
 
 /// How long a pending order holds its seats.
@@ -40,11 +41,15 @@ pub struct EventView {
     pub venue: String,
     /// Unix seconds (UTC).
     pub starts_at: i64,
+    /// When the doors open (Unix seconds).
+    pub doors_open: i64,
     /// `YYYY-MM-DD` (UTC) of the start.
     pub day: String,
     pub capacity: i64,
     pub capacity_left: i64,
     pub status: String,
+    /// Whether it can be bought now, and until when (`lifecycle::sale`).
+    pub sale: Sale,
     pub offers: Vec<OfferView>,
 }
 
@@ -94,8 +99,10 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
                 .unix_timestamp(),
         ),
     };
+    let now = crate::now();
     let mut stmt = conn.prepare_cached(
-        "SELECT id, sport, name, venue, starts_at, capacity, reserved, status FROM events
+        "SELECT id, sport, name, venue, starts_at, capacity, reserved, status, doors_open, doors_close,
+                sales_open_at, sales_close_at, refund_deadline, transfer_deadline FROM events
          WHERE (?1 IS NULL OR sport = ?1 COLLATE NOCASE) AND (?2 IS NULL OR venue = ?2 COLLATE NOCASE)
            AND (?3 IS NULL OR (starts_at >= ?3 AND starts_at < ?3 + 86400)) AND (?4 IS NULL OR id = ?4)
          ORDER BY starts_at, id",
@@ -105,16 +112,19 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
             let capacity: i64 = r.get(5)?;
             let reserved: i64 = r.get(6)?;
             let starts_at: i64 = r.get(4)?;
+            let rules = rules_from_row(r, 4)?;
             Ok(EventView {
                 id: r.get(0)?,
                 sport: r.get(1)?,
                 name: r.get(2)?,
                 venue: r.get(3)?,
                 starts_at,
+                doors_open: rules.doors_open,
                 day: day_of(starts_at),
                 capacity,
                 capacity_left: capacity - reserved,
                 status: r.get(7)?,
+                sale: lifecycle::sale(&rules, now),
                 offers: Vec::new(),
             })
         })?
@@ -141,6 +151,54 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
         }
     }
     Ok(events)
+}
+
+/// The columns every rule needs, in this order from column `at`: starts_at, (capacity, reserved,)
+/// status, doors_open, doors_close, sales_open_at, sales_close_at, refund_deadline,
+/// transfer_deadline. See [`EVENT_RULES_SELECT`].
+fn rules_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<EventRules> {
+    let status: String = r.get(at + 3)?;
+    Ok(EventRules {
+        cancelled: status == "cancelled",
+        starts_at: r.get(at)?,
+        doors_open: r.get(at + 4)?,
+        doors_close: r.get(at + 5)?,
+        sales_open_at: r.get(at + 6)?,
+        sales_close_at: r.get(at + 7)?,
+        refund_deadline: r.get(at + 8)?,
+        transfer_deadline: r.get(at + 9)?,
+    })
+}
+
+/// Selects what [`rules_from_row`] reads, from column 0.
+const EVENT_RULES_SELECT: &str = "SELECT starts_at, capacity, reserved, status, doors_open, doors_close,
+        sales_open_at, sales_close_at, refund_deadline, transfer_deadline FROM events";
+
+/// The rules of one event.
+pub fn event_rules(conn: &Connection, event_id: i64) -> AppResult<EventRules> {
+    conn.prepare_cached(&format!("{EVENT_RULES_SELECT} WHERE id = ?1"))?
+        .query_row([event_id], |r| rules_from_row(r, 0))
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no event {event_id}")))
+}
+
+/// Refuses unless the event is on sale now (cart, checkout).
+fn ensure_on_sale(conn: &Connection, event_id: i64, now: i64) -> AppResult<()> {
+    match lifecycle::sale(&event_rules(conn, event_id)?, now).refusal() {
+        None => Ok(()),
+        Some(r) => Err(r.into()),
+    }
+}
+
+/// Takes `seats` of an event's capacity, or returns false when they do not fit: one conditional
+/// update, never a read-then-write. Paid orders and complimentary tickets alike.
+pub(crate) fn take_seats(tx: &Transaction<'_>, event_id: i64, seats: i64) -> AppResult<bool> {
+    let n = tx.execute(
+        "UPDATE events SET reserved = reserved + ?1
+         WHERE id = ?2 AND status = 'scheduled' AND reserved + ?1 <= capacity",
+        params![seats, event_id],
+    )?;
+    Ok(n == 1)
 }
 
 /// Distinct sports, venues and days (for the filter form).
@@ -238,11 +296,9 @@ pub fn account_cart(conn: &Connection, account_id: i64) -> AppResult<CartView> {
 
 /// Checks that `quantity` tickets of an offer fit in what is left of its event.
 pub fn check_fits(conn: &Connection, offer_id: i64, quantity: Quantity) -> AppResult<()> {
-    let (_, kind, left, status) =
+    let (event_id, kind, left, _) =
         offer_facts(conn, offer_id)?.ok_or_else(|| AppError::not_found(format!("no offer {offer_id}")))?;
-    if status != "scheduled" {
-        return Err(AppError::conflict("event_cancelled", "this event is cancelled"));
-    }
+    ensure_on_sale(conn, event_id, crate::now())?;
     let seats = quantity.get() * i64::from(offer_admits(&kind));
     if seats > left {
         return Err(AppError::conflict(
@@ -317,6 +373,71 @@ pub struct OrderView {
     pub created_at: i64,
     pub expires_at: i64,
     pub lines: Vec<OrderLineView>,
+    /// The tickets the order paid for, each with where it stands now.
+    pub tickets: Vec<OrderTicket>,
+    /// For a paid order: whether the buyer may refund it now (`Ok(deadline)`) or why not.
+    #[serde(serialize_with = "lifecycle::maybe_permission")]
+    pub refund: Option<Result<i64, Refusal>>,
+}
+
+/// One ticket of an order as its buyer sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderTicket {
+    pub serial: u32,
+    pub event_name: String,
+    pub offer: String,
+    pub admits: u8,
+    pub state: TicketState,
+    /// Entries gates reported for it.
+    pub used: u32,
+    /// Whom it was given to and when (the first transfer), if it was.
+    pub given_to: Option<(String, i64)>,
+}
+
+impl OrderTicket {
+    /// One line for the order page: "valid", "used 2 of 2", "given to x@... on ...", "refunded".
+    pub fn summary(&self, when: impl Fn(i64) -> String) -> String {
+        if let Some((to, at)) = &self.given_to {
+            return format!("given to {to} on {}", when(*at));
+        }
+        match self.state {
+            TicketState::Valid if self.used > 0 => format!("used {} of {}", self.used, self.admits),
+            TicketState::Valid => "valid".to_owned(),
+            TicketState::Refunded => "refunded".to_owned(),
+            TicketState::Cancelled => "event cancelled: refund due".to_owned(),
+            TicketState::Revoked(r) => format!("revoked ({})", r.as_str().replace('_', " ")),
+        }
+    }
+}
+
+fn order_tickets(conn: &Connection, order_id: i64) -> AppResult<Vec<OrderTicket>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT t.serial, e.name, t.offer, t.status, t.revoked_reason,
+                    (SELECT count(*) FROM admissions a WHERE a.event_id = t.event_id AND a.serial = t.serial
+                        AND a.direction = 'entry'),
+                    (SELECT ac.email FROM ticket_transfers x JOIN accounts ac ON ac.id = x.to_account
+                        WHERE x.serial = t.serial ORDER BY x.generation LIMIT 1),
+                    (SELECT x.at FROM ticket_transfers x WHERE x.serial = t.serial ORDER BY x.generation LIMIT 1)
+             FROM tickets t JOIN events e ON e.id = t.event_id WHERE t.order_id = ?1 ORDER BY t.serial",
+        )?
+        .query_map([order_id], |r| {
+            let offer: String = r.get(2)?;
+            let status: String = r.get(3)?;
+            let reason: Option<String> = r.get(4)?;
+            let to: Option<String> = r.get(6)?;
+            let at: Option<i64> = r.get(7)?;
+            Ok(OrderTicket {
+                serial: r.get(0)?,
+                event_name: r.get(1)?,
+                admits: offer_admits(&offer),
+                offer,
+                state: TicketState::from_columns(&status, reason.as_deref()),
+                used: r.get(5)?,
+                given_to: to.zip(at),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &str) -> AppResult<OrderView> {
@@ -359,6 +480,11 @@ pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &s
         (Some(pid), "pending") => Some(format!("{base_url}/pay/{pid}")),
         _ => None,
     };
+    let refund = if row.1 == "paid" {
+        Some(order_refund(conn, order_id, crate::now())?)
+    } else {
+        None
+    };
     Ok(OrderView {
         id: row.0,
         status: row.1,
@@ -368,6 +494,8 @@ pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &s
         created_at: row.4,
         expires_at: row.5,
         lines,
+        tickets: order_tickets(conn, order_id)?,
+        refund,
     })
 }
 
@@ -437,13 +565,9 @@ pub fn checkout(
         return Err(AppError::conflict("cart_empty", "the cart is empty"));
     }
     for line in &cart.items {
+        ensure_on_sale(tx, line.event_id, now)?;
         let seats = line.quantity * i64::from(line.admits);
-        let n = tx.execute(
-            "UPDATE events SET reserved = reserved + ?1
-             WHERE id = ?2 AND status = 'scheduled' AND reserved + ?1 <= capacity",
-            params![seats, line.event_id],
-        )?;
-        if n == 0 {
+        if !take_seats(tx, line.event_id, seats)? {
             return Err(AppError::conflict(
                 "sold_out",
                 format!("not enough seats left for {} ({})", line.event_name, line.kind),
@@ -494,16 +618,21 @@ pub enum Confirmation {
 
 fn order_ticket_requests(tx: &Transaction<'_>, order_id: i64, holder: &str) -> AppResult<Vec<TicketRequest>> {
     let mut stmt = tx.prepare_cached(
-        "SELECT o.event_id, o.kind, l.quantity FROM order_lines l JOIN offers o ON o.id = l.offer_id
+        "SELECT o.event_id, o.kind, l.quantity, l.unit_price_cents FROM order_lines l JOIN offers o ON o.id = l.offer_id
          WHERE l.order_id = ?1 ORDER BY l.id",
     )?;
     let lines = stmt
         .query_map([order_id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut reqs = Vec::new();
-    for (event_id, kind, qty) in lines {
+    for (event_id, kind, qty, price) in lines {
         let offer = Offer::from_name(&kind).ok_or_else(|| AppError::internal("bad offer kind"))?;
         for _ in 0..qty {
             reqs.push(TicketRequest {
@@ -511,6 +640,7 @@ fn order_ticket_requests(tx: &Transaction<'_>, order_id: i64, holder: &str) -> A
                 offer,
                 flags: 0,
                 holder_name: holder.to_owned(),
+                unit_price_cents: price,
             });
         }
     }
@@ -612,8 +742,56 @@ pub fn recover_paid_without_tickets(tx: &Transaction<'_>, signer: &TicketSigner,
     Ok(rows.iter().map(|r| r.0).collect())
 }
 
-/// Cancels a pending order (seats released) or refunds a paid one (seats released, tickets
-/// revoked through the revocation log; no new code is issued).
+/// The rules' view of one entitlement and its event, read in the caller's transaction.
+pub fn entitlement(conn: &Connection, serial: i64) -> AppResult<(Entitlement, EventRules)> {
+    struct Row {
+        event_id: i64,
+        offer: String,
+        status: String,
+        reason: Option<String>,
+        generation: u32,
+        order_id: Option<i64>,
+    }
+    let Row {
+        event_id,
+        offer,
+        status,
+        reason,
+        generation,
+        order_id,
+    } = conn
+        .prepare_cached(
+            "SELECT event_id, offer, status, revoked_reason, generation, order_id FROM tickets WHERE serial = ?1",
+        )?
+        .query_row([serial], |r| {
+            Ok(Row {
+                event_id: r.get(0)?,
+                offer: r.get(1)?,
+                status: r.get(2)?,
+                reason: r.get(3)?,
+                generation: r.get(4)?,
+                order_id: r.get(5)?,
+            })
+        })
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
+    let admitted: u32 = conn
+        .prepare_cached("SELECT count(*) FROM admissions WHERE event_id = ?1 AND serial = ?2 AND direction = 'entry'")?
+        .query_row(params![event_id, serial], |r| r.get(0))?;
+    let ent = Entitlement {
+        state: TicketState::from_columns(&status, reason.as_deref()),
+        offer_admits: offer_admits(&offer),
+        admitted,
+        transfers: generation,
+        paid: order_id.is_some(),
+    };
+    Ok((ent, event_rules(conn, event_id)?))
+}
+
+/// Cancels a pending order (seats released) or refunds a paid one: allowed only when the
+/// lifecycle allows the buyer to refund every ticket of it (before the refund deadline, none
+/// used, none transferred). The seats are released, every code revoked through the log and a
+/// refund due recorded per ticket, all in the caller's transaction. No new code is issued.
 pub fn cancel_order(tx: &Transaction<'_>, account_id: i64, order_id: i64, now: i64) -> AppResult<String> {
     let status: String = tx
         .query_row(
@@ -633,31 +811,33 @@ pub fn cancel_order(tx: &Transaction<'_>, account_id: i64, order_id: i64, now: i
             Ok("cancelled".into())
         }
         "paid" => {
+            let refund = order_refund(tx, order_id, now)?;
+            if let Err(r) = refund {
+                return Err(r.into());
+            }
+            release_seats(tx, order_id)?;
+            let serials = order_serials(tx, order_id)?;
+            for &(serial, price) in &serials {
+                crate::ops::refunds::record_for_ticket(
+                    tx,
+                    order_id,
+                    serial,
+                    RefundReason::BuyerRefund,
+                    price,
+                    None,
+                    now,
+                )?;
+            }
+            // A paid order whose tickets were never issued (see recovery) has nothing to revoke;
+            // its money is still owed back.
+            if serials.is_empty() {
+                let total: i64 =
+                    tx.query_row("SELECT total_cents FROM orders WHERE id = ?1", [order_id], |r| r.get(0))?;
+                crate::ops::refunds::record(tx, order_id, RefundReason::BuyerRefund, total, now)?;
+            }
             let purchase_id: Option<i64> = tx
                 .query_row("SELECT id FROM purchases WHERE order_id = ?1", [order_id], |r| r.get(0))
                 .optional()?;
-            let transferred: i64 = tx.query_row(
-                "SELECT count(*) FROM tickets WHERE purchase_id = ?1 AND replaced_by IS NOT NULL",
-                [purchase_id],
-                |r| r.get(0),
-            )?;
-            if transferred > 0 {
-                return Err(AppError::conflict(
-                    "ticket_transferred",
-                    "a ticket of this order was given to someone else: it cannot be refunded",
-                ));
-            }
-            let started: i64 = tx.query_row(
-                "SELECT count(*) FROM order_lines l JOIN offers o ON o.id = l.offer_id JOIN events e ON e.id = o.event_id
-                 WHERE l.order_id = ?1 AND e.starts_at <= ?2",
-                params![order_id, now],
-                |r| r.get(0),
-            )?;
-            if started > 0 {
-                return Err(AppError::conflict("event_started", "the event has started: no refund"));
-            }
-            release_seats(tx, order_id)?;
-            // A paid order whose tickets were never issued (see recovery) has nothing to revoke.
             if let Some(purchase_id) = purchase_id {
                 crate::revocation::revoke_purchase(tx, purchase_id, RevocationReason::Refunded, now)?;
             }
@@ -674,26 +854,153 @@ pub fn cancel_order(tx: &Transaction<'_>, account_id: i64, order_id: i64, now: i
     }
 }
 
+/// The entitlements an order paid for, with their prices.
+fn order_serials(conn: &Connection, order_id: i64) -> AppResult<Vec<(u32, i64)>> {
+    Ok(conn
+        .prepare_cached("SELECT serial, unit_price_cents FROM tickets WHERE order_id = ?1 ORDER BY serial")?
+        .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Whether the buyer may refund the whole order now: `Ok(deadline)` when every ticket of it may
+/// be refunded (the earliest deadline), else the first ticket's refusal.
+pub fn order_refund(conn: &Connection, order_id: i64, now: i64) -> AppResult<Result<i64, Refusal>> {
+    let mut until = i64::MAX;
+    for (serial, _) in order_serials(conn, order_id)? {
+        let (ent, ev) = entitlement(conn, i64::from(serial))?;
+        match lifecycle::buyer_refund(&ent, &ev, now) {
+            Ok(d) => until = until.min(d),
+            Err(r) => return Ok(Err(r)),
+        }
+    }
+    if until == i64::MAX {
+        // No ticket issued yet (see recovery): the events' own deadlines apply.
+        for ev_id in order_events(conn, order_id)? {
+            until = until.min(event_rules(conn, ev_id)?.refund_until());
+        }
+        if now >= until {
+            return Ok(Err(lifecycle::refund_deadline_passed()));
+        }
+    }
+    Ok(Ok(until))
+}
+
+fn order_events(conn: &Connection, order_id: i64) -> AppResult<Vec<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT DISTINCT o.event_id FROM order_lines l JOIN offers o ON o.id = l.offer_id WHERE l.order_id = ?1",
+        )?
+        .query_map([order_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// An operator refunds one entitlement by decision (even after entry): what is left of it is
+/// revoked, seats not used return to sale, and the refund due is recorded with who decided and
+/// why, in the caller's transaction.
+pub fn operator_refund(
+    tx: &Transaction<'_>,
+    serial: i64,
+    operator_account: i64,
+    note: &str,
+    now: i64,
+) -> AppResult<Option<crate::ops::refunds::RefundDue>> {
+    let note = note.trim();
+    if note.is_empty() || note.chars().count() > 500 {
+        return Err(AppError::bad_request(
+            "reason_required",
+            "say why in 1 to 500 characters: the decision is recorded",
+        ));
+    }
+    let (ent, ev) = entitlement(tx, serial)?;
+    lifecycle::operator_refund(&ent).map_err(AppError::from)?;
+    let (order_id, price, event_id): (Option<i64>, i64, i64) = tx.query_row(
+        "SELECT order_id, unit_price_cents, event_id FROM tickets WHERE serial = ?1",
+        [serial],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let serial_u32 = u32::try_from(serial).map_err(|_| AppError::not_found("no such ticket"))?;
+    if ent.state == TicketState::Valid {
+        crate::revocation::revoke_ticket(tx, serial_u32, RevocationReason::Refunded, now)?;
+        let unused = i64::from(ent.left());
+        if unused > 0 && now < ev.doors_close {
+            tx.execute(
+                "UPDATE events SET reserved = max(reserved - ?2, 0) WHERE id = ?1",
+                params![event_id, unused],
+            )?;
+        }
+    } else {
+        tx.execute(
+            "UPDATE tickets SET revoked_reason = 'refunded' WHERE serial = ?1",
+            [serial],
+        )?;
+    }
+    let Some(order_id) = order_id else {
+        // Complimentary: nothing was paid, nothing is owed; the revocation is the decision.
+        return Ok(None);
+    };
+    let due = crate::ops::refunds::record_for_ticket(
+        tx,
+        order_id,
+        serial_u32,
+        RefundReason::OperatorDecision,
+        price,
+        Some((operator_account, note)),
+        now,
+    )?;
+    let open: i64 = tx.query_row(
+        "SELECT count(*) FROM tickets WHERE order_id = ?1 AND status = 'valid'",
+        [order_id],
+        |r| r.get(0),
+    )?;
+    if open == 0 {
+        tx.execute(
+            "UPDATE orders SET status = 'refunded', closed_at = ?2 WHERE id = ?1 AND status = 'paid'",
+            params![order_id, now],
+        )?;
+    }
+    Ok(due)
+}
+
+/// An entry a gate reported for a ticket, as its holder sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UseView {
+    pub gate: String,
+    pub at: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketView {
     pub serial: u32,
+    /// Which code of the entitlement the holder has now (0 = the first).
+    pub generation: u8,
     pub event_id: i64,
     pub event_name: String,
     pub sport: String,
     pub venue: String,
     pub starts_at: i64,
+    pub doors_open: i64,
     pub offer: String,
+    /// People the offer admits.
     pub admits: u8,
+    /// People the current code may still admit, as the issuer knows it.
+    pub left: u8,
     pub holder_name: String,
-    /// `valid` or `revoked`.
+    /// `valid` or `revoked` (see `state` for why).
     pub status: String,
+    pub state: TicketState,
+    /// Why it no longer works, in a sentence (revoked tickets only).
+    pub explanation: Option<String>,
+    /// Entries gates reported, oldest first.
+    pub uses: Vec<UseView>,
+    /// What the holder may do now, with deadlines or reasons.
+    pub allowed: Allowed,
     /// The signed code the QR carries (valid tickets only).
     pub qr_text: Option<String>,
 }
 
 const TICKET_SELECT: &str =
     "SELECT t.serial, t.event_id, e.name, e.sport, e.venue, e.starts_at, t.offer, t.holder_name,
-        t.status, t.qr_text FROM tickets t JOIN events e ON e.id = t.event_id";
+        t.status, t.qr_text, t.generation, e.doors_open FROM tickets t JOIN events e ON e.id = t.event_id";
 
 fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView> {
     let offer: String = r.get(6)?;
@@ -701,41 +1008,178 @@ fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView> {
     let qr: String = r.get(9)?;
     Ok(TicketView {
         serial: r.get(0)?,
+        generation: r.get(10)?,
         event_id: r.get(1)?,
         event_name: r.get(2)?,
         sport: r.get(3)?,
         venue: r.get(4)?,
         starts_at: r.get(5)?,
+        doors_open: r.get(11)?,
         admits: offer_admits(&offer),
+        left: 0,
         offer,
         holder_name: r.get(7)?,
         qr_text: (status == "valid").then_some(qr),
         status,
+        state: TicketState::Valid,
+        explanation: None,
+        uses: Vec::new(),
+        allowed: Allowed {
+            refund: Ok(0),
+            transfer: Ok((0, 0)),
+        },
     })
 }
 
-/// The account's valid tickets (revoked ones are listed after, without their code).
+/// Fills in what the rules and the gates' reports say about a ticket.
+fn complete(conn: &Connection, mut t: TicketView, now: i64) -> AppResult<TicketView> {
+    let (ent, ev) = entitlement(conn, i64::from(t.serial))?;
+    t.state = ent.state;
+    t.explanation = ent.state.explanation().map(str::to_owned);
+    t.left = if ent.state == TicketState::Valid { ent.left() } else { 0 };
+    t.allowed = lifecycle::allowed(&ent, &ev, now);
+    t.uses = conn
+        .prepare_cached(
+            "SELECT gate, admitted_at FROM admissions WHERE event_id = ?1 AND serial = ?2 AND direction = 'entry'
+             ORDER BY seq",
+        )?
+        .query_map(params![t.event_id, t.serial], |r| {
+            Ok(UseView {
+                gate: r.get(0)?,
+                at: r.get(1)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(t)
+}
+
+/// A ticket the account gave to someone else.
+#[derive(Debug, Clone, Serialize)]
+pub struct GivenTicket {
+    pub serial: u32,
+    pub event_name: String,
+    pub offer: String,
+    pub to_email: String,
+    pub at: i64,
+    /// People the recipient's code admits.
+    pub admits: u8,
+}
+
+/// The account's tickets: valid ones first, then those that no longer work (with why).
 pub fn list_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<TicketView>> {
     let mut stmt = conn.prepare_cached(&format!(
         "{TICKET_SELECT} WHERE t.account_id = ?1 ORDER BY t.status DESC, e.starts_at, t.serial"
     ))?;
-    Ok(stmt
+    let rows = stmt
         .query_map([account_id], ticket_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let now = crate::now();
+    rows.into_iter().map(|t| complete(conn, t, now)).collect()
+}
+
+/// Tickets the account gave away, newest first.
+pub fn given_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<GivenTicket>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT x.serial, e.name, t.offer, a.email, x.at, x.admits FROM ticket_transfers x
+             JOIN tickets t ON t.serial = x.serial JOIN events e ON e.id = t.event_id
+             JOIN accounts a ON a.id = x.to_account
+             WHERE x.from_account = ?1 ORDER BY x.at DESC, x.id DESC",
+        )?
+        .query_map([account_id], |r| {
+            Ok(GivenTicket {
+                serial: r.get(0)?,
+                event_name: r.get(1)?,
+                offer: r.get(2)?,
+                to_email: r.get(3)?,
+                at: r.get(4)?,
+                admits: r.get(5)?,
+            })
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 pub fn get_ticket(conn: &Connection, account_id: i64, serial: i64) -> AppResult<TicketView> {
-    conn.query_row(
-        &format!("{TICKET_SELECT} WHERE t.account_id = ?1 AND t.serial = ?2"),
-        params![account_id, serial],
-        ticket_row,
-    )
-    .optional()?
-    .ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))
+    let t = conn
+        .query_row(
+            &format!("{TICKET_SELECT} WHERE t.account_id = ?1 AND t.serial = ?2"),
+            params![account_id, serial],
+            ticket_row,
+        )
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
+    complete(conn, t, crate::now())
 }
 
-/// Gives a valid ticket to another active account: the old code is revoked (log entry) and a
-/// new one is signed for the recipient under a fresh purchase key. Returns the new serial.
+/// A ticket's whole story as operators see it: the entitlement, its holder, every entry gates
+/// reported, every transfer and the refund owed for it, if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketHistory {
+    pub ticket: TicketView,
+    pub holder_email: String,
+    pub order_id: Option<i64>,
+    pub transfers: Vec<TransferView>,
+    pub refund: Option<crate::ops::refunds::RefundDue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferView {
+    pub generation: u8,
+    pub from: String,
+    pub to: String,
+    pub admits: u8,
+    pub at: i64,
+}
+
+pub fn ticket_history(conn: &Connection, serial: i64) -> AppResult<TicketHistory> {
+    let (account_id, holder_email, order_id): (i64, String, Option<i64>) = conn
+        .query_row(
+            "SELECT t.account_id, a.email, t.order_id FROM tickets t JOIN accounts a ON a.id = t.account_id
+             WHERE t.serial = ?1",
+            [serial],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
+    let transfers = conn
+        .prepare_cached(
+            "SELECT x.generation, f.email, t.email, x.admits, x.at FROM ticket_transfers x
+             JOIN accounts f ON f.id = x.from_account JOIN accounts t ON t.id = x.to_account
+             WHERE x.serial = ?1 ORDER BY x.generation",
+        )?
+        .query_map([serial], |r| {
+            Ok(TransferView {
+                generation: r.get(0)?,
+                from: r.get(1)?,
+                to: r.get(2)?,
+                admits: r.get(3)?,
+                at: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(TicketHistory {
+        ticket: get_ticket(conn, account_id, serial)?,
+        holder_email,
+        order_id,
+        transfers,
+        refund: crate::ops::refunds::for_ticket(conn, serial)?,
+    })
+}
+
+/// What a transfer did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transferred {
+    /// The entitlement: the same serial, now held by the recipient.
+    pub serial: u32,
+    /// The recipient's code.
+    pub generation: u8,
+    /// People the recipient's code admits.
+    pub admits: u8,
+}
+
+/// Gives a ticket to another active account when the lifecycle allows it (before the transfer
+/// deadline, admissions left): the entitlement keeps its serial and moves to the recipient with
+/// a new code for what is left, and the sender's codes are superseded in the revocation log.
 pub fn transfer_ticket(
     tx: &Transaction<'_>,
     signer: &TicketSigner,
@@ -743,18 +1187,19 @@ pub fn transfer_ticket(
     serial: i64,
     to_email: &str,
     now: i64,
-) -> AppResult<u32> {
-    let (event_id, offer, flags, status): (i64, String, u8, String) = tx
+) -> AppResult<Transferred> {
+    let holder: Option<i64> = tx
         .query_row(
-            "SELECT event_id, offer, flags, status FROM tickets WHERE serial = ?1 AND account_id = ?2",
+            "SELECT account_id FROM tickets WHERE serial = ?1 AND account_id = ?2",
             params![serial, from_account],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| r.get(0),
         )
-        .optional()?
-        .ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
-    if status != "valid" {
-        return Err(AppError::conflict("ticket_revoked", "this ticket is no longer valid"));
+        .optional()?;
+    if holder.is_none() {
+        return Err(AppError::not_found(format!("no ticket {serial}")));
     }
+    let (ent, ev) = entitlement(tx, serial)?;
+    let (_, left) = lifecycle::transfer(&ent, &ev, now)?;
     let to: Option<(i64, String)> = tx
         .query_row("SELECT id, status FROM accounts WHERE email = ?1", [to_email], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -776,19 +1221,16 @@ pub fn transfer_ticket(
         });
     }
     let serial_u32 = u32::try_from(serial).map_err(|_| AppError::not_found("no such ticket"))?;
-    crate::revocation::revoke_ticket(tx, serial_u32, RevocationReason::Transferred, now)?;
     let holder = holder_of(tx, to_id)?;
-    let req = TicketRequest {
-        event_id,
-        offer: Offer::from_name(&offer).ok_or_else(|| AppError::internal("bad offer"))?,
-        flags,
-        holder_name: holder,
-    };
-    let issued = issuance::issue_purchase(tx, signer, to_id, None, PurchaseKind::Transfer, &[req], now)?;
-    let new_serial = issued[0].serial;
+    let generation = issuance::reissue(tx, signer, serial_u32, to_id, &holder, left, now)?;
     tx.execute(
-        "UPDATE tickets SET replaced_by = ?2 WHERE serial = ?1",
-        params![serial, new_serial],
+        "INSERT INTO ticket_transfers (serial, generation, from_account, to_account, admits, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![serial, generation, from_account, to_id, left, now],
     )?;
-    Ok(new_serial)
+    Ok(Transferred {
+        serial: serial_u32,
+        generation,
+        admits: left,
+    })
 }

@@ -564,7 +564,7 @@ async fn the_console_signs_in_with_an_operator_token_into_a_strict_httponly_cook
         .await
         .unwrap();
     assert_eq!(comp.status(), 200);
-    assert!(comp.text().await.unwrap().contains("OG1:"));
+    assert!(comp.text().await.unwrap().contains("OG2:"));
 }
 
 #[tokio::test]

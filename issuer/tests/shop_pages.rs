@@ -194,18 +194,31 @@ async fn a_buyer_without_javascript_browses_signs_up_buys_a_duo_and_sees_the_qr(
     assert!(again.contains("<svg"));
     assert_ne!(jar.0["__Host-og_rt"], old_refresh, "rotated");
 
-    // Give the ticket away from its page: the recipient gets a new code, ours is revoked.
+    // Give the ticket away from its page (after confirming): the recipient gets a new code, and
+    // ours is listed as given away.
     app.registered("wes@example.org").await;
-    let (st, loc, _) = post(
+    let (st, _, confirm) = post(
         &app,
         &mut jar,
         &format!("/tickets/{serial}/transfer"),
         &[("email", "wes@example.org")],
     )
     .await;
+    assert_eq!(st, 200);
+    assert!(confirm.contains("Yes, give it to wes@example.org"), "{confirm}");
+    let (st, loc, _) = post(
+        &app,
+        &mut jar,
+        &format!("/tickets/{serial}/transfer"),
+        &[("email", "wes@example.org"), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!((st, loc.as_str()), (303, "/tickets"));
     let (_, mine) = get(&app, &mut jar, "/tickets").await;
-    assert!(mine.contains("Revoked") && !mine.contains("<svg"));
+    assert!(
+        mine.contains("given to wes@example.org") && !mine.contains("<svg"),
+        "{mine}"
+    );
     let wes = app.log_in("wes@example.org").await;
     let (_, theirs) = app.get_json("/api/v1/tickets", Some(&wes.access)).await;
     assert_eq!(theirs["tickets"][0]["status"], "valid");

@@ -3,7 +3,7 @@
 //! This crate defines what an e-ticket *is* on the wire and how it is trusted:
 //!
 //! * [`ticket`]: the signed claims (event, serial, offer, purchase and account tags,
-//!   validity window, zones, flags) and their fixed 35-byte binary layout;
+//!   validity window, zones, flags) and their fixed 36-byte binary layout;
 //! * [`keys`]: Ed25519 signing and verifying keys, key ids, the deployment id that
 //!   domain-separates signatures, and the [`keys::TrustStore`] a gate verifies against;
 //! * [`qr`]: the canonical QR text (`OG1:` + Base45) and [`qr::verify_qr_text`], the one

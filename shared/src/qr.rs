@@ -1,8 +1,9 @@
 //! The QR text of a ticket, and the single function that trusts one.
 //!
-//! Text form: `OG1:` followed by the Base45 (RFC 9285) encoding of the 99-byte signed ticket:
-//! 153 characters, all in the QR alphanumeric set, so a ticket fits QR version 6 at
-//! error-correction level M (capacity 154). See BENCHMARKS.md for the measured comparison with
+//! Text form: `OG2:` followed by the Base45 (RFC 9285) encoding of the 100-byte signed ticket:
+//! 154 characters, all in the QR alphanumeric set, so a ticket fits QR version 6 at
+//! error-correction level M (capacity 154, exactly). A version-1 code (`OG1:`) is refused as
+//! [`Rejection::UnsupportedVersion`]. See BENCHMARKS.md for the measured comparison with
 //! base64url (version 8).
 //!
 //! [`verify_qr_text`] takes untrusted bytes from a camera or a keyboard-wedge scanner and returns
@@ -19,7 +20,7 @@ use crate::keys::{KeyId, TICKET_DOMAIN, TicketSigner, TrustStore, signed_message
 use crate::ticket::{CLAIMS_LEN, ClaimsError, SIGNATURE_LEN, TICKET_LEN, TicketClaims};
 
 /// The prefix naming the format and its version.
-pub const PREFIX: &str = "OG1:";
+pub const PREFIX: &str = "OG2:";
 /// Length of the Base45 part.
 pub const BODY_LEN: usize = TICKET_LEN / 2 * 3 + (TICKET_LEN % 2) * 2;
 /// Length of a whole ticket text.
@@ -102,7 +103,7 @@ impl TicketSigner {
     }
 }
 
-/// Encodes 99 signed-ticket bytes as QR text. Exposed for fixtures and tests.
+/// Encodes 100 signed-ticket bytes as QR text. Exposed for fixtures and tests.
 pub fn encode_ticket_bytes(bytes: &[u8; TICKET_LEN]) -> String {
     let mut s = String::with_capacity(TEXT_LEN);
     s.push_str(PREFIX);
@@ -110,7 +111,7 @@ pub fn encode_ticket_bytes(bytes: &[u8; TICKET_LEN]) -> String {
     s
 }
 
-/// Decodes QR text to the 99 signed-ticket bytes without checking the signature: the
+/// Decodes QR text to the 100 signed-ticket bytes without checking the signature: the
 /// structural half of [`verify_qr_text`]. Useful to tools that inspect a code.
 pub fn decode_ticket_bytes(input: &[u8]) -> Result<[u8; TICKET_LEN], Rejection> {
     if input.len() > MAX_INPUT_LEN {
@@ -198,7 +199,9 @@ mod tests {
             key_id: KeyId(0),
             event_id: 12,
             serial: 99,
+            generation: 0,
             offer,
+            admits: offer.admits(),
             purchase_tag: Tag::of_purchase_key(&[5; 32]),
             account_tag: Tag::of_account_key(&[6; 32]),
             valid_from: (NOW - 10) as u32,
@@ -275,10 +278,20 @@ mod tests {
     #[test]
     fn a_newer_format_version_is_reported_as_unsupported_not_as_garbage() {
         let s = signer();
-        let text = s.sign_ticket(&claims(Offer::Duo)).replacen("OG1:", "OG2:", 1);
+        let text = s.sign_ticket(&claims(Offer::Duo)).replacen("OG2:", "OG3:", 1);
         assert_eq!(
             verify_qr_text(text.as_bytes(), &trust(&s), NOW),
-            Err(Rejection::UnsupportedVersion(2))
+            Err(Rejection::UnsupportedVersion(3))
+        );
+    }
+
+    #[test]
+    fn a_version_one_code_from_before_entitlements_is_refused_as_unsupported() {
+        // A real version-1 text (153 characters) signed by the fixture generator of that time.
+        let v1 = format!("OG1:{}", "0".repeat(149));
+        assert_eq!(
+            verify_qr_text(v1.as_bytes(), &trust(&signer()), NOW),
+            Err(Rejection::UnsupportedVersion(1))
         );
     }
 

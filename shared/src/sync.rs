@@ -52,13 +52,17 @@ impl KeyInfo {
     }
 }
 
-/// What a revocation names. A purchase or an account covers every ticket carrying its tag.
+/// What a revocation names. A ticket (serial) is a whole entitlement, every code of it; a
+/// purchase or an account covers every ticket carrying its tag; `superseded` covers the codes
+/// of one entitlement older than `generation` (a transfer or re-issue made a newer one, which
+/// stays valid).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RevocationTarget {
     Ticket { serial: u32 },
     Purchase { tag: Tag },
     Account { tag: Tag },
+    Superseded { serial: u32, generation: u8 },
 }
 
 impl RevocationTarget {
@@ -68,6 +72,7 @@ impl RevocationTarget {
             RevocationTarget::Ticket { serial } => t.serial == serial,
             RevocationTarget::Purchase { tag } => t.purchase_tag == tag,
             RevocationTarget::Account { tag } => t.account_tag == tag,
+            RevocationTarget::Superseded { serial, generation } => t.serial == serial && t.generation < generation,
         }
     }
 }
@@ -153,7 +158,8 @@ pub const REVOCATION_LEN: usize = 24;
 
 impl Revocation {
     /// Canonical 24-byte form: seq (8), kind (1), target (6: a serial is zero-padded on the
-    /// left), reason (1), time (8). Used for the hash chain and for compact transfer.
+    /// left; `superseded` puts its generation in the second byte), reason (1), time (8).
+    /// Used for the hash chain and for compact transfer.
     pub fn to_bytes(&self) -> [u8; REVOCATION_LEN] {
         let mut b = [0u8; REVOCATION_LEN];
         b[0..8].copy_from_slice(&self.seq.to_be_bytes());
@@ -169,6 +175,11 @@ impl Revocation {
             RevocationTarget::Account { tag } => {
                 b[8] = 3;
                 b[9..15].copy_from_slice(&tag.0);
+            }
+            RevocationTarget::Superseded { serial, generation } => {
+                b[8] = 4;
+                b[10] = generation;
+                b[11..15].copy_from_slice(&serial.to_be_bytes());
             }
         }
         b[15] = self.reason.code();
@@ -186,6 +197,10 @@ impl Revocation {
             },
             2 => RevocationTarget::Purchase { tag: Tag(tag) },
             3 => RevocationTarget::Account { tag: Tag(tag) },
+            4 if b[9] == 0 => RevocationTarget::Superseded {
+                serial: u32::from_be_bytes([b[11], b[12], b[13], b[14]]),
+                generation: b[10],
+            },
             _ => return None,
         };
         let mut seq = [0u8; 8];
@@ -376,6 +391,9 @@ pub struct ScanReport {
     /// Present when the code was a verified ticket.
     pub event_id: Option<u32>,
     pub serial: Option<u32>,
+    /// Which code of the entitlement was scanned (0 for reports of older gates).
+    #[serde(default)]
+    pub generation: u8,
     pub offer: Option<Offer>,
     /// For an admission: this was person `admitted_index` of `offer.admits()` (1-based).
     pub admitted_index: Option<u8>,
@@ -438,6 +456,9 @@ pub struct AdmissionRecord {
     pub nonce: String,
     pub event_id: u32,
     pub serial: u32,
+    /// Which code of the entitlement was admitted.
+    #[serde(default)]
+    pub generation: u8,
     pub device_id: String,
     pub gate: String,
     pub admitted_at: UnixSeconds,
@@ -719,6 +740,7 @@ pub fn encode_revocation_page(page: &RevocationPage) -> Result<Vec<u8>, CodecErr
             RevocationTarget::Ticket { .. } => 1u8,
             RevocationTarget::Purchase { .. } => 2,
             RevocationTarget::Account { .. } => 3,
+            RevocationTarget::Superseded { .. } => 1 | SUPERSEDED_BIT,
         };
         out.push(kind | (e.reason.code() << 2));
     }
@@ -734,11 +756,20 @@ pub fn encode_revocation_page(page: &RevocationPage) -> Result<Vec<u8>, CodecErr
                 put_varint(&mut out, zigzag(i64::from(serial) - prev_serial));
                 prev_serial = i64::from(serial);
             }
+            RevocationTarget::Superseded { serial, generation } => {
+                put_varint(&mut out, zigzag(i64::from(serial) - prev_serial));
+                prev_serial = i64::from(serial);
+                out.push(generation);
+            }
             RevocationTarget::Purchase { tag } | RevocationTarget::Account { tag } => out.extend_from_slice(&tag.0),
         }
     }
     Ok(out)
 }
+
+/// In the compact form's kind byte (kind in bits 0-1, reason in bits 2-4): a `ticket` kind with
+/// this bit is `superseded`, and its serial is followed by one generation byte.
+const SUPERSEDED_BIT: u8 = 0x20;
 
 /// Decodes [`encode_revocation_page`]. Never panics on hostile input; the result must still be
 /// checked with [`RevocationPage::check_continues`].
@@ -772,13 +803,23 @@ pub fn decode_revocation_page(b: &[u8]) -> Result<RevocationPage, CodecError> {
     let mut entries = Vec::with_capacity(n);
     let mut prev_serial = 0i64;
     for (i, (&k, at)) in kinds.iter().zip(ats).enumerate() {
-        let reason = RevocationReason::from_code(k >> 2).ok_or(CodecError::Invalid("unknown reason"))?;
+        if k & 0xc0 != 0 || (k & SUPERSEDED_BIT != 0 && k & 3 != 1) {
+            return Err(CodecError::Invalid("unknown kind"));
+        }
+        let reason = RevocationReason::from_code((k >> 2) & 7).ok_or(CodecError::Invalid("unknown reason"))?;
         let target = match k & 3 {
             1 => {
                 let serial = prev_serial + unzigzag(r.varint()?);
                 let s = u32::try_from(serial).map_err(|_| CodecError::Invalid("serial out of range"))?;
                 prev_serial = serial;
-                RevocationTarget::Ticket { serial: s }
+                if k & SUPERSEDED_BIT != 0 {
+                    RevocationTarget::Superseded {
+                        serial: s,
+                        generation: r.take(1)?[0],
+                    }
+                } else {
+                    RevocationTarget::Ticket { serial: s }
+                }
             }
             kind @ (2 | 3) => {
                 let mut tag = [0u8; 6];
@@ -851,6 +892,15 @@ mod tests {
                 reason: RevocationReason::AccountBanned,
                 at: 5,
             },
+            Revocation {
+                seq: 11,
+                target: RevocationTarget::Superseded {
+                    serial: 0xdead_beef,
+                    generation: 200,
+                },
+                reason: RevocationReason::Transferred,
+                at: 7,
+            },
         ] {
             assert_eq!(Revocation::from_bytes(&r.to_bytes()), Some(r));
         }
@@ -902,7 +952,9 @@ mod tests {
             key_id: KeyId(1),
             event_id: 1,
             serial,
+            generation: 0,
             offer: Offer::Solo,
+            admits: 1,
             purchase_tag: p,
             account_tag: Tag([0; 6]),
             valid_from: 0,
@@ -913,6 +965,35 @@ mod tests {
         let r = RevocationTarget::Purchase { tag: p };
         assert!(r.covers(&claims(1)) && r.covers(&claims(2)));
         assert!(!RevocationTarget::Ticket { serial: 3 }.covers(&claims(1)));
+    }
+
+    #[test]
+    fn a_superseded_revocation_covers_older_codes_of_the_entitlement_and_spares_the_new_one() {
+        use crate::ticket::{TicketFlags, Zones};
+        let code = |serial, generation| TicketClaims {
+            key_id: KeyId(1),
+            event_id: 1,
+            serial,
+            generation,
+            offer: Offer::Duo,
+            admits: 2,
+            purchase_tag: Tag([1; 6]),
+            account_tag: Tag([2; 6]),
+            valid_from: 0,
+            valid_until: 1,
+            zones: Zones::ALL,
+            flags: TicketFlags::default(),
+        };
+        let r = RevocationTarget::Superseded {
+            serial: 7,
+            generation: 2,
+        };
+        assert!(r.covers(&code(7, 0)) && r.covers(&code(7, 1)));
+        assert!(
+            !r.covers(&code(7, 2)),
+            "the code that superseded the others stays valid"
+        );
+        assert!(!r.covers(&code(8, 0)), "another entitlement is not touched");
     }
 
     #[test]
@@ -955,15 +1036,24 @@ mod tests {
             at: 1_700_000_000,
         });
         entries.push(rev(53, 1));
+        entries.push(Revocation {
+            seq: 54,
+            target: RevocationTarget::Superseded {
+                serial: 12,
+                generation: 3,
+            },
+            reason: RevocationReason::Transferred,
+            at: 1_700_000_001,
+        });
         let page = RevocationPage::build(0, GENESIS_HASH, entries);
         let bytes = encode_revocation_page(&page).unwrap();
-        assert!(bytes.len() < 53 * REVOCATION_LEN / 2, "{} bytes", bytes.len());
+        assert!(bytes.len() < 54 * REVOCATION_LEN / 2, "{} bytes", bytes.len());
         let back = decode_revocation_page(&bytes).unwrap();
         assert_eq!(back, page);
-        assert_eq!(back.check_continues(0, &GENESIS_HASH).unwrap().0, 53);
+        assert_eq!(back.check_continues(0, &GENESIS_HASH).unwrap().0, 54);
         let (h, rest) = (
             page.to_seq,
-            RevocationPage::build(53, parse_hash(&page.head_hash).unwrap(), vec![]),
+            RevocationPage::build(54, parse_hash(&page.head_hash).unwrap(), vec![]),
         );
         assert_eq!(
             decode_revocation_page(&encode_revocation_page(&rest).unwrap())

@@ -1,26 +1,36 @@
 //! Ticket claims and their fixed binary layout.
 //!
-//! A ticket is 35 bytes of claims followed by a 64-byte Ed25519 signature. Every field has a
+//! A ticket is 36 bytes of claims followed by a 64-byte Ed25519 signature. Every field has a
 //! fixed width so that exactly one byte string encodes a given ticket (no varints, no optional
 //! fields, no padding): canonical by construction.
 //!
 //! ```text
 //! offset size field
-//!  0      1   format version (1)
+//!  0      1   format version (2)
 //!  1      2   key id (big-endian)
 //!  3      4   event id
-//!  7      4   ticket serial (unique per deployment)
-//! 11      1   offer: 1 = Solo, 2 = Duo, 4 = Family (the number of people it admits)
-//! 12      6   purchase tag  (SHA-256 of the purchase key, truncated)
-//! 18      6   account tag   (SHA-256 of the account key, truncated)
-//! 24      4   valid from    (Unix seconds)
-//! 28      4   valid until   (Unix seconds)
-//! 32      2   zones bitmask (bit i = zone i of the event)
-//! 34      1   flags
+//!  7      4   ticket serial: the entitlement (what was paid for), unique per deployment and
+//!             kept through transfers and re-issues
+//! 11      1   code generation: 0 for the first code, +1 for each transfer or re-issue
+//! 12      1   offer and admits: low nibble = offer (1 = Solo, 2 = Duo, 4 = Family, the
+//!             people the entitlement admits), high nibble = people THIS code may still
+//!             admit (1..=offer; less than the offer after a transfer of a partly used ticket)
+//! 13      6   purchase tag  (SHA-256 of the purchase key, truncated)
+//! 19      6   account tag   (SHA-256 of the account key, truncated)
+//! 25      4   valid from    (Unix seconds)
+//! 29      4   valid until   (Unix seconds)
+//! 33      2   zones bitmask (bit i = zone i of the event)
+//! 35      1   flags
 //! ```
 //!
-//! The keys themselves never appear: only 48-bit tags, enough for a revocation list to name
-//! a purchase or an account (a false match needs a 2^-48 collision against a revoked tag).
+//! Admissions are counted per serial (the entitlement) on the issuer and on every gate, so a
+//! new code for the same entitlement never admits more than what is left of it. The keys
+//! themselves never appear: only 48-bit tags, enough for a revocation list to name a purchase
+//! or an account (a false match needs a 2^-48 collision against a revoked tag).
+//!
+//! Version 1 (35 bytes, no generation, no admits) is no longer read: the issuer re-signs
+//! every stored version-1 code as version 2 when it starts, and a gate refuses a version-1
+//! code as `unsupported_version` ("ask the holder to open the ticket again").
 
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -29,9 +39,9 @@ use crate::UnixSeconds;
 use crate::keys::KeyId;
 
 /// The only format version this build reads and writes.
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 /// Length of the signed claims.
-pub const CLAIMS_LEN: usize = 35;
+pub const CLAIMS_LEN: usize = 36;
 /// Length of an Ed25519 signature.
 pub const SIGNATURE_LEN: usize = 64;
 /// Length of a whole signed ticket in bytes.
@@ -211,8 +221,13 @@ impl<'de> serde::Deserialize<'de> for Tag {
 pub struct TicketClaims {
     pub key_id: KeyId,
     pub event_id: u32,
+    /// The entitlement: stable through transfers and re-issues.
     pub serial: u32,
+    /// Which code of the entitlement this is (0 = first; a later one supersedes it).
+    pub generation: u8,
     pub offer: Offer,
+    /// People this code may admit (1..=`offer.admits()`).
+    pub admits: u8,
     pub purchase_tag: Tag,
     pub account_tag: Tag,
     pub valid_from: u32,
@@ -229,6 +244,8 @@ pub enum ClaimsError {
     UnsupportedVersion(u8),
     #[error("unknown offer code {0}")]
     UnknownOffer(u8),
+    #[error("a code admitting {admits} of an offer for {offer}")]
+    BadAdmits { offer: u8, admits: u8 },
     #[error("unknown flag bits {0:#04x}")]
     UnknownFlags(u8),
     #[error("validity window ends before it starts")]
@@ -241,49 +258,60 @@ impl TicketClaims {
         now + skew >= i64::from(self.valid_from) && now - skew <= i64::from(self.valid_until)
     }
 
-    /// The fixed 35-byte encoding.
+    /// The fixed 36-byte encoding. `admits` is clamped to 1..=`offer.admits()` (a code that
+    /// admits nobody is never signed: revoke the entitlement instead).
     pub fn to_bytes(&self) -> [u8; CLAIMS_LEN] {
         let mut b = [0u8; CLAIMS_LEN];
         b[0] = FORMAT_VERSION;
         b[1..3].copy_from_slice(&self.key_id.0.to_be_bytes());
         b[3..7].copy_from_slice(&self.event_id.to_be_bytes());
         b[7..11].copy_from_slice(&self.serial.to_be_bytes());
-        b[11] = self.offer.admits();
-        b[12..18].copy_from_slice(&self.purchase_tag.0);
-        b[18..24].copy_from_slice(&self.account_tag.0);
-        b[24..28].copy_from_slice(&self.valid_from.to_be_bytes());
-        b[28..32].copy_from_slice(&self.valid_until.to_be_bytes());
-        b[32..34].copy_from_slice(&self.zones.0.to_be_bytes());
-        b[34] = self.flags.0;
+        b[11] = self.generation;
+        b[12] = self.offer.admits() | (self.admits.clamp(1, self.offer.admits()) << 4);
+        b[13..19].copy_from_slice(&self.purchase_tag.0);
+        b[19..25].copy_from_slice(&self.account_tag.0);
+        b[25..29].copy_from_slice(&self.valid_from.to_be_bytes());
+        b[29..33].copy_from_slice(&self.valid_until.to_be_bytes());
+        b[33..35].copy_from_slice(&self.zones.0.to_be_bytes());
+        b[35] = self.flags.0;
         b
     }
 
-    /// Parses the fixed 35-byte encoding. Rejects every byte string [`Self::to_bytes`] cannot
+    /// Parses the fixed 36-byte encoding. Rejects every byte string [`Self::to_bytes`] cannot
     /// produce, so the encoding is a bijection.
     pub fn from_bytes(b: &[u8; CLAIMS_LEN]) -> Result<TicketClaims, ClaimsError> {
         if b[0] != FORMAT_VERSION {
             return Err(ClaimsError::UnsupportedVersion(b[0]));
         }
         let u32_at = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let offer = Offer::from_code(b[11]).ok_or(ClaimsError::UnknownOffer(b[11]))?;
-        let flags = b[34];
+        let offer = Offer::from_code(b[12] & 0x0f).ok_or(ClaimsError::UnknownOffer(b[12] & 0x0f))?;
+        let admits = b[12] >> 4;
+        if admits == 0 || admits > offer.admits() {
+            return Err(ClaimsError::BadAdmits {
+                offer: offer.admits(),
+                admits,
+            });
+        }
+        let flags = b[35];
         if flags & !TicketFlags::KNOWN != 0 {
             return Err(ClaimsError::UnknownFlags(flags & !TicketFlags::KNOWN));
         }
         let mut purchase = [0u8; TAG_LEN];
-        purchase.copy_from_slice(&b[12..18]);
+        purchase.copy_from_slice(&b[13..19]);
         let mut account = [0u8; TAG_LEN];
-        account.copy_from_slice(&b[18..24]);
+        account.copy_from_slice(&b[19..25]);
         let claims = TicketClaims {
             key_id: KeyId(u16::from_be_bytes([b[1], b[2]])),
             event_id: u32_at(3),
             serial: u32_at(7),
+            generation: b[11],
             offer,
+            admits,
             purchase_tag: Tag(purchase),
             account_tag: Tag(account),
-            valid_from: u32_at(24),
-            valid_until: u32_at(28),
-            zones: Zones(u16::from_be_bytes([b[32], b[33]])),
+            valid_from: u32_at(25),
+            valid_until: u32_at(29),
+            zones: Zones(u16::from_be_bytes([b[33], b[34]])),
             flags: TicketFlags(flags),
         };
         if claims.valid_until < claims.valid_from {
@@ -302,7 +330,9 @@ mod tests {
             key_id: KeyId(0xBEEF),
             event_id: 7,
             serial: 123_456,
+            generation: 3,
             offer: Offer::Duo,
+            admits: 1,
             purchase_tag: Tag::of_purchase_key(&[1; 32]),
             account_tag: Tag::of_account_key(&[2; 32]),
             valid_from: 1_700_000_000,
@@ -321,14 +351,35 @@ mod tests {
     #[test]
     fn an_offer_code_that_is_not_an_admit_count_is_refused() {
         let mut b = sample().to_bytes();
-        b[11] = 3;
+        b[12] = 0x13;
         assert_eq!(TicketClaims::from_bytes(&b), Err(ClaimsError::UnknownOffer(3)));
+    }
+
+    #[test]
+    fn a_code_admitting_nobody_or_more_than_its_offer_is_refused() {
+        let mut b = sample().to_bytes();
+        b[12] = 0x02;
+        assert_eq!(
+            TicketClaims::from_bytes(&b),
+            Err(ClaimsError::BadAdmits { offer: 2, admits: 0 })
+        );
+        b[12] = 0x32;
+        assert_eq!(
+            TicketClaims::from_bytes(&b),
+            Err(ClaimsError::BadAdmits { offer: 2, admits: 3 })
+        );
+    }
+
+    #[test]
+    fn the_generation_and_what_is_left_survive_the_encoding() {
+        let c = TicketClaims::from_bytes(&sample().to_bytes()).unwrap();
+        assert_eq!((c.serial, c.generation, c.offer, c.admits), (123_456, 3, Offer::Duo, 1));
     }
 
     #[test]
     fn unknown_flag_bits_are_refused_rather_than_ignored() {
         let mut b = sample().to_bytes();
-        b[34] = 0x80;
+        b[35] = 0x80;
         assert_eq!(TicketClaims::from_bytes(&b), Err(ClaimsError::UnknownFlags(0x80)));
     }
 

@@ -111,3 +111,16 @@ fn a_ticket_fits_qr_version_6_at_level_m() {
         assert!((1..=6).contains(&version), "{} needs version {version}", v.name);
     }
 }
+
+#[test]
+fn the_second_code_of_a_transferred_duo_admits_only_what_was_left() {
+    let v = committed()
+        .into_iter()
+        .find(|v| v.name == "valid-duo-second-code")
+        .expect("vector valid-duo-second-code");
+    let t = verify_qr_text(v.text.as_bytes(), &test_trust_store(), FIXTURE_NOW).unwrap();
+    assert_eq!(
+        (t.claims.generation, t.claims.admits, t.claims.offer.admits()),
+        (1, 1, 2)
+    );
+}

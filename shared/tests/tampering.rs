@@ -44,19 +44,25 @@ fn arb_claims() -> impl Strategy<Value = TicketClaims> {
         any::<[u8; 6]>(),
         any::<u16>(),
         0u8..8,
+        any::<u8>(),
+        1u8..=4,
     )
-        .prop_map(|(event_id, serial, offer, p, a, zones, flags)| TicketClaims {
-            key_id: KeyId(0),
-            event_id,
-            serial,
-            offer,
-            purchase_tag: Tag(p),
-            account_tag: Tag(a),
-            valid_from: (FIXTURE_NOW - 3600) as u32,
-            valid_until: (FIXTURE_NOW + 3600) as u32,
-            zones: Zones(zones),
-            flags: TicketFlags(flags),
-        })
+        .prop_map(
+            |(event_id, serial, offer, p, a, zones, flags, generation, left)| TicketClaims {
+                key_id: KeyId(0),
+                event_id,
+                serial,
+                generation,
+                offer,
+                admits: left.min(offer.admits()),
+                purchase_tag: Tag(p),
+                account_tag: Tag(a),
+                valid_from: (FIXTURE_NOW - 3600) as u32,
+                valid_until: (FIXTURE_NOW + 3600) as u32,
+                zones: Zones(zones),
+                flags: TicketFlags(flags),
+            },
+        )
 }
 
 proptest! {

@@ -1,7 +1,9 @@
 //! The whole chain with real processes: a buyer signs up (activation link read from a real SMTP
 //! sink), logs in, buys a Duo and a Solo, pays through the built-in card processor and downloads
-//! the QR PNGs; a gate agent scans those PNG files. Then the buyer cancels: a second gate, running
-//! on a scanner's input and syncing every second, refuses the refunded code within one interval.
+//! the QR PNGs; a gate agent scans those PNG files. The buyer can no longer refund the order (a
+//! ticket of it was used); an operator refunds the unused Solo by decision, and a second gate,
+//! running on a scanner's input and syncing every second, refuses the refunded code within a few
+//! seconds.
 
 mod support;
 
@@ -141,7 +143,15 @@ fn a_buyer_signs_up_buys_a_duo_and_a_solo_and_the_gate_admits_the_duo_twice_then
     let mut scanner = run.stdin.take().unwrap();
     let mut verdicts = BufReader::new(run.stdout.take().unwrap()).lines();
 
-    // The buyer cancels the order: the Solo, never used, is refunded and revoked.
+    // The buyer cannot refund the order any more: the Duo was used (and the doors are open).
+    let order_id = order["id"].as_i64().unwrap();
+    let refused = c
+        .post(url(&format!("/api/v1/orders/{order_id}/cancel")))
+        .bearer_auth(&access)
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 409);
+    // An operator refunds the Solo, never used, by decision: it is revoked.
     let solo_text = tickets
         .as_array()
         .unwrap()
@@ -151,18 +161,42 @@ fn a_buyer_signs_up_buys_a_duo_and_a_solo_and_the_gate_admits_the_duo_twice_then
         .as_str()
         .unwrap()
         .to_owned();
-    let order_id = order["id"].as_i64().unwrap();
-    let cancelled = json_ok(
-        c.post(url(&format!("/api/v1/orders/{order_id}/cancel")))
-            .bearer_auth(&access)
+    let solo_serial = tickets
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["offer"] == "solo")
+        .unwrap()["serial"]
+        .as_u64()
+        .unwrap();
+    let refunded = json_ok(
+        c.post(url(&format!("/api/v1/ops/tickets/{solo_serial}/refund")))
+            .bearer_auth(&op)
+            .json(&json!({ "reason": "buyer could not come" }))
             .send()
             .unwrap(),
-        "cancel",
+        "operator refund",
     );
-    assert_eq!(cancelled["status"], "refunded", "{cancelled}");
+    assert_eq!(refunded["reason"], "operator_decision", "{refunded}");
 
-    // Within one sync interval (1 s, plus the round trip) the running gate refuses the code.
-    std::thread::sleep(Duration::from_millis(2500));
+    // Within a few sync intervals (1 s each, plus the round trip) the running gate has the
+    // refund (polled through `status` on the same data dir), and refuses the code.
+    let log = json_ok(
+        c.get(url("/api/v1/ops/revocations?after=0"))
+            .bearer_auth(&op)
+            .send()
+            .unwrap(),
+        "revocations",
+    );
+    let head = log.as_array().unwrap().last().unwrap()["seq"].as_u64().unwrap();
+    let synced_by = Instant::now() + Duration::from_secs(10);
+    while b.run(&["status"]).only()["counts"]["revocation_seq"].as_u64() < Some(head) {
+        assert!(
+            Instant::now() < synced_by,
+            "gate B has not synced the refund 10 s later"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     writeln!(scanner, "{solo_text}").unwrap();
     let line: Value = serde_json::from_str(&verdicts.next().unwrap().unwrap()).unwrap();
     assert_eq!(line["reason"], "revoked", "{line}");

@@ -27,6 +27,7 @@ fn batch(gate: usize, b: usize, t: i64) -> ScanBatch {
                 reason: "admitted 1 of 1".into(),
                 event_id: Some(1),
                 serial: Some(serial),
+                generation: 0,
                 offer: Some(og_shared::Offer::Solo),
                 admitted_index: Some(1),
                 gate: format!("gate-{gate}"),

@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_core.sql"),
     include_str!("migrations/0002_ops.sql"),
     include_str!("migrations/0003_refunds.sql"),
+    include_str!("migrations/0004_lifecycle.sql"),
 ];
 
 /// The schema version this build writes.
@@ -117,7 +118,7 @@ mod tests {
         )
         .unwrap();
         tx.commit().unwrap();
-        assert_eq!(migrate(&mut conn).unwrap(), 3);
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
         let n: i64 = conn.query_row("SELECT count(*) FROM orders", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 1);
         conn.execute(
@@ -139,5 +140,71 @@ mod tests {
             plan.contains("rate_hits_by_time"),
             "expiring rate-limit hits uses the index: {plan}"
         );
+    }
+
+    #[test]
+    fn a_version_three_snapshot_upgrades_its_tickets_to_entitlements_and_keeps_its_log_and_refunds() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for m in &MIGRATIONS[..3] {
+            tx.execute_batch(m).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 3).unwrap();
+        tx.execute_batch(
+            "INSERT INTO events (id, sport, name, venue, starts_at, doors_open, doors_close, capacity)
+                 VALUES (1, 'Judo', 'Final', 'Arena', 100, 50, 400, 10);
+             INSERT INTO offers (id, event_id, kind, price_cents) VALUES (1, 1, 'duo', 9000);
+             INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'a@example.org', 'x', 1);
+             INSERT INTO orders (id, account_id, status, total_cents, idempotency_key, created_at, expires_at)
+                 VALUES (1, 1, 'paid', 18000, 'k', 1, 2);
+             INSERT INTO order_lines (order_id, offer_id, quantity, unit_price_cents) VALUES (1, 1, 2, 9000);
+             INSERT INTO purchases (id, order_id, account_id, kind, purchase_key, purchase_tag, created_at)
+                 VALUES (1, 1, 1, 'paid', x'00', 'aabbccddeeff', 1);
+             INSERT INTO tickets (serial, purchase_id, account_id, event_id, offer, key_id, qr_text, issued_at)
+                 VALUES (7, 1, 1, 1, 'duo', 1, 'OG1:A', 1);
+             INSERT INTO tickets (serial, purchase_id, account_id, event_id, offer, key_id, qr_text, status, issued_at)
+                 VALUES (8, 1, 1, 1, 'duo', 1, 'OG1:B', 'revoked', 1);
+             INSERT INTO revocations (seq, kind, serial, reason, at, chain_hash) VALUES (1, 'ticket', 8, 'fraud', 5, x'01');
+             INSERT INTO refunds_due (order_id, reason, amount_cents, created_at) VALUES (1, 'event_cancelled', 18000, 3);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
+        let (order, price, reason): (i64, i64, Option<String>) = conn
+            .query_row(
+                "SELECT order_id, unit_price_cents, revoked_reason FROM tickets WHERE serial = 8",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((order, price, reason.as_deref()), (1, 9000, Some("fraud")));
+        let kept: (String, Vec<u8>) = conn
+            .query_row("SELECT kind, chain_hash FROM revocations WHERE seq = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(kept, ("ticket".to_owned(), vec![1]));
+        conn.execute(
+            "INSERT INTO revocations (seq, kind, serial, generation, reason, at, chain_hash)
+             VALUES (2, 'superseded', 7, 1, 'transferred', 6, x'02')",
+            [],
+        )
+        .unwrap();
+        let old: i64 = conn
+            .query_row("SELECT count(*) FROM refunds_due WHERE serial IS NULL", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(old, 1, "the order-level refund due is kept");
+        conn.execute(
+            "INSERT INTO refunds_due (order_id, serial, reason, amount_cents, created_at) VALUES (1, 7, 'buyer_refund', 9000, 9)",
+            [],
+        )
+        .unwrap();
+        let twice = conn.execute(
+            "INSERT INTO refunds_due (order_id, serial, reason, amount_cents, created_at) VALUES (1, 7, 'operator_decision', 9000, 9)",
+            [],
+        );
+        assert!(twice.is_err(), "a ticket's money is owed back once");
     }
 }

@@ -34,12 +34,73 @@ pub struct EventRow {
     pub status: String,
     pub zones: Vec<String>,
     pub offers: Vec<OfferRow>,
+    /// The sales window and deadlines (`null`: the default rule of `lifecycle`).
+    #[serde(flatten)]
+    pub deadlines: Deadlines,
+}
+
+/// An event's sales window and refund/transfer deadlines, Unix seconds; `None` means the
+/// default (`crate::lifecycle`: sales close when the doors close, refunds and transfers when
+/// they open).
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Deadlines {
+    #[serde(default)]
+    pub sales_open_at: Option<i64>,
+    #[serde(default)]
+    pub sales_close_at: Option<i64>,
+    #[serde(default)]
+    pub refund_deadline: Option<i64>,
+    #[serde(default)]
+    pub transfer_deadline: Option<i64>,
+}
+
+impl NewEvent {
+    pub fn deadlines(&self) -> Deadlines {
+        Deadlines {
+            sales_open_at: self.sales_open_at,
+            sales_close_at: self.sales_close_at,
+            refund_deadline: self.refund_deadline,
+            transfer_deadline: self.transfer_deadline,
+        }
+    }
+}
+
+impl EventChanges {
+    pub fn deadlines(&self) -> Deadlines {
+        Deadlines {
+            sales_open_at: self.sales_open_at,
+            sales_close_at: self.sales_close_at,
+            refund_deadline: self.refund_deadline,
+            transfer_deadline: self.transfer_deadline,
+        }
+    }
+}
+
+impl Deadlines {
+    fn merge(self, changes: Deadlines) -> Deadlines {
+        Deadlines {
+            sales_open_at: changes.sales_open_at.or(self.sales_open_at),
+            sales_close_at: changes.sales_close_at.or(self.sales_close_at),
+            refund_deadline: changes.refund_deadline.or(self.refund_deadline),
+            transfer_deadline: changes.transfer_deadline.or(self.transfer_deadline),
+        }
+    }
+
+    fn check(&self) -> AppResult<()> {
+        if let (Some(o), Some(c)) = (self.sales_open_at, self.sales_close_at)
+            && c <= o
+        {
+            return Err(AppError::bad_request("bad_event", "sales must close after they open"));
+        }
+        Ok(())
+    }
 }
 
 /// Every event, by start time.
 pub fn list_events(conn: &Connection) -> AppResult<Vec<EventRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, sport, name, venue, starts_at, doors_open, doors_close, capacity, reserved, status, zones
+        "SELECT id, sport, name, venue, starts_at, doors_open, doors_close, capacity, reserved, status, zones,
+                sales_open_at, sales_close_at, refund_deadline, transfer_deadline
          FROM events ORDER BY starts_at, id",
     )?;
     let mut events = stmt
@@ -57,6 +118,12 @@ pub fn list_events(conn: &Connection) -> AppResult<Vec<EventRow>> {
                 status: r.get(9)?,
                 zones: serde_json::from_str(&r.get::<_, String>(10)?).unwrap_or_default(),
                 offers: Vec::new(),
+                deadlines: Deadlines {
+                    sales_open_at: r.get(11)?,
+                    sales_close_at: r.get(12)?,
+                    refund_deadline: r.get(13)?,
+                    transfer_deadline: r.get(14)?,
+                },
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -138,8 +205,19 @@ pub fn gate_bundle(
     Ok(bundle.to_signed_file(signer))
 }
 
+/// An operator's decision to issue complimentary tickets beyond an event's capacity.
+#[derive(Debug, Clone)]
+pub struct ForceCapacity {
+    /// Who decided (an operator's email or the CLI user).
+    pub operator: String,
+    pub reason: String,
+}
+
 /// Issues `count` complimentary tickets of `offer` for `event_id` to the account of `email`
-/// (created active, with its account key, if it does not exist yet).
+/// (created active, with its account key, if it does not exist yet). They take seats like sold
+/// tickets: beyond the capacity only with `force`, which raises the capacity by what is missing
+/// and records who and why in `capacity_overrides`.
+#[allow(clippy::too_many_arguments)]
 pub fn issue_comps(
     tx: &Transaction<'_>,
     signer: &TicketSigner,
@@ -147,6 +225,7 @@ pub fn issue_comps(
     offer: Offer,
     email: &str,
     count: u32,
+    force: Option<&ForceCapacity>,
     now: i64,
 ) -> AppResult<Vec<IssuedTicket>> {
     let email = email.trim();
@@ -194,11 +273,46 @@ pub fn issue_comps(
         }
     };
     issuance::ensure_account_key(tx, account_id)?;
+    let seats = i64::from(count) * i64::from(offer.admits());
+    if !crate::shop::take_seats(tx, i64::from(event_id), seats)? {
+        let (capacity, reserved, status): (i64, i64, String) = tx.query_row(
+            "SELECT capacity, reserved, status FROM events WHERE id = ?1",
+            [event_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        if status != "scheduled" {
+            return Err(AppError::conflict("event_cancelled", "the event is cancelled"));
+        }
+        let Some(force) = force.filter(|f| !f.reason.trim().is_empty()) else {
+            return Err(AppError::conflict(
+                "not_enough_seats",
+                format!(
+                    "only {} seats are left for this event: issuing {seats} needs a forced capacity increase with a reason",
+                    capacity - reserved
+                ),
+            ));
+        };
+        let missing = reserved + seats - capacity;
+        tx.execute(
+            "UPDATE events SET capacity = capacity + ?2, reserved = reserved + ?3 WHERE id = ?1",
+            params![event_id, missing, seats],
+        )?;
+        tx.execute(
+            "INSERT INTO capacity_overrides (event_id, seats, operator, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![event_id, missing, force.operator, force.reason.trim(), now],
+        )?;
+        tracing::warn!(
+            event = event_id,
+            seats = missing,
+            "capacity raised to issue complimentary tickets"
+        );
+    }
     let req = TicketRequest {
         event_id: i64::from(event_id),
         offer,
         flags: TicketFlags::COMPLIMENTARY,
         holder_name: String::new(),
+        unit_price_cents: 0,
     };
     let reqs = vec![req; count as usize];
     issuance::issue_purchase(tx, signer, account_id, None, PurchaseKind::Complimentary, &reqs, now)
@@ -219,6 +333,15 @@ pub struct NewEvent {
     pub zones: Vec<String>,
     /// Price in cents per offer kind (`solo`, `duo`, `family`); omitted kinds are not sold.
     pub offers: std::collections::BTreeMap<String, i64>,
+    /// Sales window and deadlines, Unix seconds (see [`Deadlines`]).
+    #[serde(default)]
+    pub sales_open_at: Option<i64>,
+    #[serde(default)]
+    pub sales_close_at: Option<i64>,
+    #[serde(default)]
+    pub refund_deadline: Option<i64>,
+    #[serde(default)]
+    pub transfer_deadline: Option<i64>,
 }
 
 /// Changes to an event; omitted fields stay as they are.
@@ -238,6 +361,15 @@ pub struct EventChanges {
     pub status: Option<String>,
     /// New prices in cents per offer kind (adds the offer if missing).
     pub offers: Option<std::collections::BTreeMap<String, i64>>,
+    /// Sales window and deadlines, Unix seconds (see [`Deadlines`]).
+    #[serde(default)]
+    pub sales_open_at: Option<i64>,
+    #[serde(default)]
+    pub sales_close_at: Option<i64>,
+    #[serde(default)]
+    pub refund_deadline: Option<i64>,
+    #[serde(default)]
+    pub transfer_deadline: Option<i64>,
 }
 
 fn text(field: &'static str, s: &str) -> AppResult<String> {
@@ -296,9 +428,12 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
             "doors must close after they open, capacity must not be negative, and at least one offer is sold",
         ));
     }
+    let deadlines = e.deadlines();
+    deadlines.check()?;
     tx.execute(
-        "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity, zones)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity, zones,
+                             sales_open_at, sales_close_at, refund_deadline, transfer_deadline)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             text("sport", &e.sport)?,
             text("name", &e.name)?,
@@ -307,7 +442,11 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
             e.doors_open,
             e.doors_close,
             e.capacity,
-            serde_json::to_string(&e.zones).expect("zones serialise")
+            serde_json::to_string(&e.zones).expect("zones serialise"),
+            deadlines.sales_open_at,
+            deadlines.sales_close_at,
+            deadlines.refund_deadline,
+            deadlines.transfer_deadline
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -375,9 +514,12 @@ pub fn update_event(
         }
         e.status = s.clone();
     }
+    e.deadlines = e.deadlines.merge(c.deadlines());
+    e.deadlines.check()?;
     tx.execute(
         "UPDATE events SET sport = ?2, name = ?3, venue = ?4, starts_at = ?5, doors_open = ?6, doors_close = ?7,
-                capacity = ?8, zones = ?9, status = ?10 WHERE id = ?1",
+                capacity = ?8, zones = ?9, status = ?10, sales_open_at = ?11, sales_close_at = ?12,
+                refund_deadline = ?13, transfer_deadline = ?14 WHERE id = ?1",
         params![
             id,
             e.sport,
@@ -388,7 +530,11 @@ pub fn update_event(
             e.doors_close,
             e.capacity,
             serde_json::to_string(&e.zones).expect("zones serialise"),
-            e.status
+            e.status,
+            e.deadlines.sales_open_at,
+            e.deadlines.sales_close_at,
+            e.deadlines.refund_deadline,
+            e.deadlines.transfer_deadline
         ],
     )?;
     if let Some(o) = &c.offers {
@@ -396,8 +542,9 @@ pub fn update_event(
     }
     let mut refunds = Vec::new();
     if e.status == "cancelled" && !was_cancelled {
-        let tickets = revocation::revoke_event(tx, id, RevocationReason::Cancelled, now)?;
+        // Refunds first: they are owed for the paid tickets still valid, which the revocation ends.
         refunds = crate::ops::refunds::record_for_cancelled_event(tx, id, now)?;
+        let tickets = revocation::revoke_event(tx, id, RevocationReason::Cancelled, now)?;
         tracing::info!(
             event = id,
             tickets,

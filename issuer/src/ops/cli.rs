@@ -67,6 +67,9 @@ pub struct CompArgs {
     pub email: String,
     #[arg(long, default_value_t = 1)]
     pub count: u32,
+    /// Issue even beyond the event's capacity, raising it; says why (recorded).
+    #[arg(long, value_name = "REASON")]
+    pub force_capacity: Option<String>,
     /// Directory for ticket-SERIAL.png and ticket-SERIAL.txt (created if needed).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -179,6 +182,13 @@ pub fn comp(common: Common, args: &CompArgs) -> Result<(), String> {
     let (db, signer) = open(common)?;
     let mut conn = db.conn().map_err(err)?;
     let tx = conn.transaction().map_err(|e| e.to_string())?;
+    let force = args
+        .force_capacity
+        .clone()
+        .map(|reason| super::catalogue::ForceCapacity {
+            operator: format!("cli:{}", std::env::var("USER").unwrap_or_default()),
+            reason,
+        });
     let tickets = super::catalogue::issue_comps(
         &tx,
         &signer,
@@ -186,6 +196,7 @@ pub fn comp(common: Common, args: &CompArgs) -> Result<(), String> {
         args.offer,
         &args.email,
         args.count,
+        force.as_ref(),
         crate::now(),
     )
     .map_err(err)?;

@@ -208,8 +208,8 @@ pub fn intake(
         let inserted = tx
             .prepare_cached(
                 "INSERT INTO scans (nonce, device_id, content_hash, scanned_at, received_at, verdict, reason, event_id,
-                                    serial, offer, admitted_index, gate, zone, direction, offline)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                                    serial, offer, admitted_index, gate, zone, direction, offline, generation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                  ON CONFLICT (nonce) DO NOTHING",
             )?
             .execute(params![
@@ -227,7 +227,8 @@ pub fn intake(
                 gate,
                 r.zone,
                 direction_str(direction),
-                r.offline
+                r.offline,
+                r.generation
             ])?;
         if inserted == 0 {
             let h: Vec<u8> = tx
@@ -249,8 +250,8 @@ pub fn intake(
         ack.accepted.push(r.nonce.clone());
         if let (true, Some(event), Some(serial)) = (r.verdict.lets_through(), r.event_id, r.serial) {
             tx.prepare_cached(
-                "INSERT INTO admissions (seq, scan_id, event_id, serial, device_id, gate, admitted_at, direction)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO admissions (seq, scan_id, event_id, serial, device_id, gate, admitted_at, direction, generation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 next_seq,
@@ -260,7 +261,8 @@ pub fn intake(
                 device.id,
                 gate,
                 r.scanned_at,
-                direction_str(direction)
+                direction_str(direction),
+                r.generation
             ])?;
             next_seq += 1;
             touched.insert((event, serial));

@@ -1,10 +1,13 @@
-//! Refunds due: money the issuer took but cannot honour, kept until an operator settles it.
+//! Refunds due: money the issuer owes back, kept until an operator settles it.
 //!
-//! Three cases end here instead of in an error the payment provider would retry forever: a
-//! payment that arrives after its order was closed (hold expired or cancelled), a payment for an
-//! event cancelled while the buyer paid, and paid orders of an event an operator cancels (their
-//! tickets are revoked in the same transaction). The built-in payment processor has no refund
-//! call, so the refund itself is made outside (the provider's dashboard) and marked settled here.
+//! Every refund, whoever starts it, is a row here written in the same transaction as the
+//! revocation it goes with: a buyer's refund (one row per ticket), an operator's decision (one
+//! row per ticket, with who and why), the tickets of an event an operator cancels (one row per
+//! paid ticket still valid), and, with no ticket to name, a payment that arrives after its order
+//! was closed or for an event cancelled while the buyer paid (one row per order). A ticket's
+//! money is owed back at most once (a unique index on the serial). The built-in payment
+//! processor has no refund call, so the refund itself is made outside (the provider's
+//! dashboard) and marked settled here.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
@@ -19,6 +22,10 @@ pub enum RefundReason {
     OrderClosed,
     /// The order's event was cancelled.
     EventCancelled,
+    /// The buyer refunded the order (before the deadline, nothing used or transferred).
+    BuyerRefund,
+    /// An operator decided to refund a ticket (recorded with who and why).
+    OperatorDecision,
 }
 
 impl RefundReason {
@@ -26,6 +33,8 @@ impl RefundReason {
         match self {
             RefundReason::OrderClosed => "order_closed",
             RefundReason::EventCancelled => "event_cancelled",
+            RefundReason::BuyerRefund => "buyer_refund",
+            RefundReason::OperatorDecision => "operator_decision",
         }
     }
 }
@@ -35,15 +44,24 @@ impl RefundReason {
 pub struct RefundDue {
     pub id: i64,
     pub order_id: i64,
+    /// The ticket refunded (None: a payment with no ticket).
+    #[serde(default)]
+    pub serial: Option<u32>,
     pub buyer_email: String,
     pub reason: String,
+    /// For an operator's decision: who decided, and why.
+    #[serde(default)]
+    pub decided_by: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
     pub amount_cents: i64,
     pub created_at: i64,
     pub settled_at: Option<i64>,
 }
 
-/// Records a refund due (once per order and reason; a second call changes nothing). Returns the
-/// new row, or `None` if it was recorded before.
+/// Records a refund due for a whole order that has no ticket to name (once per order and
+/// reason; a second call changes nothing). Returns the new row, or `None` if it was recorded
+/// before.
 pub fn record(
     tx: &Transaction<'_>,
     order_id: i64,
@@ -53,7 +71,7 @@ pub fn record(
 ) -> AppResult<Option<RefundDue>> {
     let n = tx.execute(
         "INSERT INTO refunds_due (order_id, reason, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (order_id, reason) DO NOTHING",
+         ON CONFLICT (order_id, reason) WHERE serial IS NULL DO NOTHING",
         params![order_id, reason.as_str(), amount_cents.max(0), now],
     )?;
     if n == 0 {
@@ -66,20 +84,62 @@ pub fn record(
     )?))
 }
 
-/// Records a refund for every paid order with lines for `event_id` (the amount of those lines).
-/// Returns the refunds recorded now (not those recorded before).
+/// Records the refund due for one ticket (at most once per ticket, whoever asks: a second call
+/// changes nothing and returns `None`). `decision` is the operator and their reason.
+pub fn record_for_ticket(
+    tx: &Transaction<'_>,
+    order_id: i64,
+    serial: u32,
+    reason: RefundReason,
+    amount_cents: i64,
+    decision: Option<(i64, &str)>,
+    now: i64,
+) -> AppResult<Option<RefundDue>> {
+    let n = tx.execute(
+        "INSERT INTO refunds_due (order_id, serial, reason, amount_cents, created_at, decided_by, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (serial) WHERE serial IS NOT NULL DO NOTHING",
+        params![
+            order_id,
+            serial,
+            reason.as_str(),
+            amount_cents.max(0),
+            now,
+            decision.map(|d| d.0),
+            decision.map(|d| d.1)
+        ],
+    )?;
+    if n == 0 {
+        return Ok(None);
+    }
+    Ok(Some(tx.query_row(
+        &format!("{SELECT} WHERE f.id = ?1"),
+        [tx.last_insert_rowid()],
+        row,
+    )?))
+}
+
+/// Records a refund for every paid ticket of `event_id` that is still valid (run before the
+/// cancellation revokes them). Returns the refunds recorded now (not those recorded before).
 pub fn record_for_cancelled_event(tx: &Transaction<'_>, event_id: u32, now: i64) -> AppResult<Vec<RefundDue>> {
-    let orders: Vec<(i64, i64)> = tx
+    let tickets: Vec<(i64, u32, i64)> = tx
         .prepare(
-            "SELECT l.order_id, SUM(l.quantity * l.unit_price_cents) FROM order_lines l
-             JOIN offers o ON o.id = l.offer_id JOIN orders ord ON ord.id = l.order_id
-             WHERE o.event_id = ?1 AND ord.status = 'paid' GROUP BY l.order_id ORDER BY l.order_id",
+            "SELECT order_id, serial, unit_price_cents FROM tickets
+             WHERE event_id = ?1 AND status = 'valid' AND order_id IS NOT NULL ORDER BY serial",
         )?
-        .query_map([event_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
     let mut recorded = Vec::new();
-    for (order_id, amount) in orders {
-        recorded.extend(record(tx, order_id, RefundReason::EventCancelled, amount, now)?);
+    for (order_id, serial, amount) in tickets {
+        recorded.extend(record_for_ticket(
+            tx,
+            order_id,
+            serial,
+            RefundReason::EventCancelled,
+            amount,
+            None,
+            now,
+        )?);
     }
     Ok(recorded)
 }
@@ -115,7 +175,15 @@ fn amount(cents: i64) -> String {
 /// Tells each buyer that their event is cancelled, their tickets no longer work and the money is
 /// owed back (sent in the background; a failing mail server changes nothing here).
 pub fn notify_event_cancelled(state: &crate::state::AppState, event: &str, starts: &str, refunds: &[RefundDue]) {
+    // One mail per order, for the sum of its tickets.
+    let mut per_order: std::collections::BTreeMap<i64, RefundDue> = std::collections::BTreeMap::new();
     for r in refunds {
+        per_order
+            .entry(r.order_id)
+            .and_modify(|o| o.amount_cents += r.amount_cents)
+            .or_insert_with(|| r.clone());
+    }
+    for r in per_order.values() {
         crate::mail::send_later(
             state,
             crate::mail::Mail {
@@ -137,16 +205,21 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RefundDue> {
     Ok(RefundDue {
         id: r.get(0)?,
         order_id: r.get(1)?,
+        serial: r.get(7)?,
         buyer_email: r.get(2)?,
         reason: r.get(3)?,
+        decided_by: r.get(8)?,
+        note: r.get(9)?,
         amount_cents: r.get(4)?,
         created_at: r.get(5)?,
         settled_at: r.get(6)?,
     })
 }
 
-const SELECT: &str = "SELECT f.id, f.order_id, a.email, f.reason, f.amount_cents, f.created_at, f.settled_at
-     FROM refunds_due f JOIN orders o ON o.id = f.order_id JOIN accounts a ON a.id = o.account_id";
+const SELECT: &str = "SELECT f.id, f.order_id, a.email, f.reason, f.amount_cents, f.created_at, f.settled_at,
+        f.serial, d.email, f.note
+     FROM refunds_due f JOIN orders o ON o.id = f.order_id JOIN accounts a ON a.id = o.account_id
+     LEFT JOIN accounts d ON d.id = f.decided_by";
 
 /// Refunds still to make, oldest first (or every refund, settled too, with `all`).
 pub fn list(conn: &Connection, all: bool) -> AppResult<Vec<RefundDue>> {
@@ -156,6 +229,13 @@ pub fn list(conn: &Connection, all: bool) -> AppResult<Vec<RefundDue>> {
         format!("{SELECT} WHERE f.settled_at IS NULL ORDER BY f.id")
     };
     Ok(conn.prepare(&sql)?.query_map([], row)?.collect::<Result<_, _>>()?)
+}
+
+/// The refund owed for one ticket, if any.
+pub fn for_ticket(conn: &Connection, serial: i64) -> AppResult<Option<RefundDue>> {
+    Ok(conn
+        .query_row(&format!("{SELECT} WHERE f.serial = ?1"), [serial], row)
+        .optional()?)
 }
 
 /// Marks a refund made. 404 if unknown, 409 if already settled.

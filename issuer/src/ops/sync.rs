@@ -6,7 +6,7 @@
 //! The ETag is derived from that state and the device's cursors (not from the body, which
 //! carries the server time), so an unchanged state answers 304 without reading any page.
 
-use og_shared::sync::{AdmissionRecord, Conflict, Direction, Revocation, RevocationPage, SyncQuery, SyncResponse};
+use og_shared::sync::{AdmissionRecord, Conflict, Direction, RevocationPage, SyncQuery, SyncResponse};
 use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 
@@ -74,7 +74,7 @@ pub fn admissions_after(
     limit: usize,
 ) -> AppResult<Vec<AdmissionRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT a.seq, s.nonce, a.event_id, a.serial, d.public_id, a.gate, a.admitted_at, a.direction
+        "SELECT a.seq, s.nonce, a.event_id, a.serial, d.public_id, a.gate, a.admitted_at, a.direction, a.generation
          FROM admissions a JOIN scans s ON s.id = a.scan_id JOIN devices d ON d.id = a.device_id
          WHERE a.seq > ?1 AND a.device_id != ?2 AND a.event_id IN (SELECT value FROM json_each(?3))
          ORDER BY a.seq LIMIT ?4",
@@ -88,6 +88,7 @@ pub fn admissions_after(
                     nonce: r.get(1)?,
                     event_id: r.get(2)?,
                     serial: r.get(3)?,
+                    generation: r.get(8)?,
                     device_id: r.get(4)?,
                     gate: r.get(5)?,
                     admitted_at: r.get(6)?,
@@ -204,13 +205,7 @@ pub fn full_page_after(conn: &Connection, after: u64) -> AppResult<Option<Revoca
         return Ok(None);
     };
     let (head, head_hash) = crate::revocation::head(&tx)?;
-    let mut stmt =
-        tx.prepare_cached("SELECT seq, kind, serial, tag, reason, at FROM revocations WHERE seq > ?1 ORDER BY seq")?;
-    let mut entries: Vec<Revocation> = Vec::with_capacity((head - after) as usize);
-    let mut rows = stmt.query([after as i64])?;
-    while let Some(r) = rows.next()? {
-        entries.push(crate::revocation::row_to_revocation(r)?);
-    }
+    let entries = crate::revocation::entries_after(&tx, after, None)?;
     Ok(Some(RevocationPage {
         from_seq: after,
         base_hash: hex::encode(base),

@@ -534,6 +534,7 @@ fn comp_form(error: Option<&str>) -> Markup {
                 option value="solo" { "Solo (1)" } option value="duo" { "Duo (2)" } option value="family" { "Family (4)" } } }
             p { label for="email" { "Holder's email" } " " input #email name="email" type="email" required; }
             p { label for="count" { "Number of tickets" } " " input #count name="count" value="1"; }
+            p { label for="force" { "Beyond capacity? Reason (leave empty to refuse when full)" } " " input #force name="force_reason"; }
             button { "Issue" }
         }
     }
@@ -545,6 +546,8 @@ struct CompForm {
     offer: Offer,
     email: String,
     count: String,
+    #[serde(default)]
+    force_reason: String,
 }
 
 async fn comp(State(state): State<AppState>, op: Op, Form(f): Form<CompForm>) -> AppResult<Response> {
@@ -565,6 +568,7 @@ async fn comp(State(state): State<AppState>, op: Op, Form(f): Form<CompForm>) ->
         offer: f.offer,
         email: f.email,
         count,
+        force_reason: Some(f.force_reason).filter(|r| !r.trim().is_empty()),
     };
     let tickets = match operator::issue(&state, &op, req).await {
         Ok(t) => t,

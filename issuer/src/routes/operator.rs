@@ -27,10 +27,55 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/ops/revocations", get(list_revocations).post(revoke))
         .route("/api/v1/ops/comps", axum::routing::post(comps))
         .route("/api/v1/ops/refunds-due", get(refunds_due))
+        .route("/api/v1/ops/tickets/{serial}", get(ticket_history))
+        .route(
+            "/api/v1/ops/tickets/{serial}/refund",
+            axum::routing::post(refund_ticket),
+        )
         .route(
             "/api/v1/ops/refunds-due/{id}/settle",
             axum::routing::post(settle_refund),
         )
+}
+
+/// A ticket's whole story: holder, entries at gates, transfers, refund.
+async fn ticket_history(
+    State(state): State<AppState>,
+    _op: OperatorAuth,
+    Path(serial): Path<i64>,
+) -> AppResult<Json<crate::shop::TicketHistory>> {
+    Ok(Json(
+        state.db.read(move |c| crate::shop::ticket_history(c, serial)).await?,
+    ))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefundDecision {
+    /// Why (recorded with the operator).
+    reason: String,
+}
+
+/// An operator refunds one ticket by decision, even after entry: what is left is revoked and
+/// the refund due recorded with who and why (`null` for a complimentary ticket: nothing owed).
+async fn refund_ticket(
+    State(state): State<AppState>,
+    op: OperatorAuth,
+    Path(serial): Path<i64>,
+    JsonBody(d): JsonBody<RefundDecision>,
+) -> AppResult<(StatusCode, Json<Option<crate::ops::refunds::RefundDue>>)> {
+    let now = crate::now();
+    let operator = op.account_id;
+    let due = state
+        .db
+        .write(move |tx| crate::shop::operator_refund(tx, serial, operator, &d.reason, now))
+        .await?;
+    tracing::info!(
+        operator = op.account_id,
+        serial,
+        "ticket refunded by an operator's decision"
+    );
+    Ok((StatusCode::CREATED, Json(due)))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -197,16 +242,7 @@ struct Page {
 
 /// Revocation log entries after `after`.
 pub fn revocations_after(conn: &Connection, after: u64, limit: usize) -> AppResult<Vec<Revocation>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, kind, serial, tag, reason, at FROM revocations WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
-    let rows = stmt
-        .query_map(
-            params![after as i64, limit as i64],
-            crate::revocation::row_to_revocation,
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    crate::revocation::entries_after(conn, after, Some(limit))
 }
 
 async fn list_revocations(
@@ -287,6 +323,10 @@ pub struct CompRequest {
     pub email: String,
     #[serde(default = "one")]
     pub count: u32,
+    /// To issue beyond the event's capacity: why (recorded with the operator). Without it, comps
+    /// that do not fit are refused.
+    #[serde(default)]
+    pub force_reason: Option<String>,
 }
 
 fn one() -> u32 {
@@ -297,9 +337,15 @@ pub(crate) async fn issue(state: &AppState, op: &OperatorAuth, req: CompRequest)
     let signer = state.signer.clone();
     let now = crate::now();
     let r = req.clone();
+    let force = req.force_reason.clone().map(|reason| catalogue::ForceCapacity {
+        operator: op.email.clone(),
+        reason,
+    });
     let tickets = state
         .db
-        .write(move |tx| catalogue::issue_comps(tx, &signer, r.event_id, r.offer, &r.email, r.count, now))
+        .write(move |tx| {
+            catalogue::issue_comps(tx, &signer, r.event_id, r.offer, &r.email, r.count, force.as_ref(), now)
+        })
         .await?;
     tracing::info!(
         operator = op.account_id,
@@ -324,5 +370,8 @@ pub fn describe(t: &RevocationTarget) -> String {
         RevocationTarget::Ticket { serial } => format!("ticket {serial}"),
         RevocationTarget::Purchase { tag } => format!("purchase {}", tag.to_hex()),
         RevocationTarget::Account { tag } => format!("account {}", tag.to_hex()),
+        RevocationTarget::Superseded { serial, generation } => {
+            format!("codes of ticket {serial} older than generation {generation}")
+        }
     }
 }

@@ -23,6 +23,7 @@ use crate::accounts;
 use crate::auth::{self, AuthUser, MaybeUser};
 use crate::domain::{Email, IdempotencyKey, MAX_QUANTITY, Password, Quantity, parse_display_name};
 use crate::error::AppError;
+use crate::lifecycle::Sale;
 use crate::shop::{self, EventFilter};
 use crate::state::AppState;
 use crate::web::{euros, notice, page, when};
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/password/reset", get(reset_page).post(reset))
         .route("/orders", get(orders_page))
         .route("/orders/{id}", get(order_page))
+        .route("/orders/{id}/refund", get(order_refund_page))
         .route("/orders/{id}/cancel", post(order_cancel))
         .route("/pay/{payment_id}", get(pay_page).post(pay))
         .route("/tickets", get(tickets_page))
@@ -152,9 +154,14 @@ async fn catalogue(State(s): State<AppState>, user: MaybeUser, ApiQuery(f): ApiQ
                     span.sport { (e.sport) }
                     h2 { a href={ "/events/" (e.id) } { (e.name) } }
                     p.meta { (e.venue) br; (when(e.starts_at)) }
-                    p { (e.capacity_left) " of " (e.capacity) " seats left" }
-                    p.meta { "From " (euros(e.offers.iter().map(|o| o.price_cents).min().unwrap_or(0))) }
-                    a.button href={ "/events/" (e.id) } aria-label={ "Choose tickets for " (e.name) } { "Choose tickets" }
+                    @if e.sale.is_open() {
+                        p { (e.capacity_left) " of " (e.capacity) " seats left" }
+                        p.meta { "From " (euros(e.offers.iter().map(|o| o.price_cents).min().unwrap_or(0))) }
+                        a.button href={ "/events/" (e.id) } aria-label={ "Choose tickets for " (e.name) } { "Choose tickets" }
+                    } @else {
+                        p.status.off-sale { (sale_line(e.sale)) }
+                        a href={ "/events/" (e.id) } { "See the event" }
+                    }
                 }
             }
         }
@@ -168,8 +175,14 @@ async fn event_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> P
         p { a href="/" { "← All events" } }
         span.sport { (e.sport) }
         h1 { (e.name) }
-        p.meta { (e.venue) " · " (when(e.starts_at)) }
-        p { strong { (e.capacity_left) } " of " (e.capacity) " seats left" }
+        p.meta { (e.venue) " · " (when(e.starts_at)) br; "Doors open " (when(e.doors_open)) }
+        @if e.sale.is_open() {
+            p { strong { (e.capacity_left) } " of " (e.capacity) " seats left" }
+            p.meta { (sale_line(e.sale)) }
+        } @else {
+            (notice(if matches!(e.sale, Sale::Cancelled) { "error" } else { "" }, &sale_line(e.sale)))
+        }
+        @if e.sale.is_open() {
         section.card aria-labelledby="offers-h" {
             h2 #offers-h { "Offers" }
             ul.offers {
@@ -179,7 +192,7 @@ async fn event_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> P
                             strong { (title_case(&o.kind)) } " — admits " (o.admits) (if o.admits == 1 { " person" } else { " people" })
                             br; span.meta { (euros(o.price_cents)) " per ticket" }
                         }
-                        @if e.capacity_left < i64::from(o.admits) || e.status != "scheduled" {
+                        @if e.capacity_left < i64::from(o.admits) {
                             p.status { "Sold out" }
                         } @else {
                         form method="post" action="/cart/add" {
@@ -196,8 +209,21 @@ async fn event_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> P
                 }
             }
         }
+        }
     };
     Ok(page(&e.name, user.0.as_ref(), body).into_response())
+}
+
+/// Where an event's sale stands, in one sentence.
+fn sale_line(s: Sale) -> String {
+    match s {
+        Sale::Open { closes_at } => format!("On sale until {}.", when(closes_at)),
+        Sale::NotYet { opens_at } => format!("Not on sale yet: sales open {}.", when(opens_at)),
+        Sale::Closed => "Sales are closed for this event.".to_owned(),
+        Sale::Cancelled => {
+            "This event is cancelled. Its tickets no longer admit anyone; buyers are refunded automatically.".to_owned()
+        }
+    }
 }
 
 fn title_case(s: &str) -> String {
@@ -625,14 +651,22 @@ async fn orders_page(State(s): State<AppState>, user: MaybeUser) -> PageResult {
 
 async fn order_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> PageResult {
     let u = need(user)?;
+    let o = load_order(&s, &u, id).await?;
+    Ok(page(&format!("Order #{}", o.id), Some(&u), order_body(&o, None)).into_response())
+}
+
+async fn load_order(s: &AppState, u: &AuthUser, id: i64) -> Result<shop::OrderView, PageError> {
     let uid = u.id;
     let base = s.base_url.to_string();
-    let o =
-        s.db.read(move |c| shop::get_order(c, uid, id, &base))
-            .await
-            .map_err(|e| PageError(e, Some(Box::new(u.clone()))))?;
-    let body = html! {
+    s.db.read(move |c| shop::get_order(c, uid, id, &base))
+        .await
+        .map_err(|e| PageError(e, Some(Box::new(u.clone()))))
+}
+
+fn order_body(o: &shop::OrderView, msg: Option<Markup>) -> Markup {
+    html! {
         h1 { "Order #" (o.id) }
+        @if let Some(m) = msg { (m) }
         p { "Status: " span.status { (o.status) } }
         @match o.status.as_str() {
             "paid" => { (notice("ok", "Paid. Your tickets are ready.")) p { a.button href="/tickets" { "See my tickets" } } }
@@ -649,23 +683,90 @@ async fn order_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> P
             } } }
             tfoot { tr { th colspan="3" { "Total" } th { (euros(o.total_cents)) } } }
         }
-        @if o.status == "pending" || o.status == "paid" {
-            form.noprint method="post" action={ "/orders/" (o.id) "/cancel" } style="margin-top:16px" {
-                button.danger type="submit" { (if o.status == "paid" { "Refund this order (tickets stop working)" } else { "Cancel this order" }) }
+        @if !o.tickets.is_empty() {
+            h2 { "Tickets" }
+            ul.order-tickets {
+                @for t in &o.tickets {
+                    li { "Ticket #" (t.serial) " · " (t.event_name) " · " (title_case(&t.offer)) ": "
+                        strong.ticket-state { (t.summary(when)) } }
+                }
             }
         }
-    };
-    Ok(page(&format!("Order #{}", o.id), Some(&u), body).into_response())
+        @if o.status == "pending" {
+            form.noprint method="post" action={ "/orders/" (o.id) "/cancel" } style="margin-top:16px" {
+                button.danger type="submit" { "Cancel this order" }
+            }
+        }
+        @match &o.refund {
+            Some(Ok(until)) => {
+                p.meta { "You can refund this order until " (when(*until)) "." }
+                p.noprint { a.button.danger href={ "/orders/" (o.id) "/refund" } { "Refund this order…" } }
+            }
+            Some(Err(r)) => { p.meta.refund-refusal { "No refund: " (r.message) "." } }
+            None => {}
+        }
+    }
 }
 
-async fn order_cancel(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> PageResult {
+/// Asks before a refund: what stops working and what comes back.
+async fn order_refund_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> PageResult {
     let u = need(user)?;
+    let o = load_order(&s, &u, id).await?;
+    let body = match &o.refund {
+        Some(Ok(_)) => html! {
+            h1 { "Refund order #" (o.id) "?" }
+            (notice("", &format!(
+                "Your {} ticket(s) stop working at every gate at once, and {} is owed back to the card you paid with. This cannot be undone.",
+                o.tickets.len(), euros(o.total_cents)
+            )))
+            form method="post" action={ "/orders/" (o.id) "/cancel" } {
+                input type="hidden" name="confirm" value="yes";
+                button.danger type="submit" { "Yes, refund order #" (o.id) }
+                " " a href={ "/orders/" (o.id) } { "No, keep my tickets" }
+            }
+        },
+        _ => order_body(&o, None),
+    };
+    Ok(page(&format!("Refund order #{}", o.id), Some(&u), body).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct ConfirmForm {
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    email: String,
+}
+
+async fn order_cancel(
+    State(s): State<AppState>,
+    user: MaybeUser,
+    Id(id): Id,
+    ApiForm(f): ApiForm<ConfirmForm>,
+) -> PageResult {
+    let u = need(user)?;
+    let o = load_order(&s, &u, id).await?;
+    if o.status == "paid" && f.confirm != "yes" {
+        return Ok(see_other(&format!("/orders/{id}/refund")));
+    }
     let uid = u.id;
     let now = crate::now();
-    s.db.write(move |tx| shop::cancel_order(tx, uid, id, now))
-        .await
-        .map_err(|e| PageError(e, Some(Box::new(u))))?;
-    Ok(see_other(&format!("/orders/{id}")))
+    match s.db.write(move |tx| shop::cancel_order(tx, uid, id, now)).await {
+        Ok(_) => Ok(see_other(&format!("/orders/{id}"))),
+        // Refused (deadline passed meanwhile, a ticket used...): the order page says why.
+        Err(e @ AppError::Conflict { .. }) => {
+            let o = load_order(&s, &u, id).await?;
+            let mut r = page(
+                &format!("Order #{id}"),
+                Some(&u),
+                order_body(&o, Some(notice("error", &e.public_message()))),
+            )
+            .into_response();
+            *r.status_mut() = StatusCode::CONFLICT;
+            Ok(r)
+        }
+        Err(e) => Err(PageError(e, Some(Box::new(u)))),
+    }
 }
 
 fn pay_form(p: &crate::payment::PaymentFacts, msg: Option<Markup>) -> Markup {
@@ -749,23 +850,36 @@ fn inline_svg(text: &str) -> Result<Markup, AppError> {
 async fn tickets_page(State(s): State<AppState>, user: MaybeUser) -> PageResult {
     let u = need(user)?;
     let uid = u.id;
-    let tickets = s.db.read(move |c| shop::list_tickets(c, uid)).await?;
+    let (tickets, given) =
+        s.db.read(move |c| Ok((shop::list_tickets(c, uid)?, shop::given_tickets(c, uid)?)))
+            .await?;
     let body = html! {
         h1 { "My tickets" }
-        @if tickets.is_empty() { p { "No tickets yet. " a href="/" { "Find an event" } "." } }
+        @if tickets.is_empty() && given.is_empty() { p { "No tickets yet. " a href="/" { "Find an event" } "." } }
         div.grid {
             @for t in &tickets {
                 article.card {
                     span.sport { (t.sport) }
                     h2 { (t.event_name) }
                     p.meta { (t.venue) br; (when(t.starts_at)) }
-                    p { strong { (title_case(&t.offer)) } " — admits " (t.admits) " · " (t.holder_name) }
+                    p { strong { (title_case(&t.offer)) } " — " (places_line(t)) " · " (t.holder_name) }
                     @if let Some(qr) = &t.qr_text {
                         div.qr style="max-width:220px" { (inline_svg(qr)?) }
                         p { a.button href={ "/tickets/" (t.serial) } { "Show ticket #" (t.serial) } }
                     } @else {
-                        p.status style="color:var(--bad)" { "Revoked" }
+                        p.status style="color:var(--bad)" { "No longer valid" }
+                        p.meta { (t.explanation.as_deref().unwrap_or("")) }
                     }
+                }
+            }
+        }
+        @if !given.is_empty() {
+            h2 { "Tickets you gave away" }
+            ul {
+                @for g in &given {
+                    li { "Ticket #" (g.serial) " · " (g.event_name) " · " (title_case(&g.offer))
+                        ": given to " (g.to_email) " on " (when(g.at))
+                        " (" (g.admits) (if g.admits == 1 { " place" } else { " places" }) "). Your code for it no longer works." }
                 }
             }
         }
@@ -773,57 +887,117 @@ async fn tickets_page(State(s): State<AppState>, user: MaybeUser) -> PageResult 
     Ok(page("My tickets", Some(&u), body).into_response())
 }
 
+/// "admits 2 people", or "1 of 2 places left" once some were used or given on.
+fn places_line(t: &shop::TicketView) -> String {
+    let people = |n: u8| if n == 1 { "person" } else { "people" };
+    if t.qr_text.is_some() && t.left < t.admits {
+        format!("{} of {} places left", t.left, t.admits)
+    } else {
+        format!("admits {} {}", t.admits, people(t.admits))
+    }
+}
+
+async fn load_ticket(s: &AppState, u: &AuthUser, serial: i64) -> Result<shop::TicketView, PageError> {
+    let uid = u.id;
+    s.db.read(move |c| shop::get_ticket(c, uid, serial))
+        .await
+        .map_err(|e| PageError(e, Some(Box::new(u.clone()))))
+}
+
 async fn ticket_page(State(s): State<AppState>, user: MaybeUser, Id(serial): Id) -> PageResult {
     let u = need(user)?;
-    let uid = u.id;
-    let t =
-        s.db.read(move |c| shop::get_ticket(c, uid, serial))
-            .await
-            .map_err(|e| PageError(e, Some(Box::new(u.clone()))))?;
-    let body = html! {
+    let t = load_ticket(&s, &u, serial).await?;
+    Ok(page(&format!("Ticket #{}", t.serial), Some(&u), ticket_body(&t, None)?).into_response())
+}
+
+fn ticket_body(t: &shop::TicketView, msg: Option<Markup>) -> Result<Markup, AppError> {
+    Ok(html! {
+        @if let Some(m) = msg { (m) }
         div.ticket {
             @if t.qr_text.is_some() {
                 p.hint.noprint { "Turn your screen brightness up before you reach the gate." }
             }
             h1 { (t.event_name) }
-            p { (t.sport) " · " (t.venue) br; strong { (when(t.starts_at)) } }
-            p { strong { (title_case(&t.offer)) } " — admits " (t.admits) (if t.admits == 1 { " person" } else { " people" }) br;
+            p { (t.sport) " · " (t.venue) br; strong { (when(t.starts_at)) } br; "Doors open " (when(t.doors_open)) }
+            p { strong { (title_case(&t.offer)) } " — " (places_line(t)) br;
                 "Holder: " strong { (t.holder_name) } br; "Ticket #" (t.serial) }
             @if let Some(qr) = &t.qr_text {
                 div.qr { (inline_svg(qr)?) }
                 p.noprint { a href={ "/api/v1/tickets/" (t.serial) "/qr.png" } download={ "ticket-" (t.serial) ".png" } { "Download PNG" }
                     " · " a href={ "/api/v1/tickets/" (t.serial) "/qr.svg" } { "SVG" } " · Print this page for a paper copy." }
             } @else {
-                (notice("error", "This ticket was revoked (refunded or transferred): it no longer opens the gate."))
+                (notice("error", t.explanation.as_deref().unwrap_or("This ticket no longer opens the gate.")))
+            }
+            @if !t.uses.is_empty() {
+                ul.uses {
+                    @for use_ in &t.uses { li { "Used at " (use_.gate) ", " (when(use_.at)) } }
+                }
             }
         }
         @if t.qr_text.is_some() {
             section.card.noprint style="max-width:520px;margin:16px auto" {
                 h2 { "Give this ticket to someone" }
-                p.meta { "They need an activated account. Your code stops working and they get a new one." }
-                form method="post" action={ "/tickets/" (t.serial) "/transfer" } {
-                    label for="to" { "Their email" }
-                    input #to type="email" name="email" required;
-                    " " button.secondary type="submit" { "Transfer" }
+                @match &t.allowed.transfer {
+                    Ok((until, left)) => {
+                        p.meta { "Possible until " (when(*until)) ". They need an activated account and get a new code for the "
+                            (left) (if *left == 1 { " place" } else { " places" }) " left; your code stops working." }
+                        form method="post" action={ "/tickets/" (t.serial) "/transfer" } {
+                            label for="to" { "Their email" }
+                            input #to type="email" name="email" required;
+                            " " button.secondary type="submit" { "Continue" }
+                        }
+                    }
+                    Err(r) => { p.meta.transfer-refusal { "Not possible: " (r.message) "." } }
                 }
             }
         }
-    };
-    Ok(page(&format!("Ticket #{}", t.serial), Some(&u), body).into_response())
+    })
 }
 
+/// Transfers ask first (what the sender loses), then act on `confirm=yes`.
 async fn ticket_transfer(
     State(s): State<AppState>,
     user: MaybeUser,
     Id(serial): Id,
-    ApiForm(f): ApiForm<EmailForm>,
+    ApiForm(f): ApiForm<ConfirmForm>,
 ) -> PageResult {
     let u = need(user)?;
     let to = Email::parse(&f.email).map_err(|e| PageError(e, Some(Box::new(u.clone()))))?;
-    super::shop_api::do_transfer(&s, &u, serial, to)
-        .await
-        .map_err(|e| PageError(e, Some(Box::new(u.clone()))))?;
-    Ok(see_other("/tickets"))
+    let t = load_ticket(&s, &u, serial).await?;
+    if f.confirm != "yes" {
+        let body = match &t.allowed.transfer {
+            Ok((_, left)) => html! {
+                h1 { "Give ticket #" (t.serial) " to " (to.as_str()) "?" }
+                (notice("", &format!(
+                    "{} gets a new code for the {} place(s) left of this {} ticket. Your code stops working at once, and the ticket can no longer be refunded.",
+                    to.as_str(), left, title_case(&t.offer)
+                )))
+                form method="post" action={ "/tickets/" (t.serial) "/transfer" } {
+                    input type="hidden" name="email" value=(to.as_str());
+                    input type="hidden" name="confirm" value="yes";
+                    button.danger type="submit" { "Yes, give it to " (to.as_str()) }
+                    " " a href={ "/tickets/" (t.serial) } { "No, keep it" }
+                }
+            },
+            Err(_) => ticket_body(&t, None)?,
+        };
+        return Ok(page(&format!("Ticket #{}", t.serial), Some(&u), body).into_response());
+    }
+    match super::shop_api::do_transfer(&s, &u, serial, to).await {
+        Ok(_) => Ok(see_other("/tickets")),
+        Err(e @ (AppError::Conflict { .. } | AppError::Unprocessable { .. })) => {
+            let t = load_ticket(&s, &u, serial).await?;
+            let mut r = page(
+                &format!("Ticket #{}", t.serial),
+                Some(&u),
+                ticket_body(&t, Some(notice("error", &e.public_message())))?,
+            )
+            .into_response();
+            *r.status_mut() = e.status();
+            Ok(r)
+        }
+        Err(e) => Err(PageError(e, Some(Box::new(u)))),
+    }
 }
 
 #[cfg(test)]

@@ -395,16 +395,21 @@ async fn transfer(
     ApiJson(b): ApiJson<TransferBody>,
 ) -> AppResult<Json<Value>> {
     let to = Email::parse(&b.to_email)?;
-    let serial = do_transfer(&s, &user, id, to).await?;
-    Ok(Json(json!({ "message": "ticket transferred", "new_serial": serial })))
+    let t = do_transfer(&s, &user, id, to).await?;
+    Ok(Json(json!({
+        "message": "ticket transferred",
+        "serial": t.serial,
+        "generation": t.generation,
+        "admits": t.admits,
+    })))
 }
 
-pub(crate) async fn do_transfer(s: &AppState, user: &AuthUser, serial: i64, to: Email) -> AppResult<u32> {
+pub(crate) async fn do_transfer(s: &AppState, user: &AuthUser, serial: i64, to: Email) -> AppResult<shop::Transferred> {
     let now = crate::now();
     let signer = s.signer.clone();
     let from = user.id;
     let to_s = to.as_str().to_owned();
-    let new_serial =
+    let done =
         s.db.write(move |tx| shop::transfer_ticket(tx, &signer, from, serial, &to_s, now))
             .await?;
     crate::mail::send_later(
@@ -412,8 +417,14 @@ pub(crate) async fn do_transfer(s: &AppState, user: &AuthUser, serial: i64, to: 
         crate::mail::Mail {
             to: to.as_str().to_owned(),
             subject: "You received a ticket".into(),
-            body: format!("{} gave you a ticket. See it at {}/tickets\n", user.email, s.base_url),
+            body: format!(
+                "{} gave you a ticket ({} {} left). See it at {}/tickets\n",
+                user.email,
+                done.admits,
+                if done.admits == 1 { "place" } else { "places" },
+                s.base_url
+            ),
         },
     );
-    Ok(new_serial)
+    Ok(done)
 }

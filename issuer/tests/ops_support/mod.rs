@@ -54,6 +54,7 @@ pub fn admission(n: u64, event: u32, serial: u32, offer: Offer, gate: &str) -> S
         reason: "ok".into(),
         event_id: Some(event),
         serial: Some(serial),
+        generation: 0,
         offer: Some(offer),
         admitted_index: Some(1),
         gate: gate.into(),
@@ -103,9 +104,17 @@ impl TestApp {
         let mut conn = self.db.conn().unwrap();
         let tx = conn.transaction().unwrap();
         let email = format!("holder{}@example.org", og_issuer::keys::random_32()[0]);
-        let t =
-            og_issuer::ops::catalogue::issue_comps(&tx, &self.signer, event, offer, &email, count, og_issuer::now())
-                .unwrap();
+        let t = og_issuer::ops::catalogue::issue_comps(
+            &tx,
+            &self.signer,
+            event,
+            offer,
+            &email,
+            count,
+            None,
+            og_issuer::now(),
+        )
+        .unwrap();
         tx.commit().unwrap();
         t
     }
