@@ -169,15 +169,30 @@ fn schemas() -> Value {
     })
 }
 
+/// The success answer of an operation, as the handler sends it.
+pub fn success_status(method: &str, path: &str) -> &'static str {
+    match (method, path) {
+        ("post", "/api/v1/accounts" | "/api/v1/password/forgot") => "202",
+        ("post", "/api/v1/checkout") => "201",
+        ("post", "/api/v1/auth/logout") | ("delete", "/api/v1/cart") => "204",
+        _ => "200",
+    }
+}
+
 /// Builds the document.
 pub fn build() -> Value {
     let mut paths = Map::new();
     for (method, path, summary, auth, body) in OPERATIONS {
+        let error = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } });
         let mut op = json!({
             "summary": summary,
             "responses": {
-                "200": { "description": "success" },
-                "4XX": { "description": "client error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+                success_status(method, path): { "description": "success" },
+                "405": { "description": "method not allowed (see the Allow header)", "content": error },
+                "413": { "description": "request body too large", "content": error },
+                "429": { "description": "too many attempts", "content": error,
+                    "headers": { "Retry-After": { "description": "seconds to wait", "schema": { "type": "integer" } } } },
+                "4XX": { "description": "client error", "content": error }
             }
         });
         let params: Vec<Value> = path
@@ -257,5 +272,8 @@ mod tests {
         for (m, p) in &routes {
             assert!(doc["paths"][p][m].is_object(), "{m} {p}");
         }
+        assert!(doc["paths"]["/api/v1/checkout"]["post"]["responses"]["201"].is_object());
+        assert!(doc["paths"]["/api/v1/accounts"]["post"]["responses"]["202"].is_object());
+        assert!(doc["paths"]["/api/v1/auth/logout"]["post"]["responses"]["204"].is_object());
     }
 }

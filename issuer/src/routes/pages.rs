@@ -25,7 +25,7 @@ use crate::domain::{Email, IdempotencyKey, MAX_QUANTITY, Password, Quantity, par
 use crate::error::AppError;
 use crate::shop::{self, EventFilter};
 use crate::state::AppState;
-use crate::web::{euros, notice, page, when};
+use crate::web::{csrf_field, euros, notice, page, when};
 
 pub const CART_COOKIE: &str = "__Host-og_cart";
 
@@ -80,7 +80,9 @@ impl IntoResponse for PageError {
                 p { a href="/" { "Back to the events" } }
             },
         );
-        (status, body).into_response()
+        let mut res = (status, body).into_response();
+        e.add_retry_after(&mut res);
+        res
     }
 }
 
@@ -183,6 +185,7 @@ async fn event_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> P
                             p.status { "Sold out" }
                         } @else {
                         form method="post" action="/cart/add" {
+                            (csrf_field())
                             input type="hidden" name="offer_id" value=(o.id);
                             label for={ "q" (o.id) } style="display:inline;margin-right:6px" { "Quantity" }
                             select id={ "q" (o.id) } name="quantity" {
@@ -298,6 +301,7 @@ async fn cart_page(State(s): State<AppState>, user: MaybeUser, headers: HeaderMa
                             td { (title_case(&l.kind)) " (admits " (l.admits) ")" }
                             td {
                                 form method="post" action="/cart/update" {
+                                    (csrf_field())
                                     input type="hidden" name="offer_id" value=(l.offer_id);
                                     label.meta for={ "cq" (l.offer_id) } style="display:inline" { "Quantity " }
                                     input id={ "cq" (l.offer_id) } type="number" name="quantity" min="0" max=(MAX_QUANTITY) value=(l.quantity) style="width:5em";
@@ -313,6 +317,7 @@ async fn cart_page(State(s): State<AppState>, user: MaybeUser, headers: HeaderMa
             p.meta { "Set a quantity to 0 to remove a line." }
             @if user.0.is_some() {
                 form method="post" action="/checkout" {
+                    (csrf_field())
                     input type="hidden" name="idempotency_key" value=(&key[..32]);
                     button type="submit" { "Check out and pay " (euros(cart.total_cents)) }
                 }
@@ -354,6 +359,7 @@ fn form_page(title: &str, user: Option<&AuthUser>, msg: Option<Markup>, form: Ma
 fn signup_form() -> Markup {
     html! {
         form method="post" action="/signup" {
+            (csrf_field())
             label for="email" { "Email" }
             input #email type="email" name="email" required autocomplete="email" maxlength="254";
             label for="name" { "Name on your tickets" }
@@ -430,6 +436,7 @@ async fn activate_page(ApiQuery(q): ApiQuery<TokenQuery>) -> Response {
         None,
         html! {
             form method="post" action="/activate" {
+                (csrf_field())
                 input type="hidden" name="token" value=(q.token);
                 p { "One click and your account is ready." }
                 button type="submit" { "Activate my account" }
@@ -465,6 +472,7 @@ fn safe_next(next: &str) -> String {
 fn login_form(next: &str) -> Markup {
     html! {
         form method="post" action="/login" {
+            (csrf_field())
             input type="hidden" name="next" value=(next);
             label for="email" { "Email" }
             input #email type="email" name="email" required autocomplete="username";
@@ -495,16 +503,26 @@ async fn login(
     ApiForm(f): ApiForm<LoginForm>,
 ) -> PageResult {
     let next = safe_next(&f.next);
-    match accounts::log_in(&s, &client_ip(&ci), &f.email, &f.password, guest_cart(&headers)).await {
+    let kd = auth::get_cookie(&headers, auth::KNOWN_DEVICE_COOKIE);
+    match accounts::log_in(
+        &s,
+        &client_ip(&ci),
+        &f.email,
+        &f.password,
+        guest_cart(&headers),
+        kd.as_deref(),
+    )
+    .await
+    {
         Ok(sess) => {
             let mut r = see_other(&next);
-            for c in auth::session_cookies(&sess.access, &sess.refresh) {
+            for c in sess.cookies() {
                 r.headers_mut().append(SET_COOKIE, c);
             }
             r.headers_mut().append(SET_COOKIE, guest_cookie(&[]));
             Ok(r)
         }
-        Err(e @ (AppError::Unauthorized(_) | AppError::Forbidden(_) | AppError::TooManyRequests)) => {
+        Err(e @ (AppError::Unauthorized(_) | AppError::Forbidden(_) | AppError::TooManyRequests { .. })) => {
             let mut r = form_page(
                 "Log in",
                 None,
@@ -512,6 +530,7 @@ async fn login(
                 login_form(&next),
             );
             *r.status_mut() = e.status();
+            e.add_retry_after(&mut r);
             Ok(r)
         }
         Err(e) => Err(e.into()),
@@ -535,6 +554,7 @@ async fn forgot_page() -> Response {
         None,
         html! {
             form method="post" action="/password/forgot" {
+                (csrf_field())
                 label for="email" { "Email" }
                 input #email type="email" name="email" required autocomplete="email";
                 p { button type="submit" { "Mail me a reset link" } }
@@ -569,6 +589,7 @@ async fn reset_page(ApiQuery(q): ApiQuery<TokenQuery>) -> Response {
         None,
         html! {
             form method="post" action="/password/reset" {
+                (csrf_field())
                 input type="hidden" name="token" value=(q.token);
                 label for="password" { "New password" }
                 input #password type="password" name="password" required minlength="8" maxlength="128" autocomplete="new-password";
@@ -651,6 +672,7 @@ async fn order_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> P
         }
         @if o.status == "pending" || o.status == "paid" {
             form.noprint method="post" action={ "/orders/" (o.id) "/cancel" } style="margin-top:16px" {
+                (csrf_field())
                 button.danger type="submit" { (if o.status == "paid" { "Refund this order (tickets stop working)" } else { "Cancel this order" }) }
             }
         }
@@ -660,6 +682,7 @@ async fn order_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> P
 
 async fn order_cancel(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> PageResult {
     let u = need(user)?;
+    u.ensure_current_session()?;
     let uid = u.id;
     let now = crate::now();
     s.db.write(move |tx| shop::cancel_order(tx, uid, id, now))
@@ -676,6 +699,7 @@ fn pay_form(p: &crate::payment::PaymentFacts, msg: Option<Markup>) -> Markup {
             p.meta { "Payment " code { (p.id) } " for order #" (p.order_id) }
             @if let Some(m) = msg { (m) }
             form method="post" action={ "/pay/" (p.id) } {
+                (csrf_field())
                 label for="card" { "Card number" }
                 input #card name="card_number" inputmode="numeric" autocomplete="cc-number" required maxlength="23" placeholder="4242 4242 4242 4242" aria-describedby="cards";
                 label for="exp" { "Expiry (MM/YY)" }
@@ -802,6 +826,7 @@ async fn ticket_page(State(s): State<AppState>, user: MaybeUser, Id(serial): Id)
                 h2 { "Give this ticket to someone" }
                 p.meta { "They need an activated account. Your code stops working and they get a new one." }
                 form method="post" action={ "/tickets/" (t.serial) "/transfer" } {
+                    (csrf_field())
                     label for="to" { "Their email" }
                     input #to type="email" name="email" required;
                     " " button.secondary type="submit" { "Transfer" }
@@ -819,6 +844,7 @@ async fn ticket_transfer(
     ApiForm(f): ApiForm<EmailForm>,
 ) -> PageResult {
     let u = need(user)?;
+    u.ensure_current_session()?;
     let to = Email::parse(&f.email).map_err(|e| PageError(e, Some(Box::new(u.clone()))))?;
     super::shop_api::do_transfer(&s, &u, serial, to)
         .await

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::extract::{ApiJson, ApiQuery, Id};
 use crate::accounts;
-use crate::auth::{self, AuthUser};
+use crate::auth::{self, AuthUser, SensitiveUser};
 use crate::domain::{Email, IdempotencyKey, Password, Quantity, parse_display_name};
 use crate::error::{AppError, AppResult};
 use crate::shop::{self, EventFilter};
@@ -136,6 +136,7 @@ fn session_response(access: &str, refresh: &str, status: StatusCode) -> Response
 async fn login(
     State(s): State<AppState>,
     ci: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> AppResult<Response> {
     if b.cart.len() > 50 {
@@ -146,8 +147,11 @@ async fn login(
         .iter()
         .map(|i| Quantity::parse(i.quantity).map(|q| (i.offer_id, q.get())))
         .collect::<AppResult<Vec<_>>>()?;
-    let sess = accounts::log_in(&s, &client_ip(&ci), &b.email, &b.password, cart).await?;
-    Ok(session_response(&sess.access, &sess.refresh, StatusCode::OK))
+    let kd = auth::get_cookie(&headers, auth::KNOWN_DEVICE_COOKIE);
+    let sess = accounts::log_in(&s, &client_ip(&ci), &b.email, &b.password, cart, kd.as_deref()).await?;
+    let mut res = session_response(&sess.access, &sess.refresh, StatusCode::OK);
+    res.headers_mut().append(SET_COOKIE, sess.known_device);
+    Ok(res)
 }
 
 async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
@@ -155,8 +159,12 @@ async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> AppResult<Res
         .ok_or_else(|| AppError::Unauthorized("no refresh token cookie".into()))?;
     let now = crate::now();
     match s.db.write(move |tx| auth::rotate_refresh(tx, &rt, now)).await? {
-        auth::Rotation::Rotated { account_id, token } => {
-            let access = auth::issue_access(&s, account_id, now)?;
+        auth::Rotation::Rotated {
+            account_id,
+            session_gen,
+            token,
+        } => {
+            let access = auth::issue_access(&s, account_id, session_gen, now)?;
             Ok(session_response(&access, &token, StatusCode::OK))
         }
         auth::Rotation::ReuseDetected => Err(AppError::Unauthorized(
@@ -300,7 +308,11 @@ async fn get_order(State(s): State<AppState>, user: AuthUser, Id(id): Id) -> App
     Ok(Json(json!(o)))
 }
 
-async fn cancel_order(State(s): State<AppState>, user: AuthUser, Id(id): Id) -> AppResult<Json<Value>> {
+async fn cancel_order(
+    State(s): State<AppState>,
+    SensitiveUser(user): SensitiveUser,
+    Id(id): Id,
+) -> AppResult<Json<Value>> {
     let now = crate::now();
     let base = s.base_url.to_string();
     let o =
@@ -390,7 +402,7 @@ struct TransferBody {
 
 async fn transfer(
     State(s): State<AppState>,
-    user: AuthUser,
+    SensitiveUser(user): SensitiveUser,
     Id(id): Id,
     ApiJson(b): ApiJson<TransferBody>,
 ) -> AppResult<Json<Value>> {
