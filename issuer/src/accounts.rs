@@ -295,6 +295,59 @@ pub async fn forgot_password(state: &AppState, ip: &str, email: Email) -> AppRes
     Ok(())
 }
 
+/// Changes the password of a signed-in account; the current password must be given (wrong
+/// ones count like failed logins and are slowed down the same way). Every session of the
+/// account ends, the caller's included. The caller checked that its session is current
+/// (`auth::SensitiveUser`).
+pub async fn change_password(
+    state: &AppState,
+    user: &auth::AuthUser,
+    current: &str,
+    password: Password,
+) -> AppResult<()> {
+    let email_key = user.email.trim().to_lowercase();
+    let wait = auth::login_delay(state, &email_key, crate::now()).await?;
+    if wait > 0 {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: wait.unsigned_abs(),
+        });
+    }
+    let account_id = user.id;
+    let stored: Option<String> = state
+        .db
+        .read(move |c| {
+            Ok(
+                c.query_row("SELECT password_hash FROM accounts WHERE id = ?1", [account_id], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
+        })
+        .await?;
+    let cur = current.to_owned();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&cur, stored.as_deref()))
+        .await
+        .map_err(AppError::internal)?;
+    if !ok {
+        auth::record_login_failure(state, &email_key).await?;
+        return Err(AppError::Forbidden("the current password is wrong".into()));
+    }
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))
+        .await
+        .map_err(AppError::internal)??;
+    let now = crate::now();
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
+                params![account_id, hash],
+            )?;
+            auth::revoke_all_for_account(tx, account_id, now)
+        })
+        .await
+}
+
 /// Sets a new password with a reset token; every session of the account is ended.
 pub async fn reset_password(state: &AppState, token: &str, password: Password) -> AppResult<()> {
     let hash = tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))

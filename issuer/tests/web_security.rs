@@ -376,6 +376,47 @@ async fn an_access_token_is_short_lived_and_worthless_for_sensitive_actions_once
     assert_ne!(transfer(b3.access).await.unwrap().status(), 401);
 }
 
+#[tokio::test]
+async fn changing_the_password_needs_a_current_session_and_the_old_password_and_ends_every_session() {
+    let app = spawn_app().await;
+    let b = app.buyer("changer@example.org").await;
+    let other_device = app.log_in("changer@example.org").await;
+    let change = |access: String, current: &'static str, new: &'static str| {
+        app.client
+            .post(app.url("/api/v1/password/change"))
+            .bearer_auth(access)
+            .json(&json!({ "current_password": current, "new_password": new }))
+            .send()
+    };
+    let wrong = change(b.access.clone(), "not my password", "plum tractor eleven")
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403, "the current password is required");
+    let common = change(b.access.clone(), PASSWORD, "password123").await.unwrap();
+    assert_eq!(common.status(), 400, "a breached password is refused here too");
+    let ok = change(b.access.clone(), PASSWORD, "plum tractor eleven").await.unwrap();
+    assert_eq!(ok.status(), 200);
+    // Every session ended: the other device's token cannot change it back, its refresh is dead.
+    let again = change(other_device.access.clone(), "plum tractor eleven", PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 401);
+    let refresh = app
+        .client
+        .post(app.url("/api/v1/auth/refresh"))
+        .header("cookie", format!("__Host-og_rt={}", other_device.refresh))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refresh.status(), 401);
+    assert_eq!(
+        login_status(&app, "changer@example.org", "plum tractor eleven", &[])
+            .await
+            .status(),
+        200
+    );
+}
+
 // ---- 8. breached passwords ----
 
 #[tokio::test]

@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/password/forgot", post(forgot))
         .route("/api/v1/password/reset", post(reset))
+        .route("/api/v1/password/change", post(change_password))
         .route("/api/v1/me", get(me))
         .route("/api/v1/cart", get(get_cart).delete(clear_cart))
         .route("/api/v1/cart/items", put(put_cart_item))
@@ -228,6 +229,25 @@ async fn reset(State(s): State<AppState>, ApiJson(b): ApiJson<ResetBody>) -> App
     let pw = Password::parse(&b.password)?;
     accounts::reset_password(&s, &b.token, pw).await?;
     Ok(Json(json!({ "message": "password changed: log in again" })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangePasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    State(s): State<AppState>,
+    SensitiveUser(user): SensitiveUser,
+    ApiJson(b): ApiJson<ChangePasswordBody>,
+) -> AppResult<Response> {
+    let pw = Password::parse(&b.new_password)?;
+    accounts::change_password(&s, &user, &b.current_password, pw).await?;
+    Ok(clear_session(
+        Json(json!({ "message": "password changed: every session is ended, log in again" })).into_response(),
+    ))
 }
 
 async fn me(user: AuthUser) -> Json<Value> {
