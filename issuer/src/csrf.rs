@@ -9,10 +9,11 @@
 //!   (they authenticate with bearer tokens, which no other site can make a browser send).
 //! * **Every form post** to a page (any path outside `/api/`) must also carry the per-browser
 //!   token in the `csrf` field: `HMAC(secret, cookie)` of the random `__Host-og_csrf` cookie
-//!   (HttpOnly, Secure, SameSite=Strict, host-only, so a sibling host can neither read nor
-//!   plant it). The layer sets the cookie on the first page a browser gets and makes the token
-//!   available to page rendering; forms get it through [`crate::web::csrf_field`], the one
-//!   helper every form uses.
+//!   (HttpOnly, Secure, host-only, so a sibling host can neither read nor plant it; Lax, so a
+//!   visit arriving from a mailed link keeps the browser's cookie and its other tabs' forms).
+//!   The layer sets the cookie on the first page a browser gets and makes the token available
+//!   to page rendering; forms get it through [`crate::web::csrf_field`], the one helper every
+//!   form uses.
 //!
 //! The check happens before any handler runs, so no handler can forget it.
 
@@ -159,7 +160,7 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
     if let (true, Ok(v)) = (
         fresh,
         HeaderValue::from_str(&format!(
-            "{COOKIE_NAME}={cookie}; Path=/; HttpOnly; Secure; SameSite=Strict"
+            "{COOKIE_NAME}={cookie}; Path=/; HttpOnly; Secure; SameSite=Lax"
         )),
     ) {
         res.headers_mut().append(SET_COOKIE, v);
