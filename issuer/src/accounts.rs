@@ -18,7 +18,6 @@ pub const RESET_TTL_SECS: i64 = 3600;
 /// Limits per client address and per email.
 const SIGNUP_PER_IP_PER_HOUR: i64 = 30;
 const LOGIN_PER_IP_PER_5MIN: i64 = 60;
-const LOGIN_PER_EMAIL_PER_15MIN: i64 = 10;
 
 /// A fresh single-use mail token and the hash stored for it.
 fn new_mail_token() -> (String, String) {
@@ -35,7 +34,7 @@ fn mail_link(state: &AppState, what: &str, path: &str, token: &str) -> String {
 }
 
 fn demo_log_link(state: &AppState, what: &str, link: &str) {
-    if state.settings.smtp.is_none() {
+    if state.settings.demo_mode() {
         // Demo mode only (no SMTP): the link is short-lived and single-use.
         tracing::info!(
             "{what} link (demo mode, mail written to {}): {link}",
@@ -175,32 +174,40 @@ pub struct Session {
     pub account_id: i64,
     pub access: String,
     pub refresh: String,
+    /// `Set-Cookie` marking this browser as known to the account (see `auth::login_delay`).
+    pub known_device: axum::http::HeaderValue,
 }
 
-/// Checks credentials (rate-limited per address and per email) and starts a session; merges
-/// the guest cart into the account's.
+impl Session {
+    /// Every cookie a login sets: access, refresh and known device.
+    pub fn cookies(&self) -> Vec<axum::http::HeaderValue> {
+        let mut v = auth::session_cookies(&self.access, &self.refresh).to_vec();
+        v.push(self.known_device.clone());
+        v
+    }
+}
+
+/// Checks credentials and starts a session; merges the guest cart into the account's.
+/// Limited per client address; wrong passwords slow further attempts on the account down,
+/// except from a browser that signed in to it before (`known_device`, the cookie's value).
 pub async fn log_in(
     state: &AppState,
     ip: &str,
     email: &str,
     password: &str,
     guest_cart: Vec<(i64, i64)>,
+    known_device: Option<&str>,
 ) -> AppResult<Session> {
     let email_key = email.trim().to_lowercase();
-    auth::rate_limit(
-        state,
-        vec![format!("login-ip:{ip}"), format!("login-email:{email_key}")],
-        300,
-        LOGIN_PER_IP_PER_5MIN,
-    )
-    .await?;
-    auth::rate_limit(
-        state,
-        vec![format!("login-email15:{email_key}")],
-        900,
-        LOGIN_PER_EMAIL_PER_15MIN,
-    )
-    .await?;
+    auth::rate_limit(state, vec![format!("login-ip:{ip}")], 300, LOGIN_PER_IP_PER_5MIN).await?;
+    if !auth::is_known_device(state, &email_key, known_device) {
+        let wait = auth::login_delay(state, &email_key, crate::now()).await?;
+        if wait > 0 {
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: wait.unsigned_abs(),
+            });
+        }
+    }
     let em = email.trim().to_owned();
     let row: Option<(i64, String, String)> = state
         .db
@@ -219,30 +226,35 @@ pub async fn log_in(
         .await
         .map_err(AppError::internal)?;
     let wrong = || AppError::Unauthorized("wrong email or password".into());
+    if !ok {
+        auth::record_login_failure(state, &email_key).await?;
+        return Err(wrong());
+    }
     let Some((account_id, _, status)) = row else {
         return Err(wrong());
     };
-    if !ok {
-        return Err(wrong());
-    }
     if status != "active" {
         return Err(AppError::Forbidden(
             "this account is not activated yet: open the link we mailed you".into(),
         ));
     }
     let now = crate::now();
-    let refresh = state
+    let (refresh, generation) = state
         .db
         .write(move |tx| {
             crate::shop::merge_cart(tx, account_id, &guest_cart)?;
-            auth::start_refresh_family(tx, account_id, now)
+            Ok((
+                auth::start_refresh_family(tx, account_id, now)?,
+                auth::session_gen(tx, account_id)?,
+            ))
         })
         .await?;
-    let access = auth::issue_access(state, account_id, now)?;
+    let access = auth::issue_access(state, account_id, generation, now)?;
     Ok(Session {
         account_id,
         access,
         refresh,
+        known_device: auth::known_device_cookie(state, &email_key),
     })
 }
 
@@ -281,6 +293,59 @@ pub async fn forgot_password(state: &AppState, ip: &str, email: Email) -> AppRes
         );
     }
     Ok(())
+}
+
+/// Changes the password of a signed-in account; the current password must be given (wrong
+/// ones count like failed logins and are slowed down the same way). Every session of the
+/// account ends, the caller's included. The caller checked that its session is current
+/// (`auth::SensitiveUser`).
+pub async fn change_password(
+    state: &AppState,
+    user: &auth::AuthUser,
+    current: &str,
+    password: Password,
+) -> AppResult<()> {
+    let email_key = user.email.trim().to_lowercase();
+    let wait = auth::login_delay(state, &email_key, crate::now()).await?;
+    if wait > 0 {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: wait.unsigned_abs(),
+        });
+    }
+    let account_id = user.id;
+    let stored: Option<String> = state
+        .db
+        .read(move |c| {
+            Ok(
+                c.query_row("SELECT password_hash FROM accounts WHERE id = ?1", [account_id], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
+        })
+        .await?;
+    let cur = current.to_owned();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&cur, stored.as_deref()))
+        .await
+        .map_err(AppError::internal)?;
+    if !ok {
+        auth::record_login_failure(state, &email_key).await?;
+        return Err(AppError::Forbidden("the current password is wrong".into()));
+    }
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))
+        .await
+        .map_err(AppError::internal)??;
+    let now = crate::now();
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
+                params![account_id, hash],
+            )?;
+            auth::revoke_all_for_account(tx, account_id, now)
+        })
+        .await
 }
 
 /// Sets a new password with a reset token; every session of the account is ended.

@@ -81,6 +81,17 @@ pub struct ServeArgs {
     /// File holding the SMTP password (never pass secrets as flags).
     #[arg(long, env = "OG_SMTP_PASSWORD_FILE", value_name = "FILE")]
     pub smtp_password_file: Option<PathBuf>,
+
+    /// Reverse proxies whose `X-Forwarded-For` is believed for the client address (rate
+    /// limits); comma-separated addresses or networks (10.0.0.2, 172.16.0.0/12). Without any,
+    /// the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "OG_TRUSTED_PROXIES",
+        value_name = "IP",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<crate::proxy::Cidr>,
 }
 
 /// Global options common to every subcommand, resolved.
@@ -152,6 +163,11 @@ impl ServeArgs {
             public_url: self.public_url.clone().or(file.public_url),
             seed_demo: !self.no_seed && file.seed_demo.unwrap_or(true),
             smtp,
+            trusted_proxies: if self.trusted_proxies.is_empty() {
+                file.trusted_proxies.unwrap_or_default()
+            } else {
+                self.trusted_proxies.clone()
+            },
         })
     }
 }

@@ -25,6 +25,8 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub seed_demo: Option<bool>,
     pub smtp: Option<SmtpFileConfig>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (see `proxy`).
+    pub trusted_proxies: Option<Vec<crate::proxy::Cidr>>,
 }
 
 /// `[smtp]` in the TOML file.
@@ -76,6 +78,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub seed_demo: bool,
     pub smtp: Option<SmtpSettings>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see `proxy`).
+    pub trusted_proxies: Vec<crate::proxy::Cidr>,
 }
 
 impl Settings {
@@ -88,6 +92,7 @@ impl Settings {
             public_url: None,
             seed_demo: true,
             smtp: None,
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -97,6 +102,12 @@ impl Settings {
 
     pub fn signing_key_path(&self) -> PathBuf {
         crate::keys::keys_dir(&self.data_dir).join(crate::keys::SIGNING_KEY_FILE)
+    }
+
+    /// Demo mode: the demo catalogue and no mail server. Only then are mailed links also
+    /// written to the log.
+    pub fn demo_mode(&self) -> bool {
+        self.seed_demo && self.smtp.is_none()
     }
 
     /// Where mails go when no SMTP server is configured.

@@ -39,7 +39,8 @@ impl Email {
     }
 }
 
-/// A password: 8 to 128 characters (ASVS 2.1.1/2.1.2), any characters, no composition rules.
+/// A password: 8 to 128 characters (ASVS 2.1.1/2.1.2), any characters, no composition rules,
+/// and not among the most common breached passwords (ASVS 2.1.7, see `passwords`).
 #[derive(Clone)]
 pub struct Password(zeroize::Zeroizing<String>);
 
@@ -59,6 +60,13 @@ impl Password {
             return Err(AppError::bad_request(
                 "invalid_password",
                 format!("a password has {} to {} characters", Self::MIN_CHARS, Self::MAX_CHARS),
+            ));
+        }
+        if crate::passwords::is_breached(raw) {
+            return Err(AppError::bad_request(
+                "breached_password",
+                "this password is one of the most common passwords in known data breaches: choose another \
+                 (a phrase of a few unrelated words is easy to remember)",
             ));
         }
         Ok(Password(zeroize::Zeroizing::new(raw.to_owned())))
@@ -147,7 +155,12 @@ mod tests {
     #[test]
     fn passwords_follow_asvs_length_rules_without_composition_rules() {
         assert!(Password::parse("abcdefg").is_err());
-        assert!(Password::parse("abcdefgh").is_ok());
+        assert!(Password::parse("zq8vw3kp").is_ok());
+        assert_eq!(
+            Password::parse("abcdefgh").unwrap_err().code(),
+            "breached_password",
+            "a common password is refused whatever its length"
+        );
         assert!(Password::parse(&"é".repeat(128)).is_ok());
         assert!(Password::parse(&"x".repeat(129)).is_err());
     }

@@ -30,15 +30,18 @@ pub enum AppError {
     /// 410: something existed but is gone for good (an expired token, a pruned delta).
     #[error("{message}")]
     Gone { code: &'static str, message: String },
+    /// 405: the path exists, the method does not.
+    #[error("this method is not allowed here (see the Allow header)")]
+    MethodNotAllowed,
     /// 413.
     #[error("request body too large")]
     PayloadTooLarge,
     /// 422: well-formed but semantically invalid.
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
-    /// 429.
-    #[error("too many requests, retry later")]
-    TooManyRequests,
+    /// 429, with the seconds after which a retry can succeed (`Retry-After`).
+    #[error("too many attempts: retry in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     /// 500: a fault on our side. The detail is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -72,9 +75,10 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Gone { .. } => StatusCode::GONE,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -88,9 +92,18 @@ impl AppError {
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::PayloadTooLarge => "payload_too_large",
-            AppError::TooManyRequests => "rate_limited",
+            AppError::TooManyRequests { .. } => "rate_limited",
             AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// Adds `Retry-After` to a 429 answer (pages render their own bodies, then call this).
+    pub fn add_retry_after(&self, res: &mut Response) {
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, (*retry_after_secs).max(1).into());
         }
     }
 
@@ -109,7 +122,9 @@ impl IntoResponse for AppError {
             tracing::error!(%detail, "internal error");
         }
         let body = serde_json::json!({ "error": { "code": self.code(), "message": self.public_message() } });
-        (self.status(), Json(body)).into_response()
+        let mut res = (self.status(), Json(body)).into_response();
+        self.add_retry_after(&mut res);
+        res
     }
 }
 

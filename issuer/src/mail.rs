@@ -2,8 +2,9 @@
 //!
 //! With `settings.smtp` set, mail goes out through lettre's async SMTP transport (rustls;
 //! `smtp://host:port` is plain SMTP for a local relay or a test sink). Without it, each mail is
-//! written as an `.eml` file to `<data dir>/outbox-mail/` so the demo works offline; the caller
-//! may additionally log the link (demo mode only). Sending happens in a background task: a
+//! written as an `.eml` file (0600, in a 0700 directory: they hold activation and reset links)
+//! to `<data dir>/outbox-mail/` so the demo works offline; the caller may additionally log the
+//! link, in demo mode only (`Settings::demo_mode`). Sending happens in a background task: a
 //! slow or failing mail server never delays or fails the request (and the answer time does not
 //! reveal whether a mail was sent).
 
@@ -58,10 +59,9 @@ pub async fn send(state: &AppState, mail: &Mail) -> Result<(), String> {
             Ok(())
         }
         None => {
-            let dir = state.settings.mail_dir();
-            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
             let name = format!("{}-{}.eml", crate::now(), &crate::auth::random_token()[..12]);
-            std::fs::write(dir.join(name), msg.formatted()).map_err(|e| e.to_string())
+            crate::keys::write_private_file(&state.settings.mail_dir().join(name), &msg.formatted())
+                .map_err(|e| e.to_string())
         }
     }
 }

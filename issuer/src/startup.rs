@@ -22,9 +22,10 @@ pub struct Application {
 }
 
 /// Opens the data dir: database, signing key (registered for gates), secrets, demo seed.
-/// Shared by `serve` and the offline subcommands.
+/// Shared by `serve` and the offline subcommands. The data dir is owner-only (0700) and the
+/// database file 0600 (SQLite gives its `-wal` and `-shm` files the same mode).
 pub fn open_data_dir(settings: &Settings) -> Result<(Db, og_shared::TicketSigner, Secrets), String> {
-    std::fs::create_dir_all(&settings.data_dir)
+    keys::create_private_dir(&settings.data_dir)
         .map_err(|e| format!("cannot create data dir {}: {e}", settings.data_dir.display()))?;
     let db = Db::open(&settings.db_path())?;
     let (signer, created) = keys::load_or_create_signer(&settings.signing_key_path(), &settings.deployment)?;

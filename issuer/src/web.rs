@@ -4,6 +4,7 @@
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
 use axum::middleware::Next;
 use axum::response::Response;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -98,7 +99,7 @@ pub fn page(title: &str, user: Option<&AuthUser>, body: Markup) -> Markup {
                                 a href="/orders" { "Orders" }
                                 a href="/tickets" { "My tickets" }
                                 span.meta style="color:#cfe0f5" { (u.email) }
-                                form method="post" action="/logout" { button type="submit" { "Log out" } }
+                                form method="post" action="/logout" { (csrf_field()) button type="submit" { "Log out" } }
                             } @else {
                                 a href="/login" { "Log in" }
                                 a href="/signup" { "Sign up" }
@@ -118,8 +119,18 @@ pub fn notice(kind: &str, text: &str) -> Markup {
     html! { div class={ "notice " (kind) } role=(if kind == "error" { "alert" } else { "status" }) { (text) } }
 }
 
-/// Security headers on every shop response: no script at all, styles inline only, forms post
-/// to us only, no framing, no MIME sniffing, no referrer leaking tokens in URLs.
+/// The hidden field carrying the CSRF token: every form that posts puts `(csrf_field())` first.
+/// The token comes from the [`crate::csrf::protect`] layer for the request being answered.
+pub fn csrf_field() -> Markup {
+    html! { input type="hidden" name=(crate::csrf::FIELD) value=(crate::csrf::current_token()); }
+}
+
+/// Security headers on every answer (pages, console, API): no script at all, styles inline
+/// only, forms post to us only, no framing by any site, no MIME sniffing, no referrer to other
+/// sites (tokens in URLs stay with us; `same-origin` rather than `no-referrer`, under which
+/// browsers send `Origin: null` with our own forms). Answers that set no `Cache-Control` get `no-store`: pages show QR codes,
+/// enrolment tokens and device credentials, and no answer of this server is meant for a shared
+/// or disk cache (the public catalogue is cached in the server, see `catalogue`).
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
@@ -131,7 +142,10 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         ),
     );
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    if !h.contains_key(CACHE_CONTROL) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     res
 }

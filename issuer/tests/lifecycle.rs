@@ -367,13 +367,14 @@ async fn refund_and_transfer_in_a_browser_ask_for_confirmation_first() {
     app.registered("friend@example.org").await;
     let order = app.buy(&alice, LATER, "duo", 1).await;
     let serial = serials_of_order(&app, &alice, &order).await[0];
-    let cookie = format!("__Host-og_at={}", alice.access);
+    let cookie = format!("__Host-og_at={}; {}", alice.access, support::csrf_cookie());
+    let csrf = app.csrf_token(&cookie);
 
     let res = app
         .client
         .post(app.url(&format!("/orders/{}/cancel", order["id"])))
         .header("cookie", &cookie)
-        .form(&[("x", "")])
+        .form(&[("csrf", csrf.as_str())])
         .send()
         .await
         .unwrap();
@@ -395,7 +396,7 @@ async fn refund_and_transfer_in_a_browser_ask_for_confirmation_first() {
         .client
         .post(app.url(&format!("/tickets/{serial}/transfer")))
         .header("cookie", &cookie)
-        .form(&[("email", "friend@example.org")])
+        .form(&[("email", "friend@example.org"), ("csrf", csrf.as_str())])
         .send()
         .await
         .unwrap();
@@ -411,7 +412,11 @@ async fn refund_and_transfer_in_a_browser_ask_for_confirmation_first() {
         .client
         .post(app.url(&format!("/tickets/{serial}/transfer")))
         .header("cookie", &cookie)
-        .form(&[("email", "friend@example.org"), ("confirm", "yes")])
+        .form(&[
+            ("email", "friend@example.org"),
+            ("confirm", "yes"),
+            ("csrf", csrf.as_str()),
+        ])
         .send()
         .await
         .unwrap();

@@ -494,13 +494,15 @@ async fn scans_per_gate_per_minute_count_admitted_and_refused() {
 async fn the_console_signs_in_with_an_operator_token_into_a_strict_httponly_cookie() {
     let app = spawn_app().await;
     let op = app.operator();
+    let (csrf_cookie, csrf) = app.csrf();
     let anon = app.get("/ops", None).await;
     assert_eq!(anon.status(), 303);
     assert_eq!(anon.headers()["location"], "/ops/login");
     let bad = app
         .client
         .post(app.url("/ops/login"))
-        .form(&[("token", "ogop_wrong")])
+        .header("cookie", &csrf_cookie)
+        .form(&[("token", "ogop_wrong"), ("csrf", &csrf)])
         .send()
         .await
         .unwrap();
@@ -508,14 +510,23 @@ async fn the_console_signs_in_with_an_operator_token_into_a_strict_httponly_cook
     let r = app
         .client
         .post(app.url("/ops/login"))
-        .form(&[("token", op.as_str())])
+        .header("cookie", &csrf_cookie)
+        .form(&[("token", op.as_str()), ("csrf", &csrf)])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/ops"));
-    let jar = cookie.split(';').next().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("__Host-og_ops=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("Secure")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Path=/;"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains(&op), "the API token never goes into the cookie");
+    let jar = format!("{}; {csrf_cookie}", cookie.split(';').next().unwrap());
     let d = app.device(&op, &[1], "Main gate").await;
     for path in [
         "/ops",
@@ -544,7 +555,7 @@ async fn the_console_signs_in_with_an_operator_token_into_a_strict_httponly_cook
         .client
         .post(app.url("/ops/enrol"))
         .header("cookie", &jar)
-        .form(&[("events", "1"), ("zone", ""), ("ttl_minutes", "30")])
+        .form(&[("events", "1"), ("zone", ""), ("ttl_minutes", "30"), ("csrf", &csrf)])
         .send()
         .await
         .unwrap();
@@ -559,6 +570,7 @@ async fn the_console_signs_in_with_an_operator_token_into_a_strict_httponly_cook
             ("offer", "duo"),
             ("email", "vip@example.org"),
             ("count", "1"),
+            ("csrf", &csrf),
         ])
         .send()
         .await
@@ -721,8 +733,26 @@ async fn the_console_renames_rotates_and_revokes_devices() {
     let app = spawn_app().await;
     let op = app.operator();
     let d = app.device(&op, &[1], "Old name").await;
-    let jar = format!("og_operator={op}");
+    let (csrf_cookie, csrf) = app.csrf();
+    let login = app
+        .client
+        .post(app.url("/ops/login"))
+        .header("cookie", &csrf_cookie)
+        .form(&[("token", op.as_str()), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    let session = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let jar = format!("{session}; {csrf_cookie}");
     let post = |path: String, form: Vec<(&'static str, &'static str)>| {
+        let mut form: Vec<(&str, &str)> = form;
+        form.push(("csrf", csrf.as_str()));
         app.client
             .post(app.url(&path))
             .header("cookie", jar.clone())

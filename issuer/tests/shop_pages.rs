@@ -47,11 +47,22 @@ async fn get(app: &TestApp, jar: &mut Jar, path: &str) -> (u16, String) {
 
 /// Posts a form; returns (status, Location header, body).
 async fn post(app: &TestApp, jar: &mut Jar, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    // Like a browser: the CSRF cookie from an earlier page (or a first one now) and its token.
+    if !jar.0.contains_key(og_issuer::csrf::COOKIE_NAME) {
+        let (k, v) = support::csrf_cookie()
+            .split_once('=')
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .unwrap();
+        jar.0.insert(k, v);
+    }
+    let token = support::csrf_token_in(&app.state, &jar.header());
+    let mut form = form.to_vec();
+    form.push(("csrf", &token));
     let res = app
         .client
         .post(app.url(path))
         .header("cookie", jar.header())
-        .form(form)
+        .form(&form)
         .send()
         .await
         .unwrap();
@@ -92,7 +103,7 @@ async fn a_buyer_without_javascript_browses_signs_up_buys_a_duo_and_sees_the_qr(
     let (st, event) = get(&app, &mut jar, "/events/3").await;
     assert_eq!(st, 200);
     assert!(event.contains("Add Duo to cart"));
-    let duo = attr_after(&event, "admits 2", "value");
+    let duo = attr_after(&event[event.find("admits 2").unwrap()..], "name=\"offer_id\"", "value");
     // Guest cart in a cookie.
     let (st, loc, _) = post(&app, &mut jar, "/cart/add", &[("offer_id", &duo), ("quantity", "1")]).await;
     assert_eq!((st, loc.as_str()), (303, "/cart"));

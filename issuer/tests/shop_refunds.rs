@@ -144,6 +144,7 @@ async fn cancelling_an_event_owes_its_buyers_their_money_and_operators_settle_ea
         .client
         .post(app.url(&format!("/ops/refunds/{id}/settle")))
         .header("cookie", &jar)
+        .form(&[("csrf", app.csrf_token(&jar))])
         .send()
         .await
         .unwrap();
@@ -182,11 +183,14 @@ async fn an_operator_cancels_an_event_from_the_console_only_after_ticking_the_co
     let jar = app.console_cookie(&op).await;
     let b = app.buyer("lou@example.org").await;
     app.buy(&b, 9, "duo", 1).await;
+    let token = app.csrf_token(&jar);
     let cancel = |form: &'static [(&'static str, &'static str)]| {
+        let mut form = form.to_vec();
+        form.push(("csrf", &token));
         app.client
             .post(app.url("/ops/events/9/cancel"))
             .header("cookie", &jar)
-            .form(form)
+            .form(&form)
             .send()
     };
     let page = app.get_page("/ops/events", Some(&jar)).await;

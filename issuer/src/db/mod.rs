@@ -42,8 +42,10 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
 }
 
 impl Db {
-    /// Opens (creating if needed) the database file and brings its schema up to date.
+    /// Opens (creating if needed, mode 0600) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Db, String> {
+        crate::keys::ensure_private_file(path)
+            .map_err(|e| format!("cannot create database {}: {e}", path.display()))?;
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
         let manager = SqliteConnectionManager::file(path).with_init(move |conn| {

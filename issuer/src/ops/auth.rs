@@ -1,10 +1,13 @@
 //! Who is calling: operators ([`OperatorAuth`]) and enrolled gate devices ([`DeviceAuth`]).
 //!
-//! Operators authenticate with an operator API token (`Authorization: Bearer ogop_...`, or the
-//! `og_operator` HttpOnly cookie the console login sets). The token's account must have
-//! role `operator` and be active, so a buyer can never reach an operator route. This is the
-//! one place operator authentication happens: accepting an operator's login JWT later means
-//! extending [`OperatorAuth`] only.
+//! Operators authenticate with an operator API token (`Authorization: Bearer ogop_...`) or,
+//! in the console, with a server-side session: signing in with a token creates a session whose
+//! random id is the `__Host-og_ops` cookie (HttpOnly, Secure, SameSite=Strict); it ends at
+//! logout, after [`CONSOLE_IDLE_SECS`] without a request or [`CONSOLE_MAX_SECS`] after sign-in,
+//! and when its account stops being an active operator. The API token itself never goes into a
+//! cookie and stays separately revocable. The account must have role `operator` and be active,
+//! so a buyer can never reach an operator route. This is the one place operator
+//! authentication happens.
 //!
 //! Devices authenticate with the credential they got at enrolment (`Bearer ogdev_...`); a
 //! revoked device is refused at its next request.
@@ -17,8 +20,14 @@ use super::{DEVICE_CREDENTIAL_PREFIX, OPERATOR_TOKEN_PREFIX, new_secret, parse_i
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// Name of the console's session cookie (holds the operator token).
-pub const OPERATOR_COOKIE: &str = "og_operator";
+/// Name of the console's session cookie (holds a random session id, never the API token).
+pub const OPERATOR_COOKIE: &str = "__Host-og_ops";
+/// A console session ends after this long without a request...
+pub const CONSOLE_IDLE_SECS: i64 = 30 * 60;
+/// ...and at the latest this long after sign-in.
+pub const CONSOLE_MAX_SECS: i64 = 12 * 3600;
+/// `last_seen_at` is written at most this often (monitoring pages refresh every few seconds).
+const TOUCH_EVERY_SECS: i64 = 60;
 
 /// The bearer token of a request, if any.
 pub fn bearer(parts: &Parts) -> Option<&str> {
@@ -71,17 +80,75 @@ pub fn operator_for_token(conn: &Connection, token: &str) -> AppResult<Option<Op
         .optional()?)
 }
 
+/// Starts a console session for an operator; returns the id for the cookie (shown once).
+pub fn start_console_session(tx: &rusqlite::Transaction<'_>, account_id: i64, now: i64) -> AppResult<String> {
+    let id = crate::auth::random_token();
+    tx.execute(
+        "INSERT INTO operator_sessions (id_hash, account_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
+        params![secret_hash(&id), account_id, now],
+    )?;
+    Ok(id)
+}
+
+/// Ends a console session (logout). Unknown ids are ignored.
+pub fn end_console_session(tx: &rusqlite::Transaction<'_>, id: &str, now: i64) -> AppResult<()> {
+    tx.execute(
+        "UPDATE operator_sessions SET ended_at = ?2 WHERE id_hash = ?1 AND ended_at IS NULL",
+        params![secret_hash(id), now],
+    )?;
+    Ok(())
+}
+
+/// The operator of a live console session, and whether its `last_seen_at` is due a refresh.
+pub fn operator_for_session(conn: &Connection, id: &str, now: i64) -> AppResult<Option<(OperatorAuth, bool)>> {
+    let row: Option<(i64, String, i64)> = conn
+        .query_row(
+            "SELECT a.id, a.email, s.last_seen_at FROM operator_sessions s JOIN accounts a ON a.id = s.account_id
+             WHERE s.id_hash = ?1 AND s.ended_at IS NULL AND s.last_seen_at > ?2 AND s.created_at > ?3
+               AND a.role = 'operator' AND a.status = 'active'",
+            params![secret_hash(id), now - CONSOLE_IDLE_SECS, now - CONSOLE_MAX_SECS],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(row.map(|(account_id, email, seen)| (OperatorAuth { account_id, email }, now - seen >= TOUCH_EVERY_SECS)))
+}
+
+fn touch_console_session(tx: &rusqlite::Transaction<'_>, id: &str, now: i64) -> AppResult<()> {
+    tx.execute(
+        "UPDATE operator_sessions SET last_seen_at = ?2 WHERE id_hash = ?1 AND ended_at IS NULL",
+        params![secret_hash(id), now],
+    )?;
+    Ok(())
+}
+
+/// The console session id a request carries, if any.
+pub fn console_session_id(parts: &Parts) -> Option<String> {
+    cookie(parts, OPERATOR_COOKIE).map(str::to_owned)
+}
+
 impl FromRequestParts<AppState> for OperatorAuth {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts)
-            .or_else(|| cookie(parts, OPERATOR_COOKIE))
-            .ok_or_else(|| AppError::Unauthorized("operator token required".into()))?
-            .to_owned();
+        let Some(token) = bearer(parts).map(str::to_owned) else {
+            let sid = console_session_id(parts)
+                .ok_or_else(|| AppError::Unauthorized("operator token or console session required".into()))?;
+            let now = crate::now();
+            let s2 = sid.clone();
+            let found = state.db.read(move |c| operator_for_session(c, &s2, now)).await?;
+            let Some((op, touch)) = found else {
+                return Err(AppError::Unauthorized(
+                    "the console session has ended: sign in again".into(),
+                ));
+            };
+            if touch {
+                state.db.write(move |tx| touch_console_session(tx, &sid, now)).await?;
+            }
+            return Ok(op);
+        };
         // A buyer's valid access token identifies someone who is simply not allowed here: 403.
         // An operator who signed in with a password is let in like one with a token.
-        if let Some(account_id) = crate::auth::verify_access(state, &token) {
+        if let Some((account_id, _)) = crate::auth::verify_access(state, &token) {
             let op = state
                 .db
                 .read(move |c| {

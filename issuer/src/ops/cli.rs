@@ -87,6 +87,7 @@ fn open(common: Common) -> Result<(Db, og_shared::TicketSigner), String> {
         public_url: common.file.public_url,
         seed_demo: common.file.seed_demo.unwrap_or(true),
         smtp: None,
+        trusted_proxies: Vec::new(),
     };
     let (db, signer, _secrets) = crate::startup::open_data_dir(&settings)?;
     Ok((db, signer))

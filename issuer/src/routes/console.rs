@@ -1,9 +1,10 @@
 //! The operator console: server-rendered pages under `/ops` (maud). Monitoring pages refresh
 //! themselves every few seconds (`<meta http-equiv="refresh">`, no script needed).
 //!
-//! Sign-in: the operator pastes an operator token; it is kept in an HttpOnly,
-//! SameSite=Strict cookie limited to `/ops`, so other sites cannot make the browser use it and
-//! the JSON API (bearer only in practice) never sees it.
+//! Sign-in: the operator pastes an operator token; the console checks it and starts a
+//! server-side session (see `ops::auth`): the browser gets only the session's random id in the
+//! `__Host-og_ops` cookie (HttpOnly, Secure, SameSite=Strict), which logout, idleness and an
+//! absolute lifetime end. Every form carries the CSRF token (`web::csrf_field`).
 
 use axum::Router;
 use axum::extract::{Form, Path, State};
@@ -20,6 +21,7 @@ use crate::ops::auth::{OPERATOR_COOKIE, OperatorAuth, operator_for_token};
 use crate::ops::devices::{self, NewEnrolmentToken};
 use crate::routes::operator::{self, CompRequest, RevokeRequest};
 use crate::state::AppState;
+use crate::web::csrf_field;
 
 /// Seconds between refreshes of monitoring pages.
 pub const REFRESH_SECS: u32 = 5;
@@ -89,7 +91,7 @@ fn page(title: &str, refresh: bool, body: Markup) -> Markup {
                     a href="/ops" { "Devices" } a href="/ops/enrol" { "Enrol a device" } a href="/ops/events" { "Events" }
                     a href="/ops/conflicts" { "Conflicts" } a href="/ops/revocations" { "Revocations" }
                     a href="/ops/comp" { "Complimentary tickets" } a href="/ops/refunds" { "Refunds due" }
-                    form method="post" action="/ops/logout" style="display:inline" { button { "Sign out" } }
+                    form method="post" action="/ops/logout" style="display:inline" { (csrf_field()) button { "Sign out" } }
                 }
                 h1 { (title) }
                 (body)
@@ -110,7 +112,7 @@ fn login_form(error: Option<&str>) -> Markup {
             body {
                 h1 { "Operator sign-in" }
                 @if let Some(e) = error { p.bad role="alert" { (e) } }
-                form method="post" action="/ops/login" {
+                form method="post" action="/ops/login" { (csrf_field())
                     label for="token" { "Operator token" }
                     " " input #token name="token" type="password" autocomplete="off" required;
                     " " button { "Sign in" }
@@ -128,21 +130,20 @@ struct LoginForm {
 
 async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> AppResult<Response> {
     let token = f.token.trim().to_owned();
-    let t = token.clone();
-    let ok = state.db.read(move |c| operator_for_token(c, &t)).await?;
-    if ok.is_none() || token.contains(';') {
+    let ok = state.db.read(move |c| operator_for_token(c, &token)).await?;
+    let Some(op) = ok else {
         return Ok((
             StatusCode::UNAUTHORIZED,
             login_form(Some("That is not a valid operator token.")),
         )
             .into_response());
-    }
-    let secure = if state.base_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
     };
-    let cookie = format!("{OPERATOR_COOKIE}={token}; Path=/ops; HttpOnly; SameSite=Strict{secure}");
+    let now = crate::now();
+    let sid = state
+        .db
+        .write(move |tx| crate::ops::auth::start_console_session(tx, op.account_id, now))
+        .await?;
+    let cookie = format!("{OPERATOR_COOKIE}={sid}; Path=/; HttpOnly; Secure; SameSite=Strict");
     let mut resp = Redirect::to("/ops").into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
@@ -151,16 +152,20 @@ async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> AppRe
     Ok(resp)
 }
 
-async fn logout() -> Response {
+async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> AppResult<Response> {
+    if let Some(sid) = crate::auth::get_cookie(&headers, OPERATOR_COOKIE) {
+        let now = crate::now();
+        state
+            .db
+            .write(move |tx| crate::ops::auth::end_console_session(tx, &sid, now))
+            .await?;
+    }
     let mut resp = Redirect::to("/ops/login").into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_str(&format!(
-            "{OPERATOR_COOKIE}=; Path=/ops; HttpOnly; SameSite=Strict; Max-Age=0"
-        ))
-        .expect("valid header"),
+        HeaderValue::from_static("__Host-og_ops=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0"),
     );
-    resp
+    Ok(resp)
 }
 
 async fn devices_page(State(state): State<AppState>, op: Op) -> AppResult<Response> {
@@ -185,10 +190,10 @@ async fn devices_page(State(state): State<AppState>, op: Op) -> AppResult<Respon
                             td class=(if d.data_age_secs.is_none_or(|a| a > 600) { "bad" } else { "" }) { (age(d.data_age_secs)) }
                             td { (d.queued) } td { (d.software_version) }
                             td { @if d.status == "active" {
-                                form method="post" action={ "/ops/devices/" (d.device_id) "/rename" } {
+                                form method="post" action={ "/ops/devices/" (d.device_id) "/rename" } { (csrf_field())
                                     input name="name" aria-label="new name" size="12"; " " button { "Rename" } }
-                                form method="post" action={ "/ops/devices/" (d.device_id) "/rotate" } { button { "New credential" } }
-                                form method="post" action={ "/ops/devices/" (d.device_id) "/revoke" } { button { "Revoke" } }
+                                form method="post" action={ "/ops/devices/" (d.device_id) "/rotate" } { (csrf_field()) button { "New credential" } }
+                                form method="post" action={ "/ops/devices/" (d.device_id) "/revoke" } { (csrf_field()) button { "Revoke" } }
                             } }
                         }
                     }
@@ -254,7 +259,7 @@ async fn enrol_page(op: Op) -> Response {
 fn enrol_form(error: Option<&str>) -> Markup {
     html! {
         @if let Some(e) = error { p.bad role="alert" { (e) } }
-        form method="post" action="/ops/enrol" {
+        form method="post" action="/ops/enrol" { (csrf_field())
             p { label for="events" { "Event ids (comma-separated)" } " " input #events name="events" required; }
             p { label for="zone" { "Zone number (empty: every zone)" } " " input #zone name="zone"; }
             p { label for="ttl" { "Valid for (minutes)" } " " input #ttl name="ttl_minutes" value="60"; }
@@ -346,7 +351,7 @@ async fn events_page(State(state): State<AppState>, op: Op) -> AppResult<Respons
                 td {
                     @if e.status == "cancelled" { span.bad { "cancelled" } }
                     @else {
-                        form method="post" action={ "/ops/events/" (e.id) "/cancel" } {
+                        form method="post" action={ "/ops/events/" (e.id) "/cancel" } { (csrf_field())
                             label { input type="checkbox" name="confirm" value="yes" required; " revoke its tickets and owe its buyers a refund" }
                             " " button { "Cancel event" }
                         }
@@ -446,7 +451,7 @@ async fn revocations_page(State(state): State<AppState>, op: Op) -> AppResult<Re
         })
         .await?;
     Ok(page("Revocations", true, html! {
-        form method="post" action="/ops/revocations" {
+        form method="post" action="/ops/revocations" { (csrf_field())
             label for="serial" { "Revoke ticket serial" } " " input #serial name="serial" required;
             " " select name="reason" { option value="fraud" { "fraud" } option value="cancelled" { "cancelled" } option value="other" { "other" } }
             " " button { "Revoke" }
@@ -504,7 +509,7 @@ async fn refunds_page(State(state): State<AppState>, op: Op) -> AppResult<Respon
                     td { (if r.reason == "event_cancelled" { "event cancelled" } else { "paid after the order closed" }) }
                     td.bad { (crate::web::euros(r.amount_cents)) }
                     td { (time(Some(r.created_at))) }
-                    td { form method="post" action={ "/ops/refunds/" (r.id) "/settle" } { button { "Mark refunded" } } }
+                    td { form method="post" action={ "/ops/refunds/" (r.id) "/settle" } { (csrf_field()) button { "Mark refunded" } } }
                 } } }
             }
         }
@@ -528,7 +533,7 @@ async fn comp_page(op: Op) -> Response {
 fn comp_form(error: Option<&str>) -> Markup {
     html! {
         @if let Some(e) = error { p.bad role="alert" { (e) } }
-        form method="post" action="/ops/comp" {
+        form method="post" action="/ops/comp" { (csrf_field())
             p { label for="event" { "Event id" } " " input #event name="event_id" required; }
             p { label for="offer" { "Offer" } " " select #offer name="offer" {
                 option value="solo" { "Solo (1)" } option value="duo" { "Duo (2)" } option value="family" { "Family (4)" } } }

@@ -36,6 +36,16 @@ pub fn router(state: AppState) -> Router {
         .merge(shop_routes(state.clone()))
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::csrf::protect,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::proxy::resolve_client,
+        ))
+        .layer(axum::middleware::from_fn(json_errors))
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -48,6 +58,33 @@ async fn not_found() -> crate::error::AppError {
     crate::error::AppError::not_found("no such page or API route")
 }
 
+/// The answers axum and tower-http produce themselves (405 for a known path with another
+/// method, 413 for a body over the limit) get the same JSON error body as every other error.
+async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let res = next.run(req).await;
+    let is_json = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return res;
+    }
+    match res.status() {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = res.headers().get(axum::http::header::ALLOW).cloned();
+            let mut out = crate::error::AppError::MethodNotAllowed.into_response();
+            if let Some(a) = allow {
+                out.headers_mut().insert(axum::http::header::ALLOW, a);
+            }
+            out
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => crate::error::AppError::PayloadTooLarge.into_response(),
+        _ => res,
+    }
+}
+
 /// The buyer side (issue 3): JSON API and web pages, with a small body limit and the
 /// transparent session refresh for pages.
 fn shop_routes(state: AppState) -> Router<AppState> {
@@ -56,5 +93,4 @@ fn shop_routes(state: AppState) -> Router<AppState> {
         .merge(pages::routes())
         .layer(axum::extract::DefaultBodyLimit::max(extract::SHOP_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state, crate::auth::refresh_pages))
-        .layer(axum::middleware::from_fn(crate::web::security_headers))
 }

@@ -73,6 +73,13 @@ pub const OPERATIONS: &[(&str, &str, &str, bool, Option<&str>)] = &[
         false,
         Some("Reset"),
     ),
+    (
+        "post",
+        "/api/v1/password/change",
+        "Change the password (the current one is required; every session ends)",
+        true,
+        Some("PasswordChange"),
+    ),
     ("get", "/api/v1/me", "The signed-in account", true, None),
     ("get", "/api/v1/cart", "The account's cart", true, None),
     ("delete", "/api/v1/cart", "Empty the cart", true, None),
@@ -157,6 +164,8 @@ fn schemas() -> Value {
             "name": { "type": "string", "maxLength": 80 } }), &["email", "password"]),
         "Token": s(json!({ "token": { "type": "string" } }), &["token"]),
         "Email": s(json!({ "email": { "type": "string", "format": "email" } }), &["email"]),
+        "PasswordChange": s(json!({ "current_password": { "type": "string" },
+            "new_password": { "type": "string", "minLength": 8, "maxLength": 128 } }), &["current_password", "new_password"]),
         "Reset": s(json!({ "token": { "type": "string" }, "password": { "type": "string", "minLength": 8, "maxLength": 128 } }), &["token", "password"]),
         "CartItem": s(json!({ "offer_id": { "type": "integer" }, "quantity": { "type": "integer", "minimum": 1, "maximum": 10 } }), &["offer_id", "quantity"]),
         "Login": s(json!({ "email": { "type": "string" }, "password": { "type": "string" },
@@ -169,22 +178,56 @@ fn schemas() -> Value {
     })
 }
 
+/// The success answer of an operation, as the handler sends it.
+pub fn success_status(method: &str, path: &str) -> &'static str {
+    match (method, path) {
+        ("post", "/api/v1/accounts" | "/api/v1/password/forgot") => "202",
+        ("post", "/api/v1/checkout") => "201",
+        ("post", "/api/v1/auth/logout") | ("delete", "/api/v1/cart") => "204",
+        _ => "200",
+    }
+}
+
+/// The header an operation cannot do without.
+fn required_header(path: &str) -> Option<Value> {
+    let (name, description, schema) = match path {
+        "/api/v1/checkout" => (
+            "Idempotency-Key",
+            "8 to 64 characters chosen by the client; the same key returns the same order",
+            json!({ "type": "string", "minLength": 8, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$" }),
+        ),
+        "/api/v1/payments/webhook" => (
+            "OG-Signature",
+            "t=<unix time>,v1=<hex HMAC-SHA256 of t.body with the webhook secret>",
+            json!({ "type": "string" }),
+        ),
+        _ => return None,
+    };
+    Some(json!({ "name": name, "in": "header", "required": true, "description": description, "schema": schema }))
+}
+
 /// Builds the document.
 pub fn build() -> Value {
     let mut paths = Map::new();
     for (method, path, summary, auth, body) in OPERATIONS {
+        let error = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } });
         let mut op = json!({
             "summary": summary,
             "responses": {
-                "200": { "description": "success" },
-                "4XX": { "description": "client error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+                success_status(method, path): { "description": "success" },
+                "405": { "description": "method not allowed (see the Allow header)", "content": error },
+                "413": { "description": "request body too large", "content": error },
+                "429": { "description": "too many attempts", "content": error,
+                    "headers": { "Retry-After": { "description": "seconds to wait", "schema": { "type": "integer" } } } },
+                "4XX": { "description": "client error", "content": error }
             }
         });
-        let params: Vec<Value> = path
+        let mut params: Vec<Value> = path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if *path == "/api/v1/payments/{id}/card" { "string" } else { "integer" } } }))
             .collect();
+        params.extend(required_header(path));
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
         }
@@ -251,11 +294,14 @@ mod tests {
         let mut routes = routed();
         documented.sort();
         routes.sort();
-        assert_eq!(routes.len(), 26, "{routes:?}");
+        assert_eq!(routes.len(), 27, "{routes:?}");
         assert_eq!(documented, routes);
         let doc = build();
         for (m, p) in &routes {
             assert!(doc["paths"][p][m].is_object(), "{m} {p}");
         }
+        assert!(doc["paths"]["/api/v1/checkout"]["post"]["responses"]["201"].is_object());
+        assert!(doc["paths"]["/api/v1/accounts"]["post"]["responses"]["202"].is_object());
+        assert!(doc["paths"]["/api/v1/auth/logout"]["post"]["responses"]["204"].is_object());
     }
 }

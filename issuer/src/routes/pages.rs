@@ -26,7 +26,7 @@ use crate::error::AppError;
 use crate::lifecycle::Sale;
 use crate::shop::{self, EventFilter};
 use crate::state::AppState;
-use crate::web::{euros, notice, page, when};
+use crate::web::{csrf_field, euros, notice, page, when};
 
 pub const CART_COOKIE: &str = "__Host-og_cart";
 
@@ -82,7 +82,9 @@ impl IntoResponse for PageError {
                 p { a href="/" { "Back to the events" } }
             },
         );
-        (status, body).into_response()
+        let mut res = (status, body).into_response();
+        e.add_retry_after(&mut res);
+        res
     }
 }
 
@@ -196,6 +198,7 @@ async fn event_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> P
                             p.status { "Sold out" }
                         } @else {
                         form method="post" action="/cart/add" {
+                            (csrf_field())
                             input type="hidden" name="offer_id" value=(o.id);
                             label for={ "q" (o.id) } style="display:inline;margin-right:6px" { "Quantity" }
                             select id={ "q" (o.id) } name="quantity" {
@@ -324,6 +327,7 @@ async fn cart_page(State(s): State<AppState>, user: MaybeUser, headers: HeaderMa
                             td { (title_case(&l.kind)) " (admits " (l.admits) ")" }
                             td {
                                 form method="post" action="/cart/update" {
+                                    (csrf_field())
                                     input type="hidden" name="offer_id" value=(l.offer_id);
                                     label.meta for={ "cq" (l.offer_id) } style="display:inline" { "Quantity " }
                                     input id={ "cq" (l.offer_id) } type="number" name="quantity" min="0" max=(MAX_QUANTITY) value=(l.quantity) style="width:5em";
@@ -339,6 +343,7 @@ async fn cart_page(State(s): State<AppState>, user: MaybeUser, headers: HeaderMa
             p.meta { "Set a quantity to 0 to remove a line." }
             @if user.0.is_some() {
                 form method="post" action="/checkout" {
+                    (csrf_field())
                     input type="hidden" name="idempotency_key" value=(&key[..32]);
                     button type="submit" { "Check out and pay " (euros(cart.total_cents)) }
                 }
@@ -380,6 +385,7 @@ fn form_page(title: &str, user: Option<&AuthUser>, msg: Option<Markup>, form: Ma
 fn signup_form() -> Markup {
     html! {
         form method="post" action="/signup" {
+            (csrf_field())
             label for="email" { "Email" }
             input #email type="email" name="email" required autocomplete="email" maxlength="254";
             label for="name" { "Name on your tickets" }
@@ -456,6 +462,7 @@ async fn activate_page(ApiQuery(q): ApiQuery<TokenQuery>) -> Response {
         None,
         html! {
             form method="post" action="/activate" {
+                (csrf_field())
                 input type="hidden" name="token" value=(q.token);
                 p { "One click and your account is ready." }
                 button type="submit" { "Activate my account" }
@@ -491,6 +498,7 @@ fn safe_next(next: &str) -> String {
 fn login_form(next: &str) -> Markup {
     html! {
         form method="post" action="/login" {
+            (csrf_field())
             input type="hidden" name="next" value=(next);
             label for="email" { "Email" }
             input #email type="email" name="email" required autocomplete="username";
@@ -521,16 +529,26 @@ async fn login(
     ApiForm(f): ApiForm<LoginForm>,
 ) -> PageResult {
     let next = safe_next(&f.next);
-    match accounts::log_in(&s, &client_ip(&ci), &f.email, &f.password, guest_cart(&headers)).await {
+    let kd = auth::get_cookie(&headers, auth::KNOWN_DEVICE_COOKIE);
+    match accounts::log_in(
+        &s,
+        &client_ip(&ci),
+        &f.email,
+        &f.password,
+        guest_cart(&headers),
+        kd.as_deref(),
+    )
+    .await
+    {
         Ok(sess) => {
             let mut r = see_other(&next);
-            for c in auth::session_cookies(&sess.access, &sess.refresh) {
+            for c in sess.cookies() {
                 r.headers_mut().append(SET_COOKIE, c);
             }
             r.headers_mut().append(SET_COOKIE, guest_cookie(&[]));
             Ok(r)
         }
-        Err(e @ (AppError::Unauthorized(_) | AppError::Forbidden(_) | AppError::TooManyRequests)) => {
+        Err(e @ (AppError::Unauthorized(_) | AppError::Forbidden(_) | AppError::TooManyRequests { .. })) => {
             let mut r = form_page(
                 "Log in",
                 None,
@@ -538,6 +556,7 @@ async fn login(
                 login_form(&next),
             );
             *r.status_mut() = e.status();
+            e.add_retry_after(&mut r);
             Ok(r)
         }
         Err(e) => Err(e.into()),
@@ -561,6 +580,7 @@ async fn forgot_page() -> Response {
         None,
         html! {
             form method="post" action="/password/forgot" {
+                (csrf_field())
                 label for="email" { "Email" }
                 input #email type="email" name="email" required autocomplete="email";
                 p { button type="submit" { "Mail me a reset link" } }
@@ -595,6 +615,7 @@ async fn reset_page(ApiQuery(q): ApiQuery<TokenQuery>) -> Response {
         None,
         html! {
             form method="post" action="/password/reset" {
+                (csrf_field())
                 input type="hidden" name="token" value=(q.token);
                 label for="password" { "New password" }
                 input #password type="password" name="password" required minlength="8" maxlength="128" autocomplete="new-password";
@@ -694,6 +715,7 @@ fn order_body(o: &shop::OrderView, msg: Option<Markup>) -> Markup {
         }
         @if o.status == "pending" {
             form.noprint method="post" action={ "/orders/" (o.id) "/cancel" } style="margin-top:16px" {
+                (csrf_field())
                 button.danger type="submit" { "Cancel this order" }
             }
         }
@@ -720,6 +742,7 @@ async fn order_refund_page(State(s): State<AppState>, user: MaybeUser, Id(id): I
                 o.tickets.len(), euros(o.total_cents)
             )))
             form method="post" action={ "/orders/" (o.id) "/cancel" } {
+                (csrf_field())
                 input type="hidden" name="confirm" value="yes";
                 button.danger type="submit" { "Yes, refund order #" (o.id) }
                 " " a href={ "/orders/" (o.id) } { "No, keep my tickets" }
@@ -745,6 +768,7 @@ async fn order_cancel(
     ApiForm(f): ApiForm<ConfirmForm>,
 ) -> PageResult {
     let u = need(user)?;
+    u.ensure_current_session()?;
     let o = load_order(&s, &u, id).await?;
     if o.status == "paid" && f.confirm != "yes" {
         return Ok(see_other(&format!("/orders/{id}/refund")));
@@ -777,6 +801,7 @@ fn pay_form(p: &crate::payment::PaymentFacts, msg: Option<Markup>) -> Markup {
             p.meta { "Payment " code { (p.id) } " for order #" (p.order_id) }
             @if let Some(m) = msg { (m) }
             form method="post" action={ "/pay/" (p.id) } {
+                (csrf_field())
                 label for="card" { "Card number" }
                 input #card name="card_number" inputmode="numeric" autocomplete="cc-number" required maxlength="23" placeholder="4242 4242 4242 4242" aria-describedby="cards";
                 label for="exp" { "Expiry (MM/YY)" }
@@ -942,6 +967,7 @@ fn ticket_body(t: &shop::TicketView, msg: Option<Markup>) -> Result<Markup, AppE
                         p.meta { "Possible until " (when(*until)) ". They need an activated account and get a new code for the "
                             (left) (if *left == 1 { " place" } else { " places" }) " left; your code stops working." }
                         form method="post" action={ "/tickets/" (t.serial) "/transfer" } {
+                            (csrf_field())
                             label for="to" { "Their email" }
                             input #to type="email" name="email" required;
                             " " button.secondary type="submit" { "Continue" }
@@ -962,6 +988,7 @@ async fn ticket_transfer(
     ApiForm(f): ApiForm<ConfirmForm>,
 ) -> PageResult {
     let u = need(user)?;
+    u.ensure_current_session()?;
     let to = Email::parse(&f.email).map_err(|e| PageError(e, Some(Box::new(u.clone()))))?;
     let t = load_ticket(&s, &u, serial).await?;
     if f.confirm != "yes" {
@@ -973,6 +1000,7 @@ async fn ticket_transfer(
                     to.as_str(), left, title_case(&t.offer)
                 )))
                 form method="post" action={ "/tickets/" (t.serial) "/transfer" } {
+                    (csrf_field())
                     input type="hidden" name="email" value=(to.as_str());
                     input type="hidden" name="confirm" value="yes";
                     button.danger type="submit" { "Yes, give it to " (to.as_str()) }

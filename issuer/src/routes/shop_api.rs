@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::extract::{ApiJson, ApiQuery, Id};
 use crate::accounts;
-use crate::auth::{self, AuthUser};
+use crate::auth::{self, AuthUser, SensitiveUser};
 use crate::domain::{Email, IdempotencyKey, Password, Quantity, parse_display_name};
 use crate::error::{AppError, AppResult};
 use crate::shop::{self, EventFilter};
@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/password/forgot", post(forgot))
         .route("/api/v1/password/reset", post(reset))
+        .route("/api/v1/password/change", post(change_password))
         .route("/api/v1/me", get(me))
         .route("/api/v1/cart", get(get_cart).delete(clear_cart))
         .route("/api/v1/cart/items", put(put_cart_item))
@@ -136,6 +137,7 @@ fn session_response(access: &str, refresh: &str, status: StatusCode) -> Response
 async fn login(
     State(s): State<AppState>,
     ci: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> AppResult<Response> {
     if b.cart.len() > 50 {
@@ -146,8 +148,11 @@ async fn login(
         .iter()
         .map(|i| Quantity::parse(i.quantity).map(|q| (i.offer_id, q.get())))
         .collect::<AppResult<Vec<_>>>()?;
-    let sess = accounts::log_in(&s, &client_ip(&ci), &b.email, &b.password, cart).await?;
-    Ok(session_response(&sess.access, &sess.refresh, StatusCode::OK))
+    let kd = auth::get_cookie(&headers, auth::KNOWN_DEVICE_COOKIE);
+    let sess = accounts::log_in(&s, &client_ip(&ci), &b.email, &b.password, cart, kd.as_deref()).await?;
+    let mut res = session_response(&sess.access, &sess.refresh, StatusCode::OK);
+    res.headers_mut().append(SET_COOKIE, sess.known_device);
+    Ok(res)
 }
 
 async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
@@ -155,8 +160,12 @@ async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> AppResult<Res
         .ok_or_else(|| AppError::Unauthorized("no refresh token cookie".into()))?;
     let now = crate::now();
     match s.db.write(move |tx| auth::rotate_refresh(tx, &rt, now)).await? {
-        auth::Rotation::Rotated { account_id, token } => {
-            let access = auth::issue_access(&s, account_id, now)?;
+        auth::Rotation::Rotated {
+            account_id,
+            session_gen,
+            token,
+        } => {
+            let access = auth::issue_access(&s, account_id, session_gen, now)?;
             Ok(session_response(&access, &token, StatusCode::OK))
         }
         auth::Rotation::ReuseDetected => Err(AppError::Unauthorized(
@@ -220,6 +229,25 @@ async fn reset(State(s): State<AppState>, ApiJson(b): ApiJson<ResetBody>) -> App
     let pw = Password::parse(&b.password)?;
     accounts::reset_password(&s, &b.token, pw).await?;
     Ok(Json(json!({ "message": "password changed: log in again" })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangePasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    State(s): State<AppState>,
+    SensitiveUser(user): SensitiveUser,
+    ApiJson(b): ApiJson<ChangePasswordBody>,
+) -> AppResult<Response> {
+    let pw = Password::parse(&b.new_password)?;
+    accounts::change_password(&s, &user, &b.current_password, pw).await?;
+    Ok(clear_session(
+        Json(json!({ "message": "password changed: every session is ended, log in again" })).into_response(),
+    ))
 }
 
 async fn me(user: AuthUser) -> Json<Value> {
@@ -300,7 +328,11 @@ async fn get_order(State(s): State<AppState>, user: AuthUser, Id(id): Id) -> App
     Ok(Json(json!(o)))
 }
 
-async fn cancel_order(State(s): State<AppState>, user: AuthUser, Id(id): Id) -> AppResult<Json<Value>> {
+async fn cancel_order(
+    State(s): State<AppState>,
+    SensitiveUser(user): SensitiveUser,
+    Id(id): Id,
+) -> AppResult<Json<Value>> {
     let now = crate::now();
     let base = s.base_url.to_string();
     let o =
@@ -390,7 +422,7 @@ struct TransferBody {
 
 async fn transfer(
     State(s): State<AppState>,
-    user: AuthUser,
+    SensitiveUser(user): SensitiveUser,
     Id(id): Id,
     ApiJson(b): ApiJson<TransferBody>,
 ) -> AppResult<Json<Value>> {

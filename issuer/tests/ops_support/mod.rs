@@ -15,6 +15,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub signer: std::sync::Arc<og_shared::TicketSigner>,
+    pub state: og_issuer::state::AppState,
     pub dir: tempfile::TempDir,
 }
 
@@ -28,6 +29,7 @@ pub async fn spawn_app() -> TestApp {
     let base = app.base_url();
     let db = app.state().db.clone();
     let signer = app.state().signer.clone();
+    let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
@@ -37,6 +39,7 @@ pub async fn spawn_app() -> TestApp {
             .unwrap(),
         db,
         signer,
+        state,
         dir,
     }
 }
@@ -76,6 +79,16 @@ pub fn batch(reports: Vec<ScanReport>) -> ScanBatch {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// A fresh CSRF cookie (`name=value`) and the form token that goes with it, as a browser
+    /// holds them after its first page.
+    pub fn csrf(&self) -> (String, String) {
+        let value = og_issuer::auth::random_token();
+        (
+            format!("{}={value}", og_issuer::csrf::COOKIE_NAME),
+            og_issuer::csrf::token_for_cookie(&self.state, &value),
+        )
     }
 
     /// A new operator token.

@@ -6,6 +6,8 @@
 //! Each test binary includes it with `mod support;`; not every binary uses every helper.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -93,6 +95,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Same, on an existing data dir (restarts).
 pub async fn spawn_app_in(dir: tempfile::TempDir) -> TestApp {
+    spawn_app_with(dir, |_| {}).await
+}
+
+/// Same, with settings changed by `configure` before the start.
+pub async fn spawn_app_with(dir: tempfile::TempDir, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let smtp = SmtpSink::start().await;
     let mut settings = Settings::for_tests(dir.path());
     settings.smtp = Some(SmtpSettings {
@@ -101,6 +108,7 @@ pub async fn spawn_app_in(dir: tempfile::TempDir) -> TestApp {
         username: None,
         password: None,
     });
+    configure(&mut settings);
     let app = Application::build(settings).await.expect("app builds");
     let base = app.base_url();
     let state = app.state().clone();
@@ -302,17 +310,25 @@ impl TestApp {
         rb.send().await.unwrap().text().await.unwrap()
     }
 
-    /// The console's session cookie (`name=value`) for an operator token.
+    /// The console's cookies (`name=value; name=value`) for an operator token: the session and
+    /// the CSRF cookie; form posts add `("csrf", app.csrf_token(&jar))`.
     pub async fn console_cookie(&self, op: &str) -> String {
+        let csrf = csrf_cookie();
         let login = self
             .client
             .post(self.url("/ops/login"))
-            .form(&[("token", op)])
+            .header("cookie", &csrf)
+            .form(&[("token", op), ("csrf", &self.csrf_token(&csrf))])
             .send()
             .await
             .unwrap();
         let cookie = login.headers()["set-cookie"].to_str().unwrap();
-        cookie.split(';').next().unwrap().to_owned()
+        format!("{}; {csrf}", cookie.split(';').next().unwrap())
+    }
+
+    /// The CSRF form token for the `__Host-og_csrf` cookie in a cookie header.
+    pub fn csrf_token(&self, cookies: &str) -> String {
+        csrf_token_in(&self.state, cookies)
     }
 
     pub fn db_i64(&self, sql: &str) -> i64 {
@@ -324,6 +340,22 @@ impl TestApp {
         let conn = self.state.db.conn().unwrap();
         conn.execute_batch(sql).unwrap();
     }
+}
+
+/// A fresh CSRF cookie (`__Host-og_csrf=...`), as a browser gets on its first page.
+pub fn csrf_cookie() -> String {
+    format!("{}={}", og_issuer::csrf::COOKIE_NAME, og_issuer::auth::random_token())
+}
+
+/// The CSRF form token for the `__Host-og_csrf` cookie in a cookie header.
+pub fn csrf_token_in(state: &AppState, cookies: &str) -> String {
+    let value = cookies
+        .split(';')
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == og_issuer::csrf::COOKIE_NAME)
+        .map(|(_, v)| v)
+        .expect("a CSRF cookie in the jar");
+    og_issuer::csrf::token_for_cookie(state, value)
 }
 
 /// Decodes a PNG with rqrr; returns the texts found.
