@@ -1177,9 +1177,26 @@ pub struct Transferred {
     pub admits: u8,
 }
 
-/// Gives a ticket to another active account when the lifecycle allows it (before the transfer
-/// deadline, admissions left): the entitlement keeps its serial and moves to the recipient with
-/// a new code for what is left, and the sender's codes are superseded in the revocation log.
+/// How long a mailed invitation to claim a ticket is valid (the transfer deadline still applies
+/// when it is claimed).
+pub const INVITE_TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// What giving a ticket did. The caller answers both the same way (the sender must not learn
+/// whether the recipient has an account); only the mail differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferOutcome {
+    /// The recipient has an active account: the ticket is theirs now.
+    Sent(Transferred),
+    /// The recipient has none: they are invited by mail to claim it with this one-time token;
+    /// the ticket stays with its holder until then.
+    Invited { token: String },
+}
+
+/// Gives a ticket to the account of `to_email` when the lifecycle allows it (before the
+/// transfer deadline, admissions left): the entitlement keeps its serial and moves to the
+/// recipient with a new code for what is left, and the sender's codes are superseded in the
+/// revocation log. A recipient without an active account gets an invitation to claim it
+/// instead ([`claim_invite`]); any earlier pending invitation for the ticket is closed.
 pub fn transfer_ticket(
     tx: &Transaction<'_>,
     signer: &TicketSigner,
@@ -1187,19 +1204,30 @@ pub fn transfer_ticket(
     serial: i64,
     to_email: &str,
     now: i64,
-) -> AppResult<Transferred> {
-    let holder: Option<i64> = tx
+) -> AppResult<TransferOutcome> {
+    let holder: Option<(i64, String)> = tx
         .query_row(
-            "SELECT account_id FROM tickets WHERE serial = ?1 AND account_id = ?2",
+            "SELECT t.account_id, a.email FROM tickets t JOIN accounts a ON a.id = t.account_id
+             WHERE t.serial = ?1 AND t.account_id = ?2",
             params![serial, from_account],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    if holder.is_none() {
+    let Some((_, from_email)) = holder else {
         return Err(AppError::not_found(format!("no ticket {serial}")));
+    };
+    if from_email.eq_ignore_ascii_case(to_email) {
+        return Err(AppError::Unprocessable {
+            code: "same_account",
+            message: "you already hold this ticket".into(),
+        });
     }
     let (ent, ev) = entitlement(tx, serial)?;
     let (_, left) = lifecycle::transfer(&ent, &ev, now)?;
+    tx.execute(
+        "UPDATE transfer_invites SET closed_at = ?2 WHERE serial = ?1 AND closed_at IS NULL",
+        params![serial, now],
+    )?;
     let to: Option<(i64, String)> = tx
         .query_row("SELECT id, status FROM accounts WHERE email = ?1", [to_email], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -1208,18 +1236,22 @@ pub fn transfer_ticket(
     let to_id = match to {
         Some((id, st)) if st == "active" => id,
         _ => {
-            return Err(AppError::Unprocessable {
-                code: "unknown_recipient",
-                message: "the recipient must have an activated account".into(),
-            });
+            let token = crate::auth::random_token();
+            tx.execute(
+                "INSERT INTO transfer_invites (token_hash, serial, from_account, to_email, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    crate::auth::token_hash(&token),
+                    serial,
+                    from_account,
+                    to_email,
+                    now,
+                    now + INVITE_TTL_SECS
+                ],
+            )?;
+            return Ok(TransferOutcome::Invited { token });
         }
     };
-    if to_id == from_account {
-        return Err(AppError::Unprocessable {
-            code: "same_account",
-            message: "you already hold this ticket".into(),
-        });
-    }
     let serial_u32 = u32::try_from(serial).map_err(|_| AppError::not_found("no such ticket"))?;
     let holder = holder_of(tx, to_id)?;
     let generation = issuance::reissue(tx, signer, serial_u32, to_id, &holder, left, now)?;
@@ -1228,9 +1260,62 @@ pub fn transfer_ticket(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![serial, generation, from_account, to_id, left, now],
     )?;
-    Ok(Transferred {
+    Ok(TransferOutcome::Sent(Transferred {
         serial: serial_u32,
         generation,
         admits: left,
-    })
+    }))
+}
+
+/// The signed-in account claims a ticket it was invited to take: the invitation must be open,
+/// unexpired and addressed to this account's email, and the transfer's rules are checked again
+/// now (the holder may have used or refunded it meanwhile).
+pub fn claim_invite(
+    tx: &Transaction<'_>,
+    signer: &TicketSigner,
+    account_id: i64,
+    token: &str,
+    now: i64,
+) -> AppResult<Transferred> {
+    let invite: Option<(i64, i64, i64, String, i64)> = tx
+        .query_row(
+            "SELECT id, serial, from_account, to_email, expires_at FROM transfer_invites
+             WHERE token_hash = ?1 AND closed_at IS NULL",
+            [crate::auth::token_hash(token)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let gone = || AppError::Gone {
+        code: "invite_not_valid",
+        message: "this invitation was already used, replaced or has expired".into(),
+    };
+    let (id, serial, from, to_email, expires_at) = invite.ok_or_else(gone)?;
+    if now >= expires_at {
+        return Err(gone());
+    }
+    let email: String = tx.query_row("SELECT email FROM accounts WHERE id = ?1", [account_id], |r| r.get(0))?;
+    if !email.eq_ignore_ascii_case(&to_email) {
+        return Err(AppError::Forbidden(format!(
+            "this invitation is for {to_email}: log in with that address"
+        )));
+    }
+    let still_holder: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM tickets WHERE serial = ?1 AND account_id = ?2)",
+        params![serial, from],
+        |r| r.get(0),
+    )?;
+    if !still_holder {
+        return Err(gone());
+    }
+    let done = match transfer_ticket(tx, signer, from, serial, &email, now)? {
+        TransferOutcome::Sent(t) => t,
+        TransferOutcome::Invited { .. } => {
+            return Err(AppError::conflict("account_not_active", "activate your account first"));
+        }
+    };
+    tx.execute(
+        "UPDATE transfer_invites SET closed_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    Ok(done)
 }

@@ -146,9 +146,16 @@ pub const OPERATIONS: &[(&str, &str, &str, bool, Option<&str>)] = &[
     (
         "post",
         "/api/v1/tickets/{id}/transfer",
-        "Give the ticket to another registered account",
+        "Give the ticket to someone (always 202: an account holder gets it at once, anyone else is invited by mail to claim it)",
         true,
         Some("Transfer"),
+    ),
+    (
+        "post",
+        "/api/v1/transfers/claim",
+        "Claim a ticket someone gave you, with the token of the mailed invitation",
+        true,
+        Some("Token"),
     ),
     ("get", "/api/v1/openapi.json", "This document", false, None),
 ];
@@ -181,7 +188,7 @@ fn schemas() -> Value {
 /// The success answer of an operation, as the handler sends it.
 pub fn success_status(method: &str, path: &str) -> &'static str {
     match (method, path) {
-        ("post", "/api/v1/accounts" | "/api/v1/password/forgot") => "202",
+        ("post", "/api/v1/accounts" | "/api/v1/password/forgot" | "/api/v1/tickets/{id}/transfer") => "202",
         ("post", "/api/v1/checkout") => "201",
         ("post", "/api/v1/auth/logout") | ("delete", "/api/v1/cart") => "204",
         _ => "200",
@@ -294,7 +301,7 @@ mod tests {
         let mut routes = routed();
         documented.sort();
         routes.sort();
-        assert_eq!(routes.len(), 27, "{routes:?}");
+        assert_eq!(routes.len(), 28, "{routes:?}");
         assert_eq!(documented, routes);
         let doc = build();
         for (m, p) in &routes {

@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets", get(tickets_page))
         .route("/tickets/{id}", get(ticket_page))
         .route("/tickets/{id}/transfer", post(ticket_transfer))
+        .route("/claim", get(claim_page).post(claim))
 }
 
 /// An error shown as a page (sign-in errors redirect to the login page).
@@ -996,7 +997,7 @@ async fn ticket_transfer(
             Ok((_, left)) => html! {
                 h1 { "Give ticket #" (t.serial) " to " (to.as_str()) "?" }
                 (notice("", &format!(
-                    "{} gets a new code for the {} place(s) left of this {} ticket. Your code stops working at once, and the ticket can no longer be refunded.",
+                    "{} gets a new code for the {} place(s) left of this {} ticket (if they have no account yet, they are invited by mail to claim it). Once they have it, your code stops working and the ticket can no longer be refunded.",
                     to.as_str(), left, title_case(&t.offer)
                 )))
                 form method="post" action={ "/tickets/" (t.serial) "/transfer" } {
@@ -1012,7 +1013,16 @@ async fn ticket_transfer(
         return Ok(page(&format!("Ticket #{}", t.serial), Some(&u), body).into_response());
     }
     match super::shop_api::do_transfer(&s, &u, serial, to).await {
-        Ok(_) => Ok(see_other("/tickets")),
+        Ok(_) => Ok(page(
+            "Ticket sent",
+            Some(&u),
+            html! {
+                h1 { "Ticket sent" }
+                (notice("ok", &format!("{}.", super::shop_api::TRANSFER_SENT)))
+                p { a.button href="/tickets" { "Back to my tickets" } }
+            },
+        )
+        .into_response()),
         Err(e @ (AppError::Conflict { .. } | AppError::Unprocessable { .. })) => {
             let t = load_ticket(&s, &u, serial).await?;
             let mut r = page(
@@ -1026,6 +1036,52 @@ async fn ticket_transfer(
         }
         Err(e) => Err(PageError(e, Some(Box::new(u)))),
     }
+}
+
+#[derive(Deserialize)]
+struct ClaimForm {
+    #[serde(default)]
+    token: String,
+}
+
+/// The link mailed to someone a ticket was given to: sign in (or up) with that address, then
+/// confirm to take the ticket.
+async fn claim_page(user: MaybeUser, ApiQuery(q): ApiQuery<ClaimForm>) -> Response {
+    let Some(u) = user.0 else {
+        let next = format!("/claim?token={}", q.token);
+        return form_page(
+            "Claim a ticket",
+            None,
+            Some(notice(
+                "",
+                "Someone gave you a ticket. Log in with the address the invitation was sent to (or create an account with it first, then come back to this link).",
+            )),
+            login_form(&safe_next(&next)),
+        );
+    };
+    page(
+        "Claim a ticket",
+        Some(&u),
+        html! {
+            h1 { "Claim your ticket" }
+            p { "The ticket will be yours, with its own code; the person who gave it can no longer use it." }
+            form method="post" action="/claim" {
+                (csrf_field())
+                input type="hidden" name="token" value=(q.token);
+                button type="submit" { "Take the ticket" }
+            }
+        },
+    )
+    .into_response()
+}
+
+async fn claim(State(s): State<AppState>, user: MaybeUser, ApiForm(f): ApiForm<ClaimForm>) -> PageResult {
+    let u = need(user)?;
+    u.ensure_current_session()?;
+    let t = super::shop_api::do_claim(&s, &u, f.token)
+        .await
+        .map_err(|e| PageError(e, Some(Box::new(u.clone()))))?;
+    Ok(see_other(&format!("/tickets/{}", t.serial)))
 }
 
 #[cfg(test)]

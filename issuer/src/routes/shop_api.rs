@@ -49,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tickets/{id}/qr.png", get(ticket_png))
         .route("/api/v1/tickets/{id}/qr.svg", get(ticket_svg))
         .route("/api/v1/tickets/{id}/transfer", post(transfer))
+        .route("/api/v1/transfers/claim", post(claim))
         .route("/api/v1/openapi.json", get(super::openapi::document))
 }
 
@@ -425,18 +426,49 @@ async fn transfer(
     SensitiveUser(user): SensitiveUser,
     Id(id): Id,
     ApiJson(b): ApiJson<TransferBody>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Response> {
     let to = Email::parse(&b.to_email)?;
-    let t = do_transfer(&s, &user, id, to).await?;
-    Ok(Json(json!({
-        "message": "ticket transferred",
-        "serial": t.serial,
-        "generation": t.generation,
-        "admits": t.admits,
-    })))
+    do_transfer(&s, &user, id, to).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "message": TRANSFER_SENT }))).into_response())
 }
 
-pub(crate) async fn do_transfer(s: &AppState, user: &AuthUser, serial: i64, to: Email) -> AppResult<shop::Transferred> {
+/// What the sender is told, whether or not the recipient has an account (nothing to enumerate).
+pub(crate) const TRANSFER_SENT: &str =
+    "ticket sent: the recipient gets it at once if they have an account, or an invitation by mail to claim it";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimBody {
+    token: String,
+}
+
+/// The signed-in recipient of an invitation claims the ticket.
+async fn claim(
+    State(s): State<AppState>,
+    SensitiveUser(user): SensitiveUser,
+    ApiJson(b): ApiJson<ClaimBody>,
+) -> AppResult<Json<Value>> {
+    let t = do_claim(&s, &user, b.token).await?;
+    Ok(Json(
+        json!({ "serial": t.serial, "generation": t.generation, "admits": t.admits }),
+    ))
+}
+
+pub(crate) async fn do_claim(s: &AppState, user: &AuthUser, token: String) -> AppResult<shop::Transferred> {
+    let now = crate::now();
+    let signer = s.signer.clone();
+    let uid = user.id;
+    s.db.write(move |tx| shop::claim_invite(tx, &signer, uid, &token, now))
+        .await
+}
+
+/// Gives a ticket (or invites its recipient to claim it) and mails the recipient.
+pub(crate) async fn do_transfer(
+    s: &AppState,
+    user: &AuthUser,
+    serial: i64,
+    to: Email,
+) -> AppResult<shop::TransferOutcome> {
     let now = crate::now();
     let signer = s.signer.clone();
     let from = user.id;
@@ -444,18 +476,27 @@ pub(crate) async fn do_transfer(s: &AppState, user: &AuthUser, serial: i64, to: 
     let done =
         s.db.write(move |tx| shop::transfer_ticket(tx, &signer, from, serial, &to_s, now))
             .await?;
+    let body = match &done {
+        shop::TransferOutcome::Sent(t) => format!(
+            "{} gave you a ticket ({} {} left). See it at {}/tickets\n",
+            user.email,
+            t.admits,
+            if t.admits == 1 { "place" } else { "places" },
+            s.base_url
+        ),
+        shop::TransferOutcome::Invited { token } => format!(
+            "{} wants to give you a ticket.\n\nCreate your account with this email address at {base}/signup, \
+             then open this link within 7 days to claim it:\n{base}/claim?token={token}\n",
+            user.email,
+            base = s.base_url
+        ),
+    };
     crate::mail::send_later(
         s,
         crate::mail::Mail {
             to: to.as_str().to_owned(),
             subject: "You received a ticket".into(),
-            body: format!(
-                "{} gave you a ticket ({} {} left). See it at {}/tickets\n",
-                user.email,
-                done.admits,
-                if done.admits == 1 { "place" } else { "places" },
-                s.base_url
-            ),
+            body,
         },
     );
     Ok(done)
