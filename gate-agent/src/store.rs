@@ -263,6 +263,26 @@ impl Store {
         revocation_cursor(&self.conn)
     }
 
+    /// The whole revocation copy with the last checkpoint accepted for it, for
+    /// `gate-agent export-revocations` (an issuer restored from a backup re-publishes it).
+    pub fn revocation_export(&self) -> Result<og_shared::trust::RevocationExport, StoreError> {
+        let (seq, hash) = self.revocation_cursor()?;
+        let checkpoint = self
+            .meta("checkpoint")?
+            .and_then(|h| og_shared::trust::SignedCheckpoint::from_header(&h).ok())
+            .filter(|c| c.seq == seq && c.hash == hex::encode(hash));
+        Ok(og_shared::trust::RevocationExport {
+            checkpoint,
+            page: og_shared::sync::RevocationPage {
+                from_seq: 0,
+                base_hash: hex::encode(og_shared::sync::GENESIS_HASH),
+                to_seq: seq,
+                head_hash: hex::encode(hash),
+                entries: revocations(&self.conn)?,
+            },
+        })
+    }
+
     // ---- outbox ----
 
     /// Up to `limit` queued reports that are not held, oldest first.
@@ -563,6 +583,24 @@ pub(crate) fn apply_revocations(
     set_meta(tx, "revocation_seq", &new_seq.to_string())?;
     set_meta(tx, "revocation_hash", &hex::encode(new_hash))?;
     Ok(())
+}
+
+/// Every entry of the local revocation copy, in log order.
+pub fn revocations(c: &Connection) -> Result<Vec<Revocation>, StoreError> {
+    let bad = || StoreError::BadConfig("a stored revocation entry is invalid".into());
+    let mut stmt = c.prepare("SELECT entry FROM revocations ORDER BY seq")?;
+    let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+    let mut out = Vec::new();
+    for b in rows {
+        let b: [u8; og_shared::sync::REVOCATION_LEN] = b?.as_slice().try_into().map_err(|_| bad())?;
+        out.push(Revocation::from_bytes(&b).ok_or_else(bad)?);
+    }
+    Ok(out)
+}
+
+/// What the local revocation copy revokes (a reset must keep all of it).
+pub(crate) fn revocation_targets(c: &Connection) -> Result<Vec<RevocationTarget>, StoreError> {
+    Ok(revocations(c)?.into_iter().map(|r| r.target).collect())
 }
 
 /// The first revocation covering these claims.

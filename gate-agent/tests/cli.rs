@@ -134,6 +134,7 @@ fn bundle_file(revoked: &[RevocationTarget]) -> Vec<u8> {
             zones: vec!["A".into(), "B".into()],
         }],
         zone: None,
+        log_epoch: 0,
     };
     bundle.to_signed_file(&test_signer())
 }
@@ -523,6 +524,7 @@ fn a_tampered_or_foreign_bundle_is_refused_and_changes_nothing() {
         revocations: RevocationPage::build(0, GENESIS_HASH, vec![]),
         events: vec![],
         zone: None,
+        log_epoch: 0,
     };
     let path = g.dir.path().join("rogue.ogb");
     std::fs::write(&path, bundle.to_signed_file(&rogue)).unwrap();

@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_core.sql"),
     include_str!("migrations/0002_ops.sql"),
     include_str!("migrations/0003_refunds.sql"),
+    include_str!("migrations/0004_trust.sql"),
 ];
 
 /// The schema version this build writes.
@@ -117,7 +118,7 @@ mod tests {
         )
         .unwrap();
         tx.commit().unwrap();
-        assert_eq!(migrate(&mut conn).unwrap(), 3);
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
         let n: i64 = conn.query_row("SELECT count(*) FROM orders", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 1);
         conn.execute(
