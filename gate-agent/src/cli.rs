@@ -661,11 +661,7 @@ fn cmd_status(ctx: &Ctx) -> ExitCode {
             "data_age_seconds": data_as_of.map(|t| now - t),
             "last_sync_ok": last_sync,
             "last_sync_error": store.meta("last_sync_error")?.filter(|s| !s.is_empty()),
-            "sync_refused": store.meta("sync_refused")?.map(|reason| serde_json::json!({
-                "code": store.meta("sync_refused_code").ok().flatten(),
-                "reason": reason,
-                "since": store.meta("sync_refused_at").ok().flatten().and_then(|t| t.parse::<i64>().ok()),
-            })),
+            "sync_refused": store.sync_refusal()?,
             "counts": counts,
             "conflicts": store.conflicts()?,
         }))

@@ -71,6 +71,18 @@ pub struct StatusCounts {
     pub conflicts: u64,
 }
 
+/// The issuer data the gate last refused (a rollback, a bad signature), for staff (`status`, the
+/// kiosk) until a sync succeeds again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SyncRefusal {
+    /// `og_shared::trust::TrustError::code`.
+    pub code: String,
+    /// One sentence saying why.
+    pub reason: String,
+    /// Since when the gate has been refusing for this reason (device clock).
+    pub since: Option<UnixSeconds>,
+}
+
 /// An open local store.
 pub struct Store {
     conn: Connection,
@@ -171,6 +183,18 @@ impl Store {
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
         set_meta(&self.conn, key, value)
+    }
+
+    /// What the gate refuses from the issuer, if anything (see `sync::sync_round`).
+    pub fn sync_refusal(&self) -> Result<Option<SyncRefusal>, StoreError> {
+        let Some(reason) = self.meta("sync_refused")? else {
+            return Ok(None);
+        };
+        Ok(Some(SyncRefusal {
+            code: self.meta("sync_refused_code")?.unwrap_or_default(),
+            reason,
+            since: self.meta("sync_refused_at")?.and_then(|t| t.parse().ok()),
+        }))
     }
 
     /// The device configuration, or None before provisioning.
