@@ -218,6 +218,7 @@ fn provisioned_gate() -> (tempfile::TempDir, og_gate::gate::Gate) {
             zones: vec![],
         }],
         zone: None,
+        log_epoch: 0,
     };
     let file = dir.path().join("b");
     std::fs::write(&file, bundle.to_signed_file(&og_fixtures::test_signer())).unwrap();

@@ -4,7 +4,10 @@
 //! bundle's signature is checked against the keys it carries (integrity; the operator hands the
 //! file over in person); on a provisioned device it must verify under a key the device already
 //! trusts, so a stranger's bundle cannot replace the trust store. The revocation page must be a
-//! valid hash chain from the genesis; a bundle older than the local copy keeps the newer copy.
+//! valid hash chain from the genesis. It replaces the local copy only under the rules of a sync
+//! (`sync::plan_snapshot`): when it continues the copy, or comes from a newer log epoch and keeps
+//! every revocation the copy has; otherwise (an older bundle, a restored issuer's log) the local
+//! copy stays. A bundle never replaces a newer key set with an older one.
 
 use std::path::Path;
 
@@ -14,6 +17,8 @@ use rusqlite::TransactionBehavior;
 
 use crate::decide::GatePolicy;
 use crate::store::{self, DeviceConfig, Store, StoreError};
+use crate::sync::{LocalLog, SnapshotStep, plan_snapshot};
+use og_shared::trust::Checkpoint;
 
 /// Why a bundle was refused.
 #[derive(Debug, thiserror::Error)]
@@ -100,14 +105,39 @@ pub fn import_file(
         config.policy.max_data_age = opts.max_data_age;
     }
     s.set_config(&config)?;
-    let (local_seq, _) = s.revocation_cursor()?;
-    let keep_newer = local_seq > seq;
+    let (local_seq, local_hash) = s.revocation_cursor()?;
+    let local = LocalLog {
+        has_copy: s.meta("revocation_hash")?.is_some(),
+        checkpoint: Checkpoint {
+            epoch: s.meta("log_epoch")?.and_then(|v| v.parse().ok()).unwrap_or(0),
+            seq: local_seq,
+            hash: local_hash,
+            // A bundle is signed as a whole when it is made: its age does not make it a replay.
+            issued_at: 0,
+        },
+    };
+    let cp = Checkpoint {
+        epoch: bundle.log_epoch,
+        seq,
+        hash,
+        issued_at: bundle.created_at,
+    };
+    let known = store::revocation_targets(s.conn())?;
+    let keep_newer = matches!(
+        plan_snapshot(&local, &known, &bundle.revocations.entries, &cp),
+        SnapshotStep::Refuse(_)
+    );
+    let keys_at: Option<i64> = s.meta("keys_issued_at")?.and_then(|v| v.parse().ok());
     let conn = s.conn_mut();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    store::replace_keys(&tx, &bundle.keys)?;
+    if keys_at.is_none_or(|t| t <= bundle.created_at) {
+        store::replace_keys(&tx, &bundle.keys)?;
+        store::set_meta(&tx, "keys_issued_at", &bundle.created_at.to_string())?;
+    }
     store::replace_events(&tx, &bundle.events)?;
     if !keep_newer {
         store::apply_revocations(&tx, &bundle.revocations.entries, seq, &hash, true)?;
+        store::set_meta(&tx, "log_epoch", &bundle.log_epoch.to_string())?;
         let as_of = store::get_meta(&tx, "data_as_of")?
             .and_then(|s| s.parse::<i64>().ok())
             .unwrap_or(i64::MIN)

@@ -107,6 +107,10 @@ pub enum Command {
         /// Show the progress of the first revocation download on stderr.
         #[arg(long, value_enum, default_value_t, value_name = "WHEN")]
         progress: ProgressArg,
+        /// Allow a plain http:// issuer that is not on this machine (only on a network you
+        /// control: whoever is on the path could change what this gate trusts).
+        #[arg(long)]
+        insecure_http: bool,
     },
     /// Provision or refresh this device offline from a signed bundle file.
     Import {
@@ -180,6 +184,13 @@ pub enum Command {
     },
     /// Show provisioning, data age, queued reports and admissions today.
     Status,
+    /// Write this gate's revocation copy to a file, for an issuer restored from a backup
+    /// (`issuer revocations republish FILE`).
+    ExportRevocations {
+        /// Where to write the copy.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 /// Exit code for "every code admitted".
@@ -271,7 +282,8 @@ pub fn run(cli: Cli) -> ExitCode {
             token,
             gate,
             progress,
-        } => cmd_enroll(&ctx, &issuer, &token, gate.as_deref(), progress),
+            insecure_http,
+        } => cmd_enroll(&ctx, &issuer, &token, gate.as_deref(), progress, insecure_http),
         Command::Import {
             bundle,
             gate,
@@ -321,11 +333,19 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         }
         Command::Status => cmd_status(&ctx),
+        Command::ExportRevocations { out } => cmd_export_revocations(&ctx, &out),
     }
 }
 
-fn cmd_enroll(ctx: &Ctx, issuer: &str, token: &str, gate: Option<&str>, progress: ProgressArg) -> ExitCode {
-    match enroll(&ctx.data_dir, issuer, token, gate) {
+fn cmd_enroll(
+    ctx: &Ctx,
+    issuer: &str,
+    token: &str,
+    gate: Option<&str>,
+    progress: ProgressArg,
+    insecure_http: bool,
+) -> ExitCode {
+    match enroll(&ctx.data_dir, issuer, token, gate, insecure_http, ctx.now()) {
         Ok(en) => {
             if !ctx.json {
                 println!(
@@ -444,8 +464,53 @@ fn cmd_sync(ctx: &Ctx, progress: ProgressArg) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Err(crate::sync::SyncError::Refused(t)) => {
+            // The refusal is a result to show, also to scripts reading --json.
+            if ctx.json {
+                ctx.report(
+                    String::new,
+                    serde_json::json!({"synced": false, "refused": t.code(), "reason": t.to_string()}),
+                );
+            }
+            fail(crate::sync::SyncError::Refused(t))
+        }
         Err(e) => fail(e),
     }
+}
+
+fn cmd_export_revocations(ctx: &Ctx, out: &Path) -> ExitCode {
+    let export = match Store::open(&ctx.data_dir).and_then(|s| s.revocation_export()) {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    let written = export
+        .to_bytes()
+        .map_err(|e| e.to_string())
+        .and_then(|b| std::fs::write(out, b).map_err(|e| format!("cannot write {}: {e}", out.display())));
+    if let Err(e) = written {
+        return fail(e);
+    }
+    ctx.report(
+        || {
+            format!(
+                "exported {} revocations (up to {}{}) to {}",
+                export.page.entries.len(),
+                export.page.to_seq,
+                if export.checkpoint.is_some() {
+                    ", signed by the issuer"
+                } else {
+                    ""
+                },
+                out.display()
+            )
+        },
+        serde_json::json!({
+            "exported": export.page.entries.len(),
+            "revocation_seq": export.page.to_seq,
+            "signed": export.checkpoint.is_some(),
+        }),
+    );
+    ExitCode::SUCCESS
 }
 
 /// A sync round's summary as JSON (`sync --json`, and inside `enroll --json`).
@@ -596,6 +661,7 @@ fn cmd_status(ctx: &Ctx) -> ExitCode {
             "data_age_seconds": data_as_of.map(|t| now - t),
             "last_sync_ok": last_sync,
             "last_sync_error": store.meta("last_sync_error")?.filter(|s| !s.is_empty()),
+            "sync_refused": store.sync_refusal()?,
             "counts": counts,
             "conflicts": store.conflicts()?,
         }))
@@ -626,6 +692,9 @@ fn cmd_status(ctx: &Ctx) -> ExitCode {
         );
         if v["device_revoked"] == true {
             println!("DEVICE REVOKED BY THE ISSUER: re-enrol this gate");
+        }
+        if let Some(r) = v["sync_refused"]["reason"].as_str() {
+            println!("ISSUER DATA REFUSED (revocations kept, tell an operator): {r}");
         }
         for k in v["conflicts"].as_array().into_iter().flatten() {
             println!(

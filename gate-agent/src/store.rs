@@ -71,6 +71,18 @@ pub struct StatusCounts {
     pub conflicts: u64,
 }
 
+/// The issuer data the gate last refused (a rollback, a bad signature), for staff (`status`, the
+/// kiosk) until a sync succeeds again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SyncRefusal {
+    /// `og_shared::trust::TrustError::code`.
+    pub code: String,
+    /// One sentence saying why.
+    pub reason: String,
+    /// Since when the gate has been refusing for this reason (device clock).
+    pub since: Option<UnixSeconds>,
+}
+
 /// An open local store.
 pub struct Store {
     conn: Connection,
@@ -173,6 +185,18 @@ impl Store {
         set_meta(&self.conn, key, value)
     }
 
+    /// What the gate refuses from the issuer, if anything (see `sync::sync_round`).
+    pub fn sync_refusal(&self) -> Result<Option<SyncRefusal>, StoreError> {
+        let Some(reason) = self.meta("sync_refused")? else {
+            return Ok(None);
+        };
+        Ok(Some(SyncRefusal {
+            code: self.meta("sync_refused_code")?.unwrap_or_default(),
+            reason,
+            since: self.meta("sync_refused_at")?.and_then(|t| t.parse().ok()),
+        }))
+    }
+
     /// The device configuration, or None before provisioning.
     pub fn config(&self) -> Result<Option<DeviceConfig>, StoreError> {
         let Some(dep) = self.meta("deployment")? else {
@@ -261,6 +285,26 @@ impl Store {
     /// The revocation cursor: last applied seq and the chain hash up to it.
     pub fn revocation_cursor(&self) -> Result<(u64, [u8; 32]), StoreError> {
         revocation_cursor(&self.conn)
+    }
+
+    /// The whole revocation copy with the last checkpoint accepted for it, for
+    /// `gate-agent export-revocations` (an issuer restored from a backup re-publishes it).
+    pub fn revocation_export(&self) -> Result<og_shared::trust::RevocationExport, StoreError> {
+        let (seq, hash) = self.revocation_cursor()?;
+        let checkpoint = self
+            .meta("checkpoint")?
+            .and_then(|h| og_shared::trust::SignedCheckpoint::from_header(&h).ok())
+            .filter(|c| c.seq == seq && c.hash == hex::encode(hash));
+        Ok(og_shared::trust::RevocationExport {
+            checkpoint,
+            page: og_shared::sync::RevocationPage {
+                from_seq: 0,
+                base_hash: hex::encode(og_shared::sync::GENESIS_HASH),
+                to_seq: seq,
+                head_hash: hex::encode(hash),
+                entries: revocations(&self.conn)?,
+            },
+        })
     }
 
     // ---- outbox ----
@@ -566,6 +610,24 @@ pub(crate) fn apply_revocations(
     set_meta(tx, "revocation_seq", &new_seq.to_string())?;
     set_meta(tx, "revocation_hash", &hex::encode(new_hash))?;
     Ok(())
+}
+
+/// Every entry of the local revocation copy, in log order.
+pub fn revocations(c: &Connection) -> Result<Vec<Revocation>, StoreError> {
+    let bad = || StoreError::BadConfig("a stored revocation entry is invalid".into());
+    let mut stmt = c.prepare("SELECT entry FROM revocations ORDER BY seq")?;
+    let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+    let mut out = Vec::new();
+    for b in rows {
+        let b: [u8; og_shared::sync::REVOCATION_LEN] = b?.as_slice().try_into().map_err(|_| bad())?;
+        out.push(Revocation::from_bytes(&b).ok_or_else(bad)?);
+    }
+    Ok(out)
+}
+
+/// What the local revocation copy revokes (a reset must keep all of it).
+pub(crate) fn revocation_targets(c: &Connection) -> Result<Vec<RevocationTarget>, StoreError> {
+    Ok(revocations(c)?.into_iter().map(|r| r.target).collect())
 }
 
 /// The first revocation covering these claims.

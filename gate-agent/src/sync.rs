@@ -7,6 +7,13 @@
 //! and [`sync_round`] only move bytes and apply those decisions in transactions. A failure never
 //! loses a queued report: rows leave the outbox only when the issuer acknowledged them
 //! (accepted or duplicate) or refused them for good (then they move to the `refused` table).
+//!
+//! The gate believes only what is signed by a key it already trusts (`og_shared::trust`): the
+//! key set pinned at enrolment or bundle import changes only under a signature by a trusted key,
+//! and a revocation page or snapshot is applied only when it ends at a signed checkpoint that
+//! does not move the copy backwards ([`plan_snapshot`]). A refused answer changes nothing
+//! locally; the refusal is kept (`status`), printed, and reported to the issuer with the next
+//! request.
 
 use std::io::Write;
 use std::path::Path;
@@ -16,7 +23,8 @@ use og_shared::sync::{
     ChainError, EnrollRequest, EnrollResponse, GENESIS_HASH, Revocation, RevocationPage, ScanBatch, ScanBatchAck,
     SyncResponse, chain_hash,
 };
-use og_shared::{DeploymentId, UnixSeconds};
+use og_shared::trust::{CHECKPOINT_HEADER, Checkpoint, SignedCheckpoint, TrustError, missing_from};
+use og_shared::{DeploymentId, TrustStore, UnixSeconds};
 use rusqlite::TransactionBehavior;
 
 use crate::bundle::bump_generation;
@@ -85,6 +93,95 @@ pub fn plan_page(page: &RevocationPage, local_seq: u64, local_hash: &[u8; 32]) -
             hash,
         },
         Err(e) => RevocationStep::Snapshot(e),
+    }
+}
+
+/// The local copy's position in the issuer's log, as far as the gate has verified it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalLog {
+    /// Whether the gate has a copy at all (a fresh device takes any signed snapshot).
+    pub has_copy: bool,
+    /// The last checkpoint it accepted (`issued_at` 0 when it never saw one: a bundle, or a
+    /// copy from before signed checkpoints).
+    pub checkpoint: Checkpoint,
+}
+
+/// What to do with a complete, chained, checkpointed snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotStep {
+    /// Replace the copy: the snapshot continues it (or there was none).
+    Replace,
+    /// Replace the copy: a signed reset (newer log epoch) that keeps every known revocation.
+    Reset,
+    /// Keep the copy.
+    Refuse(TrustError),
+}
+
+/// Decides whether a snapshot (`entries`, ending at the verified checkpoint `cp`) may replace
+/// the local copy: it must continue the copy (its chain hash at the copy's end is the copy's),
+/// or come with a newer log epoch and keep every revocation the copy has (`known`).
+pub fn plan_snapshot(
+    local: &LocalLog,
+    known: &[og_shared::sync::RevocationTarget],
+    entries: &[Revocation],
+    cp: &Checkpoint,
+) -> SnapshotStep {
+    if !local.has_copy {
+        return SnapshotStep::Replace;
+    }
+    if let Err(e) = local.checkpoint.check_successor(cp) {
+        return SnapshotStep::Refuse(e);
+    }
+    let at_local = entries
+        .iter()
+        .take_while(|e| e.seq <= local.checkpoint.seq)
+        .try_fold((0u64, GENESIS_HASH), |(seq, h), e| {
+            (e.seq == seq + 1).then(|| (e.seq, chain_hash(&h, e)))
+        });
+    if at_local == Some((local.checkpoint.seq, local.checkpoint.hash)) {
+        return SnapshotStep::Replace;
+    }
+    let missing = missing_from(known, entries);
+    if local.checkpoint.is_reset(cp) {
+        if missing == 0 {
+            SnapshotStep::Reset
+        } else {
+            SnapshotStep::Refuse(TrustError::DropsRevocations { missing })
+        }
+    } else if cp.seq < local.checkpoint.seq {
+        SnapshotStep::Refuse(TrustError::Rollback {
+            local: local.checkpoint.seq,
+            answer: cp.seq,
+        })
+    } else if missing > 0 {
+        SnapshotStep::Refuse(TrustError::DropsRevocations { missing })
+    } else {
+        SnapshotStep::Refuse(TrustError::NotAContinuation)
+    }
+}
+
+/// Why `issuer` cannot be enrolled with: only `https://`, or `http://` on this machine
+/// (127.0.0.0/8, ::1, localhost) or when the operator says `--insecure-http`.
+pub fn check_issuer_url(issuer: &str, insecure_http: bool) -> Result<(), SyncError> {
+    let url = reqwest::Url::parse(issuer)
+        .map_err(|e| SyncError::BadIssuerUrl(format!("enrolment refused: {issuer:?} is not a URL ({e})")))?;
+    let host = url.host_str().unwrap_or("");
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback || insecure_http => Ok(()),
+        "http" => Err(SyncError::BadIssuerUrl(format!(
+            "enrolment refused: {issuer} is plain HTTP, so anyone on the network path could change which keys \
+             and revocations this gate trusts; use https:// (or --insecure-http on a network you control)"
+        ))),
+        other => Err(SyncError::BadIssuerUrl(format!(
+            "enrolment refused: the issuer URL must start with https://, not {other}://"
+        ))),
     }
 }
 
@@ -303,6 +400,11 @@ pub enum SyncError {
     },
     #[error("the issuer's answer is invalid: {0}")]
     BadAnswer(String),
+    #[error("{0}")]
+    BadIssuerUrl(String),
+    /// The answer is not signed by what the gate trusts, or would move it backwards.
+    #[error("sync refused, nothing was changed on this device: {0}")]
+    Refused(#[from] TrustError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("database error: {0}")]
@@ -360,12 +462,28 @@ fn issuer_deployment(http: &reqwest::blocking::Client, base: &str) -> Result<Opt
 /// A device belongs to one deployment for life (its tickets, admissions and reports are that
 /// deployment's): enrolling it with another deployment's issuer is refused before the token is
 /// used, and changes nothing.
-pub fn enroll(data_dir: &Path, issuer: &str, token: &str, name: Option<&str>) -> Result<EnrollResponse, SyncError> {
+///
+/// The issuer's key set is pinned here: a fresh device takes the (self-signed) set it is sent
+/// over the enrolment connection, which is why `issuer` must be `https://` ([`check_issuer_url`]);
+/// a provisioned device takes it only if a key it already trusts signed it.
+pub fn enroll(
+    data_dir: &Path,
+    issuer: &str,
+    token: &str,
+    name: Option<&str>,
+    insecure_http: bool,
+    now: UnixSeconds,
+) -> Result<EnrollResponse, SyncError> {
+    check_issuer_url(issuer, insecure_http)?;
     let base = issuer.trim_end_matches('/');
     let http = http_client()?;
     let existing = Store::open_if_present(data_dir)?;
     let old = match &existing {
         Some(s) => s.config()?,
+        None => None,
+    };
+    let trusted = match &existing {
+        Some(s) => s.trust_store()?.filter(|t| !t.keys().is_empty()),
         None => None,
     };
     let other_deployment = |issuer: &DeploymentId, device: &DeploymentId, note: String| SyncError::OtherDeployment {
@@ -411,6 +529,25 @@ pub fn enroll(data_dir: &Path, issuer: &str, token: &str, name: Option<&str>) ->
         );
         return Err(other_deployment(&en.deployment, &old.deployment, note));
     }
+    let keys_at = match &existing {
+        Some(s) => s.meta("keys_issued_at")?.and_then(|v| v.parse().ok()),
+        None => None,
+    };
+    let verified = match (&en.keys_proof, &trusted) {
+        (None, _) => Err(TrustError::Unsigned),
+        (Some(p), Some(t)) => p.verify(&en.keys, t, keys_at, now).map(|_| p),
+        (Some(p), None) => p.verify_self_signed(&en.keys, &en.deployment, now).map(|_| p),
+    };
+    let proof = match verified {
+        Ok(p) => p,
+        Err(e) => {
+            return Err(SyncError::EnrollRefused(format!(
+                "{e}; nothing was changed on this device, but the token was used: ask an operator to revoke \
+                 device {}",
+                en.device_id
+            )));
+        }
+    };
     let mut s = match existing {
         Some(s) => s,
         None => Store::create(data_dir)?,
@@ -428,6 +565,7 @@ pub fn enroll(data_dir: &Path, issuer: &str, token: &str, name: Option<&str>) ->
     let tx = s.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
     store::write_config(&tx, &config)?;
     store::replace_keys(&tx, &en.keys)?;
+    store::set_meta(&tx, "keys_issued_at", &proof.issued_at.to_string())?;
     store::retain_events(&tx, &en.event_ids)?;
     store::set_meta(
         &tx,
@@ -435,7 +573,14 @@ pub fn enroll(data_dir: &Path, issuer: &str, token: &str, name: Option<&str>) ->
         &serde_json::to_string(&en.event_ids).unwrap_or_default(),
     )?;
     // A new device for the issuer: no validator from another device, no revocation of an old one.
-    for key in ["sync_etag", "device_revoked", "last_sync_error"] {
+    for key in [
+        "sync_etag",
+        "device_revoked",
+        "last_sync_error",
+        "sync_refused",
+        "sync_refused_code",
+        "sync_refused_at",
+    ] {
         tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
     }
     bump_generation(&tx)?;
@@ -458,8 +603,16 @@ pub struct SyncSummary {
 
 enum Pull {
     Page(Box<SyncResponse>, Option<String>),
-    NotModified,
+    /// 304, with the checkpoint header if the issuer sent one.
+    NotModified(Option<String>),
     Reset,
+}
+
+fn header_text(resp: &reqwest::blocking::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 struct Client {
@@ -469,7 +622,14 @@ struct Client {
 }
 
 impl Client {
-    fn get_sync(&self, rev_after: u64, adm_after: u64, queued: u64, etag: Option<&str>) -> Result<Pull, SyncError> {
+    fn get_sync(
+        &self,
+        rev_after: u64,
+        adm_after: u64,
+        queued: u64,
+        etag: Option<&str>,
+        refused: Option<&str>,
+    ) -> Result<Pull, SyncError> {
         let mut req = self
             .http
             .get(format!("{}/api/v1/device/sync", self.base))
@@ -480,6 +640,9 @@ impl Client {
                 ("queued", queued.to_string()),
                 ("version", SOFTWARE_VERSION.to_owned()),
             ]);
+        if let Some(r) = refused {
+            req = req.query(&[("refused", r)]);
+        }
         if let Some(e) = etag {
             req = req.header(reqwest::header::IF_NONE_MATCH, e);
         }
@@ -497,7 +660,7 @@ impl Client {
                 let body: SyncResponse = resp.json().map_err(|e| SyncError::BadAnswer(e.to_string()))?;
                 Ok(Pull::Page(Box::new(body), etag))
             }
-            StatusClass::NotModified => Ok(Pull::NotModified),
+            StatusClass::NotModified => Ok(Pull::NotModified(header_text(&resp, CHECKPOINT_HEADER))),
             StatusClass::Reset => Ok(Pull::Reset),
             StatusClass::DeviceRevoked => Err(SyncError::DeviceRevoked),
             _ => {
@@ -508,8 +671,9 @@ impl Client {
     }
 
     /// `GET /api/v1/device/revocations?after=N`: the compact binary page
-    /// (`og_shared::sync::decode_revocation_page`), checked by the caller like any page.
-    fn get_binary_revocations(&self, after: u64) -> Result<RevocationPage, SyncError> {
+    /// (`og_shared::sync::decode_revocation_page`) and its checkpoint header, checked by the
+    /// caller like any page.
+    fn get_binary_revocations(&self, after: u64) -> Result<(RevocationPage, Option<String>), SyncError> {
         let resp = self
             .http
             .get(format!("{}/api/v1/device/revocations", self.base))
@@ -519,8 +683,11 @@ impl Client {
             .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
         match classify_status(resp.status().as_u16()) {
             StatusClass::Ok => {
+                let checkpoint = header_text(&resp, CHECKPOINT_HEADER);
                 let bytes = resp.bytes().map_err(|e| SyncError::Network(e.to_string()))?;
-                og_shared::sync::decode_revocation_page(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()))
+                let page =
+                    og_shared::sync::decode_revocation_page(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
+                Ok((page, checkpoint))
             }
             StatusClass::DeviceRevoked => Err(SyncError::DeviceRevoked),
             _ => {
@@ -570,6 +737,9 @@ pub fn sync_round(data_dir: &Path, now: UnixSeconds, progress: ProgressOutput) -
             let tx = s.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
             store::set_meta(&tx, "last_sync_ok", &now.to_string())?;
             store::set_meta(&tx, "last_sync_error", "")?;
+            for key in ["sync_refused", "sync_refused_code", "sync_refused_at"] {
+                tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+            }
             bump_generation(&tx)?;
             tx.commit()?;
         }
@@ -578,9 +748,63 @@ pub fn sync_round(data_dir: &Path, now: UnixSeconds, progress: ProgressOutput) -
             if matches!(e, SyncError::DeviceRevoked) {
                 s.set_meta("device_revoked", "1")?;
             }
+            if let SyncError::Refused(t) = e {
+                // Kept for `status` and reported to the issuer with the next request, until a
+                // round succeeds; `sync_refused_at` is when this kind of refusal started.
+                let tx = s.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+                if store::get_meta(&tx, "sync_refused_code")?.as_deref() != Some(t.code()) {
+                    store::set_meta(&tx, "sync_refused_at", &now.to_string())?;
+                }
+                store::set_meta(&tx, "sync_refused_code", t.code())?;
+                store::set_meta(&tx, "sync_refused", &t.to_string())?;
+                bump_generation(&tx)?;
+                tx.commit()?;
+            }
         }
     }
     res.map(|()| sum)
+}
+
+/// The local copy's verified position (see [`LocalLog`]).
+fn local_log(s: &Store) -> Result<LocalLog, SyncError> {
+    let (seq, hash) = s.revocation_cursor()?;
+    let num = |k: &str| -> Result<i64, SyncError> { Ok(s.meta(k)?.and_then(|v| v.parse().ok()).unwrap_or(0)) };
+    Ok(LocalLog {
+        has_copy: s.meta("revocation_hash")?.is_some(),
+        checkpoint: Checkpoint {
+            epoch: num("log_epoch")?,
+            seq,
+            hash,
+            issued_at: num("checkpoint_at")?,
+        },
+    })
+}
+
+/// Verifies a checkpoint: signed by a key of `trust` for this deployment, and not moving the
+/// copy backwards (an older epoch, an older signature, a lower head in the same log).
+fn accept_checkpoint(
+    signed: Option<&SignedCheckpoint>,
+    trust: &TrustStore,
+    local: &LocalLog,
+    now: UnixSeconds,
+) -> Result<Checkpoint, TrustError> {
+    let cp = signed.ok_or(TrustError::Unsigned)?.verify(trust, now)?;
+    local.checkpoint.check_successor(&cp)?;
+    Ok(cp)
+}
+
+/// Records an accepted checkpoint (inside the transaction that applies what it covers).
+fn store_checkpoint(tx: &rusqlite::Transaction<'_>, signed: &SignedCheckpoint) -> Result<(), SyncError> {
+    store::set_meta(tx, "log_epoch", &signed.epoch.to_string())?;
+    store::set_meta(tx, "checkpoint_at", &signed.issued_at.to_string())?;
+    store::set_meta(tx, "checkpoint", &signed.to_header())?;
+    Ok(())
+}
+
+fn parse_page_hash(h: &str) -> Result<[u8; 32], SyncError> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(h, &mut out).map_err(|_| SyncError::BadAnswer("a page hash is not hex".into()))?;
+    Ok(out)
 }
 
 fn push(s: &mut Store, client: &Client, now: UnixSeconds, sum: &mut SyncSummary) -> Result<(), SyncError> {
@@ -651,6 +875,13 @@ fn pull(
         // (cursor 0, hash of the genesis) is a copy: it continues with deltas and 304s.
         snapshot = Some(Vec::new());
     }
+    let mut trust = s.trust_store()?.ok_or(SyncError::NotEnrolled)?;
+    let mut local = local_log(s)?;
+    // Why the last round refused the issuer's answers: the issuer records it for operators.
+    let refused = match (s.meta("sync_refused_code")?, s.meta("sync_refused")?) {
+        (Some(code), Some(msg)) => Some(format!("{code}: {msg}")),
+        _ => None,
+    };
     let mut bar = Progress::new(progress, start);
     loop {
         if let Some(pages) = &mut snapshot
@@ -659,10 +890,23 @@ fn pull(
             // The compact binary snapshot (about 6 bytes per entry) in one request; if the issuer
             // cannot serve it, the JSON pages below get the same entries, 10,000 at a time.
             match client.get_binary_revocations(0) {
-                Ok(page) => {
-                    // The binary snapshot is the whole log: its end is the head when it was read.
-                    bar.update(page.to_seq, Some(page.to_seq));
-                    pages.push(page);
+                Ok((page, header)) => {
+                    // Used only if signed by a key this gate trusts and ending where it says (the
+                    // JSON answer's checkpoint must still cover the whole chain).
+                    let signed = header
+                        .as_deref()
+                        .ok_or(TrustError::Unsigned)
+                        .and_then(SignedCheckpoint::from_header)
+                        .and_then(|c| c.verify(&trust, now))
+                        .and_then(|c| c.covers(page.to_seq, &parse_page_hash(&page.head_hash).unwrap_or([0; 32])));
+                    match signed {
+                        Ok(()) => {
+                            // The binary snapshot is the whole log: its end is the head when it was read.
+                            bar.update(page.to_seq, Some(page.to_seq));
+                            pages.push(page);
+                        }
+                        Err(e) => tracing::warn!("binary snapshot ignored ({e}); using JSON pages"),
+                    }
                 }
                 Err(SyncError::DeviceRevoked) => return Err(SyncError::DeviceRevoked),
                 Err(e) => tracing::info!("binary snapshot unavailable ({e}); using JSON pages"),
@@ -673,9 +917,19 @@ fn pull(
         let rev_after = snapshot.as_ref().map_or(seq, |p| p.last().map_or(0, |p| p.to_seq));
         let etag = if snapshot.is_none() { s.meta("sync_etag")? } else { None };
         let queued = s.outbox_len()?;
-        let (resp, etag) = match client.get_sync(rev_after, adm, queued, etag.as_deref())? {
-            Pull::NotModified => {
-                s.set_meta("data_as_of", &now.to_string())?;
+        let (resp, etag) = match client.get_sync(rev_after, adm, queued, etag.as_deref(), refused.as_deref())? {
+            Pull::NotModified(header) => {
+                // "Nothing changed" counts only when the issuer signs that its log still ends
+                // where this copy does.
+                let signed = header.as_deref().map(SignedCheckpoint::from_header).transpose()?;
+                let cp = accept_checkpoint(signed.as_ref(), &trust, &local, now)?;
+                cp.covers(seq, &hash)?;
+                let tx = s.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+                if let Some(signed) = &signed {
+                    store_checkpoint(&tx, signed)?;
+                }
+                store::set_meta(&tx, "data_as_of", &now.to_string())?;
+                tx.commit()?;
                 return Ok(());
             }
             Pull::Reset => {
@@ -695,18 +949,17 @@ fn pull(
                 resp.deployment, config.deployment
             )));
         }
+        // Everything is checked before anything is written: the key set against the keys this
+        // gate trusts, the checkpoint against the (possibly rotated) key set and the local copy.
+        let proof = resp.keys_proof.as_ref().ok_or(TrustError::Unsigned)?;
+        let keys_at: Option<i64> = s.meta("keys_issued_at")?.and_then(|v| v.parse().ok());
+        let next_trust = proof.verify(&resp.keys, &trust, keys_at, now)?;
+        let signed = resp.checkpoint.as_ref();
+        let cp = accept_checkpoint(signed, &next_trust, &local, now)?;
+        cp.covers(resp.revocations.to_seq, &parse_page_hash(&resp.revocations.head_hash)?)?;
         let complete = resp.revocations.to_seq >= resp.revocations_head;
-        let tx = s.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if !resp.keys.is_empty() {
-            store::replace_keys(&tx, &resp.keys)?;
-        }
-        if !resp.events.is_empty() {
-            store::replace_events(&tx, &resp.events)?;
-        }
-        store::insert_remote_admissions(&tx, &resp.admissions)?;
-        sum.admissions += resp.admissions.len();
-        store::upsert_conflicts(&tx, &resp.conflicts)?;
-        store::set_meta(&tx, "admissions_cursor", &resp.admissions_to.to_string())?;
+        // What to do with the revocations: (entries, seq, hash, replace) to apply, or restart.
+        let mut apply: Option<(Vec<Revocation>, u64, [u8; 32], bool)> = None;
         let mut restart_snapshot = false;
         match &mut snapshot {
             Some(pages) => {
@@ -714,19 +967,36 @@ fn pull(
                 if complete {
                     let (entries, seq, hash) =
                         chain_snapshot(pages).map_err(|e| SyncError::BadAnswer(format!("snapshot chain: {e}")))?;
-                    store::apply_revocations(&tx, &entries, seq, &hash, true)?;
-                    sum.revocations_applied += entries.len();
-                    sum.revocation_seq = seq;
+                    cp.covers(seq, &hash)?;
+                    let known = store::revocation_targets(s.conn())?;
+                    match plan_snapshot(&local, &known, &entries, &cp) {
+                        SnapshotStep::Replace | SnapshotStep::Reset => apply = Some((entries, seq, hash, true)),
+                        SnapshotStep::Refuse(e) => return Err(e.into()),
+                    }
                 }
             }
             None => match plan_page(&resp.revocations, seq, &hash) {
-                RevocationStep::Apply { entries, seq, hash } => {
-                    store::apply_revocations(&tx, &entries, seq, &hash, false)?;
-                    sum.revocations_applied += entries.len();
-                    sum.revocation_seq = seq;
-                }
+                RevocationStep::Apply { entries, seq, hash } => apply = Some((entries, seq, hash, false)),
                 RevocationStep::Snapshot(_) => restart_snapshot = true,
             },
+        }
+        let tx = s.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        store::replace_keys(&tx, &resp.keys)?;
+        store::set_meta(&tx, "keys_issued_at", &proof.issued_at.to_string())?;
+        if !resp.events.is_empty() {
+            store::replace_events(&tx, &resp.events)?;
+        }
+        store::insert_remote_admissions(&tx, &resp.admissions)?;
+        sum.admissions += resp.admissions.len();
+        store::upsert_conflicts(&tx, &resp.conflicts)?;
+        store::set_meta(&tx, "admissions_cursor", &resp.admissions_to.to_string())?;
+        if let Some((entries, seq, hash, replace)) = &apply {
+            store::apply_revocations(&tx, entries, *seq, hash, *replace)?;
+            if let Some(signed) = signed {
+                store_checkpoint(&tx, signed)?;
+            }
+            sum.revocations_applied += entries.len();
+            sum.revocation_seq = *seq;
         }
         if complete && !restart_snapshot {
             store::set_meta(&tx, "data_as_of", &now.to_string())?;
@@ -736,6 +1006,13 @@ fn pull(
         }
         bump_generation(&tx)?;
         tx.commit()?;
+        trust = next_trust;
+        if apply.is_some() {
+            local = LocalLog {
+                has_copy: true,
+                checkpoint: cp,
+            };
+        }
         if restart_snapshot {
             snapshot = Some(Vec::new());
             sum.snapshot = true;
@@ -816,6 +1093,111 @@ mod tests {
         assert_eq!((entries.len(), seq), (3, 3));
         let wrong = RevocationPage::build(2, [1; 32], vec![rev(3)]);
         assert!(chain_snapshot(&[p1, wrong]).is_err());
+    }
+
+    fn local(seq: u64, epoch: i64, entries: &[Revocation]) -> LocalLog {
+        let hash = entries.iter().fold(GENESIS_HASH, |h, e| chain_hash(&h, e));
+        LocalLog {
+            has_copy: true,
+            checkpoint: Checkpoint {
+                epoch,
+                seq,
+                hash,
+                issued_at: 10,
+            },
+        }
+    }
+
+    fn end(entries: &[Revocation], epoch: i64) -> Checkpoint {
+        Checkpoint {
+            epoch,
+            seq: entries.last().map_or(0, |e| e.seq),
+            hash: entries.iter().fold(GENESIS_HASH, |h, e| chain_hash(&h, e)),
+            issued_at: 20,
+        }
+    }
+
+    #[test]
+    fn a_snapshot_replaces_the_copy_only_when_it_continues_it_or_is_a_reset_keeping_every_revocation() {
+        let copy = [rev(1), rev(2)];
+        let known: Vec<_> = copy.iter().map(|e| e.target).collect();
+        let here = local(2, 0, &copy);
+        // Longer, same log: fine.
+        let longer = [rev(1), rev(2), rev(3)];
+        assert_eq!(
+            plan_snapshot(&here, &known, &longer, &end(&longer, 0)),
+            SnapshotStep::Replace
+        );
+        // Shorter (a restored backup or a replay): refused.
+        let shorter = [rev(1)];
+        assert!(matches!(
+            plan_snapshot(&here, &known, &shorter, &end(&shorter, 0)),
+            SnapshotStep::Refuse(TrustError::Rollback { local: 2, answer: 1 })
+        ));
+        // Empty: refused.
+        assert!(matches!(
+            plan_snapshot(&here, &known, &[], &end(&[], 0)),
+            SnapshotStep::Refuse(_)
+        ));
+        // Another log of the same epoch, even longer: refused.
+        let mut forked = [rev(1), rev(2), rev(3)];
+        forked[1].reason = og_shared::sync::RevocationReason::Fraud;
+        assert!(matches!(
+            plan_snapshot(&here, &known, &forked, &end(&forked, 0)),
+            SnapshotStep::Refuse(TrustError::NotAContinuation)
+        ));
+        // A signed reset (newer epoch) that lost a revocation: refused; one that re-published
+        // everything (other seqs): accepted.
+        assert!(matches!(
+            plan_snapshot(&here, &known, &shorter, &end(&shorter, 5)),
+            SnapshotStep::Refuse(TrustError::DropsRevocations { missing: 1 })
+        ));
+        // The same targets in another order, under other sequence numbers.
+        let mut republished = [rev(2), rev(1)];
+        republished[0].seq = 1;
+        republished[1].seq = 2;
+        assert_eq!(
+            plan_snapshot(&here, &known, &republished, &end(&republished, 5)),
+            SnapshotStep::Reset
+        );
+        // A gate with no copy takes any (signed) snapshot.
+        let fresh = LocalLog {
+            has_copy: false,
+            ..local(0, 0, &[])
+        };
+        assert_eq!(
+            plan_snapshot(&fresh, &[], &shorter, &end(&shorter, 0)),
+            SnapshotStep::Replace
+        );
+    }
+
+    #[test]
+    fn enrolment_takes_https_or_http_on_this_machine_or_when_told() {
+        for ok in [
+            "https://tickets.example.org",
+            "http://127.0.0.1:8080",
+            "http://127.8.9.10",
+            "http://[::1]:8080/",
+            "http://localhost:8080",
+            "http://LOCALHOST",
+        ] {
+            assert!(check_issuer_url(ok, false).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://tickets.example.org",
+            "http://10.0.0.2",
+            "http://[::2]",
+            "ftp://x",
+            "not a url",
+        ] {
+            assert!(check_issuer_url(bad, false).is_err(), "{bad}");
+        }
+        let e = check_issuer_url("http://tickets.example.org", false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("plain HTTP") && e.contains("--insecure-http"), "{e}");
+        assert!(check_issuer_url("http://tickets.example.org", true).is_ok());
+        assert!(check_issuer_url("ftp://tickets.example.org", true).is_err());
     }
 
     #[test]

@@ -108,6 +108,11 @@ impl Gate {
 }
 
 fn bundle_file(revoked: &[RevocationTarget]) -> Vec<u8> {
+    bundle_file_in_epoch(revoked, 0)
+}
+
+/// A bundle whose revocation log is of the given epoch (a newer one after a signed reset).
+fn bundle_file_in_epoch(revoked: &[RevocationTarget], log_epoch: i64) -> Vec<u8> {
     let entries = revoked
         .iter()
         .enumerate()
@@ -134,6 +139,7 @@ fn bundle_file(revoked: &[RevocationTarget]) -> Vec<u8> {
             zones: vec!["A".into(), "B".into()],
         }],
         zone: None,
+        log_epoch,
     };
     bundle.to_signed_file(&test_signer())
 }
@@ -523,6 +529,7 @@ fn a_tampered_or_foreign_bundle_is_refused_and_changes_nothing() {
         revocations: RevocationPage::build(0, GENESIS_HASH, vec![]),
         events: vec![],
         zone: None,
+        log_epoch: 0,
     };
     let path = g.dir.path().join("rogue.ogb");
     std::fs::write(&path, bundle.to_signed_file(&rogue)).unwrap();
@@ -580,4 +587,37 @@ fn a_gate_whose_stderr_nobody_reads_keeps_admitting() {
         .collect();
     let admitted: Vec<&serde_json::Value> = verdicts.iter().filter(|v| v["reason"] == "admitted").collect();
     assert_eq!(admitted.len(), 2, "{verdicts:?}");
+}
+
+#[test]
+fn a_bundle_whose_log_lost_a_revocation_the_gate_knew_changes_no_revocation_unless_it_is_a_reset_keeping_them_all() {
+    let g = Gate::provisioned(&[RevocationTarget::Ticket { serial: 61 }]);
+    let import = |file: Vec<u8>| {
+        let path = g.dir.path().join("next.ogb");
+        std::fs::write(&path, file).unwrap();
+        let (code, lines, err) = g.json(&["import", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        lines[0].clone()
+    };
+    // Another log of the same epoch (an issuer restored from a backup, then a new refund): the
+    // gate keeps its copy.
+    let other = import(bundle_file(&[RevocationTarget::Ticket { serial: 62 }]));
+    assert_eq!(other["kept_newer_revocations"], true, "{other}");
+    assert_eq!(g.check(&ticket(Offer::Solo, 61)).1["reason"], "revoked");
+    // A signed reset that lost 61: kept too.
+    let lossy = import(bundle_file_in_epoch(&[RevocationTarget::Ticket { serial: 62 }], 5));
+    assert_eq!(lossy["kept_newer_revocations"], true, "{lossy}");
+    assert_eq!(g.check(&ticket(Offer::Solo, 61)).1["reason"], "revoked");
+    // A signed reset that re-published 61: taken.
+    let reset = import(bundle_file_in_epoch(
+        &[
+            RevocationTarget::Ticket { serial: 62 },
+            RevocationTarget::Ticket { serial: 61 },
+        ],
+        5,
+    ));
+    assert_eq!(reset["kept_newer_revocations"], false, "{reset}");
+    assert_eq!(g.check(&ticket(Offer::Solo, 61)).1["reason"], "revoked");
+    assert_eq!(g.check(&ticket(Offer::Solo, 62)).1["reason"], "revoked");
+    assert_eq!(g.check(&ticket(Offer::Solo, 63)).1["reason"], "admitted");
 }

@@ -49,6 +49,12 @@ pub enum Command {
     ExportGateBundle(crate::ops::cli::ExportBundleArgs),
     /// Issue complimentary tickets (no payment) and write their QR codes as PNG and text.
     Comp(crate::ops::cli::CompArgs),
+    /// The revocation log (re-publishing it after a restore from backup).
+    #[command(subcommand)]
+    Revocations(crate::ops::cli::RevocationsCommand),
+    /// Retire the ticket-signing key (kept in keys/retired/ to sign the key set gates adopt) and
+    /// create a new one. Stop the issuer first.
+    RotateSigningKey,
 }
 
 #[derive(Debug, Args)]
@@ -211,5 +217,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Events(cmd) => crate::ops::cli::events(common, cmd),
         Command::ExportGateBundle(args) => crate::ops::cli::export_gate_bundle(common, args),
         Command::Comp(args) => crate::ops::cli::comp(common, args),
+        Command::Revocations(cmd) => crate::ops::cli::revocations(common, cmd),
+        Command::RotateSigningKey => crate::ops::cli::rotate_signing_key(common),
     }
 }

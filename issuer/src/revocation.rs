@@ -9,6 +9,7 @@
 
 use og_shared::sync::{GENESIS_HASH, Revocation, RevocationPage, RevocationReason, RevocationTarget, chain_hash};
 use og_shared::ticket::Tag;
+use og_shared::trust::{Checkpoint, SignedCheckpoint};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::{AppError, AppResult};
@@ -138,6 +139,99 @@ pub fn page_after(conn: &Connection, after: u64, limit: usize) -> AppResult<Opti
     Ok(Some(RevocationPage::build(after, base, entries)))
 }
 
+/// The log's epoch: 0 for the original log, else the epoch of the last reset
+/// ([`republish`]). Signed into every checkpoint a gate receives.
+pub fn epoch(conn: &Connection) -> AppResult<i64> {
+    Ok(
+        conn.query_row("SELECT COALESCE(MAX(epoch), 0) FROM revocation_resets", [], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// The issuer's signed checkpoint of this log at (`seq`, `hash`): what a gate checks a page or
+/// snapshot ending there against.
+pub fn checkpoint(
+    conn: &Connection,
+    signer: &og_shared::TicketSigner,
+    seq: u64,
+    hash: [u8; 32],
+    now: i64,
+) -> AppResult<SignedCheckpoint> {
+    Ok(Checkpoint {
+        epoch: epoch(conn)?,
+        seq,
+        hash,
+        issued_at: now,
+    }
+    .sign(signer))
+}
+
+/// What [`republish`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Republished {
+    /// Revocations the log lacked, appended now.
+    pub appended: usize,
+    /// The log's new epoch.
+    pub epoch: i64,
+    pub head: u64,
+}
+
+/// Re-publishes revocations after the database was restored from a backup: appends every
+/// target of `known` (gates' copies, see `ops::cli`) that the log lacks, marks the tickets they
+/// cover as revoked again, and starts a new log epoch in the same transaction. Gates refuse a
+/// restored (shorter or different) log; they accept the new epoch because it is signed and keeps
+/// every revocation they knew.
+pub fn republish(tx: &Transaction<'_>, known: &[Revocation], now: i64) -> AppResult<Republished> {
+    let mut have: std::collections::HashSet<RevocationTarget> =
+        entries_after(tx, 0, None)?.into_iter().map(|e| e.target).collect();
+    let (head_before, _) = head(tx)?;
+    let mut appended = 0;
+    for e in known {
+        if !have.insert(e.target) {
+            continue;
+        }
+        mark_revoked(tx, e.target, e.reason, now)?;
+        append(tx, e.target, e.reason, now)?;
+        appended += 1;
+    }
+    let epoch = now.max(epoch(tx)? + 1);
+    tx.execute(
+        "INSERT INTO revocation_resets (epoch, head_before, republished, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![epoch, head_before as i64, appended as i64, now],
+    )?;
+    Ok(Republished {
+        appended,
+        epoch,
+        head: head(tx)?.0,
+    })
+}
+
+/// Marks the still-valid tickets a target covers as revoked (no log entry). A `superseded`
+/// entry revokes older codes only: the entitlement itself stays valid.
+fn mark_revoked(tx: &Transaction<'_>, target: RevocationTarget, reason: RevocationReason, now: i64) -> AppResult<()> {
+    let reason = reason.as_str();
+    match target {
+        RevocationTarget::Ticket { serial } => tx.execute(
+            "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3
+             WHERE serial = ?1 AND status = 'valid'",
+            params![serial, now, reason],
+        )?,
+        RevocationTarget::Purchase { tag } => tx.execute(
+            "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3
+             WHERE purchase_id IN (SELECT id FROM purchases WHERE purchase_tag = ?1) AND status = 'valid'",
+            params![tag.to_hex(), now, reason],
+        )?,
+        RevocationTarget::Account { tag } => tx.execute(
+            "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3
+             WHERE account_id IN (SELECT id FROM accounts WHERE account_tag = ?1) AND status = 'valid'",
+            params![tag.to_hex(), now, reason],
+        )?,
+        RevocationTarget::Superseded { .. } => 0,
+    };
+    Ok(())
+}
+
 /// Revokes one entitlement (every code of it): marks it and appends a log entry. One already
 /// revoked is left as is.
 pub fn revoke_ticket(tx: &Transaction<'_>, serial: u32, reason: RevocationReason, now: i64) -> AppResult<bool> {
@@ -240,5 +334,45 @@ mod tests {
         let rest = page_after(&conn, s3, 100).unwrap().unwrap();
         assert_eq!(rest.check_continues(s3, &h3).unwrap(), (5, h));
         assert!(page_after(&conn, 99, 10).unwrap().is_none());
+    }
+
+    #[test]
+    fn republishing_appends_only_what_the_log_lacks_and_starts_a_newer_epoch() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("r.sqlite3")).unwrap();
+        let mut conn = db.conn().unwrap();
+        let tx = conn.transaction().unwrap();
+        let kept = append(
+            &tx,
+            RevocationTarget::Ticket { serial: 1 },
+            RevocationReason::Refunded,
+            10,
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(epoch(&conn).unwrap(), 0);
+        // What a gate knew: the entry the restored log kept, and one it lost.
+        let lost = Revocation {
+            seq: 2,
+            target: RevocationTarget::Purchase { tag: Tag([7; 6]) },
+            reason: RevocationReason::Fraud,
+            at: 11,
+        };
+        let tx = conn.transaction().unwrap();
+        let r = republish(&tx, &[kept, lost], 500).unwrap();
+        tx.commit().unwrap();
+        assert_eq!((r.appended, r.head, r.epoch), (1, 2, 500));
+        let page = page_after(&conn, 0, 10).unwrap().unwrap();
+        assert_eq!(page.entries[1].target, lost.target);
+        assert_eq!(page.entries[1].reason, RevocationReason::Fraud);
+        // A second reset in the same second still gets a newer epoch.
+        let tx = conn.transaction().unwrap();
+        let again = republish(&tx, &[kept, lost], 500).unwrap();
+        tx.commit().unwrap();
+        assert_eq!((again.appended, again.epoch), (0, 501));
+        let signer = og_shared::TicketSigner::from_secret_bytes(&[1; 32], og_shared::DeploymentId::parse("t").unwrap());
+        let (seq, hash) = head(&conn).unwrap();
+        let cp = checkpoint(&conn, &signer, seq, hash, 600).unwrap();
+        assert_eq!((cp.epoch, cp.seq), (501, 2));
     }
 }

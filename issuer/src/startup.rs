@@ -50,6 +50,7 @@ pub fn open_data_dir(settings: &Settings) -> Result<(Db, og_shared::TicketSigner
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, String> {
         let (db, signer, secrets) = open_data_dir(&settings)?;
+        let retired = keys::load_retired_signers(&keys::keys_dir(&settings.data_dir), &settings.deployment)?;
         let listener = TcpListener::bind(settings.bind)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
@@ -58,6 +59,7 @@ impl Application {
         let state = AppState {
             db,
             signer: Arc::new(signer),
+            retired_signers: Arc::new(retired),
             settings: Arc::new(settings),
             secrets: Arc::new(secrets),
             base_url,

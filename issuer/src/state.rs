@@ -27,6 +27,8 @@ impl std::fmt::Debug for Secrets {
 pub struct AppState {
     pub db: Db,
     pub signer: Arc<TicketSigner>,
+    /// Retired signing keys: they sign only the key set published to gates (a rotation).
+    pub retired_signers: Arc<Vec<TicketSigner>>,
     pub settings: Arc<Settings>,
     pub secrets: Arc<Secrets>,
     /// Base URL for links (known once the listener is bound).

@@ -107,6 +107,10 @@ pub(crate) fn signed_message(domain: &[u8], deployment: &DeploymentId, payload: 
 pub(crate) const TICKET_DOMAIN: &[u8] = b"og-tickets/ticket/v1\0";
 /// Domain tag for offline gate bundles and other signed documents.
 pub(crate) const DOCUMENT_DOMAIN: &[u8] = b"og-tickets/document/v1\0";
+/// Domain tag for revocation checkpoints (`sync::SignedCheckpoint`).
+pub(crate) const CHECKPOINT_DOMAIN: &[u8] = b"og-tickets/revocation-checkpoint/v1\0";
+/// Domain tag for the key set published to gates (`sync::KeySetProof`).
+pub(crate) const KEY_SET_DOMAIN: &[u8] = b"og-tickets/key-set/v1\0";
 
 /// A key file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -189,8 +193,13 @@ impl TicketSigner {
 
     /// Signs an arbitrary document (an offline bundle, say) under the document domain.
     pub fn sign_document(&self, body: &[u8]) -> [u8; 64] {
+        self.sign_in_domain(DOCUMENT_DOMAIN, body)
+    }
+
+    /// Signs `payload` under one of the crate's domain tags (checkpoints, key sets).
+    pub(crate) fn sign_in_domain(&self, domain: &[u8], payload: &[u8]) -> [u8; 64] {
         self.key
-            .sign(&signed_message(DOCUMENT_DOMAIN, &self.deployment, body))
+            .sign(&signed_message(domain, &self.deployment, payload))
             .to_bytes()
     }
 }
@@ -291,6 +300,23 @@ impl TrustStore {
             .filter(|k| k.is_valid_at(now))
             .find(|k| k.key.verify_strict(&msg, &sig).is_ok())
             .map(|k| k.id)
+    }
+
+    /// Whether `signature` over `payload` under `domain` is by the key `id` of this store,
+    /// valid at `now`, for this store's deployment.
+    pub(crate) fn verify_in_domain(
+        &self,
+        domain: &[u8],
+        payload: &[u8],
+        id: KeyId,
+        signature: &[u8; 64],
+        now: UnixSeconds,
+    ) -> bool {
+        let Some(k) = self.key(id).filter(|k| k.is_valid_at(now)) else {
+            return false;
+        };
+        let msg = signed_message(domain, &self.deployment, payload);
+        k.key.verify_strict(&msg, &Signature::from_bytes(signature)).is_ok()
     }
 }
 

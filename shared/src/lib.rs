@@ -10,7 +10,9 @@
 //!   entry point that turns untrusted scanner bytes into a verified ticket or a typed
 //!   [`qr::Rejection`];
 //! * [`sync`]: the JSON types exchanged between gates and the issuer (keys, revocations,
-//!   admissions, scan reports, event facts, offline bundles).
+//!   admissions, scan reports, event facts, offline bundles);
+//! * [`trust`]: what a gate accepts from the issuer: signed key sets, signed revocation
+//!   checkpoints, and the rules that keep its revocation copy from moving backwards.
 //!
 //! Invariant: this crate performs no I/O (no files, clock, network or randomness). Callers pass
 //! in the current time and random bytes, which keeps every rule here deterministic and testable.
@@ -19,6 +21,7 @@ pub mod keys;
 pub mod qr;
 pub mod sync;
 pub mod ticket;
+pub mod trust;
 
 pub use keys::{DeploymentId, KeyId, TicketSigner, TrustStore, TrustedKey};
 pub use qr::{Rejection, VerifiedTicket, verify_qr_text};

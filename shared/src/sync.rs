@@ -496,6 +496,15 @@ pub struct SyncResponse {
     pub admissions_to: u64,
     pub events: Vec<EventFacts>,
     pub conflicts: Vec<Conflict>,
+    /// The issuer's signatures over `keys`. A gate adopts a changed key set only when it is
+    /// signed by a key the gate already trusts (absent from issuers older than signed sync
+    /// answers: a gate refuses those).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys_proof: Option<crate::trust::KeySetProof>,
+    /// The issuer's signed checkpoint at `revocations.to_seq` (`revocations.head_hash`): a gate
+    /// applies the page only if it ends there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<crate::trust::SignedCheckpoint>,
 }
 
 /// Query of `GET /api/v1/device/sync` (the device authenticates with
@@ -514,6 +523,10 @@ pub struct SyncQuery {
     /// The device's software version (shown to operators).
     #[serde(default)]
     pub version: Option<String>,
+    /// Why the device refused the issuer's last answers, if it did (a rollback, a bad
+    /// signature): recorded in the device's record for operators.
+    #[serde(default)]
+    pub refused: Option<String>,
 }
 
 /// Body of `POST /api/v1/devices/enroll`: a one-time enrolment token for a device credential.
@@ -536,6 +549,9 @@ pub struct EnrollResponse {
     pub event_ids: Vec<u32>,
     pub zone: Option<u8>,
     pub keys: Vec<KeyInfo>,
+    /// The issuer's signatures over `keys` (see [`SyncResponse::keys_proof`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys_proof: Option<crate::trust::KeySetProof>,
 }
 
 impl std::fmt::Debug for EnrollResponse {
@@ -564,6 +580,9 @@ pub struct GateBundle {
     pub events: Vec<EventFacts>,
     /// The zone this bundle is for (None: every zone).
     pub zone: Option<u8>,
+    /// The epoch of the issuer's revocation log (see `trust::Checkpoint::epoch`).
+    #[serde(default)]
+    pub log_epoch: UnixSeconds,
 }
 
 /// Why a bundle file was refused.
@@ -1006,6 +1025,7 @@ mod tests {
             revocations: RevocationPage::build(0, GENESIS_HASH, vec![rev(1, 4)]),
             events: vec![],
             zone: None,
+            log_epoch: 0,
         };
         let file = bundle.to_signed_file(&s);
         assert_eq!(GateBundle::from_signed_file(&file, None, 50).unwrap(), bundle);

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_lifecycle.sql"),
     include_str!("migrations/0005_web_sessions.sql"),
     include_str!("migrations/0006_transfer_invites.sql"),
+    include_str!("migrations/0007_trust.sql"),
 ];
 
 /// The schema version this build writes.

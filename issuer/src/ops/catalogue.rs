@@ -201,6 +201,7 @@ pub fn gate_bundle(
         revocations,
         events,
         zone,
+        log_epoch: crate::revocation::epoch(conn)?,
     };
     Ok(bundle.to_signed_file(signer))
 }

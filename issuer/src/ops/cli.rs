@@ -5,7 +5,11 @@
 //! * `issuer events list [--json]`: the catalogue with ids;
 //! * `issuer export-gate-bundle [--event ID] [--zone Z] --out FILE`: a signed offline bundle;
 //! * `issuer comp --event ID --offer solo|duo|family --email ADDR [--count N] --out DIR`:
-//!   complimentary tickets written as PNG QR codes and text.
+//!   complimentary tickets written as PNG QR codes and text;
+//! * `issuer revocations republish [FILE...]`: after a restore from backup, re-append the
+//!   revocations gates knew (`gate-agent export-revocations` files) and start a new log epoch;
+//! * `issuer rotate-signing-key`: retire the signing key (it keeps signing the key set) and make
+//!   a new one.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -39,6 +43,20 @@ pub enum EventsCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RevocationsCommand {
+    /// After restoring the database from a backup: re-append every revocation the given gate
+    /// copies hold that the log lacks (revoking their tickets again), and start a new log epoch.
+    /// Gates refuse a restored log that lost revocations they knew; they accept the new epoch
+    /// once it holds all of them.
+    Republish {
+        /// Revocation copies written by `gate-agent export-revocations` (as many gates as you
+        /// can reach; each adds what it knew).
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -163,6 +181,63 @@ pub fn events(common: Common, cmd: &EventsCommand) -> Result<(), String> {
             e.id, starts, e.sport, e.name, e.venue
         ))?;
     }
+    Ok(())
+}
+
+pub fn revocations(common: Common, cmd: &RevocationsCommand) -> Result<(), String> {
+    let (db, signer) = open(common)?;
+    let RevocationsCommand::Republish { files } = cmd;
+    let mut conn = db.conn().map_err(err)?;
+    let mut trust = og_shared::TrustStore::new(signer.deployment().clone());
+    for k in super::devices::keys(&conn).map_err(err)? {
+        if let Ok(k) = k.to_trusted() {
+            trust.add(k);
+        }
+    }
+    let mut known = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+        let export = og_shared::trust::RevocationExport::from_bytes(&bytes)
+            .map_err(|e| format!("{}: not a gate's revocation copy: {e}", f.display()))?;
+        let origin = match &export.checkpoint {
+            Some(c) => {
+                c.verify(&trust, c.issued_at)
+                    .map_err(|e| format!("{}: refused: {e}", f.display()))?;
+                "signed by this issuer"
+            }
+            None => "from a bundle-provisioned gate, not signed",
+        };
+        eprintln!(
+            "{}: {} revocations up to {} ({origin})",
+            f.display(),
+            export.page.entries.len(),
+            export.page.to_seq
+        );
+        known.extend(export.page.entries);
+    }
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(|e| e.to_string())?;
+    let r = crate::revocation::republish(&tx, &known, crate::now()).map_err(err)?;
+    tx.commit().map_err(|e| e.to_string())?;
+    println!(
+        "re-published {} revocations the log lacked; the log ends at {} in epoch {}: gates accept it at their next sync",
+        r.appended, r.head, r.epoch
+    );
+    Ok(())
+}
+
+pub fn rotate_signing_key(common: Common) -> Result<(), String> {
+    let path = crate::keys::keys_dir(&common.data_dir).join(crate::keys::SIGNING_KEY_FILE);
+    let (old, new) = crate::keys::rotate_signer(&path, &common.deployment)?;
+    // Registers the new key for gates (and checks the database opens).
+    open(common)?;
+    println!(
+        "retired signing key {} (kept in keys/{}/ to sign the key set), new signing key {}: start the issuer",
+        old.key_id(),
+        crate::keys::RETIRED_DIR,
+        new.key_id()
+    );
     Ok(())
 }
 

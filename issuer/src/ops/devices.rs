@@ -137,7 +137,7 @@ fn clean_name(name: &str) -> AppResult<String> {
 pub fn enroll(
     tx: &Transaction<'_>,
     req: &EnrollRequest,
-    deployment: &og_shared::DeploymentId,
+    signing: super::sync::GateSigning<'_>,
     now: i64,
 ) -> AppResult<EnrollResponse> {
     let unknown = || AppError::Unauthorized("unknown enrolment token".into());
@@ -189,14 +189,16 @@ pub fn enroll(
         "UPDATE enrolment_tokens SET used_at = ?2, device_id = ?3 WHERE id = ?1",
         params![token_id, now, device],
     )?;
+    let keys = keys(tx)?;
     Ok(EnrollResponse {
         device_id: public_id,
         device_name: name,
         credential: credential.to_string(),
-        deployment: deployment.clone(),
+        deployment: signing.current.deployment().clone(),
         event_ids,
         zone,
-        keys: keys(tx)?,
+        keys_proof: Some(super::sync::key_set_proof(&keys, signing, now)?),
+        keys,
     })
 }
 
@@ -215,6 +217,13 @@ pub struct DeviceView {
     pub data_age_secs: Option<i64>,
     pub queued: u64,
     pub software_version: String,
+    /// Why the device refuses the issuer's sync answers (a rollback after a restore, a bad
+    /// signature), as it reported at its last contact; None when it accepts them.
+    #[serde(default)]
+    pub sync_refusal: Option<String>,
+    /// Since when it has been reporting that refusal.
+    #[serde(default)]
+    pub sync_refusal_at: Option<i64>,
 }
 
 /// Every device, newest first.
@@ -222,7 +231,8 @@ pub fn list(conn: &Connection, now: i64) -> AppResult<Vec<DeviceView>> {
     let mut stmt = conn.prepare_cached(
         "SELECT d.public_id, d.name, d.status, d.zone, d.enrolled_at, d.last_contact, d.revocation_cursor,
                 d.up_to_date_at, d.queued, d.software_version,
-                (SELECT json_group_array(event_id) FROM device_events WHERE device_id = d.id)
+                (SELECT json_group_array(event_id) FROM device_events WHERE device_id = d.id),
+                d.sync_refusal, d.sync_refusal_at
          FROM devices d ORDER BY d.id DESC",
     )?;
     let rows = stmt
@@ -240,6 +250,8 @@ pub fn list(conn: &Connection, now: i64) -> AppResult<Vec<DeviceView>> {
                 queued: r.get::<_, i64>(8)? as u64,
                 software_version: r.get(9)?,
                 event_ids: parse_ids(&r.get::<_, String>(10)?),
+                sync_refusal: r.get(11)?,
+                sync_refusal_at: r.get(12)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -5,8 +5,14 @@
 //! Everything is read in one SQLite read transaction, so an answer is one consistent state.
 //! The ETag is derived from that state and the device's cursors (not from the body, which
 //! carries the server time), so an unchanged state answers 304 without reading any page.
+//!
+//! Every answer is signed: the key set with a [`KeySetProof`], the revocations with a
+//! checkpoint at the page's end (on a 304, at the head, in the `og-checkpoint` header), so a
+//! gate believes nothing a man in the middle wrote (`og_shared::trust`).
 
-use og_shared::sync::{AdmissionRecord, Conflict, Direction, RevocationPage, SyncQuery, SyncResponse};
+use og_shared::TicketSigner;
+use og_shared::sync::{AdmissionRecord, Conflict, Direction, KeyInfo, RevocationPage, SyncQuery, SyncResponse};
+use og_shared::trust::{KeySetProof, SignedCheckpoint};
 use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 
@@ -26,6 +32,8 @@ pub enum SyncAnswer {
     NotModified {
         etag: String,
         up_to_date: bool,
+        /// The signed checkpoint at the head (the device's copy ends there when it is up to date).
+        checkpoint: SignedCheckpoint,
     },
     Fresh {
         body: Box<SyncResponse>,
@@ -104,17 +112,40 @@ pub fn admissions_after(
     Ok(rows)
 }
 
+/// The issuer's keys as the gate API uses them.
+#[derive(Debug, Clone, Copy)]
+pub struct GateSigning<'a> {
+    /// Signs checkpoints and the key set.
+    pub current: &'a TicketSigner,
+    /// Sign the key set too, so gates that trust only a retired key adopt a rotation.
+    pub retired: &'a [TicketSigner],
+}
+
+/// The issuer's signatures over the key set it publishes.
+pub fn key_set_proof(keys: &[KeyInfo], signing: GateSigning<'_>, now: i64) -> AppResult<KeySetProof> {
+    let signers: Vec<&TicketSigner> = std::iter::once(signing.current).chain(signing.retired).collect();
+    KeySetProof::sign(keys, now, &signers).map_err(AppError::internal)
+}
+
+fn parse_hash(hex_hash: &str) -> AppResult<[u8; 32]> {
+    let mut h = [0u8; 32];
+    hex::decode_to_slice(hex_hash, &mut h).map_err(|_| AppError::internal("a page hash is not hex"))?;
+    Ok(h)
+}
+
 /// Builds the sync answer for `device` (read-only; the caller records the contact).
 pub fn sync(
     conn: &Connection,
     device: &DeviceAuth,
     q: &SyncQuery,
     if_none_match: Option<&str>,
-    deployment: &og_shared::DeploymentId,
+    signing: GateSigning<'_>,
     now: i64,
 ) -> AppResult<SyncAnswer> {
+    let signer = signing.current;
     let tx = conn.unchecked_transaction()?;
     let (rev_head, rev_hash) = crate::revocation::head(&tx)?;
+    let epoch = crate::revocation::epoch(&tx)?;
     if q.revocations_after > rev_head {
         return Err(reset());
     }
@@ -129,6 +160,7 @@ pub fn sync(
             q.admissions_after,
             rev_head,
             hex::encode(rev_hash),
+            epoch,
             adm_head,
             &keys,
             &events,
@@ -143,6 +175,7 @@ pub fn sync(
         return Ok(SyncAnswer::NotModified {
             etag,
             up_to_date: q.revocations_after == rev_head,
+            checkpoint: crate::revocation::checkpoint(&tx, signer, rev_head, rev_hash, now)?,
         });
     }
     let revocations =
@@ -160,9 +193,17 @@ pub fn sync(
         adm_head
     };
     let up_to_date = revocations.to_seq == rev_head;
+    let checkpoint = crate::revocation::checkpoint(
+        &tx,
+        signer,
+        revocations.to_seq,
+        parse_hash(&revocations.head_hash)?,
+        now,
+    )?;
+    let keys_proof = key_set_proof(&keys, signing, now)?;
     Ok(SyncAnswer::Fresh {
         body: Box::new(SyncResponse {
-            deployment: deployment.clone(),
+            deployment: signer.deployment().clone(),
             server_time: now,
             keys,
             revocations,
@@ -171,19 +212,29 @@ pub fn sync(
             admissions_to,
             events,
             conflicts,
+            keys_proof: Some(keys_proof),
+            checkpoint: Some(checkpoint),
         }),
         etag,
         up_to_date,
     })
 }
 
-/// Records a device's contact: time, cursor, queue, version (and data freshness).
+/// Records a device's contact: time, cursor, queue, version (and data freshness), and why it
+/// refuses the issuer's answers if it says it does (kept since when while it keeps saying so).
 pub fn record_contact(conn: &Connection, device: i64, q: &SyncQuery, up_to_date: bool, now: i64) -> AppResult<()> {
     let version: Option<String> = q.version.as_ref().map(|v| v.chars().take(64).collect());
+    let refused: Option<String> = q
+        .refused
+        .as_ref()
+        .map(|v| v.chars().filter(|c| !c.is_control()).take(300).collect());
     conn.execute(
         "UPDATE devices SET last_contact = ?2, revocation_cursor = ?3, queued = ?4,
                 software_version = COALESCE(?5, software_version),
-                up_to_date_at = CASE WHEN ?6 THEN ?2 ELSE up_to_date_at END
+                up_to_date_at = CASE WHEN ?6 AND ?7 IS NULL THEN ?2 ELSE up_to_date_at END,
+                sync_refusal_at = CASE WHEN ?7 IS NULL THEN NULL
+                                       WHEN sync_refusal IS ?7 THEN sync_refusal_at ELSE ?2 END,
+                sync_refusal = ?7
          WHERE id = ?1",
         params![
             device,
@@ -191,7 +242,8 @@ pub fn record_contact(conn: &Connection, device: i64, q: &SyncQuery, up_to_date:
             q.revocations_after as i64,
             q.queued as i64,
             version,
-            up_to_date
+            up_to_date,
+            refused
         ],
     )?;
     Ok(())

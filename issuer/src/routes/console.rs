@@ -187,7 +187,9 @@ async fn devices_page(State(state): State<AppState>, op: Op) -> AppResult<Respon
                             td class=(if d.status == "active" { "ok" } else { "bad" }) { (d.status) }
                             td { (d.event_ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")) }
                             td { (time(d.last_contact)) }
-                            td class=(if d.data_age_secs.is_none_or(|a| a > 600) { "bad" } else { "" }) { (age(d.data_age_secs)) }
+                            td class=(if d.data_age_secs.is_none_or(|a| a > 600) || d.sync_refusal.is_some() { "bad" } else { "" }) {
+                                (age(d.data_age_secs))
+                                @if let Some(r) = &d.sync_refusal { br; strong { "refuses the issuer's data: " } (r) } }
                             td { (d.queued) } td { (d.software_version) }
                             td { @if d.status == "active" {
                                 form method="post" action={ "/ops/devices/" (d.device_id) "/rename" } { (csrf_field())

@@ -30,11 +30,17 @@ async fn enroll(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<EnrollRequest>,
 ) -> AppResult<Json<EnrollResponse>> {
-    let deployment = state.settings.deployment.clone();
+    let (signer, retired) = (state.signer.clone(), state.retired_signers.clone());
     let now = crate::now();
     let resp = state
         .db
-        .write(move |tx| devices::enroll(tx, &req, &deployment, now))
+        .write(move |tx| {
+            let signing = crate::ops::sync::GateSigning {
+                current: &signer,
+                retired: &retired,
+            };
+            devices::enroll(tx, &req, signing, now)
+        })
         .await?;
     OpsMetrics::inc(&state.ops_metrics.enrolments);
     tracing::info!(device = %resp.device_id, "device enrolled");
