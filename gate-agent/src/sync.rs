@@ -697,6 +697,8 @@ fn pull(
         }
         let complete = resp.revocations.to_seq >= resp.revocations_head;
         let tx = s.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The issuer's clock minus this gate's, for staff (`status`, the kiosk's banner).
+        store::set_meta(&tx, "clock_offset", &(resp.server_time - now).to_string())?;
         if !resp.keys.is_empty() {
             store::replace_keys(&tx, &resp.keys)?;
         }
