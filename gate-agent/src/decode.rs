@@ -11,8 +11,9 @@
 //! Z1. zxing-cpp's fast pass on the whole frame (a view of the luma plane, no copy);
 //! 0. the finder-pattern locator ([`crate::locate`]) looks for the code's three eyes (a quick
 //!    look, `thorough: false`, ends before it when zxing-cpp is on);
-//! Z2. zxing-cpp trying harder (inverted codes, finer finder search, downscaled copies), on a
-//!     file, or on a live frame only when the locator sees a group of eyes;
+//! Z2. zxing-cpp trying harder (inverted codes, finer finder search, downscaled copies), with
+//!     its local then its global binariser, on a file, or on a live frame only when the locator
+//!     sees a group of eyes;
 //! 1. rqrr on a small crop around each group of eyes (rqrr's threshold, then the adaptive one),
 //!    scaled so a module is about 3 pixels. With no eyes in a code's corner shape, a quick look
 //!    of rqrr alone ends here;
@@ -494,8 +495,10 @@ fn run_passes(img: &GrayImage, opts: &DecodeOptions, start: Instant, res: &mut D
         } else {
             !opts.full_frame_needs_eyes || !regions.is_empty()
         };
-        if worth_it && start.elapsed() < opts.deadline && zxing_pass(zimg, None, Effort::Harder, kz, res) {
-            return;
+        for effort in [Effort::Harder, Effort::HarderGlobal] {
+            if worth_it && start.elapsed() < opts.deadline && zxing_pass(zimg, None, effort, kz, res) {
+                return;
+            }
         }
     }
     if opts.decoders == Decoders::Zxing || (res.passes > 0 && start.elapsed() >= opts.deadline) {

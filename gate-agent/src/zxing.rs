@@ -9,7 +9,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use image::GrayImage;
-use zxingcpp::{BarcodeFormat, Binarizer, ImageFormat, ImageView};
+use zxingcpp::{BarcodeFormat, Binarizer, ImageFormat, ImageView, TextMode};
 
 /// An axis-aligned box in image pixels (where a code was found, or where to look).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,6 +43,9 @@ pub enum Effort {
     Fast,
     /// Every option zxing-cpp has: finer finder search, inverted codes, downscaled copies.
     Harder,
+    /// The same with a global-histogram binariser, which reads some evenly lit, low-contrast
+    /// codes the local one does not.
+    HarderGlobal,
 }
 
 /// What one pass read: payloads with the box of each code.
@@ -56,14 +59,21 @@ pub struct Read {
 fn reader(effort: Effort) -> zxingcpp::BarcodeReader {
     let r = zxingcpp::read()
         .formats([BarcodeFormat::QRCode])
-        .binarizer(Binarizer::LocalAverage);
+        .text_mode(TextMode::Plain)
+        .binarizer(if effort == Effort::HarderGlobal {
+            Binarizer::GlobalHistogram
+        } else {
+            Binarizer::LocalAverage
+        });
     match effort {
         Effort::Fast => r
             .try_harder(false)
             .try_rotate(false)
             .try_invert(false)
             .try_downscale(false),
-        Effort::Harder => r.try_harder(true).try_rotate(true).try_invert(true).try_downscale(true),
+        Effort::Harder | Effort::HarderGlobal => {
+            r.try_harder(true).try_rotate(true).try_invert(true).try_downscale(true)
+        }
     }
 }
 
@@ -84,7 +94,7 @@ pub fn read(img: &GrayImage, area: Option<Rect>, effort: Effort) -> Read {
         Ok(found
             .iter()
             .filter(|b| b.is_valid())
-            .map(|b| (b.bytes(), bounds(&b.position(), area)))
+            .map(|b| (payload(b), bounds(&b.position(), area)))
             .collect())
     };
     match catch_unwind(AssertUnwindSafe(run)) {
@@ -93,6 +103,17 @@ pub fn read(img: &GrayImage, area: Option<Rect>, effort: Effort) -> Read {
             codes: Vec::new(),
             failed: true,
         },
+    }
+}
+
+/// A code's payload: its bytes when they are UTF-8 (every ticket), else the text zxing-cpp
+/// decoded them to (ECI or its character-set guess, e.g. GB2312 or Shift_JIS), as UTF-8.
+fn payload(b: &zxingcpp::Barcode) -> Vec<u8> {
+    let bytes = b.bytes();
+    if std::str::from_utf8(&bytes).is_ok() {
+        bytes
+    } else {
+        b.text().into_bytes()
     }
 }
 
