@@ -1,11 +1,14 @@
-//! Decoder measurements (a bench binary, `harness = false`): our pipeline vs rqrr alone, side by
-//! side in one run, single-threaded.
+//! Decoder measurements (a bench binary, `harness = false`), side by side in one run,
+//! single-threaded: the gate's pipeline (zxing-cpp first, rqrr with the locator as the second
+//! opinion), zxing-cpp's passes alone, rqrr with the locator alone, plain rqrr, and zxing-cpp
+//! called the way a library user would (`zxingcpp::read()` with QR only, default options).
 //!
 //! `cargo bench -p og-gate-agent --bench decoders` (add `-- quick` for fewer frames, and any of
 //! `photos`, `frames`, `verdict`, `writes` to run only those parts).
 //!
 //! 1. `../shared/qr-photos/` (beside the checkout): images read with the exact expected text.
-//! 2. Camera-like ticket frames from `og_fixtures::frames` (1280x720): read rate.
+//! 2. Camera-like ticket frames from `og_fixtures::frames` (1280x720): read rate, for default
+//!    frames, phone screens (moire, strong glare), and version-10 symbols of both kinds.
 //! 3. Frame-to-verdict on 1280x720 and 1920x1080 frames with a ticket and without any code:
 //!    decode + verify + lookups + decide + the durable write, through `og_gate::gate::Gate`.
 //! 4. The admission check alone, with its durable write, on 2,000 tickets (the fsync tail).
@@ -16,7 +19,68 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use image::GrayImage;
-use og_gate::decode::{DecodeOptions, decode_luma, decode_rqrr_plain, load_luma, payload_text};
+use og_gate::decode::{DecodeOptions, Decoders, decode_luma, decode_rqrr_plain, load_luma, payload_text};
+
+/// zxing-cpp as a library user calls it: QR only, every other option at its default (try
+/// harder, rotate, invert, downscale), on a view of the luma plane.
+fn zxing_default(img: &GrayImage) -> Vec<Vec<u8>> {
+    let Ok(view) = zxingcpp::ImageView::from_slice(
+        img.as_raw().as_slice(),
+        img.width(),
+        img.height(),
+        zxingcpp::ImageFormat::Lum,
+    ) else {
+        return Vec::new();
+    };
+    zxingcpp::read()
+        .formats([zxingcpp::BarcodeFormat::QRCode])
+        .from(view)
+        .map(|v| v.iter().map(|b| b.bytes()).collect())
+        .unwrap_or_default()
+}
+
+fn with(decoders: Decoders) -> DecodeOptions {
+    DecodeOptions {
+        decoders,
+        ..DecodeOptions::default()
+    }
+}
+
+/// One contender of a side-by-side run: how many images it read, and how fast.
+struct Contender {
+    name: &'static str,
+    read: u32,
+    t: Stats,
+}
+
+impl Contender {
+    fn new(name: &'static str) -> Contender {
+        Contender {
+            name,
+            read: 0,
+            t: Stats::new(),
+        }
+    }
+
+    /// Times `f` on an image and counts it read when `ok` says so.
+    fn run<T>(&mut self, f: impl FnOnce() -> T, ok: impl FnOnce(&T) -> bool) -> T {
+        let s = Instant::now();
+        let r = f();
+        self.t.push(s.elapsed());
+        self.read += u32::from(ok(&r));
+        r
+    }
+
+    fn line(&self, n: u32) -> String {
+        format!(
+            "- {:<38} {}/{n} ({:.1}%), {}",
+            self.name,
+            self.read,
+            100.0 * f64::from(self.read) / f64::from(n.max(1)),
+            self.t.line()
+        )
+    }
+}
 
 struct Stats {
     times: Vec<Duration>,
@@ -62,10 +126,14 @@ fn photos() {
         println!("photos: {} not found, skipped", dir.display());
         return;
     };
-    let opts = DecodeOptions::default();
-    let (mut ours, mut plain, mut n, mut plain_panics) = (0, 0, 0, 0);
-    let (mut t_ours, mut t_plain) = (Stats::new(), Stats::new());
+    let mut n = 0u32;
+    let mut ours = Contender::new("gate (zxing-cpp, then rqrr)");
+    let mut zx = Contender::new("zxing-cpp passes alone");
+    let mut rq = Contender::new("rqrr + locator alone (before)");
+    let mut plain = Contender::new("rqrr alone, plain");
+    let mut zdef = Contender::new("zxing-cpp library defaults");
     let mut over_100 = Vec::new();
+    let mut rescued = Vec::new();
     for line in index.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         if cols.len() < 2 {
@@ -77,121 +145,127 @@ fn photos() {
             continue;
         };
         n += 1;
+        // Compared as text, the way zbar and zxing-cpp report codes (their expected files are UTF-8).
+        let as_text = |codes: &[Vec<u8>]| codes.iter().any(|c| payload_text(c).as_bytes() == expected.as_slice());
         let s = Instant::now();
-        let d = decode_luma(&img, &opts);
+        let d = ours.run(|| decode_luma(&img, &DecodeOptions::default()), |d| as_text(&d.codes));
         let e = s.elapsed();
-        t_ours.push(e);
         if e > Duration::from_millis(100) {
             over_100.push(format!("{} {:.0} ms", cols[0], e.as_secs_f64() * 1e3));
         }
-        // Compared as text, the way zbar and zxing-cpp report codes (their expected files are UTF-8).
-        let as_text = |codes: &[Vec<u8>]| codes.iter().any(|c| payload_text(c).as_bytes() == expected.as_slice());
-        if as_text(&d.codes) {
-            ours += 1;
-        } else if std::env::var_os("OG_BENCH_MISSES").is_some() {
+        let z = zx.run(|| decode_luma(&img, &with(Decoders::Zxing)), |d| as_text(&d.codes));
+        if as_text(&d.codes) && !as_text(&z.codes) {
+            rescued.push(cols[0].to_owned());
+        }
+        if !as_text(&d.codes) && std::env::var_os("OG_BENCH_MISSES").is_some() {
             println!(
-                "  miss {} {}x{}: eyes {}, passes {}, timeouts {}, panics {}, {:.1} ms, other codes {}",
+                "  miss {} {}x{}: eyes {}, passes {} (zxing {}), timeouts {}, panics {}, {:.1} ms, other codes {}",
                 cols[0],
                 img.width(),
                 img.height(),
                 d.eyes,
                 d.passes,
+                d.zxing_passes,
                 d.timeouts,
                 d.panics,
                 e.as_secs_f64() * 1e3,
                 d.codes.len()
             );
         }
-        let s = Instant::now();
-        let p = decode_rqrr_plain(&img);
-        t_plain.push(s.elapsed());
-        match p {
-            Some(codes) if as_text(&codes) => plain += 1,
-            None => plain_panics += 1,
-            _ => {}
-        }
+        rq.run(|| decode_luma(&img, &with(Decoders::Rqrr)), |d| as_text(&d.codes));
+        plain.run(|| decode_rqrr_plain(&img), |p| p.as_deref().is_some_and(as_text));
+        zdef.run(|| zxing_default(&img), |c| as_text(c));
     }
     println!("## qr-photos ({n} images, exact expected text)");
-    println!(
-        "- ours:       {ours}/{n} ({:.1}%), {}",
-        100.0 * ours as f64 / n as f64,
-        t_ours.line()
-    );
-    println!(
-        "- rqrr alone: {plain}/{n} ({:.1}%), {} ({plain_panics} panics caught)",
-        100.0 * plain as f64 / n as f64,
-        t_plain.line()
-    );
-    println!("- ours over 100 ms: {over_100:?}");
+    for c in [&ours, &zx, &rq, &plain, &zdef] {
+        println!("{}", c.line(n));
+    }
+    println!("- read by the gate but not by zxing-cpp's passes alone (rqrr's rescues): {rescued:?}");
+    println!("- gate over 100 ms: {over_100:?}");
+}
+
+/// The camera-like frame sets: (name, difficulty, version 10).
+fn frame_sets() -> Vec<(&'static str, og_fixtures::frames::Difficulty, bool)> {
+    use og_fixtures::frames::Difficulty;
+    vec![
+        ("default difficulty, ticket (v6)", Difficulty::default(), false),
+        (
+            "phone screen (moire, glare), ticket (v6)",
+            Difficulty::phone_screen(),
+            false,
+        ),
+        ("default difficulty, v10 at M", Difficulty::default(), true),
+        (
+            "phone screen (moire, glare), v10 at M",
+            Difficulty::phone_screen(),
+            true,
+        ),
+    ]
+}
+
+/// Frame `i` of a set, with the text it holds.
+fn set_frame(d: &og_fixtures::frames::Difficulty, v10: bool, i: u32, w: u32, h: u32, seed: u64) -> (String, GrayImage) {
+    let signer = og_fixtures::test_signer();
+    let ticket = signer.sign_ticket(&og_fixtures::sample_claims(og_shared::Offer::Duo, 5000 + i));
+    if v10 {
+        let text = og_fixtures::frames::rotating_code_text(&ticket, u64::from(i));
+        let img = og_fixtures::frames::camera_frame_v10(&text, w, h, seed, d);
+        (text, img)
+    } else {
+        let img = og_fixtures::frames::camera_frame(&ticket, w, h, seed, d);
+        (ticket, img)
+    }
 }
 
 fn camera_frames(count: u32) {
-    let d = og_fixtures::frames::Difficulty::default();
-    let signer = og_fixtures::test_signer();
-    let opts = DecodeOptions::default();
     let dump = std::env::var_os("OG_BENCH_DUMP").map(PathBuf::from);
-    let (mut ours, mut plain) = (0, 0);
-    let (mut t_ours, mut t_plain) = (Stats::new(), Stats::new());
-    let mut by_pass = [0u32; 8];
-    let mut in_crop = 0;
-    let quick_opts = DecodeOptions {
-        thorough: false,
-        ..DecodeOptions::default()
-    };
-    let (mut quick, mut t_quick) = (0, Stats::new());
-    let mut no_eyes = 0;
-    let mut quick_miss_regions: Vec<u32> = Vec::new();
-    for i in 0..count {
-        let text = signer.sign_ticket(&og_fixtures::sample_claims(og_shared::Offer::Duo, 5000 + i));
-        let img = og_fixtures::frames::camera_frame(&text, 1280, 720, u64::from(i), &d);
-        let s = Instant::now();
-        let r = decode_luma(&img, &opts);
-        t_ours.push(s.elapsed());
-        no_eyes += u32::from(r.eyes == 0);
-        if r.codes.iter().any(|c| c == text.as_bytes()) {
-            ours += 1;
-            by_pass[r.found_in_pass.unwrap_or(0).min(7) as usize] += 1;
-            in_crop += u32::from(r.found_in_crop);
-        } else if let Some(dir) = &dump {
-            let _ = std::fs::create_dir_all(dir);
-            let _ = img.save(dir.join(format!("miss-{i}.png")));
+    let (mut all_ours, mut all_n) = (0u32, 0u32);
+    let mut all_t = Stats::new();
+    for (name, d, v10) in frame_sets() {
+        let mut ours = Contender::new("gate (zxing-cpp, then rqrr)");
+        let mut zx = Contender::new("zxing-cpp passes alone");
+        let mut rq = Contender::new("rqrr + locator alone (before)");
+        let mut plain = Contender::new("rqrr alone, plain");
+        let mut zdef = Contender::new("zxing-cpp library defaults");
+        let mut quick = Contender::new("gate, quick look (live frame)");
+        let (mut by_rqrr, mut at_eyes) = (0, 0);
+        for i in 0..count {
+            let (text, img) = set_frame(&d, v10, i, 1280, 720, u64::from(i));
+            let has = |codes: &[Vec<u8>]| codes.iter().any(|c| c == text.as_bytes());
+            let r = ours.run(|| decode_luma(&img, &DecodeOptions::default()), |r| has(&r.codes));
+            all_t.push(r.elapsed);
+            if has(&r.codes) {
+                by_rqrr += u32::from(r.found_by.first() == Some(&og_gate::decode::Engine::Rqrr));
+                at_eyes += u32::from(r.found_in_crop);
+            } else if let Some(dir) = &dump {
+                let _ = std::fs::create_dir_all(dir);
+                let _ = img.save(dir.join(format!("miss-{}-{i}.png", name.replace([' ', '(', ')', ','], "_"))));
+            }
+            zx.run(|| decode_luma(&img, &with(Decoders::Zxing)), |r| has(&r.codes));
+            rq.run(|| decode_luma(&img, &with(Decoders::Rqrr)), |r| has(&r.codes));
+            plain.run(|| decode_rqrr_plain(&img), |p| p.as_deref().is_some_and(has));
+            zdef.run(|| zxing_default(&img), |c| has(c));
+            let q = DecodeOptions {
+                thorough: false,
+                full_frame_needs_eyes: true,
+                ..DecodeOptions::default()
+            };
+            quick.run(|| decode_luma(&img, &q), |r| has(&r.codes));
         }
-        let s = Instant::now();
-        if decode_rqrr_plain(&img).is_some_and(|c| c.iter().any(|c| c == text.as_bytes())) {
-            plain += 1;
+        all_ours += ours.read;
+        all_n += count;
+        println!("## camera-like frames 1280x720, {name}: {count} frames");
+        for c in [&ours, &zx, &rq, &plain, &zdef, &quick] {
+            println!("{}", c.line(count));
         }
-        t_plain.push(s.elapsed());
-        let s = Instant::now();
-        let q = decode_luma(&img, &quick_opts);
-        if q.codes.iter().any(|c| c == text.as_bytes()) {
-            quick += 1;
-        } else {
-            quick_miss_regions.push(q.regions);
-        }
-        t_quick.push(s.elapsed());
+        println!(
+            "- gate: read by rqrr (zxing-cpp found nothing): {by_rqrr}, of which from the crop around the eyes: {at_eyes}"
+        );
     }
-    println!("## camera-like ticket frames (1280x720, {count} frames, og_fixtures::frames default difficulty)");
     println!(
-        "- ours:       {ours}/{count} ({:.1}%), {}",
-        100.0 * f64::from(ours) / f64::from(count),
-        t_ours.line()
-    );
-    println!(
-        "- rqrr alone: {plain}/{count} ({:.1}%), {}",
-        100.0 * f64::from(plain) / f64::from(count),
-        t_plain.line()
-    );
-    println!(
-        "- ours, quick look only (`thorough: false`): {quick}/{count} ({:.1}%), {}",
-        100.0 * f64::from(quick) / f64::from(count),
-        t_quick.line()
-    );
-    println!(
-        "- ours, frames read by pass 1..7: {:?}; read from the crop around the eyes: {in_crop}",
-        &by_pass[1..]
-    );
-    println!(
-        "- frames where the locator saw no eye at all: {no_eyes}/{count}; groups of eyes in each frame the quick look missed: {quick_miss_regions:?}"
+        "## camera-like frames, all sets: gate read {all_ours}/{all_n} ({:.1}%), {}",
+        100.0 * f64::from(all_ours) / f64::from(all_n.max(1)),
+        all_t.line()
     );
 }
 
@@ -232,14 +306,18 @@ fn frame_to_verdict(count: u32) {
     let signer = og_fixtures::test_signer();
     let d = og_fixtures::frames::Difficulty::default();
     let opts = DecodeOptions::default();
+    let mut worst = Duration::ZERO;
     println!("## frame to verdict (decode + verify + lookups + decide + durable write), {count} frames each");
     for (w, h) in [(1280u32, 720u32), (1920, 1080)] {
-        let mut with = Stats::new();
+        let mut with_code = Stats::new();
+        let mut held = Stats::new();
+        let mut zdef = Stats::new();
         let mut decide_write = Stats::new();
-        let mut found = 0;
+        let (mut found, mut zdef_found, mut at_hint) = (0, 0, 0);
         for i in 0..count {
             let text = signer.sign_ticket(&og_fixtures::sample_claims(og_shared::Offer::Solo, 90_000 + w + i));
             let img = og_fixtures::frames::camera_frame(&text, w, h, 1000 + u64::from(i), &d);
+            // The first frame a ticket is seen in: no hint.
             let s = Instant::now();
             let r = decode_luma(&img, &opts);
             for c in &r.codes {
@@ -249,7 +327,24 @@ fn frame_to_verdict(count: u32) {
                 }
                 decide_write.push(t.elapsed());
             }
-            with.push(s.elapsed());
+            with_code.push(s.elapsed());
+            // The next frames while the phone is held up: decoded where the code was (the check
+            // is a repeat then, but it is timed as a fresh one on another ticket's serial).
+            let mut live = og_gate::decode::LiveCadence::default();
+            let _ = live.next_options();
+            live.saw(&r);
+            let o = live.next_options();
+            let s = Instant::now();
+            let r2 = decode_luma(&img, &o);
+            let held_text = signer.sign_ticket(&og_fixtures::sample_claims(og_shared::Offer::Solo, 190_000 + w + i));
+            if !r2.codes.is_empty() {
+                gate.check(held_text.as_bytes(), og_fixtures::FIXTURE_NOW).unwrap();
+            }
+            held.push(s.elapsed());
+            at_hint += u32::from(r2.found_at_hint);
+            let s = Instant::now();
+            zdef_found += u32::from(zxing_default(&img).iter().any(|c| c == text.as_bytes()));
+            zdef.push(s.elapsed());
         }
         let mut empty = Stats::new();
         let frames: Vec<GrayImage> = (0..count)
@@ -266,6 +361,7 @@ fn frame_to_verdict(count: u32) {
         }
         let fast = DecodeOptions {
             thorough: false,
+            full_frame_needs_eyes: true,
             ..DecodeOptions::default()
         };
         let mut empty_fast = Stats::new();
@@ -275,7 +371,7 @@ fn frame_to_verdict(count: u32) {
             let r = decode_luma(img, &fast);
             assert!(r.codes.is_empty());
             empty_fast.push(s.elapsed());
-            with_eyes += u32::from(r.passes > 0);
+            with_eyes += u32::from(r.passes > r.zxing_passes);
         }
         let mut cadence = og_gate::decode::LiveCadence::default();
         let mut live = Stats::new();
@@ -286,13 +382,33 @@ fn frame_to_verdict(count: u32) {
             live.push(s.elapsed());
             cadence.saw(&r);
         }
-        println!("- {w}x{h} with a ticket ({found}/{count} admitted): {}", with.line());
+        let mut empty_zdef = Stats::new();
+        for img in &frames {
+            let s = Instant::now();
+            zxing_default(img);
+            empty_zdef.push(s.elapsed());
+        }
+        for st in [&with_code, &held, &empty, &empty_fast, &live] {
+            worst = worst.max(st.times.iter().copied().max().unwrap_or_default());
+        }
+        println!(
+            "- {w}x{h} with a ticket, first frame ({found}/{count} admitted): {}",
+            with_code.line()
+        );
         println!(
             "  - of which verify + lookups + decide + durable write: {}",
             decide_write.line()
         );
         println!(
-            "- {w}x{h} without any code, quick look only: {} ({with_eyes}/{count} ran rqrr)",
+            "- {w}x{h} with a ticket, next frame while held up (looked at where it was; {at_hint}/{count} read there): {}",
+            held.line()
+        );
+        println!(
+            "- {w}x{h} with a ticket, zxing-cpp library defaults, decode only ({zdef_found}/{count} read): {}",
+            zdef.line()
+        );
+        println!(
+            "- {w}x{h} without any code, quick look (live frame): {} (rqrr ran on {with_eyes}/{count})",
             empty_fast.line()
         );
         println!(
@@ -304,7 +420,12 @@ fn frame_to_verdict(count: u32) {
             "- {w}x{h} without any code, every pass: {} (no eye at all in {empty_no_eyes}/{count}, a group of eyes in {empty_regions}/{count})",
             empty.line()
         );
+        println!(
+            "- {w}x{h} without any code, zxing-cpp library defaults: {}",
+            empty_zdef.line()
+        );
     }
+    println!("- slowest frame of this part: {:.2} ms", worst.as_secs_f64() * 1e3);
 }
 
 /// The durable part alone: `Gate::check` on 2,000 distinct tickets (verify, lookups, decide, and

@@ -16,10 +16,13 @@ use og_shared::UnixSeconds;
 use og_shared::sync::Direction;
 
 use crate::bundle::{ImportOptions, import_file};
-use crate::decode::{DecodeOptions, decode_luma, load_luma};
+use crate::decide::{GatePolicy, PartyPolicy};
+use crate::decode::{DecodeOptions, Decoded, Decoders, decode_luma, load_luma};
 use crate::gate::{Gate, Outcome};
+use crate::kiosk::Display;
 use crate::output::VerdictLine;
-use crate::source::{FileFrames, FrameSource, Input, LineCodes, open_camera};
+use crate::source::{CameraRequest, FileFrames, FrameSource, Input, LineCodes, open_camera};
+use crate::staff::{self, Clock, Health};
 use crate::store::{Store, read_credential};
 use crate::sync::{Backoff, ProgressOutput, enroll, sync_round};
 
@@ -55,6 +58,10 @@ pub struct Cli {
     /// Never use colours (also when NO_COLOR is set or output is not a terminal).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// The venue's time zone (IANA name) for times shown to staff; given to `import` or `enroll`
+    /// it is kept as the gate's zone. Default: the kept zone, else Europe/Paris.
+    #[arg(long, global = true, env = "OG_GATE_TIME_ZONE", value_name = "ZONE")]
+    pub time_zone: Option<String>,
     /// Pretend the clock reads this Unix time (tests and replays only).
     #[arg(long, global = true, hide = true, env = "OG_GATE_NOW", value_name = "UNIX")]
     pub now: Option<i64>,
@@ -85,6 +92,24 @@ impl ProgressArg {
     }
 }
 
+/// How many people one scan of a Duo or Family ticket admits.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PartyArg {
+    /// One scan admits the whole party ("ADMIT 4 - Family").
+    WholeParty,
+    /// One scan admits one person ("person 2 of 4"), for one-person-per-scan turnstiles.
+    OnePerScan,
+}
+
+impl PartyArg {
+    fn policy(self) -> PartyPolicy {
+        match self {
+            PartyArg::WholeParty => PartyPolicy::WholeParty,
+            PartyArg::OnePerScan => PartyPolicy::OnePerScan,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum DirectionArg {
     Entry,
@@ -94,13 +119,31 @@ pub enum DirectionArg {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Register this device with the issuer using a one-time enrolment token, then sync.
+    ///
+    /// Either scan the enrolment QR the operator console shows (`--scan IMAGE`, or
+    /// `--scan --camera N`), or type `--issuer URL --token TOKEN`.
     Enroll {
         /// Issuer address, e.g. https://tickets.example.org
-        #[arg(long, value_name = "URL")]
-        issuer: String,
+        #[arg(long, value_name = "URL", required_unless_present = "scan", conflicts_with = "scan")]
+        issuer: Option<String>,
         /// One-time enrolment token shown by the issuer's operator page.
-        #[arg(long, value_name = "TOKEN")]
-        token: String,
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            required_unless_present = "scan",
+            conflicts_with = "scan"
+        )]
+        token: Option<String>,
+        /// Read the issuer address and the token from the console's enrolment QR: in this image
+        /// file, or with `--camera N` from a camera.
+        #[arg(long, value_name = "IMAGE", num_args = 0..=1, default_missing_value = "")]
+        scan: Option<PathBuf>,
+        /// With `--scan`: the camera to read the enrolment QR from.
+        #[arg(long, value_name = "N", requires = "scan")]
+        camera: Option<u32>,
+        /// How many people one scan of a Duo or Family admits at this gate.
+        #[arg(long, value_enum, value_name = "POLICY")]
+        party: Option<PartyArg>,
         /// Name of this gate as shown to operators (e.g. "north-3").
         #[arg(long, value_name = "NAME")]
         gate: Option<String>,
@@ -125,6 +168,9 @@ pub enum Command {
         /// Refuse tickets when revocation data is older than this many seconds.
         #[arg(long, value_name = "SECONDS")]
         max_data_age: Option<i64>,
+        /// How many people one scan of a Duo or Family admits at this gate.
+        #[arg(long, value_enum, value_name = "POLICY")]
+        party: Option<PartyArg>,
     },
     /// One synchronisation round with the issuer: send queued scans, fetch revocations.
     Sync {
@@ -147,12 +193,21 @@ pub enum Command {
     Decode {
         #[arg(required = true, value_name = "IMAGE")]
         images: Vec<PathBuf>,
+        /// Also say on stderr what each decoder (zxing-cpp, rqrr) read alone, and how fast.
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Run the gate: read codes continuously, show verdicts, sync in the background.
     Run {
-        /// Read frames from this camera (needs a build with `--features camera`).
+        /// Read frames from this camera (`gate-agent cameras` lists them).
         #[arg(long, value_name = "N", group = "input")]
         camera: Option<u32>,
+        /// The camera's resolution, e.g. 1280x720 (the closest mode the camera has).
+        #[arg(long, value_name = "WxH", requires = "camera", value_parser = parse_resolution)]
+        resolution: Option<(u32, u32)>,
+        /// The camera's frame rate (the closest the camera has).
+        #[arg(long, value_name = "F", requires = "camera")]
+        fps: Option<u32>,
         /// Replay image files from a directory, in name order.
         #[arg(long, value_name = "DIR", group = "input")]
         frames: Option<PathBuf>,
@@ -182,7 +237,7 @@ pub enum Command {
         #[arg(long, default_value_t = 30, value_name = "SECONDS")]
         sync_every: u64,
     },
-    /// Show provisioning, data age, queued reports and admissions today.
+    /// Show provisioning, data age, clock, queued reports, last sync and admissions today.
     Status,
     /// Write this gate's revocation copy to a file, for an issuer restored from a backup
     /// (`issuer revocations republish FILE`).
@@ -191,6 +246,19 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// List the cameras this machine has, with their modes (resolution, format, frame rate).
+    Cameras,
+}
+
+fn parse_resolution(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{s:?}: write the resolution as WxH, e.g. 1280x720"))?;
+    let n = |v: &str| v.trim().parse::<u32>().ok().filter(|&n| (16..=8192).contains(&n));
+    match (n(w), n(h)) {
+        (Some(w), Some(h)) => Ok((w, h)),
+        _ => Err(format!("{s:?}: width and height must be numbers from 16 to 8192")),
+    }
 }
 
 /// Exit code for "every code admitted".
@@ -209,6 +277,8 @@ const FILE_DECODE: DecodeOptions = DecodeOptions {
     deadline: Duration::from_millis(3000),
     thorough: true,
     full_frame_needs_eyes: false,
+    hint: None,
+    decoders: crate::decode::Decoders::Both,
 };
 
 /// The wall clock as unix seconds (0 if the clock is before 1970).
@@ -224,6 +294,10 @@ struct Ctx {
     json: bool,
     colour: bool,
     fixed_now: Option<i64>,
+    /// The venue's clock for staff (`--time-zone`, else the gate's kept zone, else the default).
+    clock: Clock,
+    /// `--time-zone` was given: `import` and `enroll` keep it as the gate's zone.
+    time_zone_given: bool,
 }
 
 impl Ctx {
@@ -248,7 +322,7 @@ impl Ctx {
     }
 
     fn print(&self, o: &Outcome, source: Option<&str>, decode: Option<Duration>) -> VerdictLine {
-        let line = VerdictLine::new(o, source, decode);
+        let line = VerdictLine::new(o, source, decode, &self.clock);
         let text = if self.json {
             line.to_json()
         } else {
@@ -259,6 +333,33 @@ impl Ctx {
         let _ = out.flush();
         line
     }
+
+    /// After `import` or `enroll`: keeps `--time-zone` and `--party` as this gate's settings.
+    fn keep_settings(&self, party: Option<PartyArg>) -> Result<(), crate::store::StoreError> {
+        let store = Store::open(&self.data_dir)?;
+        if self.time_zone_given {
+            store.set_meta("time_zone", self.clock.name())?;
+        }
+        if let Some(p) = party {
+            store.set_meta("party_policy", p.policy().as_str())?;
+            // Open gates re-read their configuration when the generation changes.
+            let g: i64 = store.meta("generation")?.and_then(|g| g.parse().ok()).unwrap_or(0);
+            store.set_meta("generation", &(g + 1).to_string())?;
+        }
+        Ok(())
+    }
+}
+
+/// The venue's clock: `--time-zone`, else the zone kept by `import`/`enroll`, else the default.
+fn venue_clock(data_dir: &Path, given: Option<&str>) -> Result<Clock, String> {
+    if let Some(z) = given {
+        return Clock::new(z);
+    }
+    let kept = Store::open_if_present(data_dir)
+        .ok()
+        .flatten()
+        .and_then(|s| s.meta("time_zone").ok().flatten());
+    Clock::new(kept.as_deref().unwrap_or(staff::DEFAULT_TIME_ZONE))
 }
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
@@ -270,32 +371,57 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 pub fn run(cli: Cli) -> ExitCode {
     let colour =
         !cli.no_color && !cli.json && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let clock = match venue_clock(&cli.data_dir, cli.time_zone.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
     let ctx = Ctx {
         data_dir: cli.data_dir,
         json: cli.json,
         colour,
         fixed_now: cli.now,
+        clock,
+        time_zone_given: cli.time_zone.is_some(),
     };
     match cli.command {
         Command::Enroll {
             issuer,
             token,
+            scan,
+            camera,
+            party,
             gate,
             progress,
             insecure_http,
-        } => cmd_enroll(&ctx, &issuer, &token, gate.as_deref(), progress, insecure_http),
+        } => {
+            let target = match (issuer, token, scan) {
+                (Some(i), Some(t), None) => Ok((i, t)),
+                (_, _, Some(image)) => scan_enrolment(&image, camera).map(|c| (c.issuer, c.token)),
+                _ => Err("give --issuer and --token, or --scan".to_owned()),
+            };
+            match target {
+                Ok((issuer, token)) => {
+                    cmd_enroll(&ctx, &issuer, &token, gate.as_deref(), party, progress, insecure_http)
+                }
+                Err(e) => fail(e),
+            }
+        }
         Command::Import {
             bundle,
             gate,
             direction,
             max_data_age,
-        } => cmd_import(&ctx, &bundle, gate, direction, max_data_age),
+            party,
+        } => cmd_import(&ctx, &bundle, gate, direction, max_data_age, party),
         Command::Sync { progress } => cmd_sync(&ctx, progress),
         Command::Check { text } => cmd_check(&ctx, &text),
         Command::Scan { images } => cmd_scan(&ctx, &images),
-        Command::Decode { images } => cmd_decode(&images),
+        Command::Decode { images, verbose } => cmd_decode(&images, verbose),
+        Command::Cameras => cmd_cameras(&ctx),
         Command::Run {
             camera,
+            resolution,
+            fps,
             frames,
             stdin,
             status_addr,
@@ -307,7 +433,7 @@ pub fn run(cli: Cli) -> ExitCode {
             sync_every,
         } => {
             let source: Result<Box<dyn FrameSource>, String> = match (camera, frames, stdin) {
-                (Some(n), _, _) => open_camera(n).map_err(|e| e.to_string()),
+                (Some(n), _, _) => open_camera(n, CameraRequest { resolution, fps }).map_err(|e| e.to_string()),
                 (_, Some(dir), _) => FileFrames::dir(&dir)
                     .map(|f| Box::new(f) as Box<dyn FrameSource>)
                     .map_err(|e| e.to_string()),
@@ -337,16 +463,77 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Reads the console's enrolment QR from an image file (`image` not empty) or a camera.
+fn scan_enrolment(image: &Path, camera: Option<u32>) -> Result<og_shared::enrol::EnrolmentCode, String> {
+    let found = |d: &Decoded, first_error: &mut Option<String>| {
+        for c in &d.codes {
+            match og_shared::enrol::EnrolmentCode::parse(c) {
+                Ok(code) => return Some(code),
+                Err(e) => {
+                    first_error.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
+        None
+    };
+    let mut first_error = None;
+    match camera {
+        None if image.as_os_str().is_empty() => Err("--scan needs an IMAGE, or --camera N".into()),
+        None => {
+            let img = load_luma(image).map_err(|e| e.to_string())?;
+            let d = decode_luma(&img, &FILE_DECODE);
+            found(&d, &mut first_error).ok_or_else(|| match first_error {
+                Some(e) => format!("{}: {e}", image.display()),
+                None => format!("{}: no QR code found", image.display()),
+            })
+        }
+        Some(n) => {
+            let mut src = open_camera(n, CameraRequest::default()).map_err(|e| e.to_string())?;
+            say!("gate-agent: hold the enrolment QR code in front of camera {n}");
+            let until = Instant::now() + ENROL_SCAN_TIME;
+            let mut cadence = crate::decode::LiveCadence::default();
+            while Instant::now() < until {
+                match src.next_input() {
+                    Some(Ok(Input::Frame { image, .. })) => {
+                        let d = decode_luma(&image, &cadence.next_options());
+                        cadence.saw(&d);
+                        if let Some(code) = found(&d, &mut first_error) {
+                            return Ok(code);
+                        }
+                    }
+                    Some(Ok(Input::Code { .. })) => {}
+                    Some(Err(e)) => return Err(e.to_string()),
+                    None => break,
+                }
+            }
+            Err(match first_error {
+                Some(e) => format!("camera {n}: {e}"),
+                None => format!(
+                    "camera {n}: no enrolment QR code seen in {} s",
+                    ENROL_SCAN_TIME.as_secs()
+                ),
+            })
+        }
+    }
+}
+
+/// How long `enroll --scan --camera N` looks for the enrolment QR.
+const ENROL_SCAN_TIME: Duration = Duration::from_secs(60);
+
 fn cmd_enroll(
     ctx: &Ctx,
     issuer: &str,
     token: &str,
     gate: Option<&str>,
+    party: Option<PartyArg>,
     progress: ProgressArg,
     insecure_http: bool,
 ) -> ExitCode {
     match enroll(&ctx.data_dir, issuer, token, gate, insecure_http, ctx.now()) {
         Ok(en) => {
+            if let Err(e) = ctx.keep_settings(party) {
+                return fail(format!("enrolled, but the gate's settings were not kept: {e}"));
+            }
             if !ctx.json {
                 println!(
                     "enrolled as device {} ({}) for events {:?}",
@@ -405,6 +592,7 @@ fn cmd_import(
     gate: Option<String>,
     direction: Option<DirectionArg>,
     max_data_age: Option<i64>,
+    party: Option<PartyArg>,
 ) -> ExitCode {
     let opts = ImportOptions {
         gate_name: gate,
@@ -416,6 +604,9 @@ fn cmd_import(
     };
     match import_file(&ctx.data_dir, bundle, &opts, ctx.now()) {
         Ok(s) => {
+            if let Err(e) = ctx.keep_settings(party) {
+                return fail(format!("imported, but the gate's settings were not kept: {e}"));
+            }
             ctx.report(
                 || {
                     format!(
@@ -609,7 +800,7 @@ fn cmd_scan(ctx: &Ctx, images: &[PathBuf]) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn cmd_decode(images: &[PathBuf]) -> ExitCode {
+fn cmd_decode(images: &[PathBuf], verbose: bool) -> ExitCode {
     let opts = FILE_DECODE;
     let mut code = OK;
     let mut out = std::io::stdout().lock();
@@ -617,6 +808,13 @@ fn cmd_decode(images: &[PathBuf]) -> ExitCode {
         match load_luma(path) {
             Ok(img) => {
                 let d = decode_luma(&img, &opts);
+                if verbose {
+                    for dec in [Decoders::Zxing, Decoders::Rqrr] {
+                        let alone = decode_luma(&img, &DecodeOptions { decoders: dec, ..opts });
+                        say!("{}: {}", path.display(), describe_decode(dec, &alone));
+                    }
+                    say!("{}: {}", path.display(), describe_decode(Decoders::Both, &d));
+                }
                 if d.codes.is_empty() {
                     say!("{}: no QR code found", path.display());
                     code = code.max(REJECTED);
@@ -634,6 +832,54 @@ fn cmd_decode(images: &[PathBuf]) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// One line for `decode --verbose`: what a decoder (or the gate's pipeline) read, how fast.
+fn describe_decode(dec: Decoders, d: &Decoded) -> String {
+    let who = match dec {
+        Decoders::Zxing => "zxing-cpp alone",
+        Decoders::Rqrr => "rqrr alone (locator + preprocessing)",
+        Decoders::Both => "the gate (zxing-cpp, then rqrr)",
+    };
+    let mut s = if d.codes.is_empty() {
+        format!("{who} read nothing")
+    } else {
+        format!(
+            "{who} read {} code{}",
+            d.codes.len(),
+            if d.codes.len() == 1 { "" } else { "s" }
+        )
+    };
+    s.push_str(&format!(
+        " in {:.2} ms ({} pass{}",
+        d.elapsed.as_secs_f64() * 1e3,
+        d.passes,
+        if d.passes == 1 { "" } else { "es" }
+    ));
+    if dec != Decoders::Zxing {
+        s.push_str(&format!("; {} eyes, {} groups", d.eyes, d.regions));
+    }
+    if d.timeouts > 0 || d.panics > 0 {
+        s.push_str(&format!("; {} timed out, {} failed", d.timeouts, d.panics));
+    }
+    s.push(')');
+    for (c, by) in d.codes.iter().zip(&d.found_by) {
+        let text: String = crate::decode::payload_text(c).chars().take(80).collect();
+        s.push_str(&format!("\n    {}: {text:?}", by.name()));
+    }
+    s
+}
+
+/// Whether the data and the clock can be trusted, from what sync and import recorded.
+fn gate_health(store: &Store, policy: &GatePolicy, now: UnixSeconds) -> Result<Health, crate::store::StoreError> {
+    let num =
+        |k: &str| -> Result<Option<i64>, crate::store::StoreError> { Ok(store.meta(k)?.and_then(|v| v.parse().ok())) };
+    Ok(Health {
+        data_age: num("data_as_of")?.map(|t| now - t),
+        max_data_age: policy.max_data_age.unwrap_or(staff::DATA_AGE_WARNING),
+        clock_offset: num("clock_offset")?,
+        max_clock_offset: policy.clock_skew,
+    })
+}
+
 fn cmd_status(ctx: &Ctx) -> ExitCode {
     let store = match Store::open(&ctx.data_dir) {
         Ok(s) => s,
@@ -643,70 +889,111 @@ fn cmd_status(ctx: &Ctx) -> ExitCode {
         return fail(e);
     }
     let now = ctx.now();
-    let res = (|| -> Result<serde_json::Value, crate::store::StoreError> {
+    let res = (|| -> Result<(serde_json::Value, staff::StatusFacts), crate::store::StoreError> {
         let config = store.config()?;
-        let counts = store.counts(now - now.rem_euclid(86_400))?;
+        let counts = store.counts(ctx.clock.start_of_day(now))?;
         let data_as_of: Option<i64> = store.meta("data_as_of")?.and_then(|s| s.parse().ok());
         let last_sync: Option<i64> = store.meta("last_sync_ok")?.and_then(|s| s.parse().ok());
-        Ok(serde_json::json!({
+        let last_error = store.meta("last_sync_error")?.filter(|s| !s.is_empty());
+        let policy = config.as_ref().map(|c| c.policy.clone()).unwrap_or_default();
+        let health = gate_health(&store, &policy, now)?;
+        let conflicts = store.conflicts()?;
+        let device_revoked = store.meta("device_revoked")?.as_deref() == Some("1");
+        let enrolled_online = read_credential(&ctx.data_dir).is_some();
+        let json = serde_json::json!({
             "provisioned": config.is_some(),
             "deployment": config.as_ref().map(|c| c.deployment.to_string()),
             "device_id": config.as_ref().map(|c| c.device_id.clone()),
             "gate": config.as_ref().map(|c| c.gate_name.clone()),
             "zone": config.as_ref().and_then(|c| c.policy.zone),
             "issuer": config.as_ref().and_then(|c| c.issuer_url.clone()),
-            "enrolled_online": read_credential(&ctx.data_dir).is_some(),
-            "device_revoked": store.meta("device_revoked")?.as_deref() == Some("1"),
+            "enrolled_online": enrolled_online,
+            "device_revoked": device_revoked,
             "data_as_of": data_as_of,
             "data_age_seconds": data_as_of.map(|t| now - t),
             "last_sync_ok": last_sync,
-            "last_sync_error": store.meta("last_sync_error")?.filter(|s| !s.is_empty()),
+            "last_sync_error": last_error,
             "sync_refused": store.sync_refusal()?,
+            "clock_offset_seconds": health.clock_offset,
+            "time_zone": ctx.clock.name(),
+            "party_policy": policy.party.as_str(),
             "counts": counts,
-            "conflicts": store.conflicts()?,
-        }))
+            "conflicts": conflicts,
+        });
+        let facts = staff::StatusFacts {
+            provisioned: config.is_some(),
+            gate: config.as_ref().map(|c| c.gate_name.clone()),
+            device_id: config.as_ref().map(|c| c.device_id.clone()),
+            deployment: config.as_ref().map(|c| c.deployment.to_string()),
+            zone: policy.zone,
+            issuer: config.as_ref().and_then(|c| c.issuer_url.clone()),
+            enrolled_online,
+            device_revoked,
+            party_one_per_scan: policy.party == PartyPolicy::OnePerScan,
+            data_as_of,
+            last_sync_ok: last_sync,
+            last_sync_error: last_error,
+            health,
+            queued: counts.outbox,
+            held: counts.held,
+            refused: counts.refused,
+            admitted_today: counts.admissions_since,
+            admitted_all_time: counts.own_admissions,
+            other_gates: counts.other_admissions,
+            keys: counts.keys,
+            events: counts.events,
+            revocations: counts.revocations,
+            revocation_seq: counts.revocation_seq,
+            conflicts: conflicts
+                .iter()
+                .map(|k| (k.serial, k.event_id, k.admitted, u32::from(k.allowed), k.gates.clone()))
+                .collect(),
+        };
+        Ok((json, facts))
     })();
-    let v = match res {
+    let (v, facts) = match res {
         Ok(v) => v,
         Err(e) => return fail(e),
     };
     if ctx.json {
         println!("{v}");
     } else {
-        let c = &v["counts"];
-        println!(
-            "gate {} (device {}), deployment {}",
-            v["gate"], v["device_id"], v["deployment"]
-        );
-        println!(
-            "provisioned: {}  issuer: {}  data age: {} s  last sync error: {}",
-            v["provisioned"], v["issuer"], v["data_age_seconds"], v["last_sync_error"]
-        );
-        println!(
-            "queued reports: {} ({} held, {} refused)  admissions today: {}  (all time {}, other gates {})",
-            c["outbox"], c["held"], c["refused"], c["admissions_since"], c["own_admissions"], c["other_admissions"]
-        );
-        println!(
-            "keys: {}  events: {}  revocations: {} (seq {})",
-            c["keys"], c["events"], c["revocations"], c["revocation_seq"]
-        );
-        if v["device_revoked"] == true {
-            println!("DEVICE REVOKED BY THE ISSUER: re-enrol this gate");
-        }
+        print!("{}", staff::status_text(&facts, &ctx.clock, now));
         if let Some(r) = v["sync_refused"]["reason"].as_str() {
             println!("ISSUER DATA REFUSED (revocations kept, tell an operator): {r}");
         }
-        for k in v["conflicts"].as_array().into_iter().flatten() {
-            println!(
-                "CONFLICT: ticket {} of event {} admitted {} times (admits {}) at {}",
-                k["serial"], k["event_id"], k["admitted"], k["allowed"], k["gates"]
-            );
-        }
     }
-    if v["provisioned"] == true {
+    if facts.provisioned {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(ERROR)
+    }
+}
+
+fn cmd_cameras(ctx: &Ctx) -> ExitCode {
+    match crate::source::list_cameras() {
+        Ok(cams) if cams.is_empty() => {
+            say!("gate-agent: no camera found (a V4L2 camera appears as /dev/video*)");
+            ExitCode::from(REJECTED)
+        }
+        Ok(cams) => {
+            let mut out = std::io::stdout().lock();
+            for c in cams {
+                let line = if ctx.json {
+                    serde_json::json!({"index": c.index, "name": c.name, "description": c.description, "modes": c.modes})
+                        .to_string()
+                } else {
+                    let mut l = format!("camera {}: {} ({})", c.index, c.name, c.description);
+                    for m in &c.modes {
+                        l.push_str(&format!("\n    {m}"));
+                    }
+                    l
+                };
+                let _ = writeln!(out, "{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
     }
 }
 
@@ -786,9 +1073,25 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
         return fail(e);
     }
     gate.repeat_window = opts.repeat_window;
-    let last: Arc<Mutex<Option<VerdictLine>>> = Arc::new(Mutex::new(None));
+    let display: Arc<Mutex<Display>> = Arc::default();
     if let Some(addr) = &opts.status_addr {
-        match crate::kiosk::serve(addr, last.clone()) {
+        // The kiosk's banner reads the data age and the clock offset from its own connection.
+        let banner_store = match Store::open(&ctx.data_dir) {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        };
+        let fixed_now = ctx.fixed_now;
+        let banner = Box::new(move || {
+            let policy = banner_store
+                .config()
+                .ok()
+                .flatten()
+                .map(|c| c.policy)
+                .unwrap_or_default();
+            let now = fixed_now.unwrap_or_else(unix_now);
+            gate_health(&banner_store, &policy, now).ok().and_then(|h| h.banner())
+        });
+        match crate::kiosk::serve(addr, display.clone(), banner) {
             Ok(a) => say!("gate-agent: status page on http://{a}/"),
             Err(e) => return fail(format!("cannot serve the status page on {addr}: {e}")),
         }
@@ -798,6 +1101,8 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
     let sync_thread = (opts.sync && enrolled)
         .then(|| start_sync_thread(ctx.data_dir.clone(), ctx.fixed_now, opts.sync_every, stop.clone()));
     let mut last_dismissed: Option<Vec<u8>> = None;
+    // A repeat is said once per stretch of camera frames, and for every scan of a scanner.
+    let mut repeat_said = false;
     // A live camera spreads the slow passes over frames (`LiveCadence`). Replayed files always get
     // every pass and the file deadline, like `scan`, so a replay gives the same verdicts on a busy
     // machine as on an idle one.
@@ -808,13 +1113,13 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
         if !opts.pace.is_zero() {
             std::thread::sleep(opts.pace);
         }
-        let (codes, label, decode_time) = match item {
+        let (codes, label, decode_time, scanner) = match item {
             Ok(Input::Frame { image, label }) => {
                 let d = decode_luma(&image, &dopts);
                 cadence.saw(&d);
-                (d.codes, label, Some(d.elapsed))
+                (d.codes, label, Some(d.elapsed), false)
             }
-            Ok(Input::Code { text, label }) => (vec![text], label, None),
+            Ok(Input::Code { text, label }) => (vec![text], label, None, true),
             Err(e) => {
                 say!("gate-agent: skipped: {e}");
                 continue;
@@ -830,6 +1135,26 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
                 }
             };
             if o.repeat {
+                // Never silent, never counted again: staff see that this code was counted.
+                if scanner || !repeat_said {
+                    if let Ok(mut d) = display.lock() {
+                        d.repeat();
+                    }
+                    if !ctx.json {
+                        let line = VerdictLine::new(&o, Some(&label), decode_time, &ctx.clock);
+                        let mut out = std::io::stdout().lock();
+                        let _ = writeln!(
+                            out,
+                            "[= {}] {}{}",
+                            line.headline,
+                            staff::SAME_CODE,
+                            line.ticket_serial
+                                .map(|s| format!("  · ticket {s}"))
+                                .unwrap_or_default()
+                        );
+                    }
+                    repeat_said = true;
+                }
                 continue;
             }
             if o.serial.is_none() && o.verdict.code == og_shared::sync::VerdictCode::NotATicket {
@@ -840,6 +1165,7 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
                 }
                 continue;
             }
+            repeat_said = false;
             let line = ctx.print(&o, Some(&label), decode_time);
             let hook = if o.verdict.lets_through() {
                 &opts.on_admit
@@ -849,8 +1175,8 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
             if let Some(cmd) = hook {
                 spawn_hook(cmd, &line);
             }
-            if let Ok(mut l) = last.lock() {
-                *l = Some(line);
+            if let Ok(mut d) = display.lock() {
+                d.verdict(line);
             }
         }
     }

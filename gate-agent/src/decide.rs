@@ -15,6 +15,25 @@
 use og_shared::sync::{Direction, RevocationTarget, VerdictCode};
 use og_shared::{Rejection, UnixSeconds, VerifiedTicket};
 
+/// How many people one scan of a Duo or Family ticket lets through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PartyPolicy {
+    /// One scan admits everyone the ticket still admits (a gate with a steward who counts heads).
+    #[default]
+    WholeParty,
+    /// One scan admits one person (a one-person-per-scan turnstile): "person 2 of 4".
+    OnePerScan,
+}
+
+impl PartyPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartyPolicy::WholeParty => "whole_party",
+            PartyPolicy::OnePerScan => "one_per_scan",
+        }
+    }
+}
+
 /// How this gate applies the rules. Set at provisioning; the defaults suit an entry turnstile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatePolicy {
@@ -28,6 +47,8 @@ pub struct GatePolicy {
     pub max_data_age: Option<i64>,
     /// Allow re-entry after an exit for every ticket (otherwise only tickets flagged REENTRY).
     pub reentry_for_all: bool,
+    /// Whether one scan admits a Duo's or Family's whole party or one person.
+    pub party: PartyPolicy,
 }
 
 impl Default for GatePolicy {
@@ -38,6 +59,7 @@ impl Default for GatePolicy {
             clock_skew: 300,
             max_data_age: None,
             reentry_for_all: false,
+            party: PartyPolicy::WholeParty,
         }
     }
 }
@@ -73,7 +95,7 @@ pub struct Verdict {
     pub code: VerdictCode,
     /// A short sentence for the steward.
     pub reason: String,
-    /// For an admission: this is person k ...
+    /// For an admission: this is person k (the last of the party this scan admits) ...
     pub admitted_index: Option<u8>,
     /// ... of N.
     pub admits: Option<u8>,
@@ -81,6 +103,9 @@ pub struct Verdict {
     pub first_use: Option<Passage>,
     /// What to record as a passage (admission or exit), if anything.
     pub record: Option<Direction>,
+    /// People this scan lets in: persons `admitted_index - party + 1 ..= admitted_index`, one
+    /// admission recorded for each (0 when nobody is admitted).
+    pub party: u8,
 }
 
 impl Verdict {
@@ -92,6 +117,7 @@ impl Verdict {
             admits: None,
             first_use: None,
             record: None,
+            party: 0,
         }
     }
 
@@ -177,10 +203,15 @@ pub fn decide(
     if now - policy.clock_skew > i64::from(claims.valid_until) {
         return Verdict::reject(VerdictCode::Expired, "ticket expired");
     }
-    admission(&claims, claims.flags.reentry() || policy.reentry_for_all, view)
+    admission(
+        &claims,
+        claims.flags.reentry() || policy.reentry_for_all,
+        policy.party,
+        view,
+    )
 }
 
-fn admission(claims: &og_shared::TicketClaims, reentry: bool, view: &LocalView) -> Verdict {
+fn admission(claims: &og_shared::TicketClaims, reentry: bool, party: PartyPolicy, view: &LocalView) -> Verdict {
     let offer = claims.offer;
     let n = offer.admits();
     let entries = view.passages.iter().filter(|p| p.direction == Direction::Entry).count();
@@ -195,22 +226,31 @@ fn admission(claims: &og_shared::TicketClaims, reentry: bool, view: &LocalView) 
         .count();
     let code_left = usize::from(claims.admits).saturating_sub(by_this_code);
     let entitlement_left = usize::from(n).saturating_sub(entries);
-    let admit = |k: usize, reason: String| Verdict {
+    let admit = |k: usize, people: usize, reason: String| Verdict {
         code: VerdictCode::Admitted,
         reason,
         admitted_index: Some(k.min(usize::from(n)) as u8),
         admits: Some(n),
         first_use: None,
         record: Some(Direction::Entry),
+        party: people as u8,
     };
-    if code_left.min(entitlement_left) > 0 {
+    let left = code_left.min(entitlement_left);
+    if left > 0 {
         let k = entries + 1;
-        return admit(k, format!("{offer}: person {k} of {n}"));
+        return match party {
+            PartyPolicy::OnePerScan => admit(k, 1, format!("{offer}: person {k} of {n}")),
+            PartyPolicy::WholeParty => admit(entries + left, left, format!("{offer}: {left} of {n} people")),
+        };
     }
-    // Every place used: only a re-entry after a recorded exit may pass.
+    // Every place used: only a re-entry after a recorded exit may pass (one person per scan).
     let inside = entries.saturating_sub(exits);
     if reentry && exits > 0 && inside < usize::from(n) {
-        return admit(inside + 1, format!("{offer}: re-entry ({} of {n} inside)", inside + 1));
+        return admit(
+            inside + 1,
+            1,
+            format!("{offer}: re-entry ({} of {n} inside)", inside + 1),
+        );
     }
     let reason = match &first {
         Some(p) => format!("already used: first admitted at {} by gate {}", p.at, p.gate),
@@ -326,6 +366,12 @@ mod tests {
     }
 
     #[test]
+    fn one_scan_of_a_transferred_half_used_duo_lets_in_only_the_one_person_left_whatever_the_gate_knows() {
+        let v = decide(&second_duo_code(), &view(), NOW, &p());
+        assert_eq!((v.code, v.party), (VerdictCode::Admitted, 1));
+    }
+
+    #[test]
     fn an_old_code_still_counts_against_the_entitlement_its_new_code_draws_on() {
         // The old code (not yet known as superseded here) admitted two people: the new one gets nobody in.
         let mut vw = view();
@@ -353,6 +399,14 @@ mod tests {
         GatePolicy::default()
     }
 
+    /// A one-person-per-scan turnstile.
+    fn turnstile() -> GatePolicy {
+        GatePolicy {
+            party: PartyPolicy::OnePerScan,
+            ..p()
+        }
+    }
+
     #[test]
     fn a_fresh_solo_ticket_is_admitted_as_person_one_of_one() {
         let v = decide(&ok(Offer::Solo), &view(), NOW, &p());
@@ -365,16 +419,19 @@ mod tests {
     #[test]
     fn a_duo_ticket_admits_exactly_two_people_then_says_already_used_with_the_first_gate() {
         let mut vw = view();
-        let v1 = decide(&ok(Offer::Duo), &vw, NOW, &p());
-        assert_eq!((v1.code, v1.admitted_index), (VerdictCode::Admitted, Some(1)));
+        let v1 = decide(&ok(Offer::Duo), &vw, NOW, &turnstile());
+        assert_eq!(
+            (v1.code, v1.admitted_index, v1.party),
+            (VerdictCode::Admitted, Some(1), 1)
+        );
         vw.passages.push(entry(NOW - 30, "north-1"));
-        let v2 = decide(&ok(Offer::Duo), &vw, NOW, &p());
+        let v2 = decide(&ok(Offer::Duo), &vw, NOW, &turnstile());
         assert_eq!(
             (v2.code, v2.admitted_index, v2.admits),
             (VerdictCode::Admitted, Some(2), Some(2))
         );
         vw.passages.push(entry(NOW - 10, "north-2"));
-        let v3 = decide(&ok(Offer::Duo), &vw, NOW, &p());
+        let v3 = decide(&ok(Offer::Duo), &vw, NOW, &turnstile());
         assert_eq!(v3.code, VerdictCode::AlreadyUsed);
         assert_eq!(v3.first_use, Some(entry(NOW - 30, "north-1")));
         assert!(v3.reason.contains("north-1"), "{}", v3.reason);
@@ -382,17 +439,38 @@ mod tests {
     }
 
     #[test]
-    fn a_family_ticket_admits_four_people() {
+    fn a_family_ticket_admits_four_people_one_per_scan_at_a_turnstile() {
         let mut vw = view();
         for k in 1..=4u8 {
-            let v = decide(&ok(Offer::Family), &vw, NOW, &p());
+            let v = decide(&ok(Offer::Family), &vw, NOW, &turnstile());
             assert_eq!((v.code, v.admitted_index), (VerdictCode::Admitted, Some(k)));
+            assert!(v.reason.contains(&format!("person {k} of 4")), "{}", v.reason);
             vw.passages.push(entry(NOW, "g"));
         }
         assert_eq!(
             decide(&ok(Offer::Family), &vw, NOW, &p()).code,
             VerdictCode::AlreadyUsed
         );
+    }
+
+    #[test]
+    fn by_default_one_scan_admits_the_whole_party_and_a_second_scan_is_already_used() {
+        let mut vw = view();
+        let v = decide(&ok(Offer::Family), &vw, NOW, &p());
+        assert_eq!(
+            (v.code, v.admitted_index, v.admits, v.party),
+            (VerdictCode::Admitted, Some(4), Some(4), 4)
+        );
+        assert_eq!(decide(&ok(Offer::Solo), &vw, NOW, &p()).party, 1);
+        // One of the four already went through a one-per-scan turnstile: the rest pass together.
+        vw.passages.push(entry(NOW - 60, "turnstile-1"));
+        let rest = decide(&ok(Offer::Family), &vw, NOW, &p());
+        assert_eq!((rest.admitted_index, rest.party), (Some(4), 3));
+        for _ in 0..3 {
+            vw.passages.push(entry(NOW, "north-3"));
+        }
+        let again = decide(&ok(Offer::Family), &vw, NOW, &p());
+        assert_eq!((again.code, again.party), (VerdictCode::AlreadyUsed, 0));
     }
 
     #[test]
@@ -541,7 +619,8 @@ mod tests {
             reentry_for_all: true,
             ..p()
         };
-        assert_eq!(decide(&ok(Offer::Solo), &vw, NOW, &all).code, VerdictCode::Admitted);
+        let back = decide(&ok(Offer::Solo), &vw, NOW, &all);
+        assert_eq!((back.code, back.party), (VerdictCode::Admitted, 1));
         // Re-entered: inside again, a second re-entry without a new exit is refused.
         vw.passages.push(entry(NOW - 10, "a"));
         assert_eq!(decide(&ok(Offer::Solo), &vw, NOW, &all).code, VerdictCode::AlreadyUsed);

@@ -202,13 +202,23 @@ impl Gate {
             }
         };
         let queue = !matches!(verdict.code, VerdictCode::NotATicket | VerdictCode::NotProvisioned);
-        let nonce = queue.then(new_nonce);
-        if let Some(nonce) = &nonce {
+        // A whole party admitted by one scan is one admission (and one report) per person, so
+        // every count (here, at the issuer, at other gates) sees each person.
+        let people = match verdict.record {
+            Some(Direction::Entry) => verdict.party.max(1),
+            _ => 1,
+        };
+        let mut nonce = None;
+        for k in (0..people).filter(|_| queue) {
+            let n = new_nonce();
+            let index = verdict
+                .admitted_index
+                .map(|last| last.saturating_add(1).saturating_sub(people).saturating_add(k));
             if let (Some(dir), Some(c)) = (verdict.record, &claims) {
-                store::insert_own_passage(&tx, nonce, c.event_id, (c.serial, c.generation), &gate_name, now, dir)?;
+                store::insert_own_passage(&tx, &n, c.event_id, (c.serial, c.generation), &gate_name, now, dir)?;
             }
             let report = ScanReport {
-                nonce: nonce.clone(),
+                nonce: n.clone(),
                 scanned_at: now,
                 verdict: verdict.code,
                 reason: verdict.reason.clone(),
@@ -216,13 +226,14 @@ impl Gate {
                 serial: claims.map(|c| c.serial),
                 generation: claims.map_or(0, |c| c.generation),
                 offer: claims.map(|c| c.offer),
-                admitted_index: verdict.admitted_index,
-                gate: gate_name,
+                admitted_index: index,
+                gate: gate_name.clone(),
                 zone: policy.zone,
                 direction: verdict.record.unwrap_or(policy.direction),
                 offline,
             };
             store::queue_report(&tx, &report)?;
+            nonce.get_or_insert(n);
         }
         let conflict = match &claims {
             Some(c) => store::in_conflict(&tx, c.event_id, c.serial)?,

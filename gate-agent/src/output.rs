@@ -9,6 +9,7 @@ use std::time::Duration;
 use og_shared::UnixSeconds;
 
 use crate::gate::Outcome;
+use crate::staff;
 
 /// One verdict as printed with `--json`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -37,6 +38,12 @@ pub struct VerdictLine {
     pub source: Option<String>,
     pub decode_ms: Option<f64>,
     pub decide_ms: f64,
+    /// The large-type verdict for staff (`ADMIT 4 - Family`); not part of the JSON line.
+    #[serde(skip)]
+    pub headline: String,
+    /// People this scan let in (the party count); not part of the JSON line.
+    #[serde(skip)]
+    pub party: u8,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -44,11 +51,12 @@ fn ms(d: Duration) -> f64 {
 }
 
 impl VerdictLine {
-    pub fn new(o: &Outcome, source: Option<&str>, decode: Option<Duration>) -> VerdictLine {
+    /// The line for an outcome; `clock` renders times in the venue's zone for staff.
+    pub fn new(o: &Outcome, source: Option<&str>, decode: Option<Duration>, clock: &staff::Clock) -> VerdictLine {
         VerdictLine {
             verdict: if o.verdict.lets_through() { "ADMIT" } else { "REJECT" },
             reason: o.verdict.code.as_str(),
-            message: o.verdict.reason.clone(),
+            message: staff::reason(o, clock),
             event_id: o.event_id,
             ticket_serial: o.serial,
             offer: o.offer.map(|x| x.name().to_owned()),
@@ -64,6 +72,8 @@ impl VerdictLine {
             source: source.map(str::to_owned),
             decode_ms: decode.map(ms),
             decide_ms: ms(o.decide_time),
+            headline: staff::headline(o),
+            party: o.verdict.party,
         }
     }
 
@@ -74,7 +84,7 @@ impl VerdictLine {
     /// The steward's line; `colour` adds ANSI colours.
     pub fn to_human(&self, colour: bool) -> String {
         let admit = self.verdict == "ADMIT";
-        let block = if admit { "  ✔ ADMIT   " } else { "  ✘ REJECT  " };
+        let block = format!("  {} {}  ", if admit { "✔" } else { "✘" }, self.headline);
         let head = if colour {
             let bg = if admit { "\x1b[1;97;42m" } else { "\x1b[1;97;41m" };
             format!("{bg}{block}\x1b[0m")
@@ -89,7 +99,7 @@ impl VerdictLine {
             s.push_str("  · offline");
         }
         if self.repeat {
-            s.push_str("  · same code again");
+            s.push_str(&format!("  · {}", staff::SAME_CODE));
         }
         if self.conflict {
             s.push_str("  · CONFLICT: used at several gates, call a supervisor");
@@ -111,8 +121,8 @@ mod tests {
         Outcome {
             verdict: Verdict {
                 code,
-                reason: "already used: first admitted at 5 by gate north".into(),
-                admitted_index: None,
+                reason: "already used".into(),
+                admitted_index: Some(2),
                 admits: Some(2),
                 first_use: Some(Passage {
                     at: 5,
@@ -121,6 +131,7 @@ mod tests {
                     generation: 0,
                 }),
                 record: None,
+                party: 2,
             },
             scan_id: Some("abc".into()),
             event_id: Some(1),
@@ -140,6 +151,7 @@ mod tests {
             &outcome(VerdictCode::AlreadyUsed),
             Some("f.png"),
             Some(Duration::from_millis(3)),
+            &staff::Clock::default(),
         );
         let v: serde_json::Value = serde_json::from_str(&line.to_json()).unwrap();
         assert_eq!(v["verdict"], "REJECT");
@@ -155,9 +167,14 @@ mod tests {
 
     #[test]
     fn the_human_line_says_admit_or_reject_in_words_even_without_colour() {
-        let rej = VerdictLine::new(&outcome(VerdictCode::AlreadyUsed), None, None).to_human(false);
+        let clock = staff::Clock::default();
+        let rej = VerdictLine::new(&outcome(VerdictCode::AlreadyUsed), None, None, &clock).to_human(false);
         assert!(rej.starts_with("[✘ REJECT]"), "{rej}");
-        let adm = VerdictLine::new(&outcome(VerdictCode::Admitted), None, None).to_human(true);
-        assert!(adm.contains("ADMIT") && adm.contains("\x1b[1;97;42m"), "{adm}");
+        // 5 s after the epoch is 01:00 in Paris.
+        assert!(rej.contains("already used at 01:00 at north"), "{rej}");
+        assert!(!rej.contains(" 5 "), "no Unix seconds for staff: {rej}");
+        let adm = VerdictLine::new(&outcome(VerdictCode::Admitted), None, None, &clock).to_human(true);
+        assert!(adm.contains("ADMIT 2 - Duo") && adm.contains("\x1b[1;97;42m"), "{adm}");
+        assert!(adm.contains("Duo: all 2 people"), "{adm}");
     }
 }

@@ -17,7 +17,7 @@ use og_shared::sync::{
 use og_shared::{DeploymentId, TicketClaims, TrustStore, UnixSeconds};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
-use crate::decide::{GatePolicy, Passage};
+use crate::decide::{GatePolicy, PartyPolicy, Passage};
 use crate::schema;
 
 /// File name of the database inside the data directory.
@@ -219,6 +219,10 @@ impl Store {
             clock_skew: num("clock_skew")?.unwrap_or(300),
             max_data_age: num("max_data_age")?,
             reentry_for_all: self.meta("reentry_for_all")?.as_deref() == Some("1"),
+            party: match self.meta("party_policy")?.as_deref() {
+                Some("one_per_scan") => PartyPolicy::OnePerScan,
+                _ => PartyPolicy::WholeParty,
+            },
         };
         Ok(Some(DeviceConfig {
             deployment,
@@ -519,6 +523,7 @@ pub(crate) fn write_config(tx: &Transaction<'_>, c: &DeviceConfig) -> Result<(),
         set_meta(tx, "max_data_age", &m.to_string())?;
     }
     set_meta(tx, "reentry_for_all", if c.policy.reentry_for_all { "1" } else { "0" })?;
+    set_meta(tx, "party_policy", c.policy.party.as_str())?;
     Ok(())
 }
 

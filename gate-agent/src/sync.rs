@@ -986,6 +986,8 @@ fn pull(
         if !resp.events.is_empty() {
             store::replace_events(&tx, &resp.events)?;
         }
+        // The issuer's clock minus this gate's, for staff (`status`, the kiosk's banner).
+        store::set_meta(&tx, "clock_offset", &(resp.server_time - now).to_string())?;
         store::insert_remote_admissions(&tx, &resp.admissions)?;
         sum.admissions += resp.admissions.len();
         store::upsert_conflicts(&tx, &resp.conflicts)?;

@@ -183,21 +183,112 @@ fn revoked_tickets_purchases_and_accounts_are_refused() {
     assert!(v["message"].as_str().unwrap().contains("account"), "{v}");
 }
 
+/// "HH:MM" of a Unix time in Paris, the default venue zone.
+fn paris(t: i64) -> String {
+    jiff::Timestamp::from_second(t)
+        .unwrap()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Paris").unwrap())
+        .strftime("%H:%M")
+        .to_string()
+}
+
 #[test]
-fn a_duo_ticket_admits_exactly_two_people_then_says_already_used_and_where() {
+fn one_scan_of_a_duo_admits_both_and_says_so_then_the_next_says_when_and_where_in_local_time() {
     let g = Gate::provisioned(&[]);
     let t = ticket(Offer::Duo, 20);
-    let (c1, v1) = g.check(&t);
+    let out = g.cmd(&["--no-color", "check", &t]);
+    let human = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(human.starts_with("[✔ ADMIT 2 - Duo] Duo: all 2 people"), "{human}");
     let (c2, v2) = g.check(&t);
-    let (c3, v3) = g.check(&t);
-    assert_eq!((c1, v1["admitted"].as_u64()), (0, Some(1)));
+    assert_eq!((c2, v2["reason"].as_str()), (1, Some("already_used")));
+    assert_eq!(v2["first_admitted_gate"], "north-1");
+    assert_eq!(v2["first_admitted_at"], FIXTURE_NOW, "scripts keep Unix seconds");
+    let when = paris(FIXTURE_NOW);
+    assert_eq!(v2["message"], format!("already used at {when} at north-1"));
+    // Both people count: one admission and one report each.
+    let s = g.status();
     assert_eq!(
-        (c2, v2["admitted"].as_u64(), v2["admits"].as_u64()),
-        (0, Some(2), Some(2))
+        (s["counts"]["own_admissions"].as_u64(), s["counts"]["outbox"].as_u64()),
+        (Some(2), Some(3))
     );
+    // In another venue's zone the same admission reads in that zone's time.
+    let ny = g.cmd(&["--no-color", "--time-zone", "America/New_York", "check", &t]);
+    assert!(String::from_utf8_lossy(&ny.stdout).contains("already used at 14:00 at north-1"));
+    let bad = g.cmd(&["--time-zone", "Mars/Olympus", "check", &t]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("IANA"));
+}
+
+#[test]
+fn a_one_person_per_scan_turnstile_admits_a_duo_as_person_1_then_2_then_already_used() {
+    let g = Gate::blank();
+    let bundle = g.dir.path().join("bundle.ogb");
+    std::fs::write(&bundle, bundle_file(&[])).unwrap();
+    let out = g.cmd(&[
+        "import",
+        bundle.to_str().unwrap(),
+        "--gate",
+        "turnstile-1",
+        "--party",
+        "one-per-scan",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t = ticket(Offer::Duo, 21);
+    let (c1, v1) = g.check(&t);
+    assert_eq!((c1, v1["admitted"].as_u64()), (0, Some(1)));
+    let second = g.cmd(&["--no-color", "check", &t]);
+    let human = String::from_utf8(second.stdout).unwrap();
+    assert!(
+        human.starts_with("[✔ ADMIT - person 2 of 2] Duo: person 2 of 2"),
+        "{human}"
+    );
+    let (c3, v3) = g.check(&t);
     assert_eq!((c3, v3["reason"].as_str()), (1, Some("already_used")));
-    assert_eq!(v3["first_admitted_gate"], "north-1");
-    assert_eq!(v3["first_admitted_at"], FIXTURE_NOW);
+    assert_eq!(g.status()["party_policy"], "one_per_scan");
+}
+
+#[test]
+fn status_for_humans_speaks_plain_words_with_local_times_and_no_json() {
+    let g = Gate::provisioned(&[]);
+    g.check(&ticket(Offer::Family, 22));
+    let out = g.cmd(&["status"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let as_of = paris(FIXTURE_NOW - 60);
+    for expected in [
+        "Gate north-1, device offline-",
+        ", deployment og-test-fixtures",
+        "Zone: every zone. Party tickets: one scan admits the whole party. Times in Europe/Paris.",
+        "Issuer: none (set up from a bundle; updates come by importing bundles)",
+        &format!("Ticket data: current as of {as_of} (1 min ago), revocations up to number 0."),
+        "Clock: not compared with the issuer yet.",
+        "Last sync: never.",
+        "Last sync error: none.",
+        "Queue: 4 reports waiting to be sent.",
+        "Admitted today: 4 people (4 in all, 0 at other gates).",
+        "Data held: 2 keys, 1 event, 0 revocations.",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+    assert!(!text.contains("null") && !text.contains('"'), "{text}");
+}
+
+#[test]
+fn decode_verbose_says_what_each_decoder_read_and_how_fast() {
+    let g = Gate::blank();
+    let frame =
+        og_fixtures::frames::camera_frame("OG1:VERBOSE", 1280, 720, 3, &og_fixtures::frames::Difficulty::default());
+    let png = g.dir.path().join("frame.png");
+    frame.save(&png).unwrap();
+    let out = g.cmd(&["decode", "--verbose", png.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "OG1:VERBOSE\n");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("zxing-cpp alone read 1 code in "), "{err}");
+    assert!(err.contains("rqrr alone (locator + preprocessing) read "), "{err}");
+    assert!(err.contains("the gate (zxing-cpp, then rqrr) read 1 code"), "{err}");
+    assert!(err.contains("zxing-cpp: \"OG1:VERBOSE\""), "{err}");
 }
 
 #[test]
@@ -293,9 +384,44 @@ fn a_scanner_on_stdin_gets_binary_noise_dismissed_and_the_next_ticket_admitted()
 }
 
 #[test]
-fn the_golden_vectors_scanned_from_png_give_their_expected_verdicts() {
+fn a_scanner_that_ends_each_code_with_a_carriage_return_only_gets_a_verdict_per_scan_at_once() {
     let g = Gate::provisioned(&[]);
+    let (mut child, mut stdin) = g.spawn_run(&[]);
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    // CR alone, nothing after it until the next scan: the verdict must not wait for more input.
+    for serial in [52, 53] {
+        stdin
+            .write_all(format!("{}\r", ticket(Offer::Solo, serial)).as_bytes())
+            .unwrap();
+        stdin.flush().unwrap();
+        line.clear();
+        out.read_line(&mut line).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            (v["verdict"].as_str(), v["ticket_serial"].as_u64()),
+            (Some("ADMIT"), Some(u64::from(serial)))
+        );
+    }
+    // LF and CRLF scanners still work, and a CRLF is one line end, not a blank code.
+    stdin
+        .write_all(format!("{}\n{}\r\n", ticket(Offer::Solo, 54), ticket(Offer::Solo, 55)).as_bytes())
+        .unwrap();
+    drop(stdin);
+    let rest: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    let serials: Vec<u64> = rest.iter().map(|v| v["ticket_serial"].as_u64().unwrap()).collect();
+    assert_eq!(serials, [54, 55]);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn the_golden_vectors_scanned_from_png_give_their_expected_verdicts() {
     for v in og_fixtures::vectors() {
+        // A fresh gate each: the Duo's second code draws on the same ticket as the first.
+        let g = Gate::provisioned(&[]);
         let png = vectors_dir().join(format!("{}.png", v.name));
         let (code, lines, err) = g.json(&["scan", png.to_str().unwrap()]);
         assert_eq!(lines.len(), 1, "{}: {err}", v.name);
@@ -620,4 +746,185 @@ fn a_bundle_whose_log_lost_a_revocation_the_gate_knew_changes_no_revocation_unle
     assert_eq!(g.check(&ticket(Offer::Solo, 61)).1["reason"], "revoked");
     assert_eq!(g.check(&ticket(Offer::Solo, 62)).1["reason"], "revoked");
     assert_eq!(g.check(&ticket(Offer::Solo, 63)).1["reason"], "admitted");
+}
+
+/// A headless Chromium driven over WebDriver (Debian's `chromium` + `chromedriver`).
+struct Browser {
+    child: Child,
+    base: String,
+    session: String,
+    http: reqwest::blocking::Client,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_addr() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
+impl Browser {
+    fn start() -> Browser {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let addr = free_addr();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={}", addr.rsplit(':').next().unwrap()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver must be installed (Debian packages chromium and chromium-driver)");
+        let base = format!("http://{addr}");
+        let http = reqwest::blocking::Client::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while http.get(format!("{base}/status")).send().is_err() {
+            assert!(std::time::Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let binary = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("chromium is installed");
+        let caps = serde_json::json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": {
+            "binary": binary,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                     "--autoplay-policy=no-user-gesture-required",
+                     "--window-size=1280,720", format!("--user-data-dir={}", profile.path().display())]
+        } } } });
+        let mut b = Browser {
+            child,
+            base,
+            session: String::new(),
+            http,
+            _profile: profile,
+        };
+        b.session = b.call("POST", "", Some(caps))["sessionId"].as_str().unwrap().to_owned();
+        b
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+        let url = if self.session.is_empty() {
+            format!("{}/session", self.base)
+        } else {
+            format!("{}/session/{}{path}", self.base, self.session)
+        };
+        let mut rb = self.http.request(method.parse().unwrap(), url);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let v: serde_json::Value = rb.send().unwrap().json().unwrap();
+        assert!(v["value"]["error"].is_null(), "WebDriver {method} {path}: {v}");
+        v["value"].clone()
+    }
+
+    fn script(&self, js: &str) -> serde_json::Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(serde_json::json!({ "script": js, "args": [] })),
+        )
+    }
+
+    /// Waits (up to 10 s) until the page shows what `check` wants; returns the page's state.
+    fn wait_for(&self, what: &str, check: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let read = "const t = id => { const e = document.getElementById(id); \
+                    return { text: e.textContent, shown: !e.hidden && e.offsetHeight > 0, \
+                    px: parseFloat(getComputedStyle(e).fontSize) }; }; \
+                    return { verdict: t('verdict'), party: t('party'), reason: t('reason'), note: t('note'), \
+                    banner: t('banner'), body: document.body.className, sounds: window.ogSounds || [] };";
+        let mut v = serde_json::Value::Null;
+        for _ in 0..200 {
+            v = self.script(read);
+            if check(&v) {
+                return v;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the kiosk page never showed {what}: {v}");
+    }
+}
+
+#[test]
+fn the_kiosk_page_in_chromium_shows_verdict_party_reason_repeat_and_banner_with_a_sound_each() {
+    let g = Gate::provisioned(&[RevocationTarget::Ticket { serial: 99 }]);
+    let addr = free_addr();
+    // Three hours after the bundle: the ticket list is too old for comfort (red banner), and the
+    // tickets are still valid.
+    let mut child = g
+        .command(&["--json", "run", "--stdin", "--no-sync", "--status-addr", &addr])
+        .env("OG_GATE_NOW", (FIXTURE_NOW + 3 * 3600).to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let b = Browser::start();
+    let page = format!("http://{addr}/");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(std::time::Instant::now() < deadline, "the status page never came up");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    b.call("POST", "/url", Some(serde_json::json!({ "url": page })));
+    let ready = b.wait_for("READY", |v| v["verdict"]["text"] == "READY");
+    assert!(ready["banner"]["shown"].as_bool().unwrap(), "{ready}");
+    assert!(
+        ready["banner"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("TICKET LIST 3 H 01 MIN OLD"),
+        "{ready}"
+    );
+
+    let mut line = String::new();
+    let family = ticket(Offer::Family, 90);
+    writeln!(stdin, "{family}").unwrap();
+    out.read_line(&mut line).unwrap();
+    let v = b.wait_for("the family admitted", |v| v["verdict"]["text"] == "ADMIT 4 - Family");
+    assert_eq!(v["party"]["text"], "4 people");
+    assert_eq!(v["reason"]["text"], "Family: all 4 people");
+    assert_eq!(v["body"], "admit");
+    assert!(v["verdict"]["shown"].as_bool().unwrap() && v["party"]["shown"].as_bool().unwrap());
+    // Readable from 3 m: the verdict is over 100 px tall on a 720-line screen, the reason over 30.
+    assert!(v["verdict"]["px"].as_f64().unwrap() >= 100.0, "{v}");
+    assert!(v["reason"]["px"].as_f64().unwrap() >= 30.0, "{v}");
+    b.wait_for("the admit sound", |v| v["sounds"] == serde_json::json!(["admit"]));
+
+    // The same code again within the window: no new verdict line, but the screen says so.
+    writeln!(stdin, "{family}").unwrap();
+    let v = b.wait_for("the repeat", |v| v["note"]["text"] == "same code, already counted");
+    assert_eq!(v["verdict"]["text"], "ADMIT 4 - Family");
+    b.wait_for("the repeat sound", |v| {
+        v["sounds"] == serde_json::json!(["admit", "repeat"])
+    });
+
+    writeln!(stdin, "{}", ticket(Offer::Solo, 99)).unwrap();
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert!(line.contains("\"reason\":\"revoked\""), "{line}");
+    let v = b.wait_for("the rejection", |v| v["verdict"]["text"] == "REJECT");
+    assert_eq!(
+        (v["body"].as_str(), v["note"]["text"].as_str()),
+        (Some("reject"), Some(""))
+    );
+    assert_eq!(v["reason"]["text"], "ticket revoked");
+    assert_eq!(v["sounds"], serde_json::json!(["admit", "repeat", "reject"]));
+    drop(stdin);
+    // Exactly two JSON lines: the repeat printed none (turnstile scripts see what they saw).
+    let rest: Vec<String> = out.lines().map(Result::unwrap).collect();
+    assert!(rest.is_empty(), "{rest:?}");
+    assert!(child.wait().unwrap().success());
 }

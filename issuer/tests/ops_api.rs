@@ -561,6 +561,16 @@ async fn the_console_signs_in_with_an_operator_token_into_a_strict_httponly_cook
         .unwrap();
     let html = enrol.text().await.unwrap();
     assert!(html.contains("ogenr_") && html.contains("data:image/png;base64,"));
+    // The enrolment QR (issuer address + token, read by `gate-agent enroll --scan`) and the
+    // same thing as a command to copy.
+    assert!(
+        html.contains("id=\"enrol-qr\"") && html.contains("gate-agent enroll --scan"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("gate-agent enroll --issuer {} --token ogenr_", app.base)),
+        "{html}"
+    );
     let comp = app
         .client
         .post(app.url("/ops/comp"))

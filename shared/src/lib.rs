@@ -9,6 +9,7 @@
 //! * [`qr`]: the canonical QR text (`OG1:` + Base45) and [`qr::verify_qr_text`], the one
 //!   entry point that turns untrusted scanner bytes into a verified ticket or a typed
 //!   [`qr::Rejection`];
+//! * [`enrol`]: the content of the enrolment QR a gate scans to enrol (issuer URL + token);
 //! * [`sync`]: the JSON types exchanged between gates and the issuer (keys, revocations,
 //!   admissions, scan reports, event facts, offline bundles);
 //! * [`trust`]: what a gate accepts from the issuer: signed key sets, signed revocation
@@ -17,6 +18,7 @@
 //! Invariant: this crate performs no I/O (no files, clock, network or randomness). Callers pass
 //! in the current time and random bytes, which keeps every rule here deterministic and testable.
 
+pub mod enrol;
 pub mod keys;
 pub mod qr;
 pub mod sync;

@@ -92,8 +92,21 @@ fn a_transferred_duo_admits_only_the_place_left_at_another_gate_and_the_old_code
     let serial = duo["serial"].as_u64().unwrap();
     let old_code = duo["qr_text"].as_str().unwrap().to_owned();
 
+    // Gate A is a one-person-per-scan turnstile: one of the two enters.
     let a = Gate::new(dir.path(), "gate-a");
-    a.enroll(&issuer, &enrolment_token(&c, &issuer, &op, &[1]));
+    let token = enrolment_token(&c, &issuer, &op, &[1]);
+    let enrolled = a.run(&[
+        "enroll",
+        "--issuer",
+        &issuer.url,
+        "--token",
+        &token,
+        "--gate",
+        "gate-a",
+        "--party",
+        "one-per-scan",
+    ]);
+    assert_eq!(enrolled.code, 0, "{enrolled:?}");
     let b = Gate::new(dir.path(), "gate-b");
     b.enroll(&issuer, &enrolment_token(&c, &issuer, &op, &[1]));
 
@@ -116,9 +129,12 @@ fn a_transferred_duo_admits_only_the_place_left_at_another_gate_and_the_old_code
     assert_eq!(bobs["left"], 1, "{bobs}");
     let new_code = bobs["qr_text"].as_str().unwrap().to_owned();
 
-    // Gate B, not synced since the transfer, admits the new code once and only once.
+    // Gate B (whole party per scan), not synced since the transfer, admits the new code for the
+    // one place left, and only once.
     let in_b = b.check(&new_code);
     assert_eq!(in_b["reason"], "admitted", "{in_b}");
+    // Gate B never heard of the first entry: by its count this is person 1, and only one.
+    assert_eq!(in_b["admitted"], 1, "{in_b}");
     let again = b.check(&new_code);
     assert_eq!(again["reason"], "already_used", "{again}");
 

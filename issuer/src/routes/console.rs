@@ -326,13 +326,20 @@ async fn enrol(State(state): State<AppState>, op: Op, Form(f): Form<EnrolForm>) 
         }
         Err(e) => return Err(e),
     };
+    let command = format!(
+        "gate-agent enroll --issuer {} --token {}",
+        created.issuer_url, created.token.token
+    );
     Ok(page("Enrolment token", false, html! {
-        p { "Scan this code with the gate (" code { "gate-agent enroll" } "), or type the token. It works once, until "
+        p { "At the gate, run " code { "gate-agent enroll --scan --camera 0" } " and hold this code in front of its camera "
+            "(or save it as an image and run " code { "gate-agent enroll --scan IMAGE" } "). It works once, until "
             (time(Some(created.token.expires_at))) ", for events "
             (created.token.event_ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
             @if let Some(z) = created.token.zone { ", zone " (z) } "." }
-        p { img alt="enrolment token QR code" src={ "data:image/png;base64," (created.qr_png_base64) }; }
-        p { code #token { (created.token.token) } }
+        p { img #enrol-qr alt="enrolment QR code (issuer address and one-time token)" src={ "data:image/png;base64," (created.qr_png_base64) }; }
+        p { "Without a camera, copy this command to the gate:" }
+        p { code #enrol-command { (command) } }
+        p { "Token: " code #token { (created.token.token) } }
         p { "This token is shown only now." }
     })
     .into_response())

@@ -47,11 +47,17 @@ async fn enroll(
     Ok(Json(resp))
 }
 
-/// A new enrolment token, with its QR (PNG, base64) for the device's camera.
+/// A new enrolment token, with its QR (PNG, base64) for the device's camera. The QR holds the
+/// enrolment code (`og_shared::enrol`: this issuer's public address and the token), which
+/// `gate-agent enroll --scan` reads.
 #[derive(Debug, serde::Serialize)]
 pub struct CreatedToken {
     #[serde(flatten)]
     pub token: devices::EnrolmentToken,
+    /// The issuer address a gate enrols with (this issuer's public URL).
+    pub issuer_url: String,
+    /// The enrolment code in the QR (`og-enrol:?issuer=...&token=...`).
+    pub enrolment_code: String,
     pub qr_png_base64: String,
 }
 
@@ -62,9 +68,16 @@ pub(crate) async fn make_token(state: &AppState, op: &OperatorAuth, req: NewEnro
         .db
         .write(move |tx| devices::create_enrolment_token(tx, account, &req, now))
         .await?;
-    let png = crate::qr_image::png(&token.token, 8)?;
+    let code = og_shared::enrol::EnrolmentCode {
+        issuer: state.base_url.to_string(),
+        token: token.token.clone(),
+    }
+    .to_uri();
+    let png = crate::qr_image::png(&code, 8)?;
     Ok(CreatedToken {
         token,
+        issuer_url: state.base_url.to_string(),
+        enrolment_code: code,
         qr_png_base64: base64::engine::general_purpose::STANDARD.encode(png),
     })
 }
