@@ -877,6 +877,7 @@ fn gate_health(store: &Store, policy: &GatePolicy, now: UnixSeconds) -> Result<H
         max_data_age: policy.max_data_age.unwrap_or(staff::DATA_AGE_WARNING),
         clock_offset: num("clock_offset")?,
         max_clock_offset: policy.clock_skew,
+        sync_refused: store.sync_refusal()?.map(|r| r.reason),
     })
 }
 

@@ -150,6 +150,9 @@ pub struct Health {
     pub clock_offset: Option<i64>,
     /// Offsets beyond this (the policy's clock-skew tolerance) are "clock off".
     pub max_clock_offset: i64,
+    /// Why the gate refused the issuer's last answer (a rollback, an unsigned or forged answer),
+    /// if it did: staff must tell an operator.
+    pub sync_refused: Option<String>,
 }
 
 /// Data older than this gets a warning when the gate's policy sets no limit.
@@ -173,6 +176,9 @@ impl Health {
                 duration(off).to_uppercase(),
                 clock_words(off)
             ));
+        }
+        if let Some(why) = &self.sync_refused {
+            parts.push(format!("ISSUER DATA REFUSED, TELL AN OPERATOR: {why}"));
         }
         (!parts.is_empty()).then(|| parts.join(" - "))
     }
@@ -338,6 +344,7 @@ mod tests {
             max_data_age: 3600,
             clock_offset: Some(2),
             max_clock_offset: 300,
+            sync_refused: None,
         };
         assert_eq!(ok.banner(), None);
         let old = Health {
@@ -347,9 +354,15 @@ mod tests {
         assert!(old.banner().unwrap().contains("TICKET LIST 3 H 00 MIN OLD"));
         let skewed = Health {
             clock_offset: Some(-900),
-            ..ok
+            ..ok.clone()
         };
         let b = skewed.banner().unwrap();
         assert!(b.contains("CLOCK OFF BY 15 MIN") && b.contains("ahead"), "{b}");
+        let lied_to = Health {
+            sync_refused: Some("the issuer's log went backwards (rollback)".into()),
+            ..ok
+        };
+        let b = lied_to.banner().unwrap();
+        assert!(b.contains("ISSUER DATA REFUSED") && b.contains("rollback"), "{b}");
     }
 }
