@@ -11,22 +11,24 @@ use std::time::{Duration, Instant};
 
 use og_issuer::config::Settings;
 use og_issuer::startup::Application;
+use og_issuer::store::sql::params;
 use og_shared::Offer;
 use og_shared::sync::{
     Direction, GENESIS_HASH, Revocation, RevocationReason, RevocationTarget, ScanBatch, ScanBatchAck, ScanReport,
     SyncResponse, VerdictCode, chain_hash, decode_revocation_page,
 };
 use og_shared::ticket::Tag;
-use rusqlite::params;
 use serde_json::json;
 
-fn fill_revocations(db: &og_issuer::db::Db, n: u64) {
-    let mut conn = db.conn().unwrap();
-    let tx = conn.transaction().unwrap();
+fn fill_revocations(db: &og_issuer::store::Db, n: u64) {
+    db.write_sync(|tx| fill_revocations_in(tx, n)).unwrap();
+}
+
+fn fill_revocations_in(tx: &og_issuer::store::Transaction<'_>, n: u64) -> og_issuer::error::AppResult<()> {
     let mut prev = GENESIS_HASH;
-    let mut stmt = tx
-        .prepare("INSERT INTO revocations (seq, kind, serial, tag, reason, at, chain_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-        .unwrap();
+    let mut stmt = tx.prepare(
+        "INSERT INTO revocations (seq, kind, serial, tag, reason, at, chain_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for seq in 1..=n {
         x ^= x << 13;
@@ -57,11 +59,9 @@ fn fill_revocations(db: &og_issuer::db::Db, n: u64) {
             RevocationTarget::Account { tag } => ("account", None, Some(tag.to_hex())),
             RevocationTarget::Superseded { .. } => unreachable!("the bench appends no superseded entries"),
         };
-        stmt.execute(params![seq as i64, kind, serial, tag, "refunded", at, &prev[..]])
-            .unwrap();
+        stmt.execute(params![seq as i64, kind, serial, tag, "refunded", at, &prev[..]])?;
     }
-    drop(stmt);
-    tx.commit().unwrap();
+    Ok(())
 }
 
 fn secs(d: Duration) -> String {
@@ -88,12 +88,13 @@ fn main() {
         println!("setup: {n} revocations written in {}", secs(t.elapsed()));
         // Fold the setup's write-ahead log into the database, as a running issuer does over time,
         // so the first measured commits do not pay for it.
-        db.conn().unwrap().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+        db.write_sync(|c| Ok(c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?)).unwrap();
 
-        let op = {
-            let mut c = db.conn().unwrap();
-            og_issuer::ops::auth::create_operator(&mut c, "bench@example.org", og_issuer::now()).unwrap().1.to_string()
-        };
+        let op = db
+            .write_sync(|tx| og_issuer::ops::auth::create_operator(tx, "bench@example.org", og_issuer::now()))
+            .unwrap()
+            .1
+            .to_string();
         let client = reqwest::Client::builder().no_gzip().build().unwrap();
         let mut creds = Vec::new();
         for name in ["bench-a", "bench-b"] {
@@ -157,7 +158,7 @@ fn main() {
         }
         // For comparison: the same entries as JSON.
         {
-            let page = og_issuer::ops::sync::full_page_after(&db.conn().unwrap(), 0).unwrap().unwrap();
+            let page = db.read_sync(|c| og_issuer::ops::sync::full_page_after(c, 0)).unwrap().unwrap();
             println!("(the same snapshot as JSON would be {:.1} MB)", serde_json::to_vec(&page).unwrap().len() as f64 / 1e6);
         }
 
@@ -170,7 +171,7 @@ fn main() {
                 .get(format!("{base}/api/v1/device/sync?revocations_after={after}&admissions_after=0"))
                 .bearer_auth(&creds[0])
                 .send().await.unwrap().json().await.unwrap();
-            let local = og_issuer::revocation::hash_at(&db.conn().unwrap(), after).unwrap().unwrap();
+            let local = db.read_sync(|c| og_issuer::revocation::hash_at(c, after)).unwrap().unwrap();
             s.revocations.check_continues(after, &local).unwrap();
             assert_eq!(s.revocations.entries.len() as u64, n - after);
             best = best.min(t.elapsed());
@@ -180,31 +181,31 @@ fn main() {
         // 3. Scan intake, batches of 500 from two devices in turn.
         // One distinct ticket per admission, as at a real gate: 60,000 tickets for 3 rounds.
         let tickets: Vec<u32> = {
-            let mut c = db.conn().unwrap();
-            let tx = c.transaction().unwrap();
             let mut all = Vec::new();
             let force = og_issuer::ops::catalogue::ForceCapacity {
                 operator: "bench".into(),
                 reason: "more tickets than the demo venue holds".into(),
             };
-            for _ in 0..600 {
-                let t = og_issuer::ops::catalogue::issue_comps(
-                    &tx,
-                    &signer,
-                    1,
-                    Offer::Solo,
-                    "crowd@example.org",
-                    100,
-                    Some(&force),
-                    og_issuer::now(),
-                )
-                .unwrap();
-                all.extend(t.into_iter().map(|t| t.serial));
-            }
-            tx.commit().unwrap();
+            db.write_sync(|tx| {
+                for _ in 0..600 {
+                    let t = og_issuer::ops::catalogue::issue_comps(
+                        tx,
+                        &signer,
+                        1,
+                        Offer::Solo,
+                        "crowd@example.org",
+                        100,
+                        Some(&force),
+                        og_issuer::now(),
+                    )?;
+                    all.extend(t.into_iter().map(|t| t.serial));
+                }
+                Ok(())
+            })
+            .unwrap();
             all
         };
-        db.conn().unwrap().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+        db.write_sync(|c| Ok(c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?)).unwrap();
         let total = 20_000u64;
         let per_batch = 500u64;
         let now = og_issuer::now();

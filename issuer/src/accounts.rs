@@ -4,7 +4,7 @@
 //! and login fails the same way (and takes the same time) for unknown addresses and wrong
 //! passwords.
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::sql::{OptionalExtension, params};
 
 use crate::auth;
 use crate::domain::{Email, Password};
@@ -62,11 +62,11 @@ pub async fn sign_up(state: &AppState, ip: &str, email: Email, password: Passwor
             if existing.is_some() {
                 return Ok(false);
             }
-            tx.execute(
-                "INSERT INTO accounts (email, password_hash, display_name, created_at) VALUES (?1, ?2, ?3, ?4)",
+            let id = tx.query_row(
+                "INSERT INTO accounts (email, password_hash, display_name, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
                 params![em, hash, name, now],
+                |r| r.get::<_, i64>(0),
             )?;
-            let id = tx.last_insert_rowid();
             tx.execute(
                 "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'activate', ?3)",
                 params![th, id, now + ACTIVATION_TTL_SECS],
@@ -108,7 +108,7 @@ pub async fn sign_up(state: &AppState, ip: &str, email: Email, password: Passwor
 /// Marks a mailed token (activation or reset link) used and returns its account; a token that
 /// is unknown (400), already used or expired (410) is refused with the given messages.
 fn consume_mail_token(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::store::sql::Transaction<'_>,
     token_hash: &str,
     purpose: &str,
     now: i64,

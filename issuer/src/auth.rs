@@ -21,6 +21,7 @@
 
 use std::sync::LazyLock;
 
+use crate::store::sql::{OptionalExtension, Transaction, params};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use axum::extract::{FromRequestParts, Request, State};
@@ -29,7 +30,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
@@ -124,7 +124,7 @@ pub fn verify_access(state: &AppState, token: &str) -> Option<(i64, i64)> {
 }
 
 /// The account's current session generation.
-pub fn session_gen(tx: &rusqlite::Connection, account_id: i64) -> AppResult<i64> {
+pub fn session_gen(tx: &crate::store::sql::Connection, account_id: i64) -> AppResult<i64> {
     Ok(tx
         .query_row("SELECT session_gen FROM accounts WHERE id = ?1", [account_id], |r| {
             r.get(0)

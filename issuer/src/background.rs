@@ -10,14 +10,16 @@ use crate::state::AppState;
 /// Repairs what a crash may have left. Called by `Application::build` before serving.
 pub fn recover_on_start(state: &AppState) -> Result<(), String> {
     let now = crate::now();
-    let mut conn = state.db.conn().map_err(|e| e.to_string())?;
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+    let (repaired, expired, resigned) = state
+        .db
+        .write_sync(|tx| {
+            Ok((
+                crate::shop::recover_paid_without_tickets(tx, &state.signer, now)?,
+                crate::shop::expire_overdue(tx, now)?,
+                crate::issuance::resign_legacy_codes(tx, &state.signer)?,
+            ))
+        })
         .map_err(|e| e.to_string())?;
-    let repaired = crate::shop::recover_paid_without_tickets(&tx, &state.signer, now).map_err(|e| e.to_string())?;
-    let expired = crate::shop::expire_overdue(&tx, now).map_err(|e| e.to_string())?;
-    let resigned = crate::issuance::resign_legacy_codes(&tx, &state.signer).map_err(|e| e.to_string())?;
-    tx.commit().map_err(|e| e.to_string())?;
     if resigned > 0 {
         tracing::info!(resigned, "re-signed tickets of an older format");
     }

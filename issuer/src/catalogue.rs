@@ -4,7 +4,7 @@
 //! second), and every request used to query SQLite on the blocking pool. This cache keeps the
 //! answers (the event list per filter, one event, the filter facets, and the list API's JSON
 //! bytes) and reuses one only while no transaction has committed through the issuer's pool since
-//! it was read ([`crate::db::Db::commits`]) and for at most [`TTL`]. A purchase therefore shows on
+//! it was read ([`crate::store::Db::commits`]) and for at most [`TTL`]. A purchase therefore shows on
 //! the next page view; writes by another process (the `issuer` CLI beside a running server) show
 //! within [`TTL`]. Pages are still rendered per request: they carry the visitor's own navigation.
 
@@ -100,7 +100,7 @@ async fn through<K, V, F>(state: &AppState, map: &Map<K, V>, k: K, read: F) -> A
 where
     K: Eq + Hash,
     V: Clone + Send + 'static,
-    F: FnOnce(&rusqlite::Connection) -> AppResult<V> + Send + 'static,
+    F: FnOnce(&crate::store::sql::Connection) -> AppResult<V> + Send + 'static,
 {
     // The commit count is taken before reading, so a commit during the read makes the entry stale.
     let commits = state.db.commits();

@@ -27,6 +27,17 @@ pub struct Cli {
     #[arg(long, global = true, env = "OG_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Database: `sqlite:PATH` or `postgres://USER@HOST/DB` (default: `issuer.sqlite3` in the
+    /// data dir). Several `serve` replicas share one PostgreSQL database.
+    #[arg(
+        long = "database",
+        global = true,
+        env = "OG_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+
     /// Deployment id mixed into every signature (a data dir remembers its own).
     #[arg(long, global = true, env = "OG_DEPLOYMENT_ID", value_name = "ID")]
     pub deployment_id: Option<String>,
@@ -104,6 +115,7 @@ pub struct ServeArgs {
 pub struct Common {
     pub file: FileConfig,
     pub data_dir: PathBuf,
+    pub database: Option<crate::store::DatabaseUrl>,
     pub deployment: og_shared::DeploymentId,
 }
 
@@ -121,9 +133,14 @@ impl Cli {
             .unwrap_or_else(|| PathBuf::from("data"));
         let explicit = self.deployment_id.clone().or_else(|| file.deployment_id.clone());
         let deployment = config::resolve_deployment(&data_dir, explicit.as_deref())?;
+        let database = match self.database.clone().or_else(|| file.database_url.clone()) {
+            Some(url) => Some(crate::store::DatabaseUrl::parse(&url)?),
+            None => None,
+        };
         Ok(Common {
             file,
             data_dir,
+            database,
             deployment,
         })
     }
@@ -161,6 +178,7 @@ impl ServeArgs {
         };
         Ok(Settings {
             data_dir: common.data_dir,
+            database: common.database,
             bind: self
                 .bind
                 .or(file.bind)

@@ -20,6 +20,8 @@ pub const DEPLOYMENT_FILE: &str = "deployment-id";
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
+    /// `sqlite:PATH` or `postgres://...` (default: the SQLite file in the data dir).
+    pub database_url: Option<String>,
     pub bind: Option<SocketAddr>,
     pub deployment_id: Option<String>,
     pub public_url: Option<String>,
@@ -72,6 +74,8 @@ impl std::fmt::Debug for SmtpSettings {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub data_dir: PathBuf,
+    /// The database; `None` is the SQLite file in the data dir.
+    pub database: Option<crate::store::DatabaseUrl>,
     pub bind: SocketAddr,
     pub deployment: DeploymentId,
     /// Base URL used in links sent by mail (defaults to `http://<bind>`).
@@ -87,6 +91,7 @@ impl Settings {
     pub fn for_tests(data_dir: &Path) -> Settings {
         Settings {
             data_dir: data_dir.to_owned(),
+            database: None,
             bind: "127.0.0.1:0".parse().expect("valid address"),
             deployment: DeploymentId::parse("og-test").expect("valid id"),
             public_url: None,
@@ -98,6 +103,13 @@ impl Settings {
 
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join("issuer.sqlite3")
+    }
+
+    /// The database this issuer uses: the configured one, else the data dir's SQLite file.
+    pub fn database_url(&self) -> crate::store::DatabaseUrl {
+        self.database
+            .clone()
+            .unwrap_or_else(|| crate::store::DatabaseUrl::Sqlite(self.db_path()))
     }
 
     pub fn signing_key_path(&self) -> PathBuf {

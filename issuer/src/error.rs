@@ -128,6 +128,12 @@ impl IntoResponse for AppError {
     }
 }
 
+impl From<crate::store::sql::Error> for AppError {
+    fn from(e: crate::store::sql::Error) -> AppError {
+        AppError::Internal(format!("database: {e}"))
+    }
+}
+
 impl From<rusqlite::Error> for AppError {
     fn from(e: rusqlite::Error) -> AppError {
         AppError::Internal(format!("database: {e}"))

@@ -6,12 +6,12 @@
 //! [`issue_purchase`] inside the same transaction that makes an order paid (or records a
 //! complimentary or transferred ticket), so there is never a paid order without tickets.
 
+use crate::store::sql::{OptionalExtension, Transaction, params};
 use og_shared::ticket::{Tag, TicketFlags, Zones};
 use og_shared::{KeyId, Offer, TicketClaims, TicketSigner};
-use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::store::Db;
 
 /// How long a newly created signing key is accepted by gates.
 pub const KEY_VALIDITY_SECS: i64 = 3 * 365 * 24 * 3600;
@@ -56,7 +56,10 @@ pub struct IssuedTicket {
 
 /// Records the signer's public key (idempotent) so gates can fetch it.
 pub fn register_signing_key(db: &Db, signer: &TicketSigner, now: i64) -> AppResult<()> {
-    let conn = db.conn()?;
+    db.write_sync(|conn| register_signing_key_in(conn, signer, now))
+}
+
+fn register_signing_key_in(conn: &Transaction<'_>, signer: &TicketSigner, now: i64) -> AppResult<()> {
     let k = signer.trusted_key(now - 24 * 3600, now + KEY_VALIDITY_SECS);
     conn.execute(
         "INSERT INTO signing_keys (key_id, public_key, valid_from, valid_until, created_at)
@@ -109,9 +112,9 @@ pub fn issue_purchase(
     let account_tag = account_tag(tx, account_id)?;
     let purchase_key = crate::keys::random_32();
     let purchase_tag = Tag::of_purchase_key(&purchase_key);
-    tx.execute(
+    let purchase_id = tx.query_row(
         "INSERT INTO purchases (order_id, account_id, kind, purchase_key, purchase_tag, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         params![
             order_id,
             account_id,
@@ -120,8 +123,8 @@ pub fn issue_purchase(
             purchase_tag.to_hex(),
             now
         ],
+        |r| r.get::<_, i64>(0),
     )?;
-    let purchase_id = tx.last_insert_rowid();
     let first_serial: i64 = tx.query_row("SELECT COALESCE(MAX(serial), 0) + 1 FROM tickets", [], |r| r.get(0))?;
     let mut out = Vec::with_capacity(requests.len());
     for (next_serial, req) in (first_serial..).zip(requests) {
@@ -231,9 +234,9 @@ pub fn reissue(
     let account_tag = account_tag(tx, to_account)?;
     let purchase_key = crate::keys::random_32();
     let purchase_tag = Tag::of_purchase_key(&purchase_key);
-    tx.execute(
+    let purchase_id = tx.query_row(
         "INSERT INTO purchases (order_id, account_id, kind, purchase_key, purchase_tag, created_at)
-         VALUES (NULL, ?1, ?2, ?3, ?4, ?5)",
+         VALUES (NULL, ?1, ?2, ?3, ?4, ?5) RETURNING id",
         params![
             to_account,
             PurchaseKind::Transfer.as_str(),
@@ -241,8 +244,8 @@ pub fn reissue(
             purchase_tag.to_hex(),
             now
         ],
+        |r| r.get::<_, i64>(0),
     )?;
-    let purchase_id = tx.last_insert_rowid();
     let code = Code {
         event_id,
         serial,
@@ -350,6 +353,7 @@ pub fn ensure_account_key(tx: &Transaction<'_>, account_id: i64) -> AppResult<Ta
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::sql::Connection as S;
     use og_shared::{TrustStore, verify_qr_text};
 
     #[test]
@@ -358,7 +362,7 @@ mod tests {
         let db = Db::open(&dir.path().join("t.sqlite3")).unwrap();
         let signer = TicketSigner::from_secret_bytes(&[1; 32], og_shared::DeploymentId::parse("t").unwrap());
         register_signing_key(&db, &signer, 1_000).unwrap();
-        let mut conn = db.conn().unwrap();
+        let mut conn = rusqlite::Connection::open(dir.path().join("t.sqlite3")).unwrap();
         let tx = conn.transaction().unwrap();
         tx.execute(
             "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity)
@@ -371,7 +375,7 @@ mod tests {
             [],
         )
         .unwrap();
-        let account_tag = ensure_account_key(&tx, 1).unwrap();
+        let account_tag = ensure_account_key(&S::sqlite(&tx), 1).unwrap();
         let req = TicketRequest {
             event_id: 1,
             offer: Offer::Duo,
@@ -380,7 +384,7 @@ mod tests {
             unit_price_cents: 0,
         };
         let issued = issue_purchase(
-            &tx,
+            &S::sqlite(&tx),
             &signer,
             1,
             None,
@@ -407,9 +411,9 @@ mod tests {
     #[test]
     fn an_account_that_is_not_activated_gets_no_tickets() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.sqlite3")).unwrap();
+        let _db = Db::open(&dir.path().join("t.sqlite3")).unwrap();
         let signer = TicketSigner::from_secret_bytes(&[1; 32], og_shared::DeploymentId::parse("t").unwrap());
-        let mut conn = db.conn().unwrap();
+        let mut conn = rusqlite::Connection::open(dir.path().join("t.sqlite3")).unwrap();
         let tx = conn.transaction().unwrap();
         tx.execute(
             "INSERT INTO accounts (email, password_hash, created_at) VALUES ('a@b.c', 'x', 0)",
@@ -423,7 +427,7 @@ mod tests {
             holder_name: String::new(),
             unit_price_cents: 0,
         };
-        let err = issue_purchase(&tx, &signer, 1, None, PurchaseKind::Paid, &[req], 0).unwrap_err();
+        let err = issue_purchase(&S::sqlite(&tx), &signer, 1, None, PurchaseKind::Paid, &[req], 0).unwrap_err();
         assert_eq!(err.code(), "account_not_active");
     }
 }

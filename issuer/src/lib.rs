@@ -27,7 +27,6 @@ pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod csrf;
-pub mod db;
 pub mod domain;
 pub mod error;
 pub mod issuance;
@@ -45,6 +44,7 @@ pub mod seed;
 pub mod shop;
 pub mod startup;
 pub mod state;
+pub mod store;
 pub mod web;
 
 /// Current Unix time in seconds.

@@ -16,8 +16,8 @@
 
 use std::time::Duration;
 
+use crate::store::sql::{OptionalExtension, Transaction, params};
 use hmac::{Hmac, KeyInit, Mac};
-use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::Sha256;
 
 use crate::error::{AppError, AppResult};
@@ -366,7 +366,7 @@ pub async fn deliver_one(state: &AppState, event_id: &str) -> bool {
             } else {
                 tx.execute(
                     "UPDATE webhook_outbox SET attempts = attempts + 1,
-                         next_attempt_at = ?2 + MIN(300, 1 << MIN(attempts + 1, 9)) WHERE event_id = ?1",
+                         next_attempt_at = ?2 + CASE WHEN attempts + 1 >= 9 THEN 300 ELSE (1 << (attempts + 1)) END WHERE event_id = ?1",
                     params![id, now],
                 )?;
             }
@@ -387,7 +387,7 @@ pub async fn deliver_due(state: &AppState) -> usize {
                  ORDER BY next_attempt_at LIMIT 50",
             )?;
             Ok(s.query_map([now], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?)
+                .collect::<crate::store::sql::Result<Vec<String>>>()?)
         })
         .await
         .unwrap_or_default();

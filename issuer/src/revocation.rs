@@ -7,10 +7,10 @@
 //! hash after it ([`og_shared::sync::chain_hash`]), so any answer can carry the hash at its
 //! start and end.
 
+use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
 use og_shared::sync::{GENESIS_HASH, Revocation, RevocationPage, RevocationReason, RevocationTarget, chain_hash};
 use og_shared::ticket::Tag;
 use og_shared::trust::{Checkpoint, SignedCheckpoint};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::{AppError, AppResult};
 
@@ -84,7 +84,7 @@ pub fn append(
     Ok(entry)
 }
 
-fn row_to_revocation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Revocation> {
+fn row_to_revocation(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<Revocation> {
     let seq: i64 = r.get(0)?;
     let kind: String = r.get(1)?;
     let serial: Option<u32> = r.get(2)?;
@@ -92,7 +92,7 @@ fn row_to_revocation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Revocation> {
     let reason: String = r.get(4)?;
     let at: i64 = r.get(5)?;
     let generation: Option<u8> = r.get(6)?;
-    let bad = || rusqlite::Error::InvalidColumnType(3, "tag".into(), rusqlite::types::Type::Text);
+    let bad = || crate::store::sql::Error::conversion(3, "a ticket revocation needs a serial, the others a tag");
     let target = match kind.as_str() {
         "ticket" => RevocationTarget::Ticket {
             serial: serial.ok_or_else(bad)?,
@@ -119,13 +119,13 @@ fn row_to_revocation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Revocation> {
 /// Log entries after `after`, in order, at most `limit` of them (`None`: up to the head). The one
 /// query that reads the log.
 pub fn entries_after(conn: &Connection, after: u64, limit: Option<usize>) -> AppResult<Vec<Revocation>> {
-    let limit = limit.map_or(-1, |l| l.min(i64::MAX as usize) as i64);
+    let limit = limit.map_or(i64::MAX, |l| l.min(i64::MAX as usize) as i64);
     let mut stmt = conn.prepare_cached(
         "SELECT seq, kind, serial, tag, reason, at, generation FROM revocations WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     )?;
     let entries = stmt
         .query_map(params![after as i64, limit], row_to_revocation)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     Ok(entries)
 }
 
@@ -310,47 +310,54 @@ pub fn revoke_account(tx: &Transaction<'_>, account_id: i64, reason: RevocationR
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::Db;
+    use crate::store::Db;
+    use crate::store::sql::Connection as S;
 
     #[test]
     fn the_log_is_gap_free_and_every_page_checks_against_the_chain() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("r.sqlite3")).unwrap();
-        let mut conn = db.conn().unwrap();
+        let _db = Db::open(&dir.path().join("r.sqlite3")).unwrap();
+        let mut conn = rusqlite::Connection::open(dir.path().join("r.sqlite3")).unwrap();
         for serial in 1..=5 {
             let tx = conn.transaction().unwrap();
-            append(&tx, RevocationTarget::Ticket { serial }, RevocationReason::Refunded, 10).unwrap();
+            append(
+                &S::sqlite(&tx),
+                RevocationTarget::Ticket { serial },
+                RevocationReason::Refunded,
+                10,
+            )
+            .unwrap();
             tx.commit().unwrap();
         }
-        let full = page_after(&conn, 0, 100).unwrap().unwrap();
+        let full = page_after(&S::sqlite(&conn), 0, 100).unwrap().unwrap();
         let (seq, h) = full.check_continues(0, &GENESIS_HASH).unwrap();
         assert_eq!(seq, 5);
-        assert_eq!((seq, h), head(&conn).unwrap());
-        let (s3, h3) = page_after(&conn, 0, 3)
+        assert_eq!((seq, h), head(&S::sqlite(&conn)).unwrap());
+        let (s3, h3) = page_after(&S::sqlite(&conn), 0, 3)
             .unwrap()
             .unwrap()
             .check_continues(0, &GENESIS_HASH)
             .unwrap();
-        let rest = page_after(&conn, s3, 100).unwrap().unwrap();
+        let rest = page_after(&S::sqlite(&conn), s3, 100).unwrap().unwrap();
         assert_eq!(rest.check_continues(s3, &h3).unwrap(), (5, h));
-        assert!(page_after(&conn, 99, 10).unwrap().is_none());
+        assert!(page_after(&S::sqlite(&conn), 99, 10).unwrap().is_none());
     }
 
     #[test]
     fn republishing_appends_only_what_the_log_lacks_and_starts_a_newer_epoch() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("r.sqlite3")).unwrap();
-        let mut conn = db.conn().unwrap();
+        let _db = Db::open(&dir.path().join("r.sqlite3")).unwrap();
+        let mut conn = rusqlite::Connection::open(dir.path().join("r.sqlite3")).unwrap();
         let tx = conn.transaction().unwrap();
         let kept = append(
-            &tx,
+            &S::sqlite(&tx),
             RevocationTarget::Ticket { serial: 1 },
             RevocationReason::Refunded,
             10,
         )
         .unwrap();
         tx.commit().unwrap();
-        assert_eq!(epoch(&conn).unwrap(), 0);
+        assert_eq!(epoch(&S::sqlite(&conn)).unwrap(), 0);
         // What a gate knew: the entry the restored log kept, and one it lost.
         let lost = Revocation {
             seq: 2,
@@ -359,20 +366,20 @@ mod tests {
             at: 11,
         };
         let tx = conn.transaction().unwrap();
-        let r = republish(&tx, &[kept, lost], 500).unwrap();
+        let r = republish(&S::sqlite(&tx), &[kept, lost], 500).unwrap();
         tx.commit().unwrap();
         assert_eq!((r.appended, r.head, r.epoch), (1, 2, 500));
-        let page = page_after(&conn, 0, 10).unwrap().unwrap();
+        let page = page_after(&S::sqlite(&conn), 0, 10).unwrap().unwrap();
         assert_eq!(page.entries[1].target, lost.target);
         assert_eq!(page.entries[1].reason, RevocationReason::Fraud);
         // A second reset in the same second still gets a newer epoch.
         let tx = conn.transaction().unwrap();
-        let again = republish(&tx, &[kept, lost], 500).unwrap();
+        let again = republish(&S::sqlite(&tx), &[kept, lost], 500).unwrap();
         tx.commit().unwrap();
         assert_eq!((again.appended, again.epoch), (0, 501));
         let signer = og_shared::TicketSigner::from_secret_bytes(&[1; 32], og_shared::DeploymentId::parse("t").unwrap());
-        let (seq, hash) = head(&conn).unwrap();
-        let cp = checkpoint(&conn, &signer, seq, hash, 600).unwrap();
+        let (seq, hash) = head(&S::sqlite(&conn)).unwrap();
+        let cp = checkpoint(&S::sqlite(&conn), &signer, seq, hash, 600).unwrap();
         assert_eq!((cp.epoch, cp.seq), (501, 2));
     }
 }

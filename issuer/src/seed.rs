@@ -3,10 +3,10 @@
 //! first one's doors are already open (a gate can admit its tickets right away), the others
 //! follow over the next days.
 
-use rusqlite::params;
+use crate::store::sql::{Transaction, params};
 
-use crate::db::Db;
 use crate::error::AppResult;
+use crate::store::Db;
 
 struct DemoEvent {
     sport: &'static str,
@@ -146,8 +146,10 @@ const DEMO: &[DemoEvent] = &[
 
 /// Seeds the demo catalogue if there are no events yet. Returns how many events were added.
 pub fn seed_if_empty(db: &Db, now: i64) -> AppResult<usize> {
-    let mut conn = db.conn()?;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    db.write_sync(|tx| seed_in(tx, now))
+}
+
+fn seed_in(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
     let existing: i64 = tx.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
     if existing > 0 {
         return Ok(0);
@@ -159,9 +161,9 @@ pub fn seed_if_empty(db: &Db, now: i64) -> AppResult<usize> {
         let doors_open = if e.day == 0 { now - 1800 } else { starts_at - 2 * 3600 };
         let doors_close = starts_at + 4 * 3600;
         let zones = serde_json::to_string(e.zones).expect("zones serialise");
-        tx.execute(
+        let event_id = tx.query_row(
             "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity, zones)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
             params![
                 e.sport,
                 e.name,
@@ -172,8 +174,8 @@ pub fn seed_if_empty(db: &Db, now: i64) -> AppResult<usize> {
                 e.capacity,
                 zones
             ],
+            |r| r.get::<_, i64>(0),
         )?;
-        let event_id = tx.last_insert_rowid();
         for (kind, euros) in ["solo", "duo", "family"].iter().zip(e.prices) {
             tx.execute(
                 "INSERT INTO offers (event_id, kind, price_cents) VALUES (?1, ?2, ?3)",
@@ -181,7 +183,6 @@ pub fn seed_if_empty(db: &Db, now: i64) -> AppResult<usize> {
             )?;
         }
     }
-    tx.commit()?;
     Ok(DEMO.len())
 }
 
@@ -195,7 +196,7 @@ mod tests {
         let db = Db::open(&dir.path().join("s.sqlite3")).unwrap();
         assert_eq!(seed_if_empty(&db, 1_750_000_000).unwrap(), 12);
         assert_eq!(seed_if_empty(&db, 1_750_000_000).unwrap(), 0);
-        let conn = db.conn().unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("s.sqlite3")).unwrap();
         let offers: i64 = conn.query_row("SELECT count(*) FROM offers", [], |r| r.get(0)).unwrap();
         assert_eq!(offers, 36);
         let venues: i64 = conn

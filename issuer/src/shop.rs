@@ -8,10 +8,10 @@
 //! IMMEDIATE transaction (SQLite has one writer at a time, and the column's CHECK constraint
 //! backs it up), so concurrent buyers can never oversell.
 
+use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
 use og_shared::Offer;
 use og_shared::TicketSigner;
 use og_shared::sync::RevocationReason;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use crate::domain::{IdempotencyKey, MAX_QUANTITY, Quantity};
@@ -103,8 +103,10 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
     let mut stmt = conn.prepare_cached(
         "SELECT id, sport, name, venue, starts_at, capacity, reserved, status, doors_open, doors_close,
                 sales_open_at, sales_close_at, refund_deadline, transfer_deadline FROM events
-         WHERE (?1 IS NULL OR sport = ?1 COLLATE NOCASE) AND (?2 IS NULL OR venue = ?2 COLLATE NOCASE)
-           AND (?3 IS NULL OR (starts_at >= ?3 AND starts_at < ?3 + 86400)) AND (?4 IS NULL OR id = ?4)
+         WHERE (CAST(?1 AS TEXT) IS NULL OR lower(sport) = lower(?1))
+           AND (CAST(?2 AS TEXT) IS NULL OR lower(venue) = lower(?2))
+           AND (CAST(?3 AS BIGINT) IS NULL OR (starts_at >= ?3 AND starts_at < ?3 + 86400))
+           AND (CAST(?4 AS BIGINT) IS NULL OR id = ?4)
          ORDER BY starts_at, id",
     )?;
     let mut events = stmt
@@ -128,17 +130,16 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
                 offers: Vec::new(),
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     if events.is_empty() {
         return Ok(events);
     }
     let index: std::collections::HashMap<i64, usize> = events.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
     let mut stmt = conn.prepare_cached(
-        "SELECT event_id, id, kind, price_cents FROM offers WHERE (?1 IS NULL OR event_id = ?1)
+        "SELECT event_id, id, kind, price_cents FROM offers WHERE (CAST(?1 AS BIGINT) IS NULL OR event_id = ?1)
          ORDER BY event_id, CASE kind WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 3 END",
     )?;
-    let mut rows = stmt.query([only])?;
-    while let Some(r) = rows.next()? {
+    stmt.query_map([only], |r| {
         let event_id: i64 = r.get(0)?;
         if let Some(&i) = index.get(&event_id) {
             let kind: String = r.get(2)?;
@@ -149,14 +150,16 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
                 price_cents: r.get(3)?,
             });
         }
-    }
+        Ok(())
+    })?
+    .collect::<crate::store::sql::Result<()>>()?;
     Ok(events)
 }
 
 /// The columns every rule needs, in this order from column `at`: starts_at, (capacity, reserved,)
 /// status, doors_open, doors_close, sales_open_at, sales_close_at, refund_deadline,
 /// transfer_deadline. See [`EVENT_RULES_SELECT`].
-fn rules_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<EventRules> {
+fn rules_from_row(r: &crate::store::sql::Row<'_>, at: usize) -> crate::store::sql::Result<EventRules> {
     let status: String = r.get(at + 3)?;
     Ok(EventRules {
         cancelled: status == "cancelled",
@@ -206,11 +209,12 @@ pub fn facets(conn: &Connection) -> AppResult<(Vec<String>, Vec<String>, Vec<Str
     let col = |sql: &str| -> AppResult<Vec<String>> {
         let mut s = conn.prepare_cached(sql)?;
         Ok(s.query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?)
+            .collect::<crate::store::sql::Result<Vec<String>>>()?)
     };
     let days: Vec<i64> = {
         let mut s = conn.prepare_cached("SELECT starts_at FROM events ORDER BY starts_at")?;
-        s.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()?
+        s.query_map([], |r| r.get(0))?
+            .collect::<crate::store::sql::Result<Vec<i64>>>()?
     };
     let mut d: Vec<String> = days.into_iter().map(day_of).collect();
     d.dedup();
@@ -287,10 +291,10 @@ pub fn resolve_lines(conn: &Connection, items: &[(i64, i64)]) -> AppResult<CartV
 
 pub fn account_cart(conn: &Connection, account_id: i64) -> AppResult<CartView> {
     let mut stmt =
-        conn.prepare_cached("SELECT offer_id, quantity FROM cart_items WHERE account_id = ?1 ORDER BY rowid")?;
+        conn.prepare_cached("SELECT offer_id, quantity FROM cart_items WHERE account_id = ?1 ORDER BY offer_id")?;
     let items = stmt
         .query_map([account_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<Vec<(i64, i64)>>>()?;
+        .collect::<crate::store::sql::Result<Vec<(i64, i64)>>>()?;
     resolve_lines(conn, &items)
 }
 
@@ -437,7 +441,7 @@ fn order_tickets(conn: &Connection, order_id: i64) -> AppResult<Vec<OrderTicket>
                 given_to: to.zip(at),
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::store::sql::Result<Vec<_>>>()?)
 }
 
 pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &str) -> AppResult<OrderView> {
@@ -475,7 +479,7 @@ pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &s
                 unit_price_cents: r.get(5)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let payment_url = match (&row.3, row.1.as_str()) {
         (Some(pid), "pending") => Some(format!("{base_url}/pay/{pid}")),
         _ => None,
@@ -503,7 +507,7 @@ pub fn list_orders(conn: &Connection, account_id: i64, base_url: &str) -> AppRes
     let mut stmt = conn.prepare_cached("SELECT id FROM orders WHERE account_id = ?1 ORDER BY id DESC LIMIT 100")?;
     let ids = stmt
         .query_map([account_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<i64>>>()?;
+        .collect::<crate::store::sql::Result<Vec<i64>>>()?;
     ids.into_iter()
         .map(|id| get_order(conn, account_id, id, base_url))
         .collect()
@@ -513,7 +517,7 @@ pub fn list_orders(conn: &Connection, account_id: i64, base_url: &str) -> AppRes
 fn release_seats(tx: &Transaction<'_>, order_id: i64) -> AppResult<()> {
     tx.execute(
         "UPDATE events SET reserved = reserved - (
-             SELECT COALESCE(SUM(l.quantity * CASE o.kind WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 4 END), 0)
+             SELECT CAST(COALESCE(SUM(l.quantity * CASE o.kind WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 4 END), 0) AS BIGINT)
              FROM order_lines l JOIN offers o ON o.id = l.offer_id
              WHERE l.order_id = ?1 AND o.event_id = events.id)
          WHERE id IN (SELECT o.event_id FROM order_lines l JOIN offers o ON o.id = l.offer_id WHERE l.order_id = ?1)",
@@ -527,7 +531,7 @@ pub fn expire_overdue(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
     let ids = {
         let mut stmt = tx.prepare_cached("SELECT id FROM orders WHERE status = 'pending' AND expires_at <= ?1")?;
         stmt.query_map([now], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<i64>>>()?
+            .collect::<crate::store::sql::Result<Vec<i64>>>()?
     };
     for id in &ids {
         release_seats(tx, *id)?;
@@ -574,12 +578,12 @@ pub fn checkout(
             ));
         }
     }
-    tx.execute(
+    let order_id = tx.query_row(
         "INSERT INTO orders (account_id, status, total_cents, idempotency_key, created_at, expires_at)
-         VALUES (?1, 'pending', ?2, ?3, ?4, ?5)",
+         VALUES (?1, 'pending', ?2, ?3, ?4, ?5) RETURNING id",
         params![account_id, cart.total_cents, key.as_str(), now, now + ORDER_HOLD_SECS],
+        |r| r.get::<_, i64>(0),
     )?;
-    let order_id = tx.last_insert_rowid();
     for line in &cart.items {
         tx.execute(
             "INSERT INTO order_lines (order_id, offer_id, quantity, unit_price_cents) VALUES (?1, ?2, ?3, ?4)",
@@ -630,7 +634,7 @@ fn order_ticket_requests(tx: &Transaction<'_>, order_id: i64, holder: &str) -> A
                 r.get::<_, i64>(3)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let mut reqs = Vec::new();
     for (event_id, kind, qty, price) in lines {
         let offer = Offer::from_name(&kind).ok_or_else(|| AppError::internal("bad offer kind"))?;
@@ -734,7 +738,7 @@ pub fn recover_paid_without_tickets(tx: &Transaction<'_>, signer: &TicketSigner,
              WHERE o.status = 'paid' AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.order_id = o.id)",
         )?;
         stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?
+            .collect::<crate::store::sql::Result<Vec<_>>>()?
     };
     for (order_id, account_id) in &rows {
         issue_order_tickets(tx, signer, *order_id, *account_id, now)?;
@@ -859,7 +863,7 @@ fn order_serials(conn: &Connection, order_id: i64) -> AppResult<Vec<(u32, i64)>>
     Ok(conn
         .prepare_cached("SELECT serial, unit_price_cents FROM tickets WHERE order_id = ?1 ORDER BY serial")?
         .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::store::sql::Result<Vec<_>>>()?)
 }
 
 /// Whether the buyer may refund the whole order now: `Ok(deadline)` when every ticket of it may
@@ -891,7 +895,7 @@ fn order_events(conn: &Connection, order_id: i64) -> AppResult<Vec<i64>> {
             "SELECT DISTINCT o.event_id FROM order_lines l JOIN offers o ON o.id = l.offer_id WHERE l.order_id = ?1",
         )?
         .query_map([order_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::store::sql::Result<Vec<_>>>()?)
 }
 
 /// An operator refunds one entitlement by decision (even after entry): what is left of it is
@@ -924,7 +928,7 @@ pub fn operator_refund(
         let unused = i64::from(ent.left());
         if unused > 0 && now < ev.doors_close {
             tx.execute(
-                "UPDATE events SET reserved = max(reserved - ?2, 0) WHERE id = ?1",
+                "UPDATE events SET reserved = CASE WHEN reserved > ?2 THEN reserved - ?2 ELSE 0 END WHERE id = ?1",
                 params![event_id, unused],
             )?;
         }
@@ -1002,7 +1006,7 @@ const TICKET_SELECT: &str =
     "SELECT t.serial, t.event_id, e.name, e.sport, e.venue, e.starts_at, t.offer, t.holder_name,
         t.status, t.qr_text, t.generation, e.doors_open FROM tickets t JOIN events e ON e.id = t.event_id";
 
-fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView> {
+fn ticket_row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<TicketView> {
     let offer: String = r.get(6)?;
     let status: String = r.get(8)?;
     let qr: String = r.get(9)?;
@@ -1049,7 +1053,7 @@ fn complete(conn: &Connection, mut t: TicketView, now: i64) -> AppResult<TicketV
                 at: r.get(1)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     Ok(t)
 }
 
@@ -1072,7 +1076,7 @@ pub fn list_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<TicketV
     ))?;
     let rows = stmt
         .query_map([account_id], ticket_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let now = crate::now();
     rows.into_iter().map(|t| complete(conn, t, now)).collect()
 }
@@ -1096,7 +1100,7 @@ pub fn given_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<GivenT
                 admits: r.get(5)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::store::sql::Result<Vec<_>>>()?)
 }
 
 pub fn get_ticket(conn: &Connection, account_id: i64, serial: i64) -> AppResult<TicketView> {
@@ -1156,7 +1160,7 @@ pub fn ticket_history(conn: &Connection, serial: i64) -> AppResult<TicketHistory
                 at: r.get(4)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     Ok(TicketHistory {
         ticket: get_ticket(conn, account_id, serial)?,
         holder_email,

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
-use crate::db::Db;
 use crate::keys;
 use crate::state::{AppState, Secrets};
+use crate::store::Db;
 
 /// A bound, ready-to-serve issuer.
 pub struct Application {
@@ -27,7 +27,7 @@ pub struct Application {
 pub fn open_data_dir(settings: &Settings) -> Result<(Db, og_shared::TicketSigner, Secrets), String> {
     keys::create_private_dir(&settings.data_dir)
         .map_err(|e| format!("cannot create data dir {}: {e}", settings.data_dir.display()))?;
-    let db = Db::open(&settings.db_path())?;
+    let db = Db::connect(&settings.database_url())?;
     let (signer, created) = keys::load_or_create_signer(&settings.signing_key_path(), &settings.deployment)?;
     if created {
         tracing::info!(key_id = %signer.key_id(), "created a new ticket-signing key");

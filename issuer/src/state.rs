@@ -6,7 +6,7 @@ use og_shared::TicketSigner;
 use zeroize::Zeroizing;
 
 use crate::config::Settings;
-use crate::db::Db;
+use crate::store::Db;
 
 /// Server-side random secrets (created 0600 in `<data dir>/keys/` on first start).
 pub struct Secrets {

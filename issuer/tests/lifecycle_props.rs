@@ -9,9 +9,10 @@
 //! case where a gate never saw the entries made before a transfer is covered by
 //! `lifecycle.rs` and the system test `lifecycle_gates` (the new code admits what was left).
 
-use og_issuer::db::Db;
 use og_issuer::lifecycle::TicketState;
 use og_issuer::shop;
+use og_issuer::store::Db;
+use og_issuer::store::sql::Connection as Store;
 use og_shared::{Offer, TicketSigner, TrustStore, verify_qr_text};
 use proptest::prelude::*;
 use rusqlite::params;
@@ -48,7 +49,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 struct World {
     _dir: tempfile::TempDir,
-    db: Db,
+    _db: Db,
     signer: TicketSigner,
     trust: TrustStore,
     serial: i64,
@@ -64,12 +65,19 @@ struct World {
 }
 
 impl World {
+    /// A plain SQLite connection to the issuer's file, for the test's own statements.
+    fn conn(&self) -> rusqlite::Connection {
+        let c = rusqlite::Connection::open(self._dir.path().join("p.sqlite3")).unwrap();
+        c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+        c
+    }
+
     fn new(offer: Offer) -> World {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("p.sqlite3")).unwrap();
         let signer = TicketSigner::from_secret_bytes(&[7; 32], og_shared::DeploymentId::parse("prop").unwrap());
         let trust = TrustStore::new(signer.deployment().clone()).with(signer.trusted_key(0, i64::MAX));
-        let mut conn = db.conn().unwrap();
+        let mut conn = rusqlite::Connection::open(dir.path().join("p.sqlite3")).unwrap();
         let tx = conn.transaction().unwrap();
         tx.execute(
             "INSERT INTO events (id, sport, name, venue, starts_at, doors_open, doors_close, capacity)
@@ -90,7 +98,7 @@ impl World {
             )
             .unwrap();
             accounts[i] = tx.last_insert_rowid();
-            og_issuer::issuance::ensure_account_key(&tx, accounts[i]).unwrap();
+            og_issuer::issuance::ensure_account_key(&Store::sqlite(&tx), accounts[i]).unwrap();
         }
         tx.execute(
             "INSERT INTO accounts (email, password_hash, role, status, created_at) VALUES ('op@p.test', 'x', 'operator', 'active', 0)",
@@ -120,7 +128,7 @@ impl World {
             unit_price_cents: 9000,
         };
         let issued = og_issuer::issuance::issue_purchase(
-            &tx,
+            &Store::sqlite(&tx),
             &signer,
             accounts[0],
             Some(order_id),
@@ -142,7 +150,7 @@ impl World {
         drop(conn);
         World {
             _dir: dir,
-            db,
+            _db: db,
             signer,
             trust,
             serial: i64::from(issued[0].serial),
@@ -160,7 +168,7 @@ impl World {
     /// Every entry the issuer (and so every online gate) knows of: the generations of the
     /// codes used.
     fn entries(&self) -> Vec<u8> {
-        let conn = self.db.conn().unwrap();
+        let conn = self.conn();
         let mut stmt = conn
             .prepare("SELECT generation FROM admissions WHERE serial = ?1 AND direction = 'entry'")
             .unwrap();
@@ -178,7 +186,7 @@ impl World {
             return;
         };
         let claims = verify_qr_text(text.as_bytes(), &self.trust, self.now).unwrap().claims;
-        let conn = self.db.conn().unwrap();
+        let conn = self.conn();
         let (status, current): (String, u8) = conn
             .query_row(
                 "SELECT status, generation FROM tickets WHERE serial = ?1",
@@ -214,13 +222,20 @@ impl World {
     }
 
     fn apply(&mut self, op: &Op) {
-        let mut conn = self.db.conn().unwrap();
+        let mut conn = self.conn();
         let tx = conn.transaction().unwrap();
         match op {
             Op::Transfer => {
                 let to = ["a@p.test", "b@p.test"][1 - self.holder];
-                if shop::transfer_ticket(&tx, &self.signer, self.accounts[self.holder], self.serial, to, self.now)
-                    .is_ok()
+                if shop::transfer_ticket(
+                    &Store::sqlite(&tx),
+                    &self.signer,
+                    self.accounts[self.holder],
+                    self.serial,
+                    to,
+                    self.now,
+                )
+                .is_ok()
                 {
                     self.holder = 1 - self.holder;
                     let text: String = tx
@@ -233,19 +248,19 @@ impl World {
             }
             Op::BuyerRefund => {
                 let used_before = self.entries().len();
-                if shop::cancel_order(&tx, self.accounts[0], self.order_id, self.now).is_ok() {
+                if shop::cancel_order(&Store::sqlite(&tx), self.accounts[0], self.order_id, self.now).is_ok() {
                     assert_eq!(used_before, 0, "a buyer refunded a used ticket");
                 }
             }
             Op::OperatorRefund => {
-                let _ = shop::operator_refund(&tx, self.serial, self.operator, "decided", self.now);
+                let _ = shop::operator_refund(&Store::sqlite(&tx), self.serial, self.operator, "decided", self.now);
             }
             Op::Cancel => {
                 let changes = og_issuer::ops::catalogue::EventChanges {
                     status: Some("cancelled".into()),
                     ..Default::default()
                 };
-                og_issuer::ops::catalogue::update_event(&tx, 1, &changes, self.now).unwrap();
+                og_issuer::ops::catalogue::update_event(&Store::sqlite(&tx), 1, &changes, self.now).unwrap();
             }
             Op::Admit { .. } | Op::Wait(_) => {}
         }
@@ -264,8 +279,8 @@ impl World {
             "{} entries for a {offer}",
             self.entries().len()
         );
-        let conn = self.db.conn().unwrap();
-        let (ent, _) = shop::entitlement(&conn, self.serial).unwrap();
+        let conn = self.conn();
+        let (ent, _) = shop::entitlement(&Store::sqlite(&conn), self.serial).unwrap();
         let owed: i64 = conn
             .query_row(
                 "SELECT count(*) FROM refunds_due WHERE serial = ?1",

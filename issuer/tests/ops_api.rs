@@ -54,9 +54,7 @@ async fn an_expired_enrolment_token_is_refused() {
     let op = app.operator();
     let token = app.enrolment_token(&op, &[1], None).await;
     app.db
-        .conn()
-        .unwrap()
-        .execute("UPDATE enrolment_tokens SET expires_at = ?1", [og_issuer::now() - 1])
+        .write_sync(|c| Ok(c.execute("UPDATE enrolment_tokens SET expires_at = ?1", [og_issuer::now() - 1])?))
         .unwrap();
     let r = app
         .post(
@@ -241,20 +239,19 @@ async fn a_cursor_beyond_the_log_gets_revocations_reset_and_a_long_log_comes_in_
     let r = app.sync(&d.credential, 5, 0).await;
     assert_eq!(r.status(), 409);
     assert_eq!(error_code(r).await, "revocations_reset");
-    {
-        let mut conn = app.db.conn().unwrap();
-        let tx = conn.transaction().unwrap();
-        for serial in 1..=10_050 {
-            og_issuer::revocation::append(
-                &tx,
-                og_shared::sync::RevocationTarget::Ticket { serial },
-                og_shared::sync::RevocationReason::Refunded,
-                1000,
-            )
-            .unwrap();
-        }
-        tx.commit().unwrap();
-    }
+    app.db
+        .write_sync(|tx| {
+            for serial in 1..=10_050 {
+                og_issuer::revocation::append(
+                    tx,
+                    og_shared::sync::RevocationTarget::Ticket { serial },
+                    og_shared::sync::RevocationReason::Refunded,
+                    1000,
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
     let first: SyncResponse = app.synced(&d.credential, 0, 0).await;
     assert_eq!((first.revocations.to_seq, first.revocations_head), (10_000, 10_050));
     let (seq, hash) = first.revocations.check_continues(0, &GENESIS_HASH).unwrap();
@@ -425,13 +422,13 @@ async fn operators_revoke_purchases_and_accounts_and_list_the_log() {
     let t = app.tickets(1, Offer::Family, 2);
     let (purchase, account): (i64, i64) = app
         .db
-        .conn()
-        .unwrap()
-        .query_row(
-            "SELECT purchase_id, account_id FROM tickets WHERE serial = ?1",
-            [t[0].serial],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .read_sync(|c| {
+            Ok(c.query_row(
+                "SELECT purchase_id, account_id FROM tickets WHERE serial = ?1",
+                [t[0].serial],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
         .unwrap();
     for (body, status) in [
         (

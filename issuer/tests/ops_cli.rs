@@ -207,8 +207,11 @@ fn revoked_operator_tokens_no_longer_match_an_operator() {
         dir.path(),
         &["admin", "create-operator", "--email", "ops@example.org"],
     ));
-    let db = og_issuer::db::Db::open(&dir.path().join("issuer.sqlite3")).unwrap();
-    let found = |t: &str| og_issuer::ops::auth::operator_for_token(&db.conn().unwrap(), t).unwrap();
+    let db = og_issuer::store::Db::open(&dir.path().join("issuer.sqlite3")).unwrap();
+    let found = |t: &str| {
+        db.read_sync(|c| og_issuer::ops::auth::operator_for_token(c, t))
+            .unwrap()
+    };
     assert!(found(token.trim()).is_some());
     let out = ok(issuer(
         dir.path(),

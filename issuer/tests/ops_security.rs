@@ -260,9 +260,7 @@ async fn an_operator_token_of_a_demoted_or_banned_account_stops_working() {
     let op = app.operator();
     assert_eq!(app.get("/api/v1/ops/devices", Some(&op)).await.status(), 200);
     app.db
-        .conn()
-        .unwrap()
-        .execute("UPDATE accounts SET role = 'buyer' WHERE role = 'operator'", [])
+        .write_sync(|c| Ok(c.execute("UPDATE accounts SET role = 'buyer' WHERE role = 'operator'", [])?))
         .unwrap();
     assert_eq!(app.get("/api/v1/ops/devices", Some(&op)).await.status(), 401);
 }

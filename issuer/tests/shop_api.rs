@@ -284,13 +284,13 @@ async fn buying_a_duo_signs_one_ticket_for_two_that_verifies_offline_with_both_t
     let account_tag: String = app
         .state
         .db
-        .conn()
-        .unwrap()
-        .query_row(
-            "SELECT account_tag FROM accounts WHERE email = 'fay@example.org'",
-            [],
-            |r| r.get(0),
-        )
+        .read_sync(|c| {
+            Ok(c.query_row(
+                "SELECT account_tag FROM accounts WHERE email = 'fay@example.org'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
         .unwrap();
     assert_eq!(claims.account_tag.to_hex(), account_tag);
     let (_, ev) = app.get_json("/api/v1/events/3", None).await;
@@ -618,8 +618,7 @@ async fn a_paid_order_left_without_tickets_by_a_crash_gets_them_at_the_next_star
         order["id"]
     ));
     assert_eq!(app.db_i64("SELECT count(*) FROM tickets"), 0);
-    let dir = app.dir;
-    let app2 = support::spawn_app_in(dir).await;
+    let app2 = app.restart().await;
     assert_eq!(app2.db_i64("SELECT count(*) FROM tickets WHERE status = 'valid'"), 3);
 }
 

@@ -295,13 +295,13 @@ async fn forged_stale_and_replayed_webhooks_are_refused_and_change_nothing() {
     let delivered: String = app
         .state
         .db
-        .conn()
-        .unwrap()
-        .query_row(
-            "SELECT payload FROM webhook_outbox WHERE delivered_at IS NOT NULL LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
+        .read_sync(|c| {
+            Ok(c.query_row(
+                "SELECT payload FROM webhook_outbox WHERE delivered_at IS NOT NULL LIMIT 1",
+                [],
+                |r| r.get(0),
+            )?)
+        })
         .unwrap();
     let (st, r) = app
         .post_webhook(Some(app.signed_webhook(now, &delivered)), &delivered)

@@ -62,9 +62,7 @@ async fn in_headless_chromium_a_newcomer_signs_up_buys_a_duo_and_the_qr_on_scree
     let qr_text: String = app
         .state
         .db
-        .conn()
-        .unwrap()
-        .query_row("SELECT qr_text FROM tickets", [], |r| r.get(0))
+        .read_sync(|c| Ok(c.query_row("SELECT qr_text FROM tickets", [], |r| r.get(0))?))
         .unwrap();
     assert_eq!(
         support::rqrr_decode_png(&png),

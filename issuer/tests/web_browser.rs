@@ -52,9 +52,7 @@ async fn in_chromium_a_page_of_another_origin_can_neither_cancel_a_victims_order
     let status: String = app
         .state
         .db
-        .conn()
-        .unwrap()
-        .query_row("SELECT status FROM orders WHERE id = ?1", [id], |r| r.get(0))
+        .read_sync(|c| Ok(c.query_row("SELECT status FROM orders WHERE id = ?1", [id], |r| r.get(0))?))
         .unwrap();
     assert_eq!(status, "pending", "the forged post cancelled the order: {page}");
     assert_eq!(

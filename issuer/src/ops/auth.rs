@@ -12,9 +12,9 @@
 //! Devices authenticate with the credential they got at enrolment (`Bearer ogdev_...`); a
 //! revoked device is refused at its next request.
 
+use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{DEVICE_CREDENTIAL_PREFIX, OPERATOR_TOKEN_PREFIX, new_secret, parse_ids, secret_hash};
 use crate::error::{AppError, AppResult};
@@ -81,7 +81,7 @@ pub fn operator_for_token(conn: &Connection, token: &str) -> AppResult<Option<Op
 }
 
 /// Starts a console session for an operator; returns the id for the cookie (shown once).
-pub fn start_console_session(tx: &rusqlite::Transaction<'_>, account_id: i64, now: i64) -> AppResult<String> {
+pub fn start_console_session(tx: &crate::store::sql::Transaction<'_>, account_id: i64, now: i64) -> AppResult<String> {
     let id = crate::auth::random_token();
     tx.execute(
         "INSERT INTO operator_sessions (id_hash, account_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
@@ -91,7 +91,7 @@ pub fn start_console_session(tx: &rusqlite::Transaction<'_>, account_id: i64, no
 }
 
 /// Ends a console session (logout). Unknown ids are ignored.
-pub fn end_console_session(tx: &rusqlite::Transaction<'_>, id: &str, now: i64) -> AppResult<()> {
+pub fn end_console_session(tx: &crate::store::sql::Transaction<'_>, id: &str, now: i64) -> AppResult<()> {
     tx.execute(
         "UPDATE operator_sessions SET ended_at = ?2 WHERE id_hash = ?1 AND ended_at IS NULL",
         params![secret_hash(id), now],
@@ -113,7 +113,7 @@ pub fn operator_for_session(conn: &Connection, id: &str, now: i64) -> AppResult<
     Ok(row.map(|(account_id, email, seen)| (OperatorAuth { account_id, email }, now - seen >= TOUCH_EVERY_SECS)))
 }
 
-fn touch_console_session(tx: &rusqlite::Transaction<'_>, id: &str, now: i64) -> AppResult<()> {
+fn touch_console_session(tx: &crate::store::sql::Transaction<'_>, id: &str, now: i64) -> AppResult<()> {
     tx.execute(
         "UPDATE operator_sessions SET last_seen_at = ?2 WHERE id_hash = ?1 AND ended_at IS NULL",
         params![secret_hash(id), now],
@@ -175,12 +175,11 @@ impl FromRequestParts<AppState> for OperatorAuth {
 
 /// Creates (or promotes) an operator account for `email` and returns a new operator token.
 /// The token is returned once; only its hash is stored.
-pub fn create_operator(conn: &mut Connection, email: &str, now: i64) -> AppResult<(i64, zeroize::Zeroizing<String>)> {
+pub fn create_operator(tx: &Transaction<'_>, email: &str, now: i64) -> AppResult<(i64, zeroize::Zeroizing<String>)> {
     let email = email.trim();
     if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
         return Err(AppError::bad_request("bad_email", "not an email address"));
     }
-    let tx = conn.transaction()?;
     let existing: Option<i64> = tx
         .query_row("SELECT id FROM accounts WHERE email = ?1", [email], |r| r.get(0))
         .optional()?;
@@ -195,12 +194,12 @@ pub fn create_operator(conn: &mut Connection, email: &str, now: i64) -> AppResul
         }
         None => {
             // '!' is no valid password hash: this account signs in with operator tokens only.
-            tx.execute(
+            tx.query_row(
                 "INSERT INTO accounts (email, password_hash, role, status, created_at, activated_at)
-                 VALUES (?1, '!', 'operator', 'active', ?2, ?2)",
+                 VALUES (?1, '!', 'operator', 'active', ?2, ?2) RETURNING id",
                 params![email, now],
-            )?;
-            tx.last_insert_rowid()
+                |r| r.get(0),
+            )?
         }
     };
     let token = new_secret(OPERATOR_TOKEN_PREFIX);
@@ -208,7 +207,6 @@ pub fn create_operator(conn: &mut Connection, email: &str, now: i64) -> AppResul
         "INSERT INTO operator_tokens (account_id, token_hash, created_at) VALUES (?1, ?2, ?3)",
         params![id, &secret_hash(&token)[..], now],
     )?;
-    tx.commit()?;
     Ok((id, token))
 }
 
@@ -228,14 +226,16 @@ pub fn device_for_credential(conn: &Connection, credential: &str) -> AppResult<D
         return Err(AppError::Unauthorized("not a device credential".into()));
     }
     let hash = secret_hash(credential);
+    let sql = format!(
+        "SELECT d.id, d.public_id, d.name, d.zone, d.status,
+                (SELECT {} FROM device_events WHERE device_id = d.id)
+         FROM devices d WHERE d.credential_hash = ?1",
+        conn.json_array_agg("event_id")
+    );
     let row: Option<(i64, String, String, Option<u8>, String, String)> = conn
-        .query_row(
-            "SELECT d.id, d.public_id, d.name, d.zone, d.status,
-                    (SELECT json_group_array(event_id) FROM device_events WHERE device_id = d.id)
-             FROM devices d WHERE d.credential_hash = ?1",
-            [&hash[..]],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-        )
+        .query_row(&sql, [&hash[..]], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })
         .optional()?;
     match row {
         None => Err(AppError::Unauthorized("unknown device credential".into())),

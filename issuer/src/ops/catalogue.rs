@@ -1,9 +1,9 @@
 //! Events as operators and gates see them, offline gate bundles and complimentary tickets.
 
+use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
 use og_shared::sync::{EventFacts, GateBundle};
 use og_shared::ticket::TicketFlags;
 use og_shared::{Offer, TicketSigner};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::{AppError, AppResult};
 use crate::issuance::{self, IssuedTicket, PurchaseKind, TicketRequest};
@@ -126,7 +126,7 @@ pub fn list_events(conn: &Connection) -> AppResult<Vec<EventRow>> {
                 },
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let mut offers = conn.prepare_cached("SELECT id, kind, price_cents FROM offers WHERE event_id = ?1 ORDER BY id")?;
     for e in &mut events {
         e.offers = offers
@@ -139,7 +139,7 @@ pub fn list_events(conn: &Connection) -> AppResult<Vec<EventRow>> {
                     price_cents: r.get(2)?,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::store::sql::Result<Vec<_>>>()?;
     }
     Ok(events)
 }
@@ -162,7 +162,7 @@ pub fn event_facts(conn: &Connection, ids: Option<&[u32]>) -> AppResult<Vec<Even
                 zones: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     Ok(match ids {
         None => all,
         Some(ids) => all.into_iter().filter(|e| ids.contains(&e.event_id)).collect(),
@@ -265,12 +265,12 @@ pub fn issue_comps(
         }
         None => {
             // No password yet: the holder sets one with the shop's password reset.
-            tx.execute(
+            tx.query_row(
                 "INSERT INTO accounts (email, password_hash, status, created_at, activated_at)
-                 VALUES (?1, '!', 'active', ?2, ?2)",
+                 VALUES (?1, '!', 'active', ?2, ?2) RETURNING id",
                 params![email, now],
-            )?;
-            tx.last_insert_rowid()
+                |r| r.get::<_, i64>(0),
+            )?
         }
     };
     issuance::ensure_account_key(tx, account_id)?;
@@ -431,10 +431,10 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
     }
     let deadlines = e.deadlines();
     deadlines.check()?;
-    tx.execute(
+    let id = tx.query_row(
         "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity, zones,
                              sales_open_at, sales_close_at, refund_deadline, transfer_deadline)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
         params![
             text("sport", &e.sport)?,
             text("name", &e.name)?,
@@ -449,8 +449,8 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
             deadlines.refund_deadline,
             deadlines.transfer_deadline
         ],
+        |r| r.get::<_, i64>(0),
     )?;
-    let id = tx.last_insert_rowid();
     set_offers(tx, id, &e.offers)?;
     event_row(tx, id)
 }

@@ -19,7 +19,7 @@ use og_shared::Offer;
 
 use crate::cli::Common;
 use crate::config::{self, Settings};
-use crate::db::Db;
+use crate::store::Db;
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -100,6 +100,7 @@ fn parse_offer(s: &str) -> Result<Offer, String> {
 fn open(common: Common) -> Result<(Db, og_shared::TicketSigner), String> {
     let settings = Settings {
         data_dir: common.data_dir,
+        database: common.database,
         bind: config::DEFAULT_BIND.parse().expect("valid default"),
         deployment: common.deployment,
         public_url: common.file.public_url,
@@ -119,21 +120,23 @@ pub fn admin(common: Common, cmd: &AdminCommand) -> Result<(), String> {
     let (db, _) = open(common)?;
     match cmd {
         AdminCommand::CreateOperator { email } => {
-            let mut conn = db.conn().map_err(err)?;
-            let (id, token) = super::auth::create_operator(&mut conn, email, crate::now()).map_err(err)?;
+            let (id, token) = db
+                .write_sync(|tx| super::auth::create_operator(tx, email, crate::now()))
+                .map_err(err)?;
             eprintln!("operator account {id} ({email}) is active; its token (shown once, keep it secret):");
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", &*token).map_err(|e| e.to_string())
         }
         AdminCommand::RevokeOperatorTokens { email } => {
-            let conn = db.conn().map_err(err)?;
-            let n = conn
-                .execute(
-                    "UPDATE operator_tokens SET revoked_at = ?2
+            let n = db
+                .write_sync(|conn| {
+                    Ok(conn.execute(
+                        "UPDATE operator_tokens SET revoked_at = ?2
                      WHERE revoked_at IS NULL AND account_id = (SELECT id FROM accounts WHERE email = ?1)",
-                    rusqlite::params![email, crate::now()],
-                )
-                .map_err(|e| e.to_string())?;
+                        crate::store::sql::params![email, crate::now()],
+                    )?)
+                })
+                .map_err(err)?;
             println!("revoked {n} operator token(s) of {email}");
             Ok(())
         }
@@ -143,8 +146,7 @@ pub fn admin(common: Common, cmd: &AdminCommand) -> Result<(), String> {
 pub fn events(common: Common, cmd: &EventsCommand) -> Result<(), String> {
     let (db, _) = open(common)?;
     let EventsCommand::List { json } = cmd;
-    let conn = db.conn().map_err(err)?;
-    let events = super::catalogue::list_events(&conn).map_err(err)?;
+    let events = db.read_sync(super::catalogue::list_events).map_err(err)?;
     let mut out = std::io::stdout().lock();
     let w = |r: std::io::Result<()>| r.map_err(|e| e.to_string());
     if *json {
@@ -187,9 +189,8 @@ pub fn events(common: Common, cmd: &EventsCommand) -> Result<(), String> {
 pub fn revocations(common: Common, cmd: &RevocationsCommand) -> Result<(), String> {
     let (db, signer) = open(common)?;
     let RevocationsCommand::Republish { files } = cmd;
-    let mut conn = db.conn().map_err(err)?;
     let mut trust = og_shared::TrustStore::new(signer.deployment().clone());
-    for k in super::devices::keys(&conn).map_err(err)? {
+    for k in db.read_sync(super::devices::keys).map_err(err)? {
         if let Ok(k) = k.to_trusted() {
             trust.add(k);
         }
@@ -215,11 +216,9 @@ pub fn revocations(common: Common, cmd: &RevocationsCommand) -> Result<(), Strin
         );
         known.extend(export.page.entries);
     }
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(|e| e.to_string())?;
-    let r = crate::revocation::republish(&tx, &known, crate::now()).map_err(err)?;
-    tx.commit().map_err(|e| e.to_string())?;
+    let r = db
+        .write_sync(|tx| crate::revocation::republish(tx, &known, crate::now()))
+        .map_err(err)?;
     println!(
         "re-published {} revocations the log lacked; the log ends at {} in epoch {}: gates accept it at their next sync",
         r.appended, r.head, r.epoch
@@ -243,8 +242,9 @@ pub fn rotate_signing_key(common: Common) -> Result<(), String> {
 
 pub fn export_gate_bundle(common: Common, args: &ExportBundleArgs) -> Result<(), String> {
     let (db, signer) = open(common)?;
-    let conn = db.conn().map_err(err)?;
-    let file = super::catalogue::gate_bundle(&conn, &signer, args.event, args.zone, crate::now()).map_err(err)?;
+    let file = db
+        .read_sync(|conn| super::catalogue::gate_bundle(conn, &signer, args.event, args.zone, crate::now()))
+        .map_err(err)?;
     write_file(&args.out, &file)?;
     eprintln!("wrote gate bundle {} ({} bytes)", args.out.display(), file.len());
     Ok(())
@@ -256,8 +256,6 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
 
 pub fn comp(common: Common, args: &CompArgs) -> Result<(), String> {
     let (db, signer) = open(common)?;
-    let mut conn = db.conn().map_err(err)?;
-    let tx = conn.transaction().map_err(|e| e.to_string())?;
     let force = args
         .force_capacity
         .clone()
@@ -265,21 +263,24 @@ pub fn comp(common: Common, args: &CompArgs) -> Result<(), String> {
             operator: format!("cli:{}", std::env::var("USER").unwrap_or_default()),
             reason,
         });
-    let tickets = super::catalogue::issue_comps(
-        &tx,
-        &signer,
-        args.event,
-        args.offer,
-        &args.email,
-        args.count,
-        force.as_ref(),
-        crate::now(),
-    )
-    .map_err(err)?;
+    // Committed before writing the files: a signed ticket must never exist without its
+    // database row (its serial would be reused). If writing fails afterwards, the tickets exist
+    // and can be revoked.
+    let tickets = db
+        .write_sync(|tx| {
+            super::catalogue::issue_comps(
+                tx,
+                &signer,
+                args.event,
+                args.offer,
+                &args.email,
+                args.count,
+                force.as_ref(),
+                crate::now(),
+            )
+        })
+        .map_err(err)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
-    // Commit before writing: a signed ticket must never exist without its database row (its
-    // serial would be reused). If writing fails afterwards, the tickets exist and can be revoked.
-    tx.commit().map_err(|e| e.to_string())?;
     for t in &tickets {
         let written = crate::qr_image::png(&t.qr_text, 8)
             .map_err(|e| e.to_string())

@@ -5,8 +5,8 @@
 //! credential. Operators list, rename, revoke and rotate devices; revocation takes effect at
 //! the device's next request because every device request looks the credential up.
 
+use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
 use og_shared::sync::{EnrollRequest, EnrollResponse, KeyInfo};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{DEVICE_CREDENTIAL_PREFIX, ENROLMENT_TOKEN_PREFIX, new_secret, parse_ids, secret_hash};
 use crate::error::{AppError, AppResult};
@@ -84,9 +84,9 @@ pub fn create_enrolment_token(
         ));
     }
     let token = new_secret(ENROLMENT_TOKEN_PREFIX);
-    tx.execute(
+    let id: i64 = tx.query_row(
         "INSERT INTO enrolment_tokens (token_hash, event_ids, zone, created_by, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         params![
             &secret_hash(&token)[..],
             serde_json::to_string(&ids).expect("ids serialise"),
@@ -95,9 +95,10 @@ pub fn create_enrolment_token(
             now,
             now + ttl
         ],
+        |r| r.get(0),
     )?;
     Ok(EnrolmentToken {
-        id: tx.last_insert_rowid(),
+        id,
         token: token.to_string(),
         event_ids: ids,
         zone: req.zone,
@@ -118,7 +119,7 @@ pub fn keys(conn: &Connection) -> AppResult<Vec<KeyInfo>> {
                 valid_until: r.get(3)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -173,12 +174,12 @@ pub fn enroll(
     };
     let version: String = req.software_version.chars().take(64).collect();
     let credential = new_secret(DEVICE_CREDENTIAL_PREFIX);
-    tx.execute(
+    let device = tx.query_row(
         "INSERT INTO devices (public_id, name, credential_hash, zone, enrolled_at, last_contact, software_version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) RETURNING id",
         params![public_id, name, &secret_hash(&credential)[..], zone, now, version],
+        |r| r.get::<_, i64>(0),
     )?;
-    let device = tx.last_insert_rowid();
     for e in &event_ids {
         tx.execute(
             "INSERT INTO device_events (device_id, event_id) VALUES (?1, ?2)",
@@ -228,13 +229,15 @@ pub struct DeviceView {
 
 /// Every device, newest first.
 pub fn list(conn: &Connection, now: i64) -> AppResult<Vec<DeviceView>> {
-    let mut stmt = conn.prepare_cached(
+    let sql = format!(
         "SELECT d.public_id, d.name, d.status, d.zone, d.enrolled_at, d.last_contact, d.revocation_cursor,
                 d.up_to_date_at, d.queued, d.software_version,
-                (SELECT json_group_array(event_id) FROM device_events WHERE device_id = d.id),
+                (SELECT {} FROM device_events WHERE device_id = d.id),
                 d.sync_refusal, d.sync_refusal_at
          FROM devices d ORDER BY d.id DESC",
-    )?;
+        conn.json_array_agg("event_id")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map([], |r| {
             let up: Option<i64> = r.get(7)?;
@@ -254,7 +257,7 @@ pub fn list(conn: &Connection, now: i64) -> AppResult<Vec<DeviceView>> {
                 sync_refusal_at: r.get(12)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

@@ -9,10 +9,10 @@
 
 use std::collections::BTreeSet;
 
+use crate::store::sql::{OptionalExtension, Transaction, params};
 use og_shared::Offer;
 use og_shared::sync::{Conflict, Direction, RefusedReport, ScanBatch, ScanBatchAck, ScanReport, VerdictCode};
 use og_shared::ticket::TicketFlags;
-use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use super::auth::DeviceAuth;
@@ -111,8 +111,8 @@ fn refuse(
     now: i64,
 ) -> AppResult<RefusedReport> {
     tx.prepare_cached(
-        "INSERT OR IGNORE INTO scan_refusals (device_id, nonce, content_hash, code, message, report, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO scan_refusals (device_id, nonce, content_hash, code, message, report, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
     )?
     .execute(params![
         device,
@@ -143,7 +143,8 @@ fn check_conflict(tx: &Transaction<'_>, event: u32, serial: u32, fallback: Optio
     let allowed = offer.map_or(1, Offer::admits);
     let (entries, exits): (i64, i64) = tx
         .prepare_cached(
-            "SELECT COALESCE(SUM(direction = 'entry'), 0), COALESCE(SUM(direction = 'exit'), 0)
+            "SELECT CAST(COALESCE(SUM(CASE WHEN direction = 'entry' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(CASE WHEN direction = 'exit' THEN 1 ELSE 0 END), 0) AS BIGINT)
              FROM admissions WHERE event_id = ?1 AND serial = ?2",
         )?
         .query_row(params![event, serial], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -158,7 +159,7 @@ fn check_conflict(tx: &Transaction<'_>, event: u32, serial: u32, fallback: Optio
              ORDER BY gate",
         )?
         .query_map(params![event, serial], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     let existed: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM conflicts WHERE event_id = ?1 AND serial = ?2)")?
         .query_row(params![event, serial], |r| r.get(0))?;
@@ -205,32 +206,36 @@ pub fn intake(
         };
         let gate: String = r.gate.trim().chars().take(MAX_GATE_LEN).collect();
         // Insert first, compare only when the nonce is already there (the rare case).
-        let inserted = tx
+        let inserted: Option<i64> = tx
             .prepare_cached(
                 "INSERT INTO scans (nonce, device_id, content_hash, scanned_at, received_at, verdict, reason, event_id,
                                     serial, offer, admitted_index, gate, zone, direction, offline, generation)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-                 ON CONFLICT (nonce) DO NOTHING",
+                 ON CONFLICT (nonce) DO NOTHING RETURNING id",
             )?
-            .execute(params![
-                r.nonce,
-                device.id,
-                &hash[..],
-                r.scanned_at,
-                now,
-                r.verdict.as_str(),
-                r.reason.chars().take(MAX_REASON_LEN).collect::<String>(),
-                r.event_id,
-                r.serial,
-                r.offer.map(Offer::name),
-                r.admitted_index,
-                gate,
-                r.zone,
-                direction_str(direction),
-                r.offline,
-                r.generation
-            ])?;
-        if inserted == 0 {
+            .query_row(
+                params![
+                    r.nonce,
+                    device.id,
+                    &hash[..],
+                    r.scanned_at,
+                    now,
+                    r.verdict.as_str(),
+                    r.reason.chars().take(MAX_REASON_LEN).collect::<String>(),
+                    r.event_id,
+                    r.serial,
+                    r.offer.map(Offer::name),
+                    r.admitted_index,
+                    gate,
+                    r.zone,
+                    direction_str(direction),
+                    r.offline,
+                    r.generation
+                ],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let Some(scan_id) = inserted else {
             let h: Vec<u8> = tx
                 .prepare_cached("SELECT content_hash FROM scans WHERE nonce = ?1")?
                 .query_row([&r.nonce], |row| row.get(0))?;
@@ -244,8 +249,7 @@ pub fn intake(
                 counts.refused += 1;
             }
             continue;
-        }
-        let scan_id = tx.last_insert_rowid();
+        };
         counts.accepted += 1;
         ack.accepted.push(r.nonce.clone());
         if let (true, Some(event), Some(serial)) = (r.verdict.lets_through(), r.event_id, r.serial) {

@@ -9,7 +9,7 @@
 //! processor has no refund call, so the refund itself is made outside (the provider's
 //! dashboard) and marked settled here.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
@@ -69,19 +69,18 @@ pub fn record(
     amount_cents: i64,
     now: i64,
 ) -> AppResult<Option<RefundDue>> {
-    let n = tx.execute(
-        "INSERT INTO refunds_due (order_id, reason, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (order_id, reason) WHERE serial IS NULL DO NOTHING",
-        params![order_id, reason.as_str(), amount_cents.max(0), now],
-    )?;
-    if n == 0 {
+    let id: Option<i64> = tx
+        .query_row(
+            "INSERT INTO refunds_due (order_id, reason, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (order_id, reason) WHERE serial IS NULL DO NOTHING RETURNING id",
+            params![order_id, reason.as_str(), amount_cents.max(0), now],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else {
         return Ok(None);
-    }
-    Ok(Some(tx.query_row(
-        &format!("{SELECT} WHERE f.id = ?1"),
-        [tx.last_insert_rowid()],
-        row,
-    )?))
+    };
+    Ok(Some(tx.query_row(&format!("{SELECT} WHERE f.id = ?1"), [id], row)?))
 }
 
 /// Records the refund due for one ticket (at most once per ticket, whoever asks: a second call
@@ -95,28 +94,27 @@ pub fn record_for_ticket(
     decision: Option<(i64, &str)>,
     now: i64,
 ) -> AppResult<Option<RefundDue>> {
-    let n = tx.execute(
-        "INSERT INTO refunds_due (order_id, serial, reason, amount_cents, created_at, decided_by, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (serial) WHERE serial IS NOT NULL DO NOTHING",
-        params![
-            order_id,
-            serial,
-            reason.as_str(),
-            amount_cents.max(0),
-            now,
-            decision.map(|d| d.0),
-            decision.map(|d| d.1)
-        ],
-    )?;
-    if n == 0 {
+    let id: Option<i64> = tx
+        .query_row(
+            "INSERT INTO refunds_due (order_id, serial, reason, amount_cents, created_at, decided_by, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (serial) WHERE serial IS NOT NULL DO NOTHING RETURNING id",
+            params![
+                order_id,
+                serial,
+                reason.as_str(),
+                amount_cents.max(0),
+                now,
+                decision.map(|d| d.0),
+                decision.map(|d| d.1)
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else {
         return Ok(None);
-    }
-    Ok(Some(tx.query_row(
-        &format!("{SELECT} WHERE f.id = ?1"),
-        [tx.last_insert_rowid()],
-        row,
-    )?))
+    };
+    Ok(Some(tx.query_row(&format!("{SELECT} WHERE f.id = ?1"), [id], row)?))
 }
 
 /// Records a refund for every paid ticket of `event_id` that is still valid (run before the
@@ -201,7 +199,7 @@ pub fn notify_event_cancelled(state: &crate::state::AppState, event: &str, start
     }
 }
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RefundDue> {
+fn row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<RefundDue> {
     Ok(RefundDue {
         id: r.get(0)?,
         order_id: r.get(1)?,

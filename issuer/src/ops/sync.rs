@@ -10,10 +10,10 @@
 //! checkpoint at the page's end (on a 304, at the head, in the `og-checkpoint` header), so a
 //! gate believes nothing a man in the middle wrote (`og_shared::trust`).
 
+use crate::store::sql::{Connection, params};
 use og_shared::TicketSigner;
 use og_shared::sync::{AdmissionRecord, Conflict, Direction, KeyInfo, RevocationPage, SyncQuery, SyncResponse};
 use og_shared::trust::{KeySetProof, SignedCheckpoint};
-use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 
 use super::auth::DeviceAuth;
@@ -55,14 +55,15 @@ fn ids_json(ids: &[u32]) -> String {
 
 /// Conflicts on the given events, newest first.
 pub fn conflicts(conn: &Connection, events: Option<&[u32]>, limit: usize) -> AppResult<Vec<Conflict>> {
-    let mut stmt = conn.prepare_cached(
+    let sql = format!(
         "SELECT event_id, serial, allowed, admitted, gates, detected_at FROM conflicts
-         WHERE ?1 IS NULL OR event_id IN (SELECT value FROM json_each(?1))
-         ORDER BY updated_at DESC, id DESC LIMIT ?2",
-    )?;
+         WHERE {} ORDER BY updated_at DESC, id DESC LIMIT ?2",
+        conn.in_json_ids_or_all("event_id", 1)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map(params![events.map(ids_json), limit as i64], conflict_from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -81,12 +82,14 @@ pub fn admissions_after(
     after: u64,
     limit: usize,
 ) -> AppResult<Vec<AdmissionRecord>> {
-    let mut stmt = conn.prepare_cached(
+    let sql = format!(
         "SELECT a.seq, s.nonce, a.event_id, a.serial, d.public_id, a.gate, a.admitted_at, a.direction, a.generation
          FROM admissions a JOIN scans s ON s.id = a.scan_id JOIN devices d ON d.id = a.device_id
-         WHERE a.seq > ?1 AND a.device_id != ?2 AND a.event_id IN (SELECT value FROM json_each(?3))
+         WHERE a.seq > ?1 AND a.device_id != ?2 AND {}
          ORDER BY a.seq LIMIT ?4",
-    )?;
+        conn.in_json_ids_or_all("a.event_id", 3)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map(
             params![after as i64, exclude_device, ids_json(events), limit as i64],
@@ -108,7 +111,7 @@ pub fn admissions_after(
                 })
             },
         )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -143,16 +146,16 @@ pub fn sync(
     now: i64,
 ) -> AppResult<SyncAnswer> {
     let signer = signing.current;
-    let tx = conn.unchecked_transaction()?;
-    let (rev_head, rev_hash) = crate::revocation::head(&tx)?;
-    let epoch = crate::revocation::epoch(&tx)?;
+    // One snapshot: every read of the store runs in one transaction (store::Db::read).
+    let (rev_head, rev_hash) = crate::revocation::head(conn)?;
+    let epoch = crate::revocation::epoch(conn)?;
     if q.revocations_after > rev_head {
         return Err(reset());
     }
-    let adm_head = admissions_head(&tx)?;
-    let keys = super::devices::keys(&tx)?;
-    let events = super::catalogue::event_facts(&tx, Some(&device.event_ids))?;
-    let conflicts = conflicts(&tx, Some(&device.event_ids), CONFLICTS_PER_ANSWER)?;
+    let adm_head = admissions_head(conn)?;
+    let keys = super::devices::keys(conn)?;
+    let events = super::catalogue::event_facts(conn, Some(&device.event_ids))?;
+    let conflicts = conflicts(conn, Some(&device.event_ids), CONFLICTS_PER_ANSWER)?;
     let etag = {
         let state = serde_json::to_vec(&(
             device.id,
@@ -175,13 +178,13 @@ pub fn sync(
         return Ok(SyncAnswer::NotModified {
             etag,
             up_to_date: q.revocations_after == rev_head,
-            checkpoint: crate::revocation::checkpoint(&tx, signer, rev_head, rev_hash, now)?,
+            checkpoint: crate::revocation::checkpoint(conn, signer, rev_head, rev_hash, now)?,
         });
     }
     let revocations =
-        crate::revocation::page_after(&tx, q.revocations_after, REVOCATIONS_PER_PAGE)?.ok_or_else(reset)?;
+        crate::revocation::page_after(conn, q.revocations_after, REVOCATIONS_PER_PAGE)?.ok_or_else(reset)?;
     let admissions = admissions_after(
-        &tx,
+        conn,
         &device.event_ids,
         device.id,
         q.admissions_after,
@@ -194,7 +197,7 @@ pub fn sync(
     };
     let up_to_date = revocations.to_seq == rev_head;
     let checkpoint = crate::revocation::checkpoint(
-        &tx,
+        conn,
         signer,
         revocations.to_seq,
         parse_hash(&revocations.head_hash)?,
@@ -231,9 +234,9 @@ pub fn record_contact(conn: &Connection, device: i64, q: &SyncQuery, up_to_date:
     conn.execute(
         "UPDATE devices SET last_contact = ?2, revocation_cursor = ?3, queued = ?4,
                 software_version = COALESCE(?5, software_version),
-                up_to_date_at = CASE WHEN ?6 AND ?7 IS NULL THEN ?2 ELSE up_to_date_at END,
-                sync_refusal_at = CASE WHEN ?7 IS NULL THEN NULL
-                                       WHEN sync_refusal IS ?7 THEN sync_refusal_at ELSE ?2 END,
+                up_to_date_at = CASE WHEN ?6 = 1 AND CAST(?7 AS TEXT) IS NULL THEN ?2 ELSE up_to_date_at END,
+                sync_refusal_at = CASE WHEN CAST(?7 AS TEXT) IS NULL THEN NULL
+                                       WHEN sync_refusal IS NOT DISTINCT FROM ?7 THEN sync_refusal_at ELSE ?2 END,
                 sync_refusal = ?7
          WHERE id = ?1",
         params![
@@ -252,12 +255,12 @@ pub fn record_contact(conn: &Connection, device: i64, q: &SyncQuery, up_to_date:
 /// Entries after `after` up to the head, as a page, without recomputing the chain (the stored
 /// chain hashes give the base and head). `None` if `after` is beyond the log.
 pub fn full_page_after(conn: &Connection, after: u64) -> AppResult<Option<RevocationPage>> {
-    let tx = conn.unchecked_transaction()?;
-    let Some(base) = crate::revocation::hash_at(&tx, after)? else {
+    // One snapshot: every read of the store runs in one transaction (store::Db::read).
+    let Some(base) = crate::revocation::hash_at(conn, after)? else {
         return Ok(None);
     };
-    let (head, head_hash) = crate::revocation::head(&tx)?;
-    let entries = crate::revocation::entries_after(&tx, after, None)?;
+    let (head, head_hash) = crate::revocation::head(conn)?;
+    let entries = crate::revocation::entries_after(conn, after, None)?;
     Ok(Some(RevocationPage {
         from_seq: after,
         base_hash: hex::encode(base),
@@ -268,7 +271,7 @@ pub fn full_page_after(conn: &Connection, after: u64) -> AppResult<Option<Revoca
 }
 
 /// A `conflicts` row selected as (event_id, serial, allowed, admitted, gates, detected_at).
-pub(crate) fn conflict_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Conflict> {
+pub(crate) fn conflict_from_row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<Conflict> {
     Ok(Conflict {
         event_id: r.get(0)?,
         serial: r.get(1)?,

@@ -12,10 +12,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn health(State(state): State<AppState>) -> AppResult<Json<serde_json::Value>> {
-    let schema: i64 = state
-        .db
-        .read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
-        .await?;
+    let schema: i64 = state.db.read(crate::store::schema::version).await?;
     Ok(Json(serde_json::json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),

@@ -1,6 +1,7 @@
 //! The operators' JSON API under `/api/v1/ops/`: events, revocations, conflicts, scans per
 //! gate per minute, complimentary tickets, refunds due. Every route takes [`OperatorAuth`].
 
+use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
@@ -9,7 +10,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use og_shared::Offer;
 use og_shared::sync::{Conflict, Revocation, RevocationReason, RevocationTarget};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, AppResult};
@@ -193,7 +193,8 @@ pub struct GateMinute {
 pub fn gate_minutes(conn: &Connection, event: u32, since: i64) -> AppResult<Vec<GateMinute>> {
     let mut stmt = conn.prepare_cached(
         "SELECT gate, (scanned_at / 60) * 60 AS minute,
-                SUM(verdict IN ('admitted', 'exited')), SUM(verdict NOT IN ('admitted', 'exited'))
+                CAST(SUM(CASE WHEN verdict IN ('admitted', 'exited') THEN 1 ELSE 0 END) AS BIGINT),
+                CAST(SUM(CASE WHEN verdict IN ('admitted', 'exited') THEN 0 ELSE 1 END) AS BIGINT)
          FROM scans WHERE event_id = ?1 AND scanned_at >= ?2
          GROUP BY gate, minute ORDER BY minute, gate",
     )?;
@@ -206,7 +207,7 @@ pub fn gate_minutes(conn: &Connection, event: u32, since: i64) -> AppResult<Vec<
                 refused: r.get::<_, i64>(3)? as u64,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

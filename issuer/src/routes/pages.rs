@@ -273,7 +273,7 @@ async fn set_line(s: &AppState, user: MaybeUser, headers: &HeaderMap, offer: i64
                 let existing: i64 = if add {
                     tx.query_row(
                         "SELECT COALESCE((SELECT quantity FROM cart_items WHERE account_id = ?1 AND offer_id = ?2), 0)",
-                        rusqlite::params![uid, offer],
+                        crate::store::sql::params![uid, offer],
                         |r| r.get(0),
                     )?
                 } else {

@@ -3,9 +3,9 @@
 #![allow(dead_code)]
 
 use og_issuer::config::Settings;
-use og_issuer::db::Db;
 use og_issuer::issuance::IssuedTicket;
 use og_issuer::startup::Application;
+use og_issuer::store::Db;
 use og_shared::Offer;
 use og_shared::sync::{Direction, EnrollResponse, ScanBatch, ScanBatchAck, ScanReport, SyncResponse, VerdictCode};
 use serde_json::{Value, json};
@@ -17,15 +17,23 @@ pub struct TestApp {
     pub signer: std::sync::Arc<og_shared::TicketSigner>,
     pub state: og_issuer::state::AppState,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database when the suite runs with `OG_TEST_ENGINE=postgres`.
+    pub pg: Option<og_issuer::store::ScratchDatabase>,
 }
 
 /// Starts the issuer on port 0 with the demo catalogue (event 1's doors are open now).
 pub async fn spawn_app() -> TestApp {
+    // The issuer's own warnings and errors go to the test's output (shown when a test fails).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("og_issuer=warn"))
+        .with_test_writer()
+        .try_init();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("temp dir");
-    let app = Application::build(Settings::for_tests(dir.path()))
-        .await
-        .expect("app builds");
+    let pg = og_issuer::store::ScratchDatabase::for_engine_under_test("og_ops_test");
+    let mut settings = Settings::for_tests(dir.path());
+    settings.database = pg.as_ref().map(|p| p.url());
+    let app = Application::build(settings).await.expect("app builds");
     let base = app.base_url();
     let db = app.state().db.clone();
     let signer = app.state().signer.clone();
@@ -41,6 +49,7 @@ pub async fn spawn_app() -> TestApp {
         signer,
         state,
         dir,
+        pg,
     }
 }
 
@@ -93,9 +102,9 @@ impl TestApp {
 
     /// A new operator token.
     pub fn operator(&self) -> String {
-        let mut conn = self.db.conn().unwrap();
         let email = format!("op{}@example.org", og_issuer::keys::random_32()[0]);
-        og_issuer::ops::auth::create_operator(&mut conn, &email, og_issuer::now())
+        self.db
+            .write_sync(|tx| og_issuer::ops::auth::create_operator(tx, &email, og_issuer::now()))
             .unwrap()
             .1
             .to_string()
@@ -103,33 +112,35 @@ impl TestApp {
 
     /// An active buyer account row; returns its id.
     pub fn buyer(&self, email: &str) -> i64 {
-        let conn = self.db.conn().unwrap();
-        conn.execute(
-            "INSERT INTO accounts (email, password_hash, status, created_at) VALUES (?1, 'x', 'active', 0)",
-            [email],
-        )
-        .unwrap();
-        conn.last_insert_rowid()
+        self.db
+            .write_sync(|c| {
+                Ok(c.query_row(
+                    "INSERT INTO accounts (email, password_hash, status, created_at) VALUES (?1, 'x', 'active', 0)
+                     RETURNING id",
+                    [email],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap()
     }
 
     /// Complimentary tickets issued directly in the database.
     pub fn tickets(&self, event: u32, offer: Offer, count: u32) -> Vec<IssuedTicket> {
-        let mut conn = self.db.conn().unwrap();
-        let tx = conn.transaction().unwrap();
         let email = format!("holder{}@example.org", og_issuer::keys::random_32()[0]);
-        let t = og_issuer::ops::catalogue::issue_comps(
-            &tx,
-            &self.signer,
-            event,
-            offer,
-            &email,
-            count,
-            None,
-            og_issuer::now(),
-        )
-        .unwrap();
-        tx.commit().unwrap();
-        t
+        self.db
+            .write_sync(|tx| {
+                og_issuer::ops::catalogue::issue_comps(
+                    tx,
+                    &self.signer,
+                    event,
+                    offer,
+                    &email,
+                    count,
+                    None,
+                    og_issuer::now(),
+                )
+            })
+            .unwrap()
     }
 
     pub async fn post(&self, path: &str, bearer: Option<&str>, body: &Value) -> reqwest::Response {
@@ -208,6 +219,6 @@ impl TestApp {
     }
 
     pub fn count(&self, sql: &str) -> i64 {
-        self.db.conn().unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+        self.db.read_sync(|c| Ok(c.query_row(sql, [], |r| r.get(0))?)).unwrap()
     }
 }

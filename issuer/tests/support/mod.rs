@@ -68,6 +68,8 @@ pub struct TestApp {
     pub smtp: SmtpSink,
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database when the suite runs with `OG_TEST_ENGINE=postgres`.
+    pub pg: Option<Arc<og_issuer::store::ScratchDatabase>>,
 }
 
 /// A signed-in buyer.
@@ -90,18 +92,36 @@ pub fn http_client() -> reqwest::Client {
 /// Starts an issuer on port 0 with a fresh data dir, the demo catalogue and SMTP to a sink.
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    spawn_app_in(dir).await
-}
-
-/// Same, on an existing data dir (restarts).
-pub async fn spawn_app_in(dir: tempfile::TempDir) -> TestApp {
     spawn_app_with(dir, |_| {}).await
 }
 
 /// Same, with settings changed by `configure` before the start.
 pub async fn spawn_app_with(dir: tempfile::TempDir, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let pg = og_issuer::store::ScratchDatabase::for_engine_under_test("og_issuer_test").map(Arc::new);
+    start(dir, pg, configure).await
+}
+
+impl TestApp {
+    /// Starts a second issuer on the same data dir and database (a restart after a crash: the
+    /// first one keeps running, as a crashed process's leftovers would).
+    pub async fn restart(self) -> TestApp {
+        start(self.dir, self.pg, |_| {}).await
+    }
+}
+
+async fn start(
+    dir: tempfile::TempDir,
+    pg: Option<Arc<og_issuer::store::ScratchDatabase>>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    // The issuer's own warnings and errors go to the test's output (shown when a test fails).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("og_issuer=warn"))
+        .with_test_writer()
+        .try_init();
     let smtp = SmtpSink::start().await;
     let mut settings = Settings::for_tests(dir.path());
+    settings.database = pg.as_ref().map(|p| p.url());
     settings.smtp = Some(SmtpSettings {
         url: format!("smtp://127.0.0.1:{}", smtp.port),
         from: "og-tickets <tickets@og.test>".into(),
@@ -119,6 +139,7 @@ pub async fn spawn_app_with(dir: tempfile::TempDir, configure: impl FnOnce(&mut 
         smtp,
         client: http_client(),
         dir,
+        pg,
     }
 }
 
@@ -294,8 +315,9 @@ impl TestApp {
 
     /// A new operator API token.
     pub fn operator(&self) -> String {
-        let mut conn = self.state.db.conn().unwrap();
-        og_issuer::ops::auth::create_operator(&mut conn, "ops@example.org", og_issuer::now())
+        self.state
+            .db
+            .write_sync(|tx| og_issuer::ops::auth::create_operator(tx, "ops@example.org", og_issuer::now()))
             .unwrap()
             .1
             .to_string()
@@ -332,13 +354,14 @@ impl TestApp {
     }
 
     pub fn db_i64(&self, sql: &str) -> i64 {
-        let conn = self.state.db.conn().unwrap();
-        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+        self.state
+            .db
+            .read_sync(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+            .unwrap()
     }
 
     pub fn db_exec(&self, sql: &str) {
-        let conn = self.state.db.conn().unwrap();
-        conn.execute_batch(sql).unwrap();
+        self.state.db.write_sync(|c| Ok(c.execute_batch(sql)?)).unwrap();
     }
 }
 

@@ -183,27 +183,24 @@ pub fn enrolment_token(client: &reqwest::blocking::Client, issuer: &IssuerProc, 
 /// operator API would take one request each.
 pub fn append_revocations(issuer: &IssuerProc, count: u32) -> u64 {
     use og_shared::sync::{RevocationReason, RevocationTarget};
-    let db = og_issuer::db::Db::open(&issuer.data_dir.join("issuer.sqlite3")).expect("issuer database opens");
-    let mut conn = db.conn().expect("a connection");
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .expect("write transaction");
-    let (head, _) = og_issuer::revocation::head(&tx).expect("head");
+    let db = og_issuer::store::Db::open(&issuer.data_dir.join("issuer.sqlite3")).expect("issuer database opens");
     let now = now();
-    let mut last = head;
-    for i in 0..count {
-        let serial = 4_000_000_000 - (head as u32) - i;
-        last = og_issuer::revocation::append(
-            &tx,
-            RevocationTarget::Ticket { serial },
-            RevocationReason::Refunded,
-            now,
-        )
-        .expect("append")
-        .seq;
-    }
-    tx.commit().expect("commit");
-    last
+    db.write_sync(|tx| {
+        let (head, _) = og_issuer::revocation::head(tx)?;
+        let mut last = head;
+        for i in 0..count {
+            let serial = 4_000_000_000 - (head as u32) - i;
+            last = og_issuer::revocation::append(
+                tx,
+                RevocationTarget::Ticket { serial },
+                RevocationReason::Refunded,
+                now,
+            )?
+            .seq;
+        }
+        Ok(last)
+    })
+    .expect("append revocations")
 }
 
 /// Scans recorded by the issuer for an event (admitted, refused), summed over gates and minutes.

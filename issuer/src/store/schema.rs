@@ -1,20 +1,53 @@
-//! The issuer database schema, versioned with `PRAGMA user_version`.
+//! The issuer database schema: one ordered list of migrations for both engines.
 //!
-//! Migration N (1-based) is `MIGRATIONS[N - 1]`; each runs in its own transaction together with
-//! the `user_version` bump, so a crash leaves the database at a whole version. Released
-//! migrations are never edited: add a new one. A database newer than this build is refused.
+//! Migration N (1-based) is `MIGRATIONS[N - 1]`, written for SQLite and for PostgreSQL side by
+//! side. The version lives in `PRAGMA user_version` on SQLite and in the one-row table
+//! `og_schema` on PostgreSQL; each migration runs in its own transaction together with the
+//! version bump, so a crash leaves the database at a whole version. PostgreSQL support started
+//! at version 7: its migration 7 is the whole schema of SQLite's 1 to 7 (versions 1 to 6 have
+//! nothing to run there). Released migrations are never edited: add a new one. A database
+//! newer than this build is refused, on both engines.
 
 use rusqlite::Connection;
 
+/// One schema change, for each engine.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub sqlite: &'static str,
+    /// Empty for the versions PostgreSQL's baseline (7) includes.
+    pub postgres: &'static str,
+}
+
 /// Every migration, oldest first.
-pub const MIGRATIONS: &[&str] = &[
-    include_str!("migrations/0001_core.sql"),
-    include_str!("migrations/0002_ops.sql"),
-    include_str!("migrations/0003_refunds.sql"),
-    include_str!("migrations/0004_lifecycle.sql"),
-    include_str!("migrations/0005_web_sessions.sql"),
-    include_str!("migrations/0006_transfer_invites.sql"),
-    include_str!("migrations/0007_trust.sql"),
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0001_core.sql"),
+        postgres: "",
+    },
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0002_ops.sql"),
+        postgres: "",
+    },
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0003_refunds.sql"),
+        postgres: "",
+    },
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0004_lifecycle.sql"),
+        postgres: "",
+    },
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0005_web_sessions.sql"),
+        postgres: "",
+    },
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0006_transfer_invites.sql"),
+        postgres: "",
+    },
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0007_trust.sql"),
+        postgres: include_str!("migrations/postgres/0007_baseline.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -30,11 +63,15 @@ pub enum MigrationError {
     TooNew { found: i64, supported: i64 },
     #[error("migration {version} failed: {source}")]
     Failed { version: i64, source: rusqlite::Error },
+    #[error("migration {version} failed: {source}")]
+    FailedPostgres { version: i64, source: postgres::Error },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Postgres(#[from] postgres::Error),
 }
 
-/// Applies every migration the database does not have yet.
+/// Applies every migration a SQLite database does not have yet.
 pub fn migrate(conn: &mut Connection) -> Result<i64, MigrationError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let latest = latest_version();
@@ -44,15 +81,68 @@ pub fn migrate(conn: &mut Connection) -> Result<i64, MigrationError> {
             supported: latest,
         });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = i as i64 + 1;
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)
+        tx.execute_batch(m.sqlite)
             .map_err(|source| MigrationError::Failed { version, source })?;
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
     }
     Ok(latest)
+}
+
+/// The schema version of the database behind `conn`, on either engine.
+pub fn version(conn: &super::Connection<'_>) -> crate::error::AppResult<i64> {
+    Ok(match conn.engine() {
+        super::Engine::Sqlite => conn.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+        super::Engine::Postgres => conn.query_row("SELECT version FROM og_schema", [], |r| r.get(0))?,
+    })
+}
+
+/// The schema version of a PostgreSQL database (0 when it has none yet).
+pub fn postgres_version(client: &mut impl postgres::GenericClient) -> Result<i64, postgres::Error> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('og_schema') IS NOT NULL", &[])?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    Ok(client
+        .query_opt("SELECT version FROM og_schema", &[])?
+        .map(|r| r.get(0))
+        .unwrap_or(0))
+}
+
+/// Applies every migration a PostgreSQL database does not have yet. Replicas starting together
+/// take turns: each migration runs under the store's write lock.
+pub fn migrate_postgres(client: &mut postgres::Client) -> Result<i64, MigrationError> {
+    let latest = latest_version();
+    loop {
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&super::WRITE_LOCK])?;
+        let current = postgres_version(&mut tx)?;
+        if current > latest {
+            return Err(MigrationError::TooNew {
+                found: current,
+                supported: latest,
+            });
+        }
+        if current == latest {
+            return Ok(latest);
+        }
+        // Versions without PostgreSQL text are part of the next one that has it (the baseline).
+        let mut version = current + 1;
+        while MIGRATIONS[(version - 1) as usize].postgres.is_empty() {
+            version += 1;
+        }
+        tx.batch_execute(MIGRATIONS[(version - 1) as usize].postgres)
+            .map_err(|source| MigrationError::FailedPostgres { version, source })?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS og_schema (version BIGINT NOT NULL)")?;
+        tx.execute("DELETE FROM og_schema", &[])?;
+        tx.execute("INSERT INTO og_schema (version) VALUES ($1)", &[&version])?;
+        tx.commit()?;
+    }
 }
 
 #[cfg(test)]
@@ -88,7 +178,7 @@ mod tests {
     fn a_version_one_snapshot_upgrades_and_keeps_its_rows() {
         let mut conn = Connection::open_in_memory().unwrap();
         let tx = conn.transaction().unwrap();
-        tx.execute_batch(MIGRATIONS[0]).unwrap();
+        tx.execute_batch(MIGRATIONS[0].sqlite).unwrap();
         tx.pragma_update(None, "user_version", 1).unwrap();
         tx.execute(
             "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity)
@@ -106,8 +196,8 @@ mod tests {
     fn a_version_two_snapshot_upgrades_keeps_its_orders_and_gains_refunds_due() {
         let mut conn = Connection::open_in_memory().unwrap();
         let tx = conn.transaction().unwrap();
-        tx.execute_batch(MIGRATIONS[0]).unwrap();
-        tx.execute_batch(MIGRATIONS[1]).unwrap();
+        tx.execute_batch(MIGRATIONS[0].sqlite).unwrap();
+        tx.execute_batch(MIGRATIONS[1].sqlite).unwrap();
         tx.pragma_update(None, "user_version", 2).unwrap();
         tx.execute(
             "INSERT INTO accounts (email, password_hash, created_at) VALUES ('a@example.org', 'x', 1)",
@@ -150,7 +240,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         let tx = conn.transaction().unwrap();
         for m in &MIGRATIONS[..3] {
-            tx.execute_batch(m).unwrap();
+            tx.execute_batch(m.sqlite).unwrap();
         }
         tx.pragma_update(None, "user_version", 3).unwrap();
         tx.execute_batch(

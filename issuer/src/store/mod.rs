@@ -1,0 +1,426 @@
+//! The issuer's storage: one pool on SQLite (the default, one file in the data dir) or on
+//! PostgreSQL (several issuer replicas over one database), the schema migrations of both, and
+//! the query API the rules are written against ([`sql`]).
+//!
+//! Work runs on tokio's blocking pool through [`Db::read`] and [`Db::write`], always inside one
+//! transaction:
+//! - SQLite: `write` opens an IMMEDIATE transaction, so writers queue on SQLite's lock up front
+//!   instead of failing on a lock upgrade. SQLite serialises writers.
+//! - PostgreSQL: `write` starts a READ COMMITTED transaction and first takes one transaction-level
+//!   advisory lock ([`WRITE_LOCK`]), so writers from every replica are serialised exactly as
+//!   SQLite serialises them: each sees everything committed before it. That one rule is what
+//!   keeps capacity (no oversell), the revocation log and the admissions sequence (gap-free, in
+//!   commit order), scan intake (idempotent by nonce) and webhooks (one issuance) correct across
+//!   replicas, with the same query text as on SQLite. Reads run in a REPEATABLE READ read-only
+//!   transaction (a consistent snapshot, like a SQLite read). Finer locks (per offer, per log)
+//!   are a later step, measured in BENCHMARKS.md.
+
+pub mod schema;
+pub mod sql;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use r2d2_postgres::PostgresConnectionManager;
+use r2d2_sqlite::SqliteConnectionManager;
+
+pub use sql::{Connection, Engine, Transaction};
+
+use crate::error::{AppError, AppResult};
+
+/// The advisory lock every PostgreSQL write transaction takes first (any constant; "og" in ASCII).
+pub const WRITE_LOCK: i64 = 0x6f67;
+
+/// Connections per replica to PostgreSQL (writers are serialised anyway; readers and the
+/// blocking pool's threads share these).
+pub const POSTGRES_POOL_SIZE: u32 = 12;
+
+/// Where the issuer keeps its data: `sqlite:PATH` or `postgres://...`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A PostgreSQL URL may carry a password: never print it.
+        match self {
+            DatabaseUrl::Sqlite(p) => write!(f, "sqlite:{}", p.display()),
+            DatabaseUrl::Postgres(_) => f.write_str("postgres://(hidden)"),
+        }
+    }
+}
+
+impl DatabaseUrl {
+    /// Parses `sqlite:PATH`, `sqlite://PATH`, `postgres://...` or `postgresql://...`.
+    pub fn parse(s: &str) -> Result<DatabaseUrl, String> {
+        let s = s.trim();
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(s.to_owned()));
+        }
+        if let Some(path) = s.strip_prefix("sqlite://").or_else(|| s.strip_prefix("sqlite:")) {
+            if path.is_empty() {
+                return Err("a sqlite: database URL needs a file path, e.g. sqlite:/var/lib/og/issuer.sqlite3".into());
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        Err(format!(
+            "unsupported database URL (expected sqlite:PATH or postgres://USER@HOST/DB): {}",
+            s.split("://").next().unwrap_or("")
+        ))
+    }
+
+    /// Which engine the URL names.
+    pub fn engine(&self) -> Engine {
+        match self {
+            DatabaseUrl::Sqlite(_) => Engine::Sqlite,
+            DatabaseUrl::Postgres(_) => Engine::Postgres,
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(r2d2::Pool<SqliteConnectionManager>),
+    Postgres(r2d2::Pool<PostgresConnectionManager<postgres::NoTls>>),
+}
+
+/// A pool of connections to the issuer database.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    /// Commits made through this pool: lets caches of derived answers (the public catalogue)
+    /// know that nothing changed here. On PostgreSQL other replicas write too, which is why the
+    /// catalogue cache also expires after at most one second.
+    commits: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("engine", &self.engine())
+            .finish_non_exhaustive()
+    }
+}
+
+fn configure(conn: &mut rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+impl Db {
+    /// Opens the database the URL names and brings its schema up to date.
+    pub fn connect(url: &DatabaseUrl) -> Result<Db, String> {
+        match url {
+            DatabaseUrl::Sqlite(path) => Db::open(path),
+            DatabaseUrl::Postgres(url) => Db::open_postgres(url),
+        }
+    }
+
+    /// Opens (creating if needed, mode 0600) a SQLite file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Db, String> {
+        crate::keys::ensure_private_file(path)
+            .map_err(|e| format!("cannot create database {}: {e}", path.display()))?;
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = commits.clone();
+        let manager = SqliteConnectionManager::file(path).with_init(move |conn| {
+            configure(conn)?;
+            let counter = counter.clone();
+            conn.commit_hook(Some(move || {
+                counter.fetch_add(1, Ordering::Relaxed);
+                false // let the commit proceed
+            }))
+        });
+        let pool = r2d2::Pool::builder()
+            .max_size(8)
+            .build(manager)
+            .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+        schema::migrate(&mut conn).map_err(|e| format!("cannot migrate database {}: {e}", path.display()))?;
+        Ok(Db {
+            pool: Pool::Sqlite(pool),
+            commits,
+        })
+    }
+
+    /// Connects to PostgreSQL and brings its schema up to date (several replicas starting at
+    /// once migrate one after the other, under an advisory lock).
+    fn open_postgres(url: &str) -> Result<Db, String> {
+        let config: postgres::Config = url.parse().map_err(|e| format!("invalid PostgreSQL URL: {e}"))?;
+        // The blocking client runs its own small runtime: keep it off any async thread.
+        let pool = on_plain_thread(move || {
+            let manager = PostgresConnectionManager::new(config, postgres::NoTls);
+            // Connections are opened as needed (one kept idle): N replicas share the server's
+            // max_connections (100 by default), so each keeps at most POSTGRES_POOL_SIZE.
+            let pool = r2d2::Pool::builder()
+                .max_size(POSTGRES_POOL_SIZE)
+                .min_idle(Some(1))
+                .connection_timeout(Duration::from_secs(10))
+                .build(manager)
+                .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+            let mut client = pool.get().map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+            schema::migrate_postgres(&mut client)
+                .map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"))?;
+            Ok::<_, String>(pool)
+        })?;
+        Ok(Db {
+            pool: Pool::Postgres(pool),
+            commits: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// The engine behind this pool.
+    pub fn engine(&self) -> Engine {
+        match self.pool {
+            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// How many transactions have committed through this pool so far. Writes by other processes
+    /// (the `issuer` CLI beside a running server, other replicas) are not counted.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Runs read-only work in one consistent snapshot.
+    pub async fn read<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection<'_>) -> AppResult<T> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read_here(f))
+            .await
+            .map_err(AppError::internal)?
+    }
+
+    /// Runs work in a write transaction, committed if `f` returns `Ok`.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.write_here(f))
+            .await
+            .map_err(AppError::internal)?
+    }
+
+    /// [`Db::read`] for synchronous code (CLI commands, start-up, tests).
+    pub fn read_sync<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send,
+        F: FnOnce(&Connection<'_>) -> AppResult<T> + Send,
+    {
+        match self.pool {
+            Pool::Sqlite(_) => self.read_here(f),
+            Pool::Postgres(_) => on_plain_thread(|| self.read_here(f)),
+        }
+    }
+
+    /// [`Db::write`] for synchronous code (CLI commands, start-up, tests).
+    pub fn write_sync<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send,
+        F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send,
+    {
+        match self.pool {
+            Pool::Sqlite(_) => self.write_here(f),
+            Pool::Postgres(_) => on_plain_thread(|| self.write_here(f)),
+        }
+    }
+
+    fn read_here<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&Connection<'_>) -> AppResult<T>,
+    {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                // A deferred transaction: every statement of `f` reads the same snapshot.
+                let mut conn = pool.get()?;
+                let tx = conn.transaction()?;
+                f(&Connection::sqlite(&tx))
+            }
+            Pool::Postgres(pool) => {
+                let mut client = pool.get()?;
+                let tx = client
+                    .build_transaction()
+                    .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()
+                    .map_err(sql::Error::from)?;
+                let conn = Connection::postgres(tx);
+                let out = f(&conn)?;
+                conn.commit()?;
+                Ok(out)
+            }
+        }
+    }
+
+    fn write_here<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&Transaction<'_>) -> AppResult<T>,
+    {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let mut conn = pool.get()?;
+                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let out = f(&Connection::sqlite(&tx))?;
+                tx.commit()?;
+                Ok(out)
+            }
+            Pool::Postgres(pool) => {
+                let mut client = pool.get()?;
+                let tx = client.transaction().map_err(sql::Error::from)?;
+                let conn = Connection::postgres(tx);
+                conn.query_row("SELECT pg_advisory_xact_lock(?1)", [WRITE_LOCK], |_| Ok(()))?;
+                let out = f(&conn)?;
+                conn.commit()?;
+                self.commits.fetch_add(1, Ordering::Relaxed);
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// Creates an empty, uniquely named PostgreSQL database on the server `server_url` points at
+/// and answers its URL; [`drop_scratch_database`] removes it. For tests and benchmarks, which
+/// each get their own database (`OG_TEST_DATABASE_URL` names the server).
+pub fn create_scratch_database(server_url: &str, prefix: &str) -> Result<String, String> {
+    let name = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        hex::encode(&crate::keys::random_32()[..6])
+    );
+    admin(server_url, &format!("CREATE DATABASE {name}"))?;
+    Ok(with_database(server_url, &name))
+}
+
+/// Drops a database made by [`create_scratch_database`] (closing its connections first).
+pub fn drop_scratch_database(server_url: &str, database_url: &str) -> Result<(), String> {
+    let name = database_url
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.split('?').next())
+        .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .ok_or("not a scratch database URL")?;
+    admin(server_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+}
+
+/// The PostgreSQL server tests use when none is named (`OG_TEST_DATABASE_URL`).
+pub const DEFAULT_TEST_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A database of its own for one test (or benchmark), dropped with this value.
+#[derive(Debug)]
+pub struct ScratchDatabase {
+    server: String,
+    url: String,
+}
+
+impl ScratchDatabase {
+    /// A new empty database on the server `OG_TEST_DATABASE_URL` names (default
+    /// [`DEFAULT_TEST_SERVER`]). Panics with one sentence saying how to start a server when none
+    /// answers: a PostgreSQL test cannot run without one.
+    pub fn create(prefix: &str) -> ScratchDatabase {
+        let server = std::env::var("OG_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_SERVER.to_owned());
+        let url = create_scratch_database(&server, prefix).unwrap_or_else(|e| panic!("{e}"));
+        ScratchDatabase { server, url }
+    }
+
+    /// For the tests of the issuer that run on either engine: a scratch PostgreSQL database
+    /// when `OG_TEST_ENGINE=postgres`, else `None` (the data dir's SQLite file).
+    pub fn for_engine_under_test(prefix: &str) -> Option<ScratchDatabase> {
+        match std::env::var("OG_TEST_ENGINE").as_deref() {
+            Ok("postgres") => Some(ScratchDatabase::create(prefix)),
+            _ => None,
+        }
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> DatabaseUrl {
+        DatabaseUrl::Postgres(self.url.clone())
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let _ = drop_scratch_database(&self.server, &self.url);
+    }
+}
+
+fn admin(server_url: &str, statement: &str) -> Result<(), String> {
+    let config: postgres::Config = server_url.parse().map_err(|e| format!("invalid PostgreSQL URL: {e}"))?;
+    on_plain_thread(|| {
+        let mut client = config.connect(postgres::NoTls).map_err(|e| {
+            format!(
+                "no PostgreSQL server answers at the configured address ({e}); start one (e.g. `pg_ctlcluster 15 main start`, \
+                 or `.ci/run` does it) or point OG_TEST_DATABASE_URL at one"
+            )
+        })?;
+        client.batch_execute(statement).map_err(|e| e.to_string())
+    })
+}
+
+/// `server_url` with its database name replaced by `name`.
+fn with_database(server_url: &str, name: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (server_url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Runs `f` on a thread that is not one of tokio's: the blocking PostgreSQL client starts its
+/// own runtime, which tokio refuses inside an async task.
+fn on_plain_thread<T: Send, F: FnOnce() -> T + Send>(f: F) -> T {
+    std::thread::scope(|s| s.spawn(f).join()).unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_name_their_engine_and_hide_passwords() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:/tmp/x.sqlite3").unwrap(),
+            DatabaseUrl::Sqlite("/tmp/x.sqlite3".into())
+        );
+        let pg = DatabaseUrl::parse("postgres://og:secret@db/og").unwrap();
+        assert_eq!(pg.engine(), Engine::Postgres);
+        assert!(!format!("{pg:?}").contains("secret"));
+        let err = DatabaseUrl::parse("mysql://x").unwrap_err();
+        assert!(err.contains("sqlite:PATH or postgres://"), "{err}");
+        assert!(DatabaseUrl::parse("sqlite:").is_err());
+    }
+
+    #[test]
+    fn a_scratch_database_url_keeps_the_server_and_options() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(with_database("postgres://u@h", "t2"), "postgres://u@h/t2");
+        assert_eq!(
+            with_database("postgresql://u@h/db?sslmode=disable", "t3"),
+            "postgresql://u@h/t3?sslmode=disable"
+        );
+    }
+}
