@@ -293,7 +293,9 @@ pub async fn pay_with_card(state: &AppState, payment_id: String, card_number: &s
             let payload = serde_json::to_string(&ev).map_err(AppError::internal)?;
             tx.execute(
                 "INSERT INTO webhook_outbox (event_id, payload, next_attempt_at) VALUES (?1, ?2, ?3)",
-                params![ev.id, payload, now],
+                // Claimed by this replica, which delivers it right away (below); the others
+                // retry it only if that fails or this replica dies before it is delivered.
+                params![ev.id, payload, now + WEBHOOK_CLAIM_SECS],
             )?;
             Ok((ev.id, order_id))
         })
@@ -376,18 +378,31 @@ pub async fn deliver_one(state: &AppState, event_id: &str) -> bool {
     acked
 }
 
+/// How long a replica that took a webhook to deliver holds it before others may retry it.
+pub const WEBHOOK_CLAIM_SECS: i64 = 30;
+
 /// Delivers every due outbox entry once. Returns how many were acknowledged.
 pub async fn deliver_due(state: &AppState) -> usize {
     let now = crate::now();
+    // Claim what is due (writes are serialised across replicas: two replicas never claim the
+    // same webhook); a claim runs out after WEBHOOK_CLAIM_SECS, so a replica that dies holding
+    // one leaves it to the others.
     let due: Vec<String> = state
         .db
-        .read(move |c| {
-            let mut s = c.prepare_cached(
+        .write(move |tx| {
+            let ids: Vec<String> = tx.query_all(
                 "SELECT event_id FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?1
                  ORDER BY next_attempt_at LIMIT 50",
+                [now],
+                |r| r.get(0),
             )?;
-            Ok(s.query_map([now], |r| r.get(0))?
-                .collect::<crate::store::sql::Result<Vec<String>>>()?)
+            for id in &ids {
+                tx.execute(
+                    "UPDATE webhook_outbox SET next_attempt_at = ?2 WHERE event_id = ?1",
+                    params![id, now + WEBHOOK_CLAIM_SECS],
+                )?;
+            }
+            Ok(ids)
         })
         .await
         .unwrap_or_default();

@@ -1,0 +1,109 @@
+//! The storage layer on both engines: one migration list brings an empty PostgreSQL database to
+//! the version SQLite reaches, starting twice changes nothing, a database from a newer build is
+//! refused on both engines, and replicas starting at once migrate once. Needs a PostgreSQL server
+//! (`OG_TEST_DATABASE_URL`).
+
+use og_issuer::store::schema::{self, latest_version};
+use og_issuer::store::{DatabaseUrl, Db, ScratchDatabase};
+
+fn version(db: &Db) -> i64 {
+    db.read_sync(schema::version).unwrap()
+}
+
+#[test]
+fn an_empty_postgres_database_reaches_the_latest_version_and_a_restart_changes_nothing() {
+    let pg = ScratchDatabase::create("og_store_fresh");
+    let db = Db::connect(&pg.url()).unwrap();
+    assert_eq!(version(&db), latest_version());
+    db.write_sync(|tx| {
+        tx.execute(
+            "INSERT INTO accounts (email, password_hash, created_at) VALUES ('Ann@Example.org', 'x', 1)",
+            [],
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    drop(db);
+    let again = Db::connect(&pg.url()).unwrap();
+    assert_eq!(version(&again), latest_version());
+    // Emails compare without case on both engines (SQLite's COLLATE NOCASE, PostgreSQL's CITEXT).
+    let dup = again.write_sync(|tx| {
+        Ok(tx.execute(
+            "INSERT INTO accounts (email, password_hash, created_at) VALUES ('ann@example.org', 'x', 1)",
+            [],
+        )?)
+    });
+    assert!(dup.is_err(), "the same address in other case is a duplicate");
+}
+
+#[test]
+fn the_same_tables_exist_on_both_engines() {
+    let dir = tempfile::tempdir().unwrap();
+    let lite = Db::connect(&DatabaseUrl::Sqlite(dir.path().join("s.sqlite3"))).unwrap();
+    let pg = ScratchDatabase::create("og_store_tables");
+    let pgdb = Db::connect(&pg.url()).unwrap();
+    let mut lite_tables: Vec<String> = lite
+        .read_sync(|c| {
+            Ok(c.query_all(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    let mut pg_tables: Vec<String> = pgdb
+        .read_sync(|c| {
+            Ok(c.query_all(
+                "SELECT CAST(table_name AS TEXT) FROM information_schema.tables
+                 WHERE table_schema = 'public' AND table_name <> 'og_schema' ORDER BY table_name",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    lite_tables.sort();
+    pg_tables.sort();
+    assert_eq!(lite_tables, pg_tables);
+}
+
+#[test]
+fn a_postgres_database_from_a_newer_build_is_refused_with_a_clear_message() {
+    let pg = ScratchDatabase::create("og_store_newer");
+    let db = Db::connect(&pg.url()).unwrap();
+    db.write_sync(|tx| Ok(tx.execute("UPDATE og_schema SET version = 999", [])?))
+        .unwrap();
+    drop(db);
+    let err = Db::connect(&pg.url()).unwrap_err();
+    assert!(err.contains("schema version 999, newer than this build"), "{err}");
+}
+
+#[test]
+fn replicas_starting_at_once_migrate_the_database_once() {
+    let pg = ScratchDatabase::create("og_store_race");
+    let url = pg.url();
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || Db::connect(&url).map(|db| version(&db)))
+        })
+        .collect();
+    for s in starts {
+        assert_eq!(s.join().unwrap(), Ok(latest_version()));
+    }
+}
+
+#[test]
+fn an_unknown_database_url_is_a_clear_error() {
+    let err = DatabaseUrl::parse("mysql://root@localhost/og").unwrap_err();
+    assert!(err.contains("expected sqlite:PATH or postgres://"), "{err}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_issuer"))
+        .args(["--data-dir"])
+        .arg(tempfile::tempdir().unwrap().path())
+        .args(["--database", "mysql://root@localhost/og", "events", "list"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unsupported database URL"), "{stderr}");
+    assert!(!stderr.contains("root@localhost"), "no credentials echoed: {stderr}");
+}
