@@ -14,7 +14,7 @@ echo "check: nginx -t"
 mkdir -p "$tmp/certs"
 openssl req -x509 -newkey ed25519 -nodes -days 1 -subj /CN=localhost \
     -keyout "$tmp/certs/tls.key" -out "$tmp/certs/tls.crt" 2>/dev/null
-sed -e "s#server issuer:8080#server 127.0.0.1:8080#" -e "s#/etc/nginx/certs#$tmp/certs#g" \
+sed -e "s#server issuer:8080#server 127.0.0.1:8080#" -e "s#server issuer-2:8080#server 127.0.0.2:8080#" -e "s#/etc/nginx/certs#$tmp/certs#g" \
     "$here/nginx/nginx.conf" > "$tmp/nginx.conf"
 echo "pid $tmp/nginx.pid; error_log $tmp/error.log;" >> "$tmp/nginx.conf"
 nginx -t -q -c "$tmp/nginx.conf" -p "$tmp/" 2>"$tmp/nginx-t.log" || { cat "$tmp/nginx-t.log"; exit 1; }
@@ -35,7 +35,7 @@ for f in "$here"/Dockerfile.*; do
     grep -q '^USER og' "$f" || { echo "$f does not drop root"; exit 1; }
 done
 
-echo "check: compose file parses and names issuer, nginx and gate"
+echo "check: compose file parses and names postgres, two issuer replicas, nginx and gate"
 python3 - "$here/docker-compose.yml" <<'PY'
 import sys
 text = open(sys.argv[1]).read()
@@ -45,7 +45,7 @@ try:
     services = set(doc["services"])
 except ImportError:
     services = {l.strip().rstrip(":") for l in text.splitlines() if l.startswith("  ") and not l.startswith("   ") and l.strip().endswith(":")}
-missing = {"issuer", "nginx", "gate"} - services
+missing = {"postgres", "issuer", "issuer-2", "nginx", "gate"} - services
 if missing:
     sys.exit(f"compose file lacks services: {missing}")
 PY
