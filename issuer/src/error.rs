@@ -134,17 +134,5 @@ impl From<crate::store::sql::Error> for AppError {
     }
 }
 
-impl From<rusqlite::Error> for AppError {
-    fn from(e: rusqlite::Error) -> AppError {
-        AppError::Internal(format!("database: {e}"))
-    }
-}
-
-impl From<r2d2::Error> for AppError {
-    fn from(e: r2d2::Error) -> AppError {
-        AppError::Internal(format!("database pool: {e}"))
-    }
-}
-
 /// Shorthand for handler results.
 pub type AppResult<T> = Result<T, AppError>;

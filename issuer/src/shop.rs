@@ -332,6 +332,21 @@ pub fn remove_cart_item(tx: &Transaction<'_>, account_id: i64, offer_id: i64) ->
     Ok(())
 }
 
+/// Empties an account's cart.
+pub fn clear_cart(tx: &Transaction<'_>, account_id: i64) -> AppResult<()> {
+    tx.execute("DELETE FROM cart_items WHERE account_id = ?1", [account_id])?;
+    Ok(())
+}
+
+/// How many of an offer the account's cart holds (0 when none).
+pub fn cart_quantity(conn: &Connection, account_id: i64, offer_id: i64) -> AppResult<i64> {
+    Ok(conn.query_row(
+        "SELECT COALESCE((SELECT quantity FROM cart_items WHERE account_id = ?1 AND offer_id = ?2), 0)",
+        params![account_id, offer_id],
+        |r| r.get(0),
+    )?)
+}
+
 /// Merges a guest cart into the account's cart at login: quantities add up (capped at the
 /// per-line maximum); offers that no longer exist or no longer fit are skipped.
 pub fn merge_cart(tx: &Transaction<'_>, account_id: i64, items: &[(i64, i64)]) -> AppResult<()> {

@@ -90,8 +90,9 @@ async fn an_enrolment_token_for_an_unknown_event_or_zone_is_not_made() {
     let r = app
         .post("/api/v1/ops/enrolment-tokens", Some(&op), &json!({ "event_ids": "x" }))
         .await;
-    assert_eq!(r.status(), 400);
-    assert_eq!(error_code(r).await, "bad_json");
+    // The same codes as the shop's API: a well-formed body of the wrong shape is a 422.
+    assert_eq!(r.status(), 422);
+    assert_eq!(error_code(r).await, "invalid_body");
 }
 
 #[tokio::test]

@@ -210,6 +210,15 @@ pub fn create_operator(tx: &Transaction<'_>, email: &str, now: i64) -> AppResult
     Ok((id, token))
 }
 
+/// Revokes every token of the operator with this email; answers how many.
+pub fn revoke_operator_tokens(tx: &Transaction<'_>, email: &str, now: i64) -> AppResult<usize> {
+    Ok(tx.execute(
+        "UPDATE operator_tokens SET revoked_at = ?2
+         WHERE revoked_at IS NULL AND account_id = (SELECT id FROM accounts WHERE email = ?1)",
+        params![email, now],
+    )?)
+}
+
 /// An authenticated, unrevoked gate device.
 #[derive(Debug, Clone)]
 pub struct DeviceAuth {

@@ -129,13 +129,7 @@ pub fn admin(common: Common, cmd: &AdminCommand) -> Result<(), String> {
         }
         AdminCommand::RevokeOperatorTokens { email } => {
             let n = db
-                .write_sync(|conn| {
-                    Ok(conn.execute(
-                        "UPDATE operator_tokens SET revoked_at = ?2
-                     WHERE revoked_at IS NULL AND account_id = (SELECT id FROM accounts WHERE email = ?1)",
-                        crate::store::sql::params![email, crate::now()],
-                    )?)
-                })
+                .write_sync(|tx| super::auth::revoke_operator_tokens(tx, email, crate::now()))
                 .map_err(err)?;
             println!("revoked {n} operator token(s) of {email}");
             Ok(())

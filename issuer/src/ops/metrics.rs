@@ -3,6 +3,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::error::AppResult;
+use crate::store::sql::{Connection, params};
+
 /// Process-wide counters of the gate-operations side (reset when the issuer restarts, as
 /// Prometheus counters may be).
 #[derive(Debug, Default)]
@@ -110,4 +113,46 @@ impl OpsMetrics {
         }
         out
     }
+}
+
+/// Scans of one gate in one minute.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct GateMinute {
+    pub gate: String,
+    /// Start of the minute (Unix seconds, device clock).
+    pub minute: i64,
+    pub admitted: u64,
+    pub refused: u64,
+}
+
+/// Scans per gate per minute for an event since `since`.
+pub fn gate_minutes(conn: &Connection, event: u32, since: i64) -> AppResult<Vec<GateMinute>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT gate, (scanned_at / 60) * 60 AS minute,
+                CAST(SUM(CASE WHEN verdict IN ('admitted', 'exited') THEN 1 ELSE 0 END) AS BIGINT),
+                CAST(SUM(CASE WHEN verdict IN ('admitted', 'exited') THEN 0 ELSE 1 END) AS BIGINT)
+         FROM scans WHERE event_id = ?1 AND scanned_at >= ?2
+         GROUP BY gate, minute ORDER BY minute, gate",
+    )?;
+    let rows = stmt
+        .query_map(params![event, since], |r| {
+            Ok(GateMinute {
+                gate: r.get(0)?,
+                minute: r.get(1)?,
+                admitted: r.get::<_, i64>(2)? as u64,
+                refused: r.get::<_, i64>(3)? as u64,
+            })
+        })?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The gauges `/metrics` reads from the database: (conflicts, active devices, revocation log
+/// head, admissions head).
+pub fn gauges(c: &Connection) -> AppResult<(i64, i64, i64, i64)> {
+    let conflicts: i64 = c.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?;
+    let devices: i64 = c.query_row("SELECT count(*) FROM devices WHERE status = 'active'", [], |r| r.get(0))?;
+    let rev = crate::revocation::head(c)?.0 as i64;
+    let adm = crate::ops::sync::admissions_head(c)? as i64;
+    Ok((conflicts, devices, rev, adm))
 }

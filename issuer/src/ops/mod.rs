@@ -1,7 +1,7 @@
 //! Gate operations: operators, device enrolment, device sync, scan intake, conflicts, offline
 //! provisioning and complimentary tickets (issue 4).
 //!
-//! The domain logic lives here as plain functions over a SQLite connection or transaction, so
+//! The domain logic lives here as plain functions over a store connection or transaction, so
 //! the HTTP handlers (`routes::{devices, device_sync, scans, operator, console, metrics}`) and
 //! the offline CLI commands share it. Secrets made here (operator tokens, enrolment tokens,
 //! device credentials) are random 32-byte values shown once; only their SHA-256 is stored.
@@ -29,6 +29,7 @@
 //! Operators: `Authorization: Bearer ogop_...` ([`auth::OperatorAuth`]); devices:
 //! `Authorization: Bearer ogdev_...` ([`auth::DeviceAuth`]).
 
+pub mod actions;
 pub mod auth;
 pub mod catalogue;
 pub mod cli;

@@ -17,9 +17,9 @@ use og_shared::Offer;
 use og_shared::sync::RevocationReason;
 
 use crate::error::{AppError, AppResult};
+use crate::ops::actions::{self, CompRequest, RevokeRequest};
 use crate::ops::auth::{OPERATOR_COOKIE, OperatorAuth, operator_for_token};
 use crate::ops::devices::{self, NewEnrolmentToken};
-use crate::routes::operator::{self, CompRequest, RevokeRequest};
 use crate::state::AppState;
 use crate::web::csrf_field;
 
@@ -397,7 +397,7 @@ async fn cancel_event(
         status: Some("cancelled".into()),
         ..Default::default()
     };
-    operator::change_event(&state, &op, id, changes).await?;
+    actions::change_event(&state, &op, id, changes).await?;
     Ok(Redirect::to("/ops/events").into_response())
 }
 
@@ -406,7 +406,10 @@ async fn scans_page(State(state): State<AppState>, op: Op, Path(id): Path<u32>) 
         return Ok(to_login());
     }
     let since = crate::now() - 3 * 3600;
-    let rows = state.db.read(move |c| operator::gate_minutes(c, id, since)).await?;
+    let rows = state
+        .db
+        .read(move |c| crate::ops::metrics::gate_minutes(c, id, since))
+        .await?;
     Ok(page(
         &format!("Scans per gate per minute, event {id}"),
         true,
@@ -456,7 +459,7 @@ async fn revocations_page(State(state): State<AppState>, op: Op) -> AppResult<Re
         .db
         .read(|c| {
             let head = crate::revocation::head(c)?.0;
-            operator::revocations_after(c, head.saturating_sub(200), 200)
+            crate::revocation::entries_after(c, head.saturating_sub(200), Some(200))
         })
         .await?;
     Ok(page("Revocations", true, html! {
@@ -469,7 +472,7 @@ async fn revocations_page(State(state): State<AppState>, op: Op) -> AppResult<Re
         table {
             thead { tr { th { "Seq" } th { "What" } th { "Reason" } th { "When" } } }
             tbody { @for r in list.iter().rev() { tr {
-                td { (r.seq) } td { (operator::describe(&r.target)) } td { (format!("{:?}", r.reason)) } td { (time(Some(r.at))) }
+                td { (r.seq) } td { (actions::describe(&r.target)) } td { (format!("{:?}", r.reason)) } td { (time(Some(r.at))) }
             } } }
         }
     })
@@ -496,7 +499,7 @@ async fn revoke(State(state): State<AppState>, op: Op, Form(f): Form<RevokeForm>
     let now = crate::now();
     state
         .db
-        .write(move |tx| operator::apply_revocation(tx, &req, now))
+        .write(move |tx| actions::apply_revocation(tx, &req, now))
         .await?;
     tracing::info!(operator = op.account_id, serial, "ticket revoked from the console");
     Ok(Redirect::to("/ops/revocations").into_response())
@@ -528,7 +531,7 @@ async fn refunds_page(State(state): State<AppState>, op: Op) -> AppResult<Respon
 
 async fn settle_refund(State(state): State<AppState>, op: Op, Path(id): Path<i64>) -> AppResult<Response> {
     let Ok(op) = op else { return Ok(to_login()) };
-    operator::mark_refund_settled(&state, &op, id).await?;
+    actions::mark_refund_settled(&state, &op, id).await?;
     Ok(Redirect::to("/ops/refunds").into_response())
 }
 
@@ -584,7 +587,7 @@ async fn comp(State(state): State<AppState>, op: Op, Form(f): Form<CompForm>) ->
         count,
         force_reason: Some(f.force_reason).filter(|r| !r.trim().is_empty()),
     };
-    let tickets = match operator::issue(&state, &op, req).await {
+    let tickets = match actions::issue_comps(&state, &op, req).await {
         Ok(t) => t,
         Err(e) if e.status().is_client_error() => {
             return Ok((

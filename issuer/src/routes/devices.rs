@@ -13,7 +13,7 @@ use crate::error::AppResult;
 use crate::ops::OpsMetrics;
 use crate::ops::auth::OperatorAuth;
 use crate::ops::devices::{self, DeviceView, NewEnrolmentToken};
-use crate::routes::operator::JsonBody;
+use crate::routes::extract::ApiJson;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -28,7 +28,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn enroll(
     State(state): State<AppState>,
-    JsonBody(req): JsonBody<EnrollRequest>,
+    ApiJson(req): ApiJson<EnrollRequest>,
 ) -> AppResult<Json<EnrollResponse>> {
     let (signer, retired) = (state.signer.clone(), state.retired_signers.clone());
     let now = crate::now();
@@ -85,7 +85,7 @@ pub(crate) async fn make_token(state: &AppState, op: &OperatorAuth, req: NewEnro
 async fn create_token(
     State(state): State<AppState>,
     op: OperatorAuth,
-    JsonBody(req): JsonBody<NewEnrolmentToken>,
+    ApiJson(req): ApiJson<NewEnrolmentToken>,
 ) -> AppResult<(StatusCode, Json<CreatedToken>)> {
     Ok((StatusCode::CREATED, Json(make_token(&state, &op, req).await?)))
 }
@@ -105,7 +105,7 @@ async fn rename(
     State(state): State<AppState>,
     _op: OperatorAuth,
     Path(id): Path<String>,
-    JsonBody(body): JsonBody<Rename>,
+    ApiJson(body): ApiJson<Rename>,
 ) -> AppResult<StatusCode> {
     state.db.write(move |tx| devices::rename(tx, &id, &body.name)).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -24,16 +24,7 @@ pub async fn count_requests(State(state): State<AppState>, req: Request, next: N
 }
 
 async fn metrics(State(state): State<AppState>) -> AppResult<Response> {
-    let (conflicts, devices, rev_head, adm_head) = state
-        .db
-        .read(|c| {
-            let conflicts: i64 = c.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?;
-            let devices: i64 = c.query_row("SELECT count(*) FROM devices WHERE status = 'active'", [], |r| r.get(0))?;
-            let rev = crate::revocation::head(c)?.0 as i64;
-            let adm = crate::ops::sync::admissions_head(c)? as i64;
-            Ok((conflicts, devices, rev, adm))
-        })
-        .await?;
+    let (conflicts, devices, rev_head, adm_head) = state.db.read(crate::ops::metrics::gauges).await?;
     let body = state.ops_metrics.render(&[
         ("og_conflicts", "Tickets currently in conflict", conflicts),
         ("og_devices_active", "Enrolled, unrevoked gate devices", devices),

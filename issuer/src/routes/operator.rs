@@ -1,21 +1,19 @@
 //! The operators' JSON API under `/api/v1/ops/`: events, revocations, conflicts, scans per
 //! gate per minute, complimentary tickets, refunds due. Every route takes [`OperatorAuth`].
 
-use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
-use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use og_shared::Offer;
-use og_shared::sync::{Conflict, Revocation, RevocationReason, RevocationTarget};
-use serde::de::DeserializeOwned;
+use og_shared::sync::{Conflict, Revocation};
 
-use crate::error::{AppError, AppResult};
+use super::extract::{ApiJson, ApiQuery};
+use crate::error::AppResult;
 use crate::issuance::IssuedTicket;
+use crate::ops::actions::{self, CompRequest, RevokeRequest};
 use crate::ops::auth::OperatorAuth;
 use crate::ops::catalogue::{self, EventRow};
+use crate::ops::metrics::GateMinute;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -62,7 +60,7 @@ async fn refund_ticket(
     State(state): State<AppState>,
     op: OperatorAuth,
     Path(serial): Path<i64>,
-    JsonBody(d): JsonBody<RefundDecision>,
+    ApiJson(d): ApiJson<RefundDecision>,
 ) -> AppResult<(StatusCode, Json<Option<crate::ops::refunds::RefundDue>>)> {
     let now = crate::now();
     let operator = op.account_id;
@@ -87,9 +85,8 @@ struct RefundsQuery {
 async fn refunds_due(
     State(state): State<AppState>,
     _op: OperatorAuth,
-    q: Result<Query<RefundsQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<RefundsQuery>,
 ) -> AppResult<Json<Vec<crate::ops::refunds::RefundDue>>> {
-    let Query(q) = q.map_err(bad_query)?;
     Ok(Json(state.db.read(move |c| crate::ops::refunds::list(c, q.all)).await?))
 }
 
@@ -98,43 +95,7 @@ async fn settle_refund(
     op: OperatorAuth,
     Path(id): Path<i64>,
 ) -> AppResult<Json<crate::ops::refunds::RefundDue>> {
-    Ok(Json(mark_refund_settled(&state, &op, id).await?))
-}
-
-/// Marks a refund made by this operator (API and console).
-pub(crate) async fn mark_refund_settled(
-    state: &AppState,
-    op: &OperatorAuth,
-    id: i64,
-) -> AppResult<crate::ops::refunds::RefundDue> {
-    let now = crate::now();
-    let operator = op.account_id;
-    let row = state
-        .db
-        .write(move |tx| crate::ops::refunds::settle(tx, id, operator, now))
-        .await?;
-    tracing::info!(operator, refund = id, order = row.order_id, "refund marked settled");
-    Ok(row)
-}
-
-fn bad_query(e: QueryRejection) -> AppError {
-    AppError::bad_request("bad_query", e.body_text())
-}
-
-/// A JSON body whose every failure (syntax, missing field, wrong type) is a JSON 400.
-pub struct JsonBody<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
-    type Rejection = AppError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| AppError::bad_request("bad_body", e.body_text()))?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| AppError::bad_request("bad_json", e.to_string()))
-    }
+    Ok(Json(actions::mark_refund_settled(&state, &op, id).await?))
 }
 
 async fn events(State(state): State<AppState>, _op: OperatorAuth) -> AppResult<Json<Vec<EventRow>>> {
@@ -144,7 +105,7 @@ async fn events(State(state): State<AppState>, _op: OperatorAuth) -> AppResult<J
 async fn create_event(
     State(state): State<AppState>,
     op: OperatorAuth,
-    JsonBody(e): JsonBody<catalogue::NewEvent>,
+    ApiJson(e): ApiJson<catalogue::NewEvent>,
 ) -> AppResult<(StatusCode, Json<EventRow>)> {
     let row = state.db.write(move |tx| catalogue::create_event(tx, &e)).await?;
     tracing::info!(operator = op.account_id, event = row.id, "event created");
@@ -155,60 +116,9 @@ async fn update_event(
     State(state): State<AppState>,
     op: OperatorAuth,
     Path(id): Path<u32>,
-    JsonBody(c): JsonBody<catalogue::EventChanges>,
+    ApiJson(c): ApiJson<catalogue::EventChanges>,
 ) -> AppResult<Json<EventRow>> {
-    Ok(Json(change_event(&state, &op, id, c).await?))
-}
-
-/// Applies changes to an event (API and console). A cancellation revokes its tickets and records
-/// refunds in the same transaction; each buyer is then told, once, after the commit.
-pub(crate) async fn change_event(
-    state: &AppState,
-    op: &OperatorAuth,
-    id: u32,
-    c: catalogue::EventChanges,
-) -> AppResult<EventRow> {
-    let now = crate::now();
-    let (row, refunds) = state
-        .db
-        .write(move |tx| catalogue::update_event(tx, id, &c, now))
-        .await?;
-    tracing::info!(operator = op.account_id, event = id, status = %row.status, "event changed");
-    let starts = crate::shop::day_of(row.starts_at);
-    crate::ops::refunds::notify_event_cancelled(state, &row.name, &starts, &refunds);
-    Ok(row)
-}
-
-/// Scans of one gate in one minute.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct GateMinute {
-    pub gate: String,
-    /// Start of the minute (Unix seconds, device clock).
-    pub minute: i64,
-    pub admitted: u64,
-    pub refused: u64,
-}
-
-/// Scans per gate per minute for an event since `since`.
-pub fn gate_minutes(conn: &Connection, event: u32, since: i64) -> AppResult<Vec<GateMinute>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT gate, (scanned_at / 60) * 60 AS minute,
-                CAST(SUM(CASE WHEN verdict IN ('admitted', 'exited') THEN 1 ELSE 0 END) AS BIGINT),
-                CAST(SUM(CASE WHEN verdict IN ('admitted', 'exited') THEN 0 ELSE 1 END) AS BIGINT)
-         FROM scans WHERE event_id = ?1 AND scanned_at >= ?2
-         GROUP BY gate, minute ORDER BY minute, gate",
-    )?;
-    let rows = stmt
-        .query_map(params![event, since], |r| {
-            Ok(GateMinute {
-                gate: r.get(0)?,
-                minute: r.get(1)?,
-                admitted: r.get::<_, i64>(2)? as u64,
-                refused: r.get::<_, i64>(3)? as u64,
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    Ok(rows)
+    Ok(Json(actions::change_event(&state, &op, id, c).await?))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -221,11 +131,15 @@ async fn scans_per_minute(
     State(state): State<AppState>,
     _op: OperatorAuth,
     Path(id): Path<u32>,
-    q: Result<Query<Since>, QueryRejection>,
+    ApiQuery(q): ApiQuery<Since>,
 ) -> AppResult<Json<Vec<GateMinute>>> {
-    let Query(q) = q.map_err(bad_query)?;
     let since = q.since.unwrap_or_else(|| crate::now() - 3 * 3600);
-    Ok(Json(state.db.read(move |c| gate_minutes(c, id, since)).await?))
+    Ok(Json(
+        state
+            .db
+            .read(move |c| crate::ops::metrics::gate_minutes(c, id, since))
+            .await?,
+    ))
 }
 
 async fn conflicts(State(state): State<AppState>, _op: OperatorAuth) -> AppResult<Json<Vec<Conflict>>> {
@@ -241,71 +155,28 @@ struct Page {
     limit: Option<usize>,
 }
 
-/// Revocation log entries after `after`.
-pub fn revocations_after(conn: &Connection, after: u64, limit: usize) -> AppResult<Vec<Revocation>> {
-    crate::revocation::entries_after(conn, after, Some(limit))
-}
-
 async fn list_revocations(
     State(state): State<AppState>,
     _op: OperatorAuth,
-    q: Result<Query<Page>, QueryRejection>,
+    ApiQuery(q): ApiQuery<Page>,
 ) -> AppResult<Json<Vec<Revocation>>> {
-    let Query(q) = q.map_err(bad_query)?;
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
     Ok(Json(
-        state.db.read(move |c| revocations_after(c, q.after, limit)).await?,
+        state
+            .db
+            .read(move |c| crate::revocation::entries_after(c, q.after, Some(limit)))
+            .await?,
     ))
-}
-
-/// What an operator revokes.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum RevokeRequest {
-    Ticket { serial: u32, reason: RevocationReason },
-    Purchase { purchase_id: i64, reason: RevocationReason },
-    Account { account_id: i64, reason: RevocationReason },
-}
-
-/// Applies a revocation; returns the new log entry, or `None` when nothing changed (a ticket
-/// already revoked).
-pub fn apply_revocation(tx: &Transaction<'_>, req: &RevokeRequest, now: i64) -> AppResult<Option<Revocation>> {
-    use crate::revocation as rv;
-    let before = rv::head(tx)?.0;
-    match *req {
-        RevokeRequest::Ticket { serial, reason } => {
-            let exists: Option<i64> = tx
-                .query_row("SELECT serial FROM tickets WHERE serial = ?1", [serial], |r| r.get(0))
-                .optional()?;
-            if exists.is_none() {
-                return Err(AppError::not_found("no such ticket"));
-            }
-            rv::revoke_ticket(tx, serial, reason, now)?;
-        }
-        RevokeRequest::Purchase { purchase_id, reason } => rv::revoke_purchase(tx, purchase_id, reason, now)?,
-        RevokeRequest::Account { account_id, reason } => {
-            rv::revoke_account(tx, account_id, reason, now)?;
-            if reason == RevocationReason::AccountBanned {
-                tx.execute("UPDATE accounts SET status = 'banned' WHERE id = ?1", [account_id])?;
-            }
-        }
-    }
-    let after = rv::head(tx)?.0;
-    Ok(if after > before {
-        revocations_after(tx, before, 1)?.pop()
-    } else {
-        None
-    })
 }
 
 async fn revoke(
     State(state): State<AppState>,
     op: OperatorAuth,
-    JsonBody(req): JsonBody<RevokeRequest>,
+    ApiJson(req): ApiJson<RevokeRequest>,
 ) -> AppResult<(StatusCode, Json<Option<Revocation>>)> {
     let now = crate::now();
     let r = req.clone();
-    let entry = state.db.write(move |tx| apply_revocation(tx, &r, now)).await?;
+    let entry = state.db.write(move |tx| actions::apply_revocation(tx, &r, now)).await?;
     tracing::info!(operator = op.account_id, ?req, "revocation by an operator");
     let status = if entry.is_some() {
         StatusCode::CREATED
@@ -315,64 +186,10 @@ async fn revoke(
     Ok((status, Json(entry)))
 }
 
-/// Complimentary tickets asked for by an operator.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CompRequest {
-    pub event_id: u32,
-    pub offer: Offer,
-    pub email: String,
-    #[serde(default = "one")]
-    pub count: u32,
-    /// To issue beyond the event's capacity: why (recorded with the operator). Without it, comps
-    /// that do not fit are refused.
-    #[serde(default)]
-    pub force_reason: Option<String>,
-}
-
-fn one() -> u32 {
-    1
-}
-
-pub(crate) async fn issue(state: &AppState, op: &OperatorAuth, req: CompRequest) -> AppResult<Vec<IssuedTicket>> {
-    let signer = state.signer.clone();
-    let now = crate::now();
-    let r = req.clone();
-    let force = req.force_reason.clone().map(|reason| catalogue::ForceCapacity {
-        operator: op.email.clone(),
-        reason,
-    });
-    let tickets = state
-        .db
-        .write(move |tx| {
-            catalogue::issue_comps(tx, &signer, r.event_id, r.offer, &r.email, r.count, force.as_ref(), now)
-        })
-        .await?;
-    tracing::info!(
-        operator = op.account_id,
-        event = req.event_id,
-        count = req.count,
-        "complimentary tickets issued"
-    );
-    Ok(tickets)
-}
-
 async fn comps(
     State(state): State<AppState>,
     op: OperatorAuth,
-    JsonBody(req): JsonBody<CompRequest>,
+    ApiJson(req): ApiJson<CompRequest>,
 ) -> AppResult<(StatusCode, Json<Vec<IssuedTicket>>)> {
-    Ok((StatusCode::CREATED, Json(issue(&state, &op, req).await?)))
-}
-
-/// A revocation target described for people.
-pub fn describe(t: &RevocationTarget) -> String {
-    match t {
-        RevocationTarget::Ticket { serial } => format!("ticket {serial}"),
-        RevocationTarget::Purchase { tag } => format!("purchase {}", tag.to_hex()),
-        RevocationTarget::Account { tag } => format!("account {}", tag.to_hex()),
-        RevocationTarget::Superseded { serial, generation } => {
-            format!("codes of ticket {serial} older than generation {generation}")
-        }
-    }
+    Ok((StatusCode::CREATED, Json(actions::issue_comps(&state, &op, req).await?)))
 }

@@ -270,15 +270,7 @@ async fn set_line(s: &AppState, user: MaybeUser, headers: &HeaderMap, offer: i64
         Some(u) => {
             let uid = u.id;
             s.db.write(move |tx| {
-                let existing: i64 = if add {
-                    tx.query_row(
-                        "SELECT COALESCE((SELECT quantity FROM cart_items WHERE account_id = ?1 AND offer_id = ?2), 0)",
-                        crate::store::sql::params![uid, offer],
-                        |r| r.get(0),
-                    )?
-                } else {
-                    0
-                };
+                let existing = if add { shop::cart_quantity(tx, uid, offer)? } else { 0 };
                 if qty == 0 && !add {
                     return shop::remove_cart_item(tx, uid, offer);
                 }

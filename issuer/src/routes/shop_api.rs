@@ -261,8 +261,7 @@ async fn get_cart(State(s): State<AppState>, user: AuthUser) -> AppResult<Json<V
 }
 
 async fn clear_cart(State(s): State<AppState>, user: AuthUser) -> AppResult<StatusCode> {
-    s.db.write(move |tx| Ok(tx.execute("DELETE FROM cart_items WHERE account_id = ?1", [user.id])?))
-        .await?;
+    s.db.write(move |tx| shop::clear_cart(tx, user.id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -246,12 +246,12 @@ impl Db {
         match &self.pool {
             Pool::Sqlite(pool) => {
                 // A deferred transaction: every statement of `f` reads the same snapshot.
-                let mut conn = pool.get()?;
-                let tx = conn.transaction()?;
+                let mut conn = pool.get().map_err(sql::Error::pool)?;
+                let tx = conn.transaction().map_err(sql::Error::from)?;
                 f(&Connection::sqlite(&tx))
             }
             Pool::Postgres(pool) => {
-                let mut client = pool.get()?;
+                let mut client = pool.get().map_err(sql::Error::pool)?;
                 let tx = client
                     .build_transaction()
                     .isolation_level(postgres::IsolationLevel::RepeatableRead)
@@ -272,14 +272,16 @@ impl Db {
     {
         match &self.pool {
             Pool::Sqlite(pool) => {
-                let mut conn = pool.get()?;
-                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let mut conn = pool.get().map_err(sql::Error::pool)?;
+                let tx = conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(sql::Error::from)?;
                 let out = f(&Connection::sqlite(&tx))?;
-                tx.commit()?;
+                tx.commit().map_err(sql::Error::from)?;
                 Ok(out)
             }
             Pool::Postgres(pool) => {
-                let mut client = pool.get()?;
+                let mut client = pool.get().map_err(sql::Error::pool)?;
                 let tx = client.transaction().map_err(sql::Error::from)?;
                 let conn = Connection::postgres(tx);
                 conn.query_row("SELECT pg_advisory_xact_lock(?1)", [WRITE_LOCK], |_| Ok(()))?;

@@ -71,6 +71,9 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
     #[error("{}", postgres_message(.0))]
     Postgres(#[from] postgres::Error),
+    /// No connection could be had from the pool (the database is down or saturated).
+    #[error("database pool: {0}")]
+    Pool(String),
 }
 
 /// PostgreSQL's own words for an error (the driver's `Display` says only "db error").
@@ -95,6 +98,11 @@ impl Error {
             Error::Postgres(e) => e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION),
             _ => false,
         }
+    }
+
+    /// The pool gave no connection.
+    pub fn pool(e: r2d2::Error) -> Error {
+        Error::Pool(e.to_string())
     }
 
     /// A conversion error for column `column`.
