@@ -45,10 +45,22 @@ pub fn routes() -> Router<AppState> {
         .route("/ops/refunds/{id}/settle", post(settle_refund))
 }
 
-type Op = Result<OperatorAuth, AppError>;
+/// The signed-in operator of a console page: anyone else is sent to `/ops/login` (the one guard
+/// every console route shares).
+pub struct ConsoleOperator(pub OperatorAuth);
 
-fn to_login() -> Response {
-    Redirect::to("/ops/login").into_response()
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ConsoleOperator
+where
+    OperatorAuth: axum::extract::FromRequestParts<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Response> {
+        OperatorAuth::from_request_parts(parts, state)
+            .await
+            .map(ConsoleOperator)
+            .map_err(|_| Redirect::to("/ops/login").into_response())
+    }
 }
 
 fn time(t: Option<i64>) -> String {
@@ -168,10 +180,7 @@ async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -
     Ok(resp)
 }
 
-async fn devices_page(State(state): State<AppState>, op: Op) -> AppResult<Response> {
-    if op.is_err() {
-        return Ok(to_login());
-    }
+async fn devices_page(State(state): State<AppState>, _: ConsoleOperator) -> AppResult<Response> {
     let now = crate::now();
     let list = state.db.read(move |c| devices::list(c, now)).await?;
     Ok(page("Devices", true, html! {
@@ -206,8 +215,11 @@ async fn devices_page(State(state): State<AppState>, op: Op) -> AppResult<Respon
     .into_response())
 }
 
-async fn revoke_device(State(state): State<AppState>, op: Op, Path(id): Path<String>) -> AppResult<Response> {
-    let Ok(op) = op else { return Ok(to_login()) };
+async fn revoke_device(
+    State(state): State<AppState>,
+    ConsoleOperator(op): ConsoleOperator,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let now = crate::now();
     let d = id.clone();
     state.db.write(move |tx| devices::revoke(tx, &d, now)).await?;
@@ -222,19 +234,19 @@ struct RenameForm {
 
 async fn rename_device(
     State(state): State<AppState>,
-    op: Op,
+    _: ConsoleOperator,
     Path(id): Path<String>,
     Form(f): Form<RenameForm>,
 ) -> AppResult<Response> {
-    if op.is_err() {
-        return Ok(to_login());
-    }
     state.db.write(move |tx| devices::rename(tx, &id, &f.name)).await?;
     Ok(Redirect::to("/ops").into_response())
 }
 
-async fn rotate_device(State(state): State<AppState>, op: Op, Path(id): Path<String>) -> AppResult<Response> {
-    let Ok(op) = op else { return Ok(to_login()) };
+async fn rotate_device(
+    State(state): State<AppState>,
+    ConsoleOperator(op): ConsoleOperator,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let now = crate::now();
     let d = id.clone();
     let credential = state.db.write(move |tx| devices::rotate(tx, &d, now)).await?;
@@ -251,10 +263,7 @@ async fn rotate_device(State(state): State<AppState>, op: Op, Path(id): Path<Str
     .into_response())
 }
 
-async fn enrol_page(op: Op) -> Response {
-    if op.is_err() {
-        return to_login();
-    }
+async fn enrol_page(_: ConsoleOperator) -> Response {
     page("Enrol a device", false, enrol_form(None)).into_response()
 }
 
@@ -279,8 +288,11 @@ struct EnrolForm {
     ttl_minutes: String,
 }
 
-async fn enrol(State(state): State<AppState>, op: Op, Form(f): Form<EnrolForm>) -> AppResult<Response> {
-    let Ok(op) = op else { return Ok(to_login()) };
+async fn enrol(
+    State(state): State<AppState>,
+    ConsoleOperator(op): ConsoleOperator,
+    Form(f): Form<EnrolForm>,
+) -> AppResult<Response> {
     let parsed = (|| -> Result<NewEnrolmentToken, String> {
         let event_ids = f
             .events
@@ -345,10 +357,7 @@ async fn enrol(State(state): State<AppState>, op: Op, Form(f): Form<EnrolForm>) 
     .into_response())
 }
 
-async fn events_page(State(state): State<AppState>, op: Op) -> AppResult<Response> {
-    if op.is_err() {
-        return Ok(to_login());
-    }
+async fn events_page(State(state): State<AppState>, _: ConsoleOperator) -> AppResult<Response> {
     let events = state.db.read(crate::ops::catalogue::list_events).await?;
     Ok(page("Events", false, html! {
         table {
@@ -382,11 +391,10 @@ struct CancelForm {
 /// `{"status":"cancelled"}` (tickets revoked, refunds due, buyers mailed), behind a checkbox.
 async fn cancel_event(
     State(state): State<AppState>,
-    op: Op,
+    ConsoleOperator(op): ConsoleOperator,
     Path(id): Path<u32>,
     Form(f): Form<CancelForm>,
 ) -> AppResult<Response> {
-    let Ok(op) = op else { return Ok(to_login()) };
     if f.confirm != "yes" {
         return Err(AppError::bad_request(
             "not_confirmed",
@@ -401,10 +409,7 @@ async fn cancel_event(
     Ok(Redirect::to("/ops/events").into_response())
 }
 
-async fn scans_page(State(state): State<AppState>, op: Op, Path(id): Path<u32>) -> AppResult<Response> {
-    if op.is_err() {
-        return Ok(to_login());
-    }
+async fn scans_page(State(state): State<AppState>, _: ConsoleOperator, Path(id): Path<u32>) -> AppResult<Response> {
     let since = crate::now() - 3 * 3600;
     let rows = state
         .db
@@ -430,10 +435,7 @@ async fn scans_page(State(state): State<AppState>, op: Op, Path(id): Path<u32>) 
     .into_response())
 }
 
-async fn conflicts_page(State(state): State<AppState>, op: Op) -> AppResult<Response> {
-    if op.is_err() {
-        return Ok(to_login());
-    }
+async fn conflicts_page(State(state): State<AppState>, _: ConsoleOperator) -> AppResult<Response> {
     let list = state.db.read(|c| crate::ops::sync::conflicts(c, None, 1000)).await?;
     Ok(page("Conflicts", true, html! {
         p { "Tickets admitted more often than they admit, across gates (usually gates that were offline)." }
@@ -451,10 +453,7 @@ async fn conflicts_page(State(state): State<AppState>, op: Op) -> AppResult<Resp
     .into_response())
 }
 
-async fn revocations_page(State(state): State<AppState>, op: Op) -> AppResult<Response> {
-    if op.is_err() {
-        return Ok(to_login());
-    }
+async fn revocations_page(State(state): State<AppState>, _: ConsoleOperator) -> AppResult<Response> {
     let list = state
         .db
         .read(|c| {
@@ -485,8 +484,11 @@ struct RevokeForm {
     reason: RevocationReason,
 }
 
-async fn revoke(State(state): State<AppState>, op: Op, Form(f): Form<RevokeForm>) -> AppResult<Response> {
-    let Ok(op) = op else { return Ok(to_login()) };
+async fn revoke(
+    State(state): State<AppState>,
+    ConsoleOperator(op): ConsoleOperator,
+    Form(f): Form<RevokeForm>,
+) -> AppResult<Response> {
     let serial: u32 = f
         .serial
         .trim()
@@ -505,10 +507,7 @@ async fn revoke(State(state): State<AppState>, op: Op, Form(f): Form<RevokeForm>
     Ok(Redirect::to("/ops/revocations").into_response())
 }
 
-async fn refunds_page(State(state): State<AppState>, op: Op) -> AppResult<Response> {
-    if op.is_err() {
-        return Ok(to_login());
-    }
+async fn refunds_page(State(state): State<AppState>, _: ConsoleOperator) -> AppResult<Response> {
     let list = state.db.read(|c| crate::ops::refunds::list(c, false)).await?;
     Ok(page("Refunds due", true, html! {
         p { "Money taken that no ticket stands for: pay it back through the payment provider, then mark it settled." }
@@ -529,16 +528,16 @@ async fn refunds_page(State(state): State<AppState>, op: Op) -> AppResult<Respon
     .into_response())
 }
 
-async fn settle_refund(State(state): State<AppState>, op: Op, Path(id): Path<i64>) -> AppResult<Response> {
-    let Ok(op) = op else { return Ok(to_login()) };
+async fn settle_refund(
+    State(state): State<AppState>,
+    ConsoleOperator(op): ConsoleOperator,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     actions::mark_refund_settled(&state, &op, id).await?;
     Ok(Redirect::to("/ops/refunds").into_response())
 }
 
-async fn comp_page(op: Op) -> Response {
-    if op.is_err() {
-        return to_login();
-    }
+async fn comp_page(_: ConsoleOperator) -> Response {
     page("Complimentary tickets", false, comp_form(None)).into_response()
 }
 
@@ -567,8 +566,11 @@ struct CompForm {
     force_reason: String,
 }
 
-async fn comp(State(state): State<AppState>, op: Op, Form(f): Form<CompForm>) -> AppResult<Response> {
-    let Ok(op) = op else { return Ok(to_login()) };
+async fn comp(
+    State(state): State<AppState>,
+    ConsoleOperator(op): ConsoleOperator,
+    Form(f): Form<CompForm>,
+) -> AppResult<Response> {
     let (Ok(event_id), Ok(count)) = (f.event_id.trim().parse::<u32>(), f.count.trim().parse::<u32>()) else {
         return Ok((
             StatusCode::BAD_REQUEST,
