@@ -131,6 +131,90 @@ pub fn parse_display_name(raw: &str) -> Result<String, AppError> {
     Ok(s.to_owned())
 }
 
+/// A status column as a closed set of values: the Rust enum, its one database and JSON
+/// spelling (`as_str`), and the conversions the store binds and reads, so no rule compares
+/// strings.
+macro_rules! status_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vm])* $variant),+
+        }
+
+        impl $name {
+            /// The database and JSON spelling.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// Parses [`Self::as_str`].
+            pub fn parse(s: &str) -> Option<$name> {
+                match s {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl crate::store::sql::ToSql for $name {
+            fn to_value(&self) -> crate::store::sql::Value {
+                crate::store::sql::Value::Text(self.as_str().to_owned())
+            }
+        }
+
+        impl crate::store::sql::FromSql for $name {
+            fn from_sql(v: crate::store::sql::ValueRef<'_>) -> Result<Self, String> {
+                match v {
+                    crate::store::sql::ValueRef::Text(s) => {
+                        $name::parse(s).ok_or_else(|| format!("unknown {} {s:?}", stringify!($name)))
+                    }
+                    _ => Err(format!("expected a {} as text", stringify!($name))),
+                }
+            }
+        }
+    };
+}
+
+status_enum!(
+    /// Where an order stands.
+    OrderStatus {
+        /// Seats held, waiting for payment (until it expires).
+        Pending => "pending",
+        Paid => "paid",
+        /// Expired or cancelled before payment.
+        Cancelled => "cancelled",
+        Refunded => "refunded",
+    }
+);
+
+status_enum!(
+    /// Whether an event takes place.
+    EventStatus {
+        Scheduled => "scheduled",
+        Cancelled => "cancelled",
+    }
+);
+
+status_enum!(
+    /// Where an account stands.
+    AccountStatus {
+        /// Signed up, not yet activated from the mailed link.
+        Pending => "pending",
+        Active => "active",
+        Banned => "banned",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

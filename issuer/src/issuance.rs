@@ -80,7 +80,7 @@ fn register_signing_key_in(conn: &Transaction<'_>, signer: &TicketSigner, now: i
 
 /// The account's tag, or an error if the account has no key yet (not activated) or is banned.
 pub fn account_tag(tx: &Transaction<'_>, account_id: i64) -> AppResult<Tag> {
-    let row: Option<(Option<String>, String)> = tx
+    let row: Option<(Option<String>, crate::domain::AccountStatus)> = tx
         .query_row(
             "SELECT account_tag, status FROM accounts WHERE id = ?1",
             [account_id],
@@ -89,7 +89,9 @@ pub fn account_tag(tx: &Transaction<'_>, account_id: i64) -> AppResult<Tag> {
         .optional()?;
     match row {
         None => Err(AppError::not_found("no such account")),
-        Some((_, status)) if status == "banned" => Err(AppError::conflict("account_banned", "this account is banned")),
+        Some((_, crate::domain::AccountStatus::Banned)) => {
+            Err(AppError::conflict("account_banned", "this account is banned"))
+        }
         Some((None, _)) => Err(AppError::conflict(
             "account_not_active",
             "the account is not activated yet",
@@ -185,12 +187,12 @@ struct Code {
 /// Signs a code, valid from the event's doors opening to their closing. Refuses for a
 /// cancelled event: nothing signed after a cancellation may admit anyone.
 fn sign_code(tx: &Transaction<'_>, signer: &TicketSigner, c: &Code) -> AppResult<String> {
-    let (doors_open, doors_close, status): (i64, i64, String) = tx
+    let (doors_open, doors_close, status): (i64, i64, crate::domain::EventStatus) = tx
         .prepare_cached("SELECT doors_open, doors_close, status FROM events WHERE id = ?1")?
         .query_row([c.event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?
         .ok_or_else(|| AppError::not_found(format!("no event {}", c.event_id)))?;
-    if status != "scheduled" {
+    if status != crate::domain::EventStatus::Scheduled {
         return Err(AppError::conflict("event_cancelled", "the event is cancelled"));
     }
     let claims = TicketClaims {

@@ -14,7 +14,7 @@ use og_shared::TicketSigner;
 use og_shared::sync::RevocationReason;
 use serde::Serialize;
 
-use crate::domain::{IdempotencyKey, MAX_QUANTITY, Quantity};
+use crate::domain::{IdempotencyKey, MAX_QUANTITY, OrderStatus, Quantity};
 use crate::error::{AppError, AppResult};
 use crate::issuance::{self, PurchaseKind, TicketRequest};
 use crate::lifecycle::{self, Allowed, Entitlement, EventRules, Refusal, Sale, TicketState};
@@ -47,7 +47,7 @@ pub struct EventView {
     pub day: String,
     pub capacity: i64,
     pub capacity_left: i64,
-    pub status: String,
+    pub status: crate::domain::EventStatus,
     /// Whether it can be bought now, and until when (`lifecycle::sale`).
     pub sale: Sale,
     pub offers: Vec<OfferView>,
@@ -160,9 +160,9 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
 /// status, doors_open, doors_close, sales_open_at, sales_close_at, refund_deadline,
 /// transfer_deadline. See [`EVENT_RULES_SELECT`].
 fn rules_from_row(r: &crate::store::sql::Row<'_>, at: usize) -> crate::store::sql::Result<EventRules> {
-    let status: String = r.get(at + 3)?;
+    let status: crate::domain::EventStatus = r.get(at + 3)?;
     Ok(EventRules {
-        cancelled: status == "cancelled",
+        cancelled: status == crate::domain::EventStatus::Cancelled,
         starts_at: r.get(at)?,
         doors_open: r.get(at + 4)?,
         doors_close: r.get(at + 5)?,
@@ -383,8 +383,7 @@ pub struct OrderLineView {
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderView {
     pub id: i64,
-    /// `pending`, `paid`, `cancelled` or `refunded`.
-    pub status: String,
+    pub status: crate::domain::OrderStatus,
     pub total_cents: i64,
     pub payment_id: Option<String>,
     /// Where the buyer pays (pending orders only).
@@ -468,7 +467,7 @@ pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &s
             |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
+                    r.get::<_, OrderStatus>(1)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, i64>(4)?,
@@ -495,11 +494,11 @@ pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &s
             })
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    let payment_url = match (&row.3, row.1.as_str()) {
-        (Some(pid), "pending") => Some(format!("{base_url}/pay/{pid}")),
+    let payment_url = match (&row.3, row.1) {
+        (Some(pid), OrderStatus::Pending) => Some(format!("{base_url}/pay/{pid}")),
         _ => None,
     };
-    let refund = if row.1 == "paid" {
+    let refund = if row.1 == OrderStatus::Paid {
         Some(order_refund(conn, order_id, crate::now())?)
     } else {
         None

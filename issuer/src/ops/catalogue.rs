@@ -5,6 +5,7 @@ use og_shared::sync::{EventFacts, GateBundle};
 use og_shared::ticket::TicketFlags;
 use og_shared::{Offer, TicketSigner};
 
+use crate::domain::EventStatus;
 use crate::error::{AppError, AppResult};
 use crate::issuance::{self, IssuedTicket, PurchaseKind, TicketRequest};
 use crate::revocation;
@@ -31,7 +32,7 @@ pub struct EventRow {
     pub doors_close: i64,
     pub capacity: i64,
     pub reserved: i64,
-    pub status: String,
+    pub status: crate::domain::EventStatus,
     pub zones: Vec<String>,
     pub offers: Vec<OfferRow>,
     /// The sales window and deadlines (`null`: the default rule of `lifecycle`).
@@ -245,17 +246,17 @@ pub fn issue_comps(
     if exists.is_none() {
         return Err(AppError::not_found(format!("no event {event_id}")));
     }
-    let account: Option<(i64, String)> = tx
+    let account: Option<(i64, crate::domain::AccountStatus)> = tx
         .query_row("SELECT id, status FROM accounts WHERE email = ?1", [email], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .optional()?;
     let account_id = match account {
-        Some((_, status)) if status == "banned" => {
+        Some((_, crate::domain::AccountStatus::Banned)) => {
             return Err(AppError::conflict("account_banned", "this account is banned"));
         }
         Some((id, status)) => {
-            if status != "active" {
+            if status != crate::domain::AccountStatus::Active {
                 tx.execute(
                     "UPDATE accounts SET status = 'active', activated_at = COALESCE(activated_at, ?2) WHERE id = ?1",
                     params![id, now],
@@ -276,12 +277,12 @@ pub fn issue_comps(
     issuance::ensure_account_key(tx, account_id)?;
     let seats = i64::from(count) * i64::from(offer.admits());
     if !crate::shop::take_seats(tx, i64::from(event_id), seats)? {
-        let (capacity, reserved, status): (i64, i64, String) = tx.query_row(
+        let (capacity, reserved, status): (i64, i64, EventStatus) = tx.query_row(
             "SELECT capacity, reserved, status FROM events WHERE id = ?1",
             [event_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-        if status != "scheduled" {
+        if status != EventStatus::Scheduled {
             return Err(AppError::conflict("event_cancelled", "the event is cancelled"));
         }
         let Some(force) = force.filter(|f| !f.reason.trim().is_empty()) else {
@@ -468,7 +469,7 @@ pub fn update_event(
     now: i64,
 ) -> AppResult<(EventRow, Vec<crate::ops::refunds::RefundDue>)> {
     let mut e = event_row(tx, i64::from(id))?;
-    let was_cancelled = e.status == "cancelled";
+    let was_cancelled = e.status == EventStatus::Cancelled;
     if let Some(s) = &c.sport {
         e.sport = text("sport", s)?;
     }
@@ -504,16 +505,15 @@ pub fn update_event(
         e.zones = z.clone();
     }
     if let Some(s) = &c.status {
-        if s != "scheduled" && s != "cancelled" {
-            return Err(AppError::bad_request("bad_status", "status is scheduled or cancelled"));
-        }
-        if was_cancelled && s == "scheduled" {
+        let s = EventStatus::parse(s)
+            .ok_or_else(|| AppError::bad_request("bad_status", "status is scheduled or cancelled"))?;
+        if was_cancelled && s == EventStatus::Scheduled {
             return Err(AppError::conflict(
                 "event_cancelled",
                 "a cancelled event cannot be scheduled again: its tickets are revoked; create a new event",
             ));
         }
-        e.status = s.clone();
+        e.status = s;
     }
     e.deadlines = e.deadlines.merge(c.deadlines());
     e.deadlines.check()?;
@@ -542,7 +542,7 @@ pub fn update_event(
         set_offers(tx, i64::from(id), o)?;
     }
     let mut refunds = Vec::new();
-    if e.status == "cancelled" && !was_cancelled {
+    if e.status == EventStatus::Cancelled && !was_cancelled {
         // Refunds first: they are owed for the paid tickets still valid, which the revocation ends.
         refunds = crate::ops::refunds::record_for_cancelled_event(tx, id, now)?;
         let tickets = revocation::revoke_event(tx, id, RevocationReason::Cancelled, now)?;

@@ -367,7 +367,7 @@ async fn events_page(State(state): State<AppState>, _: ConsoleOperator) -> AppRe
                 td { (e.zones.join(", ")) }
                 td { a href={ "/ops/events/" (e.id) "/scans" } { "Scans per gate" } }
                 td {
-                    @if e.status == "cancelled" { span.bad { "cancelled" } }
+                    @if e.status == crate::domain::EventStatus::Cancelled { span.bad { "cancelled" } }
                     @else {
                         form method="post" action={ "/ops/events/" (e.id) "/cancel" } { (csrf_field())
                             label { input type="checkbox" name="confirm" value="yes" required; " revoke its tickets and owe its buyers a refund" }

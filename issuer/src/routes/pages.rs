@@ -706,7 +706,7 @@ fn order_body(o: &shop::OrderView, msg: Option<Markup>) -> Markup {
                 }
             }
         }
-        @if o.status == "pending" {
+        @if o.status == crate::domain::OrderStatus::Pending {
             form.noprint method="post" action={ "/orders/" (o.id) "/cancel" } style="margin-top:16px" {
                 (csrf_field())
                 button.danger type="submit" { "Cancel this order" }
@@ -763,7 +763,7 @@ async fn order_cancel(
     let u = need(user)?;
     u.ensure_current_session()?;
     let o = load_order(&s, &u, id).await?;
-    if o.status == "paid" && f.confirm != "yes" {
+    if o.status == crate::domain::OrderStatus::Paid && f.confirm != "yes" {
         return Ok(see_other(&format!("/orders/{id}/refund")));
     }
     let uid = u.id;
