@@ -85,7 +85,36 @@ impl DatabaseUrl {
 #[derive(Clone)]
 enum Pool {
     Sqlite(r2d2::Pool<SqliteConnectionManager>),
-    Postgres(r2d2::Pool<PostgresConnectionManager<postgres::NoTls>>),
+    Postgres(r2d2::Pool<PgManager>),
+}
+
+/// A PostgreSQL connection with its prepared statements.
+pub struct PgConn {
+    client: postgres::Client,
+    cache: sql::StatementCache,
+}
+
+/// r2d2's PostgreSQL manager, with a statement cache per connection.
+struct PgManager(PostgresConnectionManager<postgres::NoTls>);
+
+impl r2d2::ManageConnection for PgManager {
+    type Connection = PgConn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<PgConn, postgres::Error> {
+        Ok(PgConn {
+            client: self.0.connect()?,
+            cache: sql::StatementCache::new(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
+        self.0.is_valid(&mut conn.client)
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        self.0.has_broken(&mut conn.client)
+    }
 }
 
 /// A pool of connections to the issuer database.
@@ -157,7 +186,7 @@ impl Db {
         let config: postgres::Config = url.parse().map_err(|e| format!("invalid PostgreSQL URL: {e}"))?;
         // The blocking client runs its own small runtime: keep it off any async thread.
         let pool = on_plain_thread(move || {
-            let manager = PostgresConnectionManager::new(config, postgres::NoTls);
+            let manager = PgManager(PostgresConnectionManager::new(config, postgres::NoTls));
             // Connections are opened as needed (one kept idle): N replicas share the server's
             // max_connections (100 by default), so each keeps at most POSTGRES_POOL_SIZE.
             let pool = r2d2::Pool::builder()
@@ -166,8 +195,8 @@ impl Db {
                 .connection_timeout(Duration::from_secs(10))
                 .build(manager)
                 .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
-            let mut client = pool.get().map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
-            schema::migrate_postgres(&mut client)
+            let mut conn = pool.get().map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+            schema::migrate_postgres(&mut conn.client)
                 .map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"))?;
             Ok::<_, String>(pool)
         })?;
@@ -251,14 +280,15 @@ impl Db {
                 f(&Connection::sqlite(&tx))
             }
             Pool::Postgres(pool) => {
-                let mut client = pool.get().map_err(sql::Error::pool)?;
+                let mut conn = pool.get().map_err(sql::Error::pool)?;
+                let PgConn { client, cache } = &mut *conn;
                 let tx = client
                     .build_transaction()
                     .isolation_level(postgres::IsolationLevel::RepeatableRead)
                     .read_only(true)
                     .start()
                     .map_err(sql::Error::from)?;
-                let conn = Connection::postgres(tx);
+                let conn = Connection::postgres(tx, cache);
                 let out = f(&conn)?;
                 conn.commit()?;
                 Ok(out)
@@ -281,9 +311,10 @@ impl Db {
                 Ok(out)
             }
             Pool::Postgres(pool) => {
-                let mut client = pool.get().map_err(sql::Error::pool)?;
+                let mut conn = pool.get().map_err(sql::Error::pool)?;
+                let PgConn { client, cache } = &mut *conn;
                 let tx = client.transaction().map_err(sql::Error::from)?;
-                let conn = Connection::postgres(tx);
+                let conn = Connection::postgres(tx, cache);
                 conn.query_row("SELECT pg_advisory_xact_lock(?1)", [WRITE_LOCK], |_| Ok(()))?;
                 let out = f(&conn)?;
                 conn.commit()?;

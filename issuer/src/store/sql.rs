@@ -419,7 +419,27 @@ pub type Transaction<'a> = Connection<'a>;
 
 enum ConnInner<'a> {
     Sqlite(&'a rusqlite::Connection),
-    Postgres(RefCell<postgres::Transaction<'a>>),
+    Postgres(RefCell<PgTx<'a>>),
+}
+
+/// Prepared statements of one PostgreSQL connection, by their SQLite-dialect text: a statement is
+/// parsed once per connection, then each use is one round trip.
+pub type StatementCache = std::collections::HashMap<String, postgres::Statement>;
+
+struct PgTx<'a> {
+    tx: postgres::Transaction<'a>,
+    cache: &'a mut StatementCache,
+}
+
+impl PgTx<'_> {
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement> {
+        if let Some(s) = self.cache.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.tx.prepare(&to_postgres(sql))?;
+        self.cache.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
 }
 
 impl fmt::Debug for Connection<'_> {
@@ -436,10 +456,11 @@ impl<'a> Connection<'a> {
         }
     }
 
-    /// Wraps a PostgreSQL transaction; [`Connection::commit`] ends it.
-    pub fn postgres(tx: postgres::Transaction<'a>) -> Connection<'a> {
+    /// Wraps a PostgreSQL transaction and its connection's statement cache;
+    /// [`Connection::commit`] ends it.
+    pub fn postgres(tx: postgres::Transaction<'a>, cache: &'a mut StatementCache) -> Connection<'a> {
         Connection {
-            inner: ConnInner::Postgres(RefCell::new(tx)),
+            inner: ConnInner::Postgres(RefCell::new(PgTx { tx, cache })),
         }
     }
 
@@ -447,7 +468,7 @@ impl<'a> Connection<'a> {
     pub fn commit(self) -> Result<()> {
         match self.inner {
             ConnInner::Sqlite(_) => Ok(()),
-            ConnInner::Postgres(tx) => Ok(tx.into_inner().commit()?),
+            ConnInner::Postgres(tx) => Ok(tx.into_inner().tx.commit()?),
         }
     }
 
@@ -489,9 +510,10 @@ impl<'a> Connection<'a> {
                 Ok(stmt.execute(rusqlite::params_from_iter(values.iter()))?)
             }
             ConnInner::Postgres(tx) => {
-                let sql = to_postgres(sql);
+                let mut tx = tx.borrow_mut();
+                let stmt = tx.statement(sql)?;
                 let refs = pg_params(&values);
-                Ok(tx.borrow_mut().execute(sql.as_str(), &refs)? as usize)
+                Ok(tx.tx.execute(&stmt, &refs)? as usize)
             }
         }
     }
@@ -500,7 +522,7 @@ impl<'a> Connection<'a> {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.inner {
             ConnInner::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            ConnInner::Postgres(tx) => Ok(tx.borrow_mut().batch_execute(sql)?),
+            ConnInner::Postgres(tx) => Ok(tx.borrow_mut().tx.batch_execute(sql)?),
         }
     }
 
@@ -523,9 +545,10 @@ impl<'a> Connection<'a> {
                 }
             }
             ConnInner::Postgres(tx) => {
-                let sql = to_postgres(sql);
+                let mut tx = tx.borrow_mut();
+                let stmt = tx.statement(sql)?;
                 let refs = pg_params(&values);
-                let rows = tx.borrow_mut().query(sql.as_str(), &refs)?;
+                let rows = tx.tx.query(&stmt, &refs)?;
                 match rows.first() {
                     Some(r) => {
                         let values = pg_row(r)?;
@@ -558,9 +581,13 @@ impl<'a> Connection<'a> {
                 }
             }
             ConnInner::Postgres(tx) => {
-                let sql = to_postgres(sql);
-                let refs = pg_params(&values);
-                for r in tx.borrow_mut().query(sql.as_str(), &refs)? {
+                let rows = {
+                    let mut tx = tx.borrow_mut();
+                    let stmt = tx.statement(sql)?;
+                    let refs = pg_params(&values);
+                    tx.tx.query(&stmt, &refs)?
+                };
+                for r in rows {
                     let values = pg_row(&r)?;
                     out.push(f(&Row {
                         inner: RowInner::Values(&values),
