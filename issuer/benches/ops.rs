@@ -2,7 +2,7 @@
 //! each figure is one end-to-end measurement over a large data set, repeated a few times).
 //!
 //! `cargo bench -p og-issuer --bench ops` (set `OG_BENCH_REVOCATIONS` to change the log size,
-//! default 1,000,000). Prints: full binary snapshot (bytes identity and gzip, seconds to serve,
+//! default 1,000,000; `OG_BENCH_ENGINE=postgres` runs it on a scratch PostgreSQL database). Prints: full binary snapshot (bytes identity and gzip, seconds to serve,
 //! seconds to decode + verify the hash chain + load into sets), a 1,000-entry JSON delta, and
 //! scan intake in batches of 500.
 
@@ -77,7 +77,15 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
         let dir = tempfile::tempdir().unwrap();
-        let app = Application::build(Settings::for_tests(dir.path())).await.unwrap();
+        // OG_BENCH_ENGINE=postgres: the same run on a scratch PostgreSQL database.
+        let pg = match std::env::var("OG_BENCH_ENGINE").as_deref() {
+            Ok("postgres") => Some(og_issuer::store::ScratchDatabase::create("og_bench_ops")),
+            _ => None,
+        };
+        let mut settings = Settings::for_tests(dir.path());
+        settings.database = pg.as_ref().map(|p| p.url());
+        println!("engine: {}", if pg.is_some() { "postgres" } else { "sqlite" });
+        let app = Application::build(settings).await.unwrap();
         let base = app.base_url();
         let db = app.state().db.clone();
         let signer = app.state().signer.clone();
@@ -88,7 +96,9 @@ fn main() {
         println!("setup: {n} revocations written in {}", secs(t.elapsed()));
         // Fold the setup's write-ahead log into the database, as a running issuer does over time,
         // so the first measured commits do not pay for it.
-        db.write_sync(|c| Ok(c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?)).unwrap();
+        if db.engine() == og_issuer::store::Engine::Sqlite {
+            db.write_sync(|c| Ok(c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?)).unwrap();
+        }
 
         let op = db
             .write_sync(|tx| og_issuer::ops::auth::create_operator(tx, "bench@example.org", og_issuer::now()))
@@ -205,7 +215,9 @@ fn main() {
             .unwrap();
             all
         };
-        db.write_sync(|c| Ok(c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?)).unwrap();
+        if db.engine() == og_issuer::store::Engine::Sqlite {
+            db.write_sync(|c| Ok(c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?)).unwrap();
+        }
         let total = 20_000u64;
         let per_batch = 500u64;
         let now = og_issuer::now();
