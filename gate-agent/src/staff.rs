@@ -81,6 +81,11 @@ pub fn duration(secs: i64) -> String {
     }
 }
 
+/// Said of a rotating code older than the tolerance: a screenshot, a photo, a print.
+pub const PICTURE: &str = "code is a picture: open the ticket on the phone";
+/// Said of a static code where the event requires the live code on the phone.
+pub const PHONE_REQUIRED: &str = "this event needs the ticket open on the phone";
+
 /// Said of a repeat: the same code again within the suppression window (nothing new recorded).
 pub const SAME_CODE: &str = "same code, already counted";
 
@@ -130,6 +135,14 @@ pub fn reason(o: &Outcome, clock: &Clock) -> String {
         }
         VerdictCode::UnsupportedVersion => "ticket from a newer system: update this gate".to_owned(),
         VerdictCode::NotATicket => "not a ticket code".to_owned(),
+        VerdictCode::StaleCode => PICTURE.to_owned(),
+        VerdictCode::CodeFromFuture => {
+            "phone clock is wrong: set the phone to automatic time, then show the ticket again".to_owned()
+        }
+        VerdictCode::BadDeviceSignature => {
+            "code not made by the phone this ticket is on: open it on that phone".to_owned()
+        }
+        VerdictCode::PhoneCodeRequired => PHONE_REQUIRED.to_owned(),
         // Revocations (which kind), wrong event or zone: the decision's own words.
         _ => v.reason.clone(),
     }
@@ -209,6 +222,8 @@ pub struct StatusFacts {
     pub last_sync_ok: Option<UnixSeconds>,
     pub last_sync_error: Option<String>,
     pub health: Health,
+    /// Freshness tolerance of phones' rotating codes, seconds.
+    pub tolerance: i64,
     pub queued: u64,
     pub held: u64,
     pub refused: u64,
@@ -271,8 +286,15 @@ pub fn status_text(f: &StatusFacts, clock: &Clock, now: UnixSeconds) -> String {
         None => "Ticket data: never updated.".to_owned(),
     });
     out.push(match f.health.clock_offset {
-        Some(o) => format!("Clock: {} (at the last sync).", clock_words(o)),
-        None => "Clock: not compared with the issuer yet.".to_owned(),
+        Some(o) => format!(
+            "Clock: {} (at the last sync); phone codes must be within {} of it.",
+            clock_words(o),
+            duration(f.tolerance)
+        ),
+        None => format!(
+            "Clock: not compared with the issuer yet; phone codes must be within {} of it.",
+            duration(f.tolerance)
+        ),
     });
     out.push(match f.last_sync_ok {
         Some(t) => format!("Last sync: {} ({} ago).", clock.when(t, now), duration(now - t)),

@@ -137,6 +137,8 @@ fn bundle_file_in_epoch(revoked: &[RevocationTarget], log_epoch: i64) -> Vec<u8>
             doors_open: FIXTURE_NOW - 7200,
             doors_close: FIXTURE_NOW + 3600,
             zones: vec!["A".into(), "B".into()],
+            holder_binding: Default::default(),
+            paper_exceptions: vec![],
         }],
         zone: None,
         log_epoch,
