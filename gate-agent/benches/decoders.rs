@@ -290,6 +290,8 @@ fn provisioned_gate() -> (tempfile::TempDir, og_gate::gate::Gate) {
             doors_open: 0,
             doors_close: 0,
             zones: vec![],
+            holder_binding: Default::default(),
+            paper_exceptions: vec![],
         }],
         zone: None,
         log_epoch: 0,

@@ -62,6 +62,13 @@ pub struct Cli {
     /// it is kept as the gate's zone. Default: the kept zone, else Europe/Paris.
     #[arg(long, global = true, env = "OG_GATE_TIME_ZONE", value_name = "ZONE")]
     pub time_zone: Option<String>,
+    /// How far from this gate's clock the time in a phone's rotating code may be, in seconds
+    /// (default 30): an older code is refused as a picture, a newer one as a wrong clock. Given
+    /// to `import` or `enroll` it is kept as the gate's setting; given to another command it
+    /// applies to that run.
+    #[arg(long, global = true, env = "OG_GATE_TOLERANCE", value_name = "SECONDS",
+          value_parser = clap::value_parser!(i64).range(1..=3600))]
+    pub tolerance: Option<i64>,
     /// Pretend the clock reads this Unix time (tests and replays only).
     #[arg(long, global = true, hide = true, env = "OG_GATE_NOW", value_name = "UNIX")]
     pub now: Option<i64>,
@@ -298,6 +305,8 @@ struct Ctx {
     clock: Clock,
     /// `--time-zone` was given: `import` and `enroll` keep it as the gate's zone.
     time_zone_given: bool,
+    /// `--tolerance`: kept by `import` and `enroll`, applied to this run by the others.
+    tolerance: Option<i64>,
 }
 
 impl Ctx {
@@ -339,6 +348,11 @@ impl Ctx {
         let store = Store::open(&self.data_dir)?;
         if self.time_zone_given {
             store.set_meta("time_zone", self.clock.name())?;
+        }
+        if let Some(t) = self.tolerance {
+            store.set_meta("rotating_tolerance", &t.to_string())?;
+            let g: i64 = store.meta("generation")?.and_then(|g| g.parse().ok()).unwrap_or(0);
+            store.set_meta("generation", &(g + 1).to_string())?;
         }
         if let Some(p) = party {
             store.set_meta("party_policy", p.policy().as_str())?;
@@ -382,6 +396,7 @@ pub fn run(cli: Cli) -> ExitCode {
         fixed_now: cli.now,
         clock,
         time_zone_given: cli.time_zone.is_some(),
+        tolerance: cli.tolerance,
     };
     match cli.command {
         Command::Enroll {
@@ -719,7 +734,18 @@ fn sync_json(s: &crate::sync::SyncSummary) -> serde_json::Value {
 }
 
 fn open_gate(ctx: &Ctx) -> Result<Gate, ExitCode> {
-    Gate::open(&ctx.data_dir).map_err(fail)
+    let mut gate = Gate::open(&ctx.data_dir).map_err(fail)?;
+    gate.tolerance = ctx.tolerance;
+    Ok(gate)
+}
+
+/// The gate's policy as stored, with this run's `--tolerance`.
+fn effective_policy(ctx_tolerance: Option<i64>, stored: Option<GatePolicy>) -> GatePolicy {
+    let mut p = stored.unwrap_or_default();
+    if let Some(t) = ctx_tolerance {
+        p.tolerance = t;
+    }
+    p
 }
 
 fn cmd_check(ctx: &Ctx, texts: &[String]) -> ExitCode {
@@ -876,7 +902,7 @@ fn gate_health(store: &Store, policy: &GatePolicy, now: UnixSeconds) -> Result<H
         data_age: num("data_as_of")?.map(|t| now - t),
         max_data_age: policy.max_data_age.unwrap_or(staff::DATA_AGE_WARNING),
         clock_offset: num("clock_offset")?,
-        max_clock_offset: policy.clock_skew,
+        max_clock_offset: staff::clock_warning_threshold(policy),
         sync_refused: store.sync_refusal()?.map(|r| r.reason),
     })
 }
@@ -896,7 +922,7 @@ fn cmd_status(ctx: &Ctx) -> ExitCode {
         let data_as_of: Option<i64> = store.meta("data_as_of")?.and_then(|s| s.parse().ok());
         let last_sync: Option<i64> = store.meta("last_sync_ok")?.and_then(|s| s.parse().ok());
         let last_error = store.meta("last_sync_error")?.filter(|s| !s.is_empty());
-        let policy = config.as_ref().map(|c| c.policy.clone()).unwrap_or_default();
+        let policy = effective_policy(ctx.tolerance, config.as_ref().map(|c| c.policy.clone()));
         let health = gate_health(&store, &policy, now)?;
         let conflicts = store.conflicts()?;
         let device_revoked = store.meta("device_revoked")?.as_deref() == Some("1");
@@ -918,6 +944,7 @@ fn cmd_status(ctx: &Ctx) -> ExitCode {
             "clock_offset_seconds": health.clock_offset,
             "time_zone": ctx.clock.name(),
             "party_policy": policy.party.as_str(),
+            "rotating_tolerance_seconds": policy.tolerance,
             "counts": counts,
             "conflicts": conflicts,
         });
@@ -935,6 +962,7 @@ fn cmd_status(ctx: &Ctx) -> ExitCode {
             last_sync_ok: last_sync,
             last_sync_error: last_error,
             health,
+            tolerance: policy.tolerance,
             queued: counts.outbox,
             held: counts.held,
             refused: counts.refused,
@@ -1082,13 +1110,9 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
             Err(e) => return fail(e),
         };
         let fixed_now = ctx.fixed_now;
+        let tolerance = ctx.tolerance;
         let banner = Box::new(move || {
-            let policy = banner_store
-                .config()
-                .ok()
-                .flatten()
-                .map(|c| c.policy)
-                .unwrap_or_default();
+            let policy = effective_policy(tolerance, banner_store.config().ok().flatten().map(|c| c.policy));
             let now = fixed_now.unwrap_or_else(unix_now);
             gate_health(&banner_store, &policy, now).ok().and_then(|h| h.banner())
         });

@@ -4,15 +4,21 @@
 //! Everything the decision needs is looked up *before* (see [`crate::gate`]) and everything it
 //! implies (an admission row, an outbox report) is written *after*, so this module does no I/O,
 //! reads no clock and can be tested exhaustively. The order of the checks follows pretixSCAN's
-//! offline order: trust first, then revocations, event, data age, zone, validity window and
-//! finally the admission count (k of N, re-entry after an exit).
+//! offline order: trust first (for a rotating code also its freshness, checked by og-shared),
+//! then event, revocations (a `device_key` revocation only for the phone it names), the event's
+//! holder-binding policy (a static code where the live phone code is required), data age, zone,
+//! validity window and finally the admission count (k of N, re-entry after an exit).
+//!
+//! A rotating code and a static code of the same entitlement count as the same ticket: a
+//! screenshot of a live code replayed within the tolerance at another gate, like a copied static
+//! code, is a second use of the serial ("already used").
 //!
 //! Admissions are counted per entitlement (the serial), whatever code was shown: a code may
 //! admit at most the people it was issued for (`admits`, less than the offer after a transfer
 //! of a partly used ticket) counting its own passages and those of newer codes, and the
 //! entitlement at most its offer counting every passage this gate knows of.
 
-use og_shared::sync::{Direction, RevocationTarget, VerdictCode};
+use og_shared::sync::{Direction, HolderBinding, RevocationTarget, VerdictCode};
 use og_shared::{Rejection, UnixSeconds, VerifiedTicket};
 
 /// How many people one scan of a Duo or Family ticket lets through.
@@ -49,6 +55,9 @@ pub struct GatePolicy {
     pub reentry_for_all: bool,
     /// Whether one scan admits a Duo's or Family's whole party or one person.
     pub party: PartyPolicy,
+    /// Freshness tolerance of rotating codes, seconds on either side of this gate's clock:
+    /// an older code is a picture (`stale_code`), a newer one a wrong clock (`code_from_future`).
+    pub tolerance: i64,
 }
 
 impl Default for GatePolicy {
@@ -60,6 +69,7 @@ impl Default for GatePolicy {
             max_data_age: None,
             reentry_for_all: false,
             party: PartyPolicy::WholeParty,
+            tolerance: og_shared::bound::DEFAULT_TOLERANCE,
         }
     }
 }
@@ -87,6 +97,11 @@ pub struct LocalView {
     pub passages: Vec<Passage>,
     /// When the local copy of revocations was last known to be current (sync or bundle).
     pub data_as_of: Option<UnixSeconds>,
+    /// The ticket's event's policy on static codes (from the synced event facts).
+    pub holder_binding: HolderBinding,
+    /// Whether the ticket's serial has a paper exception (its static code is accepted even
+    /// when the event requires the phone).
+    pub paper_exception: bool,
 }
 
 /// The outcome of [`decide`].
@@ -135,6 +150,9 @@ pub fn rejection_code(r: &Rejection) -> VerdictCode {
         Rejection::UnknownKey(_) => VerdictCode::UnknownKey,
         Rejection::KeyNotValidAt(_) => VerdictCode::KeyNotValid,
         Rejection::BadSignature => VerdictCode::BadSignature,
+        Rejection::BadDeviceSignature => VerdictCode::BadDeviceSignature,
+        Rejection::StaleCode { .. } => VerdictCode::StaleCode,
+        Rejection::CodeFromFuture { .. } => VerdictCode::CodeFromFuture,
         _ => VerdictCode::NotATicket,
     }
 }
@@ -147,6 +165,7 @@ fn revocation_reason(t: &RevocationTarget) -> &'static str {
         RevocationTarget::Superseded { .. } => {
             "old code: this ticket was transferred or re-issued, ask for the new code"
         }
+        RevocationTarget::DeviceKey { .. } => "this phone was replaced: open the ticket on the new phone",
     }
 }
 
@@ -163,8 +182,8 @@ pub fn decide(
             "device not provisioned: run `gate-agent import` or `gate-agent enroll`",
         );
     }
-    let claims = match ticket {
-        Ok(t) => t.claims,
+    let (claims, rotating) = match ticket {
+        Ok(t) => (t.claims, t.is_rotating()),
         Err(r) => return Verdict::reject(rejection_code(r), r.to_string()),
     };
     if !view.events.contains(&claims.event_id) {
@@ -182,6 +201,9 @@ pub fn decide(
     }
     if let Some(t) = &view.revoked {
         return Verdict::reject(VerdictCode::Revoked, revocation_reason(t));
+    }
+    if view.holder_binding == HolderBinding::Required && !rotating && !view.paper_exception {
+        return Verdict::reject(VerdictCode::PhoneCodeRequired, crate::staff::PHONE_REQUIRED);
     }
     if let Some(max) = policy.max_data_age {
         let stale = view.data_as_of.is_none_or(|at| now - at > max);
@@ -290,7 +312,7 @@ mod tests {
     }
 
     fn ok(offer: Offer) -> Result<VerifiedTicket, Rejection> {
-        Ok(VerifiedTicket { claims: claims(offer) })
+        Ok(VerifiedTicket::static_code(claims(offer)))
     }
 
     fn view() -> LocalView {
@@ -300,6 +322,92 @@ mod tests {
             revoked: None,
             passages: vec![],
             data_as_of: Some(NOW - 60),
+            holder_binding: HolderBinding::Optional,
+            paper_exception: false,
+        }
+    }
+
+    /// The live rotating code of the same Solo ticket, from the phone with key tag [9; 6].
+    fn live(offer: Offer) -> Result<VerifiedTicket, Rejection> {
+        let mut c = claims(offer);
+        c.flags = TicketFlags(TicketFlags::HOLDER_BOUND);
+        Ok(VerifiedTicket {
+            claims: c,
+            holder_key_tag: Some(Tag([9; 6])),
+        })
+    }
+
+    fn phone_required() -> LocalView {
+        LocalView {
+            holder_binding: HolderBinding::Required,
+            ..view()
+        }
+    }
+
+    #[test]
+    fn a_static_code_at_an_event_that_requires_the_phone_is_refused_with_a_reason_staff_can_act_on() {
+        let v = decide(&ok(Offer::Solo), &phone_required(), NOW, &p());
+        assert_eq!(v.code, VerdictCode::PhoneCodeRequired);
+        assert!(v.reason.contains("phone"), "{}", v.reason);
+        assert_eq!((v.record, v.party), (None, 0));
+    }
+
+    #[test]
+    fn the_live_phone_code_passes_where_the_phone_is_required() {
+        let v = decide(&live(Offer::Solo), &phone_required(), NOW, &p());
+        assert_eq!(v.code, VerdictCode::Admitted);
+    }
+
+    #[test]
+    fn a_paper_exception_lets_its_static_code_in_where_the_phone_is_required() {
+        let vw = LocalView {
+            paper_exception: true,
+            ..phone_required()
+        };
+        assert_eq!(decide(&ok(Offer::Solo), &vw, NOW, &p()).code, VerdictCode::Admitted);
+    }
+
+    #[test]
+    fn a_static_code_passes_where_the_phone_is_optional() {
+        assert_eq!(decide(&ok(Offer::Solo), &view(), NOW, &p()).code, VerdictCode::Admitted);
+    }
+
+    #[test]
+    fn a_replaced_phone_is_refused_with_its_own_reason() {
+        let vw = LocalView {
+            revoked: Some(RevocationTarget::DeviceKey {
+                serial: 42,
+                key_tag: Tag([9; 6]),
+            }),
+            ..view()
+        };
+        let v = decide(&live(Offer::Solo), &vw, NOW, &p());
+        assert_eq!(v.code, VerdictCode::Revoked);
+        assert!(v.reason.contains("new phone"), "{}", v.reason);
+    }
+
+    #[test]
+    fn a_live_code_replayed_at_another_gate_is_a_second_use_of_the_entitlement() {
+        let mut vw = view();
+        assert_eq!(decide(&live(Offer::Solo), &vw, NOW, &p()).code, VerdictCode::Admitted);
+        vw.passages.push(entry(NOW - 3, "north-1"));
+        let v = decide(&live(Offer::Solo), &vw, NOW, &p());
+        assert_eq!(v.code, VerdictCode::AlreadyUsed);
+        assert!(v.reason.contains("north-1"), "{}", v.reason);
+        // The static code of the same entitlement counts against the same places.
+        assert_eq!(decide(&ok(Offer::Solo), &vw, NOW, &p()).code, VerdictCode::AlreadyUsed);
+    }
+
+    #[test]
+    fn pictures_wrong_clocks_and_other_phones_keep_their_own_verdicts() {
+        for (r, code) in [
+            (Rejection::StaleCode { age: 60 }, VerdictCode::StaleCode),
+            (Rejection::CodeFromFuture { ahead: 90 }, VerdictCode::CodeFromFuture),
+            (Rejection::BadDeviceSignature, VerdictCode::BadDeviceSignature),
+        ] {
+            let v = decide(&Err(r), &view(), NOW, &p());
+            assert_eq!(v.code, code);
+            assert!(!v.lets_through());
         }
     }
 
@@ -323,13 +431,11 @@ mod tests {
 
     /// The code a Duo became when given away after one entry: generation 1, admits 1.
     fn second_duo_code() -> Result<VerifiedTicket, Rejection> {
-        Ok(VerifiedTicket {
-            claims: TicketClaims {
-                generation: 1,
-                admits: 1,
-                ..claims(Offer::Duo)
-            },
-        })
+        Ok(VerifiedTicket::static_code(TicketClaims {
+            generation: 1,
+            admits: 1,
+            ..claims(Offer::Duo)
+        }))
     }
 
     #[test]
@@ -513,7 +619,7 @@ mod tests {
     fn a_zone_gate_refuses_tickets_for_other_zones_and_accepts_its_own() {
         let mut t = claims(Offer::Solo);
         t.zones = Zones::single(3).unwrap();
-        let t = Ok(VerifiedTicket { claims: t });
+        let t = Ok(VerifiedTicket::static_code(t));
         let gate3 = GatePolicy { zone: Some(3), ..p() };
         let gate4 = GatePolicy { zone: Some(4), ..p() };
         assert_eq!(decide(&t, &view(), NOW, &gate3).code, VerdictCode::Admitted);
@@ -613,7 +719,7 @@ mod tests {
         assert_eq!(decide(&ok(Offer::Solo), &vw, NOW, &p()).code, VerdictCode::AlreadyUsed);
         let mut flagged = claims(Offer::Solo);
         flagged.flags = TicketFlags(TicketFlags::REENTRY);
-        let v = decide(&Ok(VerifiedTicket { claims: flagged }), &vw, NOW, &p());
+        let v = decide(&Ok(VerifiedTicket::static_code(flagged)), &vw, NOW, &p());
         assert_eq!(v.code, VerdictCode::Admitted);
         let all = GatePolicy {
             reentry_for_all: true,

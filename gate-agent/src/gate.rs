@@ -1,19 +1,26 @@
 //! The check pipeline: untrusted text in, durable verdict out.
 //!
-//! `verify_qr_text` -> lookups in the local store -> [`decide`] -> one SQLite transaction that
+//! `verify_code_text` (a static `OG2:` code, or a rotating `OGR:` code from a phone with its
+//! freshness checked against this gate's clock and tolerance) -> lookups in the local store
+//! (revocations, passages of the serial, the event's holder-binding policy) -> [`decide`] -> one
+//! SQLite transaction that
 //! writes the admission (if any) and the outbox report -> commit -> only then the verdict is
 //! returned to be shown. A crash at any point either loses the whole scan (nobody was shown
 //! ADMIT) or keeps both rows.
 //!
 //! Cameras see the same phone in many consecutive frames: a code equal to the previous one seen
 //! within [`Gate::repeat_window`] returns the previous outcome (flagged `repeat`) instead of a
-//! second scan that would say "already used".
+//! second scan that would say "already used". A phone's rotating code changes every few seconds
+//! while it is held under the camera: codes of the same bound ticket count as the same code
+//! for this purpose (the comparison uses the bound ticket, not the time and signature).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use og_shared::bound::{BOUND_TICKET_LEN, ROTATING_PREFIX};
+use og_shared::sync::HolderBinding;
 use og_shared::sync::{Direction, ScanReport, VerdictCode};
-use og_shared::{Offer, TrustStore, UnixSeconds, verify_qr_text};
+use og_shared::{Offer, TrustStore, UnixSeconds, verify_code_text};
 use rusqlite::TransactionBehavior;
 
 use crate::decide::{LocalView, Verdict, decide};
@@ -65,6 +72,8 @@ pub struct Gate {
     /// Event ids the gate serves (synced facts, else the enrolment scope); refreshed with
     /// `generation`, which every writer of events or enrolment bumps.
     events: Vec<u32>,
+    /// Each event's holder-binding policy and paper exceptions (events absent: optional).
+    binding: Vec<(u32, HolderBinding, Vec<u32>)>,
     /// When the revocation data was last complete (`data_as_of`) and the last good sync
     /// (`last_sync_ok`); refreshed with `generation`, which import and every sync round bump.
     data_as_of: Option<UnixSeconds>,
@@ -72,6 +81,8 @@ pub struct Gate {
     recent: Option<Recent>,
     /// Same-code suppression window (zero disables it).
     pub repeat_window: Duration,
+    /// Overrides the kept freshness tolerance of rotating codes (`--tolerance`).
+    pub tolerance: Option<i64>,
 }
 
 /// Strips trailing CR/LF (keyboard-wedge scanners) for repeat comparison only.
@@ -81,6 +92,19 @@ fn trim_eol(t: &[u8]) -> &[u8] {
         end -= 1;
     }
     &t[..end]
+}
+
+/// What "the same code" means for the repeat window: the whole text of a static code; for a
+/// rotating code, the characters that encode its bound ticket (the time and the device
+/// signature change every few seconds while the phone is held up).
+fn repeat_key(t: &[u8]) -> &[u8] {
+    let t = trim_eol(t);
+    let bound_chars = ROTATING_PREFIX.len() + BOUND_TICKET_LEN / 2 * 3;
+    if t.starts_with(ROTATING_PREFIX.as_bytes()) && t.len() > bound_chars {
+        &t[..bound_chars]
+    } else {
+        t
+    }
 }
 
 fn new_nonce() -> String {
@@ -97,10 +121,12 @@ impl Gate {
             config: None,
             generation: None,
             events: Vec::new(),
+            binding: Vec::new(),
             data_as_of: None,
             last_sync_ok: None,
             recent: None,
             repeat_window: Duration::ZERO,
+            tolerance: None,
         };
         g.reload()?;
         Ok(g)
@@ -110,6 +136,10 @@ impl Gate {
         self.config = self.store.config()?;
         self.trust = self.store.trust_store()?;
         self.generation = self.store.meta("generation")?;
+        self.binding = store::event_facts(self.store.conn())?
+            .into_iter()
+            .map(|e| (e.event_id, e.holder_binding, e.paper_exceptions))
+            .collect();
         let mut events = store::event_ids(self.store.conn())?;
         if events.is_empty() {
             // Enrolled online but no event facts synced yet: the token's scope applies.
@@ -139,7 +169,7 @@ impl Gate {
 
     /// Checks one code and records it. `now` is the gate's clock.
     pub fn check(&mut self, text: &[u8], now: UnixSeconds) -> Result<Outcome, GateError> {
-        let key = trim_eol(text);
+        let key = repeat_key(text);
         if !self.repeat_window.is_zero()
             && let Some(r) = &mut self.recent
             && r.text == key
@@ -168,11 +198,17 @@ impl Gate {
         if self.store.meta("generation")? != self.generation {
             self.reload()?;
         }
-        let verified = self.trust.as_ref().map(|t| verify_qr_text(text, t, now));
-        let (gate_name, policy) = match &self.config {
+        let (gate_name, mut policy) = match &self.config {
             Some(c) => (c.gate_name.clone(), c.policy.clone()),
             None => ("unprovisioned".to_owned(), Default::default()),
         };
+        if let Some(t) = self.tolerance {
+            policy.tolerance = t;
+        }
+        let verified = self
+            .trust
+            .as_ref()
+            .map(|t| verify_code_text(text, t, now, policy.tolerance));
         let conn = self.store.conn_mut();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let offline = self.last_sync_ok.is_none_or(|t| now - t > ONLINE_FRESHNESS);
@@ -194,8 +230,14 @@ impl Gate {
                     ..LocalView::default()
                 };
                 if let Ok(t) = &verified {
-                    view.revoked = store::revocation_for(&tx, &t.claims)?;
+                    view.revoked = store::revocation_for(&tx, &t.claims, t.holder_key_tag)?;
                     view.passages = store::passages(&tx, t.claims.event_id, t.claims.serial)?;
+                    if let Some((_, binding, exceptions)) =
+                        self.binding.iter().find(|(id, _, _)| *id == t.claims.event_id)
+                    {
+                        view.holder_binding = *binding;
+                        view.paper_exception = exceptions.contains(&t.claims.serial);
+                    }
                 }
                 let v = decide(&verified, &view, now, &policy);
                 (v, verified.ok().map(|t| t.claims))

@@ -81,6 +81,11 @@ pub fn duration(secs: i64) -> String {
     }
 }
 
+/// Said of a rotating code older than the tolerance: a screenshot, a photo, a print.
+pub const PICTURE: &str = "code is a picture: open the ticket on the phone";
+/// Said of a static code where the event requires the live code on the phone.
+pub const PHONE_REQUIRED: &str = "this event needs the ticket open on the phone";
+
 /// Said of a repeat: the same code again within the suppression window (nothing new recorded).
 pub const SAME_CODE: &str = "same code, already counted";
 
@@ -130,6 +135,14 @@ pub fn reason(o: &Outcome, clock: &Clock) -> String {
         }
         VerdictCode::UnsupportedVersion => "ticket from a newer system: update this gate".to_owned(),
         VerdictCode::NotATicket => "not a ticket code".to_owned(),
+        VerdictCode::StaleCode => PICTURE.to_owned(),
+        VerdictCode::CodeFromFuture => {
+            "phone clock is wrong: set the phone to automatic time, then show the ticket again".to_owned()
+        }
+        VerdictCode::BadDeviceSignature => {
+            "code not made by the phone this ticket is on: open it on that phone".to_owned()
+        }
+        VerdictCode::PhoneCodeRequired => PHONE_REQUIRED.to_owned(),
         // Revocations (which kind), wrong event or zone: the decision's own words.
         _ => v.reason.clone(),
     }
@@ -153,6 +166,13 @@ pub struct Health {
     /// Why the gate refused the issuer's last answer (a rollback, an unsigned or forged answer),
     /// if it did: staff must tell an operator.
     pub sync_refused: Option<String>,
+}
+
+/// Clock offsets from the issuer beyond this many seconds get the banner: the policy's clock-skew
+/// tolerance for tickets' validity windows, but at most half the rotating-code tolerance, so staff
+/// hear of a drifting clock before phones' live codes start being refused.
+pub fn clock_warning_threshold(policy: &crate::decide::GatePolicy) -> i64 {
+    policy.clock_skew.min((policy.tolerance / 2).max(1))
 }
 
 /// Data older than this gets a warning when the gate's policy sets no limit.
@@ -209,6 +229,8 @@ pub struct StatusFacts {
     pub last_sync_ok: Option<UnixSeconds>,
     pub last_sync_error: Option<String>,
     pub health: Health,
+    /// Freshness tolerance of phones' rotating codes, seconds.
+    pub tolerance: i64,
     pub queued: u64,
     pub held: u64,
     pub refused: u64,
@@ -271,8 +293,15 @@ pub fn status_text(f: &StatusFacts, clock: &Clock, now: UnixSeconds) -> String {
         None => "Ticket data: never updated.".to_owned(),
     });
     out.push(match f.health.clock_offset {
-        Some(o) => format!("Clock: {} (at the last sync).", clock_words(o)),
-        None => "Clock: not compared with the issuer yet.".to_owned(),
+        Some(o) => format!(
+            "Clock: {} (at the last sync); phone codes must be within {} of it.",
+            clock_words(o),
+            duration(f.tolerance)
+        ),
+        None => format!(
+            "Clock: not compared with the issuer yet; phone codes must be within {} of it.",
+            duration(f.tolerance)
+        ),
     });
     out.push(match f.last_sync_ok {
         Some(t) => format!("Last sync: {} ({} ago).", clock.when(t, now), duration(now - t)),
@@ -335,6 +364,31 @@ mod tests {
         assert_eq!(duration(-720), "12 min");
         assert_eq!(duration(3 * 3600 + 5 * 60), "3 h 05 min");
         assert_eq!(duration(5 * 86_400), "5 days");
+    }
+
+    #[test]
+    fn a_gate_clock_drifting_past_half_the_phone_code_tolerance_is_reported_to_staff() {
+        let policy = crate::decide::GatePolicy::default();
+        assert_eq!(clock_warning_threshold(&policy), 15, "30 s tolerance: warn beyond 15 s");
+        let health = |offset| Health {
+            data_age: Some(60),
+            max_data_age: 3600,
+            clock_offset: Some(offset),
+            max_clock_offset: clock_warning_threshold(&policy),
+            sync_refused: None,
+        };
+        assert_eq!(health(15).banner(), None);
+        let b = health(-20).banner().unwrap();
+        assert!(b.contains("CLOCK OFF BY 20 S"), "{b}");
+        let lenient = crate::decide::GatePolicy {
+            tolerance: 3600,
+            ..policy
+        };
+        assert_eq!(
+            clock_warning_threshold(&lenient),
+            300,
+            "never above the ticket clock skew"
+        );
     }
 
     #[test]

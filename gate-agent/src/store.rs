@@ -217,6 +217,7 @@ impl Store {
             zone,
             direction,
             clock_skew: num("clock_skew")?.unwrap_or(300),
+            tolerance: num("rotating_tolerance")?.unwrap_or(og_shared::bound::DEFAULT_TOLERANCE),
             max_data_age: num("max_data_age")?,
             reentry_for_all: self.meta("reentry_for_all")?.as_deref() == Some("1"),
             party: match self.meta("party_policy")?.as_deref() {
@@ -519,6 +520,7 @@ pub(crate) fn write_config(tx: &Transaction<'_>, c: &DeviceConfig) -> Result<(),
     };
     set_meta(tx, "direction", dir)?;
     set_meta(tx, "clock_skew", &c.policy.clock_skew.to_string())?;
+    set_meta(tx, "rotating_tolerance", &c.policy.tolerance.to_string())?;
     if let Some(m) = c.policy.max_data_age {
         set_meta(tx, "max_data_age", &m.to_string())?;
     }
@@ -564,6 +566,22 @@ pub(crate) fn replace_events(tx: &Transaction<'_>, events: &[EventFacts]) -> Res
     Ok(())
 }
 
+/// The stored facts of every event, in id order. Facts written by an older issuer (without
+/// `holder_binding` or `paper_exceptions`) read as `optional` with no exceptions.
+pub fn event_facts(c: &Connection) -> Result<Vec<EventFacts>, StoreError> {
+    let mut stmt = c.prepare("SELECT facts FROM events ORDER BY event_id")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for facts in rows {
+        let facts = facts?;
+        out.push(
+            serde_json::from_str(&facts)
+                .map_err(|_| StoreError::BadConfig("stored event facts do not parse".into()))?,
+        );
+    }
+    Ok(out)
+}
+
 pub(crate) fn event_ids(c: &Connection) -> Result<Vec<u32>, StoreError> {
     let mut stmt = c.prepare("SELECT event_id FROM events ORDER BY event_id")?;
     let ids = stmt.query_map([], |r| r.get::<_, u32>(0))?;
@@ -583,14 +601,16 @@ pub(crate) fn revocation_cursor(c: &Connection) -> Result<(u64, [u8; 32]), Store
     Ok((seq, hash))
 }
 
-/// The indexed (kind, target) of an entry. A `superseded` entry is indexed by its serial; its
-/// generation is read back from the stored entry bytes.
+/// The indexed (kind, target) of an entry. A `superseded` or `device_key` entry is indexed by
+/// its serial; its generation or key tag is read back from the stored entry bytes. (The kind is
+/// a free integer column: the new kind 5 needs no migration.)
 fn target_key(t: &RevocationTarget) -> (i64, Vec<u8>) {
     match t {
         RevocationTarget::Ticket { serial } => (1, serial.to_be_bytes().to_vec()),
         RevocationTarget::Purchase { tag } => (2, tag.0.to_vec()),
         RevocationTarget::Account { tag } => (3, tag.0.to_vec()),
         RevocationTarget::Superseded { serial, .. } => (4, serial.to_be_bytes().to_vec()),
+        RevocationTarget::DeviceKey { serial, .. } => (5, serial.to_be_bytes().to_vec()),
     }
 }
 
@@ -635,11 +655,16 @@ pub(crate) fn revocation_targets(c: &Connection) -> Result<Vec<RevocationTarget>
     Ok(revocations(c)?.into_iter().map(|r| r.target).collect())
 }
 
-/// The first revocation covering these claims.
-pub(crate) fn revocation_for(c: &Connection, t: &TicketClaims) -> Result<Option<RevocationTarget>, StoreError> {
+/// The first revocation covering a code with these claims, made (for a rotating code) by the
+/// device key with tag `holder_key_tag`.
+pub(crate) fn revocation_for(
+    c: &Connection,
+    t: &TicketClaims,
+    holder_key_tag: Option<og_shared::ticket::Tag>,
+) -> Result<Option<RevocationTarget>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT entry FROM revocations
-         WHERE (kind IN (1, 4) AND target = ?1) OR (kind = 2 AND target = ?2) OR (kind = 3 AND target = ?3)
+         WHERE (kind IN (1, 4, 5) AND target = ?1) OR (kind = 2 AND target = ?2) OR (kind = 3 AND target = ?3)
          ORDER BY seq",
     )?;
     let mut rows = stmt.query(params![
@@ -653,8 +678,9 @@ pub(crate) fn revocation_for(c: &Connection, t: &TicketClaims) -> Result<Option<
             .ok()
             .and_then(|b| Revocation::from_bytes(&b))
             .ok_or_else(|| StoreError::BadConfig("a stored revocation entry does not parse".into()))?;
-        // A `superseded` entry for this serial may name a generation at or below this code's.
-        if entry.target.covers(t) {
+        // A `superseded` entry for this serial may name a generation at or below this code's,
+        // a `device_key` entry another phone than the one that made this code.
+        if entry.target.covers_code(t, holder_key_tag) {
             return Ok(Some(entry.target));
         }
     }
@@ -886,7 +912,7 @@ mod tests {
             zones: Zones::ALL,
             flags: TicketFlags::default(),
         };
-        assert_eq!(revocation_for(s.conn(), &claims).unwrap(), None);
+        assert_eq!(revocation_for(s.conn(), &claims, None).unwrap(), None);
         let rev = |seq, target| Revocation {
             seq,
             target,
@@ -905,7 +931,7 @@ mod tests {
             tx.execute("DELETE FROM revocations", []).unwrap();
             apply_revocations(&tx, &[rev(i as u64 + 1, target)], i as u64 + 1, &[0; 32], false).unwrap();
             tx.commit().unwrap();
-            assert_eq!(revocation_for(s.conn(), &claims).unwrap(), Some(target));
+            assert_eq!(revocation_for(s.conn(), &claims, None).unwrap(), Some(target));
         }
         // Another serial with other tags is not covered.
         let other = TicketClaims {
@@ -914,7 +940,7 @@ mod tests {
             account_tag: Tag([9; 6]),
             ..claims
         };
-        assert_eq!(revocation_for(s.conn(), &other).unwrap(), None);
+        assert_eq!(revocation_for(s.conn(), &other, None).unwrap(), None);
     }
 
     #[test]
@@ -950,9 +976,88 @@ mod tests {
         };
         apply_revocations(&tx, &[entry], 1, &[0; 32], false).unwrap();
         tx.commit().unwrap();
-        assert_eq!(revocation_for(s.conn(), &code(0)).unwrap(), Some(target));
-        assert_eq!(revocation_for(s.conn(), &code(1)).unwrap(), Some(target));
-        assert_eq!(revocation_for(s.conn(), &code(2)).unwrap(), None);
-        assert_eq!(revocation_for(s.conn(), &code(3)).unwrap(), None);
+        assert_eq!(revocation_for(s.conn(), &code(0), None).unwrap(), Some(target));
+        assert_eq!(revocation_for(s.conn(), &code(1), None).unwrap(), Some(target));
+        assert_eq!(revocation_for(s.conn(), &code(2), None).unwrap(), None);
+        assert_eq!(revocation_for(s.conn(), &code(3), None).unwrap(), None);
+    }
+
+    #[test]
+    fn a_device_key_entry_refuses_only_the_replaced_phones_codes_of_that_ticket() {
+        use og_shared::sync::RevocationReason;
+        use og_shared::ticket::{Tag, TicketFlags, Zones};
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::create(dir.path()).unwrap();
+        let claims = |serial| TicketClaims {
+            key_id: og_shared::KeyId(1),
+            event_id: 1,
+            serial,
+            generation: 0,
+            offer: og_shared::Offer::Solo,
+            admits: 1,
+            purchase_tag: Tag([3; 6]),
+            account_tag: Tag([4; 6]),
+            valid_from: 0,
+            valid_until: 10,
+            zones: Zones::ALL,
+            flags: TicketFlags(TicketFlags::HOLDER_BOUND),
+        };
+        let (old_phone, new_phone) = (Tag([7; 6]), Tag([8; 6]));
+        let target = RevocationTarget::DeviceKey {
+            serial: 5,
+            key_tag: old_phone,
+        };
+        let tx = s.conn_mut().transaction().unwrap();
+        let entry = Revocation {
+            seq: 1,
+            target,
+            reason: RevocationReason::Other,
+            at: 1,
+        };
+        apply_revocations(&tx, &[entry], 1, &[0; 32], false).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(
+            revocation_for(s.conn(), &claims(5), Some(old_phone)).unwrap(),
+            Some(target)
+        );
+        assert_eq!(revocation_for(s.conn(), &claims(5), Some(new_phone)).unwrap(), None);
+        assert_eq!(revocation_for(s.conn(), &claims(6), Some(old_phone)).unwrap(), None);
+        assert_eq!(revocation_for(s.conn(), &claims(5), None).unwrap(), None);
+        assert_eq!(
+            revocations(s.conn()).unwrap(),
+            vec![entry],
+            "the entry reads back whole"
+        );
+    }
+
+    #[test]
+    fn a_version_four_database_with_event_facts_from_an_older_issuer_reads_them_as_phone_optional() {
+        use og_shared::sync::HolderBinding;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut c = Connection::open(Store::db_path(dir.path())).unwrap();
+            schema::migrate_to(&mut c, 4).unwrap();
+            c.execute(
+                "INSERT INTO events (event_id, facts) VALUES (1, ?1)",
+                [r#"{"event_id":1,"name":"Final","sport":"rugby","venue":"Stade","starts_at":10,"doors_open":5,"doors_close":20,"zones":[]}"#],
+            )
+            .unwrap();
+        }
+        let s = Store::open(dir.path()).unwrap();
+        let facts = event_facts(s.conn()).unwrap();
+        assert_eq!(facts.len(), 1);
+        assert_eq!(facts[0].holder_binding, HolderBinding::Optional);
+        assert!(facts[0].paper_exceptions.is_empty());
+        // Facts of a newer issuer keep their policy through the store.
+        let required = og_shared::sync::EventFacts {
+            holder_binding: HolderBinding::Required,
+            paper_exceptions: vec![1001],
+            ..facts[0].clone()
+        };
+        let mut s = s;
+        let tx = s.conn_mut().transaction().unwrap();
+        replace_events(&tx, std::slice::from_ref(&required)).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(event_facts(s.conn()).unwrap(), vec![required]);
     }
 }

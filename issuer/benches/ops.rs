@@ -57,7 +57,9 @@ fn fill_revocations_in(tx: &og_issuer::store::Transaction<'_>, n: u64) -> og_iss
             RevocationTarget::Ticket { serial } => ("ticket", Some(serial), None),
             RevocationTarget::Purchase { tag } => ("purchase", None, Some(tag.to_hex())),
             RevocationTarget::Account { tag } => ("account", None, Some(tag.to_hex())),
-            RevocationTarget::Superseded { .. } => unreachable!("the bench appends no superseded entries"),
+            RevocationTarget::Superseded { .. } | RevocationTarget::DeviceKey { .. } => {
+                unreachable!("the bench appends no superseded or device_key entries")
+            }
         };
         stmt.execute(params![seq as i64, kind, serial, tag, "refunded", at, &prev[..]])?;
     }
@@ -146,7 +148,9 @@ fn main() {
                 let mut tags = HashSet::new();
                 for e in &page.entries {
                     match e.target {
-                        RevocationTarget::Ticket { serial } | RevocationTarget::Superseded { serial, .. } => {
+                        RevocationTarget::Ticket { serial }
+                        | RevocationTarget::Superseded { serial, .. }
+                        | RevocationTarget::DeviceKey { serial, .. } => {
                             serials.insert(serial);
                         }
                         RevocationTarget::Purchase { tag } | RevocationTarget::Account { tag } => {

@@ -66,6 +66,7 @@ pub fn append(
         RevocationTarget::Purchase { tag } => ("purchase", None, None, Some(tag.to_hex())),
         RevocationTarget::Account { tag } => ("account", None, None, Some(tag.to_hex())),
         RevocationTarget::Superseded { serial, generation } => ("superseded", Some(serial), Some(generation), None),
+        RevocationTarget::DeviceKey { serial, key_tag } => ("device_key", Some(serial), None, Some(key_tag.to_hex())),
     };
     tx.execute(
         "INSERT INTO revocations (seq, kind, serial, generation, tag, reason, at, chain_hash)
@@ -100,6 +101,10 @@ fn row_to_revocation(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Resul
         "superseded" => RevocationTarget::Superseded {
             serial: serial.ok_or_else(bad)?,
             generation: generation.ok_or_else(bad)?,
+        },
+        "device_key" => RevocationTarget::DeviceKey {
+            serial: serial.ok_or_else(bad)?,
+            key_tag: tag.as_deref().and_then(Tag::from_hex).ok_or_else(bad)?,
         },
         "purchase" => RevocationTarget::Purchase {
             tag: tag.as_deref().and_then(Tag::from_hex).ok_or_else(bad)?,
@@ -227,7 +232,7 @@ fn mark_revoked(tx: &Transaction<'_>, target: RevocationTarget, reason: Revocati
              WHERE account_id IN (SELECT id FROM accounts WHERE account_tag = ?1) AND status = 'valid'",
             params![tag.to_hex(), now, reason],
         )?,
-        RevocationTarget::Superseded { .. } => 0,
+        RevocationTarget::Superseded { .. } | RevocationTarget::DeviceKey { .. } => 0,
     };
     Ok(())
 }

@@ -17,7 +17,7 @@ use ed25519_dalek::Signature;
 
 use crate::UnixSeconds;
 use crate::keys::{KeyId, TICKET_DOMAIN, TicketSigner, TrustStore, signed_message};
-use crate::ticket::{CLAIMS_LEN, ClaimsError, SIGNATURE_LEN, TICKET_LEN, TicketClaims};
+use crate::ticket::{CLAIMS_LEN, ClaimsError, SIGNATURE_LEN, TICKET_LEN, Tag, TicketClaims};
 
 /// The prefix naming the format and its version.
 pub const PREFIX: &str = "OG2:";
@@ -32,6 +32,25 @@ pub const MAX_INPUT_LEN: usize = 512;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerifiedTicket {
     pub claims: TicketClaims,
+    /// For a rotating code (`OGR:`, see [`crate::bound`]): the tag of the device key the ticket
+    /// is bound to, whose fresh signature was checked (what a `device_key` revocation names).
+    /// None for a static code (`OG2:`, a picture or a print).
+    pub holder_key_tag: Option<Tag>,
+}
+
+impl VerifiedTicket {
+    /// A verified static code (no holder binding).
+    pub fn static_code(claims: TicketClaims) -> VerifiedTicket {
+        VerifiedTicket {
+            claims,
+            holder_key_tag: None,
+        }
+    }
+
+    /// Whether this was a live rotating code from the holder's phone.
+    pub fn is_rotating(&self) -> bool {
+        self.holder_key_tag.is_some()
+    }
 }
 
 /// Why some input is not structurally a ticket of ours.
@@ -52,6 +71,10 @@ pub enum Malformed {
     NonCanonical,
     #[error("invalid ticket fields: {0}")]
     BadClaims(ClaimsError),
+    #[error("a rotating code whose ticket is not marked holder-bound")]
+    NotHolderBound,
+    #[error("the device key is not a compressed P-256 point")]
+    BadDeviceKey,
 }
 
 /// Why a code was not accepted as a genuine ticket. Rejections are normal results.
@@ -68,6 +91,17 @@ pub enum Rejection {
     KeyNotValidAt(KeyId),
     #[error("signature does not match")]
     BadSignature,
+    /// A rotating code whose device signature does not verify under the key its ticket is
+    /// bound to (forged, or made by another phone).
+    #[error("the phone's signature does not match the ticket's device key")]
+    BadDeviceSignature,
+    /// A genuine rotating code older than the tolerance: a screenshot or a photo.
+    #[error("rotating code is {age} s old: a picture, not the live code")]
+    StaleCode { age: i64 },
+    /// A genuine rotating code from further in the future than the tolerance: the phone's clock
+    /// (or the gate's) is wrong.
+    #[error("rotating code is {ahead} s in the future: a clock is wrong")]
+    CodeFromFuture { ahead: i64 },
 }
 
 impl Rejection {
@@ -79,6 +113,9 @@ impl Rejection {
             Rejection::UnknownKey(_) => "unknown_key",
             Rejection::KeyNotValidAt(_) => "key_not_valid",
             Rejection::BadSignature => "bad_signature",
+            Rejection::BadDeviceSignature => "bad_device_signature",
+            Rejection::StaleCode { .. } => "stale_code",
+            Rejection::CodeFromFuture { .. } => "code_from_future",
         }
     }
 }
@@ -114,6 +151,13 @@ pub fn encode_ticket_bytes(bytes: &[u8; TICKET_LEN]) -> String {
 /// Decodes QR text to the 100 signed-ticket bytes without checking the signature: the
 /// structural half of [`verify_qr_text`]. Useful to tools that inspect a code.
 pub fn decode_ticket_bytes(input: &[u8]) -> Result<[u8; TICKET_LEN], Rejection> {
+    decode_text(input, PREFIX, BODY_LEN)
+}
+
+/// The structural decoding shared by every og-tickets text: length cap, trailing CR/LF,
+/// prefix, exact length, Base45, canonical re-encoding. `body_len` is the Base45 length of `N`
+/// bytes. Another `OG<n>:` prefix is [`Rejection::UnsupportedVersion`].
+pub(crate) fn decode_text<const N: usize>(input: &[u8], prefix: &str, body_len: usize) -> Result<[u8; N], Rejection> {
     if input.len() > MAX_INPUT_LEN {
         return Err(Malformed::TooLong.into());
     }
@@ -125,17 +169,17 @@ pub fn decode_ticket_bytes(input: &[u8]) -> Result<[u8; TICKET_LEN], Rejection> 
     if input.is_empty() {
         return Err(Malformed::Empty.into());
     }
-    let body = match input.strip_prefix(PREFIX.as_bytes()) {
+    let body = match input.strip_prefix(prefix.as_bytes()) {
         Some(body) => body,
         None => return Err(other_version(input).map_or(Malformed::NotOurs.into(), Rejection::UnsupportedVersion)),
     };
-    if body.len() != BODY_LEN {
+    if body.len() != body_len {
         return Err(Malformed::WrongLength.into());
     }
     // The body is ASCII-only if it is valid; anything else is refused before decoding.
     let body = std::str::from_utf8(body).map_err(|_| Malformed::BadEncoding)?;
     let decoded = base45::decode(body).map_err(|_| Malformed::BadEncoding)?;
-    let bytes: [u8; TICKET_LEN] = decoded.try_into().map_err(|_| Malformed::WrongLength)?;
+    let bytes: [u8; N] = decoded.try_into().map_err(|_| Malformed::WrongLength)?;
     if base45::encode(bytes) != body {
         return Err(Malformed::NonCanonical.into());
     }
@@ -161,21 +205,36 @@ pub fn verify_qr_text(input: &[u8], trust: &TrustStore, now: UnixSeconds) -> Res
     let bytes = decode_ticket_bytes(input)?;
     let mut payload = [0u8; CLAIMS_LEN];
     payload.copy_from_slice(&bytes[..CLAIMS_LEN]);
-    let claims = TicketClaims::from_bytes(&payload).map_err(|e| match e {
-        ClaimsError::UnsupportedVersion(v) => Rejection::UnsupportedVersion(v.into()),
-        other => Rejection::Malformed(Malformed::BadClaims(other)),
-    })?;
-    let key = trust.key(claims.key_id).ok_or(Rejection::UnknownKey(claims.key_id))?;
-    if !key.is_valid_at(now) {
-        return Err(Rejection::KeyNotValidAt(claims.key_id));
-    }
+    let claims = parse_claims(&payload)?;
+    let key = trusted_key_for(trust, &claims, now)?;
     let mut sig = [0u8; SIGNATURE_LEN];
     sig.copy_from_slice(&bytes[CLAIMS_LEN..]);
     let msg = signed_message(TICKET_DOMAIN, trust.deployment(), &payload);
     key.key
         .verify_strict(&msg, &Signature::from_bytes(&sig))
         .map_err(|_| Rejection::BadSignature)?;
-    Ok(VerifiedTicket { claims })
+    Ok(VerifiedTicket::static_code(claims))
+}
+
+/// Parses claims, mapping a wrong version to [`Rejection::UnsupportedVersion`].
+pub(crate) fn parse_claims(payload: &[u8; CLAIMS_LEN]) -> Result<TicketClaims, Rejection> {
+    TicketClaims::from_bytes(payload).map_err(|e| match e {
+        ClaimsError::UnsupportedVersion(v) => Rejection::UnsupportedVersion(v.into()),
+        other => Rejection::Malformed(Malformed::BadClaims(other)),
+    })
+}
+
+/// The trusted key named by the claims, if it is trusted at `now`.
+pub(crate) fn trusted_key_for<'a>(
+    trust: &'a TrustStore,
+    claims: &TicketClaims,
+    now: UnixSeconds,
+) -> Result<&'a crate::keys::TrustedKey, Rejection> {
+    let key = trust.key(claims.key_id).ok_or(Rejection::UnknownKey(claims.key_id))?;
+    if !key.is_valid_at(now) {
+        return Err(Rejection::KeyNotValidAt(claims.key_id));
+    }
+    Ok(key)
 }
 
 #[cfg(test)]

@@ -55,7 +55,9 @@ impl KeyInfo {
 /// What a revocation names. A ticket (serial) is a whole entitlement, every code of it; a
 /// purchase or an account covers every ticket carrying its tag; `superseded` covers the codes
 /// of one entitlement older than `generation` (a transfer or re-issue made a newer one, which
-/// stays valid).
+/// stays valid); `device_key` covers the rotating codes of one entitlement made by one phone
+/// (`key_tag` = [`Tag::of_device_key`]): the holder bound the ticket to another phone, or gave
+/// it away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RevocationTarget {
@@ -63,16 +65,25 @@ pub enum RevocationTarget {
     Purchase { tag: Tag },
     Account { tag: Tag },
     Superseded { serial: u32, generation: u8 },
+    DeviceKey { serial: u32, key_tag: Tag },
 }
 
 impl RevocationTarget {
-    /// Whether this revocation covers the ticket.
+    /// Whether this revocation covers a static code with these claims (a `device_key`
+    /// revocation never does: see [`Self::covers_code`]).
     pub fn covers(&self, t: &TicketClaims) -> bool {
+        self.covers_code(t, None)
+    }
+
+    /// Whether this revocation covers a code with these claims, made (for a rotating code) by
+    /// the device key with tag `holder_key_tag`.
+    pub fn covers_code(&self, t: &TicketClaims, holder_key_tag: Option<Tag>) -> bool {
         match *self {
             RevocationTarget::Ticket { serial } => t.serial == serial,
             RevocationTarget::Purchase { tag } => t.purchase_tag == tag,
             RevocationTarget::Account { tag } => t.account_tag == tag,
             RevocationTarget::Superseded { serial, generation } => t.serial == serial && t.generation < generation,
+            RevocationTarget::DeviceKey { serial, key_tag } => t.serial == serial && holder_key_tag == Some(key_tag),
         }
     }
 }
@@ -159,6 +170,9 @@ pub const REVOCATION_LEN: usize = 24;
 impl Revocation {
     /// Canonical 24-byte form: seq (8), kind (1), target (6: a serial is zero-padded on the
     /// left; `superseded` puts its generation in the second byte), reason (1), time (8).
+    /// `device_key` (kind 5) needs 10 bytes of target: key tag (6) in the target bytes, then
+    /// reason (1), serial (4) and the time as 4 bytes (Unix seconds 0 to 2^32 - 1; an entry
+    /// outside that range has no canonical form and is refused, see [`Self::is_canonical`]).
     /// Used for the hash chain and for compact transfer.
     pub fn to_bytes(&self) -> [u8; REVOCATION_LEN] {
         let mut b = [0u8; REVOCATION_LEN];
@@ -181,10 +195,29 @@ impl Revocation {
                 b[10] = generation;
                 b[11..15].copy_from_slice(&serial.to_be_bytes());
             }
+            RevocationTarget::DeviceKey { serial, key_tag } => {
+                b[8] = 5;
+                b[9..15].copy_from_slice(&key_tag.0);
+                b[15] = self.reason.code();
+                b[16..20].copy_from_slice(&serial.to_be_bytes());
+                let at = u32::try_from(self.at.clamp(0, i64::from(u32::MAX))).unwrap_or(u32::MAX);
+                b[20..24].copy_from_slice(&at.to_be_bytes());
+                return b;
+            }
         }
         b[15] = self.reason.code();
         b[16..24].copy_from_slice(&self.at.to_be_bytes());
         b
+    }
+
+    /// Whether [`Self::to_bytes`] represents this entry exactly (always, except a `device_key`
+    /// entry whose time is outside 0..2^32). The chain hash covers only what the bytes hold, so
+    /// a gate refuses a page with a non-canonical entry.
+    pub fn is_canonical(&self) -> bool {
+        match self.target {
+            RevocationTarget::DeviceKey { .. } => u32::try_from(self.at).is_ok(),
+            _ => true,
+        }
     }
 
     /// Parses [`Self::to_bytes`]; `None` for anything it cannot produce.
@@ -201,6 +234,17 @@ impl Revocation {
                 serial: u32::from_be_bytes([b[11], b[12], b[13], b[14]]),
                 generation: b[10],
             },
+            5 => {
+                return Some(Revocation {
+                    seq: u64::from_be_bytes(b[0..8].try_into().ok()?),
+                    target: RevocationTarget::DeviceKey {
+                        serial: u32::from_be_bytes([b[16], b[17], b[18], b[19]]),
+                        key_tag: Tag(tag),
+                    },
+                    reason: RevocationReason::from_code(b[15])?,
+                    at: i64::from(u32::from_be_bytes([b[20], b[21], b[22], b[23]])),
+                });
+            }
             _ => return None,
         };
         let mut seq = [0u8; 8];
@@ -303,6 +347,9 @@ impl RevocationPage {
         let mut seq = self.from_seq;
         let mut h = *local_hash;
         for e in &self.entries {
+            if !e.is_canonical() {
+                return Err(ChainError::HeadHashMismatch);
+            }
             if e.seq != seq + 1 {
                 return Err(ChainError::Gap {
                     expected_after: seq,
@@ -340,6 +387,14 @@ pub enum VerdictCode {
     NotATicket,
     NotProvisioned,
     DataTooOld,
+    /// A genuine rotating code older than the gate's tolerance: a screenshot or a photo.
+    StaleCode,
+    /// A genuine rotating code from the future beyond the tolerance: a clock is wrong.
+    CodeFromFuture,
+    /// A rotating code whose phone signature does not match the ticket's device key.
+    BadDeviceSignature,
+    /// A static code (picture, print) at an event that requires the live code on the phone.
+    PhoneCodeRequired,
 }
 
 impl VerdictCode {
@@ -365,6 +420,10 @@ impl VerdictCode {
             VerdictCode::NotATicket => "not_a_ticket",
             VerdictCode::NotProvisioned => "not_provisioned",
             VerdictCode::DataTooOld => "data_too_old",
+            VerdictCode::StaleCode => "stale_code",
+            VerdictCode::CodeFromFuture => "code_from_future",
+            VerdictCode::BadDeviceSignature => "bad_device_signature",
+            VerdictCode::PhoneCodeRequired => "phone_code_required",
         }
     }
 }
@@ -478,6 +537,43 @@ pub struct EventFacts {
     pub doors_close: UnixSeconds,
     /// Zone names; index i is bit i of a ticket's zones.
     pub zones: Vec<String>,
+    /// Whether gates accept static codes (`optional`, the default and what older issuers
+    /// mean) or only the live rotating code from the holder's phone (`required`).
+    #[serde(default)]
+    pub holder_binding: HolderBinding,
+    /// Serials whose static code is still accepted when `holder_binding` is `required`: paper
+    /// exceptions an operator granted to a named person (no phone, accessibility).
+    #[serde(default)]
+    pub paper_exceptions: Vec<u32>,
+}
+
+/// An event's policy on static codes (see [`EventFacts::holder_binding`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HolderBinding {
+    /// Static codes and rotating codes are both accepted.
+    #[default]
+    Optional,
+    /// Only rotating codes (and paper exceptions) are accepted.
+    Required,
+}
+
+impl HolderBinding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HolderBinding::Optional => "optional",
+            HolderBinding::Required => "required",
+        }
+    }
+
+    /// Parses [`Self::as_str`].
+    pub fn from_name(name: &str) -> Option<HolderBinding> {
+        match name {
+            "optional" => Some(HolderBinding::Optional),
+            "required" => Some(HolderBinding::Required),
+            _ => None,
+        }
+    }
 }
 
 /// Everything a gate pulls in one sync round.
@@ -733,9 +829,11 @@ impl Reader<'_> {
 /// Layout (all varints are unsigned LEB128; "zz" means zigzag-encoded signed):
 /// `"OGRV1"`, from_seq, to_seq, base hash (32 bytes), head hash (32 bytes), then
 /// `to_seq - from_seq` entries in columns: one byte each `kind | reason << 2` (kind 1 ticket,
-/// 2 purchase, 3 account); then each entry's time as a zz delta from the previous entry's
-/// (the first from 0); then the targets: a ticket's serial as a zz delta from the previous
-/// ticket serial, a tag as its 6 raw bytes. Sequence numbers are implicit (`from_seq + 1`,
+/// 2 purchase, 3 account; kind 1 with bit 0x20 is `superseded`, with bit 0x40 `device_key`);
+/// then each entry's time as a zz delta from the previous entry's (the first from 0); then the
+/// targets: a serial (ticket, superseded, device_key) as a zz delta from the previous serial,
+/// followed by the generation byte (superseded) or the key tag's 6 bytes (device_key); a
+/// purchase or account tag as its 6 raw bytes. Sequence numbers are implicit (`from_seq + 1`,
 /// `+ 2`, ...), so the entries must be contiguous. The receiver still checks the page with
 /// [`RevocationPage::check_continues`]: the hash chain covers every decoded field.
 pub fn encode_revocation_page(page: &RevocationPage) -> Result<Vec<u8>, CodecError> {
@@ -760,6 +858,7 @@ pub fn encode_revocation_page(page: &RevocationPage) -> Result<Vec<u8>, CodecErr
             RevocationTarget::Purchase { .. } => 2,
             RevocationTarget::Account { .. } => 3,
             RevocationTarget::Superseded { .. } => 1 | SUPERSEDED_BIT,
+            RevocationTarget::DeviceKey { .. } => 1 | DEVICE_KEY_BIT,
         };
         out.push(kind | (e.reason.code() << 2));
     }
@@ -780,6 +879,11 @@ pub fn encode_revocation_page(page: &RevocationPage) -> Result<Vec<u8>, CodecErr
                 prev_serial = i64::from(serial);
                 out.push(generation);
             }
+            RevocationTarget::DeviceKey { serial, key_tag } => {
+                put_varint(&mut out, zigzag(i64::from(serial) - prev_serial));
+                prev_serial = i64::from(serial);
+                out.extend_from_slice(&key_tag.0);
+            }
             RevocationTarget::Purchase { tag } | RevocationTarget::Account { tag } => out.extend_from_slice(&tag.0),
         }
     }
@@ -789,6 +893,9 @@ pub fn encode_revocation_page(page: &RevocationPage) -> Result<Vec<u8>, CodecErr
 /// In the compact form's kind byte (kind in bits 0-1, reason in bits 2-4): a `ticket` kind with
 /// this bit is `superseded`, and its serial is followed by one generation byte.
 const SUPERSEDED_BIT: u8 = 0x20;
+/// Likewise: a `ticket` kind with this bit is `device_key`, and its serial is followed by the
+/// six bytes of the key tag.
+const DEVICE_KEY_BIT: u8 = 0x40;
 
 /// Decodes [`encode_revocation_page`]. Never panics on hostile input; the result must still be
 /// checked with [`RevocationPage::check_continues`].
@@ -822,7 +929,8 @@ pub fn decode_revocation_page(b: &[u8]) -> Result<RevocationPage, CodecError> {
     let mut entries = Vec::with_capacity(n);
     let mut prev_serial = 0i64;
     for (i, (&k, at)) in kinds.iter().zip(ats).enumerate() {
-        if k & 0xc0 != 0 || (k & SUPERSEDED_BIT != 0 && k & 3 != 1) {
+        let extra = k & (SUPERSEDED_BIT | DEVICE_KEY_BIT);
+        if k & 0x80 != 0 || (extra != 0 && k & 3 != 1) || extra == SUPERSEDED_BIT | DEVICE_KEY_BIT {
             return Err(CodecError::Invalid("unknown kind"));
         }
         let reason = RevocationReason::from_code((k >> 2) & 7).ok_or(CodecError::Invalid("unknown reason"))?;
@@ -835,6 +943,13 @@ pub fn decode_revocation_page(b: &[u8]) -> Result<RevocationPage, CodecError> {
                     RevocationTarget::Superseded {
                         serial: s,
                         generation: r.take(1)?[0],
+                    }
+                } else if k & DEVICE_KEY_BIT != 0 {
+                    let mut key_tag = [0u8; 6];
+                    key_tag.copy_from_slice(r.take(6)?);
+                    RevocationTarget::DeviceKey {
+                        serial: s,
+                        key_tag: Tag(key_tag),
                     }
                 } else {
                     RevocationTarget::Ticket { serial: s }
@@ -1098,5 +1213,144 @@ mod tests {
         huge.extend_from_slice(&[0, 0xff, 0xff, 0xff, 0xff, 0x0f]);
         huge.extend_from_slice(&[0; 64]);
         assert_eq!(decode_revocation_page(&huge), Err(CodecError::Truncated));
+    }
+
+    fn device_key_entry(seq: u64) -> Revocation {
+        Revocation {
+            seq,
+            target: RevocationTarget::DeviceKey {
+                serial: 0x0102_0304,
+                key_tag: Tag([0xa, 0xb, 0xc, 0xd, 0xe, 0xf]),
+            },
+            reason: RevocationReason::Other,
+            at: 1_785_088_800,
+        }
+    }
+
+    #[test]
+    fn a_device_key_revocation_has_a_json_wire_form_and_a_canonical_24_byte_form() {
+        let r = device_key_entry(12);
+        let json = serde_json::to_value(r.target).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "device_key", "serial": 0x0102_0304, "key_tag": "0a0b0c0d0e0f"})
+        );
+        assert_eq!(serde_json::from_value::<RevocationTarget>(json).unwrap(), r.target);
+        let b = r.to_bytes();
+        assert_eq!(b.len(), REVOCATION_LEN);
+        assert_eq!(b[8], 5);
+        assert_eq!(Revocation::from_bytes(&b), Some(r));
+        assert!(r.is_canonical());
+    }
+
+    #[test]
+    fn a_device_key_entry_with_a_time_the_bytes_cannot_hold_is_refused_by_the_chain_check() {
+        let mut r = device_key_entry(1);
+        r.at = -1;
+        assert!(!r.is_canonical());
+        let page = RevocationPage::build(0, GENESIS_HASH, vec![r]);
+        assert_eq!(
+            page.check_continues(0, &GENESIS_HASH),
+            Err(ChainError::HeadHashMismatch)
+        );
+        // Changing a device key entry changes the chain.
+        let a = RevocationPage::build(0, GENESIS_HASH, vec![device_key_entry(1)]);
+        let mut other = device_key_entry(1);
+        other.target = RevocationTarget::DeviceKey {
+            serial: 0x0102_0305,
+            key_tag: Tag([0xa, 0xb, 0xc, 0xd, 0xe, 0xf]),
+        };
+        let b = RevocationPage::build(0, GENESIS_HASH, vec![other]);
+        assert_ne!(a.head_hash, b.head_hash);
+    }
+
+    #[test]
+    fn a_device_key_revocation_covers_only_that_phones_codes_of_that_ticket() {
+        use crate::ticket::{TicketFlags, Zones};
+        let code = |serial| TicketClaims {
+            key_id: KeyId(1),
+            event_id: 1,
+            serial,
+            generation: 0,
+            offer: Offer::Solo,
+            admits: 1,
+            purchase_tag: Tag([1; 6]),
+            account_tag: Tag([2; 6]),
+            valid_from: 0,
+            valid_until: 1,
+            zones: Zones::ALL,
+            flags: TicketFlags::default(),
+        };
+        let old_phone = Tag([7; 6]);
+        let r = RevocationTarget::DeviceKey {
+            serial: 5,
+            key_tag: old_phone,
+        };
+        assert!(r.covers_code(&code(5), Some(old_phone)));
+        assert!(
+            !r.covers_code(&code(5), Some(Tag([8; 6]))),
+            "the new phone's codes pass"
+        );
+        assert!(
+            !r.covers_code(&code(6), Some(old_phone)),
+            "another ticket on the same phone passes"
+        );
+        assert!(!r.covers(&code(5)), "a static code is not a phone's code");
+        assert!(RevocationTarget::Ticket { serial: 5 }.covers_code(&code(5), Some(old_phone)));
+    }
+
+    #[test]
+    fn a_binary_page_with_device_key_entries_decodes_to_the_same_page_and_still_checks() {
+        let mut entries = vec![rev(1, 40)];
+        entries.push(device_key_entry(2));
+        entries.push(Revocation {
+            seq: 3,
+            target: RevocationTarget::Superseded {
+                serial: 40,
+                generation: 1,
+            },
+            reason: RevocationReason::Transferred,
+            at: 1_785_088_801,
+        });
+        entries.push(device_key_entry(4));
+        entries.push(rev(5, 41));
+        let page = RevocationPage::build(0, GENESIS_HASH, entries);
+        let bytes = encode_revocation_page(&page).unwrap();
+        let back = decode_revocation_page(&bytes).unwrap();
+        assert_eq!(back, page);
+        assert_eq!(back.check_continues(0, &GENESIS_HASH).unwrap().0, 5);
+        for cut in 0..bytes.len() {
+            assert!(decode_revocation_page(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn a_kind_byte_with_both_the_superseded_and_the_device_key_bits_is_refused() {
+        let page = RevocationPage::build(0, GENESIS_HASH, vec![device_key_entry(1)]);
+        let mut bytes = encode_revocation_page(&page).unwrap();
+        let kind_at = 5 + 2 + 64; // magic, two one-byte varints, two hashes
+        assert_eq!(bytes[kind_at] & 0x43, 0x41);
+        bytes[kind_at] |= 0x20;
+        assert_eq!(decode_revocation_page(&bytes), Err(CodecError::Invalid("unknown kind")));
+    }
+
+    #[test]
+    fn event_facts_from_an_issuer_without_holder_binding_read_as_optional_without_exceptions() {
+        let old = r#"{"event_id":1,"name":"Final","sport":"rugby","venue":"Stade","starts_at":10,
+            "doors_open":5,"doors_close":20,"zones":["north"]}"#;
+        let e: EventFacts = serde_json::from_str(old).unwrap();
+        assert_eq!(e.holder_binding, HolderBinding::Optional);
+        assert!(e.paper_exceptions.is_empty());
+        let required = EventFacts {
+            holder_binding: HolderBinding::Required,
+            paper_exceptions: vec![7, 9],
+            ..e
+        };
+        let json = serde_json::to_value(&required).unwrap();
+        assert_eq!(json["holder_binding"], "required");
+        assert_eq!(json["paper_exceptions"], serde_json::json!([7, 9]));
+        assert_eq!(serde_json::from_value::<EventFacts>(json).unwrap(), required);
+        assert_eq!(HolderBinding::from_name("required"), Some(HolderBinding::Required));
+        assert_eq!(HolderBinding::from_name("maybe"), None);
     }
 }

@@ -142,8 +142,12 @@ impl TicketFlags {
     pub const REENTRY: u8 = 0b0000_0010;
     /// Accessible entrance / companion seating.
     pub const ACCESSIBLE: u8 = 0b0000_0100;
-    /// Every bit this version knows.
+    /// Every bit a static code may carry.
     pub const KNOWN: u8 = Self::COMPLIMENTARY | Self::REENTRY | Self::ACCESSIBLE;
+    /// Holder-bound: the claims of a bound ticket (`crate::bound`), signed together with the
+    /// holder's device key. Never in a static code (refused there as an unknown bit), always in
+    /// a bound ticket, so neither can pass for the other.
+    pub const HOLDER_BOUND: u8 = 0b1000_0000;
 
     pub fn complimentary(self) -> bool {
         self.0 & Self::COMPLIMENTARY != 0
@@ -153,6 +157,9 @@ impl TicketFlags {
     }
     pub fn accessible(self) -> bool {
         self.0 & Self::ACCESSIBLE != 0
+    }
+    pub fn holder_bound(self) -> bool {
+        self.0 & Self::HOLDER_BOUND != 0
     }
 }
 

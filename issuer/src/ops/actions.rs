@@ -139,5 +139,6 @@ pub fn describe(t: &RevocationTarget) -> String {
         RevocationTarget::Superseded { serial, generation } => {
             format!("codes of ticket {serial} older than generation {generation}")
         }
+        RevocationTarget::DeviceKey { serial, key_tag } => format!("phone {key_tag} of ticket {serial}"),
     }
 }

@@ -161,6 +161,8 @@ pub fn event_facts(conn: &Connection, ids: Option<&[u32]>) -> AppResult<Vec<Even
                 doors_open: r.get(5)?,
                 doors_close: r.get(6)?,
                 zones: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
+                holder_binding: Default::default(),
+                paper_exceptions: Vec::new(),
             })
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?;
