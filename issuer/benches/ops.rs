@@ -98,9 +98,7 @@ fn main() {
         println!("setup: {n} revocations written in {}", secs(t.elapsed()));
         // Fold the setup's write-ahead log into the database, as a running issuer does over time,
         // so the first measured commits do not pay for it.
-        if db.engine() == og_issuer::store::Engine::Sqlite {
-            db.write_sync(|c| Ok(c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?)).unwrap();
-        }
+        db.checkpoint().unwrap();
 
         let op = db
             .write_sync(|tx| og_issuer::ops::auth::create_operator(tx, "bench@example.org", og_issuer::now()))
@@ -219,9 +217,7 @@ fn main() {
             .unwrap();
             all
         };
-        if db.engine() == og_issuer::store::Engine::Sqlite {
-            db.write_sync(|c| Ok(c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?)).unwrap();
-        }
+        db.checkpoint().unwrap();
         let total = 20_000u64;
         let per_batch = 500u64;
         let now = og_issuer::now();

@@ -90,8 +90,27 @@ enum Pool {
 
 /// A PostgreSQL connection with its prepared statements.
 pub struct PgConn {
-    client: postgres::Client,
+    /// Always `Some` until dropped (see `Drop`).
+    client: Option<postgres::Client>,
     cache: sql::StatementCache,
+}
+
+impl PgConn {
+    fn client(&mut self) -> &mut postgres::Client {
+        self.client.as_mut().expect("a live connection holds its client")
+    }
+}
+
+impl Drop for PgConn {
+    /// Closing the blocking client runs its own small runtime, which tokio forbids on an async
+    /// thread (the pool is dropped there when the server stops): close it on a plain thread then.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            std::thread::spawn(move || drop(client));
+        }
+    }
 }
 
 /// r2d2's PostgreSQL manager, with a statement cache per connection.
@@ -103,17 +122,17 @@ impl r2d2::ManageConnection for PgManager {
 
     fn connect(&self) -> Result<PgConn, postgres::Error> {
         Ok(PgConn {
-            client: self.0.connect()?,
+            client: Some(self.0.connect()?),
             cache: sql::StatementCache::new(),
         })
     }
 
     fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
-        self.0.is_valid(&mut conn.client)
+        self.0.is_valid(conn.client())
     }
 
     fn has_broken(&self, conn: &mut PgConn) -> bool {
-        self.0.has_broken(&mut conn.client)
+        self.0.has_broken(conn.client())
     }
 }
 
@@ -196,7 +215,7 @@ impl Db {
                 .build(manager)
                 .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
             let mut conn = pool.get().map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
-            schema::migrate_postgres(&mut conn.client)
+            schema::migrate_postgres(conn.client())
                 .map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"))?;
             Ok::<_, String>(pool)
         })?;
@@ -218,6 +237,18 @@ impl Db {
     /// (the `issuer` CLI beside a running server, other replicas) are not counted.
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Folds SQLite's write-ahead log into the database file (benchmarks, maintenance); nothing
+    /// to do on PostgreSQL.
+    pub fn checkpoint(&self) -> AppResult<()> {
+        if let Pool::Sqlite(pool) = &self.pool {
+            pool.get()
+                .map_err(sql::Error::pool)?
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                .map_err(sql::Error::from)?;
+        }
+        Ok(())
     }
 
     /// Runs read-only work in one consistent snapshot.
@@ -282,6 +313,7 @@ impl Db {
             Pool::Postgres(pool) => {
                 let mut conn = pool.get().map_err(sql::Error::pool)?;
                 let PgConn { client, cache } = &mut *conn;
+                let client = client.as_mut().expect("a live connection holds its client");
                 let tx = client
                     .build_transaction()
                     .isolation_level(postgres::IsolationLevel::RepeatableRead)
@@ -313,6 +345,7 @@ impl Db {
             Pool::Postgres(pool) => {
                 let mut conn = pool.get().map_err(sql::Error::pool)?;
                 let PgConn { client, cache } = &mut *conn;
+                let client = client.as_mut().expect("a live connection holds its client");
                 let tx = client.transaction().map_err(sql::Error::from)?;
                 let conn = Connection::postgres(tx, cache);
                 conn.query_row("SELECT pg_advisory_xact_lock(?1)", [WRITE_LOCK], |_| Ok(()))?;
