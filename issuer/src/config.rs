@@ -27,6 +27,10 @@ pub struct FileConfig {
     pub smtp: Option<SmtpFileConfig>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (see `proxy`).
     pub trusted_proxies: Option<Vec<crate::proxy::Cidr>>,
+    /// How many times a ticket may be bound again from another phone (default 3).
+    pub max_rebinds: Option<u32>,
+    /// Seconds between two rotating codes on the phone page (default 5).
+    pub rotation_period_secs: Option<u32>,
 }
 
 /// `[smtp]` in the TOML file.
@@ -80,6 +84,42 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (see `proxy`).
     pub trusted_proxies: Vec<crate::proxy::Cidr>,
+    /// Holder-bound tickets on the buyer's phone (see `binding`).
+    pub phone: PhoneSettings,
+}
+
+/// Holder-bound tickets: how often a ticket may move to another phone, how often the code
+/// changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhoneSettings {
+    /// Bindings from another phone allowed after the first one, per holder (default 3).
+    pub max_rebinds: u32,
+    /// Seconds between two rotating codes (default 5; the gate checks only its tolerance).
+    pub rotation_period_secs: u32,
+}
+
+impl Default for PhoneSettings {
+    fn default() -> PhoneSettings {
+        PhoneSettings {
+            max_rebinds: 3,
+            rotation_period_secs: 5,
+        }
+    }
+}
+
+impl PhoneSettings {
+    /// Flag or environment value over file value over default; a period outside 1..=60 s is refused.
+    pub fn resolve(max_rebinds: Option<u32>, rotation_period_secs: Option<u32>) -> Result<PhoneSettings, String> {
+        let d = PhoneSettings::default();
+        let period = rotation_period_secs.unwrap_or(d.rotation_period_secs);
+        if !(1..=60).contains(&period) {
+            return Err(format!("rotation period {period} s: choose 1 to 60 seconds"));
+        }
+        Ok(PhoneSettings {
+            max_rebinds: max_rebinds.unwrap_or(d.max_rebinds),
+            rotation_period_secs: period,
+        })
+    }
 }
 
 impl Settings {
@@ -93,6 +133,7 @@ impl Settings {
             seed_demo: true,
             smtp: None,
             trusted_proxies: Vec::new(),
+            phone: PhoneSettings::default(),
         }
     }
 
