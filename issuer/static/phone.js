@@ -18,7 +18,7 @@
   const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:';
   const DOMAIN = new TextEncoder().encode('og-tickets rotating-code v1\0');
   // What the page did, for people debugging and for the browser test.
-  const stats = (window.ogPhone = { renders: [], text: null, step: null, live: false, sw: null, error: null });
+  const stats = (window.ogPhone = { renders: [], painted: [], text: null, step: null, live: false, sw: null, error: null });
 
   const $ = (id) => document.getElementById(id);
   const status = (text, bad) => {
@@ -180,7 +180,9 @@
     }
   }
 
-  async function codeFor(rec, step) {
+  // Signs the code of `step` and lays it out as one path of dark runs at the canvas's scale, so
+  // drawing it at its step is one fill.
+  async function codeFor(rec, step, size) {
     const time = new Uint8Array(4);
     new DataView(time.buffer).setUint32(0, step);
     const msg = concat(DOMAIN, rec.bound.subarray(69, 133), time);
@@ -189,23 +191,29 @@
     const qr = qrcode(0, 'M');
     qr.addData(text, 'Alphanumeric');
     qr.make();
-    return { step, text, qr };
+    const n = qr.getModuleCount();
+    const quiet = 4;
+    const scale = Math.max(1, Math.floor(size / (n + 2 * quiet)));
+    const off = Math.floor((size - n * scale) / 2);
+    const path = new Path2D();
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < n; c++) {
+        if (!qr.isDark(r, c)) continue;
+        let end = c;
+        while (end + 1 < n && qr.isDark(r, end + 1)) end++;
+        path.rect(off + c * scale, off + r * scale, (end - c + 1) * scale, scale);
+        c = end;
+      }
+    }
+    return { step, text, path, modules: n };
   }
 
   function draw(canvas, code) {
-    const n = code.qr.getModuleCount();
-    const quiet = 4;
-    const scale = Math.max(1, Math.floor(canvas.width / (n + 2 * quiet)));
-    const off = Math.floor((canvas.width - n * scale) / 2);
     const ctx = canvas.getContext('2d');
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.fillStyle = '#000';
-    for (let r = 0; r < n; r++) {
-      for (let c = 0; c < n; c++) {
-        if (code.qr.isDark(r, c)) ctx.fillRect(off + c * scale, off + r * scale, scale, scale);
-      }
-    }
+    ctx.fill(code.path);
   }
 
   let timer = null;
@@ -223,13 +231,20 @@
 
     const prepare = async (step) => {
       try {
-        next = await codeFor(rec, step);
+        next = await codeFor(rec, step, canvas.width);
       } catch (e) {
         stats.error = String(e);
       }
     };
 
-    const tick = async () => {
+    const tick = async (expected) => {
+      // A timer may fire a little before the step it was set for: wait for it rather than
+      // drawing the previous step again.
+      if (expected !== undefined && now() < expected * 1000) {
+        clearTimeout(timer);
+        timer = setTimeout(() => tick(expected), Math.max(1, expected * 1000 - now()));
+        return;
+      }
       const step = stepAt(now());
       if (!next || next.step !== step) await prepare(step);
       if (next && next.step === step) {
@@ -237,25 +252,35 @@
         const late = now() - step * 1000;
         stats.renders.push(Math.round(late * 10) / 10);
         if (stats.renders.length > 200) stats.renders.shift();
+        // The frame that shows it: the next animation frame after the drawing.
+        requestAnimationFrame(() => {
+          stats.painted.push(Math.round((now() - step * 1000) * 10) / 10);
+          if (stats.painted.length > 200) stats.painted.shift();
+          // Text changes (layout) after the code's frame, not before it.
+          $('step').textContent = new Date(step * 1000).toLocaleTimeString();
+        });
         stats.text = next.text;
         stats.step = step;
         canvas.dataset.step = String(step);
-        $('step').textContent = new Date(step * 1000).toLocaleTimeString();
       }
       // Sign and lay out the following code now; at its step only the drawing is left.
       const following = step + period;
       prepare(following);
       clearTimeout(timer);
-      timer = setTimeout(tick, Math.max(0, following * 1000 - now()));
+      timer = setTimeout(() => tick(following), Math.max(0, following * 1000 - now()));
     };
 
+    // The bar is a CSS animation run by the compositor (no script per frame), restarted in step
+    // with the corrected clock.
     const bar = $('bar');
-    const animate = () => {
+    const syncBar = () => {
       const ms = now() % (period * 1000);
-      bar.style.width = `${100 - (ms / (period * 1000)) * 100}%`;
-      requestAnimationFrame(animate);
+      bar.style.animation = 'none';
+      void bar.offsetWidth;
+      bar.style.animation = `og-bar ${period}s linear ${-ms}ms infinite`;
     };
-    requestAnimationFrame(animate);
+    syncBar();
+    stats.syncBar = syncBar;
     tick();
   }
 

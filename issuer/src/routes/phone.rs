@@ -155,6 +155,7 @@ async fn phone_page(State(s): State<AppState>, user: MaybeUser, Id(serial): Id) 
     let head = html! {
         link rel="manifest" href={ "/phone/manifest.webmanifest?ticket=" (t.serial) };
         meta name="theme-color" content="#0a2540";
+        style { "@keyframes og-bar{from{transform:scaleX(1)}to{transform:scaleX(0)}}" }
         script src="/phone/qrcode.js" defer {}
         script src="/phone/phone.js" defer {}
     };
@@ -196,7 +197,7 @@ fn live_code(holder: &str, period: u32) -> Markup {
                 div style="min-width:160px" {
                     p { "Holder" br; strong #holder style="font-size:1.3rem" { (holder) } }
                     div style="height:14px;border:2px solid #000;border-radius:7px;overflow:hidden;background:#fff" {
-                        div #bar style="height:100%;width:100%;background:#146c2e" {}
+                        div #bar style="height:100%;width:100%;background:#146c2e;transform-origin:left;will-change:transform" {}
                     }
                     p.meta { "Code of " span #step { "…" } ". It changes every " (period) " s: a moving bar means a live code, not a picture." }
                 }
