@@ -331,3 +331,63 @@ async fn an_event_that_requires_the_phone_hides_the_static_code_unless_an_operat
     assert_eq!(facts[0].holder_binding, HolderBinding::Required);
     assert_eq!(facts[0].paper_exceptions, vec![serial as u32]);
 }
+
+#[tokio::test]
+async fn only_the_phone_pages_may_run_script_and_only_from_the_issuer_itself() {
+    let app = spawn_app().await;
+    let csp = |path: &'static str| {
+        let app = &app;
+        async move {
+            let res = app.client.get(app.url(path)).send().await.unwrap();
+            assert!(
+                res.status().is_success() || res.status().is_redirection(),
+                "{path}: {}",
+                res.status()
+            );
+            res.headers()["content-security-policy"].to_str().unwrap().to_owned()
+        }
+    };
+    for path in ["/", "/login", "/tickets", "/api/v1/events"] {
+        let p = csp(path).await;
+        assert!(!p.contains("script-src"), "{path} allows script: {p}");
+        assert!(p.contains("default-src 'none'"), "{path}: {p}");
+    }
+    for path in [
+        "/phone/phone.js",
+        "/phone/qrcode.js",
+        "/phone/sw.js",
+        "/phone/manifest.webmanifest",
+        "/phone/time",
+    ] {
+        let p = csp(path).await;
+        assert!(p.contains("script-src 'self';"), "{path}: {p}");
+        assert!(
+            !p.contains("unsafe-eval") && !p.contains("script-src 'self' 'unsafe-inline'"),
+            "{path}: {p}"
+        );
+        assert!(p.contains("frame-ancestors 'none'"), "{path}: {p}");
+    }
+    let js = app
+        .client
+        .get(app.url("/phone/qrcode.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        js.contains("Licensed under the MIT license"),
+        "the vendored encoder keeps its licence header"
+    );
+    let (st, manifest) = app.get_json("/phone/manifest.webmanifest?ticket=12", None).await;
+    assert_eq!(st, 200);
+    assert_eq!(manifest["start_url"], "/phone/12");
+    assert_eq!(manifest["scope"], "/phone/");
+    let (st, t) = app.get_json("/phone/time", None).await;
+    assert_eq!(st, 200);
+    assert!(
+        (t["now_ms"].as_i64().unwrap() / 1000 - og_issuer::now()).abs() <= 2,
+        "{t}"
+    );
+}
