@@ -902,9 +902,7 @@ fn gate_health(store: &Store, policy: &GatePolicy, now: UnixSeconds) -> Result<H
         data_age: num("data_as_of")?.map(|t| now - t),
         max_data_age: policy.max_data_age.unwrap_or(staff::DATA_AGE_WARNING),
         clock_offset: num("clock_offset")?,
-        // Rotating codes are checked against this clock within the tolerance: warn at half of
-        // it, before phones' codes start being refused.
-        max_clock_offset: policy.clock_skew.min((policy.tolerance / 2).max(1)),
+        max_clock_offset: staff::clock_warning_threshold(policy),
         sync_refused: store.sync_refusal()?.map(|r| r.reason),
     })
 }

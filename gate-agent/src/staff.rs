@@ -168,6 +168,13 @@ pub struct Health {
     pub sync_refused: Option<String>,
 }
 
+/// Clock offsets from the issuer beyond this many seconds get the banner: the policy's clock-skew
+/// tolerance for tickets' validity windows, but at most half the rotating-code tolerance, so staff
+/// hear of a drifting clock before phones' live codes start being refused.
+pub fn clock_warning_threshold(policy: &crate::decide::GatePolicy) -> i64 {
+    policy.clock_skew.min((policy.tolerance / 2).max(1))
+}
+
 /// Data older than this gets a warning when the gate's policy sets no limit.
 pub const DATA_AGE_WARNING: i64 = 2 * 3600;
 
@@ -357,6 +364,31 @@ mod tests {
         assert_eq!(duration(-720), "12 min");
         assert_eq!(duration(3 * 3600 + 5 * 60), "3 h 05 min");
         assert_eq!(duration(5 * 86_400), "5 days");
+    }
+
+    #[test]
+    fn a_gate_clock_drifting_past_half_the_phone_code_tolerance_is_reported_to_staff() {
+        let policy = crate::decide::GatePolicy::default();
+        assert_eq!(clock_warning_threshold(&policy), 15, "30 s tolerance: warn beyond 15 s");
+        let health = |offset| Health {
+            data_age: Some(60),
+            max_data_age: 3600,
+            clock_offset: Some(offset),
+            max_clock_offset: clock_warning_threshold(&policy),
+            sync_refused: None,
+        };
+        assert_eq!(health(15).banner(), None);
+        let b = health(-20).banner().unwrap();
+        assert!(b.contains("CLOCK OFF BY 20 S"), "{b}");
+        let lenient = crate::decide::GatePolicy {
+            tolerance: 3600,
+            ..policy
+        };
+        assert_eq!(
+            clock_warning_threshold(&lenient),
+            300,
+            "never above the ticket clock skew"
+        );
     }
 
     #[test]

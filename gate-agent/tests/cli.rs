@@ -264,7 +264,7 @@ fn status_for_humans_speaks_plain_words_with_local_times_and_no_json() {
         "Zone: every zone. Party tickets: one scan admits the whole party. Times in Europe/Paris.",
         "Issuer: none (set up from a bundle; updates come by importing bundles)",
         &format!("Ticket data: current as of {as_of} (1 min ago), revocations up to number 0."),
-        "Clock: not compared with the issuer yet.",
+        "Clock: not compared with the issuer yet; phone codes must be within 30 s of it.",
         "Last sync: never.",
         "Last sync error: none.",
         "Queue: 4 reports waiting to be sent.",
@@ -435,6 +435,84 @@ fn the_golden_vectors_scanned_from_png_give_their_expected_verdicts() {
         assert_eq!(lines[0]["reason"], expected, "{}", v.name);
         assert_eq!(code, if expected == "admitted" { 0 } else { 1 }, "{}", v.name);
     }
+}
+
+#[test]
+fn the_rotating_golden_vectors_scanned_from_png_give_their_expected_verdicts() {
+    for v in og_fixtures::rotating_vectors() {
+        let g = Gate::provisioned(&[]);
+        let png = vectors_dir().join(format!("{}.png", v.name));
+        let (code, lines, err) = g.json(&["scan", png.to_str().unwrap()]);
+        assert_eq!(lines.len(), 1, "{}: {err}", v.name);
+        let expected = if v.expect == "valid" {
+            "admitted"
+        } else {
+            v.expect.as_str()
+        };
+        assert_eq!(lines[0]["reason"], expected, "{}: {}", v.name, lines[0]);
+        assert_eq!(code, if expected == "admitted" { 0 } else { 1 }, "{}", v.name);
+    }
+}
+
+/// The fixture phone's live code for Duo 3001, made at `at`.
+fn phone_code(at: i64) -> String {
+    let phone = og_fixtures::test_device();
+    phone
+        .rotating_code(&og_fixtures::sample_bound_ticket(&phone), at, 5)
+        .to_text()
+}
+
+#[test]
+fn a_tolerance_given_to_import_is_kept_shown_by_status_and_can_be_widened_for_one_run() {
+    let g = Gate::blank();
+    let bundle = g.dir.path().join("bundle.ogb");
+    std::fs::write(&bundle, bundle_file(&[])).unwrap();
+    let out = g.cmd(&["--tolerance", "10", "import", bundle.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(g.status()["rotating_tolerance_seconds"], 10);
+    let (code, v) = g.check(&phone_code(FIXTURE_NOW - 20));
+    assert_eq!((code, v["reason"].as_str()), (1, Some("stale_code")), "{v}");
+    assert_eq!(v["message"], "code is a picture: open the ticket on the phone");
+    let (code, lines, _) = g.json(&["--tolerance", "30", "check", &phone_code(FIXTURE_NOW - 20)]);
+    assert_eq!((code, lines[0]["reason"].as_str()), (0, Some("admitted")), "{lines:?}");
+    let text = String::from_utf8(g.cmd(&["status"]).stdout).unwrap();
+    assert!(text.contains("phone codes must be within 10 s of it"), "{text}");
+    let bad = g.cmd(&["--tolerance", "0", "status"]);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "a tolerance of 0 s would refuse every phone"
+    );
+}
+
+#[test]
+fn a_phone_held_under_the_camera_while_its_code_rotates_is_one_scan_not_already_used() {
+    let g = Gate::provisioned(&[]);
+    let (mut child, mut stdin) = g.spawn_run(&[]);
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    // Two successive codes of the same phone, 5 s apart: different texts, same bound ticket.
+    let (first, next) = (phone_code(FIXTURE_NOW - 5), phone_code(FIXTURE_NOW));
+    assert_ne!(first, next);
+    writeln!(stdin, "{first}").unwrap();
+    writeln!(stdin, "{next}").unwrap();
+    drop(stdin);
+    let lines: Vec<serde_json::Value> = (&mut out)
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    // The JSON lines do not repeat: one verdict, and nothing more recorded than its admissions.
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["reason"], "admitted", "{}", lines[0]);
+    assert!(child.wait().unwrap().success());
+    let s = g.status();
+    assert_eq!(
+        (s["counts"]["own_admissions"].as_u64(), s["counts"]["outbox"].as_u64()),
+        (Some(2), Some(2)),
+        "{s}"
+    );
+    // Scanned again later (a new scan, not a repeat): the Duo's places are used.
+    let (code, v) = g.check(&phone_code(FIXTURE_NOW));
+    assert_eq!((code, v["reason"].as_str()), (1, Some("already_used")), "{v}");
 }
 
 #[test]
