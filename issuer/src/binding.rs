@@ -92,6 +92,16 @@ fn made_for(conn: &Connection, serial: i64, generation: u32) -> AppResult<u32> {
         .query_row(params![serial, generation], |r| r.get(0))?)
 }
 
+/// Whether `device_key` (hex) was bound to `serial` before and revoked.
+fn was_revoked(conn: &Connection, serial: i64, device_key: &str) -> AppResult<bool> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM ticket_bindings WHERE serial = ?1 AND device_key = ?2 AND revoked_at IS NOT NULL",
+        )?
+        .query_row(params![serial, device_key], |r| r.get(0))?;
+    Ok(n > 0)
+}
+
 fn next_no(conn: &Connection, serial: i64) -> AppResult<u32> {
     let n: Option<u32> = conn
         .prepare_cached("SELECT MAX(binding_no) FROM ticket_bindings WHERE serial = ?1")?
@@ -145,6 +155,7 @@ pub fn bind_phone(
         made: made_for(tx, serial, generation)?,
         same_phone: current.as_ref().is_some_and(|a| a.device_key == device_key),
         active: current.is_some(),
+        key_revoked: was_revoked(tx, serial, &device_key)?,
     };
     let decision = lifecycle::bind(&ent, &ev, &state, max_rebinds)?;
     let serial_u32 = u32::try_from(serial).map_err(|_| AppError::not_found("no such ticket"))?;
@@ -195,9 +206,8 @@ pub fn bind_phone(
 pub fn on_transfer(tx: &Transaction<'_>, serial: i64, now: i64) -> AppResult<()> {
     let a = active(tx, serial)?;
     let state = Bindings {
-        made: 0,
-        same_phone: false,
         active: a.is_some(),
+        ..Bindings::default()
     };
     if lifecycle::transfer_unbinds(&state) {
         revoke_active(tx, serial, "transferred", now)?;

@@ -390,6 +390,8 @@ pub struct Bindings {
     pub same_phone: bool,
     /// Whether some phone is bound now.
     pub active: bool,
+    /// Whether the key asking was bound before and revoked (gates refuse it for good).
+    pub key_revoked: bool,
 }
 
 /// What a binding request does.
@@ -414,6 +416,12 @@ pub fn bind(ent: &Entitlement, ev: &EventRules, b: &Bindings, max_rebinds: u32) 
     }
     if b.same_phone && b.active {
         return Ok(Bind::Same);
+    }
+    if b.key_revoked {
+        return Err(Refusal::new(
+            "device_key_revoked",
+            "this phone's key was replaced and is refused at the gates: reload the page to make a new one",
+        ));
     }
     if b.made == 0 {
         return Ok(Bind::First);
@@ -538,6 +546,7 @@ mod tests {
             made: 1,
             same_phone: false,
             active: true,
+            key_revoked: false,
         };
         assert_eq!(bind(&duo(), &ev(), &one, 3), Ok(Bind::Rebind));
         let same = Bindings {
@@ -548,6 +557,11 @@ mod tests {
         let four = Bindings { made: 4, ..one };
         assert_eq!(bind(&duo(), &ev(), &four, 3).unwrap_err().code, "too_many_rebinds");
         assert_eq!(bind(&duo(), &ev(), &Bindings { made: 3, ..one }, 3), Ok(Bind::Rebind));
+        let old_key = Bindings {
+            key_revoked: true,
+            ..one
+        };
+        assert_eq!(bind(&duo(), &ev(), &old_key, 3).unwrap_err().code, "device_key_revoked");
         let refunded = Entitlement {
             state: TicketState::Refunded,
             ..duo()
@@ -560,7 +574,8 @@ mod tests {
         assert!(transfer_unbinds(&Bindings {
             made: 1,
             same_phone: false,
-            active: true
+            active: true,
+            key_revoked: false,
         }));
         assert!(!transfer_unbinds(&Bindings::default()));
         assert!(static_code_shown(HolderBinding::Optional, false));
