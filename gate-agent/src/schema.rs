@@ -3,6 +3,11 @@
 //! Each entry of [`MIGRATIONS`] moves the database from version i to i+1 inside one transaction.
 //! A device may have been switched off for a season: opening its database upgrades it in place and
 //! keeps every admission and queued report (tested by upgrading a version-1 snapshot).
+//!
+//! Rotating codes (issue 11) need no migration: the new `device_key` revocation kind is one more
+//! value of the integer `revocations.kind` column (5, indexed by serial), and an event's
+//! `holder_binding` and `paper_exceptions` live in its JSON `facts`, where facts written before
+//! them read as `optional` with no exceptions (tested on a version-4 snapshot in `store`).
 
 use rusqlite::Connection;
 
