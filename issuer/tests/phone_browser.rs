@@ -249,21 +249,38 @@ async fn in_chromium_a_bound_phone_shows_rotating_codes_that_verify_and_keep_com
 }
 
 #[tokio::test]
-async fn in_chromium_binding_a_second_phone_past_the_limit_is_explained_on_the_page() {
-    let app = support::spawn_app_with(tempfile::tempdir().unwrap(), |s| s.phone.max_rebinds = 0).await;
+async fn in_chromium_the_old_phone_stops_showing_a_ticket_moved_to_a_new_one_and_the_limit_is_explained() {
+    let app = support::spawn_app_with(tempfile::tempdir().unwrap(), |s| s.phone.max_rebinds = 1).await;
     let serial = bought_ticket(&app, "twophones@example.org").await;
-    let d1 = Driver::start().await;
-    open_phone_page(&d1, &app.base, "twophones@example.org", serial).await;
-    bind_in_page(&d1).await;
-    drop(d1);
-    let d2 = Driver::start().await;
-    open_phone_page(&d2, &app.base, "twophones@example.org", serial).await;
-    assert!(d2.source().await.contains("Another phone shows this ticket now"));
-    d2.click("#bind").await;
-    let page = d2.wait_for(&["could not be bound"]).await;
-    assert!(page.contains("as often as allowed (0 times)"), "{page}");
-    assert_eq!(phone_state(&d2).await["live"], false);
-    d2.call("DELETE", "", None).await;
+    let old = Driver::start().await;
+    open_phone_page(&old, &app.base, "twophones@example.org", serial).await;
+    bind_in_page(&old).await;
+
+    let new = Driver::start().await;
+    open_phone_page(&new, &app.base, "twophones@example.org", serial).await;
+    assert!(new.source().await.contains("Another phone shows this ticket now"));
+    let moved = bind_in_page(&new).await;
+    assert!(moved["error"].is_null(), "{moved}");
+    new.wait_for(&["the phone used before no longer shows this ticket"])
+        .await;
+    assert_eq!(
+        app.db_i64(&format!(
+            "SELECT count(*) FROM revocations WHERE kind = 'device_key' AND serial = {serial}"
+        )),
+        1,
+        "the old phone's key is revoked"
+    );
+
+    // The old phone, back online, says so instead of showing a code gates would refuse.
+    old.call("POST", "/refresh", Some(json!({}))).await;
+    old.wait_for(&["This ticket was moved to another phone"]).await;
+    assert_eq!(phone_state(&old).await["live"], false);
+    // Moving it back would be a second move: past the limit of 1, and the page explains.
+    old.click("#bind").await;
+    let page = old.wait_for(&["could not be bound"]).await;
+    assert!(page.contains("as often as allowed (1 times)"), "{page}");
+    old.call("DELETE", "", None).await;
+    new.call("DELETE", "", None).await;
 }
 
 /// Render latency (ms after each step's start until the new code is drawn), without and with
