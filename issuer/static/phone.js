@@ -219,7 +219,8 @@
   let timer = null;
 
   function start(rec) {
-    const period = rec.period || Number(root.dataset.period) || 5;
+    // The period the issuer states on the page (cached with it offline), else the binding's.
+    const period = Number(root.dataset.period) || rec.period || 5;
     const canvas = $('code');
     const now = () => Date.now() + (rec.offsetMs || 0);
     const stepAt = (ms) => Math.floor(ms / 1000 / period) * period;
