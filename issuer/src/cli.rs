@@ -109,6 +109,14 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<crate::proxy::Cidr>,
+
+    /// How many times a buyer may move a ticket to another phone (default 3).
+    #[arg(long, env = "OG_MAX_REBINDS", value_name = "N")]
+    pub max_rebinds: Option<u32>,
+
+    /// Seconds between two rotating codes on the buyer's phone (default 5).
+    #[arg(long, env = "OG_ROTATION_PERIOD", value_name = "SECONDS")]
+    pub rotation_period: Option<u32>,
 }
 
 /// Global options common to every subcommand, resolved.
@@ -192,6 +200,10 @@ impl ServeArgs {
             } else {
                 self.trusted_proxies.clone()
             },
+            phone: config::PhoneSettings::resolve(
+                self.max_rebinds.or(file.max_rebinds),
+                self.rotation_period.or(file.rotation_period_secs),
+            )?,
         })
     }
 }

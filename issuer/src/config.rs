@@ -29,6 +29,10 @@ pub struct FileConfig {
     pub smtp: Option<SmtpFileConfig>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (see `proxy`).
     pub trusted_proxies: Option<Vec<crate::proxy::Cidr>>,
+    /// How many times a ticket may be bound again from another phone (default 3).
+    pub max_rebinds: Option<u32>,
+    /// Seconds between two rotating codes on the phone page (default 5).
+    pub rotation_period_secs: Option<u32>,
 }
 
 /// `[smtp]` in the TOML file.
@@ -84,6 +88,46 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (see `proxy`).
     pub trusted_proxies: Vec<crate::proxy::Cidr>,
+    /// Holder-bound tickets on the buyer's phone (see `binding`).
+    pub phone: PhoneSettings,
+}
+
+/// Holder-bound tickets: how often a ticket may move to another phone, how often the code
+/// changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhoneSettings {
+    /// Bindings from another phone allowed after the first one, per holder (default 3).
+    pub max_rebinds: u32,
+    /// Seconds between two rotating codes (default 5; the gate checks only its tolerance).
+    pub rotation_period_secs: u32,
+}
+
+impl Default for PhoneSettings {
+    fn default() -> PhoneSettings {
+        PhoneSettings {
+            max_rebinds: 3,
+            rotation_period_secs: 5,
+        }
+    }
+}
+
+impl PhoneSettings {
+    /// Flag or environment value over file value over default. A period outside 1..=20 s is
+    /// refused: a code must stay fresh for the gates' tolerance (default 30 s) through a whole
+    /// period plus the phone's clock error.
+    pub fn resolve(max_rebinds: Option<u32>, rotation_period_secs: Option<u32>) -> Result<PhoneSettings, String> {
+        let d = PhoneSettings::default();
+        let period = rotation_period_secs.unwrap_or(d.rotation_period_secs);
+        if !(1..=20).contains(&period) {
+            return Err(format!(
+                "rotation period {period} s: choose 1 to 20 seconds (gates accept codes up to 30 s old by default)"
+            ));
+        }
+        Ok(PhoneSettings {
+            max_rebinds: max_rebinds.unwrap_or(d.max_rebinds),
+            rotation_period_secs: period,
+        })
+    }
 }
 
 impl Settings {
@@ -98,6 +142,7 @@ impl Settings {
             seed_demo: true,
             smtp: None,
             trusted_proxies: Vec::new(),
+            phone: PhoneSettings::default(),
         }
     }
 
@@ -176,6 +221,25 @@ mod tests {
             DEFAULT_DEPLOYMENT
         );
         assert!(resolve_deployment(dir.path(), Some("prod")).is_err());
+    }
+
+    #[test]
+    fn the_phone_settings_default_to_three_moves_and_five_seconds_and_refuse_a_silly_period() {
+        assert_eq!(
+            PhoneSettings::resolve(None, None).unwrap(),
+            PhoneSettings {
+                max_rebinds: 3,
+                rotation_period_secs: 5
+            }
+        );
+        assert_eq!(PhoneSettings::resolve(Some(0), Some(10)).unwrap().max_rebinds, 0);
+        assert!(PhoneSettings::resolve(None, Some(0)).unwrap_err().contains("1 to 20"));
+        assert!(PhoneSettings::resolve(None, Some(21)).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "max_rebinds = 1\nrotation_period_secs = 10\n").unwrap();
+        let c = FileConfig::load(&p).unwrap();
+        assert_eq!((c.max_rebinds, c.rotation_period_secs), (Some(1), Some(10)));
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //! * [`keys`]: the signing key and other secrets on disk (created 0600, never logged).
 //! * [`issuance`] and [`revocation`]: the two operations that change what gates must believe:
 //!   signing tickets and appending to the hash-chained revocation log.
-//! * [`lifecycle`]: the rules of a ticket's life (refund, transfer, sales window), pure functions
-//!   every route and page asks.
+//! * [`lifecycle`]: the rules of a ticket's life (refund, transfer, sales window, binding a phone),
+//!   pure functions every route and page asks.
+//! * [`binding`]: holder-bound tickets on the buyer's phone (bindings, the per-event policy,
+//!   paper exceptions), all their SQL in one module.
 //! * [`ops`]: gate operations: operators, device enrolment, device sync, scan intake,
 //!   conflicts, offline gate bundles, complimentary tickets.
 //! * [`seed`]: the demo catalogue written on first start.
@@ -23,6 +25,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod background;
+pub mod binding;
 pub mod catalogue;
 pub mod cli;
 pub mod config;

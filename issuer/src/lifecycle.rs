@@ -16,7 +16,11 @@
 //! * a ticket may be given to someone until the doors open, only while admissions are left;
 //! * an operator may refund any entitlement that is not refunded or cancelled already (recorded
 //!   with who and why);
-//! * a cancelled event is off sale and its entitlements are cancelled (refund due).
+//! * a cancelled event is off sale and its entitlements are cancelled (refund due);
+//! * a holder may bind the ticket to a phone, and bind it again from another phone up to a
+//!   configured number of times (default 3); each rebinding and each transfer revokes the
+//!   previous phone's key (the recipient binds their own); binding the same phone again is free;
+//! * an event that requires the phone shows no static code to a holder without a paper exception.
 
 use og_shared::sync::RevocationReason;
 use serde::Serialize;
@@ -367,6 +371,78 @@ pub fn allowed(ent: &Entitlement, ev: &EventRules, now: i64) -> Allowed {
     }
 }
 
+/// Whether an event needs the ticket open on the holder's phone (`events.holder_binding`): the
+/// same policy gates get in their event facts.
+pub use og_shared::sync::HolderBinding;
+
+/// Whether the holder is shown (and may download or print) the static code: always, unless the
+/// event requires the phone and the ticket has no paper exception.
+pub fn static_code_shown(policy: HolderBinding, paper_exception: bool) -> bool {
+    policy == HolderBinding::Optional || paper_exception
+}
+
+/// What the rules need to know about an entitlement's phone bindings for its current holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Bindings {
+    /// Phones bound for the current holder (its code generation), revoked ones included.
+    pub made: u32,
+    /// Whether the phone asking is the one bound now (same device key, not revoked).
+    pub same_phone: bool,
+    /// Whether some phone is bound now.
+    pub active: bool,
+    /// Whether the key asking was bound before and revoked (gates refuse it for good).
+    pub key_revoked: bool,
+}
+
+/// What a binding request does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bind {
+    /// The phone bound now asks again (reinstalled page, cleared cache): the same bound ticket.
+    Same,
+    /// The first phone of this holder.
+    First,
+    /// Another phone: the one bound now (if any) is revoked.
+    Rebind,
+}
+
+/// Whether the holder may bind this entitlement to a phone now, given the bindings so far and
+/// how many rebindings are allowed (`max_rebinds`, after the first binding).
+pub fn bind(ent: &Entitlement, ev: &EventRules, b: &Bindings, max_rebinds: u32) -> Result<Bind, Refusal> {
+    if let Some(r) = not_valid(ent) {
+        return Err(r);
+    }
+    if ev.cancelled {
+        return Err(Refusal::new("event_cancelled", "this event is cancelled"));
+    }
+    if b.same_phone && b.active {
+        return Ok(Bind::Same);
+    }
+    if b.key_revoked {
+        return Err(Refusal::new(
+            "device_key_revoked",
+            "this phone's key was replaced and is refused at the gates: reload the page to make a new one",
+        ));
+    }
+    if b.made == 0 {
+        return Ok(Bind::First);
+    }
+    if b.made > max_rebinds {
+        return Err(Refusal::new(
+            "too_many_rebinds",
+            format!(
+                "this ticket already moved to another phone as often as allowed ({max_rebinds} times): keep using the phone that shows it now, or ask the organiser"
+            ),
+        ));
+    }
+    Ok(Bind::Rebind)
+}
+
+/// What a transfer does to the sender's phone: the bound phone (if any) is unbound (its key
+/// revoked), and the recipient starts with no phone and the full allowance of rebindings.
+pub fn transfer_unbinds(b: &Bindings) -> bool {
+    b.active
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,6 +536,51 @@ mod tests {
             ..duo()
         };
         assert_eq!(operator_refund(&refunded).unwrap_err().code, "ticket_refunded");
+    }
+
+    #[test]
+    fn a_holder_binds_a_phone_then_moves_it_up_to_the_limit_and_the_same_phone_is_free() {
+        let none = Bindings::default();
+        assert_eq!(bind(&duo(), &ev(), &none, 3), Ok(Bind::First));
+        let one = Bindings {
+            made: 1,
+            same_phone: false,
+            active: true,
+            key_revoked: false,
+        };
+        assert_eq!(bind(&duo(), &ev(), &one, 3), Ok(Bind::Rebind));
+        let same = Bindings {
+            same_phone: true,
+            ..one
+        };
+        assert_eq!(bind(&duo(), &ev(), &same, 0), Ok(Bind::Same));
+        let four = Bindings { made: 4, ..one };
+        assert_eq!(bind(&duo(), &ev(), &four, 3).unwrap_err().code, "too_many_rebinds");
+        assert_eq!(bind(&duo(), &ev(), &Bindings { made: 3, ..one }, 3), Ok(Bind::Rebind));
+        let old_key = Bindings {
+            key_revoked: true,
+            ..one
+        };
+        assert_eq!(bind(&duo(), &ev(), &old_key, 3).unwrap_err().code, "device_key_revoked");
+        let refunded = Entitlement {
+            state: TicketState::Refunded,
+            ..duo()
+        };
+        assert_eq!(bind(&refunded, &ev(), &none, 3).unwrap_err().code, "ticket_refunded");
+    }
+
+    #[test]
+    fn a_transfer_unbinds_the_senders_phone_and_a_required_event_hides_the_static_code() {
+        assert!(transfer_unbinds(&Bindings {
+            made: 1,
+            same_phone: false,
+            active: true,
+            key_revoked: false,
+        }));
+        assert!(!transfer_unbinds(&Bindings::default()));
+        assert!(static_code_shown(HolderBinding::Optional, false));
+        assert!(!static_code_shown(HolderBinding::Required, false));
+        assert!(static_code_shown(HolderBinding::Required, true));
     }
 
     #[test]

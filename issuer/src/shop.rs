@@ -1014,6 +1014,9 @@ pub struct TicketView {
     pub allowed: Allowed,
     /// The signed code the QR carries (valid tickets only).
     pub qr_text: Option<String>,
+    /// The phone ticket: the event's policy, a paper exception, whether a phone is bound, and
+    /// whether the static code may be shown (`lifecycle::static_code_shown`).
+    pub phone: crate::binding::PhoneView,
 }
 
 const TICKET_SELECT: &str =
@@ -1046,6 +1049,7 @@ fn ticket_row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<Ticke
             refund: Ok(0),
             transfer: Ok((0, 0)),
         },
+        phone: crate::binding::PhoneView::default(),
     })
 }
 
@@ -1056,6 +1060,7 @@ fn complete(conn: &Connection, mut t: TicketView, now: i64) -> AppResult<TicketV
     t.explanation = ent.state.explanation().map(str::to_owned);
     t.left = if ent.state == TicketState::Valid { ent.left() } else { 0 };
     t.allowed = lifecycle::allowed(&ent, &ev, now);
+    t.phone = crate::binding::phone_view(conn, i64::from(t.serial))?;
     t.uses = conn
         .prepare_cached(
             "SELECT gate, admitted_at FROM admissions WHERE event_id = ?1 AND serial = ?2 AND direction = 'entry'
@@ -1273,6 +1278,8 @@ pub fn transfer_ticket(
     let serial_u32 = u32::try_from(serial).map_err(|_| AppError::not_found("no such ticket"))?;
     let holder = holder_of(tx, to_id)?;
     let generation = issuance::reissue(tx, signer, serial_u32, to_id, &holder, left, now)?;
+    // The sender's phone no longer shows it; the recipient binds their own.
+    crate::binding::on_transfer(tx, serial, now)?;
     tx.execute(
         "INSERT INTO ticket_transfers (serial, generation, from_account, to_account, admits, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -78,6 +78,12 @@ pub fn when(ts: i64) -> String {
 
 /// The page frame.
 pub fn page(title: &str, user: Option<&AuthUser>, body: Markup) -> Markup {
+    page_with_head(title, user, html! {}, body)
+}
+
+/// The page frame with extra `<head>` elements (the phone ticket's manifest and scripts, which
+/// only routes with their own CSP may add: see `routes::phone`).
+pub fn page_with_head(title: &str, user: Option<&AuthUser>, head: Markup, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -86,6 +92,7 @@ pub fn page(title: &str, user: Option<&AuthUser>, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · og-tickets" }
                 style { (PreEscaped(CSS)) }
+                (head)
             }
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -125,8 +132,9 @@ pub fn csrf_field() -> Markup {
     html! { input type="hidden" name=(crate::csrf::FIELD) value=(crate::csrf::current_token()); }
 }
 
-/// Security headers on every answer (pages, console, API): no script at all, styles inline
-/// only, forms post to us only, no framing by any site, no MIME sniffing, no referrer to other
+/// Security headers on every answer (pages, console, API): no script at all (except the phone
+/// ticket's routes, which set their own policy allowing same-origin script only: see
+/// `routes::phone::PHONE_CSP`), styles inline only, forms post to us only, no framing by any site, no MIME sniffing, no referrer to other
 /// sites (tokens in URLs stay with us; `same-origin` rather than `no-referrer`, under which
 /// browsers send `Origin: null` with our own forms). Answers that set no `Cache-Control` get `no-store`: pages show QR codes,
 /// enrolment tokens and device credentials, and no answer of this server is meant for a shared
@@ -134,13 +142,15 @@ pub fn csrf_field() -> Markup {
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+    if !h.contains_key("content-security-policy") {
+        h.insert(
+            "content-security-policy",
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; \
+                 frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+    }
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));

@@ -38,6 +38,9 @@ pub struct EventRow {
     /// The sales window and deadlines (`null`: the default rule of `lifecycle`).
     #[serde(flatten)]
     pub deadlines: Deadlines,
+    /// Whether gates need the ticket open on the holder's phone (`optional` or `required`).
+    #[serde(default)]
+    pub holder_binding: crate::lifecycle::HolderBinding,
 }
 
 /// An event's sales window and refund/transfer deadlines, Unix seconds; `None` means the
@@ -125,11 +128,14 @@ pub fn list_events(conn: &Connection) -> AppResult<Vec<EventRow>> {
                     refund_deadline: r.get(13)?,
                     transfer_deadline: r.get(14)?,
                 },
+                holder_binding: crate::lifecycle::HolderBinding::default(),
             })
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    let policies = crate::binding::policies(conn)?;
     let mut offers = conn.prepare_cached("SELECT id, kind, price_cents FROM offers WHERE event_id = ?1 ORDER BY id")?;
     for e in &mut events {
+        e.holder_binding = policies.get(&e.id).map(|p| p.0).unwrap_or_default();
         e.offers = offers
             .query_map([e.id], |r| {
                 let kind: String = r.get(1)?;
@@ -166,6 +172,18 @@ pub fn event_facts(conn: &Connection, ids: Option<&[u32]>) -> AppResult<Vec<Even
             })
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    // Whether each event needs the phone code, and its paper exceptions (issue 11).
+    let policies = crate::binding::policies(conn)?;
+    let all: Vec<EventFacts> = all
+        .into_iter()
+        .map(|mut e| {
+            if let Some((policy, exceptions)) = policies.get(&e.event_id) {
+                e.holder_binding = *policy;
+                e.paper_exceptions = exceptions.clone();
+            }
+            e
+        })
+        .collect();
     Ok(match ids {
         None => all,
         Some(ids) => all.into_iter().filter(|e| ids.contains(&e.event_id)).collect(),
@@ -346,6 +364,9 @@ pub struct NewEvent {
     pub refund_deadline: Option<i64>,
     #[serde(default)]
     pub transfer_deadline: Option<i64>,
+    /// `optional` (default) or `required`: whether gates need the ticket open on the phone.
+    #[serde(default)]
+    pub holder_binding: Option<crate::lifecycle::HolderBinding>,
 }
 
 /// Changes to an event; omitted fields stay as they are.
@@ -374,6 +395,9 @@ pub struct EventChanges {
     pub refund_deadline: Option<i64>,
     #[serde(default)]
     pub transfer_deadline: Option<i64>,
+    /// `optional` or `required`: whether gates need the ticket open on the phone.
+    #[serde(default)]
+    pub holder_binding: Option<crate::lifecycle::HolderBinding>,
 }
 
 fn text(field: &'static str, s: &str) -> AppResult<String> {
@@ -455,6 +479,9 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
         |r| r.get::<_, i64>(0),
     )?;
     set_offers(tx, id, &e.offers)?;
+    if let Some(p) = e.holder_binding {
+        crate::binding::set_holder_binding(tx, id, p)?;
+    }
     event_row(tx, id)
 }
 
@@ -542,6 +569,9 @@ pub fn update_event(
     )?;
     if let Some(o) = &c.offers {
         set_offers(tx, i64::from(id), o)?;
+    }
+    if let Some(p) = c.holder_binding {
+        crate::binding::set_holder_binding(tx, i64::from(id), p)?;
     }
     let mut refunds = Vec::new();
     if e.status == EventStatus::Cancelled && !was_cancelled {

@@ -107,6 +107,7 @@ fn open(common: Common) -> Result<(Db, og_shared::TicketSigner), String> {
         seed_demo: common.file.seed_demo.unwrap_or(true),
         smtp: None,
         trusted_proxies: Vec::new(),
+        phone: config::PhoneSettings::default(),
     };
     let (db, signer, _secrets) = crate::startup::open_data_dir(&settings)?;
     Ok((db, signer))

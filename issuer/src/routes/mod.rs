@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod operator;
 pub mod pages;
+pub mod phone;
 pub mod scans;
 pub mod shop_api;
 
@@ -91,6 +92,7 @@ fn shop_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(shop_api::routes())
         .merge(pages::routes())
+        .merge(phone::routes())
         .layer(axum::extract::DefaultBodyLimit::max(extract::SHOP_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state, crate::auth::refresh_pages))
 }

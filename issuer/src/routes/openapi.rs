@@ -152,6 +152,13 @@ pub const OPERATIONS: &[(&str, &str, &str, bool, Option<&str>)] = &[
     ),
     (
         "post",
+        "/api/v1/tickets/{id}/binding",
+        "Bind the ticket to this phone's P-256 key: the issuer-signed bound ticket, the issuer's time in ms and the rotation period (409 too_many_rebinds after the allowed moves to another phone)",
+        true,
+        Some("Binding"),
+    ),
+    (
+        "post",
         "/api/v1/transfers/claim",
         "Claim a ticket someone gave you, with the token of the mailed invitation",
         true,
@@ -182,6 +189,8 @@ fn schemas() -> Value {
             "payment_id": { "type": "string" }, "amount_cents": { "type": "integer" }, "created": { "type": "integer" } }),
             &["id", "type", "payment_id", "amount_cents", "created"]),
         "Transfer": s(json!({ "to_email": { "type": "string", "format": "email" } }), &["to_email"]),
+        "Binding": s(json!({ "public_key": { "type": "string", "maxLength": 200,
+            "description": "base64url of a SEC1 P-256 public key, compressed (33 bytes) or uncompressed (65 bytes)" } }), &["public_key"]),
     })
 }
 
@@ -301,7 +310,7 @@ mod tests {
         let mut routes = routed();
         documented.sort();
         routes.sort();
-        assert_eq!(routes.len(), 28, "{routes:?}");
+        assert_eq!(routes.len(), 29, "{routes:?}");
         assert_eq!(documented, routes);
         let doc = build();
         for (m, p) in &routes {

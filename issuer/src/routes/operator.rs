@@ -31,6 +31,10 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(refund_ticket),
         )
         .route(
+            "/api/v1/ops/tickets/{serial}/paper-exception",
+            axum::routing::post(paper_exception),
+        )
+        .route(
             "/api/v1/ops/refunds-due/{id}/settle",
             axum::routing::post(settle_refund),
         )
@@ -74,6 +78,33 @@ async fn refund_ticket(
         "ticket refunded by an operator's decision"
     );
     Ok((StatusCode::CREATED, Json(due)))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaperExceptionRequest {
+    /// The person allowed in with the static (paper) code.
+    name: String,
+    /// Why (recorded with the operator).
+    reason: String,
+}
+
+/// An operator allows a static (paper) code for a named person on a ticket of an event that
+/// requires the phone (accessibility, no phone): recorded with who and why, listed to gates.
+async fn paper_exception(
+    State(state): State<AppState>,
+    op: OperatorAuth,
+    Path(serial): Path<i64>,
+    ApiJson(d): ApiJson<PaperExceptionRequest>,
+) -> AppResult<(StatusCode, Json<crate::binding::PaperException>)> {
+    let now = crate::now();
+    let operator = op.account_id;
+    let row = state
+        .db
+        .write(move |tx| crate::binding::add_paper_exception(tx, serial, &d.name, operator, &d.reason, now))
+        .await?;
+    tracing::info!(operator, serial, "paper exception recorded");
+    Ok((StatusCode::CREATED, Json(row)))
 }
 
 #[derive(Debug, serde::Deserialize)]

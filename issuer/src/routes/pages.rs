@@ -58,6 +58,13 @@ pub fn routes() -> Router<AppState> {
 /// An error shown as a page (sign-in errors redirect to the login page).
 pub struct PageError(AppError, Option<Box<AuthUser>>);
 
+impl PageError {
+    /// An error shown on a page with the signed-in user's navigation.
+    pub(crate) fn with_user(e: AppError, u: &AuthUser) -> PageError {
+        PageError(e, Some(Box::new(u.clone())))
+    }
+}
+
 impl From<AppError> for PageError {
     fn from(e: AppError) -> PageError {
         PageError(e, None)
@@ -99,7 +106,7 @@ fn see_other(to: &str) -> Response {
     r
 }
 
-fn need(user: MaybeUser) -> Result<AuthUser, PageError> {
+pub(crate) fn need(user: MaybeUser) -> Result<AuthUser, PageError> {
     user.0
         .ok_or_else(|| PageError(AppError::Unauthorized("sign in".into()), None))
 }
@@ -230,7 +237,7 @@ fn sale_line(s: Sale) -> String {
     }
 }
 
-fn title_case(s: &str) -> String {
+pub(crate) fn title_case(s: &str) -> String {
     let mut c = s.chars();
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
@@ -882,7 +889,11 @@ async fn tickets_page(State(s): State<AppState>, user: MaybeUser) -> PageResult 
                     p.meta { (t.venue) br; (when(t.starts_at)) }
                     p { strong { (title_case(&t.offer)) } " — " (places_line(t)) " · " (t.holder_name) }
                     @if let Some(qr) = &t.qr_text {
-                        div.qr style="max-width:220px" { (inline_svg(qr)?) }
+                        @if t.phone.static_code {
+                            div.qr style="max-width:220px" { (inline_svg(qr)?) }
+                        } @else {
+                            p.meta { "This event needs the ticket open on your phone." }
+                        }
                         p { a.button href={ "/tickets/" (t.serial) } { "Show ticket #" (t.serial) } }
                     } @else {
                         p.status style="color:var(--bad)" { "No longer valid" }
@@ -906,7 +917,7 @@ async fn tickets_page(State(s): State<AppState>, user: MaybeUser) -> PageResult 
 }
 
 /// "admits 2 people", or "1 of 2 places left" once some were used or given on.
-fn places_line(t: &shop::TicketView) -> String {
+pub(crate) fn places_line(t: &shop::TicketView) -> String {
     let people = |n: u8| if n == 1 { "person" } else { "people" };
     if t.qr_text.is_some() && t.left < t.admits {
         format!("{} of {} places left", t.left, t.admits)
@@ -940,9 +951,16 @@ fn ticket_body(t: &shop::TicketView, msg: Option<Markup>) -> Result<Markup, AppE
             p { strong { (title_case(&t.offer)) } " — " (places_line(t)) br;
                 "Holder: " strong { (t.holder_name) } br; "Ticket #" (t.serial) }
             @if let Some(qr) = &t.qr_text {
-                div.qr { (inline_svg(qr)?) }
-                p.noprint { a href={ "/api/v1/tickets/" (t.serial) "/qr.png" } download={ "ticket-" (t.serial) ".png" } { "Download PNG" }
-                    " · " a href={ "/api/v1/tickets/" (t.serial) "/qr.svg" } { "SVG" } " · Print this page for a paper copy." }
+                @if t.phone.static_code {
+                    div.qr { (inline_svg(qr)?) }
+                    p.noprint { a href={ "/api/v1/tickets/" (t.serial) "/qr.png" } download={ "ticket-" (t.serial) ".png" } { "Download PNG" }
+                        " · " a href={ "/api/v1/tickets/" (t.serial) "/qr.svg" } { "SVG" } " · Print this page for a paper copy." }
+                } @else {
+                    (notice("", "This event needs the ticket open on your phone: a picture, a print or a download of the code is refused at the gate."))
+                }
+                p.noprint { a.button #use-phone href={ "/phone/" (t.serial) } { "Use this phone as my ticket" } }
+                p.meta.noprint { @if t.phone.phone_bound { "A phone shows this ticket now. " }
+                    "On your phone, the code changes every few seconds and works offline at the gate; a screenshot of it stops working within a minute." }
             } @else {
                 (notice("error", t.explanation.as_deref().unwrap_or("This ticket no longer opens the gate.")))
             }

@@ -49,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tickets/{id}/qr.png", get(ticket_png))
         .route("/api/v1/tickets/{id}/qr.svg", get(ticket_svg))
         .route("/api/v1/tickets/{id}/transfer", post(transfer))
+        .route("/api/v1/tickets/{id}/binding", post(bind_phone))
         .route("/api/v1/transfers/claim", post(claim))
         .route("/api/v1/openapi.json", get(super::openapi::document))
 }
@@ -384,8 +385,16 @@ async fn get_ticket(State(s): State<AppState>, user: AuthUser, Id(id): Id) -> Ap
 
 pub(crate) async fn valid_qr_text(s: &AppState, account_id: i64, serial: i64) -> AppResult<String> {
     let t = s.db.read(move |c| shop::get_ticket(c, account_id, serial)).await?;
-    t.qr_text
-        .ok_or_else(|| AppError::conflict("ticket_revoked", "this ticket was revoked: it has no code any more"))
+    let text = t
+        .qr_text
+        .ok_or_else(|| AppError::conflict("ticket_revoked", "this ticket was revoked: it has no code any more"))?;
+    if !t.phone.static_code {
+        return Err(AppError::conflict(
+            "phone_code_required",
+            "this event needs the ticket open on your phone: use \"Use this phone as my ticket\" on the ticket page",
+        ));
+    }
+    Ok(text)
 }
 
 async fn ticket_png(State(s): State<AppState>, user: AuthUser, Id(id): Id) -> AppResult<Response> {
@@ -412,6 +421,54 @@ async fn ticket_svg(State(s): State<AppState>, user: AuthUser, Id(id): Id) -> Ap
         svg,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BindBody {
+    /// The phone's P-256 public key, SEC1 (compressed or uncompressed), base64url.
+    public_key: String,
+}
+
+/// The holder binds the ticket to their phone: the answer is the issuer-signed bound ticket, the
+/// issuer's clock (the phone's offset) and the rotation period. Another phone may take over a
+/// limited number of times (409 `too_many_rebinds` after that); the previous phone's key is
+/// revoked in the same transaction.
+async fn bind_phone(
+    State(s): State<AppState>,
+    SensitiveUser(user): SensitiveUser,
+    Id(id): Id,
+    ApiJson(b): ApiJson<BindBody>,
+) -> AppResult<Json<Value>> {
+    let key = crate::binding::parse_device_key(&b.public_key)?;
+    let now = crate::now();
+    let signer = s.signer.clone();
+    let phone = s.settings.phone;
+    let uid = user.id;
+    let (bound, holder) =
+        s.db.write(move |tx| {
+            let bound = crate::binding::bind_phone(tx, &signer, uid, id, &key, phone.max_rebinds, now)?;
+            let t = shop::get_ticket(tx, uid, id)?;
+            Ok((bound, t.holder_name))
+        })
+        .await?;
+    if bound.replaced_phone {
+        tracing::info!(
+            account = uid,
+            serial = id,
+            "ticket moved to another phone: the previous key is revoked"
+        );
+    }
+    Ok(Json(json!({
+        "serial": bound.serial,
+        "bound_ticket": bound.bound_ticket,
+        "binding_no": bound.binding_no,
+        "rebinds_left": bound.rebinds_left,
+        "replaced_phone": bound.replaced_phone,
+        "holder_name": holder,
+        "issuer_time_ms": super::phone::now_ms(),
+        "rotation_period_secs": phone.rotation_period_secs,
+    })))
 }
 
 #[derive(Deserialize)]

@@ -48,6 +48,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0007_trust.sql"),
         postgres: include_str!("migrations/postgres/0007_baseline.sql"),
     },
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0008_holder_binding.sql"),
+        postgres: include_str!("migrations/postgres/0008_holder_binding.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -299,5 +303,74 @@ mod tests {
             [],
         );
         assert!(twice.is_err(), "a ticket's money is owed back once");
+    }
+
+    #[test]
+    fn a_version_seven_snapshot_upgrades_to_phone_bindings_and_keeps_its_log() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for m in &MIGRATIONS[..7] {
+            tx.execute_batch(m).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 7).unwrap();
+        tx.execute_batch(
+            "INSERT INTO events (id, sport, name, venue, starts_at, doors_open, doors_close, capacity)
+                 VALUES (1, 'Judo', 'Final', 'Arena', 100, 50, 400, 10);
+             INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'a@example.org', 'x', 1);
+             INSERT INTO purchases (id, order_id, account_id, kind, purchase_key, purchase_tag, created_at)
+                 VALUES (1, NULL, 1, 'complimentary', x'00', 'aabbccddeeff', 1);
+             INSERT INTO tickets (serial, purchase_id, account_id, event_id, offer, key_id, qr_text, issued_at)
+                 VALUES (7, 1, 1, 1, 'solo', 1, 'OG2:A', 1);
+             INSERT INTO revocations (seq, kind, serial, generation, tag, reason, at, chain_hash)
+                 VALUES (1, 'superseded', 7, 1, NULL, 'transferred', 5, x'01');
+             INSERT INTO revocations (seq, kind, serial, generation, tag, reason, at, chain_hash)
+                 VALUES (2, 'purchase', NULL, NULL, 'aabbccddeeff', 'refunded', 6, x'02');",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
+        let policy: String = conn
+            .query_row("SELECT holder_binding FROM events WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(policy, "optional", "existing events keep static codes");
+        let kept: Vec<(i64, String, Option<i64>, Vec<u8>)> = conn
+            .prepare("SELECT seq, kind, generation, chain_hash FROM revocations ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            kept,
+            vec![
+                (1, "superseded".to_owned(), Some(1), vec![1]),
+                (2, "purchase".to_owned(), None, vec![2])
+            ]
+        );
+        conn.execute(
+            "INSERT INTO revocations (seq, kind, serial, tag, reason, at, chain_hash)
+             VALUES (3, 'device_key', 7, '0102030405ff', 'other', 7, x'03')",
+            [],
+        )
+        .unwrap();
+        let no_serial = conn.execute(
+            "INSERT INTO revocations (seq, kind, tag, reason, at, chain_hash) VALUES (4, 'device_key', '01', 'other', 7, x'04')",
+            [],
+        );
+        assert!(no_serial.is_err(), "a device key revocation names its serial");
+        conn.execute(
+            "INSERT INTO ticket_bindings (serial, binding_no, generation, device_key, key_tag, bound_ticket, created_at)
+             VALUES (7, 1, 0, '02ab', '0102030405ff', 'AAAA', 8)",
+            [],
+        )
+        .unwrap();
+        let bad_policy = conn.execute("UPDATE events SET holder_binding = 'sometimes' WHERE id = 1", []);
+        assert!(bad_policy.is_err(), "the policy is optional or required");
+        conn.execute(
+            "INSERT INTO paper_exceptions (serial, person_name, operator_id, reason, created_at)
+             VALUES (7, 'Ada', 1, 'no phone', 9)",
+            [],
+        )
+        .unwrap();
     }
 }
