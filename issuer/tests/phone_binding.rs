@@ -52,8 +52,9 @@ fn trust(app: &TestApp) -> TrustStore {
 }
 
 fn device_key_revocations(app: &TestApp, serial: u64) -> Vec<Revocation> {
-    let conn = app.state.db.conn().unwrap();
-    og_issuer::revocation::entries_after(&conn, 0, None)
+    app.state
+        .db
+        .read_sync(|c| og_issuer::revocation::entries_after(c, 0, None))
         .unwrap()
         .into_iter()
         .filter(|r| matches!(r.target, RevocationTarget::DeviceKey { serial: s, .. } if u64::from(s) == serial))
@@ -324,10 +325,11 @@ async fn an_event_that_requires_the_phone_hides_the_static_code_unless_an_operat
     assert_eq!(st, 403, "a buyer is no operator");
 
     // Gates learn both from their event facts.
-    let facts = {
-        let conn = app.state.db.conn().unwrap();
-        og_issuer::ops::catalogue::event_facts(&conn, Some(&[LATER as u32])).unwrap()
-    };
+    let facts = app
+        .state
+        .db
+        .read_sync(|c| og_issuer::ops::catalogue::event_facts(c, Some(&[LATER as u32])))
+        .unwrap();
     assert_eq!(facts[0].holder_binding, HolderBinding::Required);
     assert_eq!(facts[0].paper_exceptions, vec![serial as u32]);
 }

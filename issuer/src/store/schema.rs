@@ -310,7 +310,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         let tx = conn.transaction().unwrap();
         for m in &MIGRATIONS[..7] {
-            tx.execute_batch(m).unwrap();
+            tx.execute_batch(m.sqlite).unwrap();
         }
         tx.pragma_update(None, "user_version", 7).unwrap();
         tx.execute_batch(
