@@ -260,6 +260,12 @@ async fn an_event_that_requires_the_phone_hides_the_static_code_unless_an_operat
         (409, Some("phone_code_required")),
         "{body}"
     );
+    // The JSON API does not hand the static code out either.
+    let (st, t) = app
+        .get_json(&format!("/api/v1/tickets/{serial}"), Some(&b.access))
+        .await;
+    assert_eq!(st, 200, "{t}");
+    assert!(t["qr_text"].is_null(), "no static code under a required policy: {t}");
     let page = app
         .client
         .get(app.url(&format!("/tickets/{serial}")))

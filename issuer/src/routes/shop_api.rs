@@ -374,27 +374,26 @@ async fn webhook(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> 
 }
 
 async fn list_tickets(State(s): State<AppState>, user: AuthUser) -> AppResult<Json<Value>> {
-    let t = s.db.read(move |c| shop::list_tickets(c, user.id)).await?;
+    let t: Vec<shop::TicketView> = s.db.read(move |c| shop::list_tickets(c, user.id)).await?;
+    let t: Vec<shop::TicketView> = t.into_iter().map(shop::TicketView::for_api).collect();
     Ok(Json(json!({ "tickets": t })))
 }
 
 async fn get_ticket(State(s): State<AppState>, user: AuthUser, Id(id): Id) -> AppResult<Json<Value>> {
     let t = s.db.read(move |c| shop::get_ticket(c, user.id, id)).await?;
-    Ok(Json(json!(t)))
+    Ok(Json(json!(t.for_api())))
 }
 
 pub(crate) async fn valid_qr_text(s: &AppState, account_id: i64, serial: i64) -> AppResult<String> {
     let t = s.db.read(move |c| shop::get_ticket(c, account_id, serial)).await?;
-    let text = t
-        .qr_text
-        .ok_or_else(|| AppError::conflict("ticket_revoked", "this ticket was revoked: it has no code any more"))?;
-    if !t.phone.static_code {
+    if !t.phone.static_code && t.state == crate::lifecycle::TicketState::Valid {
         return Err(AppError::conflict(
             "phone_code_required",
             "this event needs the ticket open on your phone: use \"Use this phone as my ticket\" on the ticket page",
         ));
     }
-    Ok(text)
+    t.qr_text
+        .ok_or_else(|| AppError::conflict("ticket_revoked", "this ticket was revoked: it has no code any more"))
 }
 
 async fn ticket_png(State(s): State<AppState>, user: AuthUser, Id(id): Id) -> AppResult<Response> {
