@@ -629,6 +629,7 @@ impl Client {
         queued: u64,
         etag: Option<&str>,
         refused: Option<&str>,
+        clock_offset: Option<i64>,
     ) -> Result<Pull, SyncError> {
         let mut req = self
             .http
@@ -642,6 +643,9 @@ impl Client {
             ]);
         if let Some(r) = refused {
             req = req.query(&[("refused", r)]);
+        }
+        if let Some(o) = clock_offset {
+            req = req.query(&[("clock_offset", o.to_string())]);
         }
         if let Some(e) = etag {
             req = req.header(reqwest::header::IF_NONE_MATCH, e);
@@ -917,7 +921,16 @@ fn pull(
         let rev_after = snapshot.as_ref().map_or(seq, |p| p.last().map_or(0, |p| p.to_seq));
         let etag = if snapshot.is_none() { s.meta("sync_etag")? } else { None };
         let queued = s.outbox_len()?;
-        let (resp, etag) = match client.get_sync(rev_after, adm, queued, etag.as_deref(), refused.as_deref())? {
+        // Stored as the issuer's clock minus ours; reported as ours minus the issuer's.
+        let clock_offset = s.meta("clock_offset")?.and_then(|v| v.parse::<i64>().ok()).map(|o| -o);
+        let (resp, etag) = match client.get_sync(
+            rev_after,
+            adm,
+            queued,
+            etag.as_deref(),
+            refused.as_deref(),
+            clock_offset,
+        )? {
             Pull::NotModified(header) => {
                 // "Nothing changed" counts only when the issuer signs that its log still ends
                 // where this copy does.

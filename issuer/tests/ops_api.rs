@@ -875,3 +875,35 @@ async fn cancelling_an_event_revokes_its_tickets_for_gates_and_it_cannot_be_sche
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "event_cancelled");
 }
+
+#[tokio::test]
+async fn a_gates_clock_offset_reported_at_sync_shows_in_the_device_list_and_warns_when_too_far() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let north = app.device(&op, &[1], "North 1").await;
+    let south = app.device(&op, &[1], "South 2").await;
+    for (d, offset) in [(&north, 3), (&south, -40)] {
+        let r = app
+            .get(
+                &format!("/api/v1/device/sync?revocations_after=0&admissions_after=0&clock_offset={offset}"),
+                Some(&d.credential),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    // A sync that does not report it keeps the last known offset.
+    assert_eq!(app.sync(&north.credential, 0, 0).await.status(), 200);
+    let list: Value = app.get("/api/v1/ops/devices", Some(&op)).await.json().await.unwrap();
+    let offset =
+        |name: &str| list.as_array().unwrap().iter().find(|d| d["name"] == name).unwrap()["clock_offset_secs"].clone();
+    assert_eq!(offset("North 1"), 3);
+    assert_eq!(offset("South 2"), -40);
+    let html = app.get("/ops", Some(&op)).await.text().await.unwrap();
+    assert!(html.contains("3 s ahead"), "{html}");
+    assert!(html.contains("40 s behind"), "{html}");
+    assert_eq!(
+        html.matches("set the gate&#39;s clock").count() + html.matches("set the gate's clock").count(),
+        1,
+        "only the gate 40 s off is flagged"
+    );
+}

@@ -623,6 +623,10 @@ pub struct SyncQuery {
     /// signature): recorded in the device's record for operators.
     #[serde(default)]
     pub refused: Option<String>,
+    /// The device's clock minus the issuer's, in seconds, as measured at its previous sync
+    /// (positive: the gate is ahead). Shown to operators: rotating phone codes depend on it.
+    #[serde(default)]
+    pub clock_offset: Option<i64>,
 }
 
 /// Body of `POST /api/v1/devices/enroll`: a one-time enrolment token for a device credential.

@@ -330,6 +330,12 @@ fn gates_syncing_from_different_replicas_see_one_gap_free_log_while_others_appen
         }
     }
     assert!(syncs >= 2, "the gates synced while the log grew");
+    // Every sync after the first reports the clock offset the gate measured (operators see it).
+    assert_eq!(
+        cl.count("SELECT count(*) FROM devices WHERE clock_offset IS NOT NULL AND ABS(clock_offset) <= 2"),
+        2,
+        "both gates reported their clock offset"
+    );
 }
 
 #[test]

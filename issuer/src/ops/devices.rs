@@ -225,7 +225,15 @@ pub struct DeviceView {
     /// Since when it has been reporting that refusal.
     #[serde(default)]
     pub sync_refusal_at: Option<i64>,
+    /// The device's clock minus the issuer's (seconds) as it measured at its last sync; None
+    /// until it reports one.
+    #[serde(default)]
+    pub clock_offset_secs: Option<i64>,
 }
+
+/// Above this clock difference (seconds) operators are warned: half of the gates' default
+/// tolerance for rotating phone codes.
+pub const CLOCK_WARNING_SECS: i64 = og_shared::bound::DEFAULT_TOLERANCE / 2;
 
 /// Every device, newest first.
 pub fn list(conn: &Connection, now: i64) -> AppResult<Vec<DeviceView>> {
@@ -233,7 +241,7 @@ pub fn list(conn: &Connection, now: i64) -> AppResult<Vec<DeviceView>> {
         "SELECT d.public_id, d.name, d.status, d.zone, d.enrolled_at, d.last_contact, d.revocation_cursor,
                 d.up_to_date_at, d.queued, d.software_version,
                 (SELECT {} FROM device_events WHERE device_id = d.id),
-                d.sync_refusal, d.sync_refusal_at
+                d.sync_refusal, d.sync_refusal_at, d.clock_offset
          FROM devices d ORDER BY d.id DESC",
         conn.json_array_agg("event_id")
     );
@@ -255,6 +263,7 @@ pub fn list(conn: &Connection, now: i64) -> AppResult<Vec<DeviceView>> {
                 event_ids: parse_ids(&r.get::<_, String>(10)?),
                 sync_refusal: r.get(11)?,
                 sync_refusal_at: r.get(12)?,
+                clock_offset_secs: r.get(13)?,
             })
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?;

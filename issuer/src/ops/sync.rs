@@ -237,7 +237,8 @@ pub fn record_contact(conn: &Connection, device: i64, q: &SyncQuery, up_to_date:
                 up_to_date_at = CASE WHEN ?6 = 1 AND CAST(?7 AS TEXT) IS NULL THEN ?2 ELSE up_to_date_at END,
                 sync_refusal_at = CASE WHEN CAST(?7 AS TEXT) IS NULL THEN NULL
                                        WHEN sync_refusal IS NOT DISTINCT FROM ?7 THEN sync_refusal_at ELSE ?2 END,
-                sync_refusal = ?7
+                sync_refusal = ?7,
+                clock_offset = COALESCE(?8, clock_offset)
          WHERE id = ?1",
         params![
             device,
@@ -246,7 +247,9 @@ pub fn record_contact(conn: &Connection, device: i64, q: &SyncQuery, up_to_date:
             q.queued as i64,
             version,
             up_to_date,
-            refused
+            refused,
+            // A clock years off is reported as such, not stored as an overflow.
+            q.clock_offset.map(|o| o.clamp(-10 * 365 * 86_400, 10 * 365 * 86_400))
         ],
     )?;
     Ok(())

@@ -63,6 +63,15 @@ where
     }
 }
 
+/// "3 s ahead", "40 s behind", "in step".
+fn clock_offset(o: i64) -> String {
+    match o {
+        0 => "in step with the issuer".into(),
+        o if o > 0 => format!("{o} s ahead"),
+        o => format!("{} s behind", -o),
+    }
+}
+
 fn time(t: Option<i64>) -> String {
     match t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok()) {
         None => "never".into(),
@@ -188,7 +197,7 @@ async fn devices_page(State(state): State<AppState>, _: ConsoleOperator) -> AppR
         @else {
             table {
                 thead { tr { th { "Device" } th { "Name" } th { "Status" } th { "Events" } th { "Last contact" }
-                    th { "Data age" } th { "Queued reports" } th { "Version" } th {} } }
+                    th { "Data age" } th { "Clock" } th { "Queued reports" } th { "Version" } th {} } }
                 tbody {
                     @for d in &list {
                         tr {
@@ -199,6 +208,12 @@ async fn devices_page(State(state): State<AppState>, _: ConsoleOperator) -> AppR
                             td class=(if d.data_age_secs.is_none_or(|a| a > 600) || d.sync_refusal.is_some() { "bad" } else { "" }) {
                                 (age(d.data_age_secs))
                                 @if let Some(r) = &d.sync_refusal { br; strong { "refuses the issuer's data: " } (r) } }
+                            @match d.clock_offset_secs {
+                                None => td { "not reported" },
+                                Some(o) if o.abs() > devices::CLOCK_WARNING_SECS => td.bad {
+                                    (clock_offset(o)) br; strong { "set the gate's clock: phone codes may be refused" } },
+                                Some(o) => td { (clock_offset(o)) },
+                            }
                             td { (d.queued) } td { (d.software_version) }
                             td { @if d.status == "active" {
                                 form method="post" action={ "/ops/devices/" (d.device_id) "/rename" } { (csrf_field())

@@ -52,6 +52,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0008_holder_binding.sql"),
         postgres: include_str!("migrations/postgres/0008_holder_binding.sql"),
     },
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0009_clock_offset.sql"),
+        postgres: include_str!("migrations/postgres/0009_clock_offset.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -372,5 +376,28 @@ mod tests {
             [],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn a_version_eight_snapshot_upgrades_and_its_gates_have_no_clock_offset_yet() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for m in &MIGRATIONS[..8] {
+            tx.execute_batch(m.sqlite).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 8).unwrap();
+        tx.execute(
+            "INSERT INTO devices (public_id, name, credential_hash, enrolled_at) VALUES ('dev-1', 'north', x'01', 1)",
+            [],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
+        let (name, offset): (String, Option<i64>) = conn
+            .query_row("SELECT name, clock_offset FROM devices", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((name.as_str(), offset), ("north", None));
     }
 }
