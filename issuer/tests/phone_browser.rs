@@ -10,6 +10,7 @@
 mod support;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -139,6 +140,14 @@ async fn in_chromium_a_bound_phone_shows_rotating_codes_that_verify_and_keep_com
     open_phone_page(&d, &relay.base, "phone@example.org", serial).await;
     let first = bind_in_page(&d).await;
     assert!(first["error"].is_null(), "{first}");
+    // The whole page as the holder sees it, kept for people to look at.
+    let shot = d.call("GET", "/screenshot", None).await;
+    use base64::Engine as _;
+    if let Some(b64) = shot.as_str()
+        && let Ok(png) = base64::engine::general_purpose::STANDARD.decode(b64)
+    {
+        let _ = std::fs::write(Path::new(env!("CARGO_TARGET_TMPDIR")).join("phone-ticket.png"), png);
+    }
 
     // The code on screen is the page's code, and it verifies offline with public keys only.
     let text1 = code_on_screen(&d).await;
