@@ -495,6 +495,40 @@ impl Drop for HalfPlane {
     }
 }
 
+/// `img` smoothed `times` times with the separable kernel [1 2 1] / 4 (edges repeated).
+fn smooth121(img: &GrayImage, times: u32) -> GrayImage {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let mut cur = img.as_raw().clone();
+    if w < 3 || h < 3 {
+        return img.clone();
+    }
+    let mut tmp = vec![0u8; w * h];
+    for _ in 0..times {
+        for (src, dst) in cur.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+            dst[0] = src[0];
+            dst[w - 1] = src[w - 1];
+            for x in 1..w - 1 {
+                let s = u16::from(src[x - 1]) + 2 * u16::from(src[x]) + u16::from(src[x + 1]);
+                dst[x] = ((s + 2) >> 2) as u8;
+            }
+        }
+        cur[..w].copy_from_slice(&tmp[..w]);
+        cur[(h - 1) * w..].copy_from_slice(&tmp[(h - 1) * w..]);
+        for y in 1..h - 1 {
+            let (a, b, c) = (
+                &tmp[(y - 1) * w..y * w],
+                &tmp[y * w..(y + 1) * w],
+                &tmp[(y + 1) * w..(y + 2) * w],
+            );
+            for (x, o) in cur[y * w..(y + 1) * w].iter_mut().enumerate() {
+                let s = u16::from(a[x]) + 2 * u16::from(b[x]) + u16::from(c[x]);
+                *o = ((s + 2) >> 2) as u8;
+            }
+        }
+    }
+    GrayImage::from_raw(w as u32, h as u32, cur).expect("size matches")
+}
+
 /// Boxes `img` down 2x into `out` (resized to fit; odd last rows and columns are dropped).
 fn box_down2_into(img: &GrayImage, out: &mut Vec<u8>) {
     let (w, h) = (img.width() as usize / 2, img.height() as usize / 2);
@@ -577,9 +611,20 @@ fn run_passes(img: &GrayImage, opts: &DecodeOptions, start: Instant, res: &mut D
                 }
             }
         }
+        // Phone screens beat with the camera's pixel grid (moire): smoothed copies read where
+        // the sharp ones do not (the half plane smoothed once; in a thorough decode also the
+        // frame smoothed three times, about a Gaussian of 1.2 pixels). Measured in BENCHMARKS.md.
+        if let Some(h) = half_img
+            && zxing_pass(&smooth121(h, 1), None, Effort::Fast, 2, res)
+        {
+            return;
+        }
         if quick {
             // A quick look (most live frames) ends with zxing-cpp's fast passes: the harder
             // passes and rqrr wait for the thorough frames of the cadence.
+            return;
+        }
+        if kz == 1 && half_img.is_some() && zxing_pass(&smooth121(img, 3), None, Effort::Fast, 1, res) {
             return;
         }
     }
