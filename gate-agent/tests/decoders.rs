@@ -142,6 +142,7 @@ fn with_no_time_left_zxing_cpp_runs_only_its_fast_passes_and_no_harder_pass_star
             ..DecodeOptions::default()
         },
     );
-    // The fast pass on the boxed-down plane and on the whole frame; trying harder would end late.
-    assert_eq!(d.zxing_passes, 2, "{d:?}");
+    // The fast pass on the boxed-down plane and on the whole frame, then on their smoothed
+    // copies (moire); trying harder would end late.
+    assert_eq!(d.zxing_passes, 4, "{d:?}");
 }
