@@ -6,12 +6,16 @@
 //! `cargo bench -p og-gate-agent --bench decoders` (add `-- quick` for fewer frames, and any of
 //! `photos`, `frames`, `verdict`, `writes` to run only those parts).
 //!
-//! 1. `../shared/qr-photos/` (beside the checkout): images read with the exact expected text.
+//! 1. `../shared/qr-photos/` (beside the checkout): images read with the exact expected text,
+//!    with the file deadline of `gate-agent decode` (3 s), and the gate once more with the live
+//!    one.
 //! 2. Camera-like ticket frames from `og_fixtures::frames` (1280x720): read rate, for default
 //!    frames, phone screens (moire, strong glare), and version-10 symbols of both kinds.
 //! 3. Frame-to-verdict on 1280x720 and 1920x1080 frames with a ticket and without any code:
-//!    decode + verify + lookups + decide + the durable write, through `og_gate::gate::Gate`.
-//! 4. The admission check alone, with its durable write, on 2,000 tickets (the fsync tail).
+//!    decode + verify + lookups + decide + the durable write, through `og_gate::gate::Gate`, in
+//!    wall-clock and CPU time, with decode and the check apart.
+//! 4. The admission check alone, with its durable write, on 2,000 tickets (the fsync tail), side
+//!    by side with the same checks at `synchronous=NORMAL` and `OFF` and `verify_qr_text` alone.
 //!
 //! `OG_BENCH_DUMP=DIR` writes the camera-like frames our pipeline missed, for inspection.
 

@@ -30,8 +30,8 @@
 //!
 //! Guards: the input is capped (decoded images over [`MAX_PIXELS`] are refused, every rqrr pass
 //! works on at most [`DecodeOptions::max_side`] pixels a side, zxing-cpp on at most
-//! [`ZXING_MAX_SIDE`]); no pass starts after the deadline, and no rqrr pass when it is predicted
-//! to end after it; each rqrr pass runs on a worker thread that is abandoned (left to finish in
+//! [`ZXING_MAX_SIDE`]); no pass starts after the deadline, and no rqrr or trying-harder zxing-cpp
+//! pass when it is predicted to end after it; each rqrr pass runs on a worker thread that is abandoned (left to finish in
 //! the background, at most [`MAX_ABANDONED`] at once) when it overruns the deadline; and every
 //! call into either decoder runs under `catch_unwind`. Payloads are returned as raw bytes: a
 //! code that is not UTF-8 is still reported (the `decode` command prints it as text).
