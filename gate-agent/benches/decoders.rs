@@ -85,6 +85,8 @@ struct Contender {
     name: &'static str,
     read: u32,
     t: Stats,
+    /// CPU time of every thread of the process per image (see [`cpu_time`]).
+    cpu: Stats,
 }
 
 impl Contender {
@@ -93,25 +95,30 @@ impl Contender {
             name,
             read: 0,
             t: Stats::new(),
+            cpu: Stats::new(),
         }
     }
 
     /// Times `f` on an image and counts it read when `ok` says so.
     fn run<T>(&mut self, f: impl FnOnce() -> T, ok: impl FnOnce(&T) -> bool) -> T {
+        let c = cpu_time();
         let s = Instant::now();
         let r = f();
         self.t.push(s.elapsed());
+        self.cpu.push(cpu_time().saturating_sub(c));
         self.read += u32::from(ok(&r));
         r
     }
 
     fn line(&self, n: u32) -> String {
         format!(
-            "- {:<38} {}/{n} ({:.1}%), {}",
+            "- {:<38} {}/{n} ({:.1}%), {}; CPU median {:.2} ms, max {:.2} ms",
             self.name,
             self.read,
             100.0 * f64::from(self.read) / f64::from(n.max(1)),
-            self.t.line()
+            self.t.line(),
+            self.cpu.q(0.5),
+            self.cpu.q(1.0)
         )
     }
 }

@@ -495,34 +495,32 @@ impl Drop for HalfPlane {
     }
 }
 
-/// `img` smoothed `times` times with the separable kernel [1 2 1] / 4 (edges repeated).
+/// `img` smoothed `times` times with the separable kernel [1 2 1] / 4 (edge pixels kept).
 fn smooth121(img: &GrayImage, times: u32) -> GrayImage {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let mut cur = img.as_raw().clone();
     if w < 3 || h < 3 {
         return img.clone();
     }
-    let mut tmp = vec![0u8; w * h];
+    let mix = |a: u8, b: u8, c: u8| ((u16::from(a) + 2 * u16::from(b) + u16::from(c) + 2) >> 2) as u8;
+    let mut cur = img.as_raw().clone();
+    let mut tmp = cur.clone();
     for _ in 0..times {
+        // Along rows, into `tmp` (its first and last columns stay as they are).
         for (src, dst) in cur.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+            for (d, win) in dst[1..w - 1].iter_mut().zip(src.windows(3)) {
+                *d = mix(win[0], win[1], win[2]);
+            }
             dst[0] = src[0];
             dst[w - 1] = src[w - 1];
-            for x in 1..w - 1 {
-                let s = u16::from(src[x - 1]) + 2 * u16::from(src[x]) + u16::from(src[x + 1]);
-                dst[x] = ((s + 2) >> 2) as u8;
-            }
         }
+        // Down columns, back into `cur` (its first and last rows are the row-smoothed ones).
         cur[..w].copy_from_slice(&tmp[..w]);
         cur[(h - 1) * w..].copy_from_slice(&tmp[(h - 1) * w..]);
         for y in 1..h - 1 {
-            let (a, b, c) = (
-                &tmp[(y - 1) * w..y * w],
-                &tmp[y * w..(y + 1) * w],
-                &tmp[(y + 1) * w..(y + 2) * w],
-            );
-            for (x, o) in cur[y * w..(y + 1) * w].iter_mut().enumerate() {
-                let s = u16::from(a[x]) + 2 * u16::from(b[x]) + u16::from(c[x]);
-                *o = ((s + 2) >> 2) as u8;
+            let (above, rest) = tmp[(y - 1) * w..(y + 2) * w].split_at(w);
+            let (row, below) = rest.split_at(w);
+            for (((o, &a), &b), &c) in cur[y * w..(y + 1) * w].iter_mut().zip(above).zip(row).zip(below) {
+                *o = mix(a, b, c);
             }
         }
     }
@@ -1089,6 +1087,20 @@ pub(crate) mod tests {
         );
         let tiny = HalfPlane::of(&GrayImage::new(1, 1));
         assert_eq!(tiny.image().unwrap().dimensions(), (0, 0));
+    }
+
+    #[test]
+    fn smoothing_keeps_flat_areas_and_spreads_a_dot_as_1_2_1() {
+        let flat = GrayImage::from_pixel(6, 5, image::Luma([77]));
+        assert_eq!(smooth121(&flat, 3), flat);
+        let mut dot = GrayImage::from_pixel(5, 5, image::Luma([0]));
+        dot.put_pixel(2, 2, image::Luma([160]));
+        let s = smooth121(&dot, 1);
+        // 160 * [1 2 1] x [1 2 1] / 16.
+        let row = |y| (0..5).map(|x| s.get_pixel(x, y).0[0]).collect::<Vec<_>>();
+        assert_eq!(row(1), vec![0, 10, 20, 10, 0]);
+        assert_eq!(row(2), vec![0, 20, 40, 20, 0]);
+        assert_eq!(row(0), vec![0, 0, 0, 0, 0]);
     }
 
     #[test]
