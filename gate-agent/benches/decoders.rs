@@ -6,12 +6,16 @@
 //! `cargo bench -p og-gate-agent --bench decoders` (add `-- quick` for fewer frames, and any of
 //! `photos`, `frames`, `verdict`, `writes` to run only those parts).
 //!
-//! 1. `../shared/qr-photos/` (beside the checkout): images read with the exact expected text.
+//! 1. `../shared/qr-photos/` (beside the checkout): images read with the exact expected text,
+//!    with the file deadline of `gate-agent decode` (3 s), and the gate once more with the live
+//!    one.
 //! 2. Camera-like ticket frames from `og_fixtures::frames` (1280x720): read rate, for default
 //!    frames, phone screens (moire, strong glare), and version-10 symbols of both kinds.
 //! 3. Frame-to-verdict on 1280x720 and 1920x1080 frames with a ticket and without any code:
-//!    decode + verify + lookups + decide + the durable write, through `og_gate::gate::Gate`.
-//! 4. The admission check alone, with its durable write, on 2,000 tickets (the fsync tail).
+//!    decode + verify + lookups + decide + the durable write, through `og_gate::gate::Gate`, in
+//!    wall-clock and CPU time, with decode and the check apart.
+//! 4. The admission check alone, with its durable write, on 2,000 tickets (the fsync tail), side
+//!    by side with the same checks at `synchronous=NORMAL` and `OFF` and `verify_qr_text` alone.
 //!
 //! `OG_BENCH_DUMP=DIR` writes the camera-like frames our pipeline missed, for inspection.
 
@@ -39,6 +43,36 @@ fn zxing_default(img: &GrayImage) -> Vec<Vec<u8>> {
         .unwrap_or_default()
 }
 
+/// zxing-cpp's cheapest whole-frame call: QR only, no try-harder, rotate, invert or downscale.
+fn zxing_fast_whole(img: &GrayImage) -> Vec<Vec<u8>> {
+    let Ok(view) = zxingcpp::ImageView::from_slice(
+        img.as_raw().as_slice(),
+        img.width(),
+        img.height(),
+        zxingcpp::ImageFormat::Lum,
+    ) else {
+        return Vec::new();
+    };
+    zxingcpp::read()
+        .formats([zxingcpp::BarcodeFormat::QRCode])
+        .try_harder(false)
+        .try_rotate(false)
+        .try_invert(false)
+        .try_downscale(false)
+        .from(view)
+        .map(|v| v.iter().map(|b| b.bytes()).collect())
+        .unwrap_or_default()
+}
+
+/// Image files get the deadline `gate-agent decode` and `scan` give them (3 s): photos are
+/// files, and their read rate must not depend on how loaded the machine is.
+fn file(decoders: Decoders) -> DecodeOptions {
+    DecodeOptions {
+        deadline: Duration::from_secs(3),
+        ..with(decoders)
+    }
+}
+
 fn with(decoders: Decoders) -> DecodeOptions {
     DecodeOptions {
         decoders,
@@ -51,6 +85,8 @@ struct Contender {
     name: &'static str,
     read: u32,
     t: Stats,
+    /// CPU time of every thread of the process per image (see [`cpu_time`]).
+    cpu: Stats,
 }
 
 impl Contender {
@@ -59,25 +95,30 @@ impl Contender {
             name,
             read: 0,
             t: Stats::new(),
+            cpu: Stats::new(),
         }
     }
 
     /// Times `f` on an image and counts it read when `ok` says so.
     fn run<T>(&mut self, f: impl FnOnce() -> T, ok: impl FnOnce(&T) -> bool) -> T {
+        let c = cpu_time();
         let s = Instant::now();
         let r = f();
         self.t.push(s.elapsed());
+        self.cpu.push(cpu_time().saturating_sub(c));
         self.read += u32::from(ok(&r));
         r
     }
 
     fn line(&self, n: u32) -> String {
         format!(
-            "- {:<38} {}/{n} ({:.1}%), {}",
+            "- {:<38} {}/{n} ({:.1}%), {}; CPU median {:.2} ms, max {:.2} ms",
             self.name,
             self.read,
             100.0 * f64::from(self.read) / f64::from(n.max(1)),
-            self.t.line()
+            self.t.line(),
+            self.cpu.q(0.5),
+            self.cpu.q(1.0)
         )
     }
 }
@@ -116,6 +157,28 @@ impl Stats {
     }
 }
 
+/// CPU time used so far by every thread of this process (`CLOCK_PROCESS_CPUTIME_ID`): what a
+/// frame costs in work, whatever else runs on the machine. Wall-clock times on a loaded machine
+/// also count the time spent waiting for a core (and for the disk).
+fn cpu_time() -> Duration {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+    let mut t = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec for the duration of the call (Linux x86-64 and
+    // aarch64 layout: two 64-bit fields).
+    if unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut t) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(t.sec as u64, t.nsec as u32)
+}
+
 fn photos_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/qr-photos")
 }
@@ -132,6 +195,7 @@ fn photos() {
     let mut rq = Contender::new("rqrr + locator alone (before)");
     let mut plain = Contender::new("rqrr alone, plain");
     let mut zdef = Contender::new("zxing-cpp library defaults");
+    let mut live = Contender::new("gate, live-frame deadline (40 ms)");
     let mut over_100 = Vec::new();
     let mut rescued = Vec::new();
     for line in index.lines().skip(1) {
@@ -148,18 +212,18 @@ fn photos() {
         // Compared as text, the way zbar and zxing-cpp report codes (their expected files are UTF-8).
         let as_text = |codes: &[Vec<u8>]| codes.iter().any(|c| payload_text(c).as_bytes() == expected.as_slice());
         let s = Instant::now();
-        let d = ours.run(|| decode_luma(&img, &DecodeOptions::default()), |d| as_text(&d.codes));
+        let d = ours.run(|| decode_luma(&img, &file(Decoders::Both)), |d| as_text(&d.codes));
         let e = s.elapsed();
         if e > Duration::from_millis(100) {
             over_100.push(format!("{} {:.0} ms", cols[0], e.as_secs_f64() * 1e3));
         }
-        let z = zx.run(|| decode_luma(&img, &with(Decoders::Zxing)), |d| as_text(&d.codes));
+        let z = zx.run(|| decode_luma(&img, &file(Decoders::Zxing)), |d| as_text(&d.codes));
         if as_text(&d.codes) && !as_text(&z.codes) {
             rescued.push(cols[0].to_owned());
         }
         if !as_text(&d.codes) && std::env::var_os("OG_BENCH_MISSES").is_some() {
             println!(
-                "  miss {} {}x{}: eyes {}, passes {} (zxing {}), timeouts {}, panics {}, {:.1} ms, other codes {}",
+                "  miss {} {}x{}: eyes {}, passes {} (zxing {}), timeouts {}, panics {}, {:.1} ms, other codes {:?}",
                 cols[0],
                 img.width(),
                 img.height(),
@@ -169,15 +233,19 @@ fn photos() {
                 d.timeouts,
                 d.panics,
                 e.as_secs_f64() * 1e3,
-                d.codes.len()
+                d.codes
+                    .iter()
+                    .map(|c| payload_text(c).chars().take(40).collect::<String>())
+                    .collect::<Vec<_>>()
             );
         }
-        rq.run(|| decode_luma(&img, &with(Decoders::Rqrr)), |d| as_text(&d.codes));
+        rq.run(|| decode_luma(&img, &file(Decoders::Rqrr)), |d| as_text(&d.codes));
         plain.run(|| decode_rqrr_plain(&img), |p| p.as_deref().is_some_and(as_text));
         zdef.run(|| zxing_default(&img), |c| as_text(c));
+        live.run(|| decode_luma(&img, &DecodeOptions::default()), |d| as_text(&d.codes));
     }
-    println!("## qr-photos ({n} images, exact expected text)");
-    for c in [&ours, &zx, &rq, &plain, &zdef] {
+    println!("## qr-photos ({n} images, exact expected text; file deadline 3 s, as `gate-agent decode`)");
+    for c in [&ours, &zx, &rq, &plain, &zdef, &live] {
         println!("{}", c.line(n));
     }
     println!("- read by the gate but not by zxing-cpp's passes alone (rqrr's rescues): {rescued:?}");
@@ -229,12 +297,15 @@ fn camera_frames(count: u32) {
         let mut zdef = Contender::new("zxing-cpp library defaults");
         let mut quick = Contender::new("gate, quick look (live frame)");
         let (mut by_rqrr, mut at_eyes) = (0, 0);
+        // Which pass (1-based) read each frame, for the gate.
+        let mut by_pass = std::collections::BTreeMap::<u32, u32>::new();
         for i in 0..count {
             let (text, img) = set_frame(&d, v10, i, 1280, 720, u64::from(i));
             let has = |codes: &[Vec<u8>]| codes.iter().any(|c| c == text.as_bytes());
             let r = ours.run(|| decode_luma(&img, &DecodeOptions::default()), |r| has(&r.codes));
             all_t.push(r.elapsed);
             if has(&r.codes) {
+                *by_pass.entry(r.found_in_pass.unwrap_or(0)).or_default() += 1;
                 by_rqrr += u32::from(r.found_by.first() == Some(&og_gate::decode::Engine::Rqrr));
                 at_eyes += u32::from(r.found_in_crop);
             } else if let Some(dir) = &dump {
@@ -259,7 +330,7 @@ fn camera_frames(count: u32) {
             println!("{}", c.line(count));
         }
         println!(
-            "- gate: read by rqrr (zxing-cpp found nothing): {by_rqrr}, of which from the crop around the eyes: {at_eyes}"
+            "- gate: read by rqrr (zxing-cpp found nothing): {by_rqrr}, of which from the crop around the eyes: {at_eyes}; frames read per pass: {by_pass:?}"
         );
     }
     println!(
@@ -315,13 +386,18 @@ fn frame_to_verdict(count: u32) {
         let mut held = Stats::new();
         let mut zdef = Stats::new();
         let mut decide_write = Stats::new();
-        let (mut found, mut zdef_found, mut at_hint) = (0, 0, 0);
+        let mut decode_only = Stats::new();
+        let mut with_code_cpu = Stats::new();
+        let mut zfast = Stats::new();
+        let (mut found, mut zdef_found, mut at_hint, mut zfast_found) = (0, 0, 0, 0);
         for i in 0..count {
             let text = signer.sign_ticket(&og_fixtures::sample_claims(og_shared::Offer::Solo, 90_000 + w + i));
             let img = og_fixtures::frames::camera_frame(&text, w, h, 1000 + u64::from(i), &d);
             // The first frame a ticket is seen in: no hint.
+            let c0 = cpu_time();
             let s = Instant::now();
             let r = decode_luma(&img, &opts);
+            decode_only.push(r.elapsed);
             for c in &r.codes {
                 let t = Instant::now();
                 if gate.check(c, og_fixtures::FIXTURE_NOW).unwrap().verdict.lets_through() {
@@ -330,6 +406,7 @@ fn frame_to_verdict(count: u32) {
                 decide_write.push(t.elapsed());
             }
             with_code.push(s.elapsed());
+            with_code_cpu.push(cpu_time().saturating_sub(c0));
             // The next frames while the phone is held up: decoded where the code was (the check
             // is a repeat then, but it is timed as a fresh one on another ticket's serial).
             let mut live = og_gate::decode::LiveCadence::default();
@@ -347,6 +424,9 @@ fn frame_to_verdict(count: u32) {
             let s = Instant::now();
             zdef_found += u32::from(zxing_default(&img).iter().any(|c| c == text.as_bytes()));
             zdef.push(s.elapsed());
+            let s = Instant::now();
+            zfast_found += u32::from(zxing_fast_whole(&img).iter().any(|c| c == text.as_bytes()));
+            zfast.push(s.elapsed());
         }
         let mut empty = Stats::new();
         let frames: Vec<GrayImage> = (0..count)
@@ -367,13 +447,17 @@ fn frame_to_verdict(count: u32) {
             ..DecodeOptions::default()
         };
         let mut empty_fast = Stats::new();
-        let mut with_eyes = 0;
+        let (mut with_eyes, mut no_decoder) = (0, 0);
+        let mut empty_fast_cpu = Stats::new();
         for img in &frames {
+            let c0 = cpu_time();
             let s = Instant::now();
             let r = decode_luma(img, &fast);
             assert!(r.codes.is_empty());
             empty_fast.push(s.elapsed());
+            empty_fast_cpu.push(cpu_time().saturating_sub(c0));
             with_eyes += u32::from(r.passes > r.zxing_passes);
+            no_decoder += u32::from(r.passes == 0);
         }
         let mut cadence = og_gate::decode::LiveCadence::default();
         let mut live = Stats::new();
@@ -397,6 +481,8 @@ fn frame_to_verdict(count: u32) {
             "- {w}x{h} with a ticket, first frame ({found}/{count} admitted): {}",
             with_code.line()
         );
+        println!("  - CPU time (all threads): {}", with_code_cpu.line());
+        println!("  - of which decode: {}", decode_only.line());
         println!(
             "  - of which verify + lookups + decide + durable write: {}",
             decide_write.line()
@@ -410,9 +496,14 @@ fn frame_to_verdict(count: u32) {
             zdef.line()
         );
         println!(
-            "- {w}x{h} without any code, quick look (live frame): {} (rqrr ran on {with_eyes}/{count})",
+            "- {w}x{h} with a ticket, zxing-cpp fast pass alone on the whole frame, decode only ({zfast_found}/{count} read): {}",
+            zfast.line()
+        );
+        println!(
+            "- {w}x{h} without any code, quick look (live frame): {} (no decoder ran on {no_decoder}/{count}: no eye seen; rqrr ran on {with_eyes}/{count})",
             empty_fast.line()
         );
+        println!("  - CPU time (all threads): {}", empty_fast_cpu.line());
         println!(
             "- {w}x{h} without any code, live camera cadence (`LiveCadence`): mean {:.2} ms, {}",
             live.mean(),
@@ -430,27 +521,54 @@ fn frame_to_verdict(count: u32) {
     println!("- slowest frame of this part: {:.2} ms", worst.as_secs_f64() * 1e3);
 }
 
-/// The durable part alone: `Gate::check` on 2,000 distinct tickets (verify, lookups, decide, and
-/// the admission + outbox transaction with `synchronous=FULL`), the figure a slow disk moves.
+/// The durable part alone: `Gate::check` on distinct tickets (verify, lookups, decide, and the
+/// admission + outbox transaction with `synchronous=FULL`, the gate's setting), the figure a slow
+/// disk moves. Side by side in the same run, for what the fsync costs: the same checks on gates
+/// whose connection was switched to `synchronous=NORMAL` (WAL: no fsync per commit, a power cut
+/// may lose the last admissions) and `OFF`, and `verify_qr_text` alone. Only FULL is what the
+/// gate does; the others are measurements.
 fn durable_writes(count: u32) {
-    let (_dir, mut gate) = provisioned_gate();
     let signer = og_fixtures::test_signer();
-    let texts: Vec<String> = (0..count)
-        .map(|i| signer.sign_ticket(&og_fixtures::sample_claims(og_shared::Offer::Solo, 200_000 + i)))
-        .collect();
-    let mut t = Stats::new();
-    for text in &texts {
-        let s = Instant::now();
-        assert!(
-            gate.check(text.as_bytes(), og_fixtures::FIXTURE_NOW)
-                .unwrap()
-                .verdict
-                .lets_through()
-        );
-        t.push(s.elapsed());
+    let trust = og_fixtures::test_trust_store();
+    println!("## admission check with its durable write ({count} tickets each, temp dir on this machine's disk)");
+    for (k, mode) in ["FULL", "NORMAL", "OFF"].iter().enumerate() {
+        let (_dir, mut gate) = provisioned_gate();
+        gate.store().conn().pragma_update(None, "synchronous", mode).unwrap();
+        let texts: Vec<String> = (0..count)
+            .map(|i| {
+                signer.sign_ticket(&og_fixtures::sample_claims(
+                    og_shared::Offer::Solo,
+                    200_000 + 10_000 * k as u32 + i,
+                ))
+            })
+            .collect();
+        let mut t = Stats::new();
+        for text in &texts {
+            let s = Instant::now();
+            assert!(
+                gate.check(text.as_bytes(), og_fixtures::FIXTURE_NOW)
+                    .unwrap()
+                    .verdict
+                    .lets_through()
+            );
+            t.push(s.elapsed());
+        }
+        let what = if *mode == "FULL" {
+            "synchronous=FULL (the gate)"
+        } else {
+            mode
+        };
+        println!("- {what:<28} {}, p99 {:.2} ms", t.line(), t.q(0.99));
+        if k == 0 {
+            let mut v = Stats::new();
+            for text in &texts {
+                let s = Instant::now();
+                assert!(og_shared::verify_qr_text(text.as_bytes(), &trust, og_fixtures::FIXTURE_NOW).is_ok());
+                v.push(s.elapsed());
+            }
+            println!("- {:<28} {}", "verify_qr_text alone", v.line());
+        }
     }
-    println!("## admission check with its durable write ({count} tickets, temp dir on this machine's disk)");
-    println!("- {}, p99 {:.2} ms", t.line(), t.q(0.99));
 }
 
 fn main() {

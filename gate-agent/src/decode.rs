@@ -8,12 +8,16 @@
 //!
 //! Z0. in live mode, zxing-cpp's fast pass on a box around where the previous frame's code was
 //!     ([`DecodeOptions::hint`]);
-//! Z1. zxing-cpp's fast pass on the whole frame (a view of the luma plane, no copy);
-//! 0. the finder-pattern locator ([`crate::locate`]) looks for the code's three eyes (a quick
-//!    look, `thorough: false`, ends before it when zxing-cpp is on);
+//! 0. on a live frame, the finder-pattern locator ([`crate::locate`]) first: with no eye at all
+//!    in the frame, no decoder runs. Camera frames (long side at least [`HALF_MIN_SIDE`]) are
+//!    searched 2x boxed down, in a buffer reused from frame to frame;
+//! Z1. zxing-cpp's fast pass on that 2x boxed-down plane (a quarter of the pixels), then on the
+//!     whole frame (a view of the luma plane, no copy). A quick look ends here;
 //! Z2. zxing-cpp trying harder (inverted codes, finer finder search, downscaled copies), with
-//!     its local then its global binariser, on a file, or on a live frame only when the locator
-//!     sees a group of eyes;
+//!     its local then its global binariser: first on a crop around each group of eyes the
+//!     locator saw, then on the whole frame (a file; a live frame only when it has a group of
+//!     eyes). Each starts only when predicted (from the fast pass's cost per pixel) to end
+//!     before the deadline;
 //! 1. rqrr on a small crop around each group of eyes (rqrr's threshold, then the adaptive one),
 //!    scaled so a module is about 3 pixels. With no eyes in a code's corner shape, a quick look
 //!    of rqrr alone ends here;
@@ -26,8 +30,8 @@
 //!
 //! Guards: the input is capped (decoded images over [`MAX_PIXELS`] are refused, every rqrr pass
 //! works on at most [`DecodeOptions::max_side`] pixels a side, zxing-cpp on at most
-//! [`ZXING_MAX_SIDE`]); no pass starts after the deadline, and no rqrr pass when it is predicted
-//! to end after it; each rqrr pass runs on a worker thread that is abandoned (left to finish in
+//! [`ZXING_MAX_SIDE`]); no pass starts after the deadline, and no rqrr or trying-harder zxing-cpp
+//! pass when it is predicted to end after it; each rqrr pass runs on a worker thread that is abandoned (left to finish in
 //! the background, at most [`MAX_ABANDONED`] at once) when it overruns the deadline; and every
 //! call into either decoder runs under `catch_unwind`. Payloads are returned as raw bytes: a
 //! code that is not UTF-8 is still reported (the `decode` command prints it as text).
@@ -104,7 +108,7 @@ impl Default for DecodeOptions {
         DecodeOptions {
             fast_side: 960,
             max_side: 1280,
-            deadline: Duration::from_millis(70),
+            deadline: Duration::from_millis(40),
             thorough: true,
             full_frame_needs_eyes: false,
             hint: None,
@@ -306,6 +310,8 @@ enum Binariser {
 
 const ADAPTIVE: Binariser = Binariser::Adaptive { div: 8, bias: 4 };
 const ADAPTIVE_FINE: Binariser = Binariser::Adaptive { div: 20, bias: 8 };
+const ADAPTIVE_EVEN: Binariser = Binariser::Adaptive { div: 8, bias: 0 };
+const ADAPTIVE_EVEN_WIDE: Binariser = Binariser::Adaptive { div: 4, bias: 0 };
 
 /// Eyes at most this many modules apart are grouped as one code (version 10 spans 50).
 const REGION_SPAN: f32 = 60.0;
@@ -450,6 +456,96 @@ fn zxing_pass(img: &GrayImage, area: Option<Rect>, effort: Effort, scale: u32, r
     found
 }
 
+/// Frames whose long side is at least this are also looked at boxed down 2x (720p -> 640x360).
+pub const HALF_MIN_SIDE: u32 = 1000;
+
+/// A trying-harder zxing-cpp pass costs about this many fast passes over the same pixels
+/// (finer finder search, inverted image, a downscaled copy; measured on 720p frames). Used to
+/// predict whether it ends before the deadline.
+const HARDER_COST: f64 = 6.0;
+
+thread_local! {
+    /// The buffer of the 2x boxed-down plane, reused from frame to frame (no allocation per
+    /// frame once it has grown to the camera's size).
+    static HALF_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A frame boxed down 2x (each pixel the rounded mean of a 2x2 block), in this thread's reused
+/// buffer, which it gives back when dropped.
+struct HalfPlane(Option<GrayImage>);
+
+impl HalfPlane {
+    fn of(img: &GrayImage) -> HalfPlane {
+        let (w, h) = (img.width() / 2, img.height() / 2);
+        let mut buf = HALF_BUF.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        box_down2_into(img, &mut buf);
+        HalfPlane(GrayImage::from_raw(w, h, buf))
+    }
+
+    fn image(&self) -> Option<&GrayImage> {
+        self.0.as_ref()
+    }
+}
+
+impl Drop for HalfPlane {
+    fn drop(&mut self) {
+        if let Some(img) = self.0.take() {
+            HALF_BUF.with(|b| *b.borrow_mut() = img.into_raw());
+        }
+    }
+}
+
+/// `img` smoothed `times` times with the separable kernel [1 2 1] / 4 (edge pixels kept).
+fn smooth121(img: &GrayImage, times: u32) -> GrayImage {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if w < 3 || h < 3 {
+        return img.clone();
+    }
+    let mix = |a: u8, b: u8, c: u8| ((u16::from(a) + 2 * u16::from(b) + u16::from(c) + 2) >> 2) as u8;
+    let mut cur = img.as_raw().clone();
+    let mut tmp = cur.clone();
+    for _ in 0..times {
+        // Along rows, into `tmp` (its first and last columns stay as they are).
+        for (src, dst) in cur.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+            for (d, win) in dst[1..w - 1].iter_mut().zip(src.windows(3)) {
+                *d = mix(win[0], win[1], win[2]);
+            }
+            dst[0] = src[0];
+            dst[w - 1] = src[w - 1];
+        }
+        // Down columns, back into `cur` (its first and last rows are the row-smoothed ones).
+        cur[..w].copy_from_slice(&tmp[..w]);
+        cur[(h - 1) * w..].copy_from_slice(&tmp[(h - 1) * w..]);
+        for y in 1..h - 1 {
+            let (above, rest) = tmp[(y - 1) * w..(y + 2) * w].split_at(w);
+            let (row, below) = rest.split_at(w);
+            for (((o, &a), &b), &c) in cur[y * w..(y + 1) * w].iter_mut().zip(above).zip(row).zip(below) {
+                *o = mix(a, b, c);
+            }
+        }
+    }
+    GrayImage::from_raw(w as u32, h as u32, cur).expect("size matches")
+}
+
+/// Boxes `img` down 2x into `out` (resized to fit; odd last rows and columns are dropped).
+fn box_down2_into(img: &GrayImage, out: &mut Vec<u8>) {
+    let (w, h) = (img.width() as usize / 2, img.height() as usize / 2);
+    let sw = img.width() as usize;
+    out.resize(w * h, 0);
+    if w == 0 {
+        return;
+    }
+    let src = img.as_raw();
+    for (y, o) in out.chunks_exact_mut(w).enumerate() {
+        let a = &src[2 * y * sw..][..2 * w];
+        let b = &src[(2 * y + 1) * sw..][..2 * w];
+        for ((o, a), b) in o.iter_mut().zip(a.chunks_exact(2)).zip(b.chunks_exact(2)) {
+            let s = u16::from(a[0]) + u16::from(a[1]) + u16::from(b[0]) + u16::from(b[1]);
+            *o = ((s + 2) >> 2) as u8;
+        }
+    }
+}
+
 /// The passes of [`decode_luma`], stopping at the first that finds a code (or at the deadline).
 fn run_passes(img: &GrayImage, opts: &DecodeOptions, start: Instant, res: &mut Decoded) {
     let zxing_on = opts.decoders != Decoders::Rqrr;
@@ -457,46 +553,117 @@ fn run_passes(img: &GrayImage, opts: &DecodeOptions, start: Instant, res: &mut D
     let kz = factor_for(img, ZXING_MAX_SIDE);
     let small = (kz > 1).then(|| box_downscale(img, kz));
     let zimg = small.as_ref().unwrap_or(img);
-    if zxing_on {
-        if let Some(h) = opts.hint.filter(|_| kz == 1) {
-            let area = h.grown(0.5, img.width(), img.height());
-            if zxing_pass(img, Some(area), Effort::Fast, 1, res) {
-                res.found_at_hint = true;
-                return;
-            }
-        }
-        if zxing_pass(zimg, None, Effort::Fast, kz, res) {
-            return;
-        }
-        if !opts.thorough && opts.decoders == Decoders::Both {
-            // A quick look (most live frames) ends with zxing-cpp's fast pass: the locator, the
-            // harder pass and rqrr wait for the thorough frames of the cadence.
+    if zxing_on && let Some(h) = opts.hint.filter(|_| kz == 1) {
+        let area = h.grown(0.5, img.width(), img.height());
+        if zxing_pass(img, Some(area), Effort::Fast, 1, res) {
+            res.found_at_hint = true;
             return;
         }
     }
-    // Where are the eyes? Camera frames up to 1080p are searched as they are, bigger images boxed
-    // down; every 2nd row of a 720p frame, every 3rd of a 1080p one.
-    let kl = factor_for(img, LOCATE_SIDE);
-    let loc = if kl == 1 {
-        std::borrow::Cow::Borrowed(img)
-    } else {
-        std::borrow::Cow::Owned(box_downscale(img, kl))
+    // Camera frames are also looked at boxed down 2x: a quarter of the pixels for the locator
+    // and for zxing-cpp's first pass over the whole frame.
+    let half = (kz == 1 && img.width().max(img.height()) >= HALF_MIN_SIDE).then(|| HalfPlane::of(img));
+    let half_img = half.as_ref().and_then(HalfPlane::image);
+    // A live frame (a quick look, or one whose full-frame passes need eyes) is first asked
+    // whether it shows any eye at all: most frames at a turnstile show nobody, and with no eye
+    // no decoder runs. Files get every pass.
+    let live = !opts.thorough || opts.full_frame_needs_eyes;
+    let mut located = None;
+    if live {
+        let l = Located::find(img, half_img);
+        res.eyes = l.eyes;
+        res.regions = l.regions.len() as u32;
+        if l.eyes == 0 {
+            return;
+        }
+        located = Some(l);
+    }
+    // Cost per pixel of zxing-cpp's fast pass over the whole frame, to predict the harder ones.
+    let mut fast_ns_per_px = 0.0f64;
+    if zxing_on {
+        let mut timed = |res: &mut Decoded, im: &GrayImage, scale: u32| {
+            let t = Instant::now();
+            let found = zxing_pass(im, None, Effort::Fast, scale, res);
+            let px = f64::from(im.width()) * f64::from(im.height());
+            fast_ns_per_px = fast_ns_per_px.max(t.elapsed().as_nanos() as f64 / px.max(1.0));
+            found
+        };
+        if let Some(h) = half_img
+            && timed(res, h, 2)
+        {
+            return;
+        }
+        let quick = !opts.thorough && opts.decoders == Decoders::Both;
+        match (&located, quick && half_img.is_some()) {
+            (Some(l), true) => {
+                // A quick look at a camera frame: full resolution only around groups of eyes.
+                for area in l.areas(img).take(MAX_REGIONS) {
+                    if zxing_pass(img, Some(area), Effort::Fast, 1, res) {
+                        return;
+                    }
+                }
+            }
+            _ => {
+                if timed(res, zimg, kz) {
+                    return;
+                }
+            }
+        }
+        // Phone screens beat with the camera's pixel grid (moire): smoothed copies read where
+        // the sharp ones do not (the half plane smoothed once; in a thorough decode also the
+        // frame smoothed three times, about a Gaussian of 1.2 pixels). Measured in BENCHMARKS.md.
+        if let Some(h) = half_img
+            && zxing_pass(&smooth121(h, 1), None, Effort::Fast, 2, res)
+        {
+            return;
+        }
+        if quick {
+            // A quick look (most live frames) ends with zxing-cpp's fast passes: the harder
+            // passes and rqrr wait for the thorough frames of the cadence.
+            return;
+        }
+        if kz == 1 && half_img.is_some() && zxing_pass(&smooth121(img, 3), None, Effort::Fast, 1, res) {
+            return;
+        }
+    }
+    let Located {
+        eyes,
+        mut regions,
+        scale: kl,
+    } = match located {
+        Some(l) => l,
+        None => Located::find(img, half_img),
     };
-    let eyes = locate::finders(&loc, (loc.width().max(loc.height()) / 640).max(1) as usize);
-    let regions = locate::regions(&eyes, loc.width(), loc.height(), REGION_SPAN, REGION_MARGIN);
-    drop(loc);
-    res.eyes = eyes.len() as u32;
+    drop(half);
+    res.eyes = eyes;
     res.regions = regions.len() as u32;
     if zxing_on {
-        // Trying harder costs several fast passes: on a live frame only where the locator sees
-        // a group of eyes (a quick look: a code's corner of three).
-        let worth_it = if !opts.thorough {
-            regions.iter().any(|r| r.square)
-        } else {
-            !opts.full_frame_needs_eyes || !regions.is_empty()
+        // Trying harder costs several fast passes: first on a crop around each group of eyes
+        // (a quick look: only a code's corner of three), then on the whole frame (a live frame
+        // only when the locator sees a group of eyes).
+        let fits = |res: &Decoded, px: u64| {
+            let predicted = Duration::from_nanos((fast_ns_per_px * HARDER_COST * px as f64) as u64);
+            res.passes == 0 || start.elapsed() + predicted < opts.deadline
         };
+        if kz == 1 {
+            let located = Located {
+                eyes,
+                regions,
+                scale: kl,
+            };
+            for area in located.areas(img).take(MAX_REGIONS) {
+                for effort in [Effort::Harder, Effort::HarderGlobal] {
+                    if fits(res, u64::from(area.w) * u64::from(area.h)) && zxing_pass(img, Some(area), effort, 1, res) {
+                        return;
+                    }
+                }
+            }
+            regions = located.regions;
+        }
+        let whole = opts.thorough && (!opts.full_frame_needs_eyes || !regions.is_empty());
+        let px = u64::from(zimg.width()) * u64::from(zimg.height());
         for effort in [Effort::Harder, Effort::HarderGlobal] {
-            if worth_it && start.elapsed() < opts.deadline && zxing_pass(zimg, None, effort, kz, res) {
+            if whole && fits(res, px) && zxing_pass(zimg, None, effort, kz, res) {
                 return;
             }
         }
@@ -505,6 +672,61 @@ fn run_passes(img: &GrayImage, opts: &DecodeOptions, start: Instant, res: &mut D
         return;
     }
     rqrr_passes(img, opts, start, res, regions, kl);
+}
+
+/// What the finder-pattern locator saw in a frame.
+struct Located {
+    eyes: u32,
+    /// Groups of eyes, in the coordinates of the image searched.
+    regions: Vec<locate::Region>,
+    /// How many frame pixels one pixel of the searched image spans.
+    scale: u32,
+}
+
+impl Located {
+    /// The boxes around each group of eyes, best first, in frame pixels.
+    fn areas<'a>(&'a self, img: &GrayImage) -> impl Iterator<Item = Rect> + 'a {
+        let (w, h) = img.dimensions();
+        let k = self.scale;
+        self.regions.iter().map(move |r| {
+            Rect {
+                x: r.x * k,
+                y: r.y * k,
+                w: r.w * k,
+                h: r.h * k,
+            }
+            .grown(0.0, w, h)
+        })
+    }
+
+    /// Searches the 2x boxed-down plane when there is one, else the frame
+    /// (boxed down when bigger than [`LOCATE_SIDE`]; every 2nd row of a 720p frame).
+    fn find(img: &GrayImage, half: Option<&GrayImage>) -> Located {
+        let kl = if half.is_some() {
+            2
+        } else {
+            factor_for(img, LOCATE_SIDE)
+        };
+        let boxed;
+        let loc = match half {
+            Some(h) => h,
+            None if kl == 1 => img,
+            None => {
+                boxed = box_downscale(img, kl);
+                &boxed
+            }
+        };
+        // Every 2nd row of the half plane of a 720p frame (every 4th row of the frame), every
+        // 3rd of a 1080p one's; every row of a photo up to 640 pixels.
+        let per = if half.is_some() { 320 } else { 640 };
+        let eyes = locate::finders(loc, (loc.width().max(loc.height()) / per).max(1) as usize);
+        let regions = locate::regions(&eyes, loc.width(), loc.height(), REGION_SPAN, REGION_MARGIN);
+        Located {
+            eyes: eyes.len() as u32,
+            regions,
+            scale: kl,
+        }
+    }
 }
 
 /// rqrr's passes: crops around the eyes, then full-frame passes with preprocessing.
@@ -604,6 +826,15 @@ fn rqrr_passes(
         ],
         None => vec![(&fast, ADAPTIVE), (&fast, ADAPTIVE_FINE)],
     };
+    // Last, for images small enough to be looked at as they are: a threshold at the local mean
+    // itself (no bias), over a medium and a wide window. It rescues codes printed on bent paper
+    // whose dark modules are barely darker than their surroundings (qrcode-4/08, 4/13).
+    let even: &[(&Arc<GrayImage>, Binariser)] = if k_fast == 1 {
+        &[(&fast, ADAPTIVE_EVEN), (&fast, ADAPTIVE_EVEN_WIDE)]
+    } else {
+        &[]
+    };
+    let plan = plan.into_iter().chain(even.iter().copied());
     for (im, bin) in plan {
         if run(res, im, bin) {
             break;
@@ -836,6 +1067,40 @@ pub(crate) mod tests {
         let d = box_downscale(&img, 2);
         assert_eq!(d.dimensions(), (2, 1));
         assert_eq!(d.as_raw(), &vec![0, 200]);
+    }
+
+    #[test]
+    fn the_half_plane_averages_2x2_blocks_drops_odd_edges_and_reuses_its_buffer() {
+        let img = GrayImage::from_fn(5, 3, |x, y| image::Luma([(10 * x + 100 * y) as u8]));
+        let half = HalfPlane::of(&img);
+        let h = half.image().expect("half plane");
+        assert_eq!(h.dimensions(), (2, 1));
+        // (0 + 10 + 100 + 110) / 4 = 55, (20 + 30 + 120 + 130) / 4 = 75.
+        assert_eq!(h.as_raw(), &vec![55, 75]);
+        let ptr = h.as_raw().as_ptr();
+        drop(half);
+        let again = HalfPlane::of(&img);
+        assert_eq!(
+            again.image().unwrap().as_raw().as_ptr(),
+            ptr,
+            "same buffer, no new allocation"
+        );
+        let tiny = HalfPlane::of(&GrayImage::new(1, 1));
+        assert_eq!(tiny.image().unwrap().dimensions(), (0, 0));
+    }
+
+    #[test]
+    fn smoothing_keeps_flat_areas_and_spreads_a_dot_as_1_2_1() {
+        let flat = GrayImage::from_pixel(6, 5, image::Luma([77]));
+        assert_eq!(smooth121(&flat, 3), flat);
+        let mut dot = GrayImage::from_pixel(5, 5, image::Luma([0]));
+        dot.put_pixel(2, 2, image::Luma([160]));
+        let s = smooth121(&dot, 1);
+        // 160 * [1 2 1] x [1 2 1] / 16.
+        let row = |y| (0..5).map(|x| s.get_pixel(x, y).0[0]).collect::<Vec<_>>();
+        assert_eq!(row(1), vec![0, 10, 20, 10, 0]);
+        assert_eq!(row(2), vec![0, 20, 40, 20, 0]);
+        assert_eq!(row(0), vec![0, 0, 0, 0, 0]);
     }
 
     #[test]

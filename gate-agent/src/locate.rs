@@ -72,14 +72,16 @@ struct Thresholds {
 }
 
 impl Thresholds {
-    fn new(img: &GrayImage) -> Thresholds {
+    /// Block means from every `step`-th row (the rows the search scans).
+    fn new(img: &GrayImage, step: usize) -> Thresholds {
         let (w, h) = (img.width() as usize, img.height() as usize);
+        let step = step.max(1);
         // About 80 blocks along the long side: a 5x5 neighbourhood covers more than an eye.
         let block = (w.max(h) / 80).clamp(4, 32);
         let (bw, bh) = (w.div_ceil(block), h.div_ceil(block));
         let src = img.as_raw();
         let mut sums = vec![0u32; bw * bh];
-        for y in 0..h {
+        for y in (0..h).step_by(step) {
             let row = &src[y * w..(y + 1) * w];
             let acc = &mut sums[(y / block) * bw..(y / block + 1) * bw];
             for (b, chunk) in row.chunks(block).enumerate() {
@@ -88,7 +90,10 @@ impl Thresholds {
         }
         let mut means = vec![0u32; bw * bh];
         for by in 0..bh {
-            let rows = (by * block..((by + 1) * block).min(h)).len();
+            let rows = (by * block..((by + 1) * block).min(h))
+                .filter(|y| y % step == 0)
+                .count()
+                .max(1);
             for bx in 0..bw {
                 let cols = (bx * block..((bx + 1) * block).min(w)).len();
                 means[by * bw + bx] = sums[by * bw + bx] / (rows * cols) as u32;
@@ -231,7 +236,7 @@ pub fn finders(img: &GrayImage, step: usize) -> Vec<Finder> {
     if w < 21 || h < 21 {
         return Vec::new();
     }
-    let th = Thresholds::new(img);
+    let th = Thresholds::new(img, step);
     let src = img.as_raw();
     let mut found: Vec<Finder> = Vec::new();
     // The row's dark/light mask, thresholded block by block (no division per pixel), plus one

@@ -17,7 +17,7 @@ fn opts(decoders: Decoders) -> DecodeOptions {
 }
 
 #[test]
-fn the_gate_reads_over_95_percent_of_the_real_photos_and_more_than_zxing_cpp_alone() {
+fn the_gate_reads_at_least_96_percent_of_the_real_photos_and_more_than_zxing_cpp_alone() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/qr-photos");
     let Ok(index) = std::fs::read_to_string(dir.join("index.tsv")) else {
         eprintln!(
@@ -47,8 +47,8 @@ fn the_gate_reads_over_95_percent_of_the_real_photos_and_more_than_zxing_cpp_alo
         zxing += u32::from(z);
     }
     assert!(n >= 170, "{n} photos");
-    // 171 of 179 (95.5%) measured; the aim of 96% is one photo further (BENCHMARKS.md).
-    assert!(f64::from(both) >= 0.955 * f64::from(n), "the gate read {both}/{n}");
+    // 173 of 179 (96.6%) measured (BENCHMARKS.md); the target is 96%.
+    assert!(f64::from(both) >= 0.96 * f64::from(n), "the gate read {both}/{n}");
     assert!(
         both > zxing,
         "the union ({both}) reads more than zxing-cpp alone ({zxing})"
@@ -87,4 +87,62 @@ fn camera_frames_with_tickets_and_version_10_codes_plain_and_on_phone_screens_ar
     }
     // 32 frames: at most one may be missed (the target is 99% over the benchmark's 400).
     assert!(missed.len() <= 1, "missed {missed:?}");
+}
+
+#[test]
+fn a_live_frame_without_any_eye_runs_no_decoder_but_the_same_frame_as_a_file_gets_every_pass() {
+    // A scene with clutter and no code: dark and light boxes on a gradient, nothing shaped 1:1:3:1:1.
+    let frame = image::GrayImage::from_fn(1280, 720, |x, y| {
+        let boxed = ((300..520).contains(&x) && (100..400).contains(&y))
+            || ((800..1100).contains(&x) && (350..650).contains(&y));
+        image::Luma([if boxed { 40 } else { (80 + x / 16 + y / 24) as u8 }])
+    });
+    for live in [
+        DecodeOptions {
+            thorough: false,
+            full_frame_needs_eyes: true,
+            ..DecodeOptions::default()
+        },
+        DecodeOptions {
+            full_frame_needs_eyes: true,
+            ..DecodeOptions::default()
+        },
+    ] {
+        let d = decode_luma(&frame, &live);
+        assert!(d.codes.is_empty());
+        assert_eq!((d.eyes, d.passes, d.zxing_passes), (0, 0, 0), "{d:?}");
+    }
+    let file = decode_luma(&frame, &opts(Decoders::Both));
+    assert!(file.zxing_passes >= 2 && file.passes > file.zxing_passes, "{file:?}");
+}
+
+#[test]
+fn a_ticket_in_a_720p_camera_frame_is_read_by_the_first_pass_on_the_2x_boxed_down_plane() {
+    let signer = og_fixtures::test_signer();
+    for i in 0..4u32 {
+        let ticket = signer.sign_ticket(&og_fixtures::sample_claims(og_shared::Offer::Solo, 900 + i));
+        let img = camera_frame(&ticket, 1280, 720, 900 + u64::from(i), &Difficulty::default());
+        let d = decode_luma(&img, &opts(Decoders::Both));
+        assert_eq!(d.codes, vec![ticket.as_bytes().to_vec()]);
+        assert_eq!((d.found_in_pass, d.zxing_passes), (Some(1), 1), "{d:?}");
+        // Its box is in the frame's pixels, where the next frame looks first.
+        let at = d.position.expect("zxing-cpp gives the box");
+        assert!(at.w > 150 && at.x + at.w <= 1280 && at.y + at.h <= 720, "{at:?}");
+    }
+}
+
+#[test]
+fn with_no_time_left_zxing_cpp_runs_only_its_fast_passes_and_no_harder_pass_starts() {
+    let frame = image::GrayImage::from_fn(1280, 720, |x, y| image::Luma([(60 + (x + y) / 16) as u8]));
+    let d = decode_luma(
+        &frame,
+        &DecodeOptions {
+            deadline: Duration::from_micros(1),
+            decoders: Decoders::Zxing,
+            ..DecodeOptions::default()
+        },
+    );
+    // The fast pass on the boxed-down plane and on the whole frame, then on their smoothed
+    // copies (moire); trying harder would end late.
+    assert_eq!(d.zxing_passes, 4, "{d:?}");
 }
