@@ -6,7 +6,7 @@
 //! [`issue_purchase`] inside the same transaction that makes an order paid (or records a
 //! complimentary or transferred ticket), so there is never a paid order without tickets.
 
-use crate::store::sql::{OptionalExtension, Transaction, params};
+use crate::store::sql::{OptionalExtension, ToSql, Transaction, params};
 use og_shared::ticket::{Tag, TicketFlags, Zones};
 use og_shared::{KeyId, Offer, TicketClaims, TicketSigner};
 
@@ -129,6 +129,8 @@ pub fn issue_purchase(
     )?;
     let first_serial: i64 = tx.query_row("SELECT COALESCE(MAX(serial), 0) + 1 FROM tickets", [], |r| r.get(0))?;
     let mut out = Vec::with_capacity(requests.len());
+    let mut rows = Vec::with_capacity(requests.len());
+    let mut windows = std::collections::HashMap::new();
     for (next_serial, req) in (first_serial..).zip(requests) {
         let serial = u32::try_from(next_serial).map_err(|_| AppError::internal("ticket serials exhausted"))?;
         let code = Code {
@@ -141,27 +143,31 @@ pub fn issue_purchase(
             account_tag,
             flags: req.flags,
         };
-        let qr_text = sign_code(tx, signer, &code)?;
-        tx.prepare_cached(
-            "INSERT INTO tickets (serial, purchase_id, account_id, event_id, offer, key_id, qr_text, flags,
-                                  holder_name, status, issued_at, order_id, unit_price_cents, generation, admits)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'valid', ?10, ?11, ?12, 0, ?13)",
-        )?
-        .execute(params![
-            serial,
-            purchase_id,
-            account_id,
-            req.event_id,
-            req.offer.name(),
-            signer.key_id().0,
-            qr_text,
-            req.flags & TicketFlags::KNOWN,
-            req.holder_name,
-            now,
-            order_id,
-            req.unit_price_cents,
-            req.offer.admits()
-        ])?;
+        let window = match windows.get(&req.event_id) {
+            Some(w) => *w,
+            None => *windows.entry(req.event_id).or_insert(event_window(tx, req.event_id)?),
+        };
+        let qr_text = sign_code_in(signer, &code, window)?;
+        rows.push(
+            params![
+                serial,
+                purchase_id,
+                account_id,
+                req.event_id,
+                req.offer.name(),
+                signer.key_id().0,
+                qr_text,
+                req.flags & TicketFlags::KNOWN,
+                req.holder_name,
+                now,
+                order_id,
+                req.unit_price_cents,
+                req.offer.admits()
+            ]
+            .iter()
+            .map(|v| v.to_value())
+            .collect::<Vec<_>>(),
+        );
         out.push(IssuedTicket {
             serial,
             event_id: req.event_id,
@@ -169,6 +175,7 @@ pub fn issue_purchase(
             qr_text,
         });
     }
+    insert_tickets(tx, &rows)?;
     Ok(out)
 }
 
@@ -187,14 +194,26 @@ struct Code {
 /// Signs a code, valid from the event's doors opening to their closing. Refuses for a
 /// cancelled event: nothing signed after a cancellation may admit anyone.
 fn sign_code(tx: &Transaction<'_>, signer: &TicketSigner, c: &Code) -> AppResult<String> {
+    let window = event_window(tx, c.event_id)?;
+    sign_code_in(signer, c, window)
+}
+
+/// When an event's codes open the gate (doors open to doors close), refusing a cancelled or
+/// unknown event: nothing signed after a cancellation may admit anyone.
+fn event_window(tx: &Transaction<'_>, event_id: i64) -> AppResult<(i64, i64)> {
     let (doors_open, doors_close, status): (i64, i64, crate::domain::EventStatus) = tx
         .prepare_cached("SELECT doors_open, doors_close, status FROM events WHERE id = ?1")?
-        .query_row([c.event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?
-        .ok_or_else(|| AppError::not_found(format!("no event {}", c.event_id)))?;
+        .ok_or_else(|| AppError::not_found(format!("no event {event_id}")))?;
     if status != crate::domain::EventStatus::Scheduled {
         return Err(AppError::conflict("event_cancelled", "the event is cancelled"));
     }
+    Ok((doors_open, doors_close))
+}
+
+/// Signs a code valid from doors open to doors close.
+fn sign_code_in(signer: &TicketSigner, c: &Code, (doors_open, doors_close): (i64, i64)) -> AppResult<String> {
     let claims = TicketClaims {
         key_id: KeyId(0),
         event_id: u32::try_from(c.event_id).map_err(|_| AppError::internal("event id out of range"))?,
@@ -210,6 +229,47 @@ fn sign_code(tx: &Transaction<'_>, signer: &TicketSigner, c: &Code) -> AppResult
         flags: TicketFlags(c.flags & TicketFlags::KNOWN),
     };
     Ok(signer.sign_ticket(&claims))
+}
+
+/// Tickets per INSERT statement: one round trip for up to this many rows (13 values each, far
+/// below both engines' parameter limits).
+const TICKETS_PER_INSERT: usize = 50;
+
+/// Inserts new tickets, many rows per statement.
+fn insert_tickets(tx: &Transaction<'_>, rows: &[Vec<crate::store::sql::Value>]) -> AppResult<()> {
+    const COLUMNS: usize = 13;
+    for chunk in rows.chunks(TICKETS_PER_INSERT) {
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = |k: usize| format!("?{}", i * COLUMNS + k);
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, 'valid', {}, {}, {}, 0, {})",
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    p(6),
+                    p(7),
+                    p(8),
+                    p(9),
+                    p(10),
+                    p(11),
+                    p(12),
+                    p(13)
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO tickets (serial, purchase_id, account_id, event_id, offer, key_id, qr_text, flags,
+                                  holder_name, status, issued_at, order_id, unit_price_cents, generation, admits)
+             VALUES {}",
+            tuples.join(", ")
+        );
+        let values: Vec<crate::store::sql::Value> = chunk.iter().flatten().cloned().collect();
+        tx.execute(&sql, values)?;
+    }
+    Ok(())
 }
 
 /// A new code of an existing entitlement for `to_account` (a transfer): a fresh purchase key
