@@ -198,6 +198,11 @@ fn photos() {
     let mut live = Contender::new("gate, live-frame deadline (40 ms)");
     let mut over_100 = Vec::new();
     let mut rescued = Vec::new();
+    // Where zxing-cpp's passes alone read nothing: the gate now against the gate before zxing-cpp
+    // (rqrr + locator), on the same images (issue 12: "never slower than today" there).
+    let mut zx_missed_gate = Stats::new();
+    let mut zx_missed_before = Stats::new();
+    let mut zx_missed_each = Vec::new();
     for line in index.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         if cols.len() < 2 {
@@ -240,6 +245,17 @@ fn photos() {
             );
         }
         rq.run(|| decode_luma(&img, &file(Decoders::Rqrr)), |d| as_text(&d.codes));
+        if !as_text(&z.codes) {
+            let (g, b) = (e, *rq.t.times.last().expect("just timed"));
+            zx_missed_gate.push(g);
+            zx_missed_before.push(b);
+            zx_missed_each.push(format!(
+                "{} {:.1} vs {:.1} ms",
+                cols[0],
+                g.as_secs_f64() * 1e3,
+                b.as_secs_f64() * 1e3
+            ));
+        }
         plain.run(|| decode_rqrr_plain(&img), |p| p.as_deref().is_some_and(as_text));
         zdef.run(|| zxing_default(&img), |c| as_text(c));
         live.run(|| decode_luma(&img, &DecodeOptions::default()), |d| as_text(&d.codes));
@@ -250,6 +266,15 @@ fn photos() {
     }
     println!("- read by the gate but not by zxing-cpp's passes alone (rqrr's rescues): {rescued:?}");
     println!("- gate over 100 ms: {over_100:?}");
+    println!(
+        "- where zxing-cpp's passes alone read nothing ({} photos): gate {} (mean {:.2} ms); the gate before zxing-cpp (rqrr + locator) {} (mean {:.2} ms)",
+        zx_missed_gate.times.len(),
+        zx_missed_gate.line(),
+        zx_missed_gate.mean(),
+        zx_missed_before.line(),
+        zx_missed_before.mean()
+    );
+    println!("  each (gate vs before): {zx_missed_each:?}");
 }
 
 /// The camera-like frame sets: (name, difficulty, version 10).
