@@ -907,3 +907,32 @@ async fn a_gates_clock_offset_reported_at_sync_shows_in_the_device_list_and_warn
         "only the gate 40 s off is flagged"
     );
 }
+
+#[tokio::test]
+async fn one_nonce_twice_in_a_batch_is_stored_once_and_its_copy_with_other_content_is_refused_in_order() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let d = app.device(&op, &[1], "A").await;
+    let t = app.tickets(1, Offer::Solo, 2);
+    let first = admission(7, 1, t[0].serial, Offer::Solo, "N1");
+    let mut changed = first.clone();
+    changed.gate = "N2".into();
+    let b = batch(vec![
+        first.clone(),
+        admission(8, 1, t[1].serial, Offer::Solo, "N1"),
+        first.clone(),
+        changed,
+    ]);
+    let ack: ScanBatchAck = app.scan_ack(&d.credential, &b).await;
+    assert_eq!(ack.accepted, vec![ops_support::nonce(7), ops_support::nonce(8)]);
+    assert_eq!(ack.duplicates, vec![ops_support::nonce(7)]);
+    assert_eq!(ack.refused.len(), 1);
+    assert_eq!(ack.refused[0].code, "nonce_conflict");
+    assert_eq!(app.count("SELECT count(*) FROM scans"), 2);
+    assert_eq!(app.count("SELECT count(*) FROM admissions"), 2);
+    assert_eq!(
+        app.count("SELECT count(*) FROM admissions WHERE seq IN (1, 2)"),
+        2,
+        "admissions keep a gap-free sequence"
+    );
+}

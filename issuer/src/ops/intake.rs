@@ -7,11 +7,11 @@
 //! Admissions and exits also go to the `admissions` log (commit-ordered `seq`) that other gates
 //! of the event sync; a ticket admitted more often than its offer admits becomes a conflict.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::store::sql::{OptionalExtension, Transaction, params};
+use crate::store::sql::{ToSql, Transaction, Value, params};
 use og_shared::Offer;
-use og_shared::sync::{Conflict, Direction, RefusedReport, ScanBatch, ScanBatchAck, ScanReport, VerdictCode};
+use og_shared::sync::{Direction, RefusedReport, ScanBatch, ScanBatchAck, ScanReport, VerdictCode};
 use og_shared::ticket::TicketFlags;
 use sha2::{Digest, Sha256};
 
@@ -130,29 +130,109 @@ fn refuse(
     })
 }
 
-/// Rechecks a ticket's admissions after a new one; returns whether a conflict was created.
-fn check_conflict(tx: &Transaction<'_>, event: u32, serial: u32, fallback: Option<Offer>, now: i64) -> AppResult<bool> {
-    let ticket: Option<(String, u8)> = tx
-        .prepare_cached("SELECT offer, flags FROM tickets WHERE serial = ?1 AND event_id = ?2")?
-        .query_row(params![serial, event], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (offer, reentry) = match &ticket {
-        Some((o, f)) => (Offer::from_name(o), TicketFlags(*f).reentry()),
-        None => (fallback, false),
-    };
-    let allowed = offer.map_or(1, Offer::admits);
-    let (entries, exits): (i64, i64) = tx
-        .prepare_cached(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN direction = 'entry' THEN 1 ELSE 0 END), 0) AS BIGINT),
-                    CAST(COALESCE(SUM(CASE WHEN direction = 'exit' THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM admissions WHERE event_id = ?1 AND serial = ?2",
-        )?
-        .query_row(params![event, serial], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    // A re-entry ticket may come back after an exit: count who is inside, not every entry.
-    let admitted = if reentry { (entries - exits).max(0) } else { entries };
-    if admitted <= i64::from(allowed) {
-        return Ok(false);
+/// Rows per multi-row statement of an intake (a round trip each on PostgreSQL; at most 16
+/// values a row, far below both engines' parameter limits).
+const ROWS_PER_STATEMENT: usize = 50;
+
+/// `(?a, ?b, ...), (...)`: placeholders for `rows` rows of `width` values, numbered from 1.
+fn tuples(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|i| {
+            let cells: Vec<String> = (1..=width).map(|k| format!("?{}", i * width + k)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `(CAST(?a AS BIGINT), CAST(?b AS BIGINT)), ...`: (event, serial) pairs to compare with
+/// `(event_id, serial) IN (VALUES ...)`; the casts tell PostgreSQL what the parameters are.
+fn pairs(rows: usize) -> String {
+    (0..rows)
+        .map(|i| format!("(CAST(?{} AS BIGINT), CAST(?{} AS BIGINT))", 2 * i + 1, 2 * i + 2))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Where one entitlement stands after a batch: what it allows and how many are inside.
+struct Count {
+    allowed: u8,
+    admitted: i64,
+}
+
+/// Entries, exits and what each ticket allows, for every (event, serial) touched by a batch, in
+/// a few statements.
+fn counts(
+    tx: &Transaction<'_>,
+    touched: &BTreeMap<(u32, u32), Option<Offer>>,
+) -> AppResult<BTreeMap<(u32, u32), Count>> {
+    let keys: Vec<(u32, u32)> = touched.keys().copied().collect();
+    let mut tickets: BTreeMap<(u32, u32), (Option<Offer>, bool)> = BTreeMap::new();
+    let mut inside: BTreeMap<(u32, u32), (i64, i64)> = BTreeMap::new();
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let values: Vec<Value> = chunk
+            .iter()
+            .flat_map(|(e, s)| [Value::Integer(i64::from(*e)), Value::Integer(i64::from(*s))])
+            .collect();
+        let wanted = pairs(chunk.len());
+        // `(event_id, serial) IN (VALUES ...)`: row values, the same on both engines.
+        for (e, s, offer, flags) in tx.query_all(
+            &format!(
+                "SELECT event_id, serial, offer, flags FROM tickets WHERE (event_id, serial) IN (VALUES {wanted})"
+            ),
+            values.clone(),
+            |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, u8>(3)?,
+                ))
+            },
+        )? {
+            tickets.insert((e, s), (Offer::from_name(&offer), TicketFlags(flags).reentry()));
+        }
+        for (e, s, entries, exits) in tx.query_all(
+            &format!(
+                "SELECT event_id, serial,
+                        CAST(SUM(CASE WHEN direction = 'entry' THEN 1 ELSE 0 END) AS BIGINT),
+                        CAST(SUM(CASE WHEN direction = 'exit' THEN 1 ELSE 0 END) AS BIGINT)
+                 FROM admissions WHERE (event_id, serial) IN (VALUES {wanted}) GROUP BY event_id, serial"
+            ),
+            values,
+            |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            },
+        )? {
+            inside.insert((e, s), (entries, exits));
+        }
     }
+    Ok(touched
+        .iter()
+        .map(|(k, fallback)| {
+            let (offer, reentry) = tickets.get(k).copied().unwrap_or((*fallback, false));
+            let (entries, exits) = inside.get(k).copied().unwrap_or((0, 0));
+            // A re-entry ticket may come back after an exit: count who is inside, not every entry.
+            let admitted = if reentry { (entries - exits).max(0) } else { entries };
+            (
+                *k,
+                Count {
+                    allowed: offer.map_or(1, Offer::admits),
+                    admitted,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Records (or updates) the conflict of one ticket admitted more than it allows; returns whether
+/// it is new.
+fn record_conflict(tx: &Transaction<'_>, event: u32, serial: u32, c: &Count, now: i64) -> AppResult<bool> {
     let gates: Vec<String> = tx
         .prepare_cached(
             "SELECT DISTINCT gate FROM admissions WHERE event_id = ?1 AND serial = ?2 AND direction = 'entry'
@@ -172,15 +252,24 @@ fn check_conflict(tx: &Transaction<'_>, event: u32, serial: u32, fallback: Optio
     .execute(params![
         event,
         serial,
-        allowed,
-        admitted,
+        c.allowed,
+        c.admitted,
         serde_json::to_string(&gates).expect("gates serialise"),
         now
     ])?;
     Ok(!existed)
 }
 
-/// Stores a batch from `device`. Runs in one write transaction: all or nothing.
+/// A report that passed validation, ready to store.
+struct Candidate<'a> {
+    report: &'a ScanReport,
+    hash: [u8; 32],
+    direction: Direction,
+    gate: String,
+}
+
+/// Stores a batch from `device`. Runs in one write transaction: all or nothing. Rows go in a
+/// few multi-row statements (each a round trip on PostgreSQL), not one per report.
 pub fn intake(
     tx: &Transaction<'_>,
     device: &DeviceAuth,
@@ -189,14 +278,14 @@ pub fn intake(
 ) -> AppResult<(ScanBatchAck, IntakeCounts)> {
     check_batch(batch)?;
     let mut ack = ScanBatchAck::default();
-    let mut counts = IntakeCounts::default();
-    let mut touched: BTreeSet<(u32, u32)> = BTreeSet::new();
-    let mut next_seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM admissions", [], |r| r.get(0))?;
-    for r in &batch.reports {
+    let mut counts_ = IntakeCounts::default();
+    // 1. Validate; refused reports are kept in `scan_refusals` (rare: one statement each).
+    let mut candidates = Vec::with_capacity(batch.reports.len());
+    let mut outcome: Vec<Option<Result<(), RefusedReport>>> = vec![None; batch.reports.len()];
+    for (i, r) in batch.reports.iter().enumerate() {
         let hash = content_hash(device.id, r);
         if let Some((code, message)) = validate(device, r, now) {
-            ack.refused.push(refuse(tx, device.id, r, &hash, code, message, now)?);
-            counts.refused += 1;
+            outcome[i] = Some(Err(refuse(tx, device.id, r, &hash, code, message, now)?));
             continue;
         }
         let direction = if r.verdict == VerdictCode::Exited {
@@ -205,85 +294,136 @@ pub fn intake(
             r.direction
         };
         let gate: String = r.gate.trim().chars().take(MAX_GATE_LEN).collect();
-        // Insert first, compare only when the nonce is already there (the rare case).
-        let inserted: Option<i64> = tx
-            .prepare_cached(
-                "INSERT INTO scans (nonce, device_id, content_hash, scanned_at, received_at, verdict, reason, event_id,
-                                    serial, offer, admitted_index, gate, zone, direction, offline, generation)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-                 ON CONFLICT (nonce) DO NOTHING RETURNING id",
-            )?
-            .query_row(
-                params![
-                    r.nonce,
-                    device.id,
-                    &hash[..],
-                    r.scanned_at,
-                    now,
-                    r.verdict.as_str(),
-                    r.reason.chars().take(MAX_REASON_LEN).collect::<String>(),
-                    r.event_id,
-                    r.serial,
-                    r.offer.map(Offer::name),
-                    r.admitted_index,
-                    gate,
-                    r.zone,
-                    direction_str(direction),
-                    r.offline,
-                    r.generation
-                ],
-                |row| row.get(0),
-            )
-            .optional()?;
-        let Some(scan_id) = inserted else {
+        candidates.push((
+            i,
+            Candidate {
+                report: r,
+                hash,
+                direction,
+                gate,
+            },
+        ));
+    }
+    // 2. Insert the scans; a nonce already stored (or twice in this batch) is not inserted again.
+    let mut stored: HashMap<String, i64> = HashMap::new();
+    for chunk in candidates.chunks(ROWS_PER_STATEMENT) {
+        let values: Vec<Value> = chunk
+            .iter()
+            .flat_map(|(_, c)| {
+                let r = c.report;
+                [
+                    r.nonce.to_value(),
+                    device.id.to_value(),
+                    c.hash[..].to_value(),
+                    r.scanned_at.to_value(),
+                    now.to_value(),
+                    r.verdict.as_str().to_value(),
+                    r.reason.chars().take(MAX_REASON_LEN).collect::<String>().to_value(),
+                    r.event_id.to_value(),
+                    r.serial.to_value(),
+                    r.offer.map(Offer::name).to_value(),
+                    r.admitted_index.to_value(),
+                    c.gate.to_value(),
+                    r.zone.to_value(),
+                    direction_str(c.direction).to_value(),
+                    r.offline.to_value(),
+                    r.generation.to_value(),
+                ]
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO scans (nonce, device_id, content_hash, scanned_at, received_at, verdict, reason, event_id,
+                                serial, offer, admitted_index, gate, zone, direction, offline, generation)
+             VALUES {} ON CONFLICT (nonce) DO NOTHING RETURNING id, nonce",
+            tuples(chunk.len(), 16)
+        );
+        for (id, nonce) in tx.query_all(&sql, values, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+            stored.insert(nonce, id);
+        }
+    }
+    // 3. In the batch's order: the first report of each newly stored nonce is accepted; any other
+    //    is a duplicate (same content) or a nonce conflict (refused and kept).
+    let mut next_seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM admissions", [], |r| r.get(0))?;
+    let mut admissions: Vec<Vec<Value>> = Vec::new();
+    let mut touched: BTreeMap<(u32, u32), Option<Offer>> = BTreeMap::new();
+    let mut entered: BTreeSet<(u32, u32)> = BTreeSet::new();
+    for (i, c) in &candidates {
+        let r = c.report;
+        let Some(scan_id) = stored.remove(&r.nonce) else {
             let h: Vec<u8> = tx
                 .prepare_cached("SELECT content_hash FROM scans WHERE nonce = ?1")?
                 .query_row([&r.nonce], |row| row.get(0))?;
-            if h == hash {
-                ack.duplicates.push(r.nonce.clone());
-                counts.duplicates += 1;
+            outcome[*i] = Some(if h == c.hash {
+                Ok(())
             } else {
                 let msg = "this nonce was already reported with other content".to_owned();
-                ack.refused
-                    .push(refuse(tx, device.id, r, &hash, "nonce_conflict", msg, now)?);
-                counts.refused += 1;
+                Err(refuse(tx, device.id, r, &c.hash, "nonce_conflict", msg, now)?)
+            });
+            if h == c.hash {
+                ack.duplicates.push(r.nonce.clone());
+                counts_.duplicates += 1;
             }
             continue;
         };
-        counts.accepted += 1;
+        counts_.accepted += 1;
         ack.accepted.push(r.nonce.clone());
         if let (true, Some(event), Some(serial)) = (r.verdict.lets_through(), r.event_id, r.serial) {
-            tx.prepare_cached(
-                "INSERT INTO admissions (seq, scan_id, event_id, serial, device_id, gate, admitted_at, direction, generation)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                next_seq,
-                scan_id,
-                event,
-                serial,
-                device.id,
-                gate,
-                r.scanned_at,
-                direction_str(direction),
-                r.generation
-            ])?;
+            admissions.push(vec![
+                next_seq.to_value(),
+                scan_id.to_value(),
+                event.to_value(),
+                serial.to_value(),
+                device.id.to_value(),
+                c.gate.to_value(),
+                r.scanned_at.to_value(),
+                direction_str(c.direction).to_value(),
+                r.generation.to_value(),
+            ]);
             next_seq += 1;
-            touched.insert((event, serial));
-            if direction == Direction::Entry && check_conflict(tx, event, serial, r.offer, now)? {
-                counts.new_conflicts += 1;
+            touched.insert((event, serial), r.offer);
+            if c.direction == Direction::Entry {
+                entered.insert((event, serial));
             }
         }
     }
-    for (event, serial) in touched {
-        let c: Option<Conflict> = tx
-            .prepare_cached(
-                "SELECT event_id, serial, allowed, admitted, gates, detected_at FROM conflicts
-                 WHERE event_id = ?1 AND serial = ?2",
-            )?
-            .query_row(params![event, serial], super::sync::conflict_from_row)
-            .optional()?;
-        ack.conflicts.extend(c);
+    for o in outcome {
+        if let Some(Err(refused)) = o {
+            ack.refused.push(refused);
+            counts_.refused += 1;
+        }
+    }
+    // 4. The admissions, in the batch's order (commit-ordered `seq`).
+    for chunk in admissions.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO admissions (seq, scan_id, event_id, serial, device_id, gate, admitted_at, direction, generation)
+             VALUES {}",
+            tuples(chunk.len(), 9)
+        );
+        tx.execute(&sql, chunk.iter().flatten().cloned().collect::<Vec<Value>>())?;
+    }
+    // 5. Conflicts: tickets entered more often than they allow.
+    let counted = counts(tx, &touched)?;
+    for key in &entered {
+        if let Some(c) = counted.get(key)
+            && c.admitted > i64::from(c.allowed)
+            && record_conflict(tx, key.0, key.1, c, now)?
+        {
+            counts_.new_conflicts += 1;
+        }
+    }
+    let keys: Vec<(u32, u32)> = touched.keys().copied().collect();
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let values: Vec<Value> = chunk
+            .iter()
+            .flat_map(|(e, s)| [Value::Integer(i64::from(*e)), Value::Integer(i64::from(*s))])
+            .collect();
+        let sql = format!(
+            "SELECT event_id, serial, allowed, admitted, gates, detected_at FROM conflicts
+             WHERE (event_id, serial) IN (VALUES {}) ORDER BY event_id, serial",
+            pairs(chunk.len())
+        );
+        ack.conflicts
+            .extend(tx.query_all(&sql, values, super::sync::conflict_from_row)?);
     }
     tx.prepare_cached("UPDATE devices SET last_contact = ?2, queued = ?3, software_version = ?4 WHERE id = ?1")?
         .execute(params![
@@ -292,5 +432,5 @@ pub fn intake(
             batch.queued.saturating_sub(batch.reports.len() as u64) as i64,
             batch.software_version.chars().take(64).collect::<String>()
         ])?;
-    Ok((ack, counts))
+    Ok((ack, counts_))
 }
