@@ -145,13 +145,31 @@ fn tuples(rows: usize, width: usize) -> String {
         .join(", ")
 }
 
-/// `(CAST(?a AS BIGINT), CAST(?b AS BIGINT)), ...`: (event, serial) pairs to compare with
-/// `(event_id, serial) IN (VALUES ...)`; the casts tell PostgreSQL what the parameters are.
-fn pairs(rows: usize) -> String {
-    (0..rows)
-        .map(|i| format!("(CAST(?{} AS BIGINT), CAST(?{} AS BIGINT))", 2 * i + 1, 2 * i + 2))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The touched (event, serial) pairs grouped by event, in chunks: each chunk is one
+/// `event_id = ?1 AND serial IN (?2, ...)` query, which both engines answer from the
+/// (event_id, serial) indexes.
+fn by_event(keys: impl Iterator<Item = (u32, u32)>) -> Vec<(u32, Vec<u32>)> {
+    let mut grouped: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (e, s) in keys {
+        grouped.entry(e).or_default().push(s);
+    }
+    grouped
+        .into_iter()
+        .flat_map(|(e, serials)| {
+            serials
+                .chunks(ROWS_PER_STATEMENT)
+                .map(|c| (e, c.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// `?2, ?3, ...` for `n` serials after the event's `?1`, and the values of the whole query.
+fn serial_list(event: u32, serials: &[u32]) -> (String, Vec<Value>) {
+    let marks: Vec<String> = (0..serials.len()).map(|i| format!("?{}", i + 2)).collect();
+    let mut values = vec![Value::Integer(i64::from(event))];
+    values.extend(serials.iter().map(|s| Value::Integer(i64::from(*s))));
+    (marks.join(", "), values)
 }
 
 /// Where one entitlement stands after a batch: what it allows and how many are inside.
@@ -166,21 +184,19 @@ fn counts(
     tx: &Transaction<'_>,
     touched: &BTreeMap<(u32, u32), Option<Offer>>,
 ) -> AppResult<BTreeMap<(u32, u32), Count>> {
-    let keys: Vec<(u32, u32)> = touched.keys().copied().collect();
     let mut tickets: BTreeMap<(u32, u32), (Option<Offer>, bool)> = BTreeMap::new();
     let mut inside: BTreeMap<(u32, u32), (i64, i64)> = BTreeMap::new();
-    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-        let values: Vec<Value> = chunk
-            .iter()
-            .flat_map(|(e, s)| [Value::Integer(i64::from(*e)), Value::Integer(i64::from(*s))])
-            .collect();
-        let wanted = pairs(chunk.len());
-        // `(event_id, serial) IN (VALUES ...)`: row values, the same on both engines.
-        for (e, s, offer, flags) in tx.query_all(
+    for (event, serials) in by_event(touched.keys().copied()) {
+        let (marks, values) = serial_list(event, &serials);
+        // By primary key only (`serial`): naming the event would let a planner walk every ticket
+        // of the event through its index.
+        let by_serial: Vec<String> = (0..serials.len()).map(|i| format!("?{}", i + 1)).collect();
+        let rows = tx.query_all(
             &format!(
-                "SELECT event_id, serial, offer, flags FROM tickets WHERE (event_id, serial) IN (VALUES {wanted})"
+                "SELECT event_id, serial, offer, flags FROM tickets WHERE serial IN ({})",
+                by_serial.join(", ")
             ),
-            values.clone(),
+            values[1..].to_vec(),
             |r| {
                 Ok((
                     r.get::<_, u32>(0)?,
@@ -189,15 +205,18 @@ fn counts(
                     r.get::<_, u8>(3)?,
                 ))
             },
-        )? {
-            tickets.insert((e, s), (Offer::from_name(&offer), TicketFlags(flags).reentry()));
+        )?;
+        for (e, s, offer, flags) in rows {
+            if e == event {
+                tickets.insert((e, s), (Offer::from_name(&offer), TicketFlags(flags).reentry()));
+            }
         }
         for (e, s, entries, exits) in tx.query_all(
             &format!(
                 "SELECT event_id, serial,
                         CAST(SUM(CASE WHEN direction = 'entry' THEN 1 ELSE 0 END) AS BIGINT),
                         CAST(SUM(CASE WHEN direction = 'exit' THEN 1 ELSE 0 END) AS BIGINT)
-                 FROM admissions WHERE (event_id, serial) IN (VALUES {wanted}) GROUP BY event_id, serial"
+                 FROM admissions WHERE event_id = ?1 AND serial IN ({marks}) GROUP BY event_id, serial"
             ),
             values,
             |r| {
@@ -411,16 +430,11 @@ pub fn intake(
             counts_.new_conflicts += 1;
         }
     }
-    let keys: Vec<(u32, u32)> = touched.keys().copied().collect();
-    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-        let values: Vec<Value> = chunk
-            .iter()
-            .flat_map(|(e, s)| [Value::Integer(i64::from(*e)), Value::Integer(i64::from(*s))])
-            .collect();
+    for (event, serials) in by_event(touched.keys().copied()) {
+        let (marks, values) = serial_list(event, &serials);
         let sql = format!(
             "SELECT event_id, serial, allowed, admitted, gates, detected_at FROM conflicts
-             WHERE (event_id, serial) IN (VALUES {}) ORDER BY event_id, serial",
-            pairs(chunk.len())
+             WHERE event_id = ?1 AND serial IN ({marks}) ORDER BY serial"
         );
         ack.conflicts
             .extend(tx.query_all(&sql, values, super::sync::conflict_from_row)?);

@@ -121,8 +121,12 @@ impl r2d2::ManageConnection for PgManager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<PgConn, postgres::Error> {
+        let mut client = self.0.connect()?;
+        // Plan every execution with its values: a generic plan for "this event and these
+        // serials" can walk the whole event (every admission has the same event at a venue).
+        client.batch_execute("SET plan_cache_mode = force_custom_plan")?;
         Ok(PgConn {
-            client: Some(self.0.connect()?),
+            client: Some(client),
             cache: sql::StatementCache::new(),
         })
     }
