@@ -56,6 +56,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0009_clock_offset.sql"),
         postgres: include_str!("migrations/postgres/0009_clock_offset.sql"),
     },
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0010_venue_language_roles.sql"),
+        postgres: include_str!("migrations/postgres/0010_venue_language_roles.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -399,5 +403,45 @@ mod tests {
             })
             .unwrap();
         assert_eq!((name.as_str(), offset), ("north", None));
+    }
+
+    #[test]
+    fn a_version_nine_snapshot_upgrades_its_events_to_paris_time_and_its_operators_to_admins() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for m in &MIGRATIONS[..9] {
+            tx.execute_batch(m.sqlite).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 9).unwrap();
+        tx.execute_batch(
+            "INSERT INTO events (id, sport, name, venue, starts_at, doors_open, doors_close, capacity)
+                 VALUES (1, 'Judo', 'Final', 'Arena', 100, 50, 400, 10);
+             INSERT INTO accounts (id, email, password_hash, role, created_at) VALUES (1, 'op@example.org', 'x', 'operator', 1);
+             INSERT INTO accounts (id, email, password_hash, created_at) VALUES (2, 'b@example.org', 'x', 1);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
+        let (zone, address): (String, String) = conn
+            .query_row("SELECT time_zone, venue_address FROM events WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((zone.as_str(), address.as_str()), ("Europe/Paris", ""));
+        let roles: Vec<(i64, Option<String>, Option<String>)> = conn
+            .prepare("SELECT id, operator_role, language FROM accounts ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(roles, vec![(1, Some("admin".to_owned()), None), (2, None, None)]);
+        let bad_role = conn.execute("UPDATE accounts SET operator_role = 'root' WHERE id = 1", []);
+        assert!(bad_role.is_err(), "an operator is admin, supervisor or support");
+        conn.execute(
+            "INSERT INTO ops_audit (at, operator_id, action, subject, detail) VALUES (5, 1, 'event.edit', 'event:1', 'name')",
+            [],
+        )
+        .unwrap();
     }
 }
