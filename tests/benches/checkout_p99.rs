@@ -1,0 +1,284 @@
+//! Checkout latency under 200 concurrent buyers (issue 13's target: p99 < 100 ms over 3
+//! replicas), on SQLite (one process: SQLite is one writer) and on PostgreSQL with one and with
+//! three issuer processes, side by side in one run.
+//!
+//! Each buyer is a real account (signed up, activated from the mailed link, logged in) with its
+//! own client address (behind the load balancer, `X-Forwarded-For`). When all 200 are ready they
+//! start together and each buys `ROUNDS` times in a row: put a Solo in the cart, `POST
+//! /api/v1/checkout` (capacity reserved, payment started), `POST /api/v1/payments/{id}/card` (paid:
+//! tickets signed and stored). Buyer `i` goes through replica `i % n`. Latencies are measured per
+//! request on the client, release build of the issuer.
+//!
+//! `cargo bench -p og-system-tests --bench checkout_p99` (needs PostgreSQL, as the tests do;
+//! `OG_BENCH_BUYERS` and `OG_BENCH_ROUNDS` change the load).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use og_issuer::store::ScratchDatabase;
+use og_system_tests::smtp::SmtpSink;
+use serde_json::{Value, json};
+use support::{IssuerProc, PASSWORD, http, issuer_bin, now};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// `n` issuer processes on one database (`None`: each its own SQLite file, so only `n = 1`).
+fn start(dirs: &Path, database: Option<&str>, n: usize, sink: &SmtpSink) -> Vec<IssuerProc> {
+    let smtp = sink.url();
+    let mut flags = vec!["--smtp-url", smtp.as_str(), "--trusted-proxy", "127.0.0.1/32"];
+    if let Some(url) = database {
+        flags.extend(["--database", url]);
+    }
+    let mut procs = vec![IssuerProc::start(&dirs.join("r0"), &flags)];
+    for i in 1..n {
+        let dir = dirs.join(format!("r{i}"));
+        copy_dir(&dirs.join("r0/keys"), &dir.join("keys"));
+        std::fs::copy(dirs.join("r0/deployment-id"), dir.join("deployment-id")).unwrap();
+        procs.push(IssuerProc::start(&dir, &flags));
+    }
+    procs
+}
+
+fn operator(first: &IssuerProc, database: Option<&str>) -> String {
+    let mut cmd = std::process::Command::new(issuer_bin());
+    cmd.arg("--data-dir").arg(&first.data_dir);
+    if let Some(url) = database {
+        cmd.args(["--database", url]);
+    }
+    let out = cmd
+        .args(["admin", "create-operator", "--email", "ops@example.org"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// An event with room for everyone and its Solo offer id.
+fn event(c: &reqwest::blocking::Client, issuer: &IssuerProc, op: &str) -> i64 {
+    let t = now();
+    let created: Value = c
+        .post(format!("{}/api/v1/ops/events", issuer.url))
+        .bearer_auth(op)
+        .json(&json!({
+            "sport": "Breaking", "name": "B-Girls Final", "venue": "La Concorde", "starts_at": t + 7200,
+            "doors_open": t, "doors_close": t + 14400, "capacity": 1_000_000, "zones": ["General"],
+            "offers": { "solo": 4500 }
+        }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let id = created["id"].as_i64().expect("event id");
+    let event = support::get_json(c, issuer, &format!("/api/v1/events/{id}"), None);
+    event["offers"][0]["id"].as_i64().unwrap()
+}
+
+/// Signs up, activates and logs in buyer `i` through `issuer`: the access token.
+fn ready_buyer(issuer: &str, sink: &SmtpSink, i: usize) -> String {
+    let c = http();
+    let email = format!("buyer{i}@example.org");
+    let ip = format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256);
+    let post = |path: &str, body: Value| {
+        c.post(format!("{issuer}{path}"))
+            .header("X-Forwarded-For", &ip)
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+    let r = post(
+        "/api/v1/accounts",
+        json!({"email": email, "password": PASSWORD, "name": "Bench Buyer"}),
+    );
+    assert_eq!(r.status(), 202, "sign-up of {email}");
+    let mail = sink.wait_for(&email, Duration::from_secs(60)).expect("activation mail");
+    let link = mail.link_containing("/activate?token=").expect("activation link");
+    let token = link.split("token=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    assert!(post("/api/v1/accounts/activate", json!({"token": token})).status().is_success());
+    let r = post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD}));
+    assert!(r.status().is_success(), "login of {email}: {}", r.status());
+    r.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_owned()
+}
+
+#[derive(Default)]
+struct Samples {
+    checkout: Vec<Duration>,
+    pay: Vec<Duration>,
+    both: Vec<Duration>,
+    errors: Vec<String>,
+}
+
+fn buy(url: &str, access: &str, offer: i64, key: &str, s: &mut Samples) {
+    let c = http();
+    let r = c
+        .put(format!("{url}/api/v1/cart/items"))
+        .bearer_auth(access)
+        .json(&json!({"offer_id": offer, "quantity": 1}))
+        .send();
+    match r {
+        Ok(r) if r.status().is_success() => {}
+        Ok(r) => return s.errors.push(format!("cart {}", r.status())),
+        Err(e) => return s.errors.push(format!("cart {e}")),
+    }
+    let t0 = Instant::now();
+    let r = c
+        .post(format!("{url}/api/v1/checkout"))
+        .bearer_auth(access)
+        .header("Idempotency-Key", key)
+        .send();
+    let body: Value = match r {
+        Ok(r) if r.status() == 201 => r.json().unwrap_or(Value::Null),
+        Ok(r) => return s.errors.push(format!("checkout {}", r.status())),
+        Err(e) => return s.errors.push(format!("checkout {e}")),
+    };
+    let t1 = Instant::now();
+    let Some(pid) = body["payment_id"].as_str() else {
+        return s.errors.push(format!("checkout answered {body}"));
+    };
+    let r = c
+        .post(format!("{url}/api/v1/payments/{pid}/card"))
+        .json(&json!({"card_number": "4242424242424242"}))
+        .send();
+    match r {
+        Ok(r) if r.status().is_success() => {}
+        Ok(r) => return s.errors.push(format!("pay {}", r.status())),
+        Err(e) => return s.errors.push(format!("pay {e}")),
+    }
+    let t2 = Instant::now();
+    s.checkout.push(t1 - t0);
+    s.pay.push(t2 - t1);
+    s.both.push(t2 - t0);
+}
+
+fn pct(v: &mut [Duration], p: f64) -> f64 {
+    v.sort();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
+    v[i].as_secs_f64() * 1000.0
+}
+
+fn run(label: &str, database: Option<&str>, replicas: usize, buyers: usize, rounds: usize) {
+    let sink = SmtpSink::start().unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    let procs = start(dirs.path(), database, replicas, &sink);
+    let urls: Vec<String> = procs.iter().map(|p| p.url.clone()).collect();
+    let op = operator(&procs[0], database);
+    let offer = event(&http(), &procs[0], &op);
+
+    // Accounts made 8 at a time (argon2 on sign-up and log-in is not what is measured).
+    let tokens: Vec<String> = {
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let out = Arc::new(std::sync::Mutex::new(vec![String::new(); buyers]));
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                let (next, out, urls, sink) = (next.clone(), out.clone(), &urls, &sink);
+                s.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if i >= buyers {
+                            break;
+                        }
+                        let t = ready_buyer(&urls[i % urls.len()], sink, i);
+                        out.lock().unwrap()[i] = t;
+                    }
+                });
+            }
+        });
+        Arc::try_unwrap(out).unwrap().into_inner().unwrap()
+    };
+
+    let barrier = Arc::new(Barrier::new(buyers));
+    let started = Instant::now();
+    let handles: Vec<_> = tokens
+        .into_iter()
+        .enumerate()
+        .map(|(i, access)| {
+            let (barrier, url) = (barrier.clone(), urls[i % urls.len()].clone());
+            std::thread::spawn(move || {
+                let mut s = Samples::default();
+                barrier.wait();
+                for r in 0..rounds {
+                    buy(&url, &access, offer, &format!("bench-{i:05}-{r:03}"), &mut s);
+                }
+                s
+            })
+        })
+        .collect();
+    let mut all = Samples::default();
+    for h in handles {
+        let s = h.join().unwrap();
+        all.checkout.extend(s.checkout);
+        all.pay.extend(s.pay);
+        all.both.extend(s.both);
+        all.errors.extend(s.errors);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let orders = all.both.len();
+    println!(
+        "| {label} | {orders} | {:.0} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {} |",
+        orders as f64 / elapsed,
+        pct(&mut all.checkout, 0.5),
+        pct(&mut all.checkout, 0.99),
+        pct(&mut all.checkout, 1.0),
+        pct(&mut all.pay, 0.5),
+        pct(&mut all.pay, 0.99),
+        pct(&mut all.pay, 1.0),
+        pct(&mut all.both, 0.5),
+        pct(&mut all.both, 0.99),
+        pct(&mut all.both, 1.0),
+        all.errors.len(),
+    );
+    if !all.errors.is_empty() {
+        let mut kinds = all.errors.clone();
+        kinds.sort();
+        kinds.dedup();
+        println!("  errors: {kinds:?}");
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: both run it.
+    let buyers = env_usize("OG_BENCH_BUYERS", 200);
+    let rounds = env_usize("OG_BENCH_ROUNDS", 5);
+    println!(
+        "{buyers} concurrent buyers x {rounds} orders each, load average at start: {}",
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+    );
+    println!(
+        "| engine, replicas | orders | orders/s | checkout p50 / p99 / max (ms) | payment (tickets signed) p50 / p99 / max | checkout + payment p50 / p99 / max | errors |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    run("SQLite, 1 process", None, 1, buyers, rounds);
+    let pg = ScratchDatabase::create("og_bench_p99");
+    let url = match pg.url() {
+        og_issuer::store::DatabaseUrl::Postgres(u) => u,
+        other => panic!("not PostgreSQL: {other:?}"),
+    };
+    run("PostgreSQL, 1 replica", Some(&url), 1, buyers, rounds);
+    drop(pg);
+    let pg = ScratchDatabase::create("og_bench_p99");
+    let url = match pg.url() {
+        og_issuer::store::DatabaseUrl::Postgres(u) => u,
+        other => panic!("not PostgreSQL: {other:?}"),
+    };
+    run("PostgreSQL, 3 replicas", Some(&url), 3, buyers, rounds);
+}
