@@ -138,6 +138,15 @@ pub async fn handle_webhook(state: &AppState, signature: Option<&str>, body: &[u
                     "this webhook event was already processed",
                 ));
             }
+            // The built-in processor keeps its outbox in this database: its entry is marked
+            // delivered in the commit that processes it, so a payment costs no further write
+            // (and a processed webhook is never left looking undelivered). A webhook from an
+            // outside provider has no entry here and updates nothing.
+            tx.execute(
+                "UPDATE webhook_outbox SET delivered_at = ?2, attempts = attempts + 1
+                 WHERE event_id = ?1 AND delivered_at IS NULL",
+                params![ev.id, now],
+            )?;
             match ev.kind.as_str() {
                 "payment.succeeded" => {
                     match shop::confirm_payment(tx, &signer, &ev.payment_id, ev.amount_cents, now)? {
@@ -257,7 +266,7 @@ pub async fn pay_with_card(state: &AppState, payment_id: String, card_number: &s
     };
     let now = crate::now();
     let last4 = number[number.len() - 4..].to_owned();
-    let (event_id, order_id) = state
+    let (event_id, payload, order_id) = state
         .db
         .write(move |tx| {
             let (order_id, amount, status, order_status): (i64, i64, String, String) = tx
@@ -295,12 +304,12 @@ pub async fn pay_with_card(state: &AppState, payment_id: String, card_number: &s
                 "INSERT INTO webhook_outbox (event_id, payload, next_attempt_at) VALUES (?1, ?2, ?3)",
                 // Claimed by this replica, which delivers it right away (below); the others
                 // retry it only if that fails or this replica dies before it is delivered.
-                params![ev.id, payload, now + WEBHOOK_CLAIM_SECS],
+                params![ev.id, &payload, now + WEBHOOK_CLAIM_SECS],
             )?;
-            Ok((ev.id, order_id))
+            Ok((ev.id, payload, order_id))
         })
         .await?;
-    deliver_one(state, &event_id).await;
+    deliver(state, &event_id, payload).await;
     Ok((outcome, order_id))
 }
 
@@ -332,6 +341,13 @@ pub async fn deliver_one(state: &AppState, event_id: &str) -> bool {
         .ok()
         .flatten();
     let Some(payload) = payload else { return true };
+    deliver(state, event_id, payload).await
+}
+
+/// Posts one outbox entry to the webhook endpoint. Acknowledged, the entry was marked delivered
+/// by the commit that processed it ([`handle_webhook`]); otherwise the failed attempt is
+/// recorded and the entry retried later with a growing pause.
+async fn deliver(state: &AppState, event_id: &str, payload: String) -> bool {
     let now = crate::now();
     let sig = sign(&state.secrets.webhook[..], now, payload.as_bytes());
     let res = client()
@@ -351,31 +367,40 @@ pub async fn deliver_one(state: &AppState, event_id: &str) -> bool {
         }
         Err(_) => (None, None),
     };
-    let acked = status.is_some_and(|s| s.is_success())
-        || (status == Some(reqwest::StatusCode::CONFLICT) && code.as_deref() == Some("replayed_webhook"));
-    if !acked {
-        tracing::warn!(event_id, ?status, ?code, "webhook not acknowledged; will retry");
+    if status.is_some_and(|s| s.is_success()) {
+        return true;
     }
     let id = event_id.to_owned();
+    if status == Some(reqwest::StatusCode::CONFLICT) && code.as_deref() == Some("replayed_webhook") {
+        // Processed by an earlier attempt whose answer was lost (or by a build that did not
+        // mark its entry): mark it now.
+        let _ = state
+            .db
+            .write(move |tx| {
+                tx.execute(
+                    "UPDATE webhook_outbox SET delivered_at = ?2, attempts = attempts + 1
+                     WHERE event_id = ?1 AND delivered_at IS NULL",
+                    params![id, now],
+                )?;
+                Ok(())
+            })
+            .await;
+        return true;
+    }
+    tracing::warn!(event_id, ?status, ?code, "webhook not acknowledged; will retry");
     let _ = state
         .db
         .write(move |tx| {
-            if acked {
-                tx.execute(
-                    "UPDATE webhook_outbox SET delivered_at = ?2, attempts = attempts + 1 WHERE event_id = ?1",
-                    params![id, now],
-                )?;
-            } else {
-                tx.execute(
-                    "UPDATE webhook_outbox SET attempts = attempts + 1,
-                         next_attempt_at = ?2 + CASE WHEN attempts + 1 >= 9 THEN 300 ELSE (1 << (attempts + 1)) END WHERE event_id = ?1",
-                    params![id, now],
-                )?;
-            }
+            tx.execute(
+                "UPDATE webhook_outbox SET attempts = attempts + 1,
+                     next_attempt_at = ?2 + CASE WHEN attempts + 1 >= 9 THEN 300 ELSE (1 << (attempts + 1)) END
+                 WHERE event_id = ?1 AND delivered_at IS NULL",
+                params![id, now],
+            )?;
             Ok(())
         })
         .await;
-    acked
+    false
 }
 
 /// How long a replica that took a webhook to deliver holds it before others may retry it.

@@ -744,3 +744,22 @@ async fn a_purchase_shows_at_once_on_the_cached_list_the_event_and_its_page() {
     let html = app.get_page("/events/2", None).await;
     assert!(html.contains(&page(before - 4, capacity)), "{html}");
 }
+
+#[tokio::test]
+async fn a_card_payment_leaves_its_webhook_delivered_after_one_attempt_and_nothing_to_retry() {
+    let app = spawn_app().await;
+    let b = app.buyer("wes@example.org").await;
+    let offer = app.offer_id(5, "solo").await;
+    let (_, order) = app.order(&b, offer, 1, "one-attempt").await;
+    let (_, r) = app.pay(&order, "4242424242424242").await;
+    assert_eq!(r["status"], "succeeded");
+    assert_eq!(
+        app.db_i64("SELECT count(*) FROM webhook_outbox WHERE delivered_at IS NOT NULL AND attempts = 1"),
+        1,
+        "marked delivered by the commit that issued the tickets"
+    );
+    assert_eq!(
+        app.db_i64("SELECT count(*) FROM webhook_outbox WHERE delivered_at IS NULL"),
+        0
+    );
+}

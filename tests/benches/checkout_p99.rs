@@ -9,8 +9,13 @@
 //! tickets signed and stored). Buyer `i` goes through replica `i % n`. Latencies are measured per
 //! request on the client, release build of the issuer.
 //!
+//! Two loads: buyers pausing `OG_BENCH_THINK_MS` (default 500 ms) before each request, as people
+//! clicking through do (200 buyers in the shop at once), then no pause at all (each of the 200
+//! fires its next request the moment the last one answers: saturation, where the latency is the
+//! queue, 200 divided by what the machine completes per second).
+//!
 //! `cargo bench -p og-system-tests --bench checkout_p99` (needs PostgreSQL, as the tests do;
-//! `OG_BENCH_BUYERS` and `OG_BENCH_ROUNDS` change the load).
+//! `OG_BENCH_BUYERS`, `OG_BENCH_ROUNDS` and `OG_BENCH_THINK_MS` change the load).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -110,8 +115,19 @@ fn ready_buyer(issuer: &str, sink: &SmtpSink, i: usize) -> String {
     assert_eq!(r.status(), 202, "sign-up of {email}");
     let mail = sink.wait_for(&email, Duration::from_secs(60)).expect("activation mail");
     let link = mail.link_containing("/activate?token=").expect("activation link");
-    let token = link.split("token=").nth(1).unwrap().split('&').next().unwrap().to_owned();
-    assert!(post("/api/v1/accounts/activate", json!({"token": token})).status().is_success());
+    let token = link
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        post("/api/v1/accounts/activate", json!({"token": token}))
+            .status()
+            .is_success()
+    );
     let r = post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD}));
     assert!(r.status().is_success(), "login of {email}: {}", r.status());
     r.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_owned()
@@ -125,8 +141,9 @@ struct Samples {
     errors: Vec<String>,
 }
 
-fn buy(url: &str, access: &str, offer: i64, key: &str, s: &mut Samples) {
+fn buy(url: &str, access: &str, offer: i64, key: &str, think: Duration, s: &mut Samples) {
     let c = http();
+    std::thread::sleep(think);
     let r = c
         .put(format!("{url}/api/v1/cart/items"))
         .bearer_auth(access)
@@ -137,6 +154,7 @@ fn buy(url: &str, access: &str, offer: i64, key: &str, s: &mut Samples) {
         Ok(r) => return s.errors.push(format!("cart {}", r.status())),
         Err(e) => return s.errors.push(format!("cart {e}")),
     }
+    std::thread::sleep(think);
     let t0 = Instant::now();
     let r = c
         .post(format!("{url}/api/v1/checkout"))
@@ -148,10 +166,12 @@ fn buy(url: &str, access: &str, offer: i64, key: &str, s: &mut Samples) {
         Ok(r) => return s.errors.push(format!("checkout {}", r.status())),
         Err(e) => return s.errors.push(format!("checkout {e}")),
     };
-    let t1 = Instant::now();
+    let checkout = t0.elapsed();
     let Some(pid) = body["payment_id"].as_str() else {
         return s.errors.push(format!("checkout answered {body}"));
     };
+    std::thread::sleep(think);
+    let t1 = Instant::now();
     let r = c
         .post(format!("{url}/api/v1/payments/{pid}/card"))
         .json(&json!({"card_number": "4242424242424242"}))
@@ -161,10 +181,10 @@ fn buy(url: &str, access: &str, offer: i64, key: &str, s: &mut Samples) {
         Ok(r) => return s.errors.push(format!("pay {}", r.status())),
         Err(e) => return s.errors.push(format!("pay {e}")),
     }
-    let t2 = Instant::now();
-    s.checkout.push(t1 - t0);
-    s.pay.push(t2 - t1);
-    s.both.push(t2 - t0);
+    let pay = t1.elapsed();
+    s.checkout.push(checkout);
+    s.pay.push(pay);
+    s.both.push(checkout + pay);
 }
 
 fn pct(v: &mut [Duration], p: f64) -> f64 {
@@ -176,7 +196,15 @@ fn pct(v: &mut [Duration], p: f64) -> f64 {
     v[i].as_secs_f64() * 1000.0
 }
 
-fn run(label: &str, database: Option<&str>, replicas: usize, buyers: usize, rounds: usize) {
+struct Load {
+    buyers: usize,
+    rounds: usize,
+    /// A buyer's pause before each request (0: every buyer back at once, the saturation case).
+    think: Duration,
+}
+
+fn run(label: &str, database: Option<&str>, replicas: usize, load: &Load) {
+    let Load { buyers, rounds, think } = *load;
     let sink = SmtpSink::start().unwrap();
     let dirs = tempfile::tempdir().unwrap();
     let procs = start(dirs.path(), database, replicas, &sink);
@@ -216,8 +244,10 @@ fn run(label: &str, database: Option<&str>, replicas: usize, buyers: usize, roun
             std::thread::spawn(move || {
                 let mut s = Samples::default();
                 barrier.wait();
+                // Arrivals spread over one buyer's cycle (three pauses), not all at one instant.
+                std::thread::sleep(think * 3 * i as u32 / buyers as u32);
                 for r in 0..rounds {
-                    buy(&url, &access, offer, &format!("bench-{i:05}-{r:03}"), &mut s);
+                    buy(&url, &access, offer, &format!("bench-{i:05}-{r:03}"), think, &mut s);
                 }
                 s
             })
@@ -234,7 +264,8 @@ fn run(label: &str, database: Option<&str>, replicas: usize, buyers: usize, roun
     let elapsed = started.elapsed().as_secs_f64();
     let orders = all.both.len();
     println!(
-        "| {label} | {orders} | {:.0} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {} |",
+        "| {label} | {} ms | {orders} | {:.0} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {} |",
+        think.as_millis(),
         orders as f64 / elapsed,
         pct(&mut all.checkout, 0.5),
         pct(&mut all.checkout, 0.99),
@@ -259,26 +290,26 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: both run it.
     let buyers = env_usize("OG_BENCH_BUYERS", 200);
     let rounds = env_usize("OG_BENCH_ROUNDS", 5);
+    let think = Duration::from_millis(env_usize("OG_BENCH_THINK_MS", 500) as u64);
     println!(
         "{buyers} concurrent buyers x {rounds} orders each, load average at start: {}",
         std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
     );
     println!(
-        "| engine, replicas | orders | orders/s | checkout p50 / p99 / max (ms) | payment (tickets signed) p50 / p99 / max | checkout + payment p50 / p99 / max | errors |"
+        "| engine, processes | pause before each request | orders | orders/s | checkout p50 / p99 / max (ms) | payment (tickets signed) p50 / p99 / max | checkout + payment p50 / p99 / max | errors |"
     );
-    println!("|---|---|---|---|---|---|---|");
-    run("SQLite, 1 process", None, 1, buyers, rounds);
-    let pg = ScratchDatabase::create("og_bench_p99");
-    let url = match pg.url() {
+    println!("|---|---|---|---|---|---|---|---|");
+    let pg_url = |pg: &ScratchDatabase| match pg.url() {
         og_issuer::store::DatabaseUrl::Postgres(u) => u,
         other => panic!("not PostgreSQL: {other:?}"),
     };
-    run("PostgreSQL, 1 replica", Some(&url), 1, buyers, rounds);
-    drop(pg);
-    let pg = ScratchDatabase::create("og_bench_p99");
-    let url = match pg.url() {
-        og_issuer::store::DatabaseUrl::Postgres(u) => u,
-        other => panic!("not PostgreSQL: {other:?}"),
-    };
-    run("PostgreSQL, 3 replicas", Some(&url), 3, buyers, rounds);
+    for think in [think, Duration::ZERO] {
+        let load = Load { buyers, rounds, think };
+        run("SQLite, 1 process", None, 1, &load);
+        for replicas in [1, 3] {
+            let pg = ScratchDatabase::create("og_bench_p99");
+            let label = format!("PostgreSQL, {replicas} replica{}", if replicas > 1 { "s" } else { "" });
+            run(&label, Some(&pg_url(&pg)), replicas, &load);
+        }
+    }
 }
