@@ -41,6 +41,19 @@ pub struct EventRow {
     /// Whether gates need the ticket open on the holder's phone (`optional` or `required`).
     #[serde(default)]
     pub holder_binding: crate::lifecycle::HolderBinding,
+    /// The venue's IANA time zone: every time shown for the event is local to it.
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+    /// The venue's street address (may be empty).
+    #[serde(default)]
+    pub venue_address: String,
+}
+
+/// The time zone of events made before time zones were recorded (migration 10's default).
+pub const DEFAULT_TIME_ZONE: &str = "Europe/Paris";
+
+fn default_time_zone() -> String {
+    DEFAULT_TIME_ZONE.to_owned()
 }
 
 /// An event's sales window and refund/transfer deadlines, Unix seconds; `None` means the
@@ -104,7 +117,7 @@ impl Deadlines {
 pub fn list_events(conn: &Connection) -> AppResult<Vec<EventRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, sport, name, venue, starts_at, doors_open, doors_close, capacity, reserved, status, zones,
-                sales_open_at, sales_close_at, refund_deadline, transfer_deadline
+                sales_open_at, sales_close_at, refund_deadline, transfer_deadline, time_zone, venue_address
          FROM events ORDER BY starts_at, id",
     )?;
     let mut events = stmt
@@ -129,6 +142,8 @@ pub fn list_events(conn: &Connection) -> AppResult<Vec<EventRow>> {
                     transfer_deadline: r.get(14)?,
                 },
                 holder_binding: crate::lifecycle::HolderBinding::default(),
+                time_zone: r.get(15)?,
+                venue_address: r.get(16)?,
             })
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?;
@@ -340,8 +355,31 @@ pub fn issue_comps(
     issuance::issue_purchase(tx, signer, account_id, None, PurchaseKind::Complimentary, &reqs, now)
 }
 
+/// The non-empty fields of a request as compact JSON (what the audit log keeps of a change).
+fn summary_of<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::Object(m)) => {
+            let m: serde_json::Map<String, serde_json::Value> = m.into_iter().filter(|(_, v)| !v.is_null()).collect();
+            serde_json::Value::Object(m).to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+impl NewEvent {
+    pub fn summary(&self) -> String {
+        summary_of(self)
+    }
+}
+
+impl EventChanges {
+    pub fn summary(&self) -> String {
+        summary_of(self)
+    }
+}
+
 /// An event an operator creates.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     pub sport: String,
@@ -370,7 +408,7 @@ pub struct NewEvent {
 }
 
 /// Changes to an event; omitted fields stay as they are.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventChanges {
     pub sport: Option<String>,

@@ -43,6 +43,45 @@ pub fn routes() -> Router<AppState> {
         .route("/ops/comp", get(comp_page).post(comp))
         .route("/ops/refunds", get(refunds_page))
         .route("/ops/refunds/{id}/settle", post(settle_refund))
+        .route("/ops/audit", get(audit_page))
+}
+
+#[derive(serde::Deserialize)]
+struct AuditQuery {
+    before: Option<i64>,
+}
+
+/// The audit log, newest first, 100 a page.
+async fn audit_page(
+    State(state): State<AppState>,
+    _: ConsoleOperator,
+    axum::extract::Query(q): axum::extract::Query<AuditQuery>,
+) -> AppResult<Response> {
+    let list = state
+        .db
+        .read(move |c| crate::ops::audit::list(c, q.before, 100))
+        .await?;
+    Ok(page(
+        "Audit log",
+        false,
+        html! {
+            p { "Every change an operator made, newest first." }
+            @if list.is_empty() { p { "Nothing yet." } }
+            @else {
+                table {
+                    thead { tr { th { "When" } th { "Who" } th { "What" } th { "Subject" } th { "Detail" } } }
+                    tbody { @for e in &list { tr {
+                        td { (time(Some(e.at))) } td { (e.operator.as_deref().unwrap_or("command line")) }
+                        td { (e.action) } td { (e.subject) } td { (e.detail) }
+                    } } }
+                }
+                @if list.len() == 100 { @if let Some(last) = list.last() {
+                    p { a href={ "/ops/audit?before=" (last.id) } { "Older entries" } }
+                } }
+            }
+        },
+    )
+    .into_response())
 }
 
 /// The signed-in operator of a console page: anyone else is sent to `/ops/login` (the one guard
@@ -61,6 +100,23 @@ where
             .map(ConsoleOperator)
             .map_err(|_| Redirect::to("/ops/login").into_response())
     }
+}
+
+/// The answer to an operator whose role does not allow the route (403): what they may not do
+/// and where to go instead.
+pub fn forbidden(op: &OperatorAuth, needed: crate::ops::access::Permission) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        page(
+            "Not allowed",
+            false,
+            html! {
+                p.bad role="alert" { "Your role (" (op.role.name()) ") cannot " (needed.describe()) "." }
+                p { "Ask an admin if you need to. " a href="/ops" { "Back to the console" } }
+            },
+        ),
+    )
+        .into_response()
 }
 
 /// "3 s ahead", "40 s behind", "in step".
@@ -235,10 +291,7 @@ async fn revoke_device(
     ConsoleOperator(op): ConsoleOperator,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let now = crate::now();
-    let d = id.clone();
-    state.db.write(move |tx| devices::revoke(tx, &d, now)).await?;
-    tracing::info!(device = %id, operator = op.account_id, "device revoked from the console");
+    actions::revoke_device(&state, &op, id).await?;
     Ok(Redirect::to("/ops").into_response())
 }
 
@@ -249,11 +302,11 @@ struct RenameForm {
 
 async fn rename_device(
     State(state): State<AppState>,
-    _: ConsoleOperator,
+    ConsoleOperator(op): ConsoleOperator,
     Path(id): Path<String>,
     Form(f): Form<RenameForm>,
 ) -> AppResult<Response> {
-    state.db.write(move |tx| devices::rename(tx, &id, &f.name)).await?;
+    actions::rename_device(&state, &op, id, f.name).await?;
     Ok(Redirect::to("/ops").into_response())
 }
 
@@ -262,10 +315,7 @@ async fn rotate_device(
     ConsoleOperator(op): ConsoleOperator,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let now = crate::now();
-    let d = id.clone();
-    let credential = state.db.write(move |tx| devices::rotate(tx, &d, now)).await?;
-    tracing::info!(device = %id, operator = op.account_id, "device credential rotated from the console");
+    let credential = actions::rotate_device(&state, &op, id.clone()).await?;
     Ok(page(
         "New device credential",
         false,
@@ -513,12 +563,7 @@ async fn revoke(
         serial,
         reason: f.reason,
     };
-    let now = crate::now();
-    state
-        .db
-        .write(move |tx| actions::apply_revocation(tx, &req, now))
-        .await?;
-    tracing::info!(operator = op.account_id, serial, "ticket revoked from the console");
+    actions::revoke(&state, &op, req).await?;
     Ok(Redirect::to("/ops/revocations").into_response())
 }
 
