@@ -37,10 +37,13 @@ pub mod audit;
 pub mod auth;
 pub mod catalogue;
 pub mod cli;
+pub mod dashboard;
 pub mod devices;
+pub mod export;
 pub mod intake;
 pub mod metrics;
 pub mod refunds;
+pub mod search;
 pub mod sync;
 
 use base64::Engine as _;

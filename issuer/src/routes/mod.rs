@@ -2,6 +2,9 @@
 //! part of the router; [`router`] puts them together with the common layers.
 
 pub mod console;
+pub mod console_events;
+pub mod console_find;
+pub mod console_ui;
 pub mod device_sync;
 pub mod devices;
 pub mod extract;
