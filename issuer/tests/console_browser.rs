@@ -49,8 +49,10 @@ async fn in_chromium_an_operator_creates_an_event_watches_a_scan_arrive_while_ty
     d.wait_for(&["Gates and devices", "aria-current=\"page\""]).await;
 
     // A new event with two offers, from the console's form (times in the venue's zone).
-    d.goto(&app.url("/ops/events/new")).await;
-    d.wait_for(&["New event"]).await;
+    d.click("nav.ops a[href='/ops/events']").await;
+    d.wait_for(&["Men's 100m Final", "New event"]).await;
+    d.click("a[href='/ops/events/new']").await;
+    d.wait_for(&["The event", "Offers and prices"]).await;
     for (field, value) in [
         ("#name", "Open Water 10 km Final"),
         ("#sport", "Marathon Swimming"),

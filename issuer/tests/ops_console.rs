@@ -228,3 +228,74 @@ async fn an_admin_exports_a_days_tickets_as_a_streamed_csv_of_every_row() {
         403
     );
 }
+
+#[tokio::test]
+async fn support_mails_a_pending_buyer_a_new_activation_link_and_it_is_audited() {
+    let app = spawn_app().await;
+    let support = operator(&app, Role::Support);
+    let id: i64 = app
+        .db
+        .write_sync(|c| {
+            Ok(c.query_row(
+                "INSERT INTO accounts (email, password_hash, status, created_at)
+                 VALUES ('late@example.org', 'x', 'pending', 0) RETURNING id",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    let page = app
+        .get("/ops/search?q=late%40", Some(&support))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Resend activation mail"), "{page}");
+    let r = form(&app, &support, &format!("/ops/accounts/{id}/resend-activation"), &[]).await;
+    assert_eq!(r.status(), 303);
+    let back = app
+        .get(r.headers()["location"].to_str().unwrap(), Some(&support))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        back.contains("A new activation link was mailed to late@example.org"),
+        "{back}"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM mail_tokens WHERE purpose = 'activate'"),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM ops_audit WHERE action = 'account.resend_activation'"),
+        1
+    );
+    let active = app.buyer("on-time@example.org");
+    let again = form(
+        &app,
+        &support,
+        &format!("/ops/accounts/{active}/resend-activation"),
+        &[],
+    )
+    .await;
+    assert_eq!(again.status(), 409, "an active account needs no activation");
+}
+
+#[tokio::test]
+async fn the_enrolment_page_shows_the_code_as_svg_with_the_command_to_copy() {
+    let app = spawn_app().await;
+    let supervisor = operator(&app, Role::Supervisor);
+    let r = form(
+        &app,
+        &supervisor,
+        "/ops/enrol",
+        &[("events", "1"), ("ttl_minutes", "30")],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"enrol-qr\"") && html.contains("<svg"), "{html}");
+    assert!(html.contains("og-enrol:?issuer="), "{html}");
+    assert!(html.contains("gate-agent enroll --issuer"), "{html}");
+}

@@ -428,3 +428,59 @@ pub async fn rotate_device(state: &AppState, op: &OperatorAuth, id: String) -> A
     tracing::info!(device = %id, operator, "device credential rotated");
     Ok(credential)
 }
+
+/// Mails a buyer whose account is not activated yet a new activation link (support answering
+/// "I never got the mail"); answers the address it went to. Older links stay valid until they
+/// expire; only the new token's hash is stored.
+pub async fn resend_activation(state: &AppState, op: &OperatorAuth, account_id: i64) -> AppResult<String> {
+    let now = crate::now();
+    let token = crate::auth::random_token();
+    let hash = crate::auth::token_hash(&token);
+    let operator = op.account_id;
+    let email = state
+        .db
+        .write(move |tx| {
+            let row: Option<(String, crate::domain::AccountStatus)> = tx
+                .query_row("SELECT email, status FROM accounts WHERE id = ?1", [account_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            let Some((email, status)) = row else {
+                return Err(AppError::not_found(format!("no account {account_id}")));
+            };
+            if status != crate::domain::AccountStatus::Pending {
+                return Err(AppError::conflict(
+                    "not_pending",
+                    "this account is not waiting for its activation",
+                ));
+            }
+            tx.execute(
+                "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'activate', ?3)",
+                crate::store::sql::params![hash, account_id, now + crate::accounts::ACTIVATION_TTL_SECS],
+            )?;
+            audit::record(
+                tx,
+                Some(operator),
+                "account.resend_activation",
+                &format!("account:{account_id}"),
+                &email,
+                now,
+            )?;
+            Ok(email)
+        })
+        .await?;
+    let link = format!("{}/activate?token={token}", state.base_url);
+    crate::mail::send_later(
+        state,
+        crate::mail::Mail {
+            to: email.clone(),
+            subject: "Activate your og-tickets account".into(),
+            body: format!(
+                "Hello,\n\nas you asked our help desk, here is a new link to activate your account \
+                 (valid 48 hours):\n\n{link}\n\nIf you did not ask for it, ignore this mail."
+            ),
+        },
+    );
+    tracing::info!(operator, account = account_id, "activation mail sent again");
+    Ok(email)
+}

@@ -55,6 +55,16 @@ impl Found {
     }
 }
 
+/// `s` percent-encoded for a query string value.
+pub fn query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The serial a scanned code names (its signature is not checked: this only finds the ticket).
 pub fn serial_of_code(text: &str) -> Option<i64> {
     let text = text.trim();

@@ -70,6 +70,10 @@ pub fn routes() -> Router<AppState> {
         .route("/ops/refunds/{id}/settle", post(settle_refund))
         .route("/ops/audit", get(audit_page))
         .route("/ops/search", get(super::console_find::search_page))
+        .route(
+            "/ops/accounts/{id}/resend-activation",
+            post(super::console_find::resend_activation),
+        )
         .route("/ops/tickets/{serial}", get(super::console_find::ticket_page))
         .route("/ops/tickets/{serial}/revoke", post(super::console_find::revoke_ticket))
         .route("/ops/tickets/{serial}/refund", post(super::console_find::refund_ticket))
@@ -450,6 +454,7 @@ async fn enrol(
         Err(e) => return Err(e),
     };
     let tz = zone_of(&zones(&events), &created.token.event_ids).to_owned();
+    let qr_svg = crate::qr_image::svg(&created.enrolment_code)?;
     let command = format!(
         "gate-agent enroll --issuer {} --token {}",
         created.issuer_url, created.token.token
@@ -461,7 +466,9 @@ async fn enrol(
                 (local(created.token.expires_at, &tz)) ", for events "
                 (created.token.event_ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
                 @if let Some(z) = created.token.zone { ", zone " (z) } "." }
-            p { img #enrol-qr width="360" alt="enrolment QR code (issuer address and one-time token)" src={ "data:image/png;base64," (created.qr_png_base64) }; }
+            div.qr #enrol-qr role="img" aria-label="enrolment QR code (issuer address and one-time token)" style="max-width:360px" {
+                (maud::PreEscaped(qr_svg)) }
+            p { a download="enrolment-code.png" href={ "data:image/png;base64," (created.qr_png_base64) } { "Save the code as an image" } }
             p { "Without a camera, copy this command to the gate:" }
             p { code #enrol-command { (command) } }
             p { "Enrolment code: " code #enrol-code { (created.enrolment_code) } }
@@ -478,19 +485,23 @@ async fn enrol(
 async fn events_page(State(state): State<AppState>, ConsoleOperator(op): ConsoleOperator) -> AppResult<Response> {
     let events = state.db.read(crate::ops::catalogue::list_events).await?;
     let manage = op.can(Permission::ManageEvents);
+    let now = crate::now();
     let rows = events
         .iter()
         .map(|e| {
             vec![
                 html! { (e.id) },
-                html! { strong { (e.name) } br; span.sport { (e.sport) } },
+                html! { a href={ "/ops/events/" (e.id) } { strong { (e.name) } } br; span.sport { (e.sport) } },
                 html! { (e.venue) },
-                html! { (local(e.starts_at, &e.time_zone)) br; span.meta { "doors " (ui::local_clock(e.doors_open, &e.time_zone)) } },
+                html! { (local(e.starts_at, &e.time_zone)) br; span.meta { "doors " (ui::local_fmt(e.doors_open, &e.time_zone, "%H:%M")) } },
                 html! { (e.reserved) " / " (e.capacity) },
                 html! { @if e.status == crate::domain::EventStatus::Cancelled { span.pill.off { "cancelled" } }
+                        @else if e.deadlines.sales_open_at.is_some_and(|t| t > now) { span.pill.off { "not on sale yet" } }
                         @else { span.pill.on { "scheduled" } } },
                 html! {
+                    a href={ "/ops/events/" (e.id) } { "Dashboard" } " · "
                     a href={ "/ops/events/" (e.id) "/scans" } { "Scans" }
+                    @if manage && e.status != crate::domain::EventStatus::Cancelled { " · " a href={ "/ops/events/" (e.id) "/edit" } { "Edit" } }
                     @if manage && e.status != crate::domain::EventStatus::Cancelled {
                         form method="post" action={ "/ops/events/" (e.id) "/cancel" } { (csrf_field())
                             label style="font-weight:400" { input type="checkbox" name="confirm" value="yes" required; " revoke its tickets and owe its buyers a refund" }
@@ -506,6 +517,7 @@ async fn events_page(State(state): State<AppState>, ConsoleOperator(op): Console
         Section::Events,
         "Events",
         html! {
+            @if manage { p { a.button href="/ops/events/new" { "New event" } } }
             p.meta { "Times are local to each venue." }
             (table(&["Id", "Event", "Venue", "Starts", "Seats taken", "Status", ""], rows))
         },

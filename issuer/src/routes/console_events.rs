@@ -173,15 +173,23 @@ impl EventForm {
             "" | "optional" => Some(crate::lifecycle::HolderBinding::Optional),
             other => return Err(format!("{other:?} is not a holder-binding policy")),
         };
+        let (doors_open, starts_at, doors_close) = (
+            needed("Doors open", &self.doors_open)?,
+            needed("Start", &self.starts_at)?,
+            needed("Doors close", &self.doors_close)?,
+        );
+        if !(doors_open <= starts_at && starts_at <= doors_close) {
+            return Err("the start must be between the doors opening and closing".into());
+        }
         Ok(Parsed {
             name: self.name.clone(),
             sport: self.sport.clone(),
             venue: self.venue.clone(),
             venue_address: self.venue_address.clone(),
             time_zone: tz.clone(),
-            doors_open: needed("Doors open", &self.doors_open)?,
-            starts_at: needed("Start", &self.starts_at)?,
-            doors_close: needed("Doors close", &self.doors_close)?,
+            doors_open,
+            starts_at,
+            doors_close,
             capacity,
             zones,
             offers,

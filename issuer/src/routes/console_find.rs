@@ -23,6 +23,9 @@ use crate::web::csrf_field;
 pub struct SearchQuery {
     #[serde(default)]
     q: String,
+    /// After a resent activation mail: where it went.
+    #[serde(default)]
+    sent: Option<String>,
 }
 
 pub async fn search_page(
@@ -62,6 +65,7 @@ pub async fn search_page(
     };
     Ok(ui::page(&op, Section::Search, "Find", html! {
         (form)
+        @if let Some(to) = &q.sent { div.notice.ok role="status" { "A new activation link was mailed to " (to) "." } }
         p.meta { "Read as " (found.read_as) "." }
         @if found.is_empty() { p { "Nothing found for " strong { (query) } "." } }
         @if !found.tickets.is_empty() {
@@ -81,9 +85,13 @@ pub async fn search_page(
         }
         @if !found.accounts.is_empty() {
             h2 { "Accounts" }
-            (table(&["Email", "Kind", "Status"], found.accounts.iter().map(|a| vec![
-                html! { a href={ "/ops/search?q=" (a.email) } { (a.email) } }, html! { (a.role) },
+            (table(&["Email", "Kind", "Status", ""], found.accounts.iter().map(|a| vec![
+                html! { a href={ "/ops/search?q=" (crate::ops::search::query_value(&a.email)) } { (a.email) } }, html! { (a.role) },
                 html! { span class=(if a.status == "banned" { "bad" } else { "" }) { (a.status) } },
+                html! { @if a.status == "pending" && op.can(Permission::ResendMail) {
+                    form method="post" action={ "/ops/accounts/" (a.id) "/resend-activation" } { (csrf_field())
+                        button.secondary type="submit" { "Resend activation mail" } }
+                } },
             ]).collect()))
         }
     })
@@ -144,6 +152,17 @@ pub async fn ticket_page(
         }
     })
     .into_response())
+}
+
+/// Mails a pending buyer a new activation link, then shows the search again.
+pub async fn resend_activation(
+    State(state): State<AppState>,
+    ConsoleOperator(op): ConsoleOperator,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let email = actions::resend_activation(&state, &op, id).await?;
+    let q = crate::ops::search::query_value(&email);
+    Ok(Redirect::to(&format!("/ops/search?q={q}&sent={q}")).into_response())
 }
 
 #[derive(serde::Deserialize)]

@@ -41,6 +41,7 @@ code{overflow-wrap:anywhere;word-break:break-word}
 img{max-width:100%;height:auto}
 td form{display:inline-flex;flex-wrap:wrap;gap:4px;margin:2px 0}
 td input{width:9em}
+td input[type=checkbox]{width:auto}
 .bad{color:var(--bad);font-weight:700}
 .good{color:var(--ok);font-weight:700}
 .pill{display:inline-block;border-radius:999px;padding:1px 9px;font-size:.85rem;font-weight:700}
@@ -67,11 +68,14 @@ fieldset{border:1px solid var(--line);border-radius:10px;margin:12px 0;padding:8
  table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
  table.cards{background:none}
  table.cards tr{background:var(--card);border:1px solid var(--line);border-radius:10px;margin:0 0 12px;padding:6px 12px}
- table.cards td{border:0;padding:4px 0;display:flex;gap:12px;justify-content:space-between;align-items:baseline;overflow-wrap:anywhere;text-align:right}
- table.cards td::before{content:attr(data-label);font-weight:600;color:var(--muted);text-align:left;flex:0 0 38%}
+ table.cards td{border:0;padding:4px 0 4px 38%;position:relative;overflow-wrap:anywhere;min-height:1.5em}
+ table.cards td::before{content:attr(data-label);font-weight:600;color:var(--muted);position:absolute;left:0;top:4px;width:35%}
+ table.cards td[data-label=""]{padding-left:0}
+ table.cards td[data-label=""]::before{display:none}
  table.cards td:empty{display:none}
- td form{justify-content:flex-end}
  main{padding:12px}
+ nav.ops ul{flex-wrap:nowrap;overflow-x:auto;scrollbar-width:thin}
+ nav.ops a{white-space:nowrap}
 }
 "#;
 
