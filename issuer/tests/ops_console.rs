@@ -299,3 +299,36 @@ async fn the_enrolment_page_shows_the_code_as_svg_with_the_command_to_copy() {
     assert!(html.contains("og-enrol:?issuer="), "{html}");
     assert!(html.contains("gate-agent enroll --issuer"), "{html}");
 }
+
+#[tokio::test]
+async fn an_events_dashboard_counts_tickets_per_offer_and_people_admitted_against_holding() {
+    let app = spawn_app().await;
+    let supervisor = operator(&app, Role::Supervisor);
+    let tickets = app.tickets(2, Offer::Duo, 3);
+    let d = app.device(&supervisor, &[2], "South 3").await;
+    let ack = app
+        .scan_ack(
+            &d.credential,
+            &ops_support::batch(vec![ops_support::admission(
+                1,
+                2,
+                tickets[0].serial,
+                Offer::Duo,
+                "South 3",
+            )]),
+        )
+        .await;
+    assert_eq!(ack.accepted.len(), 1);
+    let panel = app
+        .get("/ops/events/2/panel", Some(&supervisor))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(panel.contains("id=\"admitted\">1<"), "{panel}");
+    assert!(panel.contains("of 6 holding tickets"), "3 duos hold 6 people: {panel}");
+    assert!(panel.contains(">duo<") && panel.contains(">3<"), "{panel}");
+    assert!(panel.contains("South 3") && panel.contains("online"), "{panel}");
+    assert!(panel.contains("<svg"), "the entries chart: {panel}");
+    assert!(!panel.contains("<html"), "a fragment, not a page");
+}

@@ -27,8 +27,52 @@ pub struct Dashboard {
     /// Scans per gate per minute over the last [`CHART_MINUTES`].
     pub minutes: Vec<GateMinute>,
     pub conflicts: Vec<Conflict>,
+    /// Sales per offer.
+    pub sales: Vec<OfferSales>,
     /// When this was read (issuer clock).
     pub now: i64,
+}
+
+/// What one offer of an event sold.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OfferSales {
+    pub offer: String,
+    /// Tickets issued (paid and complimentary), and how many still valid.
+    pub tickets: i64,
+    pub valid: i64,
+    /// Paid for them (cents), and owed or given back.
+    pub revenue_cents: i64,
+    pub refunds_cents: i64,
+}
+
+fn sales(conn: &Connection, event: u32) -> AppResult<Vec<OfferSales>> {
+    let mut out: Vec<OfferSales> = conn
+        .prepare_cached(
+            "SELECT offer, CAST(count(*) AS BIGINT), CAST(SUM(CASE WHEN status = 'valid' THEN 1 ELSE 0 END) AS BIGINT),
+                    CAST(COALESCE(SUM(unit_price_cents), 0) AS BIGINT)
+             FROM tickets WHERE event_id = ?1 GROUP BY offer ORDER BY offer",
+        )?
+        .query_map([event], |r| {
+            Ok(OfferSales {
+                offer: r.get(0)?,
+                tickets: r.get(1)?,
+                valid: r.get(2)?,
+                revenue_cents: r.get(3)?,
+                refunds_cents: 0,
+            })
+        })?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.offer, CAST(COALESCE(SUM(r.amount_cents), 0) AS BIGINT)
+         FROM refunds_due r JOIN tickets t ON t.serial = r.serial WHERE t.event_id = ?1 GROUP BY t.offer",
+    )?;
+    for row in stmt.query_map([event], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (offer, cents) = row?;
+        if let Some(s) = out.iter_mut().find(|s| s.offer == offer) {
+            s.refunds_cents = cents;
+        }
+    }
+    Ok(out)
 }
 
 /// Reads an event's dashboard.
@@ -67,6 +111,7 @@ pub fn dashboard(conn: &Connection, event: u32, now: i64) -> AppResult<Dashboard
         refused_scans,
         minutes,
         conflicts,
+        sales: sales(conn, event)?,
         now,
     })
 }

@@ -561,6 +561,16 @@ pub fn dashboard_body(op: &OperatorAuth, d: &Dashboard) -> Markup {
             div.stat { span.meta { "Refused scans" } b { (d.refused_scans) } }
             div.stat { span.meta { "Gates online" } b { (d.devices.iter().filter(|x| online(x)).count()) " / " (d.devices.iter().filter(|x| x.status == "active").count()) } }
         }
+        h2 { "Sales" }
+        @if d.sales.is_empty() { p.meta { "No ticket issued yet." } }
+        @else {
+            (table(&["Offer", "Tickets", "Still valid", "Paid", "Refunds"], d.sales.iter().map(|s| vec![
+                html! { (s.offer) }, html! { (s.tickets) }, html! { (s.valid) },
+                html! { (crate::web::euros(s.revenue_cents)) },
+                html! { span class=(if s.refunds_cents > 0 { "bad" } else { "" }) { (crate::web::euros(s.refunds_cents)) } },
+            ]).collect()))
+            p.meta { "Capacity " (d.event.capacity) " people, " (d.event.reserved) " seats taken (paid, pending and complimentary)." }
+        }
         h2 { "Entries per minute per gate" }
         (entries_chart(d))
         h2 { "Gates" }
