@@ -156,6 +156,37 @@ async fn in_chromium_an_operator_creates_an_event_watches_a_scan_arrive_while_ty
     );
     shot("dashboard", &d.screenshot().await);
 
+    // A field typed in inside a live panel holds the panel still until the operator is done.
+    d.goto(&app.url("/ops")).await;
+    d.wait_for(&["Bridge North", "Live · every"]).await;
+    d.type_in("#devices input[name='name']", "Bridge North 2").await;
+    wait_js(
+        &d,
+        "return document.querySelector('#devices .live-status').textContent.startsWith('Live · paused while you type')",
+        json!(true),
+    )
+    .await;
+    assert_eq!(
+        js(
+            &d,
+            "return document.querySelector(\"#devices input[name='name']\").value"
+        )
+        .await,
+        "Bridge North 2"
+    );
+    // Once the field is left empty and unfocused, the panel updates again.
+    js(
+        &d,
+        "var i = document.querySelector(\"#devices input[name='name']\"); i.value = ''; i.blur(); return 1",
+    )
+    .await;
+    wait_js(
+        &d,
+        "return document.querySelector('#devices .live-status').textContent.startsWith('Live · updated')",
+        json!(true),
+    )
+    .await;
+
     // Find the ticket by its number and read its history.
     js(&d, "document.querySelector('#search').value = ''; return 1").await;
     d.type_in("#search", &serial.to_string()).await;
