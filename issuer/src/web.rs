@@ -11,7 +11,8 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::auth::AuthUser;
 
-const CSS: &str = r#"
+/// The shop's stylesheet (the console adds its own rules after it: `routes::console_ui`).
+pub(crate) const CSS: &str = r#"
 :root{--ink:#111;--muted:#555;--bg:#fafafa;--card:#fff;--accent:#0b5cad;--ok:#146c2e;--bad:#a4161a;--line:#ddd}
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:var(--bg)}

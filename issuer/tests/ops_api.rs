@@ -546,7 +546,9 @@ async fn the_console_signs_in_with_an_operator_token_into_a_strict_httponly_cook
         let html = page.text().await.unwrap();
         if path == "/ops" {
             assert!(html.contains("Main gate") && html.contains(&d.device_id));
-            assert!(html.contains("http-equiv=\"refresh\""));
+            // Live panels update in place (fragment polling), never by reloading the page.
+            assert!(html.contains("data-live=\"/ops/panels/devices\""), "{html}");
+            assert!(!html.contains("http-equiv=\"refresh\""), "{html}");
         }
     }
     let enrol = app

@@ -66,6 +66,32 @@ fn create_operator_prints_a_token_once_and_stores_only_its_hash() {
     assert!(!bad.status.success());
 }
 
+#[test]
+fn create_operator_gives_the_role_asked_for_and_refuses_an_unknown_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = issuer(
+        dir.path(),
+        &[
+            "admin",
+            "create-operator",
+            "--email",
+            "help@example.org",
+            "--role",
+            "support",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("role support"));
+    let default = issuer(dir.path(), &["admin", "create-operator", "--email", "boss@example.org"]);
+    assert!(String::from_utf8_lossy(&default.stderr).contains("role admin"));
+    let bad = issuer(
+        dir.path(),
+        &["admin", "create-operator", "--email", "x@example.org", "--role", "root"],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not admin, supervisor or support"));
+}
+
 fn decode_png(path: &Path) -> String {
     let img = image::open(path).unwrap().to_luma8();
     let mut prepared = rqrr::PreparedImage::prepare(img);

@@ -77,7 +77,7 @@ async fn in_chromium_a_page_of_another_origin_cannot_frame_the_signed_in_console
     d.goto(&app.url("/ops/login")).await;
     d.type_in("#token", &op).await;
     d.click("form[action='/ops/login'] button").await;
-    d.wait_for(&["Enrol a device"]).await;
+    d.wait_for(&["Gates and devices"]).await;
 
     let framer = SecondOrigin::serve(format!(
         r#"<!doctype html><html><body><h1>Totally harmless</h1>
@@ -94,13 +94,13 @@ async fn in_chromium_a_page_of_another_origin_cannot_frame_the_signed_in_console
         let href = d.script("return location.href").await;
         let text = d.script("return document.body ? document.body.innerText : ''").await;
         seen = format!("{href:?} {text:?}");
-        if seen.contains("Enrol a device") || seen.contains("chrome-error") {
+        if seen.contains("Gates and devices") || seen.contains("chrome-error") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(
-        !seen.contains("Enrol a device"),
+        !seen.contains("Gates and devices"),
         "the signed-in console rendered inside another origin's page: {seen}"
     );
     d.leave_frames().await;

@@ -16,6 +16,7 @@ use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
+use super::access::{Permission, Role};
 use super::{DEVICE_CREDENTIAL_PREFIX, OPERATOR_TOKEN_PREFIX, new_secret, parse_ids, secret_hash};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -52,11 +53,38 @@ fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// An authenticated operator.
+/// An authenticated operator, with the role its account has now (a change of role takes effect
+/// at the next request, whatever the token or session).
 #[derive(Debug, Clone)]
 pub struct OperatorAuth {
     pub account_id: i64,
     pub email: String,
+    pub role: Role,
+}
+
+impl OperatorAuth {
+    /// `Ok` if this operator's role allows `p`, else 403 (the one check every operator route and
+    /// every action whose requirement depends on its input goes through: see `ops::access`).
+    pub fn require(&self, p: Permission) -> AppResult<()> {
+        if self.role.allows(p) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "the {} role cannot {}",
+                self.role.name(),
+                p.describe()
+            )))
+        }
+    }
+
+    pub fn can(&self, p: Permission) -> bool {
+        self.role.allows(p)
+    }
+}
+
+/// The role of an operator account (`accounts.operator_role`; missing counts as the least).
+fn role_of(s: Option<String>) -> Role {
+    s.as_deref().and_then(Role::parse).unwrap_or(Role::Support)
 }
 
 /// Looks an operator token up (active operator accounts only).
@@ -67,13 +95,14 @@ pub fn operator_for_token(conn: &Connection, token: &str) -> AppResult<Option<Op
     let hash = secret_hash(token);
     Ok(conn
         .query_row(
-            "SELECT a.id, a.email FROM operator_tokens t JOIN accounts a ON a.id = t.account_id
+            "SELECT a.id, a.email, a.operator_role FROM operator_tokens t JOIN accounts a ON a.id = t.account_id
              WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND a.role = 'operator' AND a.status = 'active'",
             [&hash[..]],
             |r| {
                 Ok(OperatorAuth {
                     account_id: r.get(0)?,
                     email: r.get(1)?,
+                    role: role_of(r.get(2)?),
                 })
             },
         )
@@ -101,16 +130,25 @@ pub fn end_console_session(tx: &crate::store::sql::Transaction<'_>, id: &str, no
 
 /// The operator of a live console session, and whether its `last_seen_at` is due a refresh.
 pub fn operator_for_session(conn: &Connection, id: &str, now: i64) -> AppResult<Option<(OperatorAuth, bool)>> {
-    let row: Option<(i64, String, i64)> = conn
+    let row: Option<(i64, String, i64, Option<String>)> = conn
         .query_row(
-            "SELECT a.id, a.email, s.last_seen_at FROM operator_sessions s JOIN accounts a ON a.id = s.account_id
+            "SELECT a.id, a.email, s.last_seen_at, a.operator_role FROM operator_sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.id_hash = ?1 AND s.ended_at IS NULL AND s.last_seen_at > ?2 AND s.created_at > ?3
                AND a.role = 'operator' AND a.status = 'active'",
             params![secret_hash(id), now - CONSOLE_IDLE_SECS, now - CONSOLE_MAX_SECS],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
-    Ok(row.map(|(account_id, email, seen)| (OperatorAuth { account_id, email }, now - seen >= TOUCH_EVERY_SECS)))
+    Ok(row.map(|(account_id, email, seen, role)| {
+        (
+            OperatorAuth {
+                account_id,
+                email,
+                role: role_of(role),
+            },
+            now - seen >= TOUCH_EVERY_SECS,
+        )
+    }))
 }
 
 fn touch_console_session(tx: &crate::store::sql::Transaction<'_>, id: &str, now: i64) -> AppResult<()> {
@@ -126,10 +164,27 @@ pub fn console_session_id(parts: &Parts) -> Option<String> {
     cookie(parts, OPERATOR_COOKIE).map(str::to_owned)
 }
 
-impl FromRequestParts<AppState> for OperatorAuth {
-    type Rejection = AppError;
+/// The operator of a password-signed-in operator account (a buyer access token of an operator).
+fn operator_by_id(conn: &Connection, account_id: i64) -> AppResult<Option<OperatorAuth>> {
+    Ok(conn
+        .query_row(
+            "SELECT email, operator_role FROM accounts WHERE id = ?1 AND role = 'operator' AND status = 'active'",
+            [account_id],
+            |r| {
+                Ok(OperatorAuth {
+                    account_id,
+                    email: r.get(0)?,
+                    role: role_of(r.get(1)?),
+                })
+            },
+        )
+        .optional()?)
+}
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+impl OperatorAuth {
+    /// Who sends this request: an operator token, a console session cookie, or an operator's
+    /// access token. 401 when none is valid, 403 for a buyer's access token.
+    pub async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<OperatorAuth> {
         let Some(token) = bearer(parts).map(str::to_owned) else {
             let sid = console_session_id(parts)
                 .ok_or_else(|| AppError::Unauthorized("operator token or console session required".into()))?;
@@ -149,21 +204,11 @@ impl FromRequestParts<AppState> for OperatorAuth {
         // A buyer's valid access token identifies someone who is simply not allowed here: 403.
         // An operator who signed in with a password is let in like one with a token.
         if let Some((account_id, _)) = crate::auth::verify_access(state, &token) {
-            let op = state
+            return state
                 .db
-                .read(move |c| {
-                    Ok(c.query_row(
-                        "SELECT email FROM accounts WHERE id = ?1 AND role = 'operator' AND status = 'active'",
-                        [account_id],
-                        |r| r.get::<_, String>(0),
-                    )
-                    .optional()?)
-                })
-                .await?;
-            return match op {
-                Some(email) => Ok(OperatorAuth { account_id, email }),
-                None => Err(AppError::Forbidden("operators only".into())),
-            };
+                .read(move |c| operator_by_id(c, account_id))
+                .await?
+                .ok_or_else(|| AppError::Forbidden("operators only".into()));
         }
         state
             .db
@@ -173,9 +218,34 @@ impl FromRequestParts<AppState> for OperatorAuth {
     }
 }
 
-/// Creates (or promotes) an operator account for `email` and returns a new operator token.
-/// The token is returned once; only its hash is stored.
+impl FromRequestParts<AppState> for OperatorAuth {
+    type Rejection = AppError;
+
+    /// The operator `ops::access::authorize` already authenticated for this route (every
+    /// operator route has it), or authenticates now.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(op) = parts.extensions.get::<OperatorAuth>() {
+            return Ok(op.clone());
+        }
+        OperatorAuth::authenticate(parts, state).await
+    }
+}
+
+/// Creates (or promotes) an admin operator account for `email` and returns a new operator token
+/// (see [`create_operator_with_role`]).
 pub fn create_operator(tx: &Transaction<'_>, email: &str, now: i64) -> AppResult<(i64, zeroize::Zeroizing<String>)> {
+    create_operator_with_role(tx, email, Role::Admin, now)
+}
+
+/// Creates (or promotes) an operator account for `email` with `role` (an existing operator gets
+/// the new role) and returns a new operator token. The token is returned once; only its hash is
+/// stored.
+pub fn create_operator_with_role(
+    tx: &Transaction<'_>,
+    email: &str,
+    role: Role,
+    now: i64,
+) -> AppResult<(i64, zeroize::Zeroizing<String>)> {
     let email = email.trim();
     if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
         return Err(AppError::bad_request("bad_email", "not an email address"));
@@ -186,18 +256,19 @@ pub fn create_operator(tx: &Transaction<'_>, email: &str, now: i64) -> AppResult
     let id = match existing {
         Some(id) => {
             tx.execute(
-                "UPDATE accounts SET role = 'operator', status = 'active', activated_at = COALESCE(activated_at, ?2)
+                "UPDATE accounts SET role = 'operator', operator_role = ?3, status = 'active',
+                        activated_at = COALESCE(activated_at, ?2)
                  WHERE id = ?1",
-                params![id, now],
+                params![id, now, role.name()],
             )?;
             id
         }
         None => {
             // '!' is no valid password hash: this account signs in with operator tokens only.
             tx.query_row(
-                "INSERT INTO accounts (email, password_hash, role, status, created_at, activated_at)
-                 VALUES (?1, '!', 'operator', 'active', ?2, ?2) RETURNING id",
-                params![email, now],
+                "INSERT INTO accounts (email, password_hash, role, operator_role, status, created_at, activated_at)
+                 VALUES (?1, '!', 'operator', ?3, 'active', ?2, ?2) RETURNING id",
+                params![email, now, role.name()],
                 |r| r.get(0),
             )?
         }

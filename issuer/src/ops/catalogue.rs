@@ -41,6 +41,19 @@ pub struct EventRow {
     /// Whether gates need the ticket open on the holder's phone (`optional` or `required`).
     #[serde(default)]
     pub holder_binding: crate::lifecycle::HolderBinding,
+    /// The venue's IANA time zone: every time shown for the event is local to it.
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+    /// The venue's street address (may be empty).
+    #[serde(default)]
+    pub venue_address: String,
+}
+
+/// The time zone of events made before time zones were recorded (migration 10's default).
+pub const DEFAULT_TIME_ZONE: &str = "Europe/Paris";
+
+fn default_time_zone() -> String {
+    DEFAULT_TIME_ZONE.to_owned()
 }
 
 /// An event's sales window and refund/transfer deadlines, Unix seconds; `None` means the
@@ -104,7 +117,7 @@ impl Deadlines {
 pub fn list_events(conn: &Connection) -> AppResult<Vec<EventRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, sport, name, venue, starts_at, doors_open, doors_close, capacity, reserved, status, zones,
-                sales_open_at, sales_close_at, refund_deadline, transfer_deadline
+                sales_open_at, sales_close_at, refund_deadline, transfer_deadline, time_zone, venue_address
          FROM events ORDER BY starts_at, id",
     )?;
     let mut events = stmt
@@ -129,6 +142,8 @@ pub fn list_events(conn: &Connection) -> AppResult<Vec<EventRow>> {
                     transfer_deadline: r.get(14)?,
                 },
                 holder_binding: crate::lifecycle::HolderBinding::default(),
+                time_zone: r.get(15)?,
+                venue_address: r.get(16)?,
             })
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?;
@@ -340,8 +355,31 @@ pub fn issue_comps(
     issuance::issue_purchase(tx, signer, account_id, None, PurchaseKind::Complimentary, &reqs, now)
 }
 
+/// The non-empty fields of a request as compact JSON (what the audit log keeps of a change).
+fn summary_of<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::Object(m)) => {
+            let m: serde_json::Map<String, serde_json::Value> = m.into_iter().filter(|(_, v)| !v.is_null()).collect();
+            serde_json::Value::Object(m).to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+impl NewEvent {
+    pub fn summary(&self) -> String {
+        summary_of(self)
+    }
+}
+
+impl EventChanges {
+    pub fn summary(&self) -> String {
+        summary_of(self)
+    }
+}
+
 /// An event an operator creates.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     pub sport: String,
@@ -367,10 +405,16 @@ pub struct NewEvent {
     /// `optional` (default) or `required`: whether gates need the ticket open on the phone.
     #[serde(default)]
     pub holder_binding: Option<crate::lifecycle::HolderBinding>,
+    /// The venue's IANA time zone (default `Europe/Paris`).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// The venue's street address.
+    #[serde(default)]
+    pub venue_address: Option<String>,
 }
 
 /// Changes to an event; omitted fields stay as they are.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventChanges {
     pub sport: Option<String>,
@@ -398,6 +442,36 @@ pub struct EventChanges {
     /// `optional` or `required`: whether gates need the ticket open on the phone.
     #[serde(default)]
     pub holder_binding: Option<crate::lifecycle::HolderBinding>,
+    /// The venue's IANA time zone.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// The venue's street address.
+    #[serde(default)]
+    pub venue_address: Option<String>,
+}
+
+/// An IANA time zone name that the bundled database knows (`Europe/Paris`).
+pub fn check_time_zone(tz: &str) -> AppResult<String> {
+    let tz = tz.trim();
+    if tz.is_empty() || tz.len() > 64 || jiff::tz::TimeZone::get(tz).is_err() {
+        return Err(AppError::bad_request(
+            "bad_time_zone",
+            format!("{tz:?} is not a time zone name like Europe/Paris"),
+        ));
+    }
+    Ok(tz.to_owned())
+}
+
+/// A street address: empty, or up to 300 printable characters.
+fn address(s: &str) -> AppResult<String> {
+    let s = s.trim();
+    if s.chars().count() > 300 || s.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "bad_field",
+            "venue address: up to 300 printable characters",
+        ));
+    }
+    Ok(s.to_owned())
 }
 
 fn text(field: &'static str, s: &str) -> AppResult<String> {
@@ -460,8 +534,8 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
     deadlines.check()?;
     let id = tx.query_row(
         "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity, zones,
-                             sales_open_at, sales_close_at, refund_deadline, transfer_deadline)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+                             sales_open_at, sales_close_at, refund_deadline, transfer_deadline, time_zone, venue_address)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
         params![
             text("sport", &e.sport)?,
             text("name", &e.name)?,
@@ -474,7 +548,9 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
             deadlines.sales_open_at,
             deadlines.sales_close_at,
             deadlines.refund_deadline,
-            deadlines.transfer_deadline
+            deadlines.transfer_deadline,
+            check_time_zone(e.time_zone.as_deref().unwrap_or(DEFAULT_TIME_ZONE))?,
+            address(e.venue_address.as_deref().unwrap_or(""))?
         ],
         |r| r.get::<_, i64>(0),
     )?;
@@ -507,6 +583,12 @@ pub fn update_event(
     }
     if let Some(s) = &c.venue {
         e.venue = text("venue", s)?;
+    }
+    if let Some(tz) = &c.time_zone {
+        e.time_zone = check_time_zone(tz)?;
+    }
+    if let Some(a) = &c.venue_address {
+        e.venue_address = address(a)?;
     }
     e.starts_at = c.starts_at.unwrap_or(e.starts_at);
     e.doors_open = c.doors_open.unwrap_or(e.doors_open);
@@ -549,7 +631,7 @@ pub fn update_event(
     tx.execute(
         "UPDATE events SET sport = ?2, name = ?3, venue = ?4, starts_at = ?5, doors_open = ?6, doors_close = ?7,
                 capacity = ?8, zones = ?9, status = ?10, sales_open_at = ?11, sales_close_at = ?12,
-                refund_deadline = ?13, transfer_deadline = ?14 WHERE id = ?1",
+                refund_deadline = ?13, transfer_deadline = ?14, time_zone = ?15, venue_address = ?16 WHERE id = ?1",
         params![
             id,
             e.sport,
@@ -564,7 +646,9 @@ pub fn update_event(
             e.deadlines.sales_open_at,
             e.deadlines.sales_close_at,
             e.deadlines.refund_deadline,
-            e.deadlines.transfer_deadline
+            e.deadlines.transfer_deadline,
+            e.time_zone,
+            e.venue_address
         ],
     )?;
     if let Some(o) = &c.offers {

@@ -1,7 +1,8 @@
 //! The offline subcommands of gate operations: they open the data dir directly (the issuer
 //! need not be running) and print results on stdout, errors on stderr.
 //!
-//! * `issuer admin create-operator --email E`: an operator account and a one-time token;
+//! * `issuer admin create-operator --email E [--role admin|supervisor|support]`: an operator
+//!   account (default role admin) and a one-time token;
 //! * `issuer events list [--json]`: the catalogue with ids;
 //! * `issuer export-gate-bundle [--event ID] [--zone Z] --out FILE`: a signed offline bundle;
 //! * `issuer comp --event ID --offer solo|duo|family --email ADDR [--count N] --out DIR`:
@@ -28,6 +29,11 @@ pub enum AdminCommand {
     CreateOperator {
         #[arg(long, value_name = "ADDR")]
         email: String,
+        /// admin (everything), supervisor (gates, devices, conflicts, revoking single tickets,
+        /// reading) or support (search and read, resend mails). An existing operator gets the
+        /// new role.
+        #[arg(long, value_parser = parse_role, default_value = "admin")]
+        role: super::access::Role,
     },
     /// Revoke every operator token of an account (signs it out of the console too).
     RevokeOperatorTokens {
@@ -93,6 +99,11 @@ pub struct CompArgs {
     pub out: PathBuf,
 }
 
+fn parse_role(s: &str) -> Result<super::access::Role, String> {
+    super::access::Role::parse(&s.to_ascii_lowercase())
+        .ok_or_else(|| format!("{s:?} is not admin, supervisor or support"))
+}
+
 fn parse_offer(s: &str) -> Result<Offer, String> {
     Offer::from_name(&s.to_ascii_lowercase()).ok_or_else(|| format!("{s:?} is not solo, duo or family"))
 }
@@ -120,11 +131,14 @@ fn err(e: crate::error::AppError) -> String {
 pub fn admin(common: Common, cmd: &AdminCommand) -> Result<(), String> {
     let (db, _) = open(common)?;
     match cmd {
-        AdminCommand::CreateOperator { email } => {
+        AdminCommand::CreateOperator { email, role } => {
             let (id, token) = db
-                .write_sync(|tx| super::auth::create_operator(tx, email, crate::now()))
+                .write_sync(|tx| super::auth::create_operator_with_role(tx, email, *role, crate::now()))
                 .map_err(err)?;
-            eprintln!("operator account {id} ({email}) is active; its token (shown once, keep it secret):");
+            eprintln!(
+                "operator account {id} ({email}, role {}) is active; its token (shown once, keep it secret):",
+                role.name()
+            );
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", &*token).map_err(|e| e.to_string())
         }

@@ -23,20 +23,27 @@
 //! | `GET /api/v1/ops/revocations?after=N&limit=L`, `POST` `{kind, serial/purchase_id/account_id, reason}` | operator | log; revoke |
 //! | `POST /api/v1/ops/comps` `{event_id, offer, email, count}` | operator | 201 issued tickets (QR text) |
 //! | `GET /api/v1/ops/refunds-due?all=true`, `POST /api/v1/ops/refunds-due/{id}/settle` | operator | money to give back; mark one made |
+//! | `GET /api/v1/ops/audit?before=ID&limit=N` | operator (admin, supervisor) | the audit log, newest first |
 //! | `/ops/...` pages | operator (cookie from `/ops/login`, or bearer) | console; others are redirected to `/ops/login` |
 //! | `GET /metrics` | anyone | Prometheus text |
 //!
+//! Which role may use which operator route: [`access::ROUTES`] (one table, one layer).
 //! Operators: `Authorization: Bearer ogop_...` ([`auth::OperatorAuth`]); devices:
 //! `Authorization: Bearer ogdev_...` ([`auth::DeviceAuth`]).
 
+pub mod access;
 pub mod actions;
+pub mod audit;
 pub mod auth;
 pub mod catalogue;
 pub mod cli;
+pub mod dashboard;
 pub mod devices;
+pub mod export;
 pub mod intake;
 pub mod metrics;
 pub mod refunds;
+pub mod search;
 pub mod sync;
 
 use base64::Engine as _;

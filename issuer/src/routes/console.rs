@@ -1,52 +1,93 @@
-//! The operator console: server-rendered pages under `/ops` (maud). Monitoring pages refresh
-//! themselves every few seconds (`<meta http-equiv="refresh">`, no script needed).
+//! The operator console: server-rendered pages under `/ops` (maud) in the shop's design
+//! language (`console_ui`). Monitoring panels (devices, conflicts, an event's gates and scans)
+//! update in place: `/ops/console.js` fetches each panel's HTML fragment every few seconds and
+//! replaces that panel only, leaving alone a panel whose fields are being typed in; without
+//! script the pages still work (reload to update).
 //!
 //! Sign-in: the operator pastes an operator token; the console checks it and starts a
 //! server-side session (see `ops::auth`): the browser gets only the session's random id in the
 //! `__Host-og_ops` cookie (HttpOnly, Secure, SameSite=Strict), which logout, idleness and an
-//! absolute lifetime end. Every form carries the CSRF token (`web::csrf_field`).
+//! absolute lifetime end. Every form carries the CSRF token (`web::csrf_field`). Who may open
+//! which page is decided by `ops::access` (one table, one layer), not here.
+
+use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 use og_shared::Offer;
 use og_shared::sync::RevocationReason;
 
+use super::console_ui::{self as ui, Section, live_panel, local, table};
 use crate::error::{AppError, AppResult};
+use crate::ops::access::Permission;
 use crate::ops::actions::{self, CompRequest, RevokeRequest};
 use crate::ops::auth::{OPERATOR_COOKIE, OperatorAuth, operator_for_token};
-use crate::ops::devices::{self, NewEnrolmentToken};
+use crate::ops::catalogue::EventRow;
+use crate::ops::devices::{self, DeviceView, NewEnrolmentToken};
 use crate::state::AppState;
 use crate::web::csrf_field;
 
-/// Seconds between refreshes of monitoring pages.
-pub const REFRESH_SECS: u32 = 5;
+/// A device is shown online when it was heard from this recently (3 default sync periods).
+pub const ONLINE_SECS: i64 = 90;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/ops/login", get(login_page).post(login))
         .route("/ops/logout", post(logout))
+        .route("/ops/console.js", get(script))
         .route("/ops", get(devices_page))
+        .route("/ops/panels/devices", get(devices_panel))
         .route("/ops/devices/{id}/revoke", post(revoke_device))
         .route("/ops/devices/{id}/rename", post(rename_device))
         .route("/ops/devices/{id}/rotate", post(rotate_device))
         .route("/ops/enrol", get(enrol_page).post(enrol))
         .route("/ops/events", get(events_page))
+        .route(
+            "/ops/events/new",
+            get(super::console_events::new_event_page).post(super::console_events::create_event),
+        )
+        .route("/ops/events/{id}", get(super::console_events::dashboard_page))
+        .route("/ops/events/{id}/panel", get(super::console_events::dashboard_panel))
+        .route(
+            "/ops/events/{id}/edit",
+            get(super::console_events::edit_event_page).post(super::console_events::edit_event),
+        )
+        .route("/ops/events/{id}/publish", post(super::console_events::publish_event))
         .route("/ops/events/{id}/scans", get(scans_page))
+        .route("/ops/events/{id}/scans/panel", get(scans_panel))
         .route("/ops/events/{id}/cancel", post(cancel_event))
         .route("/ops/conflicts", get(conflicts_page))
+        .route("/ops/panels/conflicts", get(conflicts_panel))
         .route("/ops/revocations", get(revocations_page).post(revoke))
         .route("/ops/comp", get(comp_page).post(comp))
         .route("/ops/refunds", get(refunds_page))
         .route("/ops/refunds/{id}/settle", post(settle_refund))
+        .route("/ops/audit", get(audit_page))
+        .route("/ops/search", get(super::console_find::search_page))
+        .route(
+            "/ops/accounts/{id}/resend-activation",
+            post(super::console_find::resend_activation),
+        )
+        .route("/ops/tickets/{serial}", get(super::console_find::ticket_page))
+        .route("/ops/tickets/{serial}/revoke", post(super::console_find::revoke_ticket))
+        .route("/ops/tickets/{serial}/refund", post(super::console_find::refund_ticket))
+        .route(
+            "/ops/tickets/{serial}/paper-exception",
+            post(super::console_find::paper_exception),
+        )
+        .route("/ops/export", get(super::console_find::export_page))
+        .route("/ops/export/csv", get(super::console_find::export_csv))
+        .layer(axum::middleware::map_response(ui::with_console_csp))
 }
 
-/// The signed-in operator of a console page: anyone else is sent to `/ops/login` (the one guard
-/// every console route shares).
+/// The signed-in operator of a console page (authenticated and checked against the route's
+/// permission by `ops::access::authorize`; anyone else never reaches a handler).
 pub struct ConsoleOperator(pub OperatorAuth);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ConsoleOperator
@@ -63,27 +104,46 @@ where
     }
 }
 
+/// The answer to an operator whose role does not allow the route (403): what they may not do
+/// and where to go instead.
+pub fn forbidden(op: &OperatorAuth, needed: Permission) -> Response {
+    let page = ui::page(
+        op,
+        Section::None,
+        "Not allowed",
+        html! {
+            div.notice.error role="alert" { "Your role (" (op.role.name()) ") cannot " (needed.describe()) "." }
+            p { "Ask an admin if you need to. " a href="/ops" { "Back to the console" } }
+        },
+    );
+    let mut res = (StatusCode::FORBIDDEN, page).into_response();
+    res.headers_mut()
+        .insert("content-security-policy", HeaderValue::from_static(ui::CONSOLE_CSP));
+    res
+}
+
+/// A console page answered with a status (a refused form shown again with its error).
+fn with_status(status: StatusCode, page: Markup) -> Response {
+    (status, page).into_response()
+}
+
+async fn script() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "no-cache"),
+        ],
+        ui::CONSOLE_JS,
+    )
+        .into_response()
+}
+
 /// "3 s ahead", "40 s behind", "in step".
 fn clock_offset(o: i64) -> String {
     match o {
         0 => "in step with the issuer".into(),
         o if o > 0 => format!("{o} s ahead"),
         o => format!("{} s behind", -o),
-    }
-}
-
-fn time(t: Option<i64>) -> String {
-    match t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok()) {
-        None => "never".into(),
-        Some(d) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-            d.year(),
-            u8::from(d.month()),
-            d.day(),
-            d.hour(),
-            d.minute(),
-            d.second()
-        ),
     }
 }
 
@@ -96,29 +156,14 @@ fn age(secs: Option<i64>) -> String {
     }
 }
 
-fn page(title: &str, refresh: bool, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                @if refresh { meta http-equiv="refresh" content=(REFRESH_SECS); }
-                title { (title) " · og-tickets operations" }
-                style { "body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:75rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}nav a{margin-right:1rem}.bad{color:#b00020;font-weight:bold}.ok{color:#006400}" }
-            }
-            body {
-                nav {
-                    a href="/ops" { "Devices" } a href="/ops/enrol" { "Enrol a device" } a href="/ops/events" { "Events" }
-                    a href="/ops/conflicts" { "Conflicts" } a href="/ops/revocations" { "Revocations" }
-                    a href="/ops/comp" { "Complimentary tickets" } a href="/ops/refunds" { "Refunds due" }
-                    form method="post" action="/ops/logout" style="display:inline" { (csrf_field()) button { "Sign out" } }
-                }
-                h1 { (title) }
-                (body)
-            }
-        }
-    }
+/// Each event's time zone, to show a device's or a conflict's times at its venue.
+fn zones(events: &[EventRow]) -> HashMap<u32, String> {
+    events.iter().map(|e| (e.id, e.time_zone.clone())).collect()
+}
+
+/// The time zone of the first of `ids` that is known (UTC otherwise).
+fn zone_of<'a>(zones: &'a HashMap<u32, String>, ids: &[u32]) -> &'a str {
+    ids.iter().find_map(|i| zones.get(i)).map_or("UTC", String::as_str)
 }
 
 async fn login_page() -> Markup {
@@ -126,22 +171,18 @@ async fn login_page() -> Markup {
 }
 
 fn login_form(error: Option<&str>) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head { meta charset="utf-8"; title { "Operator sign-in · og-tickets" } }
-            body {
-                h1 { "Operator sign-in" }
-                @if let Some(e) = error { p.bad role="alert" { (e) } }
-                form method="post" action="/ops/login" { (csrf_field())
-                    label for="token" { "Operator token" }
-                    " " input #token name="token" type="password" autocomplete="off" required;
-                    " " button { "Sign in" }
-                }
-                p { "Get a token with " code { "issuer admin create-operator --email you@example.org" } "." }
+    ui::bare(
+        "Operator sign-in",
+        html! {
+            @if let Some(e) = error { div.notice.error role="alert" { (e) } }
+            form method="post" action="/ops/login" { (csrf_field())
+                label for="token" { "Operator token" }
+                input #token name="token" type="password" autocomplete="off" required style="width:100%";
+                p { button type="submit" { "Sign in" } }
             }
-        }
-    }
+            p.meta { "Get a token with " code { "issuer admin create-operator --email you@example.org --role support" } "." }
+        },
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -153,11 +194,10 @@ async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> AppRe
     let token = f.token.trim().to_owned();
     let ok = state.db.read(move |c| operator_for_token(c, &token)).await?;
     let Some(op) = ok else {
-        return Ok((
+        return Ok(with_status(
             StatusCode::UNAUTHORIZED,
             login_form(Some("That is not a valid operator token.")),
-        )
-            .into_response());
+        ));
     };
     let now = crate::now();
     let sid = state
@@ -189,45 +229,97 @@ async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -
     Ok(resp)
 }
 
-async fn devices_page(State(state): State<AppState>, _: ConsoleOperator) -> AppResult<Response> {
+// ------------------------------------------------------------------------------------------
+// Devices
+
+async fn devices_data(state: &AppState) -> AppResult<(Vec<DeviceView>, HashMap<u32, String>, i64)> {
     let now = crate::now();
-    let list = state.db.read(move |c| devices::list(c, now)).await?;
-    Ok(page("Devices", true, html! {
-        @if list.is_empty() { p { "No device enrolled yet. " a href="/ops/enrol" { "Enrol one" } "." } }
-        @else {
-            table {
-                thead { tr { th { "Device" } th { "Name" } th { "Status" } th { "Events" } th { "Last contact" }
-                    th { "Data age" } th { "Clock" } th { "Queued reports" } th { "Version" } th {} } }
-                tbody {
-                    @for d in &list {
-                        tr {
-                            td { code { (d.device_id) } } td { (d.name) }
-                            td class=(if d.status == "active" { "ok" } else { "bad" }) { (d.status) }
-                            td { (d.event_ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")) }
-                            td { (time(d.last_contact)) }
-                            td class=(if d.data_age_secs.is_none_or(|a| a > 600) || d.sync_refusal.is_some() { "bad" } else { "" }) {
-                                (age(d.data_age_secs))
-                                @if let Some(r) = &d.sync_refusal { br; strong { "refuses the issuer's data: " } (r) } }
-                            @match d.clock_offset_secs {
-                                None => td { "not reported" },
-                                Some(o) if o.abs() > devices::CLOCK_WARNING_SECS => td.bad {
-                                    (clock_offset(o)) br; strong { "set the gate's clock: phone codes may be refused" } },
-                                Some(o) => td { (clock_offset(o)) },
-                            }
-                            td { (d.queued) } td { (d.software_version) }
-                            td { @if d.status == "active" {
-                                form method="post" action={ "/ops/devices/" (d.device_id) "/rename" } { (csrf_field())
-                                    input name="name" aria-label="new name" size="12"; " " button { "Rename" } }
-                                form method="post" action={ "/ops/devices/" (d.device_id) "/rotate" } { (csrf_field()) button { "New credential" } }
-                                form method="post" action={ "/ops/devices/" (d.device_id) "/revoke" } { (csrf_field()) button { "Revoke" } }
-                            } }
-                        }
-                    }
-                }
-            }
-        }
+    let (list, events) = state
+        .db
+        .read(move |c| Ok((devices::list(c, now)?, crate::ops::catalogue::list_events(c)?)))
+        .await?;
+    Ok((list, zones(&events), now))
+}
+
+/// Whether a device was heard from recently.
+fn online(d: &DeviceView, now: i64) -> bool {
+    d.status == "active" && d.last_contact.is_some_and(|t| now - t <= ONLINE_SECS)
+}
+
+fn device_rows(op: &OperatorAuth, list: &[DeviceView], zones: &HashMap<u32, String>, now: i64) -> Markup {
+    if list.is_empty() {
+        return html! { p { "No gate enrolled yet." @if op.can(Permission::ManageGates) { " " a href="/ops/enrol" { "Enrol one" } "." } } };
+    }
+    let rows = list
+        .iter()
+        .map(|d| {
+            let tz = zone_of(zones, &d.event_ids);
+            let stale = d.data_age_secs.is_none_or(|a| a > 600) || d.sync_refusal.is_some();
+            vec![
+                html! { strong { (d.name) } br; code.meta { (d.device_id) } },
+                html! {
+                    @if d.status != "active" { span.pill.off { "revoked" } }
+                    @else if online(d, now) { span.pill.on { "online" } }
+                    @else { span.pill.off { "offline" } }
+                },
+                html! { (d.event_ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
+                @if let Some(z) = d.zone { " · zone " (z) } },
+                html! { @match d.last_contact {
+                    None => "never",
+                    Some(t) => { (local(t, tz)) br; span.meta { (age(Some(now - t))) " ago" } },
+                } },
+                html! { span class=(if stale { "bad" } else { "" }) { (age(d.data_age_secs)) }
+                @if let Some(r) = &d.sync_refusal { br; strong.bad { "refuses the issuer's data: " } (r) } },
+                html! { @match d.clock_offset_secs {
+                    None => "not reported",
+                    Some(o) if o.abs() > devices::CLOCK_WARNING_SECS => span.bad {
+                        (clock_offset(o)) br; "set the gate's clock: phone codes may be refused" },
+                    Some(o) => (clock_offset(o)),
+                } },
+                html! { span class=(if d.queued > 100 { "bad" } else { "" }) { (d.queued) } },
+                html! { (d.software_version) },
+                html! { @if d.status == "active" && op.can(Permission::ManageGates) {
+                    form method="post" action={ "/ops/devices/" (d.device_id) "/rename" } { (csrf_field())
+                        input name="name" aria-label={ "new name for " (d.name) } placeholder="new name" maxlength="64";
+                        button.secondary type="submit" { "Rename" } }
+                    form method="post" action={ "/ops/devices/" (d.device_id) "/rotate" } { (csrf_field())
+                        button.secondary type="submit" { "New credential" } }
+                    form method="post" action={ "/ops/devices/" (d.device_id) "/revoke" } { (csrf_field())
+                        button.danger type="submit" { "Revoke" } }
+                } },
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "Gate",
+            "State",
+            "Events",
+            "Last contact",
+            "Data age",
+            "Clock",
+            "Queued",
+            "Version",
+            "",
+        ],
+        rows,
+    )
+}
+
+async fn devices_page(State(state): State<AppState>, ConsoleOperator(op): ConsoleOperator) -> AppResult<Response> {
+    let (list, zones, now) = devices_data(&state).await?;
+    let online_count = list.iter().filter(|d| online(d, now)).count();
+    let active = list.iter().filter(|d| d.status == "active").count();
+    Ok(ui::page(&op, Section::Devices, "Gates and devices", html! {
+        p.meta { (online_count) " of " (active) " active gates online (heard from in the last " (ONLINE_SECS) " s). Times are local to each gate's venue." }
+        (live_panel("devices", "Devices", "/ops/panels/devices", device_rows(&op, &list, &zones, now)))
     })
     .into_response())
+}
+
+async fn devices_panel(State(state): State<AppState>, ConsoleOperator(op): ConsoleOperator) -> AppResult<Markup> {
+    let (list, zones, now) = devices_data(&state).await?;
+    Ok(device_rows(&op, &list, &zones, now))
 }
 
 async fn revoke_device(
@@ -235,10 +327,7 @@ async fn revoke_device(
     ConsoleOperator(op): ConsoleOperator,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let now = crate::now();
-    let d = id.clone();
-    state.db.write(move |tx| devices::revoke(tx, &d, now)).await?;
-    tracing::info!(device = %id, operator = op.account_id, "device revoked from the console");
+    actions::revoke_device(&state, &op, id).await?;
     Ok(Redirect::to("/ops").into_response())
 }
 
@@ -249,11 +338,11 @@ struct RenameForm {
 
 async fn rename_device(
     State(state): State<AppState>,
-    _: ConsoleOperator,
+    ConsoleOperator(op): ConsoleOperator,
     Path(id): Path<String>,
     Form(f): Form<RenameForm>,
 ) -> AppResult<Response> {
-    state.db.write(move |tx| devices::rename(tx, &id, &f.name)).await?;
+    actions::rename_device(&state, &op, id, f.name).await?;
     Ok(Redirect::to("/ops").into_response())
 }
 
@@ -262,34 +351,39 @@ async fn rotate_device(
     ConsoleOperator(op): ConsoleOperator,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let now = crate::now();
-    let d = id.clone();
-    let credential = state.db.write(move |tx| devices::rotate(tx, &d, now)).await?;
-    tracing::info!(device = %id, operator = op.account_id, "device credential rotated from the console");
-    Ok(page(
-        "New device credential",
-        false,
-        html! {
-            p { "Device " code { (id) } "'s old credential is refused from now on. Enter this one on the device; it is shown only now." }
-            p { code #credential { (credential.as_str()) } }
-            p { a href="/ops" { "Back to devices" } }
-        },
-    )
+    let credential = actions::rotate_device(&state, &op, id.clone()).await?;
+    Ok(ui::page(&op, Section::Devices, "New device credential", html! {
+        p { "Device " code { (id) } "'s old credential is refused from now on. Enter this one on the device; it is shown only now." }
+        p { code #credential { (credential.as_str()) } }
+        p { a href="/ops" { "Back to devices" } }
+    })
     .into_response())
 }
 
-async fn enrol_page(_: ConsoleOperator) -> Response {
-    page("Enrol a device", false, enrol_form(None)).into_response()
+// ------------------------------------------------------------------------------------------
+// Enrolment
+
+async fn enrol_page(State(state): State<AppState>, ConsoleOperator(op): ConsoleOperator) -> AppResult<Response> {
+    let events = state.db.read(crate::ops::catalogue::list_events).await?;
+    Ok(ui::page(&op, Section::Enrol, "Enrol a gate", enrol_form(&events, None)).into_response())
 }
 
-fn enrol_form(error: Option<&str>) -> Markup {
+fn enrol_form(events: &[EventRow], error: Option<&str>) -> Markup {
     html! {
-        @if let Some(e) = error { p.bad role="alert" { (e) } }
-        form method="post" action="/ops/enrol" { (csrf_field())
-            p { label for="events" { "Event ids (comma-separated)" } " " input #events name="events" required; }
-            p { label for="zone" { "Zone number (empty: every zone)" } " " input #zone name="zone"; }
-            p { label for="ttl" { "Valid for (minutes)" } " " input #ttl name="ttl_minutes" value="60"; }
-            button { "Make an enrolment token" }
+        @if let Some(e) = error { div.notice.error role="alert" { (e) } }
+        form.narrow method="post" action="/ops/enrol" { (csrf_field())
+            label for="events" { "Event ids (comma-separated)" }
+            input #events name="events" required list="event-ids" inputmode="numeric" style="width:100%";
+            datalist #event-ids { @for e in events { option value=(e.id) { (e.id) " · " (e.name) } } }
+            label for="zone" { "Zone number (empty: every zone)" }
+            input #zone name="zone" inputmode="numeric" style="width:100%";
+            label for="ttl" { "Valid for (minutes)" }
+            input #ttl name="ttl_minutes" value="60" inputmode="numeric" style="width:100%";
+            p { button type="submit" { "Make an enrolment code" } }
+        }
+        @if !events.is_empty() {
+            details { summary { "Event ids" }
+                ul { @for e in events { li { (e.id) " · " (e.name) " (" (e.venue) ")" } } } }
         }
     }
 }
@@ -303,96 +397,131 @@ struct EnrolForm {
     ttl_minutes: String,
 }
 
+fn parse_enrol(f: &EnrolForm) -> Result<NewEnrolmentToken, String> {
+    let event_ids = f
+        .events
+        .split(',')
+        .map(|s| s.trim().parse::<u32>().map_err(|_| format!("{s:?} is not an event id")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let zone = match f.zone.trim() {
+        "" => None,
+        z => Some(z.parse::<u8>().map_err(|_| format!("{z:?} is not a zone number"))?),
+    };
+    let ttl_secs = match f.ttl_minutes.trim() {
+        "" => None,
+        t => Some(
+            t.parse::<i64>()
+                .ok()
+                .and_then(|m| m.checked_mul(60))
+                .ok_or_else(|| format!("{t:?} is not a number of minutes"))?,
+        ),
+    };
+    Ok(NewEnrolmentToken {
+        event_ids,
+        zone,
+        ttl_secs,
+    })
+}
+
 async fn enrol(
     State(state): State<AppState>,
     ConsoleOperator(op): ConsoleOperator,
     Form(f): Form<EnrolForm>,
 ) -> AppResult<Response> {
-    let parsed = (|| -> Result<NewEnrolmentToken, String> {
-        let event_ids = f
-            .events
-            .split(',')
-            .map(|s| s.trim().parse::<u32>().map_err(|_| format!("{s:?} is not an event id")))
-            .collect::<Result<Vec<_>, _>>()?;
-        let zone = match f.zone.trim() {
-            "" => None,
-            z => Some(z.parse::<u8>().map_err(|_| format!("{z:?} is not a zone number"))?),
-        };
-        let ttl_secs = match f.ttl_minutes.trim() {
-            "" => None,
-            t => Some(
-                t.parse::<i64>()
-                    .map_err(|_| format!("{t:?} is not a number of minutes"))?
-                    * 60,
-            ),
-        };
-        Ok(NewEnrolmentToken {
-            event_ids,
-            zone,
-            ttl_secs,
-        })
-    })();
-    let req = match parsed {
+    let events = state.db.read(crate::ops::catalogue::list_events).await?;
+    let req = match parse_enrol(&f) {
         Ok(r) => r,
         Err(e) => {
-            return Ok((
+            return Ok(with_status(
                 StatusCode::BAD_REQUEST,
-                page("Enrol a device", false, enrol_form(Some(&e))),
-            )
-                .into_response());
+                ui::page(&op, Section::Enrol, "Enrol a gate", enrol_form(&events, Some(&e))),
+            ));
         }
     };
     let created = match super::devices::make_token(&state, &op, req).await {
         Ok(c) => c,
         Err(e) if e.status().is_client_error() => {
-            return Ok((
+            return Ok(with_status(
                 e.status(),
-                page("Enrol a device", false, enrol_form(Some(&e.public_message()))),
-            )
-                .into_response());
+                ui::page(
+                    &op,
+                    Section::Enrol,
+                    "Enrol a gate",
+                    enrol_form(&events, Some(&e.public_message())),
+                ),
+            ));
         }
         Err(e) => return Err(e),
     };
+    let tz = zone_of(&zones(&events), &created.token.event_ids).to_owned();
+    let qr_svg = crate::qr_image::svg(&created.enrolment_code)?;
     let command = format!(
         "gate-agent enroll --issuer {} --token {}",
         created.issuer_url, created.token.token
     );
-    Ok(page("Enrolment token", false, html! {
-        p { "At the gate, run " code { "gate-agent enroll --scan --camera 0" } " and hold this code in front of its camera "
-            "(or save it as an image and run " code { "gate-agent enroll --scan IMAGE" } "). It works once, until "
-            (time(Some(created.token.expires_at))) ", for events "
-            (created.token.event_ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
-            @if let Some(z) = created.token.zone { ", zone " (z) } "." }
-        p { img #enrol-qr alt="enrolment QR code (issuer address and one-time token)" src={ "data:image/png;base64," (created.qr_png_base64) }; }
-        p { "Without a camera, copy this command to the gate:" }
-        p { code #enrol-command { (command) } }
-        p { "Token: " code #token { (created.token.token) } }
-        p { "This token is shown only now." }
+    Ok(ui::page(&op, Section::Enrol, "Enrolment code", html! {
+        div.panel {
+            p { "At the gate, run " code { "gate-agent enroll --scan --camera 0" } " and hold this code in front of its camera "
+                "(or save it as an image and run " code { "gate-agent enroll --scan IMAGE" } "). It works once, until "
+                (local(created.token.expires_at, &tz)) ", for events "
+                (created.token.event_ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
+                @if let Some(z) = created.token.zone { ", zone " (z) } "." }
+            div.qr #enrol-qr role="img" aria-label="enrolment QR code (issuer address and one-time token)" style="max-width:360px" {
+                (maud::PreEscaped(qr_svg)) }
+            p { a download="enrolment-code.png" href={ "data:image/png;base64," (created.qr_png_base64) } { "Save the code as an image" } }
+            p { "Without a camera, copy this command to the gate:" }
+            p { code #enrol-command { (command) } }
+            p { "Enrolment code: " code #enrol-code { (created.enrolment_code) } }
+            p { "Token: " code #token { (created.token.token) } }
+            p.meta { "Shown only now." }
+        }
     })
     .into_response())
 }
 
-async fn events_page(State(state): State<AppState>, _: ConsoleOperator) -> AppResult<Response> {
+// ------------------------------------------------------------------------------------------
+// Events
+
+async fn events_page(State(state): State<AppState>, ConsoleOperator(op): ConsoleOperator) -> AppResult<Response> {
     let events = state.db.read(crate::ops::catalogue::list_events).await?;
-    Ok(page("Events", false, html! {
-        table {
-            thead { tr { th { "Id" } th { "Sport" } th { "Event" } th { "Venue" } th { "Doors open" } th { "Zones" } th {} th { "Status" } } }
-            tbody { @for e in &events { tr {
-                td { (e.id) } td { (e.sport) } td { (e.name) } td { (e.venue) } td { (time(Some(e.doors_open))) }
-                td { (e.zones.join(", ")) }
-                td { a href={ "/ops/events/" (e.id) "/scans" } { "Scans per gate" } }
-                td {
-                    @if e.status == crate::domain::EventStatus::Cancelled { span.bad { "cancelled" } }
-                    @else {
+    let manage = op.can(Permission::ManageEvents);
+    let now = crate::now();
+    let rows = events
+        .iter()
+        .map(|e| {
+            vec![
+                html! { (e.id) },
+                html! { a href={ "/ops/events/" (e.id) } { strong { (e.name) } } br; span.sport { (e.sport) } },
+                html! { (e.venue) },
+                html! { (local(e.starts_at, &e.time_zone)) br; span.meta { "doors " (ui::local_fmt(e.doors_open, &e.time_zone, "%H:%M")) } },
+                html! { (e.reserved) " / " (e.capacity) },
+                html! { @if e.status == crate::domain::EventStatus::Cancelled { span.pill.off { "cancelled" } }
+                        @else if e.deadlines.sales_open_at.is_some_and(|t| t > now) { span.pill.off { "not on sale yet" } }
+                        @else { span.pill.on { "scheduled" } } },
+                html! {
+                    a href={ "/ops/events/" (e.id) } { "Dashboard" } " · "
+                    a href={ "/ops/events/" (e.id) "/scans" } { "Scans" }
+                    @if manage && e.status != crate::domain::EventStatus::Cancelled { " · " a href={ "/ops/events/" (e.id) "/edit" } { "Edit" } }
+                    @if manage && e.status != crate::domain::EventStatus::Cancelled {
                         form method="post" action={ "/ops/events/" (e.id) "/cancel" } { (csrf_field())
-                            label { input type="checkbox" name="confirm" value="yes" required; " revoke its tickets and owe its buyers a refund" }
-                            " " button { "Cancel event" }
+                            label style="font-weight:400" { input type="checkbox" name="confirm" value="yes" required; " revoke its tickets and owe its buyers a refund" }
+                            button.danger type="submit" { "Cancel event" }
                         }
                     }
-                }
-            } } }
-        }
-    })
+                },
+            ]
+        })
+        .collect();
+    Ok(ui::page(
+        &op,
+        Section::Events,
+        "Events",
+        html! {
+            @if manage { p { a.button href="/ops/events/new" { "New event" } } }
+            p.meta { "Times are local to each venue." }
+            (table(&["Id", "Event", "Venue", "Starts", "Seats taken", "Status", ""], rows))
+        },
+    )
     .into_response())
 }
 
@@ -424,51 +553,114 @@ async fn cancel_event(
     Ok(Redirect::to("/ops/events").into_response())
 }
 
-async fn scans_page(State(state): State<AppState>, _: ConsoleOperator, Path(id): Path<u32>) -> AppResult<Response> {
+/// The scans panel of an event: per gate per minute, the last 3 hours.
+async fn scans_rows(state: &AppState, id: u32) -> AppResult<Markup> {
     let since = crate::now() - 3 * 3600;
-    let rows = state
+    let (rows, event) = state
         .db
-        .read(move |c| crate::ops::metrics::gate_minutes(c, id, since))
+        .read(move |c| {
+            Ok((
+                crate::ops::metrics::gate_minutes(c, id, since)?,
+                crate::ops::catalogue::list_events(c)?.into_iter().find(|e| e.id == id),
+            ))
+        })
         .await?;
-    Ok(page(
+    let tz = event.map_or_else(|| "UTC".to_owned(), |e| e.time_zone);
+    Ok(if rows.is_empty() {
+        html! { p { "No scans reported yet." } }
+    } else {
+        table(
+            &["Minute", "Gate", "Admitted", "Refused"],
+            rows.iter()
+                .rev()
+                .map(|r| {
+                    vec![
+                        html! { (ui::local_clock(r.minute, &tz)) },
+                        html! { (r.gate) },
+                        html! { (r.admitted) },
+                        html! { span class=(if r.refused > 0 { "bad" } else { "" }) { (r.refused) } },
+                    ]
+                })
+                .collect(),
+        )
+    })
+}
+
+async fn scans_page(
+    State(state): State<AppState>,
+    ConsoleOperator(op): ConsoleOperator,
+    Path(id): Path<u32>,
+) -> AppResult<Response> {
+    let body = scans_rows(&state, id).await?;
+    Ok(ui::page(
+        &op,
+        Section::Events,
         &format!("Scans per gate per minute, event {id}"),
-        true,
         html! {
-            p { "Last 3 hours, by the gates' clocks. Refreshes every " (REFRESH_SECS) " s." }
-            @if rows.is_empty() { p { "No scans reported yet." } }
-            @else {
-                table {
-                    thead { tr { th { "Minute" } th { "Gate" } th { "Admitted" } th { "Refused" } } }
-                    tbody { @for r in rows.iter().rev() { tr {
-                        td { (time(Some(r.minute))) } td { (r.gate) } td { (r.admitted) }
-                        td class=(if r.refused > 0 { "bad" } else { "" }) { (r.refused) }
-                    } } }
-                }
-            }
+            p.meta { "Last 3 hours, by the gates' clocks, in the venue's time." }
+            (live_panel("scans", "Scans", &format!("/ops/events/{id}/scans/panel"), body))
         },
     )
     .into_response())
 }
 
-async fn conflicts_page(State(state): State<AppState>, _: ConsoleOperator) -> AppResult<Response> {
-    let list = state.db.read(|c| crate::ops::sync::conflicts(c, None, 1000)).await?;
-    Ok(page("Conflicts", true, html! {
-        p { "Tickets admitted more often than they admit, across gates (usually gates that were offline)." }
-        @if list.is_empty() { p.ok { "No conflicts." } }
-        @else {
-            table {
-                thead { tr { th { "Event" } th { "Ticket" } th { "Admits" } th { "Admitted" } th { "Gates" } th { "Detected" } } }
-                tbody { @for c in &list { tr {
-                    td { (c.event_id) } td { (c.serial) } td { (c.allowed) } td.bad { (c.admitted) }
-                    td { (c.gates.join(", ")) } td { (time(Some(c.detected_at))) }
-                } } }
-            }
-        }
+async fn scans_panel(State(state): State<AppState>, _: ConsoleOperator, Path(id): Path<u32>) -> AppResult<Markup> {
+    scans_rows(&state, id).await
+}
+
+// ------------------------------------------------------------------------------------------
+// Conflicts
+
+async fn conflict_rows(state: &AppState) -> AppResult<Markup> {
+    let (list, events) = state
+        .db
+        .read(|c| {
+            Ok((
+                crate::ops::sync::conflicts(c, None, 1000)?,
+                crate::ops::catalogue::list_events(c)?,
+            ))
+        })
+        .await?;
+    let zones = zones(&events);
+    Ok(if list.is_empty() {
+        html! { p.good { "No conflicts." } }
+    } else {
+        table(
+            &["Event", "Ticket", "Admits", "Admitted", "Gates", "Detected"],
+            list.iter()
+                .map(|c| {
+                    vec![
+                        html! { (c.event_id) },
+                        html! { (c.serial) },
+                        html! { (c.allowed) },
+                        html! { span.bad { (c.admitted) } },
+                        html! { (c.gates.join(", ")) },
+                        html! { (local(c.detected_at, zone_of(&zones, &[c.event_id]))) },
+                    ]
+                })
+                .collect(),
+        )
+    })
+}
+
+async fn conflicts_page(State(state): State<AppState>, ConsoleOperator(op): ConsoleOperator) -> AppResult<Response> {
+    let body = conflict_rows(&state).await?;
+    Ok(ui::page(&op, Section::Conflicts, "Conflicts", html! {
+        p { "Tickets admitted more often than they admit, across gates (usually gates that were offline). "
+            "Find the holder at the gates named, check the people against the ticket, and revoke it if it was copied." }
+        (live_panel("conflicts", "Conflicts", "/ops/panels/conflicts", body))
     })
     .into_response())
 }
 
-async fn revocations_page(State(state): State<AppState>, _: ConsoleOperator) -> AppResult<Response> {
+async fn conflicts_panel(State(state): State<AppState>, _: ConsoleOperator) -> AppResult<Markup> {
+    conflict_rows(&state).await
+}
+
+// ------------------------------------------------------------------------------------------
+// Revocations
+
+async fn revocations_page(State(state): State<AppState>, ConsoleOperator(op): ConsoleOperator) -> AppResult<Response> {
     let list = state
         .db
         .read(|c| {
@@ -476,19 +668,22 @@ async fn revocations_page(State(state): State<AppState>, _: ConsoleOperator) -> 
             crate::revocation::entries_after(c, head.saturating_sub(200), Some(200))
         })
         .await?;
-    Ok(page("Revocations", true, html! {
-        form method="post" action="/ops/revocations" { (csrf_field())
-            label for="serial" { "Revoke ticket serial" } " " input #serial name="serial" required;
-            " " select name="reason" { option value="fraud" { "fraud" } option value="cancelled" { "cancelled" } option value="other" { "other" } }
-            " " button { "Revoke" }
+    Ok(ui::page(&op, Section::Revocations, "Revocations", html! {
+        @if op.can(Permission::RevokeTicket) {
+            form.panel method="post" action="/ops/revocations" { (csrf_field())
+                div.formgrid {
+                    div { label for="serial" { "Ticket number" } input #serial name="serial" required inputmode="numeric"; }
+                    div { label for="reason" { "Reason" }
+                        select #reason name="reason" { option value="fraud" { "fraud" } option value="cancelled" { "cancelled" } option value="other" { "other" } } }
+                }
+                p { button.danger type="submit" { "Revoke the ticket" } }
+            }
         }
         h2 { "Latest entries" }
-        table {
-            thead { tr { th { "Seq" } th { "What" } th { "Reason" } th { "When" } } }
-            tbody { @for r in list.iter().rev() { tr {
-                td { (r.seq) } td { (actions::describe(&r.target)) } td { (format!("{:?}", r.reason)) } td { (time(Some(r.at))) }
-            } } }
-        }
+        (table(&["Seq", "What", "Reason", "When (UTC)"], list.iter().rev().map(|r| vec![
+            html! { (r.seq) }, html! { (actions::describe(&r.target)) }, html! { (format!("{:?}", r.reason)) },
+            html! { (local(r.at, "UTC")) },
+        ]).collect()))
     })
     .into_response())
 }
@@ -513,31 +708,27 @@ async fn revoke(
         serial,
         reason: f.reason,
     };
-    let now = crate::now();
-    state
-        .db
-        .write(move |tx| actions::apply_revocation(tx, &req, now))
-        .await?;
-    tracing::info!(operator = op.account_id, serial, "ticket revoked from the console");
+    actions::revoke(&state, &op, req).await?;
     Ok(Redirect::to("/ops/revocations").into_response())
 }
 
-async fn refunds_page(State(state): State<AppState>, _: ConsoleOperator) -> AppResult<Response> {
+// ------------------------------------------------------------------------------------------
+// Refunds
+
+async fn refunds_page(State(state): State<AppState>, ConsoleOperator(op): ConsoleOperator) -> AppResult<Response> {
     let list = state.db.read(|c| crate::ops::refunds::list(c, false)).await?;
-    Ok(page("Refunds due", true, html! {
+    let money = op.can(Permission::Money);
+    Ok(ui::page(&op, Section::Refunds, "Refunds due", html! {
         p { "Money taken that no ticket stands for: pay it back through the payment provider, then mark it settled." }
-        @if list.is_empty() { p.ok { "Nothing to pay back." } }
+        @if list.is_empty() { p.good { "Nothing to pay back." } }
         @else {
-            table {
-                thead { tr { th { "Order" } th { "Buyer" } th { "Why" } th { "Amount" } th { "Since" } th {} } }
-                tbody { @for r in &list { tr {
-                    td { (r.order_id) } td { (r.buyer_email) }
-                    td { (if r.reason == "event_cancelled" { "event cancelled" } else { "paid after the order closed" }) }
-                    td.bad { (crate::web::euros(r.amount_cents)) }
-                    td { (time(Some(r.created_at))) }
-                    td { form method="post" action={ "/ops/refunds/" (r.id) "/settle" } { (csrf_field()) button { "Mark refunded" } } }
-                } } }
-            }
+            (table(&["Order", "Buyer", "Why", "Amount", "Since (UTC)", ""], list.iter().map(|r| vec![
+                html! { (r.order_id) }, html! { (r.buyer_email) },
+                html! { (match r.reason.as_str() { "event_cancelled" => "event cancelled", "operator_decision" => "operator's decision", _ => "paid after the order closed" }) },
+                html! { span.bad { (crate::web::euros(r.amount_cents)) } },
+                html! { (local(r.created_at, "UTC")) },
+                html! { @if money { form method="post" action={ "/ops/refunds/" (r.id) "/settle" } { (csrf_field()) button type="submit" { "Mark refunded" } } } },
+            ]).collect()))
         }
     })
     .into_response())
@@ -552,21 +743,24 @@ async fn settle_refund(
     Ok(Redirect::to("/ops/refunds").into_response())
 }
 
-async fn comp_page(_: ConsoleOperator) -> Response {
-    page("Complimentary tickets", false, comp_form(None)).into_response()
+// ------------------------------------------------------------------------------------------
+// Complimentary tickets
+
+async fn comp_page(ConsoleOperator(op): ConsoleOperator) -> Response {
+    ui::page(&op, Section::Comps, "Complimentary tickets", comp_form(None)).into_response()
 }
 
 fn comp_form(error: Option<&str>) -> Markup {
     html! {
-        @if let Some(e) = error { p.bad role="alert" { (e) } }
-        form method="post" action="/ops/comp" { (csrf_field())
-            p { label for="event" { "Event id" } " " input #event name="event_id" required; }
-            p { label for="offer" { "Offer" } " " select #offer name="offer" {
-                option value="solo" { "Solo (1)" } option value="duo" { "Duo (2)" } option value="family" { "Family (4)" } } }
-            p { label for="email" { "Holder's email" } " " input #email name="email" type="email" required; }
-            p { label for="count" { "Number of tickets" } " " input #count name="count" value="1"; }
-            p { label for="force" { "Beyond capacity? Reason (leave empty to refuse when full)" } " " input #force name="force_reason"; }
-            button { "Issue" }
+        @if let Some(e) = error { div.notice.error role="alert" { (e) } }
+        form.narrow method="post" action="/ops/comp" { (csrf_field())
+            label for="event" { "Event id" } input #event name="event_id" required inputmode="numeric" style="width:100%";
+            label for="offer" { "Offer" } select #offer name="offer" style="width:100%" {
+                option value="solo" { "Solo (1)" } option value="duo" { "Duo (2)" } option value="family" { "Family (4)" } }
+            label for="email" { "Holder's email" } input #email name="email" type="email" required style="width:100%";
+            label for="count" { "Number of tickets" } input #count name="count" value="1" inputmode="numeric" style="width:100%";
+            label for="force" { "Beyond capacity? Reason (leave empty to refuse when full)" } input #force name="force_reason" style="width:100%";
+            p { button type="submit" { "Issue" } }
         }
     }
 }
@@ -587,15 +781,15 @@ async fn comp(
     Form(f): Form<CompForm>,
 ) -> AppResult<Response> {
     let (Ok(event_id), Ok(count)) = (f.event_id.trim().parse::<u32>(), f.count.trim().parse::<u32>()) else {
-        return Ok((
+        return Ok(with_status(
             StatusCode::BAD_REQUEST,
-            page(
+            ui::page(
+                &op,
+                Section::Comps,
                 "Complimentary tickets",
-                false,
                 comp_form(Some("Event id and number must be numbers.")),
             ),
-        )
-            .into_response());
+        ));
     };
     let req = CompRequest {
         event_id,
@@ -607,11 +801,15 @@ async fn comp(
     let tickets = match actions::issue_comps(&state, &op, req).await {
         Ok(t) => t,
         Err(e) if e.status().is_client_error() => {
-            return Ok((
+            return Ok(with_status(
                 e.status(),
-                page("Complimentary tickets", false, comp_form(Some(&e.public_message()))),
-            )
-                .into_response());
+                ui::page(
+                    &op,
+                    Section::Comps,
+                    "Complimentary tickets",
+                    comp_form(Some(&e.public_message())),
+                ),
+            ));
         }
         Err(e) => return Err(e),
     };
@@ -620,16 +818,58 @@ async fn comp(
     for t in &tickets {
         imgs.push(b64.encode(crate::qr_image::png(&t.qr_text, 8)?));
     }
-    Ok(page(
+    Ok(ui::page(
+        &op,
+        Section::Comps,
         "Complimentary tickets issued",
-        false,
         html! {
-            @for (t, img) in tickets.iter().zip(&imgs) {
-                section {
-                    h2 { "Ticket " (t.serial) " · event " (t.event_id) " · " (t.offer.name()) }
-                    img alt={ "ticket " (t.serial) " QR code" } src={ "data:image/png;base64," (img) };
-                    p { code { (t.qr_text) } }
+            div.grid {
+                @for (t, img) in tickets.iter().zip(&imgs) {
+                    section.card {
+                        h2 { "Ticket " (t.serial) " · event " (t.event_id) " · " (t.offer.name()) }
+                        img alt={ "ticket " (t.serial) " QR code" } src={ "data:image/png;base64," (img) };
+                        p { code { (t.qr_text) } }
+                    }
                 }
+            }
+        },
+    )
+    .into_response())
+}
+
+// ------------------------------------------------------------------------------------------
+// Audit log
+
+#[derive(serde::Deserialize)]
+struct AuditQuery {
+    before: Option<i64>,
+}
+
+/// The audit log, newest first, 100 a page.
+async fn audit_page(
+    State(state): State<AppState>,
+    ConsoleOperator(op): ConsoleOperator,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Response> {
+    let list = state
+        .db
+        .read(move |c| crate::ops::audit::list(c, q.before, 100))
+        .await?;
+    Ok(ui::page(
+        &op,
+        Section::Audit,
+        "Audit log",
+        html! {
+            p { "Every change an operator made, newest first (UTC)." }
+            @if list.is_empty() { p { "Nothing yet." } }
+            @else {
+                (table(&["When", "Who", "What", "Subject", "Detail"], list.iter().map(|e| vec![
+                    html! { (local(e.at, "UTC")) }, html! { (e.operator.as_deref().unwrap_or("command line")) },
+                    html! { code { (e.action) } }, html! { (e.subject) }, html! { (e.detail) },
+                ]).collect()))
+                @if list.len() == 100 { @if let Some(last) = list.last() {
+                    p { a href={ "/ops/audit?before=" (last.id) } { "Older entries" } }
+                } }
             }
         },
     )

@@ -62,12 +62,7 @@ pub struct CreatedToken {
 }
 
 pub(crate) async fn make_token(state: &AppState, op: &OperatorAuth, req: NewEnrolmentToken) -> AppResult<CreatedToken> {
-    let now = crate::now();
-    let account = op.account_id;
-    let token = state
-        .db
-        .write(move |tx| devices::create_enrolment_token(tx, account, &req, now))
-        .await?;
+    let token = crate::ops::actions::create_enrolment_token(state, op, req).await?;
     let code = og_shared::enrol::EnrolmentCode {
         issuer: state.base_url.to_string(),
         token: token.token.clone(),
@@ -103,19 +98,16 @@ struct Rename {
 
 async fn rename(
     State(state): State<AppState>,
-    _op: OperatorAuth,
+    op: OperatorAuth,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Rename>,
 ) -> AppResult<StatusCode> {
-    state.db.write(move |tx| devices::rename(tx, &id, &body.name)).await?;
+    crate::ops::actions::rename_device(&state, &op, id, body.name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn revoke(State(state): State<AppState>, op: OperatorAuth, Path(id): Path<String>) -> AppResult<StatusCode> {
-    let now = crate::now();
-    let d = id.clone();
-    state.db.write(move |tx| devices::revoke(tx, &d, now)).await?;
-    tracing::info!(device = %id, operator = op.account_id, "device revoked");
+    crate::ops::actions::revoke_device(&state, &op, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -126,10 +118,7 @@ struct Rotated {
 }
 
 async fn rotate(State(state): State<AppState>, op: OperatorAuth, Path(id): Path<String>) -> AppResult<Json<Rotated>> {
-    let now = crate::now();
-    let d = id.clone();
-    let credential = state.db.write(move |tx| devices::rotate(tx, &d, now)).await?;
-    tracing::info!(device = %id, operator = op.account_id, "device credential rotated");
+    let credential = crate::ops::actions::rotate_device(&state, &op, id.clone()).await?;
     Ok(Json(Rotated {
         device_id: id,
         credential: credential.to_string(),

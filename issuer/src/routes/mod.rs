@@ -2,6 +2,9 @@
 //! part of the router; [`router`] puts them together with the common layers.
 
 pub mod console;
+pub mod console_events;
+pub mod console_find;
+pub mod console_ui;
 pub mod device_sync;
 pub mod devices;
 pub mod extract;
@@ -28,11 +31,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         // Gate operations (issue 4).
-        .merge(devices::routes())
+        .merge(operator_routes(state.clone()))
         .merge(device_sync::routes())
         .merge(scans::routes())
-        .merge(operator::routes())
-        .merge(console::routes())
         .merge(metrics::routes())
         .merge(shop_routes(state.clone()))
         .fallback(not_found)
@@ -53,6 +54,19 @@ pub fn router(state: AppState) -> Router {
             metrics::count_requests,
         ))
         .with_state(state)
+}
+
+/// Every operator route (API and console, and the device enrolment beside them), behind the
+/// one role check (`ops::access::authorize`, which lets non-operator paths through).
+fn operator_routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .merge(devices::routes())
+        .merge(operator::routes())
+        .merge(console::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::ops::access::authorize,
+        ))
 }
 
 async fn not_found() -> crate::error::AppError {

@@ -38,6 +38,29 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/ops/refunds-due/{id}/settle",
             axum::routing::post(settle_refund),
         )
+        .route("/api/v1/ops/audit", get(audit))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct AuditQuery {
+    /// Entries older than this id (the next page).
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The operators' audit log, newest first.
+async fn audit(
+    State(state): State<AppState>,
+    _op: OperatorAuth,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> AppResult<Json<Vec<crate::ops::audit::AuditEntry>>> {
+    let limit = q.limit.unwrap_or(200);
+    Ok(Json(
+        state
+            .db
+            .read(move |c| crate::ops::audit::list(c, q.before, limit))
+            .await?,
+    ))
 }
 
 /// A ticket's whole story: holder, entries at gates, transfers, refund.
@@ -66,17 +89,7 @@ async fn refund_ticket(
     Path(serial): Path<i64>,
     ApiJson(d): ApiJson<RefundDecision>,
 ) -> AppResult<(StatusCode, Json<Option<crate::ops::refunds::RefundDue>>)> {
-    let now = crate::now();
-    let operator = op.account_id;
-    let due = state
-        .db
-        .write(move |tx| crate::shop::operator_refund(tx, serial, operator, &d.reason, now))
-        .await?;
-    tracing::info!(
-        operator = op.account_id,
-        serial,
-        "ticket refunded by an operator's decision"
-    );
+    let due = actions::refund_ticket(&state, &op, serial, d.reason).await?;
     Ok((StatusCode::CREATED, Json(due)))
 }
 
@@ -97,13 +110,7 @@ async fn paper_exception(
     Path(serial): Path<i64>,
     ApiJson(d): ApiJson<PaperExceptionRequest>,
 ) -> AppResult<(StatusCode, Json<crate::binding::PaperException>)> {
-    let now = crate::now();
-    let operator = op.account_id;
-    let row = state
-        .db
-        .write(move |tx| crate::binding::add_paper_exception(tx, serial, &d.name, operator, &d.reason, now))
-        .await?;
-    tracing::info!(operator, serial, "paper exception recorded");
+    let row = actions::paper_exception(&state, &op, serial, d.name, d.reason).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
@@ -138,9 +145,7 @@ async fn create_event(
     op: OperatorAuth,
     ApiJson(e): ApiJson<catalogue::NewEvent>,
 ) -> AppResult<(StatusCode, Json<EventRow>)> {
-    let row = state.db.write(move |tx| catalogue::create_event(tx, &e)).await?;
-    tracing::info!(operator = op.account_id, event = row.id, "event created");
-    Ok((StatusCode::CREATED, Json(row)))
+    Ok((StatusCode::CREATED, Json(actions::create_event(&state, &op, e).await?)))
 }
 
 async fn update_event(
@@ -205,10 +210,7 @@ async fn revoke(
     op: OperatorAuth,
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> AppResult<(StatusCode, Json<Option<Revocation>>)> {
-    let now = crate::now();
-    let r = req.clone();
-    let entry = state.db.write(move |tx| actions::apply_revocation(tx, &r, now)).await?;
-    tracing::info!(operator = op.account_id, ?req, "revocation by an operator");
+    let entry = actions::revoke(&state, &op, req).await?;
     let status = if entry.is_some() {
         StatusCode::CREATED
     } else {

@@ -1,0 +1,502 @@
+//! Finding anything for an operator: a buyer by (part of) an email, an order or a ticket by its
+//! number, a ticket by a pasted scanned code (static `OG2:` or rotating `OGR:`, decoded without
+//! trusting it, only to read its serial); and a ticket's whole story, oldest first (issued,
+//! bound to a phone, transferred, admitted or refused at gates, revoked, refunded, what
+//! operators did to it).
+
+use crate::error::{AppError, AppResult};
+use crate::store::sql::{Connection, OptionalExtension, params};
+
+/// Longest query read.
+pub const MAX_QUERY: usize = 400;
+
+/// A ticket found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TicketHit {
+    pub serial: i64,
+    pub event_id: i64,
+    pub event_name: String,
+    pub offer: String,
+    pub holder_email: String,
+    pub status: String,
+}
+
+/// An order found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OrderHit {
+    pub id: i64,
+    pub buyer_email: String,
+    pub status: String,
+    pub total_cents: i64,
+    pub created_at: i64,
+}
+
+/// An account found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccountHit {
+    pub id: i64,
+    pub email: String,
+    pub status: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Found {
+    pub accounts: Vec<AccountHit>,
+    pub orders: Vec<OrderHit>,
+    pub tickets: Vec<TicketHit>,
+    /// What the query was read as ("ticket number", "scanned code", ...).
+    pub read_as: String,
+}
+
+impl Found {
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty() && self.orders.is_empty() && self.tickets.is_empty()
+    }
+}
+
+/// `s` percent-encoded for a query string value.
+pub fn query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The serial a scanned code names (its signature is not checked: this only finds the ticket).
+pub fn serial_of_code(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(bytes) = og_shared::qr::decode_ticket_bytes(text.as_bytes()) {
+        let mut claims = [0u8; og_shared::ticket::CLAIMS_LEN];
+        claims.copy_from_slice(&bytes[..og_shared::ticket::CLAIMS_LEN]);
+        return og_shared::ticket::TicketClaims::from_bytes(&claims)
+            .ok()
+            .map(|c| i64::from(c.serial));
+    }
+    og_shared::bound::RotatingCode::parse_text(text.as_bytes())
+        .ok()
+        .map(|c| i64::from(c.bound.claims.serial))
+}
+
+const TICKETS: &str = "SELECT t.serial, t.event_id, e.name, t.offer, a.email, t.status
+     FROM tickets t JOIN events e ON e.id = t.event_id JOIN accounts a ON a.id = t.account_id";
+
+fn ticket_hit(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<TicketHit> {
+    Ok(TicketHit {
+        serial: r.get(0)?,
+        event_id: r.get(1)?,
+        event_name: r.get(2)?,
+        offer: r.get(3)?,
+        holder_email: r.get(4)?,
+        status: r.get(5)?,
+    })
+}
+
+const ORDERS: &str = "SELECT o.id, a.email, o.status, o.total_cents, o.created_at
+     FROM orders o JOIN accounts a ON a.id = o.account_id";
+
+fn order_hit(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<OrderHit> {
+    Ok(OrderHit {
+        id: r.get(0)?,
+        buyer_email: r.get(1)?,
+        status: r.get(2)?,
+        total_cents: r.get(3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+/// Finds what `q` names; at most 50 of each kind.
+pub fn search(conn: &Connection, q: &str) -> AppResult<Found> {
+    let q = q.trim();
+    if q.is_empty() || q.len() > MAX_QUERY {
+        return Err(AppError::bad_request(
+            "bad_query",
+            format!("type 1 to {MAX_QUERY} characters"),
+        ));
+    }
+    let mut found = Found::default();
+    let upper = q.to_ascii_uppercase();
+    if upper.starts_with("OG2:") || upper.starts_with("OGR:") {
+        found.read_as = "scanned code".into();
+        let serial = serial_of_code(q);
+        if let Some(s) = serial {
+            found.tickets = conn
+                .prepare_cached(&format!("{TICKETS} WHERE t.serial = ?1"))?
+                .query_map([s], ticket_hit)?
+                .collect::<crate::store::sql::Result<Vec<_>>>()?;
+        } else {
+            found.read_as = "a code this issuer did not make (or a damaged one)".into();
+        }
+        return Ok(found);
+    }
+    let digits = q.trim_start_matches('#');
+    if !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let n: i64 = digits.parse().unwrap_or(-1);
+        found.read_as = "ticket or order number".into();
+        found.tickets = conn
+            .prepare_cached(&format!(
+                "{TICKETS} WHERE t.serial = ?1 OR t.order_id = ?1 ORDER BY t.serial LIMIT 50"
+            ))?
+            .query_map([n], ticket_hit)?
+            .collect::<crate::store::sql::Result<Vec<_>>>()?;
+        found.orders = conn
+            .prepare_cached(&format!("{ORDERS} WHERE o.id = ?1"))?
+            .query_map([n], order_hit)?
+            .collect::<crate::store::sql::Result<Vec<_>>>()?;
+        return Ok(found);
+    }
+    found.read_as = "email".into();
+    let pattern = format!(
+        "%{}%",
+        q.to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    found.accounts = conn
+        .prepare_cached(
+            "SELECT id, email, status, role FROM accounts WHERE lower(email) LIKE ?1 ESCAPE '\\' ORDER BY email LIMIT 50",
+        )?
+        .query_map([&pattern], |r| {
+            Ok(AccountHit {
+                id: r.get(0)?,
+                email: r.get(1)?,
+                status: r.get(2)?,
+                role: r.get(3)?,
+            })
+        })?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    found.orders = conn
+        .prepare_cached(&format!(
+            "{ORDERS} WHERE lower(a.email) LIKE ?1 ESCAPE '\\' ORDER BY o.id DESC LIMIT 50"
+        ))?
+        .query_map([&pattern], order_hit)?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    found.tickets = conn
+        .prepare_cached(&format!(
+            "{TICKETS} WHERE lower(a.email) LIKE ?1 ESCAPE '\\' ORDER BY t.serial DESC LIMIT 50"
+        ))?
+        .query_map([&pattern], ticket_hit)?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    Ok(found)
+}
+
+/// One moment of a ticket's life.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Moment {
+    pub at: i64,
+    /// `issued`, `bound`, `unbound`, `transferred`, `admitted`, `exited`, `refused`, `revoked`,
+    /// `refund_due`, `refund_settled`, `paper_exception`, `operator`.
+    pub kind: String,
+    pub text: String,
+    /// Whether it stops or endangers an entry (shown in red).
+    pub bad: bool,
+}
+
+/// A ticket as an operator reads it: the facts and its story.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TicketStory {
+    pub serial: i64,
+    pub event_id: i64,
+    pub event_name: String,
+    pub time_zone: String,
+    pub offer: String,
+    pub holder_email: String,
+    pub holder_name: String,
+    pub status: String,
+    pub order_id: Option<i64>,
+    pub generation: i64,
+    pub requires_phone: bool,
+    pub moments: Vec<Moment>,
+}
+
+/// A ticket's facts and its story, oldest first.
+pub fn ticket_story(conn: &Connection, serial: i64) -> AppResult<TicketStory> {
+    #[allow(clippy::type_complexity)]
+    let row: Option<(
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<i64>,
+        i64,
+        i64,
+        Option<i64>,
+        Option<String>,
+        String,
+    )> = conn
+        .query_row(
+            "SELECT t.event_id, e.name, e.time_zone, t.offer, a.email, t.holder_name, t.status, t.order_id,
+                    t.generation, t.issued_at, t.revoked_at, t.revoked_reason, p.kind
+             FROM tickets t JOIN events e ON e.id = t.event_id JOIN accounts a ON a.id = t.account_id
+                  JOIN purchases p ON p.id = t.purchase_id
+             WHERE t.serial = ?1",
+            [serial],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                    r.get(12)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((
+        event_id,
+        event_name,
+        time_zone,
+        offer,
+        holder_email,
+        holder_name,
+        status,
+        order_id,
+        generation,
+        issued_at,
+        _,
+        _,
+        kind,
+    )) = row
+    else {
+        return Err(AppError::not_found(format!("no ticket {serial}")));
+    };
+    let mut moments = Vec::new();
+    // The first holder is the buyer: the sender of the first transfer, else today's holder.
+    let first_holder: Option<String> = conn
+        .query_row(
+            "SELECT f.email FROM ticket_transfers x JOIN accounts f ON f.id = x.from_account
+             WHERE x.serial = ?1 ORDER BY x.generation LIMIT 1",
+            [serial],
+            |r| r.get(0),
+        )
+        .optional()?;
+    moments.push(Moment {
+        at: issued_at,
+        kind: "issued".into(),
+        text: match (kind.as_str(), order_id) {
+            ("complimentary", _) => format!(
+                "issued as a complimentary {offer} ticket to {}",
+                first_holder.as_deref().unwrap_or(&holder_email)
+            ),
+            (_, Some(o)) => format!(
+                "issued: {offer} bought by {} (order {o})",
+                first_holder.as_deref().unwrap_or(&holder_email)
+            ),
+            _ => format!("issued: {offer}"),
+        },
+        bad: false,
+    });
+    let mut stmt = conn.prepare_cached(
+        "SELECT x.generation, f.email, t.email, x.admits, x.at FROM ticket_transfers x
+         JOIN accounts f ON f.id = x.from_account JOIN accounts t ON t.id = x.to_account
+         WHERE x.serial = ?1 ORDER BY x.generation",
+    )?;
+    for m in stmt.query_map([serial], |r| {
+        let (g, from, to, admits, at): (i64, String, String, i64, i64) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+        Ok(Moment {
+            at,
+            kind: "transferred".into(),
+            text: format!("given by {from} to {to} (code {g}, admits {admits})"),
+            bad: false,
+        })
+    })? {
+        moments.push(m?);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT binding_no, key_tag, created_at, revoked_at, revoked_reason FROM ticket_bindings
+         WHERE serial = ?1 ORDER BY binding_no",
+    )?;
+    for b in stmt.query_map([serial], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, Option<i64>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+        ))
+    })? {
+        let (no, tag, at, ended, why) = b?;
+        moments.push(Moment {
+            at,
+            kind: "bound".into(),
+            text: format!("bound to phone {tag} (binding {no})"),
+            bad: false,
+        });
+        if let Some(e) = ended {
+            moments.push(Moment {
+                at: e,
+                kind: "unbound".into(),
+                text: format!(
+                    "phone {tag} stopped showing it ({})",
+                    if why.as_deref() == Some("transferred") {
+                        "ticket given on"
+                    } else {
+                        "another phone bound"
+                    }
+                ),
+                bad: false,
+            });
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT scanned_at, gate, verdict, reason, direction FROM scans WHERE serial = ?1 AND event_id = ?2
+         ORDER BY scanned_at, id LIMIT 500",
+    )?;
+    for s in stmt.query_map(params![serial, event_id], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })? {
+        let (at, gate, verdict, reason, direction) = s?;
+        let admitted = verdict == "admitted" || verdict == "exited";
+        moments.push(Moment {
+            at,
+            kind: if !admitted {
+                "refused".into()
+            } else if direction == "exit" {
+                "exited".into()
+            } else {
+                "admitted".into()
+            },
+            text: if admitted {
+                format!(
+                    "{} at gate {gate}",
+                    if direction == "exit" { "left" } else { "admitted" }
+                )
+            } else {
+                format!("refused at gate {gate}: {reason}")
+            },
+            bad: !admitted,
+        });
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, generation, tag, reason, at, seq FROM revocations WHERE serial = ?1 ORDER BY seq",
+    )?;
+    for r in stmt.query_map([serial], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<i64>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, i64>(5)?,
+        ))
+    })? {
+        let (kind, generation, tag, reason, at, seq) = r?;
+        let (text, bad) = match kind.as_str() {
+            "ticket" => (
+                format!("revoked ({reason}), log entry {seq}: no gate admits it any more"),
+                true,
+            ),
+            "superseded" => (
+                format!("codes older than {} replaced, log entry {seq}", generation.unwrap_or(0)),
+                false,
+            ),
+            "device_key" => (
+                format!("phone {} refused from now on, log entry {seq}", tag.unwrap_or_default()),
+                false,
+            ),
+            other => (format!("{other} revocation ({reason}), log entry {seq}"), true),
+        };
+        moments.push(Moment {
+            at,
+            kind: "revoked".into(),
+            text,
+            bad,
+        });
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.reason, r.amount_cents, r.created_at, r.settled_at, d.email, r.note
+         FROM refunds_due r LEFT JOIN accounts d ON d.id = r.decided_by WHERE r.serial = ?1",
+    )?;
+    for r in stmt.query_map([serial], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, Option<i64>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<String>>(5)?,
+        ))
+    })? {
+        let (reason, cents, at, settled, by, note) = r?;
+        let why = match reason.as_str() {
+            "operator_decision" => format!(
+                "an operator's decision ({}: {})",
+                by.unwrap_or_default(),
+                note.unwrap_or_default()
+            ),
+            "buyer_refund" => "the buyer's request".into(),
+            "event_cancelled" => "the event's cancellation".into(),
+            other => other.to_owned(),
+        };
+        moments.push(Moment {
+            at,
+            kind: "refund_due".into(),
+            text: format!("{} owed back after {why}", crate::web::euros(cents)),
+            bad: false,
+        });
+        if let Some(s) = settled {
+            moments.push(Moment {
+                at: s,
+                kind: "refund_settled".into(),
+                text: format!("{} paid back", crate::web::euros(cents)),
+                bad: false,
+            });
+        }
+    }
+    for e in crate::ops::audit::for_subject(conn, &format!("ticket:{serial}"))? {
+        moments.push(Moment {
+            at: e.at,
+            kind: "operator".into(),
+            text: format!(
+                "{} by {}{}",
+                e.action,
+                e.operator.as_deref().unwrap_or("the command line"),
+                if e.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", e.detail)
+                }
+            ),
+            bad: false,
+        });
+    }
+    moments.sort_by_key(|m| m.at);
+    let requires_phone = crate::binding::policies(conn)?
+        .get(&(event_id as u32))
+        .is_some_and(|p| p.0 == og_shared::sync::HolderBinding::Required);
+    Ok(TicketStory {
+        serial,
+        event_id,
+        event_name,
+        time_zone,
+        offer,
+        holder_email,
+        holder_name,
+        status,
+        order_id,
+        generation,
+        requires_phone,
+        moments,
+    })
+}
