@@ -8,7 +8,12 @@
 //!   instead of failing on a lock upgrade. SQLite serialises writers.
 //! - PostgreSQL: `write` starts a READ COMMITTED transaction and first takes one transaction-level
 //!   advisory lock ([`WRITE_LOCK`]), so writers from every replica are serialised exactly as
-//!   SQLite serialises them: each sees everything committed before it. That one rule is what
+//!   SQLite serialises them: each sees everything committed before it. The commit under the lock
+//!   does not wait for the disk; `write` returns only once a second, tiny synchronous commit has
+//!   flushed the WAL past it, so nothing is answered before it is durable, while the lock is
+//!   never held across an fsync and concurrent writers share flushes. (As with SQLite's WAL
+//!   mode, another reader may see a commit a few milliseconds before it is on disk; a server
+//!   crash in that window loses it together with everything after it, never a part.) That one rule is what
 //!   keeps capacity (no oversell), the revocation log and the admissions sequence (gap-free, in
 //!   commit order), scan intake (idempotent by nonce) and webhooks (one issuance) correct across
 //!   replicas, with the same query text as on SQLite. Reads run in a REPEATABLE READ read-only
@@ -32,6 +37,10 @@ use crate::error::{AppError, AppResult};
 
 /// The advisory lock every PostgreSQL write transaction takes first (any constant; "og" in ASCII).
 pub const WRITE_LOCK: i64 = 0x6f67;
+
+/// A transaction that writes a WAL record and commits synchronously: when it returns, every
+/// commit made before it on this server is on disk (WAL is flushed in order).
+const DURABLE: &str = "BEGIN; SELECT pg_logical_emit_message(true, 'og-durable', ''); COMMIT";
 
 /// Connections per replica to PostgreSQL (writers are serialised anyway; readers and the
 /// blocking pool's threads share these).
@@ -352,9 +361,19 @@ impl Db {
                 let client = client.as_mut().expect("a live connection holds its client");
                 let tx = client.transaction().map_err(sql::Error::from)?;
                 let conn = Connection::postgres(tx, cache);
-                conn.query_row("SELECT pg_advisory_xact_lock(?1)", [WRITE_LOCK], |_| Ok(()))?;
+                // Serialised with every other writer (the lock), committed without waiting for
+                // the disk, so the lock is held for the work only and not for an fsync...
+                conn.query_row(
+                    "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(?1)",
+                    [WRITE_LOCK],
+                    |_| Ok(()),
+                )?;
                 let out = f(&conn)?;
                 conn.commit()?;
+                // ...then made durable before anyone is answered, outside the lock: a tiny
+                // synchronous commit flushes the WAL up to and past ours, and writers waiting
+                // here at once share one flush (group commit).
+                client.batch_execute(DURABLE).map_err(sql::Error::from)?;
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 Ok(out)
             }
