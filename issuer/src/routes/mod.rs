@@ -4,6 +4,7 @@
 pub mod console;
 pub mod device_sync;
 pub mod devices;
+pub mod documents;
 pub mod extract;
 pub mod health;
 pub mod metrics;
@@ -92,6 +93,7 @@ fn shop_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(shop_api::routes())
         .merge(pages::routes())
+        .merge(documents::routes())
         .merge(phone::routes())
         .layer(axum::extract::DefaultBodyLimit::max(extract::SHOP_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state, crate::auth::refresh_pages))
