@@ -38,6 +38,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod mail;
 pub mod ops;
+pub mod order_mail;
 pub mod passwords;
 pub mod payment;
 pub mod proxy;
