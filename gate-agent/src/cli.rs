@@ -19,10 +19,11 @@ use crate::bundle::{ImportOptions, import_file};
 use crate::decide::{GatePolicy, PartyPolicy};
 use crate::decode::{DecodeOptions, Decoded, Decoders, decode_luma, load_luma};
 use crate::gate::{Gate, Outcome};
+use crate::i18n::Lang;
 use crate::kiosk::Display;
 use crate::output::VerdictLine;
 use crate::source::{CameraRequest, FileFrames, FrameSource, Input, LineCodes, open_camera};
-use crate::staff::{self, Clock, Health};
+use crate::staff::{self, Clock, Health, Voice};
 use crate::store::{Store, read_credential};
 use crate::sync::{Backoff, ProgressOutput, enroll, sync_round};
 
@@ -62,6 +63,11 @@ pub struct Cli {
     /// it is kept as the gate's zone. Default: the kept zone, else Europe/Paris.
     #[arg(long, global = true, env = "OG_GATE_TIME_ZONE", value_name = "ZONE")]
     pub time_zone: Option<String>,
+    /// The language staff read (verdicts, kiosk page, `status`): `fr` or `en` (every language
+    /// the gate has a file for); given to `import` or `enroll` it is kept as the gate's
+    /// language. Default: the kept language, else French. `--json` codes never change.
+    #[arg(long, global = true, env = "OG_GATE_LANG", value_name = "LANG")]
+    pub lang: Option<String>,
     /// How far from this gate's clock the time in a phone's rotating code may be, in seconds
     /// (default 30): an older code is refused as a picture, a newer one as a wrong clock. Given
     /// to `import` or `enroll` it is kept as the gate's setting; given to another command it
@@ -301,10 +307,13 @@ struct Ctx {
     json: bool,
     colour: bool,
     fixed_now: Option<i64>,
-    /// The venue's clock for staff (`--time-zone`, else the gate's kept zone, else the default).
-    clock: Clock,
+    /// The gate's language and the venue's clock for staff (`--lang`/`--time-zone`, else the
+    /// gate's kept ones, else the defaults).
+    voice: Voice,
     /// `--time-zone` was given: `import` and `enroll` keep it as the gate's zone.
     time_zone_given: bool,
+    /// `--lang` was given: `import` and `enroll` keep it as the gate's language.
+    lang_given: bool,
     /// `--tolerance`: kept by `import` and `enroll`, applied to this run by the others.
     tolerance: Option<i64>,
 }
@@ -331,11 +340,11 @@ impl Ctx {
     }
 
     fn print(&self, o: &Outcome, source: Option<&str>, decode: Option<Duration>) -> VerdictLine {
-        let line = VerdictLine::new(o, source, decode, &self.clock);
+        let line = VerdictLine::new(o, source, decode, &self.voice);
         let text = if self.json {
             line.to_json()
         } else {
-            line.to_human(self.colour)
+            line.to_human(self.colour, &self.voice)
         };
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{text}");
@@ -347,7 +356,10 @@ impl Ctx {
     fn keep_settings(&self, party: Option<PartyArg>) -> Result<(), crate::store::StoreError> {
         let store = Store::open(&self.data_dir)?;
         if self.time_zone_given {
-            store.set_meta("time_zone", self.clock.name())?;
+            store.set_meta("time_zone", self.voice.clock.name())?;
+        }
+        if self.lang_given {
+            store.set_meta("language", &self.voice.lang.tag())?;
         }
         if let Some(t) = self.tolerance {
             store.set_meta("rotating_tolerance", &t.to_string())?;
@@ -364,16 +376,36 @@ impl Ctx {
     }
 }
 
+/// A setting kept by `import`/`enroll` in the gate's database, if any.
+fn kept_setting(data_dir: &Path, key: &str) -> Option<String> {
+    Store::open_if_present(data_dir)
+        .ok()
+        .flatten()
+        .and_then(|s| s.meta(key).ok().flatten())
+}
+
 /// The venue's clock: `--time-zone`, else the zone kept by `import`/`enroll`, else the default.
 fn venue_clock(data_dir: &Path, given: Option<&str>) -> Result<Clock, String> {
     if let Some(z) = given {
         return Clock::new(z);
     }
-    let kept = Store::open_if_present(data_dir)
-        .ok()
-        .flatten()
-        .and_then(|s| s.meta("time_zone").ok().flatten());
-    Clock::new(kept.as_deref().unwrap_or(staff::DEFAULT_TIME_ZONE))
+    Clock::new(
+        kept_setting(data_dir, "time_zone")
+            .as_deref()
+            .unwrap_or(staff::DEFAULT_TIME_ZONE),
+    )
+}
+
+/// The gate's language: `--lang`, else the language kept by `import`/`enroll`, else French.
+fn gate_lang(data_dir: &Path, given: Option<&str>) -> Result<Lang, String> {
+    if let Some(l) = given {
+        return Lang::new(l);
+    }
+    Lang::new(
+        kept_setting(data_dir, "language")
+            .as_deref()
+            .unwrap_or(crate::i18n::DEFAULT_LANG),
+    )
 }
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
@@ -389,13 +421,18 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    let lang = match gate_lang(&cli.data_dir, cli.lang.as_deref()) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
     let ctx = Ctx {
         data_dir: cli.data_dir,
         json: cli.json,
         colour,
         fixed_now: cli.now,
-        clock,
+        voice: Voice::new(lang, clock),
         time_zone_given: cli.time_zone.is_some(),
+        lang_given: cli.lang.is_some(),
         tolerance: cli.tolerance,
     };
     match cli.command {
@@ -797,16 +834,18 @@ fn cmd_scan(ctx: &Ctx, images: &[PathBuf]) -> ExitCode {
             if ctx.json {
                 println!(
                     "{}",
-                    serde_json::json!({"verdict": "REJECT", "reason": "no_code", "message": "no QR code found", "source": label, "decode_ms": d.elapsed.as_secs_f64() * 1e3})
+                    serde_json::json!({"verdict": "REJECT", "reason": "no_code", "message": ctx.voice.t("reason-no-code"), "source": label, "decode_ms": d.elapsed.as_secs_f64() * 1e3})
                 );
             } else {
+                let reject = ctx.voice.t("headline-reject");
                 println!(
-                    "{} no QR code found  · {label}",
+                    "{} {}  · {label}",
                     if ctx.colour {
-                        "\x1b[1;97;41m  ✘ REJECT  \x1b[0m"
+                        format!("\x1b[1;97;41m  ✘ {reject}  \x1b[0m")
                     } else {
-                        "[✘ REJECT]"
-                    }
+                        format!("[✘ {reject}]")
+                    },
+                    ctx.voice.t("reason-no-code")
                 );
             }
             continue;
@@ -918,7 +957,7 @@ fn cmd_status(ctx: &Ctx) -> ExitCode {
     let now = ctx.now();
     let res = (|| -> Result<(serde_json::Value, staff::StatusFacts), crate::store::StoreError> {
         let config = store.config()?;
-        let counts = store.counts(ctx.clock.start_of_day(now))?;
+        let counts = store.counts(ctx.voice.clock.start_of_day(now))?;
         let data_as_of: Option<i64> = store.meta("data_as_of")?.and_then(|s| s.parse().ok());
         let last_sync: Option<i64> = store.meta("last_sync_ok")?.and_then(|s| s.parse().ok());
         let last_error = store.meta("last_sync_error")?.filter(|s| !s.is_empty());
@@ -942,7 +981,8 @@ fn cmd_status(ctx: &Ctx) -> ExitCode {
             "last_sync_error": last_error,
             "sync_refused": store.sync_refusal()?,
             "clock_offset_seconds": health.clock_offset,
-            "time_zone": ctx.clock.name(),
+            "time_zone": ctx.voice.clock.name(),
+            "language": ctx.voice.lang.tag(),
             "party_policy": policy.party.as_str(),
             "rotating_tolerance_seconds": policy.tolerance,
             "counts": counts,
@@ -987,9 +1027,13 @@ fn cmd_status(ctx: &Ctx) -> ExitCode {
     if ctx.json {
         println!("{v}");
     } else {
-        print!("{}", staff::status_text(&facts, &ctx.clock, now));
+        print!("{}", staff::status_text(&facts, &ctx.voice, now));
         if let Some(r) = v["sync_refused"]["reason"].as_str() {
-            println!("ISSUER DATA REFUSED (revocations kept, tell an operator): {r}");
+            println!(
+                "{}",
+                ctx.voice
+                    .t_args("status-sync-refused", &[("why", crate::i18n::text(r))])
+            );
         }
     }
     if facts.provisioned {
@@ -1111,12 +1155,15 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
         };
         let fixed_now = ctx.fixed_now;
         let tolerance = ctx.tolerance;
+        let voice = ctx.voice.clone();
         let banner = Box::new(move || {
             let policy = effective_policy(tolerance, banner_store.config().ok().flatten().map(|c| c.policy));
             let now = fixed_now.unwrap_or_else(unix_now);
-            gate_health(&banner_store, &policy, now).ok().and_then(|h| h.banner())
+            gate_health(&banner_store, &policy, now)
+                .ok()
+                .and_then(|h| h.banner(&voice))
         });
-        match crate::kiosk::serve(addr, display.clone(), banner) {
+        match crate::kiosk::serve(addr, display.clone(), banner, ctx.voice.clone()) {
             Ok(a) => say!("gate-agent: status page on http://{a}/"),
             Err(e) => return fail(format!("cannot serve the status page on {addr}: {e}")),
         }
@@ -1166,15 +1213,19 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
                         d.repeat();
                     }
                     if !ctx.json {
-                        let line = VerdictLine::new(&o, Some(&label), decode_time, &ctx.clock);
+                        let line = VerdictLine::new(&o, Some(&label), decode_time, &ctx.voice);
                         let mut out = std::io::stdout().lock();
                         let _ = writeln!(
                             out,
                             "[= {}] {}{}",
                             line.headline,
-                            staff::SAME_CODE,
+                            ctx.voice.t("line-same-code"),
                             line.ticket_serial
-                                .map(|s| format!("  · ticket {s}"))
+                                .map(|s| format!(
+                                    "  · {}",
+                                    ctx.voice
+                                        .t_args("line-ticket-serial", &[("serial", crate::i18n::text(s.to_string()))])
+                                ))
                                 .unwrap_or_default()
                         );
                     }

@@ -121,6 +121,44 @@ pub struct Verdict {
     /// People this scan lets in: persons `admitted_index - party + 1 ..= admitted_index`, one
     /// admission recorded for each (0 when nobody is admitted).
     pub party: u8,
+    /// What a rejection is about when its code alone does not say (staff words are chosen
+    /// from it, in the gate's language; `reason` stays the English sentence reported upstream).
+    pub detail: Detail,
+}
+
+/// What a verdict is about beyond its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    #[default]
+    None,
+    /// Which kind of revocation refused the code.
+    Revoked(RevokedBy),
+    /// The gate's zone, which the ticket does not cover.
+    WrongZone(u8),
+}
+
+/// The kind of revocation that refused a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokedBy {
+    Ticket,
+    Purchase,
+    Account,
+    /// An older code of a transferred or re-issued ticket.
+    Superseded,
+    /// A replaced phone's key.
+    DeviceKey,
+}
+
+impl RevokedBy {
+    fn of(t: &RevocationTarget) -> RevokedBy {
+        match t {
+            RevocationTarget::Ticket { .. } => RevokedBy::Ticket,
+            RevocationTarget::Purchase { .. } => RevokedBy::Purchase,
+            RevocationTarget::Account { .. } => RevokedBy::Account,
+            RevocationTarget::Superseded { .. } => RevokedBy::Superseded,
+            RevocationTarget::DeviceKey { .. } => RevokedBy::DeviceKey,
+        }
+    }
 }
 
 impl Verdict {
@@ -133,6 +171,7 @@ impl Verdict {
             first_use: None,
             record: None,
             party: 0,
+            detail: Detail::None,
         }
     }
 
@@ -200,10 +239,16 @@ pub fn decide(
         };
     }
     if let Some(t) = &view.revoked {
-        return Verdict::reject(VerdictCode::Revoked, revocation_reason(t));
+        return Verdict {
+            detail: Detail::Revoked(RevokedBy::of(t)),
+            ..Verdict::reject(VerdictCode::Revoked, revocation_reason(t))
+        };
     }
     if view.holder_binding == HolderBinding::Required && !rotating && !view.paper_exception {
-        return Verdict::reject(VerdictCode::PhoneCodeRequired, crate::staff::PHONE_REQUIRED);
+        return Verdict::reject(
+            VerdictCode::PhoneCodeRequired,
+            "this event needs the ticket open on the phone",
+        );
     }
     if let Some(max) = policy.max_data_age {
         let stale = view.data_as_of.is_none_or(|at| now - at > max);
@@ -217,7 +262,10 @@ pub fn decide(
     if let Some(zone) = policy.zone
         && !claims.zones.contains(zone)
     {
-        return Verdict::reject(VerdictCode::WrongZone, format!("ticket not valid in zone {zone}"));
+        return Verdict {
+            detail: Detail::WrongZone(zone),
+            ..Verdict::reject(VerdictCode::WrongZone, format!("ticket not valid in zone {zone}"))
+        };
     }
     if now + policy.clock_skew < i64::from(claims.valid_from) {
         return Verdict::reject(VerdictCode::NotYetValid, "ticket not valid yet");
@@ -256,6 +304,7 @@ fn admission(claims: &og_shared::TicketClaims, reentry: bool, party: PartyPolicy
         first_use: None,
         record: Some(Direction::Entry),
         party: people as u8,
+        detail: Detail::None,
     };
     let left = code_left.min(entitlement_left);
     if left > 0 {

@@ -13,6 +13,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::i18n::num;
 use crate::output::VerdictLine;
 use crate::staff;
 
@@ -44,13 +45,18 @@ impl Display {
 /// The banner's source: called per request (None: data and clock are fine).
 pub type BannerFn = Box<dyn FnMut() -> Option<String> + Send>;
 
-/// Starts serving on `addr` and returns the bound address.
-pub fn serve(addr: &str, display: Arc<Mutex<Display>>, mut banner: BannerFn) -> std::io::Result<SocketAddr> {
+/// Starts serving on `addr` and returns the bound address; the page speaks `voice`'s language.
+pub fn serve(
+    addr: &str,
+    display: Arc<Mutex<Display>>,
+    mut banner: BannerFn,
+    voice: staff::Voice,
+) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr)?;
     let bound = listener.local_addr()?;
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let _ = handle(stream, &display, &mut banner);
+            let _ = handle(stream, &display, &mut banner, &voice);
         }
     });
     Ok(bound)
@@ -64,10 +70,10 @@ fn escape(s: &str) -> String {
 }
 
 /// The party line under the verdict: `4 people`, `person 2 of 4`, or nothing for one person.
-fn party_line(l: &VerdictLine) -> String {
+fn party_line(l: &VerdictLine, v: &staff::Voice) -> String {
     match (l.party, l.admitted, l.admits) {
-        (p, _, _) if p > 1 => format!("{p} people"),
-        (1, Some(k), Some(n)) if n > 1 => format!("person {k} of {n}"),
+        (p, _, _) if p > 1 => v.t_args("party-people", &[("n", num(p))]),
+        (1, Some(k), Some(n)) if n > 1 => v.t_args("party-person", &[("k", num(k)), ("n", num(n))]),
         _ => String::new(),
     }
 }
@@ -86,20 +92,15 @@ struct State {
     banner: Option<String>,
 }
 
-fn state(d: &Display, banner: Option<String>) -> State {
+fn state(d: &Display, banner: Option<String>, v: &staff::Voice) -> State {
     let (kind, headline, party, reason) = match &d.last {
         Some(l) => (
             if l.verdict == "ADMIT" { "admit" } else { "reject" },
             l.headline.clone(),
-            party_line(l),
+            party_line(l, v),
             l.message.clone(),
         ),
-        None => (
-            "ready",
-            staff::READY.to_owned(),
-            String::new(),
-            staff::WAITING.to_owned(),
-        ),
+        None => ("ready", v.t("kiosk-ready"), String::new(), v.t("kiosk-waiting")),
     };
     State {
         seq: d.seq,
@@ -109,7 +110,7 @@ fn state(d: &Display, banner: Option<String>) -> State {
         party,
         reason,
         note: if d.repeats > 0 {
-            staff::SAME_CODE.to_owned()
+            v.t("line-same-code")
         } else {
             String::new()
         },
@@ -163,27 +164,29 @@ poll();
 "#;
 
 /// The page, rendered with the current state (the script keeps it current without reloading).
-pub fn page(d: &Display, banner: Option<String>) -> String {
-    let s = state(d, banner);
+pub fn page(d: &Display, banner: Option<String>, v: &staff::Voice) -> String {
+    let s = state(d, banner, v);
     let hidden = if s.banner.is_some() { "" } else { " hidden" };
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <noscript><meta http-equiv=\"refresh\" content=\"1\"></noscript>\
          <title>{title}</title><style>\
          html,body{{margin:0;height:100%;color:#fff;font-family:'DejaVu Sans',Arial,sans-serif;}}\
-         body{{display:flex;flex-direction:column;align-items:center;justify-content:center;text-align:center;background:#333}}\
+         body{{display:flex;flex-direction:column;text-align:center;background:#333}}\
+         main{{flex:1;display:flex;flex-direction:column;align-items:center;justify-content:center}}\
          body.admit{{background:#0a7d2c}} body.reject{{background:#b00020}}\
-         #verdict{{font-size:min(14vw,30vh);font-weight:900;margin:0;line-height:1.05}}\
+         #verdict{{font-size:min(11vw,22vh);font-weight:900;margin:0;line-height:1.05}}\
          #party{{font-size:min(9vw,18vh);font-weight:800;margin:.1em 0}}\
          #reason{{font-size:min(5.5vw,11vh);font-weight:700;margin:.2em 1em}}\
          #note{{font-size:min(5vw,10vh);font-weight:700;margin:.2em;color:#ffeb3b}}\
-         #banner{{position:fixed;top:0;left:0;right:0;background:#d50000;color:#fff;border-bottom:.3em solid #fff;\
-         font-size:min(4.5vw,9vh);font-weight:900;padding:.3em}}\
+         #banner{{flex:none;background:#d50000;color:#fff;border-bottom:.3em solid #fff;\
+         font-size:min(3.6vw,7vh);font-weight:900;padding:.3em}}\
          </style></head><body class=\"{kind}\">\
          <div id=\"banner\" role=\"alert\"{hidden}>{banner}</div>\
-         <h1 id=\"verdict\">{title}</h1><p id=\"party\">{party}</p><p id=\"reason\">{reason}</p><p id=\"note\">{note}</p>\
+         <main><h1 id=\"verdict\">{title}</h1><p id=\"party\">{party}</p><p id=\"reason\">{reason}</p><p id=\"note\">{note}</p></main>\
          <script>{SCRIPT}</script></body></html>",
+        lang = escape(&v.lang.tag()),
         title = escape(&s.headline),
         kind = s.kind,
         banner = escape(s.banner.as_deref().unwrap_or("")),
@@ -193,7 +196,12 @@ pub fn page(d: &Display, banner: Option<String>) -> String {
     )
 }
 
-fn handle(mut stream: TcpStream, display: &Mutex<Display>, banner: &mut BannerFn) -> std::io::Result<()> {
+fn handle(
+    mut stream: TcpStream,
+    display: &Mutex<Display>,
+    banner: &mut BannerFn,
+    voice: &staff::Voice,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     let mut line = String::new();
     BufReader::new(&stream).take_line(&mut line)?;
@@ -206,9 +214,9 @@ fn handle(mut stream: TcpStream, display: &Mutex<Display>, banner: &mut BannerFn
         ),
         "/state.json" => (
             "application/json",
-            serde_json::to_string(&state(&current, banner())).unwrap_or_default(),
+            serde_json::to_string(&state(&current, banner(), voice)).unwrap_or_default(),
         ),
-        _ => ("text/html; charset=utf-8", page(&current, banner())),
+        _ => ("text/html; charset=utf-8", page(&current, banner(), voice)),
     };
     write!(
         stream,
@@ -256,12 +264,16 @@ mod tests {
         }
     }
 
+    fn en() -> staff::Voice {
+        staff::Voice::new(crate::i18n::Lang::new("en").unwrap(), staff::Clock::default())
+    }
+
     #[test]
     fn the_page_is_red_for_a_rejection_and_escapes_the_reason() {
         let mut d = Display::default();
-        assert!(page(&d, None).contains("READY"));
+        assert!(page(&d, None, &en()).contains("READY"));
         d.verdict(line("REJECT", "<script>"));
-        let p = page(&d, None);
+        let p = page(&d, None, &en());
         assert!(p.contains("class=\"reject\"") && p.contains("REJECT") && p.contains("&lt;script&gt;"));
         assert!(!p.contains("<p id=\"reason\"><script>"));
     }
@@ -274,11 +286,31 @@ mod tests {
         l.party = 4;
         d.verdict(l);
         d.repeat();
-        let p = page(&d, Some("CLOCK OFF".into()));
+        let p = page(&d, Some("CLOCK OFF".into()), &en());
         assert!(p.contains(">ADMIT 4 - Family<") && p.contains(">4 people<"), "{p}");
-        assert!(p.contains(staff::SAME_CODE));
+        assert!(p.contains("same code, already counted"));
         assert!(p.contains("role=\"alert\">CLOCK OFF<"), "{p}");
-        let s = state(&d, None);
+        let s = state(&d, None, &en());
         assert_eq!((s.kind, s.seq, s.repeats), ("admit", 1, 1));
+    }
+
+    #[test]
+    fn a_french_kiosk_says_pret_then_the_party_and_the_repeat_in_french() {
+        let fr = staff::Voice::default();
+        let mut d = Display::default();
+        let p = page(&d, None, &fr);
+        assert!(
+            p.contains("lang=\"fr\"") && p.contains(">PRÊT<") && p.contains("en attente du premier billet"),
+            "{p}"
+        );
+        let mut l = line("ADMIT", "Famille : les 4 personnes");
+        l.party = 4;
+        d.verdict(l);
+        d.repeat();
+        let s = state(&d, None, &fr);
+        assert_eq!(
+            (s.party.as_str(), s.note.as_str()),
+            ("4 personnes", "même code, déjà compté")
+        );
     }
 }

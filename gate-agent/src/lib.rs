@@ -12,6 +12,7 @@ pub mod cli;
 pub mod decide;
 pub mod decode;
 pub mod gate;
+pub mod i18n;
 pub mod kiosk;
 pub mod locate;
 pub mod output;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use og_shared::UnixSeconds;
 
 use crate::gate::Outcome;
+use crate::i18n::text;
 use crate::staff;
 
 /// One verdict as printed with `--json`.
@@ -18,7 +19,7 @@ pub struct VerdictLine {
     pub verdict: &'static str,
     /// The machine reason code (`admitted`, `already_used`, `revoked`, ...).
     pub reason: &'static str,
-    /// The sentence shown to the steward.
+    /// The sentence shown to the steward, in the gate's language (scripts read `reason`).
     pub message: String,
     pub event_id: Option<u32>,
     pub ticket_serial: Option<u32>,
@@ -51,12 +52,12 @@ fn ms(d: Duration) -> f64 {
 }
 
 impl VerdictLine {
-    /// The line for an outcome; `clock` renders times in the venue's zone for staff.
-    pub fn new(o: &Outcome, source: Option<&str>, decode: Option<Duration>, clock: &staff::Clock) -> VerdictLine {
+    /// The line for an outcome; `voice` says it in the gate's language with times in the venue's zone.
+    pub fn new(o: &Outcome, source: Option<&str>, decode: Option<Duration>, voice: &staff::Voice) -> VerdictLine {
         VerdictLine {
             verdict: if o.verdict.lets_through() { "ADMIT" } else { "REJECT" },
             reason: o.verdict.code.as_str(),
-            message: staff::reason(o, clock),
+            message: voice.reason(o),
             event_id: o.event_id,
             ticket_serial: o.serial,
             offer: o.offer.map(|x| x.name().to_owned()),
@@ -72,7 +73,7 @@ impl VerdictLine {
             source: source.map(str::to_owned),
             decode_ms: decode.map(ms),
             decide_ms: ms(o.decide_time),
-            headline: staff::headline(o),
+            headline: voice.headline(o),
             party: o.verdict.party,
         }
     }
@@ -81,8 +82,8 @@ impl VerdictLine {
         serde_json::to_string(self).expect("verdict serialises")
     }
 
-    /// The steward's line; `colour` adds ANSI colours.
-    pub fn to_human(&self, colour: bool) -> String {
+    /// The steward's line in `voice`'s language; `colour` adds ANSI colours.
+    pub fn to_human(&self, colour: bool, voice: &staff::Voice) -> String {
         let admit = self.verdict == "ADMIT";
         let block = format!("  {} {}  ", if admit { "✔" } else { "✘" }, self.headline);
         let head = if colour {
@@ -93,16 +94,21 @@ impl VerdictLine {
         };
         let mut s = format!("{head} {}", self.message);
         if let (Some(serial), Some(offer)) = (self.ticket_serial, &self.offer) {
-            s.push_str(&format!("  · ticket {serial} ({offer})"));
+            let offer = voice.offer(og_shared::Offer::from_name(offer));
+            let words = voice.t_args(
+                "line-ticket",
+                &[("serial", text(serial.to_string())), ("offer", text(offer))],
+            );
+            s.push_str(&format!("  · {words}"));
         }
         if self.offline {
-            s.push_str("  · offline");
+            s.push_str(&format!("  · {}", voice.t("line-offline")));
         }
         if self.repeat {
-            s.push_str(&format!("  · {}", staff::SAME_CODE));
+            s.push_str(&format!("  · {}", voice.t("line-same-code")));
         }
         if self.conflict {
-            s.push_str("  · CONFLICT: used at several gates, call a supervisor");
+            s.push_str(&format!("  · {}", voice.t("line-conflict")));
         }
         if let Some(src) = &self.source {
             s.push_str(&format!("  · {src}"));
@@ -132,6 +138,7 @@ mod tests {
                 }),
                 record: None,
                 party: 2,
+                detail: crate::decide::Detail::None,
             },
             scan_id: Some("abc".into()),
             event_id: Some(1),
@@ -151,7 +158,7 @@ mod tests {
             &outcome(VerdictCode::AlreadyUsed),
             Some("f.png"),
             Some(Duration::from_millis(3)),
-            &staff::Clock::default(),
+            &staff::Voice::default(),
         );
         let v: serde_json::Value = serde_json::from_str(&line.to_json()).unwrap();
         assert_eq!(v["verdict"], "REJECT");
@@ -167,14 +174,36 @@ mod tests {
 
     #[test]
     fn the_human_line_says_admit_or_reject_in_words_even_without_colour() {
-        let clock = staff::Clock::default();
-        let rej = VerdictLine::new(&outcome(VerdictCode::AlreadyUsed), None, None, &clock).to_human(false);
+        let v = staff::Voice::new(crate::i18n::Lang::new("en").unwrap(), staff::Clock::default());
+        let rej = VerdictLine::new(&outcome(VerdictCode::AlreadyUsed), None, None, &v).to_human(false, &v);
         assert!(rej.starts_with("[✘ REJECT]"), "{rej}");
         // 5 s after the epoch is 01:00 in Paris.
         assert!(rej.contains("already used at 01:00 at north"), "{rej}");
         assert!(!rej.contains(" 5 "), "no Unix seconds for staff: {rej}");
-        let adm = VerdictLine::new(&outcome(VerdictCode::Admitted), None, None, &clock).to_human(true);
+        let adm = VerdictLine::new(&outcome(VerdictCode::Admitted), None, None, &v).to_human(true, &v);
         assert!(adm.contains("ADMIT 2 - Duo") && adm.contains("\x1b[1;97;42m"), "{adm}");
         assert!(adm.contains("Duo: all 2 people"), "{adm}");
+    }
+
+    #[test]
+    fn a_french_gate_says_entree_or_refuse_with_the_reason_and_what_to_do() {
+        let v = staff::Voice::default();
+        let rej = VerdictLine::new(&outcome(VerdictCode::AlreadyUsed), None, None, &v).to_human(false, &v);
+        assert!(
+            rej.starts_with("[✘ REFUSÉ] déjà utilisé (1 h 00, porte north)"),
+            "{rej}"
+        );
+        assert!(rej.contains("billet 1002 (Duo)") && rej.contains("hors ligne"), "{rej}");
+        let adm = VerdictLine::new(&outcome(VerdictCode::Admitted), None, None, &v);
+        assert_eq!(adm.headline, "ENTRÉE 2 - Duo");
+        assert_eq!(adm.message, "Duo : les 2 personnes");
+        let stale = VerdictLine::new(&outcome(VerdictCode::StaleCode), None, None, &v);
+        assert_eq!(stale.message, "code photographié : ouvrez le billet sur le téléphone");
+        let json: serde_json::Value = serde_json::from_str(&stale.to_json()).unwrap();
+        assert_eq!(
+            (json["verdict"].as_str(), json["reason"].as_str()),
+            (Some("REJECT"), Some("stale_code")),
+            "scripts read the same codes in every language"
+        );
     }
 }

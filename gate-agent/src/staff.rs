@@ -1,17 +1,21 @@
 //! Every word the gate shows its staff: the verdict line, the kiosk page and `status` for
-//! humans. One module, so that a translation replaces these functions and nothing else.
+//! humans, in the gate's language ([`crate::i18n`]: the words themselves are in
+//! `gate-agent/locales/<lang>/gate.ftl`; this module only chooses which and fills them in).
 //!
 //! Times shown to staff are local wall-clock times in the venue's time zone (an IANA name,
 //! [`DEFAULT_TIME_ZONE`] unless the gate was given another with `--time-zone`), read from the
-//! IANA database bundled in the binary (jiff), never Unix seconds. JSON output (`--json`) keeps
-//! Unix seconds: it is for scripts.
+//! IANA database bundled in the binary (jiff), never Unix seconds, with day and month names
+//! from the language file ("sam. 3 août, 20 h 30"). JSON output (`--json`) keeps Unix seconds
+//! and machine codes: it is for scripts.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use og_shared::UnixSeconds;
 use og_shared::sync::VerdictCode;
+use og_shared::{Offer, UnixSeconds};
 
+use crate::decide::{Detail, RevokedBy};
 use crate::gate::Outcome;
+use crate::i18n::{Arg, Lang, num, text};
 
 /// The venue's zone when the gate was given none.
 pub const DEFAULT_TIME_ZONE: &str = "Europe/Paris";
@@ -45,112 +49,190 @@ impl Clock {
         &self.name
     }
 
-    fn format(&self, t: UnixSeconds, pattern: &str) -> String {
-        match Timestamp::from_second(t) {
-            Ok(ts) => ts.to_zoned_datetime(self.tz.clone()).strftime(pattern).to_string(),
-            Err(_) => "an invalid time".to_owned(),
-        }
-    }
-
-    /// `20:41` when `t` is on the same local day as `now`, else `Sat 28 Nov 20:41`.
-    pub fn when(&self, t: UnixSeconds, now: UnixSeconds) -> String {
-        if self.format(t, "%Y-%m-%d") == self.format(now, "%Y-%m-%d") {
-            self.format(t, "%H:%M")
-        } else {
-            self.format(t, "%a %-d %b %H:%M")
-        }
+    fn local(&self, t: UnixSeconds) -> Option<jiff::ZonedDateTime> {
+        Timestamp::from_second(t)
+            .ok()
+            .map(|ts| ts.to_zoned_datetime(self.tz.clone()))
     }
 
     /// Midnight of `now`'s local day (for "today" counts).
     pub fn start_of_day(&self, now: UnixSeconds) -> UnixSeconds {
-        Timestamp::from_second(now)
-            .ok()
-            .and_then(|ts| ts.to_zoned_datetime(self.tz.clone()).start_of_day().ok())
+        self.local(now)
+            .and_then(|z| z.start_of_day().ok())
             .map_or(now - now.rem_euclid(86_400), |z| z.timestamp().as_second())
     }
 }
 
-/// A duration in words: `45 s`, `12 min`, `3 h 05 min`, `2 days`.
-pub fn duration(secs: i64) -> String {
-    let s = secs.unsigned_abs();
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min", s / 60),
-        3600..172_800 => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
-        _ => format!("{} days", s / 86_400),
-    }
+/// How the gate speaks to its staff: its language and the venue's clock.
+#[derive(Debug, Clone, Default)]
+pub struct Voice {
+    pub lang: Lang,
+    pub clock: Clock,
 }
 
-/// Said of a rotating code older than the tolerance: a screenshot, a photo, a print.
-pub const PICTURE: &str = "code is a picture: open the ticket on the phone";
-/// Said of a static code where the event requires the live code on the phone.
-pub const PHONE_REQUIRED: &str = "this event needs the ticket open on the phone";
+impl Voice {
+    pub fn new(lang: Lang, clock: Clock) -> Voice {
+        Voice { lang, clock }
+    }
 
-/// Said of a repeat: the same code again within the suppression window (nothing new recorded).
-pub const SAME_CODE: &str = "same code, already counted";
+    /// A message with no argument.
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
 
-/// The large-type verdict: `ADMIT`, `ADMIT 4 - Family`, `ADMIT - person 2 of 4`, `EXIT`, `REJECT`.
-pub fn headline(o: &Outcome) -> String {
-    let v = &o.verdict;
-    match v.code {
-        VerdictCode::Admitted => {
-            let offer = o.offer.map(|x| x.to_string()).unwrap_or_default();
-            match (v.party, v.admits, v.admitted_index) {
-                (p, _, _) if p > 1 => format!("ADMIT {p} - {offer}"),
-                (_, Some(n), Some(k)) if n > 1 => format!("ADMIT - person {k} of {n}"),
-                _ => "ADMIT".to_owned(),
+    /// A message with arguments.
+    pub fn t_args(&self, key: &str, args: &[(&'static str, Arg)]) -> String {
+        self.lang.t_args(key, args)
+    }
+
+    /// `20:41` / `20 h 41` when `t` is on the same local day as `now`, else `Sat 28 Nov 20:41` /
+    /// `sam. 28 nov., 20 h 41`.
+    pub fn when(&self, t: UnixSeconds, now: UnixSeconds) -> String {
+        let Some(z) = self.clock.local(t) else {
+            return "?".to_owned();
+        };
+        let time = self.t_args(
+            "time-of-day",
+            &[
+                ("hh", text(format!("{:02}", z.hour()))),
+                ("h", text(z.hour().to_string())),
+                ("mm", text(format!("{:02}", z.minute()))),
+            ],
+        );
+        if self.clock.local(now).is_some_and(|n| n.date() == z.date()) {
+            return time;
+        }
+        self.t_args(
+            "date-and-time",
+            &[
+                (
+                    "weekday",
+                    text(self.t(&format!("weekday-{}", z.weekday().to_monday_one_offset()))),
+                ),
+                ("day", text(z.day().to_string())),
+                ("month", text(self.t(&format!("month-{}", z.month())))),
+                ("time", text(time)),
+            ],
+        )
+    }
+
+    /// A duration in words: `45 s`, `12 min`, `3 h 05 min`, `2 days` / `2 jours`.
+    pub fn duration(&self, secs: i64) -> String {
+        let s = secs.unsigned_abs();
+        let n = |v: u64| num(i64::try_from(v).unwrap_or(i64::MAX));
+        match s {
+            0..60 => self.t_args("duration-seconds", &[("n", n(s))]),
+            60..3600 => self.t_args("duration-minutes", &[("n", n(s / 60))]),
+            3600..172_800 => self.t_args(
+                "duration-hours",
+                &[("h", n(s / 3600)), ("mm", text(format!("{:02}", s % 3600 / 60)))],
+            ),
+            _ => self.t_args("duration-days", &[("n", n(s / 86_400))]),
+        }
+    }
+
+    /// An offer's name: `Duo`, `Family` / `Famille`.
+    pub fn offer(&self, offer: Option<Offer>) -> String {
+        self.t(match offer {
+            Some(Offer::Solo) => "offer-solo",
+            Some(Offer::Duo) => "offer-duo",
+            Some(Offer::Family) => "offer-family",
+            None => "offer-unknown",
+        })
+    }
+
+    /// The large-type verdict: `ADMIT`, `ADMIT 4 - Family`, `ADMIT - person 2 of 4`, `EXIT`,
+    /// `REJECT` (`ENTRÉE`, `ENTRÉE 4 - Famille`, `SORTIE`, `REFUSÉ`).
+    pub fn headline(&self, o: &Outcome) -> String {
+        let v = &o.verdict;
+        match v.code {
+            VerdictCode::Admitted => match (v.party, v.admits, v.admitted_index) {
+                (p, _, _) if p > 1 => self.t_args(
+                    "headline-admit-party",
+                    &[("people", num(p)), ("offer", text(self.offer(o.offer)))],
+                ),
+                (_, Some(n), Some(k)) if n > 1 => self.t_args("headline-admit-person", &[("k", num(k)), ("n", num(n))]),
+                _ => self.t("headline-admit"),
+            },
+            VerdictCode::Exited => self.t("headline-exit"),
+            _ => self.t("headline-reject"),
+        }
+    }
+
+    /// The reason in one short line, with local times, saying what to do when staff can act.
+    pub fn reason(&self, o: &Outcome) -> String {
+        let v = &o.verdict;
+        let key = match v.code {
+            VerdictCode::Admitted => {
+                let offer = ("offer", text(self.offer(o.offer)));
+                let n = v.admits.unwrap_or(1);
+                let k = v.admitted_index.unwrap_or(1);
+                return match v.party {
+                    p if p > 1 && p == n => self.t_args("admit-all", &[offer, ("n", num(n))]),
+                    p if p > 1 => self.t_args(
+                        "admit-some",
+                        &[offer, ("people", num(p)), ("inside", num(n - p)), ("n", num(n))],
+                    ),
+                    _ if n > 1 => self.t_args("admit-person", &[offer, ("k", num(k)), ("n", num(n))]),
+                    _ => self.t_args("admit-one", &[offer]),
+                };
             }
-        }
-        VerdictCode::Exited => "EXIT".to_owned(),
-        _ => "REJECT".to_owned(),
-    }
-}
-
-/// The reason in one short line, with local times.
-pub fn reason(o: &Outcome, clock: &Clock) -> String {
-    let v = &o.verdict;
-    match v.code {
-        VerdictCode::Admitted => {
-            let offer = o.offer.map(|x| x.to_string()).unwrap_or_else(|| "ticket".into());
-            let n = v.admits.unwrap_or(1);
-            let k = v.admitted_index.unwrap_or(1);
-            match v.party {
-                p if p > 1 && p == n => format!("{offer}: all {n} people"),
-                p if p > 1 => format!("{offer}: {p} people ({} of {n} already in)", n - p),
-                _ if n > 1 => format!("{offer}: person {k} of {n}"),
-                _ => format!("{offer}: 1 person"),
+            VerdictCode::AlreadyUsed => {
+                return match &v.first_use {
+                    Some(p) => self.t_args(
+                        "reason-already-used-at",
+                        &[
+                            ("when", text(self.when(p.at, o.scanned_at))),
+                            ("gate", text(p.gate.clone())),
+                        ],
+                    ),
+                    None => self.t("reason-already-used"),
+                };
             }
+            VerdictCode::WrongEvent => {
+                let event = o.event_id.map_or_else(|| "?".to_owned(), |e| e.to_string());
+                return self.t_args("reason-wrong-event", &[("event", text(event))]);
+            }
+            VerdictCode::WrongZone => match v.detail {
+                Detail::WrongZone(z) => return self.t_args("reason-wrong-zone", &[("zone", num(z))]),
+                _ => "reason-wrong-zone-any",
+            },
+            VerdictCode::Revoked => match v.detail {
+                Detail::Revoked(RevokedBy::Ticket) => "reason-revoked-ticket",
+                Detail::Revoked(RevokedBy::Purchase) => "reason-revoked-purchase",
+                Detail::Revoked(RevokedBy::Account) => "reason-revoked-account",
+                Detail::Revoked(RevokedBy::Superseded) => "reason-revoked-superseded",
+                Detail::Revoked(RevokedBy::DeviceKey) => "reason-revoked-device-key",
+                _ => "reason-revoked",
+            },
+            VerdictCode::Exited => "reason-exit",
+            VerdictCode::NotYetValid => "reason-not-yet-valid",
+            VerdictCode::Expired => "reason-expired",
+            VerdictCode::DataTooOld => "reason-data-too-old",
+            VerdictCode::NotProvisioned => "reason-not-provisioned",
+            VerdictCode::UnknownKey | VerdictCode::KeyNotValid | VerdictCode::BadSignature => "reason-not-genuine",
+            VerdictCode::UnsupportedVersion => "reason-unsupported-version",
+            VerdictCode::NotATicket => "reason-not-a-ticket",
+            VerdictCode::StaleCode => "reason-stale-code",
+            VerdictCode::CodeFromFuture => "reason-code-from-future",
+            VerdictCode::BadDeviceSignature => "reason-bad-device-signature",
+            VerdictCode::PhoneCodeRequired => "reason-phone-required",
+            // A code added to the shared crate later: still a refusal, said plainly.
+            _ => "reason-refused",
+        };
+        self.t(key)
+    }
+
+    /// `this gate is 5 min behind the issuer` / `... ahead of ...`.
+    fn clock_words(&self, offset: i64) -> String {
+        let d = ("duration", text(self.duration(offset)));
+        match offset {
+            0 => self.t("clock-matches"),
+            o if o > 0 => self.t_args("clock-behind", &[d]),
+            _ => self.t_args("clock-ahead", &[d]),
         }
-        VerdictCode::AlreadyUsed => match &v.first_use {
-            Some(p) => format!("already used at {} at {}", clock.when(p.at, o.scanned_at), p.gate),
-            None => "already used".to_owned(),
-        },
-        VerdictCode::Exited => "exit recorded".to_owned(),
-        VerdictCode::NotYetValid => "ticket not valid yet".to_owned(),
-        VerdictCode::Expired => "ticket expired".to_owned(),
-        VerdictCode::DataTooOld => "ticket list too old: connect the gate or import a fresh bundle".to_owned(),
-        VerdictCode::NotProvisioned => "gate not set up: enrol it or import a bundle".to_owned(),
-        VerdictCode::UnknownKey | VerdictCode::KeyNotValid | VerdictCode::BadSignature => {
-            "not a genuine ticket (signature not accepted)".to_owned()
-        }
-        VerdictCode::UnsupportedVersion => "ticket from a newer system: update this gate".to_owned(),
-        VerdictCode::NotATicket => "not a ticket code".to_owned(),
-        VerdictCode::StaleCode => PICTURE.to_owned(),
-        VerdictCode::CodeFromFuture => {
-            "phone clock is wrong: set the phone to automatic time, then show the ticket again".to_owned()
-        }
-        VerdictCode::BadDeviceSignature => {
-            "code not made by the phone this ticket is on: open it on that phone".to_owned()
-        }
-        VerdictCode::PhoneCodeRequired => PHONE_REQUIRED.to_owned(),
-        // Revocations (which kind), wrong event or zone: the decision's own words.
-        _ => v.reason.clone(),
     }
 }
-
-/// What the kiosk shows while no ticket was scanned yet.
-pub const READY: &str = "READY";
-pub const WAITING: &str = "waiting for the first ticket";
 
 /// Why the data or the clock cannot be trusted, if so (the kiosk's red banner, `status`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -180,36 +262,28 @@ pub const DATA_AGE_WARNING: i64 = 2 * 3600;
 
 impl Health {
     /// The red banner's text, or None when all is well.
-    pub fn banner(&self) -> Option<String> {
+    pub fn banner(&self, v: &Voice) -> Option<String> {
         let mut parts = Vec::new();
         match self.data_age {
-            None => parts.push("TICKET LIST NEVER UPDATED: connect the gate or import a bundle".to_owned()),
-            Some(a) if a > self.max_data_age => parts.push(format!(
-                "TICKET LIST {} OLD: connect the gate or import a fresh bundle",
-                duration(a).to_uppercase()
-            )),
+            None => parts.push(v.t("banner-never-updated")),
+            Some(a) if a > self.max_data_age => {
+                parts.push(v.t_args("banner-too-old", &[("age", text(v.duration(a).to_uppercase()))]))
+            }
             _ => {}
         }
         if let Some(off) = self.clock_offset.filter(|o| o.abs() > self.max_clock_offset) {
-            parts.push(format!(
-                "CLOCK OFF BY {}: {}",
-                duration(off).to_uppercase(),
-                clock_words(off)
+            parts.push(v.t_args(
+                "banner-clock-off",
+                &[
+                    ("offset", text(v.duration(off).to_uppercase())),
+                    ("words", text(v.clock_words(off))),
+                ],
             ));
         }
         if let Some(why) = &self.sync_refused {
-            parts.push(format!("ISSUER DATA REFUSED, TELL AN OPERATOR: {why}"));
+            parts.push(v.t_args("banner-sync-refused", &[("why", text(why.clone()))]));
         }
         (!parts.is_empty()).then(|| parts.join(" - "))
-    }
-}
-
-/// `this gate is 5 min behind the issuer` / `... ahead of ...`.
-fn clock_words(offset: i64) -> String {
-    match offset {
-        0 => "this gate's clock matches the issuer's".to_owned(),
-        o if o > 0 => format!("this gate is {} behind the issuer", duration(o)),
-        o => format!("this gate is {} ahead of the issuer", duration(o)),
     }
 }
 
@@ -245,97 +319,123 @@ pub struct StatusFacts {
     pub conflicts: Vec<(u32, u32, u32, u32, Vec<String>)>,
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+fn count(n: u64) -> Arg {
+    num(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// `status` for humans: plain sentences, local times, no JSON quoting and no `null`.
-pub fn status_text(f: &StatusFacts, clock: &Clock, now: UnixSeconds) -> String {
+pub fn status_text(f: &StatusFacts, v: &Voice, now: UnixSeconds) -> String {
     let mut out = Vec::new();
     if !f.provisioned {
-        out.push("This gate is not set up: enrol it (`gate-agent enroll`) or import a bundle.".to_owned());
+        out.push(v.t("status-not-set-up"));
         return out.join("\n") + "\n";
     }
     let gate = f.gate.as_deref().unwrap_or("gate");
-    let mut head = format!("Gate {gate}");
+    let mut head = v.t_args("status-gate", &[("gate", text(gate))]);
     if let Some(d) = f.device_id.as_deref().filter(|d| !d.is_empty()) {
-        head.push_str(&format!(", device {d}"));
+        head.push_str(&v.t_args("status-device", &[("device", text(d))]));
     }
     if let Some(dep) = &f.deployment {
-        head.push_str(&format!(", deployment {dep}"));
+        head.push_str(&v.t_args("status-deployment", &[("deployment", text(dep.clone()))]));
     }
     out.push(head);
-    out.push(format!(
-        "Zone: {}. Party tickets: {}. Times in {}.",
-        f.zone.map_or("every zone".to_owned(), |z| format!("zone {z} only")),
-        if f.party_one_per_scan {
-            "one person per scan"
-        } else {
-            "one scan admits the whole party"
-        },
-        clock.name()
+    let zone = match f.zone {
+        Some(z) => v.t_args("status-zone-only", &[("zone", num(z))]),
+        None => v.t("status-every-zone"),
+    };
+    let party = v.t(if f.party_one_per_scan {
+        "status-party-one-per-scan"
+    } else {
+        "status-party-whole"
+    });
+    out.push(v.t_args(
+        "status-settings",
+        &[
+            ("zone", text(zone)),
+            ("party", text(party)),
+            ("tz", text(v.clock.name())),
+        ],
     ));
     out.push(match (&f.issuer, f.enrolled_online) {
-        (Some(u), true) => format!("Issuer: {u}"),
-        (Some(u), false) => format!("Issuer: {u} (no device credential: enrol again to sync)"),
-        (None, _) => "Issuer: none (set up from a bundle; updates come by importing bundles)".to_owned(),
+        (Some(u), true) => v.t_args("status-issuer", &[("url", text(u.clone()))]),
+        (Some(u), false) => v.t_args("status-issuer-no-credential", &[("url", text(u.clone()))]),
+        (None, _) => v.t("status-issuer-none"),
     });
     if f.device_revoked {
-        out.push("DEVICE REVOKED BY THE ISSUER: enrol this gate again.".to_owned());
+        out.push(v.t("status-device-revoked"));
     }
     out.push(match f.data_as_of {
-        Some(t) => format!(
-            "Ticket data: current as of {} ({} ago), revocations up to number {}.",
-            clock.when(t, now),
-            duration(now - t),
-            f.revocation_seq
+        Some(t) => v.t_args(
+            "status-data",
+            &[
+                ("when", text(v.when(t, now))),
+                ("ago", text(v.duration(now - t))),
+                ("seq", text(f.revocation_seq.to_string())),
+            ],
         ),
-        None => "Ticket data: never updated.".to_owned(),
+        None => v.t("status-data-never"),
     });
+    let tolerance = ("tolerance", text(v.duration(f.tolerance)));
     out.push(match f.health.clock_offset {
-        Some(o) => format!(
-            "Clock: {} (at the last sync); phone codes must be within {} of it.",
-            clock_words(o),
-            duration(f.tolerance)
-        ),
-        None => format!(
-            "Clock: not compared with the issuer yet; phone codes must be within {} of it.",
-            duration(f.tolerance)
-        ),
+        Some(o) => v.t_args("status-clock", &[("words", text(v.clock_words(o))), tolerance]),
+        None => v.t_args("status-clock-never", &[tolerance]),
     });
     out.push(match f.last_sync_ok {
-        Some(t) => format!("Last sync: {} ({} ago).", clock.when(t, now), duration(now - t)),
-        None => "Last sync: never.".to_owned(),
+        Some(t) => v.t_args(
+            "status-last-sync",
+            &[("when", text(v.when(t, now))), ("ago", text(v.duration(now - t)))],
+        ),
+        None => v.t("status-last-sync-never"),
     });
     out.push(match (&f.last_sync_error, &f.issuer) {
-        (Some(e), Some(u)) => format!("Last sync error: {u}: {e}"),
-        (Some(e), None) => format!("Last sync error: {e}"),
-        (None, _) => "Last sync error: none.".to_owned(),
+        (Some(e), Some(u)) => v.t_args(
+            "status-sync-error-issuer",
+            &[("url", text(u.clone())), ("error", text(e.clone()))],
+        ),
+        (Some(e), None) => v.t_args("status-sync-error", &[("error", text(e.clone()))]),
+        (None, _) => v.t("status-sync-error-none"),
     });
-    let mut queue = format!("Queue: {} waiting to be sent", plural(f.queued, "report", "reports"));
-    if f.held > 0 || f.refused > 0 {
-        queue.push_str(&format!(" ({} held, {} refused by the issuer)", f.held, f.refused));
-    }
-    out.push(queue + ".");
-    out.push(format!(
-        "Admitted today: {} ({} in all, {} at other gates).",
-        plural(f.admitted_today, "person", "people"),
-        f.admitted_all_time,
-        f.other_gates
+    out.push(if f.held > 0 || f.refused > 0 {
+        v.t_args(
+            "status-queue-held",
+            &[
+                ("n", count(f.queued)),
+                ("held", count(f.held)),
+                ("refused", count(f.refused)),
+            ],
+        )
+    } else {
+        v.t_args("status-queue", &[("n", count(f.queued))])
+    });
+    out.push(v.t_args(
+        "status-admitted",
+        &[
+            ("today", count(f.admitted_today)),
+            ("all", count(f.admitted_all_time)),
+            ("other", count(f.other_gates)),
+        ],
     ));
-    out.push(format!(
-        "Data held: {}, {}, {}.",
-        plural(f.keys, "key", "keys"),
-        plural(f.events, "event", "events"),
-        plural(f.revocations, "revocation", "revocations")
+    out.push(v.t_args(
+        "status-data-held",
+        &[
+            ("keys", count(f.keys)),
+            ("events", count(f.events)),
+            ("revocations", count(f.revocations)),
+        ],
     ));
-    if let Some(b) = f.health.banner() {
-        out.push(format!("WARNING: {b}"));
+    if let Some(b) = f.health.banner(v) {
+        out.push(v.t_args("status-warning", &[("banner", text(b))]));
     }
     for (serial, event, admitted, allowed, gates) in &f.conflicts {
-        out.push(format!(
-            "CONFLICT: ticket {serial} of event {event} admitted {admitted} times (it admits {allowed}) at {}: call a supervisor.",
-            gates.join(", ")
+        out.push(v.t_args(
+            "status-conflict",
+            &[
+                ("serial", text(serial.to_string())),
+                ("event", text(event.to_string())),
+                ("admitted", num(*admitted)),
+                ("allowed", num(*allowed)),
+                ("gates", text(gates.join(", "))),
+            ],
         ));
     }
     out.join("\n") + "\n"
@@ -348,22 +448,46 @@ mod tests {
     // 2026-07-26 18:00:00 UTC = 20:00 in Paris (summer time).
     const T: i64 = 1_785_088_800;
 
+    fn en() -> Voice {
+        Voice::new(Lang::new("en").unwrap(), Clock::default())
+    }
+
+    fn fr() -> Voice {
+        Voice::new(Lang::new("fr").unwrap(), Clock::default())
+    }
+
     #[test]
     fn times_are_local_wall_clock_in_the_venue_zone() {
-        let paris = Clock::default();
+        let paris = en();
         assert_eq!(paris.when(T + 41 * 60, T), "20:41");
-        assert_eq!(Clock::new("America/New_York").unwrap().when(T, T), "14:00");
+        let new_york = Voice::new(Lang::new("en").unwrap(), Clock::new("America/New_York").unwrap());
+        assert_eq!(new_york.when(T, T), "14:00");
         assert_eq!(paris.when(T - 86_400, T), "Sat 25 Jul 20:00");
         assert!(Clock::new("Mars/Olympus").unwrap_err().contains("IANA"));
-        assert_eq!(paris.start_of_day(T), T - 20 * 3600);
+        assert_eq!(paris.clock.start_of_day(T), T - 20 * 3600);
+    }
+
+    #[test]
+    fn a_french_gate_says_local_times_the_french_way() {
+        let paris = fr();
+        assert_eq!(paris.when(T + 41 * 60, T), "20 h 41");
+        assert_eq!(
+            paris.when(T + 9 * 3600 + 5 * 60, T + 12 * 3600),
+            "5 h 05",
+            "next day, 05:05"
+        );
+        // 2024-08-03 18:30 UTC: Saturday 3 August, 20:30 in Paris.
+        assert_eq!(paris.when(1_722_709_800, T), "sam. 3 août, 20 h 30");
+        assert_eq!(paris.duration(5 * 86_400), "5 jours");
     }
 
     #[test]
     fn durations_read_as_words() {
-        assert_eq!(duration(45), "45 s");
-        assert_eq!(duration(-720), "12 min");
-        assert_eq!(duration(3 * 3600 + 5 * 60), "3 h 05 min");
-        assert_eq!(duration(5 * 86_400), "5 days");
+        let v = en();
+        assert_eq!(v.duration(45), "45 s");
+        assert_eq!(v.duration(-720), "12 min");
+        assert_eq!(v.duration(3 * 3600 + 5 * 60), "3 h 05 min");
+        assert_eq!(v.duration(5 * 86_400), "5 days");
     }
 
     #[test]
@@ -377,8 +501,8 @@ mod tests {
             max_clock_offset: clock_warning_threshold(&policy),
             sync_refused: None,
         };
-        assert_eq!(health(15).banner(), None);
-        let b = health(-20).banner().unwrap();
+        assert_eq!(health(15).banner(&en()), None);
+        let b = health(-20).banner(&en()).unwrap();
         assert!(b.contains("CLOCK OFF BY 20 S"), "{b}");
         let lenient = crate::decide::GatePolicy {
             tolerance: 3600,
@@ -400,23 +524,29 @@ mod tests {
             max_clock_offset: 300,
             sync_refused: None,
         };
-        assert_eq!(ok.banner(), None);
+        assert_eq!(ok.banner(&en()), None);
         let old = Health {
             data_age: Some(3 * 3600),
             ..ok.clone()
         };
-        assert!(old.banner().unwrap().contains("TICKET LIST 3 H 00 MIN OLD"));
+        assert!(old.banner(&en()).unwrap().contains("TICKET LIST 3 H 00 MIN OLD"));
         let skewed = Health {
             clock_offset: Some(-900),
             ..ok.clone()
         };
-        let b = skewed.banner().unwrap();
+        let b = skewed.banner(&en()).unwrap();
         assert!(b.contains("CLOCK OFF BY 15 MIN") && b.contains("ahead"), "{b}");
         let lied_to = Health {
             sync_refused: Some("the issuer's log went backwards (rollback)".into()),
             ..ok
         };
-        let b = lied_to.banner().unwrap();
+        let b = lied_to.banner(&en()).unwrap();
         assert!(b.contains("ISSUER DATA REFUSED") && b.contains("rollback"), "{b}");
+        let b = lied_to.banner(&fr()).unwrap();
+        assert!(
+            b.contains("DONNÉES DE L'ÉMETTEUR REFUSÉES") && b.contains("rollback"),
+            "{b}"
+        );
+        assert!(skewed.banner(&fr()).unwrap().contains("HORLOGE DÉCALÉE DE 15 MIN"));
     }
 }

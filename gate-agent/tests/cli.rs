@@ -49,7 +49,17 @@ impl Gate {
             .arg(self.data())
             .args(args)
             .env("OG_GATE_NOW", FIXTURE_NOW.to_string())
-            .env_remove("OG_GATE_DATA_DIR");
+            .env_remove("OG_GATE_DATA_DIR")
+            // These tests read the English words; the French ones (the default) are read by the
+            // tests that remove this (`french_command`).
+            .env("OG_GATE_LANG", "en");
+        c
+    }
+
+    /// The gate as it comes: no language chosen, so French.
+    fn french_command(&self, args: &[&str]) -> Command {
+        let mut c = self.command(args);
+        c.env_remove("OG_GATE_LANG");
         c
     }
 
@@ -220,6 +230,56 @@ fn one_scan_of_a_duo_admits_both_and_says_so_then_the_next_says_when_and_where_i
     let bad = g.cmd(&["--time-zone", "Mars/Olympus", "check", &t]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("IANA"));
+}
+
+#[test]
+fn a_gate_with_no_language_chosen_speaks_french_to_stewards_and_keeps_a_language_given_to_import() {
+    let g = Gate::blank();
+    let bundle = g.dir.path().join("bundle.ogb");
+    std::fs::write(&bundle, bundle_file(&[])).unwrap();
+    let out = g
+        .french_command(&["import", bundle.to_str().unwrap(), "--gate", "nord-1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t = ticket(Offer::Family, 25);
+    let first = g.french_command(&["--no-color", "check", &t]).output().unwrap();
+    let human = String::from_utf8(first.stdout).unwrap();
+    assert!(
+        human.starts_with("[✔ ENTRÉE 4 - Famille] Famille : les 4 personnes"),
+        "{human}"
+    );
+    let again = g.french_command(&["--no-color", "check", &t]).output().unwrap();
+    let human = String::from_utf8(again.stdout).unwrap();
+    let when = paris(FIXTURE_NOW)
+        .replace(':', " h ")
+        .trim_start_matches('0')
+        .to_owned();
+    assert!(
+        human.starts_with(&format!("[✘ REFUSÉ] déjà utilisé ({when}, porte nord-1)")),
+        "REFUSÉ, why and where, in local time: {human}"
+    );
+    // Scripts read the same codes whatever the language.
+    let json = g.french_command(&["--json", "check", &t]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        (v["verdict"].as_str(), v["reason"].as_str()),
+        (Some("REJECT"), Some("already_used"))
+    );
+    let status = String::from_utf8(g.french_command(&["status"]).output().unwrap().stdout).unwrap();
+    assert!(status.contains("Entrées aujourd'hui : 4 personnes"), "{status}");
+    assert!(status.contains("Heures locales : Europe/Paris."), "{status}");
+    // A language given to import is the gate's from then on; an unknown one is refused.
+    let out = g
+        .french_command(&["--lang", "en", "import", bundle.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let kept = g.french_command(&["--no-color", "check", &t]).output().unwrap();
+    assert!(String::from_utf8_lossy(&kept.stdout).starts_with("[✘ REJECT] already used"));
+    let bad = g.french_command(&["--lang", "xx", "status"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("en, fr"));
 }
 
 #[test]

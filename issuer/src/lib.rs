@@ -19,7 +19,8 @@
 //! * [`routes`]: HTTP handlers, one module per area, each with its own `routes()`.
 //! * Buyer side: [`domain`] (parsed input), [`auth`] and [`accounts`] (sessions, sign-up),
 //!   [`shop`] (catalogue, cart, orders, tickets), [`payment`] (processor seam, webhooks),
-//!   [`mail`], [`qr_image`], [`background`] (recovery and periodic jobs).
+//!   [`mail`], [`qr_image`], [`ticket_docs`] and [`ticket_pdf`] (the printable PDF ticket),
+//!   [`background`] (recovery and periodic jobs).
 //! * [`error`]: the one `AppError` every handler returns, rendered as JSON `{error:{code,message}}`.
 
 pub mod accounts;
@@ -37,6 +38,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod mail;
 pub mod ops;
+pub mod order_mail;
 pub mod passwords;
 pub mod payment;
 pub mod proxy;
@@ -48,6 +50,8 @@ pub mod shop;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod ticket_docs;
+pub mod ticket_pdf;
 pub mod web;
 
 /// Current Unix time in seconds.

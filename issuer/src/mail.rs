@@ -1,4 +1,5 @@
-//! Outgoing mail (activation and password-reset links, transfer notices).
+//! Outgoing mail (activation and password-reset links, transfer notices, order confirmations
+//! with their PDF tickets).
 //!
 //! With `settings.smtp` set, mail goes out through lettre's async SMTP transport (rustls;
 //! `smtp://host:port` is plain SMTP for a local relay or a test sink). Without it, each mail is
@@ -9,6 +10,7 @@
 //! reveal whether a mail was sent).
 
 use lettre::message::header::ContentType;
+use lettre::message::{Attachment as MailAttachment, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::state::AppState;
@@ -19,6 +21,24 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: String,
+}
+
+/// A mail with an HTML alternative to its plain text and files attached.
+#[derive(Debug, Clone)]
+pub struct RichMail {
+    pub mail: Mail,
+    /// The same words as `mail.body`, as HTML (shown by mail programs that can).
+    pub html: Option<String>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a mail.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub filename: String,
+    /// `application/pdf`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Sends in the background; failures are logged.
@@ -33,19 +53,56 @@ pub fn send_later(state: &AppState, mail: Mail) {
 
 /// Sends now (SMTP) or writes the `.eml` file (no SMTP configured).
 pub async fn send(state: &AppState, mail: &Mail) -> Result<(), String> {
+    send_rich(
+        state,
+        &RichMail {
+            mail: mail.clone(),
+            html: None,
+            attachments: Vec::new(),
+        },
+    )
+    .await
+}
+
+/// The message: plain text alone, or plain text and HTML as alternatives, with the attachments.
+fn body(builder: lettre::message::MessageBuilder, rich: &RichMail) -> Result<Message, String> {
+    let text = SinglePart::plain(rich.mail.body.clone());
+    if rich.html.is_none() && rich.attachments.is_empty() {
+        return builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(rich.mail.body.clone())
+            .map_err(|e| e.to_string());
+    }
+    let words = match &rich.html {
+        Some(html) => MultiPart::alternative()
+            .singlepart(text)
+            .singlepart(SinglePart::html(html.clone())),
+        None => MultiPart::mixed().singlepart(text),
+    };
+    let mut all = MultiPart::mixed().multipart(words);
+    for a in &rich.attachments {
+        let ct = ContentType::parse(&a.content_type).map_err(|e| e.to_string())?;
+        all = all.singlepart(MailAttachment::new(a.filename.clone()).body(a.bytes.clone(), ct));
+    }
+    builder.multipart(all).map_err(|e| e.to_string())
+}
+
+/// Sends a mail with its HTML and attachments now (SMTP) or writes the `.eml` file.
+pub async fn send_rich(state: &AppState, rich: &RichMail) -> Result<(), String> {
+    let mail = &rich.mail;
     let from = state
         .settings
         .smtp
         .as_ref()
         .map(|s| s.from.clone())
         .unwrap_or_else(|| "og-tickets <tickets@localhost>".into());
-    let msg = Message::builder()
-        .from(from.parse().map_err(|e| format!("sender address: {e}"))?)
-        .to(mail.to.parse().map_err(|e| format!("recipient address: {e}"))?)
-        .subject(mail.subject.clone())
-        .header(ContentType::TEXT_PLAIN)
-        .body(mail.body.clone())
-        .map_err(|e| e.to_string())?;
+    let msg = body(
+        Message::builder()
+            .from(from.parse().map_err(|e| format!("sender address: {e}"))?)
+            .to(mail.to.parse().map_err(|e| format!("recipient address: {e}"))?)
+            .subject(mail.subject.clone()),
+        rich,
+    )?;
     match &state.settings.smtp {
         Some(smtp) => {
             let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url).map_err(|e| e.to_string())?;

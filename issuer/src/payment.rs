@@ -125,7 +125,7 @@ pub async fn handle_webhook(state: &AppState, signature: Option<&str>, body: &[u
     let ev: WebhookEvent = serde_json::from_slice(body)
         .map_err(|e| AppError::bad_request("malformed_json", format!("webhook body: {e}")))?;
     let signer = state.signer.clone();
-    let (outcome, refund) = state
+    let (outcome, refund, paid) = state
         .db
         .write(move |tx| {
             let fresh = tx.execute(
@@ -150,18 +150,22 @@ pub async fn handle_webhook(state: &AppState, signature: Option<&str>, body: &[u
             match ev.kind.as_str() {
                 "payment.succeeded" => {
                     match shop::confirm_payment(tx, &signer, &ev.payment_id, ev.amount_cents, now)? {
-                        Confirmation::Paid { order_id, tickets } => {
-                            Ok((format!("order {order_id} paid, {tickets} tickets"), None))
-                        }
+                        Confirmation::Paid { order_id, tickets } => Ok((
+                            format!("order {order_id} paid, {tickets} tickets"),
+                            None,
+                            Some(order_id),
+                        )),
                         Confirmation::AlreadyPaid { order_id } => {
-                            Ok((format!("order {order_id} was already paid"), None))
+                            Ok((format!("order {order_id} was already paid"), None, None))
                         }
                         Confirmation::TooLate { order_id, refund } => {
-                            Ok((format!("order {order_id} had expired: refund due"), refund))
+                            Ok((format!("order {order_id} had expired: refund due"), refund, None))
                         }
-                        Confirmation::EventCancelled { order_id, refund } => {
-                            Ok((format!("order {order_id} is for a cancelled event: refund due"), refund))
-                        }
+                        Confirmation::EventCancelled { order_id, refund } => Ok((
+                            format!("order {order_id} is for a cancelled event: refund due"),
+                            refund,
+                            None,
+                        )),
                     }
                 }
                 "payment.declined" => {
@@ -171,7 +175,7 @@ pub async fn handle_webhook(state: &AppState, signature: Option<&str>, body: &[u
                         })
                         .optional()?;
                     known.ok_or_else(|| AppError::not_found("no order has this payment id"))?;
-                    Ok(("declined noted".into(), None))
+                    Ok(("declined noted".into(), None, None))
                 }
                 other => Err(AppError::bad_request(
                     "unknown_event",
@@ -183,6 +187,10 @@ pub async fn handle_webhook(state: &AppState, signature: Option<&str>, body: &[u
     // Money taken for nothing: the buyer is told once, after the commit.
     if let Some(r) = &refund {
         crate::ops::refunds::notify_payment_refused(state, r);
+    }
+    // Tickets issued: the receipt and the PDF tickets, once (a replayed webhook is refused above).
+    if let Some(order_id) = paid {
+        crate::order_mail::confirmation_later(state, order_id);
     }
     Ok(outcome)
 }

@@ -7,6 +7,7 @@ pub mod console_find;
 pub mod console_ui;
 pub mod device_sync;
 pub mod devices;
+pub mod documents;
 pub mod extract;
 pub mod health;
 pub mod metrics;
@@ -106,6 +107,7 @@ fn shop_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(shop_api::routes())
         .merge(pages::routes())
+        .merge(documents::routes())
         .merge(phone::routes())
         .layer(axum::extract::DefaultBodyLimit::max(extract::SHOP_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state, crate::auth::refresh_pages))

@@ -690,7 +690,8 @@ fn order_body(o: &shop::OrderView, msg: Option<Markup>) -> Markup {
         @if let Some(m) = msg { (m) }
         p { "Status: " span.status { (o.status) } }
         @match o.status.as_str() {
-            "paid" => { (notice("ok", "Paid. Your tickets are ready.")) p { a.button href="/tickets" { "See my tickets" } } }
+            "paid" => { (notice("ok", "Paid. Your tickets are ready.")) p { a.button href="/tickets" { "See my tickets" }
+                " " a.button.secondary href={ "/orders/" (o.id) "/tickets.pdf" } { "Tickets as PDF" } } }
             "pending" => {
                 (notice("", &format!("Waiting for payment. Seats are held until {}.", when(o.expires_at))))
                 @if let Some(url) = &o.payment_url { p { a.button href=(url) { "Pay " (euros(o.total_cents)) } } }
@@ -958,6 +959,7 @@ fn ticket_body(t: &shop::TicketView, msg: Option<Markup>) -> Result<Markup, AppE
                 } @else {
                     (notice("", "This event needs the ticket open on your phone: a picture, a print or a download of the code is refused at the gate."))
                 }
+                p.noprint { a #ticket-pdf href={ "/tickets/" (t.serial) "/ticket.pdf" } { "Download the PDF ticket" } }
                 p.noprint { a.button #use-phone href={ "/phone/" (t.serial) } { "Use this phone as my ticket" } }
                 p.meta.noprint { @if t.phone.phone_bound { "A phone shows this ticket now. " }
                     "On your phone, the code changes every few seconds and works offline at the gate; a screenshot of it stops working within a minute." }

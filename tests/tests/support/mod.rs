@@ -264,6 +264,9 @@ impl Gate {
         c.arg("--data-dir")
             .arg(&self.dir)
             .env("NO_COLOR", "1")
+            // These tests read the gate's English words (French, the default, is tested in
+            // gate-agent's own tests); `--json` codes are the same in every language.
+            .env("OG_GATE_LANG", "en")
             .stdin(Stdio::null());
         c
     }
