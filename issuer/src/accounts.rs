@@ -9,8 +9,10 @@ use crate::store::sql::{OptionalExtension, params};
 use crate::auth;
 use crate::domain::{Email, Password};
 use crate::error::{AppError, AppResult};
+use crate::i18n::{self, Lang};
 use crate::mail::{self, Mail};
 use crate::state::AppState;
+use crate::tr;
 
 pub const ACTIVATION_TTL_SECS: i64 = 48 * 3600;
 pub const RESET_TTL_SECS: i64 = 3600;
@@ -53,56 +55,84 @@ pub async fn sign_up(state: &AppState, ip: &str, email: Email, password: Passwor
     let now = crate::now();
     let (token, th) = new_mail_token();
     let em = email.as_str().to_owned();
+    // The language the buyer chose or their browser asked for becomes the account's preference
+    // (mails written later, without a request, use it); the deployment's default does not.
+    let lang = i18n::current();
+    let language = i18n::current_is_chosen().then(|| lang.code().to_owned());
     let created = state
         .db
         .write(move |tx| {
-            let existing: Option<i64> = tx
-                .query_row("SELECT id FROM accounts WHERE email = ?1", [&em], |r| r.get(0))
+            let existing: Option<(i64, Option<String>)> = tx
+                .query_row("SELECT id, language FROM accounts WHERE email = ?1", [&em], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?;
-            if existing.is_some() {
-                return Ok(false);
+            if let Some((_, existing_language)) = existing {
+                return Ok(Err(existing_language));
             }
             let id = tx.query_row(
-                "INSERT INTO accounts (email, password_hash, display_name, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
-                params![em, hash, name, now],
+                "INSERT INTO accounts (email, password_hash, display_name, created_at, language)
+                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                params![em, hash, name, now, language],
                 |r| r.get::<_, i64>(0),
             )?;
             tx.execute(
                 "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'activate', ?3)",
                 params![th, id, now + ACTIVATION_TTL_SECS],
             )?;
-            Ok(true)
+            Ok(Ok(()))
         })
         .await?;
     let to = email.as_str().to_owned();
-    if created {
-        let link = mail_link(state, "activation", "/activate", &token);
-        mail::send_later(
-            state,
-            Mail {
-                to,
-                subject: "Activate your og-tickets account".into(),
-                body: format!(
-                    "Welcome!\n\nOpen this link within 48 hours to activate your account:\n\n{link}\n\n\
-                     If you did not sign up, ignore this mail."
-                ),
-            },
-        );
-    } else {
-        mail::send_later(
-            state,
-            Mail {
-                to,
-                subject: "Someone tried to sign up with your address".into(),
-                body: format!(
-                    "Someone (maybe you) tried to create an og-tickets account with this address, which \
-                     already has one.\n\nForgot your password? Reset it here: {}/password/forgot\n",
-                    state.base_url
-                ),
-            },
-        );
+    match created {
+        Ok(()) => {
+            let link = mail_link(state, "activation", "/activate", &token);
+            mail::send_later(
+                state,
+                Mail {
+                    to,
+                    subject: tr!(lang, "mail-activate-subject"),
+                    body: tr!(lang, "mail-activate-body", link = link),
+                },
+            );
+        }
+        Err(existing_language) => {
+            let l = existing_language.as_deref().and_then(i18n::find).unwrap_or(lang);
+            mail::send_later(
+                state,
+                Mail {
+                    to,
+                    subject: tr!(l, "mail-signup-exists-subject"),
+                    body: tr!(
+                        l,
+                        "mail-signup-exists-body",
+                        link = format!("{}/password/forgot", state.base_url)
+                    ),
+                },
+            );
+        }
     }
     Ok(())
+}
+
+/// Records the language a signed-in buyer chose (the header's switcher).
+pub async fn set_language(state: &AppState, account_id: i64, language: &str) -> AppResult<()> {
+    let language = language.to_owned();
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE accounts SET language = ?2 WHERE id = ?1",
+                params![account_id, language],
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+/// The language mails to this account are written in: its preference, else the deployment's.
+pub fn mail_language(state: &AppState, preference: Option<&str>) -> Lang {
+    Lang::for_account(preference, &state.settings.default_language)
 }
 
 /// Marks a mailed token (activation or reset link) used and returns its account; a token that
@@ -267,28 +297,31 @@ pub async fn forgot_password(state: &AppState, ip: &str, email: Email) -> AppRes
     let found = state
         .db
         .write(move |tx| {
-            let id: Option<i64> = tx
-                .query_row("SELECT id FROM accounts WHERE email = ?1 AND status = 'active'", [&em], |r| {
-                    r.get(0)
-                })
+            let id: Option<(i64, Option<String>)> = tx
+                .query_row(
+                    "SELECT id, language FROM accounts WHERE email = ?1 AND status = 'active'",
+                    [&em],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()?;
-            if let Some(id) = id {
+            if let Some((id, _)) = &id {
                 tx.execute(
                     "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'reset', ?3)",
                     params![th, id, now + RESET_TTL_SECS],
                 )?;
             }
-            Ok(id.is_some())
+            Ok(id.map(|(_, language)| language))
         })
         .await?;
-    if found {
+    if let Some(language) = found {
+        let l = language.as_deref().and_then(i18n::find).unwrap_or_else(i18n::current);
         let link = mail_link(state, "password reset", "/password/reset", &token);
         mail::send_later(
             state,
             Mail {
                 to: email.as_str().to_owned(),
-                subject: "Reset your og-tickets password".into(),
-                body: format!("Open this link within an hour to choose a new password:\n\n{link}\n"),
+                subject: tr!(l, "mail-reset-subject"),
+                body: tr!(l, "mail-reset-body", link = link),
             },
         );
     }

@@ -20,6 +20,9 @@ use crate::issuance::{self, PurchaseKind, TicketRequest};
 use crate::lifecycle::{self, Allowed, Entitlement, EventRules, Refusal, Sale, TicketState};
 use crate::ops::refunds::RefundReason;
 
+/// The zone of events created without one (the column's default, migration 10).
+pub const DEFAULT_TIME_ZONE: &str = "Europe/Paris";
+
 /// How long a pending order holds its seats.
 pub const ORDER_HOLD_SECS: i64 = 15 * 60;
 
@@ -39,6 +42,10 @@ pub struct EventView {
     pub sport: String,
     pub name: String,
     pub venue: String,
+    /// The venue's street address.
+    pub venue_address: String,
+    /// The venue's IANA time zone (`Europe/Paris`): every time a buyer reads is local to it.
+    pub time_zone: String,
     /// Unix seconds (UTC).
     pub starts_at: i64,
     /// When the doors open (Unix seconds).
@@ -102,7 +109,7 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
     let now = crate::now();
     let mut stmt = conn.prepare_cached(
         "SELECT id, sport, name, venue, starts_at, capacity, reserved, status, doors_open, doors_close,
-                sales_open_at, sales_close_at, refund_deadline, transfer_deadline FROM events
+                sales_open_at, sales_close_at, refund_deadline, transfer_deadline, venue_address, time_zone FROM events
          WHERE (CAST(?1 AS TEXT) IS NULL OR lower(sport) = lower(?1))
            AND (CAST(?2 AS TEXT) IS NULL OR lower(venue) = lower(?2))
            AND (CAST(?3 AS BIGINT) IS NULL OR (starts_at >= ?3 AND starts_at < ?3 + 86400))
@@ -120,6 +127,8 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
                 sport: r.get(1)?,
                 name: r.get(2)?,
                 venue: r.get(3)?,
+                venue_address: r.get(14)?,
+                time_zone: r.get(15)?,
                 starts_at,
                 doors_open: rules.doors_open,
                 day: day_of(starts_at),
@@ -390,6 +399,8 @@ pub struct OrderView {
     pub payment_url: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The time zone of its (first) event's venue, for the times shown with the order.
+    pub time_zone: String,
     pub lines: Vec<OrderLineView>,
     /// The tickets the order paid for, each with where it stands now.
     pub tickets: Vec<OrderTicket>,
@@ -410,22 +421,6 @@ pub struct OrderTicket {
     pub used: u32,
     /// Whom it was given to and when (the first transfer), if it was.
     pub given_to: Option<(String, i64)>,
-}
-
-impl OrderTicket {
-    /// One line for the order page: "valid", "used 2 of 2", "given to x@... on ...", "refunded".
-    pub fn summary(&self, when: impl Fn(i64) -> String) -> String {
-        if let Some((to, at)) = &self.given_to {
-            return format!("given to {to} on {}", when(*at));
-        }
-        match self.state {
-            TicketState::Valid if self.used > 0 => format!("used {} of {}", self.used, self.admits),
-            TicketState::Valid => "valid".to_owned(),
-            TicketState::Refunded => "refunded".to_owned(),
-            TicketState::Cancelled => "event cancelled: refund due".to_owned(),
-            TicketState::Revoked(r) => format!("revoked ({})", r.as_str().replace('_', " ")),
-        }
-    }
 }
 
 fn order_tickets(conn: &Connection, order_id: i64) -> AppResult<Vec<OrderTicket>> {
@@ -478,12 +473,16 @@ pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &s
         .optional()?
         .ok_or_else(|| AppError::not_found(format!("no order {order_id}")))?;
     let mut stmt = conn.prepare_cached(
-        "SELECT l.offer_id, e.id, e.name, o.kind, l.quantity, l.unit_price_cents
+        "SELECT l.offer_id, e.id, e.name, o.kind, l.quantity, l.unit_price_cents, e.time_zone
          FROM order_lines l JOIN offers o ON o.id = l.offer_id JOIN events e ON e.id = o.event_id
          WHERE l.order_id = ?1 ORDER BY l.id",
     )?;
+    let mut time_zone = None;
     let lines = stmt
         .query_map([order_id], |r| {
+            if time_zone.is_none() {
+                time_zone = Some(r.get::<_, String>(6)?);
+            }
             Ok(OrderLineView {
                 offer_id: r.get(0)?,
                 event_id: r.get(1)?,
@@ -511,6 +510,7 @@ pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &s
         payment_url,
         created_at: row.4,
         expires_at: row.5,
+        time_zone: time_zone.unwrap_or_else(|| DEFAULT_TIME_ZONE.to_owned()),
         lines,
         tickets: order_tickets(conn, order_id)?,
         refund,
@@ -995,6 +995,9 @@ pub struct TicketView {
     pub event_name: String,
     pub sport: String,
     pub venue: String,
+    pub venue_address: String,
+    /// The venue's IANA time zone.
+    pub time_zone: String,
     pub starts_at: i64,
     pub doors_open: i64,
     pub offer: String,
@@ -1021,7 +1024,7 @@ pub struct TicketView {
 
 const TICKET_SELECT: &str =
     "SELECT t.serial, t.event_id, e.name, e.sport, e.venue, e.starts_at, t.offer, t.holder_name,
-        t.status, t.qr_text, t.generation, e.doors_open FROM tickets t JOIN events e ON e.id = t.event_id";
+        t.status, t.qr_text, t.generation, e.doors_open, e.venue_address, e.time_zone FROM tickets t JOIN events e ON e.id = t.event_id";
 
 fn ticket_row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<TicketView> {
     let offer: String = r.get(6)?;
@@ -1034,6 +1037,8 @@ fn ticket_row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<Ticke
         event_name: r.get(2)?,
         sport: r.get(3)?,
         venue: r.get(4)?,
+        venue_address: r.get(12)?,
+        time_zone: r.get(13)?,
         starts_at: r.get(5)?,
         doors_open: r.get(11)?,
         admits: offer_admits(&offer),
@@ -1087,6 +1092,23 @@ fn complete(conn: &Connection, mut t: TicketView, now: i64) -> AppResult<TicketV
     Ok(t)
 }
 
+/// The IANA time zone of an event's venue.
+pub fn event_time_zone(conn: &Connection, event_id: i64) -> AppResult<String> {
+    conn.query_row("SELECT time_zone FROM events WHERE id = ?1", [event_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no event {event_id}")))
+}
+
+/// The language an account chose, if the address has an account.
+pub fn account_language(conn: &Connection, email: &str) -> AppResult<Option<String>> {
+    Ok(conn
+        .query_row("SELECT language FROM accounts WHERE email = ?1", [email], |r| {
+            r.get::<_, Option<String>>(0)
+        })
+        .optional()?
+        .flatten())
+}
+
 /// A ticket the account gave to someone else.
 #[derive(Debug, Clone, Serialize)]
 pub struct GivenTicket {
@@ -1095,6 +1117,8 @@ pub struct GivenTicket {
     pub offer: String,
     pub to_email: String,
     pub at: i64,
+    /// The event venue's time zone.
+    pub time_zone: String,
     /// People the recipient's code admits.
     pub admits: u8,
 }
@@ -1115,7 +1139,7 @@ pub fn list_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<TicketV
 pub fn given_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<GivenTicket>> {
     Ok(conn
         .prepare_cached(
-            "SELECT x.serial, e.name, t.offer, a.email, x.at, x.admits FROM ticket_transfers x
+            "SELECT x.serial, e.name, t.offer, a.email, x.at, x.admits, e.time_zone FROM ticket_transfers x
              JOIN tickets t ON t.serial = x.serial JOIN events e ON e.id = t.event_id
              JOIN accounts a ON a.id = x.to_account
              WHERE x.from_account = ?1 ORDER BY x.at DESC, x.id DESC",
@@ -1128,6 +1152,7 @@ pub fn given_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<GivenT
                 to_email: r.get(3)?,
                 at: r.get(4)?,
                 admits: r.get(5)?,
+                time_zone: r.get(6)?,
             })
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?)

@@ -10,6 +10,7 @@ use axum::response::Response;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::auth::AuthUser;
+use crate::tr;
 
 const CSS: &str = r#"
 :root{--ink:#111;--muted:#555;--bg:#fafafa;--card:#fff;--accent:#0b5cad;--ok:#146c2e;--bad:#a4161a;--line:#ddd}
@@ -23,6 +24,8 @@ header .bar{max-width:1100px;margin:0 auto;display:flex;flex-wrap:wrap;gap:12px;
 header a{color:#fff;text-decoration:none;font-weight:600}
 header nav{display:flex;gap:16px;flex-wrap:wrap;align-items:center}
 header form{margin:0}
+.langs{display:flex;gap:8px;border-left:1px solid #5a7696;padding-left:12px}
+.langs span{font-weight:600;border-bottom:3px solid #f6b900}
 header button{background:none;border:1px solid #fff;color:#fff;padding:4px 10px;border-radius:6px;cursor:pointer}
 main{max-width:1100px;margin:0 auto;padding:16px}
 h1{font-size:1.7rem;margin:.5rem 0 1rem}
@@ -55,28 +58,13 @@ footer{max-width:1100px;margin:24px auto;padding:16px;color:var(--muted);font-si
 @media print{header,footer,.noprint{display:none!important}body{background:#fff}main{padding:0}.ticket{border:2px solid #000;max-width:none}}
 "#;
 
-/// Money in cents as euros.
+/// Money in cents as euros, English style (the operators' console; buyers' pages use
+/// [`crate::i18n::Lang::money`]).
 pub fn euros(cents: i64) -> String {
     format!("€{}.{:02}", cents / 100, cents % 100)
 }
 
-/// `YYYY-MM-DD HH:MM UTC`.
-pub fn when(ts: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .map(|t| {
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute()
-            )
-        })
-        .unwrap_or_default()
-}
-
-/// The page frame.
+/// The page frame, in the request's language ([`crate::i18n::current`]).
 pub fn page(title: &str, user: Option<&AuthUser>, body: Markup) -> Markup {
     page_with_head(title, user, html! {}, body)
 }
@@ -84,38 +72,52 @@ pub fn page(title: &str, user: Option<&AuthUser>, body: Markup) -> Markup {
 /// The page frame with extra `<head>` elements (the phone ticket's manifest and scripts, which
 /// only routes with their own CSP may add: see `routes::phone`).
 pub fn page_with_head(title: &str, user: Option<&AuthUser>, head: Markup, body: Markup) -> Markup {
+    let l = crate::i18n::current();
+    let back = crate::i18n::query_escape(&crate::i18n::current_path());
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(l.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · og-tickets" }
+                link rel="icon" type="image/svg+xml" href="/favicon.svg";
                 style { (PreEscaped(CSS)) }
                 (head)
             }
             body {
-                a.skip href="#main" { "Skip to content" }
+                a.skip href="#main" { (tr!(l, "skip-to-content")) }
                 header {
                     div.bar {
                         a href="/" { "og-tickets" }
-                        nav aria-label="Main" {
-                            a href="/" { "Events" }
-                            a href="/cart" { "Cart" }
+                        nav aria-label=(tr!(l, "nav-label")) {
+                            a href="/" { (tr!(l, "nav-events")) }
+                            a href="/cart" { (tr!(l, "nav-cart")) }
                             @if let Some(u) = user {
-                                a href="/orders" { "Orders" }
-                                a href="/tickets" { "My tickets" }
+                                a href="/orders" { (tr!(l, "nav-orders")) }
+                                a href="/tickets" { (tr!(l, "nav-tickets")) }
                                 span.meta style="color:#cfe0f5" { (u.email) }
-                                form method="post" action="/logout" { (csrf_field()) button type="submit" { "Log out" } }
+                                form method="post" action="/logout" { (csrf_field()) button type="submit" { (tr!(l, "nav-log-out")) } }
                             } @else {
-                                a href="/login" { "Log in" }
-                                a href="/signup" { "Sign up" }
+                                a href="/login" { (tr!(l, "nav-log-in")) }
+                                a href="/signup" { (tr!(l, "nav-sign-up")) }
+                            }
+                            span.langs aria-label=(tr!(l, "language-switcher")) role="group" {
+                                @for other in crate::i18n::available() {
+                                    @if other == l {
+                                        span lang=(other.code()) aria-current="true" { (tr!(other, "language-name")) }
+                                    } @else {
+                                        a href={ "/lang/" (other.code()) "?back=" (back) } lang=(other.code()) hreflang=(other.code()) { (tr!(other, "language-name")) }
+                                    }
+                                }
                             }
                         }
                     }
                 }
                 main #main { (body) }
-                footer { "og-tickets demo shop · e-tickets signed with Ed25519, checked offline at the gate." }
+                footer {
+                    p { (tr!(l, "footer-text")) }
+                }
             }
         }
     }

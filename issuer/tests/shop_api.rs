@@ -725,7 +725,14 @@ async fn a_purchase_shows_at_once_on_the_cached_list_the_event_and_its_page() {
     let app = spawn_app().await;
     let left =
         |v: &Value| v["events"].as_array().unwrap().iter().find(|e| e["id"] == 2).unwrap()["capacity_left"].as_i64();
-    let page = |left: i64, capacity: i64| format!("<strong>{left}</strong> of {capacity} seats left");
+    let en = og_issuer::i18n::find("en").unwrap();
+    let page = |left: i64, capacity: i64| {
+        format!(
+            "<strong>{}</strong> of {} seats left",
+            en.number(left),
+            en.number(capacity)
+        )
+    };
     // Read everything once, so the catalogue cache holds it.
     let (_, list) = app.get_json("/api/v1/events", None).await;
     let (_, event) = app.get_json("/api/v1/events/2", None).await;

@@ -46,6 +46,10 @@ pub fn router(state: AppState) -> Router {
             crate::proxy::resolve_client,
         ))
         .layer(axum::middleware::from_fn(json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::i18n::negotiate,
+        ))
         .layer(axum::middleware::from_fn(crate::web::security_headers))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(
