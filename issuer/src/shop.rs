@@ -50,7 +50,7 @@ pub struct EventView {
     pub starts_at: i64,
     /// When the doors open (Unix seconds).
     pub doors_open: i64,
-    /// `YYYY-MM-DD` (UTC) of the start.
+    /// `YYYY-MM-DD` of the start, in the venue's time zone.
     pub day: String,
     pub capacity: i64,
     pub capacity_left: i64,
@@ -69,11 +69,20 @@ pub struct EventFilter {
     pub venue: Option<String>,
 }
 
-pub fn day_of(ts: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
-        .unwrap_or_default()
+/// The calendar day (`YYYY-MM-DD`) of `ts` at the venue (an unknown zone reads as UTC).
+pub fn day_of(ts: i64, time_zone: &str) -> String {
+    let Ok(t) = jiff::Timestamp::from_second(ts) else {
+        return String::new();
+    };
+    let z = t
+        .in_tz(time_zone)
+        .unwrap_or_else(|_| t.to_zoned_datetime(jiff::tz::TimeZone::UTC));
+    format!("{:04}-{:02}-{:02}", z.year(), z.month(), z.day())
 }
+
+/// How far a venue's day may start before or end after the UTC day of the same date (UTC-12
+/// to UTC+14).
+const DAY_SLACK_SECS: i64 = 14 * 3600;
 
 fn offer_admits(kind: &str) -> u8 {
     Offer::from_name(kind).map(Offer::admits).unwrap_or(1)
@@ -112,26 +121,27 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
                 sales_open_at, sales_close_at, refund_deadline, transfer_deadline, venue_address, time_zone FROM events
          WHERE (CAST(?1 AS TEXT) IS NULL OR lower(sport) = lower(?1))
            AND (CAST(?2 AS TEXT) IS NULL OR lower(venue) = lower(?2))
-           AND (CAST(?3 AS BIGINT) IS NULL OR (starts_at >= ?3 AND starts_at < ?3 + 86400))
+           AND (CAST(?3 AS BIGINT) IS NULL OR (starts_at >= ?3 - ?5 AND starts_at < ?3 + 86400 + ?5))
            AND (CAST(?4 AS BIGINT) IS NULL OR id = ?4)
          ORDER BY starts_at, id",
     )?;
     let mut events = stmt
-        .query_map(params![sport, venue, day_start, only], |r| {
+        .query_map(params![sport, venue, day_start, only, DAY_SLACK_SECS], |r| {
             let capacity: i64 = r.get(5)?;
             let reserved: i64 = r.get(6)?;
             let starts_at: i64 = r.get(4)?;
             let rules = rules_from_row(r, 4)?;
+            let time_zone: String = r.get(15)?;
             Ok(EventView {
                 id: r.get(0)?,
                 sport: r.get(1)?,
                 name: r.get(2)?,
                 venue: r.get(3)?,
                 venue_address: r.get(14)?,
-                time_zone: r.get(15)?,
+                day: day_of(starts_at, &time_zone),
+                time_zone,
                 starts_at,
                 doors_open: rules.doors_open,
-                day: day_of(starts_at),
                 capacity,
                 capacity_left: capacity - reserved,
                 status: r.get(7)?,
@@ -140,6 +150,10 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
             })
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    // The day asked for is the venue's local day (the query took a wider UTC window).
+    if let Some(d) = &day {
+        events.retain(|e| &e.day == d);
+    }
     if events.is_empty() {
         return Ok(events);
     }
@@ -220,12 +234,13 @@ pub fn facets(conn: &Connection) -> AppResult<(Vec<String>, Vec<String>, Vec<Str
         Ok(s.query_map([], |r| r.get(0))?
             .collect::<crate::store::sql::Result<Vec<String>>>()?)
     };
-    let days: Vec<i64> = {
-        let mut s = conn.prepare_cached("SELECT starts_at FROM events ORDER BY starts_at")?;
-        s.query_map([], |r| r.get(0))?
-            .collect::<crate::store::sql::Result<Vec<i64>>>()?
+    let days: Vec<(i64, String)> = {
+        let mut s = conn.prepare_cached("SELECT starts_at, time_zone FROM events ORDER BY starts_at")?;
+        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<crate::store::sql::Result<Vec<_>>>()?
     };
-    let mut d: Vec<String> = days.into_iter().map(day_of).collect();
+    let mut d: Vec<String> = days.into_iter().map(|(ts, tz)| day_of(ts, &tz)).collect();
+    d.sort();
     d.dedup();
     Ok((
         col("SELECT DISTINCT sport FROM events ORDER BY sport")?,

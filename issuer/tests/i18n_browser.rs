@@ -240,3 +240,28 @@ async fn the_language_comes_from_the_choice_then_the_account_then_the_browser_th
     let fr: serde_json::Value = res.json().await.unwrap();
     assert_eq!(fr, body);
 }
+
+#[tokio::test]
+async fn an_event_after_midnight_in_paris_is_listed_under_its_paris_day() {
+    let app = spawn_app().await;
+    // 2030-07-01 23:30 UTC is 2 July, 01:30 in Paris.
+    app.db_exec(
+        "UPDATE events SET starts_at = 1909179000, doors_open = 1909171800, doors_close = 1909193400 WHERE id = 1",
+    );
+    let ids = |v: &serde_json::Value| -> Vec<i64> {
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap())
+            .collect()
+    };
+    let (st, paris_day) = app.get_json("/api/v1/events?day=2030-07-02", None).await;
+    assert_eq!(st, 200, "{paris_day}");
+    assert_eq!(ids(&paris_day), vec![1]);
+    assert_eq!(paris_day["events"][0]["day"], "2030-07-02");
+    let (_, utc_day) = app.get_json("/api/v1/events?day=2030-07-01", None).await;
+    assert!(ids(&utc_day).is_empty(), "{utc_day}");
+    let page = app.get_page("/?day=2030-07-02", None).await;
+    assert!(page.contains("Tue 2 Jul 2030, 1:30 AM (Paris time)"), "{page}");
+}
