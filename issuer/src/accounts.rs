@@ -45,9 +45,34 @@ fn demo_log_link(state: &AppState, what: &str, link: &str) {
     }
 }
 
+/// Proof that the buyer accepted the terms of sale and the privacy policy (the sign-up page's
+/// required checkbox, the API's `accept_terms: true`); no account is made without it.
+#[derive(Debug, Clone, Copy)]
+pub struct TermsAccepted(());
+
+impl TermsAccepted {
+    pub fn check(accepted: bool) -> AppResult<TermsAccepted> {
+        if accepted {
+            Ok(TermsAccepted(()))
+        } else {
+            Err(AppError::bad_request(
+                "terms_not_accepted",
+                "accept the terms of sale and the privacy policy (/terms, /privacy): send accept_terms: true",
+            ))
+        }
+    }
+}
+
 /// Registers a pending account and mails an activation link. If the address is already
 /// registered, the owner gets a mail saying so instead; the caller's answer is the same.
-pub async fn sign_up(state: &AppState, ip: &str, email: Email, password: Password, name: String) -> AppResult<()> {
+pub async fn sign_up(
+    state: &AppState,
+    ip: &str,
+    email: Email,
+    password: Password,
+    name: String,
+    _terms: TermsAccepted,
+) -> AppResult<()> {
     auth::rate_limit(state, vec![format!("signup:{ip}")], 3600, SIGNUP_PER_IP_PER_HOUR).await?;
     let hash = tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))
         .await
@@ -71,8 +96,8 @@ pub async fn sign_up(state: &AppState, ip: &str, email: Email, password: Passwor
                 return Ok(Err(existing_language));
             }
             let id = tx.query_row(
-                "INSERT INTO accounts (email, password_hash, display_name, created_at, language)
-                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                "INSERT INTO accounts (email, password_hash, display_name, created_at, language, terms_accepted_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?4) RETURNING id",
                 params![em, hash, name, now, language],
                 |r| r.get::<_, i64>(0),
             )?;

@@ -345,18 +345,26 @@ impl Lang {
     /// What a page says about an error: the message of its code in this language, else the
     /// general sentence for its status.
     pub fn error(self, e: &AppError) -> String {
-        let key = format!("error-{}", e.code().replace('_', "-"));
-        if let AppError::TooManyRequests { retry_after_secs } = e {
-            return self.t_args(&key, &[("seconds", Arg::Number(*retry_after_secs as i64))]);
+        let retry = match e {
+            AppError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        self.error_code(e.code(), retry, e.status().is_server_error())
+    }
+
+    /// The sentence of an error code (`invalid_email`), else the general one.
+    pub fn error_code(self, code: &str, retry_after_secs: Option<u64>, server: bool) -> String {
+        let key = format!("error-{}", code.replace('_', "-"));
+        if let Some(secs) = retry_after_secs {
+            return self.t_args(
+                &key,
+                &[("seconds", Arg::Number(i64::try_from(secs).unwrap_or(i64::MAX)))],
+            );
         }
         if self.has(&key) || fallback().has(&key) {
             return self.t(&key);
         }
-        self.t(if e.status().is_server_error() {
-            "error-internal"
-        } else {
-            "error-generic"
-        })
+        self.t(if server { "error-internal" } else { "error-generic" })
     }
 }
 

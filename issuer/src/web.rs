@@ -2,14 +2,16 @@
 //! inline stylesheet. Pages work without JavaScript; the CSS is responsive (one column on
 //! phones), keeps WCAG AA contrast, shows focus outlines, and has a print style for tickets.
 
-use axum::extract::Request;
-use axum::http::HeaderValue;
-use axum::http::header::CACHE_CONTROL;
+use axum::extract::{Request, State};
+use axum::http::header::{ACCEPT, ALLOW, CACHE_CONTROL, RETRY_AFTER};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::auth::AuthUser;
+use crate::error::ErrorInfo;
+use crate::state::AppState;
 use crate::tr;
 
 const CSS: &str = r#"
@@ -117,11 +119,64 @@ pub fn page_with_head(title: &str, user: Option<&AuthUser>, head: Markup, body: 
                 main #main { (body) }
                 footer {
                     p { (tr!(l, "footer-text")) }
+                    p { a href="/terms" { (tr!(l, "terms-title")) } " · " a href="/privacy" { (tr!(l, "privacy-title")) } }
                 }
             }
         }
     }
 }
+
+/// Error answers shown to a browser as pages: an answer carrying [`ErrorInfo`] (every
+/// [`AppError`], the 404 fallback, axum's 405 and 413 once `json_errors` made them `AppError`s)
+/// to a request that accepts `text/html` and is not under `/api/` becomes a page in the layout,
+/// in the request's language, with the same status (and `Retry-After`). The JSON API, and any
+/// client that does not ask for HTML, keeps the JSON error. The one place that decides.
+pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let wants_html = !req.uri().path().starts_with("/api/")
+        && req
+            .headers()
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    let headers = if wants_html { Some(req.headers().clone()) } else { None };
+    let res = next.run(req).await;
+    let (Some(headers), Some(info)) = (headers, res.extensions().get::<ErrorInfo>().copied()) else {
+        return res;
+    };
+    let status = res.status();
+    // The header shows the signed-in user when there is one (a failure here is no reason to fail).
+    let user = match status {
+        StatusCode::UNAUTHORIZED => None,
+        _ => crate::auth::user_from_headers(&state, &headers).await.ok().flatten(),
+    };
+    let l = crate::i18n::current();
+    let (title, heading) = match status.as_u16() {
+        404 => (tr!(l, "error-page-404-title"), tr!(l, "error-page-404-title")),
+        429 => (tr!(l, "error-page-429-title"), tr!(l, "error-page-429-title")),
+        s if s >= 500 => (tr!(l, "problem-title"), tr!(l, "problem-server")),
+        _ => (tr!(l, "problem-title"), tr!(l, "problem-client")),
+    };
+    let text = l.error_code(info.code, info.retry_after_secs, status.is_server_error());
+    let body = page(
+        &title,
+        user.as_ref(),
+        html! {
+            h1 { (heading) }
+            (notice("error", &text))
+            p { a href="/" { (tr!(l, "back-to-events")) } }
+        },
+    );
+    let mut out = (status, body).into_response();
+    for name in [RETRY_AFTER, ALLOW] {
+        if let Some(v) = res.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
+}
+
+/// The shop's icon: a white ticket on navy (SVG, cached for a day).
+pub const FAVICON_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="12" fill="#0a2540"/><path d="M12 20h40v8a4 4 0 0 0 0 8v8H12v-8a4 4 0 0 0 0-8z" fill="#fff"/><path d="M36 22v20" stroke="#0a2540" stroke-width="2" stroke-dasharray="3 3"/></svg>"##;
 
 /// A message box.
 pub fn notice(kind: &str, text: &str) -> Markup {

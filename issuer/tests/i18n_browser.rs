@@ -92,18 +92,22 @@ async fn in_chromium_a_french_reader_switches_to_french_sees_paris_times_and_eur
     d.type_in("#email", "zoe@example.org").await;
     d.type_in("#name", "Zoé Lectrice").await;
     d.type_in("#password", PASSWORD).await;
+    // The consent is required: the browser itself refuses the form without it.
+    d.click("form[action='/signup'] button").await;
+    assert!(d.url().await.ends_with("/signup"), "sent without consent");
+    d.click("#accept_terms").await;
     d.click("form[action='/signup'] button").await;
     d.wait_for(&["Consultez votre boîte de réception"]).await;
     let mail = app.smtp.wait_for("zoe@example.org", "/activate?token=").await;
     assert!(mail.contains("Bienvenue"), "the activation mail is in French: {mail}");
-    let language: Option<String> = app
+    let (language, terms_at): (Option<String>, Option<i64>) = app
         .state
         .db
         .read_sync(|c| {
             Ok(c.query_row(
-                "SELECT language FROM accounts WHERE email = 'zoe@example.org'",
+                "SELECT language, terms_accepted_at FROM accounts WHERE email = 'zoe@example.org'",
                 [],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )?)
         })
         .unwrap();
@@ -112,6 +116,7 @@ async fn in_chromium_a_french_reader_switches_to_french_sees_paris_times_and_eur
         Some("fr"),
         "the choice becomes the account's preference"
     );
+    assert!(terms_at.is_some(), "the consent is recorded with its time");
     let token = support::token_in(&mail, "/activate?token=");
     d.goto(&app.url(&format!("/activate?token={token}"))).await;
     d.click("form[action='/activate'] button").await;
@@ -141,7 +146,20 @@ async fn in_chromium_a_french_reader_switches_to_french_sees_paris_times_and_eur
     );
     shots(&d, "ticket").await;
 
+    let ticket_url = d.url().await;
+
+    // A mistyped address is a page in the layout, in French; the API answers JSON.
+    d.goto(&app.url("/evenements")).await;
+    let missing = d
+        .wait_for(&["Page introuvable", "<html lang=\"fr\"", "Mes billets"])
+        .await;
+    assert!(!missing.contains("\"error\""), "{missing}");
+    shots(&d, "not-found").await;
+    d.goto(&app.url("/api/v1/evenements")).await;
+    d.wait_for(&["\"code\":\"not_found\""]).await;
+
     // Back to English from the ticket page: the page and the account follow.
+    d.goto(&ticket_url).await;
     d.click("a[hreflang='en']").await;
     d.wait_for(&["<html lang=\"en\"", "Holder:", "Doors open"]).await;
     let language: Option<String> = app
@@ -226,6 +244,51 @@ async fn the_language_comes_from_the_choice_then_the_account_then_the_browser_th
     }
     let res = app.client.get(app.url("/lang/xx")).send().await.unwrap();
     assert_eq!(res.status(), 404, "no such language");
+
+    // Browsers get error pages, everything else (and the API, always) JSON.
+    let html = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for (path, accept, status, page) in [
+        ("/no-such-page", html, 404, true),
+        ("/no-such-page", "*/*", 404, false),
+        ("/api/v1/no-such-route", html, 404, false),
+        ("/events/999999", html, 404, true),
+        ("/checkout", html, 405, true),
+        ("/api/v1/events/x", html, 404, false),
+    ] {
+        let res = app
+            .client
+            .get(app.url(path))
+            .header("accept", accept)
+            .header("accept-language", "fr")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{path}");
+        let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+        let allow = res.headers().get("allow").is_some();
+        let body = res.text().await.unwrap();
+        if page {
+            assert!(ct.starts_with("text/html"), "{path}: {ct}");
+            assert!(
+                body.contains("<html lang=\"fr\"") && body.contains("href=\"/terms\""),
+                "{body}"
+            );
+            if status == 404 {
+                assert!(
+                    body.contains("Page introuvable") || body.contains("Cela n’a pas fonctionné"),
+                    "{body}"
+                );
+            } else {
+                assert!(allow, "a 405 page keeps its Allow header");
+            }
+        } else {
+            assert!(ct.starts_with("application/json"), "{path}: {ct}");
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert!(v["error"]["code"].is_string(), "{body}");
+        }
+    }
+    let res = app.client.get(app.url("/favicon.svg")).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
 
     // The JSON API stays English whatever the browser asks.
     let (st, body) = app.get_json("/api/v1/events/9999", None).await;

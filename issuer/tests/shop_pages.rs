@@ -118,6 +118,7 @@ async fn a_buyer_without_javascript_browses_signs_up_buys_a_duo_and_sees_the_qr(
             ("email", "una@example.org"),
             ("password", PASSWORD),
             ("name", "Una Buyer"),
+            ("accept_terms", "yes"),
         ],
     )
     .await;
@@ -255,6 +256,19 @@ async fn pages_show_errors_as_pages_not_json_and_never_500() {
     let (st, _, page) = post(&app, &mut jar, "/signup", &[("email", "nope"), ("password", PASSWORD)]).await;
     assert_eq!(st, 400);
     assert!(page.contains("does not look like an email"));
+    let (st, _, page) = post(
+        &app,
+        &mut jar,
+        "/signup",
+        &[("email", "terms@example.org"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(st, 400, "no account without consent");
+    assert!(page.contains("accept the terms of sale"), "{page}");
+    assert_eq!(
+        app.db_i64("SELECT count(*) FROM accounts WHERE email = 'terms@example.org'"),
+        0
+    );
     let (st, _, _) = post(&app, &mut jar, "/cart/add", &[("offer_id", "1"), ("quantity", "-1")]).await;
     assert_eq!(st, 400);
     let (st, _, _) = post(&app, &mut jar, "/cart/add", &[("offer_id", "x")]).await;

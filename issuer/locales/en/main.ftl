@@ -387,3 +387,35 @@ error-too-many-transfers = this ticket was transferred too many times
 error-transfer-deadline-passed = tickets can no longer be given to someone for this event (transfers close when the doors open)
 error-unknown-event = there is no such event
 error-unsupported-media-type = the request was not valid
+
+## Error pages, terms of sale, privacy, consent
+
+error-page-404-title = Page not found
+error-page-429-title = Too many attempts
+error-terms-not-accepted = to create an account, accept the terms of sale and the privacy policy
+signup-consent-before = I accept the
+signup-consent-and = and the
+signup-consent-after = .
+terms-title = Terms of sale
+privacy-title = Privacy policy
+legal-updated = Demo shop: these terms describe how this shop works; a real organiser publishes its own.
+terms-1-title = What you buy
+terms-1 =
+    A ticket admits the people of its offer (Solo 1, Duo 2, Family 4) to one session, at the venue, date and time shown in the venue's time zone. Prices include VAT and are in euros.
+
+    Your order is confirmed when the payment succeeds; seats are held for 15 minutes while you pay.
+terms-2-title = Refunds
+terms-2 = You can refund an order yourself until the doors open, as long as none of its tickets was used at a gate or given to someone. If an event is cancelled, every buyer is refunded automatically to the card they paid with.
+terms-3-title = Giving a ticket to someone
+terms-3 = Until the doors open, you can give a ticket to someone with an account: they get a new code and yours stops working. A given ticket can no longer be refunded.
+terms-4-title = Entry
+terms-4 = Each ticket carries a signed code checked at the gate, online or not. A code admits no more people than its ticket; a copy of a used code is refused. Some events require the ticket open on your phone, where the code changes every few seconds.
+privacy-1-title = What we keep
+privacy-1 = Your email address, the name printed on your tickets, your language, a hash of your password (never the password itself), your orders and tickets, the entries gates reported, and when you accepted these terms.
+privacy-2-title = Why
+privacy-2 =
+    To sell you tickets, let you into the venue, refund you, and keep you informed about your events (for example a cancellation). Nothing is sold or shared for advertising.
+
+    Card numbers are handled by the payment page and never stored by the shop.
+privacy-3-title = How long, and your rights
+privacy-3 = Orders are kept as long as accounting law requires; the rest until you delete your account. You can ask to read, correct or delete your data by writing to the organiser.

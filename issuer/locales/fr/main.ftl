@@ -384,3 +384,35 @@ error-transfer-deadline-passed = les billets de cet événement ne peuvent plus 
 error-unknown-event = cet événement n’existe pas
 error-unsupported-media-type = la demande n’est pas valable
 
+
+## Pages d’erreur, conditions de vente, confidentialité, consentement
+
+error-page-404-title = Page introuvable
+error-page-429-title = Trop de tentatives
+error-terms-not-accepted = pour créer un compte, acceptez les conditions de vente et la politique de confidentialité
+signup-consent-before = J’accepte les
+signup-consent-and = et la
+signup-consent-after = .
+terms-title = Conditions de vente
+privacy-title = Politique de confidentialité
+legal-updated = Boutique de démonstration : ces conditions décrivent le fonctionnement de cette boutique ; un véritable organisateur publie les siennes.
+terms-1-title = Ce que vous achetez
+terms-1 =
+    Un billet permet l’entrée des personnes de son offre (Solo 1, Duo 2, Famille 4) à une séance, au lieu, à la date et à l’heure indiqués dans le fuseau horaire du lieu. Les prix sont TTC, en euros.
+
+    Votre commande est confirmée quand le paiement réussit ; les places sont réservées 15 minutes pendant le paiement.
+terms-2-title = Remboursements
+terms-2 = Vous pouvez rembourser vous-même une commande jusqu’à l’ouverture des portes, tant qu’aucun de ses billets n’a servi à une entrée ni n’a été donné. Si un événement est annulé, chaque acheteur est remboursé automatiquement sur la carte utilisée.
+terms-3-title = Donner un billet
+terms-3 = Jusqu’à l’ouverture des portes, vous pouvez donner un billet à une personne qui a un compte : elle reçoit un nouveau code et le vôtre cesse de fonctionner. Un billet donné ne peut plus être remboursé.
+terms-4-title = Entrée
+terms-4 = Chaque billet porte un code signé, contrôlé à l’entrée, avec ou sans réseau. Un code ne fait pas entrer plus de personnes que son billet ; la copie d’un code déjà utilisé est refusée. Certains événements demandent le billet ouvert sur votre téléphone, où le code change toutes les quelques secondes.
+privacy-1-title = Ce que nous conservons
+privacy-1 = Votre adresse e-mail, le nom imprimé sur vos billets, votre langue, une empreinte de votre mot de passe (jamais le mot de passe lui-même), vos commandes et billets, les entrées signalées par les portiques, et la date à laquelle vous avez accepté ces conditions.
+privacy-2-title = Pourquoi
+privacy-2 =
+    Pour vous vendre des billets, vous faire entrer, vous rembourser et vous tenir informé de vos événements (par exemple une annulation). Rien n’est vendu ni partagé à des fins publicitaires.
+
+    Les numéros de carte sont traités par la page de paiement et jamais conservés par la boutique.
+privacy-3-title = Combien de temps, et vos droits
+privacy-3 = Les commandes sont conservées aussi longtemps que la loi comptable l’exige ; le reste jusqu’à la suppression de votre compte. Vous pouvez demander à consulter, corriger ou supprimer vos données en écrivant à l’organisateur.

@@ -56,6 +56,55 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/transfer", post(ticket_transfer))
         .route("/claim", get(claim_page).post(claim))
         .route("/lang/{code}", get(switch_language))
+        .route("/terms", get(terms_page))
+        .route("/privacy", get(privacy_page))
+        .route("/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
+}
+
+async fn favicon() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        crate::web::FAVICON_SVG,
+    )
+        .into_response()
+}
+
+/// A page of paragraphs from the `.ftl` files: `{prefix}-1`, `{prefix}-2`... up to the first
+/// missing one, each with its heading `{prefix}-1-title`.
+fn text_page(l: Lang, title_key: &str, prefix: &str, user: Option<&AuthUser>) -> Response {
+    let title = l.t(title_key);
+    let sections: Vec<(String, String)> = (1..=20)
+        .map(|i| (format!("{prefix}-{i}-title"), format!("{prefix}-{i}")))
+        .take_while(|(_, body)| l.has(body))
+        .map(|(h, body)| (l.t(&h), l.t(&body)))
+        .collect();
+    page(
+        &title,
+        user,
+        html! {
+            article.narrow style="max-width:720px" {
+                h1 { (title) }
+                p.meta { (tr!(l, "legal-updated")) }
+                @for (h, body) in &sections {
+                    h2 { (h) }
+                    @for para in body.split("\n\n") { p { (para) } }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+async fn terms_page(user: MaybeUser) -> Response {
+    text_page(i18n::current(), "terms-title", "terms", user.0.as_ref())
+}
+
+async fn privacy_page(user: MaybeUser) -> Response {
+    text_page(i18n::current(), "privacy-title", "privacy", user.0.as_ref())
 }
 
 /// An error shown as a page (sign-in errors redirect to the login page).
@@ -402,6 +451,16 @@ fn signup_form() -> Markup {
             label for="password" { (tr!(l, "field-password")) }
             input #password type="password" name="password" required minlength="8" maxlength="128" autocomplete="new-password" aria-describedby="pwhelp";
             p #pwhelp .meta { (tr!(l, "password-help")) }
+            p.consent {
+                input #accept_terms type="checkbox" name="accept_terms" value="yes" required;
+                " "
+                label for="accept_terms" style="display:inline;font-weight:400" {
+                    (tr!(l, "signup-consent-before")) " "
+                    a href="/terms" target="_blank" { (tr!(l, "terms-title")) } " "
+                    (tr!(l, "signup-consent-and")) " "
+                    a href="/privacy" target="_blank" { (tr!(l, "privacy-title")) } (tr!(l, "signup-consent-after"))
+                }
+            }
             button type="submit" { (tr!(l, "signup-submit")) }
         }
         p { (tr!(l, "signup-already")) " " a href="/login" { (tr!(l, "nav-log-in")) } }
@@ -423,6 +482,9 @@ struct SignupForm {
     password: String,
     #[serde(default)]
     name: String,
+    /// The consent checkbox (`yes` when ticked).
+    #[serde(default)]
+    accept_terms: String,
 }
 
 async fn signup(State(s): State<AppState>, ci: ConnectInfo<SocketAddr>, ApiForm(f): ApiForm<SignupForm>) -> PageResult {
@@ -431,9 +493,10 @@ async fn signup(State(s): State<AppState>, ci: ConnectInfo<SocketAddr>, ApiForm(
             Email::parse(&f.email)?,
             Password::parse(&f.password)?,
             parse_display_name(&f.name)?,
+            accounts::TermsAccepted::check(f.accept_terms == "yes")?,
         ))
     })();
-    let (email, pw, name) = match parsed {
+    let (email, pw, name, terms) = match parsed {
         Ok(x) => x,
         Err(e) => {
             let l = i18n::current();
@@ -447,7 +510,7 @@ async fn signup(State(s): State<AppState>, ci: ConnectInfo<SocketAddr>, ApiForm(
             return Ok(r);
         }
     };
-    accounts::sign_up(&s, &client_ip(&ci), email, pw, name).await?;
+    accounts::sign_up(&s, &client_ip(&ci), email, pw, name, terms).await?;
     let demo = s.settings.smtp.is_none();
     let l = i18n::current();
     Ok(page(

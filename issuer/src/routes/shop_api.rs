@@ -76,6 +76,10 @@ struct SignUpBody {
     password: String,
     #[serde(default)]
     name: String,
+    /// Must be `true`: the buyer accepted the terms of sale and the privacy policy (`/terms`,
+    /// `/privacy`); recorded as `accounts.terms_accepted_at`.
+    #[serde(default)]
+    accept_terms: bool,
 }
 
 async fn sign_up(
@@ -86,7 +90,8 @@ async fn sign_up(
     let email = Email::parse(&b.email)?;
     let password = Password::parse(&b.password)?;
     let name = parse_display_name(&b.name)?;
-    accounts::sign_up(&s, &client_ip(&ci), email, password, name).await?;
+    let terms = accounts::TermsAccepted::check(b.accept_terms)?;
+    accounts::sign_up(&s, &client_ip(&ci), email, password, name, terms).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "message": "check your mailbox: we sent a link to finish signing up" })),
