@@ -434,3 +434,104 @@ pub async fn reset_password(state: &AppState, token: &str, password: Password) -
         })
         .await
 }
+
+/// Changes the name on the buyer's future tickets and their language.
+pub async fn update_profile(state: &AppState, account_id: i64, name: String, language: &str) -> AppResult<()> {
+    let language = language.to_owned();
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE accounts SET display_name = ?2, language = ?3 WHERE id = ?1",
+                params![account_id, name, language],
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+/// Everything kept about an account, for its owner ("download my data").
+pub async fn export(state: &AppState, account_id: i64, base_url: String) -> AppResult<serde_json::Value> {
+    state
+        .db
+        .read(move |c| {
+            let account = c.query_row(
+                "SELECT email, display_name, language, status, created_at, activated_at, terms_accepted_at
+                 FROM accounts WHERE id = ?1",
+                [account_id],
+                |r| {
+                    Ok(serde_json::json!({
+                        "email": r.get::<_, String>(0)?,
+                        "name": r.get::<_, String>(1)?,
+                        "language": r.get::<_, Option<String>>(2)?,
+                        "status": r.get::<_, String>(3)?,
+                        "created_at": r.get::<_, i64>(4)?,
+                        "activated_at": r.get::<_, Option<i64>>(5)?,
+                        "terms_accepted_at": r.get::<_, Option<i64>>(6)?,
+                    }))
+                },
+            )?;
+            Ok(serde_json::json!({
+                "account": account,
+                "orders": crate::shop::list_orders(c, account_id, &base_url)?,
+                "tickets": crate::shop::list_tickets(c, account_id)?,
+                "tickets_given": crate::shop::given_tickets(c, account_id)?,
+            }))
+        })
+        .await
+}
+
+/// Deletes a buyer's account at their request (the password is asked again; wrong ones count
+/// like failed logins). Their tickets that still work are revoked (gates refuse them after
+/// their next sync; refund them before, until the doors open, to get the money back); their
+/// personal data (address, name, language, password hash) is erased; orders and payments stay,
+/// without a name, as accounting requires; every session ends.
+pub async fn delete_account(state: &AppState, user: &auth::AuthUser, password: &str) -> AppResult<()> {
+    let email_key = user.email.trim().to_lowercase();
+    let wait = auth::login_delay(state, &email_key, crate::now()).await?;
+    if wait > 0 {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: wait.unsigned_abs(),
+        });
+    }
+    let account_id = user.id;
+    let stored: Option<String> = state
+        .db
+        .read(move |c| {
+            Ok(
+                c.query_row("SELECT password_hash FROM accounts WHERE id = ?1", [account_id], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
+        })
+        .await?;
+    let pw = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, stored.as_deref()))
+        .await
+        .map_err(AppError::internal)?;
+    if !ok {
+        auth::record_login_failure(state, &email_key).await?;
+        return Err(AppError::Forbidden("the current password is wrong".into()));
+    }
+    let now = crate::now();
+    state
+        .db
+        .write(move |tx| {
+            crate::revocation::revoke_account(tx, account_id, og_shared::sync::RevocationReason::Other, now)?;
+            tx.execute(
+                "UPDATE accounts SET email = 'deleted-' || CAST(id AS TEXT) || '@deleted.invalid',
+                        display_name = '', password_hash = '!deleted', language = NULL
+                 WHERE id = ?1",
+                [account_id],
+            )?;
+            tx.execute(
+                "UPDATE tickets SET holder_name = '' WHERE account_id = ?1",
+                [account_id],
+            )?;
+            tx.execute("DELETE FROM cart_items WHERE account_id = ?1", [account_id])?;
+            tx.execute("DELETE FROM mail_tokens WHERE account_id = ?1", [account_id])?;
+            auth::revoke_all_for_account(tx, account_id, now)
+        })
+        .await
+}

@@ -98,7 +98,7 @@ pub fn page_with_head(title: &str, user: Option<&AuthUser>, head: Markup, body: 
                             @if let Some(u) = user {
                                 a href="/orders" { (tr!(l, "nav-orders")) }
                                 a href="/tickets" { (tr!(l, "nav-tickets")) }
-                                span.meta style="color:#cfe0f5" { (u.email) }
+                                a href="/account" title=(tr!(l, "nav-account")) style="font-weight:400;color:#cfe0f5" { (u.email) }
                                 form method="post" action="/logout" { (csrf_field()) button type="submit" { (tr!(l, "nav-log-out")) } }
                             } @else {
                                 a href="/login" { (tr!(l, "nav-log-in")) }

@@ -148,6 +148,11 @@ async fn in_chromium_a_french_reader_switches_to_french_sees_paris_times_and_eur
 
     let ticket_url = d.url().await;
 
+    d.goto(&app.url("/account")).await;
+    d.wait_for(&["Mon compte", "Télécharger mes données", "Supprimer mon compte"])
+        .await;
+    shots(&d, "account").await;
+
     // A mistyped address is a page in the layout, in French; the API answers JSON.
     d.goto(&app.url("/evenements")).await;
     let missing = d

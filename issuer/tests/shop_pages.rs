@@ -288,3 +288,137 @@ async fn pages_show_errors_as_pages_not_json_and_never_500() {
     .await;
     assert_eq!((st, loc.as_str()), (401, ""));
 }
+
+#[tokio::test]
+async fn a_buyer_renames_themselves_downloads_their_data_and_deletes_their_account_whose_tickets_stop_working() {
+    let app = spawn_app().await;
+    let b = app.buyer("gdpr@example.org").await;
+    app.buy(&b, 4, "solo", 1).await;
+    let mut jar = Jar::default();
+    let (st, loc, _) = post(
+        &app,
+        &mut jar,
+        "/login",
+        &[
+            ("email", "gdpr@example.org"),
+            ("password", PASSWORD),
+            ("next", "/account"),
+        ],
+    )
+    .await;
+    assert_eq!((st, loc.as_str()), (303, "/account"));
+    let (st, page) = get(&app, &mut jar, "/account").await;
+    assert_eq!(st, 200);
+    assert!(
+        page.contains("Download my data") && page.contains("Delete my account"),
+        "{page}"
+    );
+
+    // Name and language.
+    let (st, loc, _) = post(
+        &app,
+        &mut jar,
+        "/account",
+        &[("name", "Gaby Renamed"), ("language", "fr")],
+    )
+    .await;
+    assert_eq!((st, loc.as_str()), (303, "/account?saved=1"));
+    let (_, page) = get(&app, &mut jar, "/account?saved=1").await;
+    assert!(page.contains("<html lang=\"fr\"") && page.contains("Enregistré") && page.contains("Gaby Renamed"));
+
+    // My data, as JSON.
+    let res = app
+        .client
+        .get(app.url("/account/data.json"))
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let data: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(data["account"]["email"], "gdpr@example.org");
+    assert_eq!(data["account"]["language"], "fr");
+    assert!(data["account"]["terms_accepted_at"].is_i64());
+    assert_eq!(data["orders"].as_array().unwrap().len(), 1);
+    assert_eq!(data["tickets"].as_array().unwrap().len(), 1);
+
+    // A wrong password changes nothing; the right one deletes the account.
+    let (st, _, page) = post(
+        &app,
+        &mut jar,
+        "/account/delete",
+        &[("password", "not my password"), ("understood", "yes")],
+    )
+    .await;
+    assert_eq!(st, 403, "{page}");
+    assert_eq!(app.db_i64("SELECT count(*) FROM tickets WHERE status = 'valid'"), 1);
+    let (st, _, page) = post(
+        &app,
+        &mut jar,
+        "/account/delete",
+        &[("password", PASSWORD), ("understood", "yes")],
+    )
+    .await;
+    assert_eq!(st, 200, "{page}");
+    assert!(page.contains("Compte supprimé"), "{page}");
+    assert_eq!(
+        app.db_i64("SELECT count(*) FROM tickets WHERE status = 'valid'"),
+        0,
+        "its tickets stop working"
+    );
+    assert_eq!(
+        app.db_i64("SELECT count(*) FROM accounts WHERE email = 'gdpr@example.org' OR display_name = 'Gaby Renamed'"),
+        0,
+        "the personal data is erased"
+    );
+    assert_eq!(
+        app.db_i64("SELECT count(*) FROM orders"),
+        1,
+        "orders are kept for accounting"
+    );
+    assert!(
+        app.db_i64("SELECT count(*) FROM revocations WHERE kind = 'account'") >= 1,
+        "gates are told"
+    );
+    let (st, _) = app.get_json("/api/v1/me", Some(&b.access)).await;
+    assert_ne!(st, 500);
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": "gdpr@example.org", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "the account can no longer log in");
+}
+
+#[tokio::test]
+async fn after_activation_logging_in_goes_back_to_the_cart_when_it_holds_tickets() {
+    let app = spawn_app().await;
+    let mut jar = Jar::default();
+    let (_, event) = get(&app, &mut jar, "/events/3").await;
+    let solo = attr_after(&event, "name=\"offer_id\"", "value");
+    post(&app, &mut jar, "/cart/add", &[("offer_id", &solo), ("quantity", "1")]).await;
+    post(
+        &app,
+        &mut jar,
+        "/signup",
+        &[
+            ("email", "cartback@example.org"),
+            ("password", PASSWORD),
+            ("accept_terms", "yes"),
+        ],
+    )
+    .await;
+    let mail = app.smtp.wait_for("cartback@example.org", "/activate?token=").await;
+    let token = support::token_in(&mail, "/activate?token=");
+    let (st, _, done) = post(&app, &mut jar, "/activate", &[("token", &token)]).await;
+    assert_eq!(st, 200);
+    assert!(done.contains("href=\"/login?next=/cart\""), "{done}");
+}

@@ -419,3 +419,26 @@ privacy-2 =
     Card numbers are handled by the payment page and never stored by the shop.
 privacy-3-title = How long, and your rights
 privacy-3 = Orders are kept as long as accounting law requires; the rest until you delete your account. You can ask to read, correct or delete your data by writing to the organiser.
+
+## My account
+
+nav-account = My account
+account-title = My account
+account-saved = Saved.
+account-profile = Name and language
+field-current-password = Current password
+account-password = Change the password
+account-password-ends-sessions = Every session ends, this one too: you log in again with the new password.
+account-password-submit = Change the password
+error-wrong-current-password = the current password is wrong
+account-data = My data
+account-data-text = Download everything this shop keeps about you (account, orders, tickets, tickets given away) as a JSON file.
+account-data-download = Download my data
+account-delete = Delete my account
+account-delete-text = Your tickets that still work stop working at every gate after its next update, and are not refunded: refund them first (until the doors open) if you want your money back. Tickets you gave away stay with their new holders.
+account-delete-kept = Your email address, name, language and password are erased at once. Your orders and payments are kept without your name, as accounting law requires.
+account-delete-understood = I understand: my remaining tickets will no longer work.
+account-delete-submit = Delete my account
+account-delete-not-understood = tick the box to confirm that your remaining tickets will no longer work
+account-deleted-title = Account deleted
+account-deleted-text = Your account is deleted and your personal data erased. Thank you for coming.

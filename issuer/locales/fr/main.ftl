@@ -416,3 +416,26 @@ privacy-2 =
     Les numéros de carte sont traités par la page de paiement et jamais conservés par la boutique.
 privacy-3-title = Combien de temps, et vos droits
 privacy-3 = Les commandes sont conservées aussi longtemps que la loi comptable l’exige ; le reste jusqu’à la suppression de votre compte. Vous pouvez demander à consulter, corriger ou supprimer vos données en écrivant à l’organisateur.
+
+## Mon compte
+
+nav-account = Mon compte
+account-title = Mon compte
+account-saved = Enregistré.
+account-profile = Nom et langue
+field-current-password = Mot de passe actuel
+account-password = Changer le mot de passe
+account-password-ends-sessions = Toutes les sessions se terminent, celle-ci aussi : vous vous reconnectez avec le nouveau mot de passe.
+account-password-submit = Changer le mot de passe
+error-wrong-current-password = le mot de passe actuel est incorrect
+account-data = Mes données
+account-data-text = Téléchargez tout ce que cette boutique conserve sur vous (compte, commandes, billets, billets donnés) dans un fichier JSON.
+account-data-download = Télécharger mes données
+account-delete = Supprimer mon compte
+account-delete-text = Vos billets encore valables cessent de fonctionner à toutes les entrées après leur prochaine mise à jour, et ne sont pas remboursés : faites-les rembourser avant (jusqu’à l’ouverture des portes) si vous voulez récupérer votre argent. Les billets que vous avez donnés restent à leurs nouveaux titulaires.
+account-delete-kept = Votre adresse e-mail, votre nom, votre langue et votre mot de passe sont effacés aussitôt. Vos commandes et paiements sont conservés sans votre nom, comme l’exige la loi comptable.
+account-delete-understood = Je comprends : mes billets restants ne fonctionneront plus.
+account-delete-submit = Supprimer mon compte
+account-delete-not-understood = cochez la case pour confirmer que vos billets restants ne fonctionneront plus
+account-deleted-title = Compte supprimé
+account-deleted-text = Votre compte est supprimé et vos données personnelles effacées. Merci de votre visite.

@@ -1,6 +1,8 @@
 //! Server-rendered web pages of the shop (maud): catalogue, event, cart, sign-up, activation,
 //! login, password reset, checkout, the built-in processor's hosted payment page, orders, my
-//! tickets and the printable ticket. Plain HTML forms (POST, then 303 redirect), no JavaScript.
+//! tickets and the printable ticket, the account page (name, language, password, my data, delete
+//! my account), terms and privacy, the language switcher (`/lang/{code}`). Plain HTML forms (POST,
+//! then 303 redirect), no JavaScript.
 //!
 //! Guests keep their cart in the `__Host-og_cart` cookie (`offer-qty.offer-qty`); it is
 //! merged into the account's cart at login. Signed-in pages use the session cookies set at
@@ -60,6 +62,10 @@ pub fn routes() -> Router<AppState> {
         .route("/privacy", get(privacy_page))
         .route("/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
+        .route("/account", get(account_page).post(account_save))
+        .route("/account/password", post(account_password))
+        .route("/account/data.json", get(account_data))
+        .route("/account/delete", post(account_delete))
 }
 
 async fn favicon() -> Response {
@@ -550,14 +556,20 @@ async fn activate_page(ApiQuery(q): ApiQuery<TokenQuery>) -> Response {
     )
 }
 
-async fn activate(State(s): State<AppState>, ApiForm(q): ApiForm<TokenQuery>) -> PageResult {
+async fn activate(State(s): State<AppState>, headers: HeaderMap, ApiForm(q): ApiForm<TokenQuery>) -> PageResult {
     accounts::activate(&s, &q.token).await?;
     let l = i18n::current();
+    // Tickets waiting in this browser's cart: logging in goes back to them.
+    let login = if guest_cart(&headers).is_empty() {
+        "/login"
+    } else {
+        "/login?next=/cart"
+    };
     Ok(form_page(
         &tr!(l, "activated-title"),
         None,
         Some(notice("ok", &tr!(l, "activated-text"))),
-        html! { a.button href="/login" { (tr!(l, "nav-log-in")) } },
+        html! { a.button href=(login) { (tr!(l, "nav-log-in")) } },
     ))
 }
 
@@ -1243,6 +1255,246 @@ async fn claim(State(s): State<AppState>, user: MaybeUser, ApiForm(f): ApiForm<C
         .await
         .map_err(|e| PageError(e, Some(Box::new(u.clone()))))?;
     Ok(see_other(&format!("/tickets/{}", t.serial)))
+}
+
+// ---- account ----
+
+#[derive(Deserialize)]
+struct AccountForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    language: String,
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+#[derive(Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    understood: String,
+}
+
+fn account_body(u: &AuthUser, msg: Option<Markup>) -> Markup {
+    let l = i18n::current();
+    let chosen = u.language.as_deref().and_then(i18n::find);
+    html! {
+        div.narrow style="max-width:640px" {
+            h1 { (tr!(l, "account-title")) }
+            @if let Some(m) = msg { (m) }
+            section.card {
+                h2 { (tr!(l, "account-profile")) }
+                p.meta { (tr!(l, "field-email")) " " strong { (u.email) } }
+                form method="post" action="/account" {
+                    (csrf_field())
+                    label for="name" { (tr!(l, "field-name")) }
+                    input #name type="text" name="name" autocomplete="name" maxlength="80" value=(u.display_name);
+                    label for="language" { (tr!(l, "language-switcher")) }
+                    select #language name="language" {
+                        @for other in i18n::available() {
+                            option value=(other.code()) lang=(other.code()) selected[chosen.unwrap_or(l) == other] { (tr!(other, "language-name")) }
+                        }
+                    }
+                    p { button type="submit" { (tr!(l, "save")) } }
+                }
+            }
+            section.card style="margin-top:16px" {
+                h2 { (tr!(l, "account-password")) }
+                form method="post" action="/account/password" {
+                    (csrf_field())
+                    label for="current_password" { (tr!(l, "field-current-password")) }
+                    input #current_password type="password" name="current_password" required autocomplete="current-password";
+                    label for="new_password" { (tr!(l, "field-new-password")) }
+                    input #new_password type="password" name="new_password" required minlength="8" maxlength="128" autocomplete="new-password" aria-describedby="pwhelp";
+                    p #pwhelp .meta { (tr!(l, "password-help")) " " (tr!(l, "account-password-ends-sessions")) }
+                    p { button type="submit" { (tr!(l, "account-password-submit")) } }
+                }
+            }
+            section.card style="margin-top:16px" {
+                h2 { (tr!(l, "account-data")) }
+                p { (tr!(l, "account-data-text")) }
+                p { a.button href="/account/data.json" download="og-tickets-my-data.json" { (tr!(l, "account-data-download")) } }
+            }
+            section.card style="margin-top:16px" {
+                h2 { (tr!(l, "account-delete")) }
+                p { (tr!(l, "account-delete-text")) }
+                p.meta { (tr!(l, "account-delete-kept")) }
+                form method="post" action="/account/delete" {
+                    (csrf_field())
+                    label for="delete_password" { (tr!(l, "field-password")) }
+                    input #delete_password type="password" name="password" required autocomplete="current-password";
+                    p {
+                        input #understood type="checkbox" name="understood" value="yes" required;
+                        " " label for="understood" style="display:inline;font-weight:400" { (tr!(l, "account-delete-understood")) }
+                    }
+                    p { button.danger type="submit" { (tr!(l, "account-delete-submit")) } }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+async fn account_page(user: MaybeUser, ApiQuery(q): ApiQuery<SavedQuery>) -> PageResult {
+    let u = need(user)?;
+    let l = i18n::current();
+    let msg = q.saved.is_some().then(|| notice("ok", &tr!(l, "account-saved")));
+    Ok(page(&tr!(l, "account-title"), Some(&u), account_body(&u, msg)).into_response())
+}
+
+async fn account_save(State(s): State<AppState>, user: MaybeUser, ApiForm(f): ApiForm<AccountForm>) -> PageResult {
+    let u = need(user)?;
+    let l = i18n::current();
+    let name = match parse_display_name(&f.name) {
+        Ok(n) => n,
+        Err(e) => {
+            let mut r = page(
+                &tr!(l, "account-title"),
+                Some(&u),
+                account_body(&u, Some(notice("error", &l.error(&e)))),
+            )
+            .into_response();
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            return Ok(r);
+        }
+    };
+    let lang = i18n::find(&f.language).unwrap_or(l);
+    accounts::update_profile(&s, u.id, name, lang.code())
+        .await
+        .map_err(|e| PageError::with_user(e, &u))?;
+    let mut r = see_other("/account?saved=1");
+    r.headers_mut()
+        .append(SET_COOKIE, auth::cookie(i18n::COOKIE, lang.code(), 365 * 24 * 3600));
+    Ok(r)
+}
+
+async fn account_password(State(s): State<AppState>, user: MaybeUser, ApiForm(f): ApiForm<PasswordForm>) -> PageResult {
+    let u = need(user)?;
+    u.ensure_current_session()?;
+    let l = i18n::current();
+    let done = match Password::parse(&f.new_password) {
+        Ok(pw) => accounts::change_password(&s, &u, &f.current_password, pw).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => {
+            // Every session ended, this one too: log in again with the new password.
+            let mut r = form_page(
+                &tr!(l, "password-changed-title"),
+                None,
+                Some(notice("ok", &tr!(l, "password-changed-text"))),
+                html! { a.button href="/login?next=/account" { (tr!(l, "nav-log-in")) } },
+            );
+            r.headers_mut()
+                .append(SET_COOKIE, auth::cookie(auth::ACCESS_COOKIE, "", 0));
+            r.headers_mut()
+                .append(SET_COOKIE, auth::cookie(auth::REFRESH_COOKIE, "", 0));
+            Ok(r)
+        }
+        Err(e @ (AppError::BadRequest { .. } | AppError::Forbidden(_) | AppError::TooManyRequests { .. })) => {
+            let msg = if matches!(e, AppError::Forbidden(_)) {
+                tr!(l, "error-wrong-current-password")
+            } else {
+                l.error(&e)
+            };
+            let mut r = page(
+                &tr!(l, "account-title"),
+                Some(&u),
+                account_body(&u, Some(notice("error", &msg))),
+            )
+            .into_response();
+            *r.status_mut() = e.status();
+            e.add_retry_after(&mut r);
+            Ok(r)
+        }
+        Err(e) => Err(PageError::with_user(e, &u)),
+    }
+}
+
+/// Everything the shop keeps about the signed-in buyer, as a JSON file.
+async fn account_data(State(s): State<AppState>, user: MaybeUser) -> PageResult {
+    let u = need(user)?;
+    let base = s.base_url.to_string();
+    let data = accounts::export(&s, u.id, base)
+        .await
+        .map_err(|e| PageError::with_user(e, &u))?;
+    let body = serde_json::to_vec_pretty(&data).map_err(AppError::internal)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"og-tickets-my-data.json\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn account_delete(State(s): State<AppState>, user: MaybeUser, ApiForm(f): ApiForm<DeleteForm>) -> PageResult {
+    let u = need(user)?;
+    u.ensure_current_session()?;
+    let l = i18n::current();
+    if f.understood != "yes" {
+        let mut r = page(
+            &tr!(l, "account-title"),
+            Some(&u),
+            account_body(&u, Some(notice("error", &tr!(l, "account-delete-not-understood")))),
+        )
+        .into_response();
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+        return Ok(r);
+    }
+    match accounts::delete_account(&s, &u, &f.password).await {
+        Ok(()) => {
+            let mut r = form_page(
+                &tr!(l, "account-deleted-title"),
+                None,
+                Some(notice("ok", &tr!(l, "account-deleted-text"))),
+                html! { a.button href="/" { (tr!(l, "back-to-events")) } },
+            );
+            for c in [
+                auth::ACCESS_COOKIE,
+                auth::REFRESH_COOKIE,
+                auth::KNOWN_DEVICE_COOKIE,
+                CART_COOKIE,
+            ] {
+                r.headers_mut().append(SET_COOKIE, auth::cookie(c, "", 0));
+            }
+            Ok(r)
+        }
+        Err(e @ (AppError::Forbidden(_) | AppError::TooManyRequests { .. })) => {
+            let msg = if matches!(e, AppError::Forbidden(_)) {
+                tr!(l, "error-wrong-current-password")
+            } else {
+                l.error(&e)
+            };
+            let mut r = page(
+                &tr!(l, "account-title"),
+                Some(&u),
+                account_body(&u, Some(notice("error", &msg))),
+            )
+            .into_response();
+            *r.status_mut() = e.status();
+            e.add_retry_after(&mut r);
+            Ok(r)
+        }
+        Err(e) => Err(PageError::with_user(e, &u)),
+    }
 }
 
 #[derive(Deserialize)]
