@@ -422,3 +422,21 @@ async fn after_activation_logging_in_goes_back_to_the_cart_when_it_holds_tickets
     assert_eq!(st, 200);
     assert!(done.contains("href=\"/login?next=/cart\""), "{done}");
 }
+
+#[tokio::test]
+async fn too_many_attempts_is_a_page_in_the_browsers_language() {
+    let app = spawn_app().await;
+    let mut jar = Jar::default();
+    jar.0.insert("__Host-og_lang".into(), "fr".into());
+    let mut last = (0, String::new());
+    for _ in 0..31 {
+        let (st, _, page) = post(&app, &mut jar, "/password/forgot", &[("email", "who@example.org")]).await;
+        last = (st, page);
+    }
+    let (st, page) = last;
+    assert_eq!(st, 429);
+    assert!(
+        page.contains("<html lang=\"fr\"") && page.contains("trop de tentatives"),
+        "{page}"
+    );
+}
