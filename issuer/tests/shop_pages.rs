@@ -440,3 +440,32 @@ async fn too_many_attempts_is_a_page_in_the_browsers_language() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn logging_in_before_activation_says_to_open_the_mailed_link() {
+    let app = spawn_app().await;
+    let mut jar = Jar::default();
+    post(
+        &app,
+        &mut jar,
+        "/signup",
+        &[
+            ("email", "early@example.org"),
+            ("password", PASSWORD),
+            ("accept_terms", "yes"),
+        ],
+    )
+    .await;
+    let (st, _, page) = post(
+        &app,
+        &mut jar,
+        "/login",
+        &[("email", "early@example.org"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(st, 403);
+    assert!(
+        page.contains("not activated yet: open the link we mailed you"),
+        "{page}"
+    );
+}

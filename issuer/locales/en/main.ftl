@@ -330,6 +330,7 @@ error-generic = That request could not be handled: check what you entered and tr
 error-internal = something went wrong on our side; it has been logged
 error-unauthorized = wrong email or password
 error-forbidden = this is not allowed: log in with the right account (an account that is not activated yet cannot log in: open the link we mailed you)
+error-not-activated = this account is not activated yet: open the link we mailed you
 error-not-found = This page does not exist, or no longer does.
 error-rate-limited = too many attempts: retry in { $seconds } s
 error-method-not-allowed = This page cannot be used that way.

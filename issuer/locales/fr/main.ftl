@@ -326,6 +326,7 @@ error-generic = cette demande n’a pas pu être traitée : vérifiez ce que vo
 error-internal = une erreur s’est produite de notre côté ; elle a été enregistrée
 error-unauthorized = adresse e-mail ou mot de passe incorrect
 error-forbidden = ce n’est pas autorisé : connectez-vous avec le bon compte (un compte pas encore activé ne peut pas se connecter : ouvrez le lien que nous vous avons envoyé)
+error-not-activated = ce compte n’est pas encore activé : ouvrez le lien que nous vous avons envoyé
 error-not-found = cette page n’existe pas, ou plus
 error-rate-limited = trop de tentatives : réessayez dans { $seconds } s
 error-method-not-allowed = cette page ne s’utilise pas ainsi

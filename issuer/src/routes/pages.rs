@@ -651,7 +651,15 @@ async fn login(
             let mut r = form_page(
                 &tr!(l, "nav-log-in"),
                 None,
-                Some(notice("error", &l.error(&e))),
+                // The one refusal of a right password: the account is not activated yet.
+                Some(notice(
+                    "error",
+                    &if matches!(e, AppError::Forbidden(_)) {
+                        tr!(l, "error-not-activated")
+                    } else {
+                        l.error(&e)
+                    },
+                )),
                 login_form(&next),
             );
             *r.status_mut() = e.status();
