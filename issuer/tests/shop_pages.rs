@@ -469,3 +469,39 @@ async fn logging_in_before_activation_says_to_open_the_mailed_link() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn a_used_activation_link_says_to_log_in_and_a_bad_reset_link_says_so() {
+    let app = spawn_app().await;
+    let mut jar = Jar::default();
+    post(
+        &app,
+        &mut jar,
+        "/signup",
+        &[
+            ("email", "twice@example.org"),
+            ("password", PASSWORD),
+            ("accept_terms", "yes"),
+        ],
+    )
+    .await;
+    let mail = app.smtp.wait_for("twice@example.org", "/activate?token=").await;
+    let token = support::token_in(&mail, "/activate?token=");
+    let (st, _, _) = post(&app, &mut jar, "/activate", &[("token", &token)]).await;
+    assert_eq!(st, 200);
+    let (st, _, again) = post(&app, &mut jar, "/activate", &[("token", &token)]).await;
+    assert_eq!(st, 410);
+    assert!(
+        again.contains("this activation link was already used: log in"),
+        "{again}"
+    );
+    let (st, _, bad) = post(
+        &app,
+        &mut jar,
+        "/password/reset",
+        &[("token", "00ff"), ("password", "a new long password")],
+    )
+    .await;
+    assert_eq!(st, 400);
+    assert!(bad.contains("this reset link is not valid"), "{bad}");
+}

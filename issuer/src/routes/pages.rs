@@ -557,7 +557,9 @@ async fn activate_page(ApiQuery(q): ApiQuery<TokenQuery>) -> Response {
 }
 
 async fn activate(State(s): State<AppState>, headers: HeaderMap, ApiForm(q): ApiForm<TokenQuery>) -> PageResult {
-    accounts::activate(&s, &q.token).await?;
+    if let Err(e) = accounts::activate(&s, &q.token).await {
+        return link_error(e, true);
+    }
     let l = i18n::current();
     // Tickets waiting in this browser's cart: logging in goes back to them.
     let login = if guest_cart(&headers).is_empty() {
@@ -571,6 +573,29 @@ async fn activate(State(s): State<AppState>, headers: HeaderMap, ApiForm(q): Api
         Some(notice("ok", &tr!(l, "activated-text"))),
         html! { a.button href=(login) { (tr!(l, "nav-log-in")) } },
     ))
+}
+
+/// A mailed link that does not work, said for what it was meant to do (activation or reset):
+/// an expired activation link means signing up again, an expired reset link asking for another.
+fn link_error(e: AppError, activation: bool) -> PageResult {
+    let l = i18n::current();
+    let text = match (e.code(), activation) {
+        ("invalid_token", true) => tr!(l, "link-activate-invalid"),
+        ("token_used", true) => tr!(l, "link-activate-used"),
+        ("token_expired", true) => tr!(l, "link-activate-expired"),
+        ("invalid_token", false) => tr!(l, "link-reset-invalid"),
+        ("token_used", false) => tr!(l, "link-reset-used"),
+        ("token_expired", false) => tr!(l, "link-reset-expired"),
+        _ => return Err(e.into()),
+    };
+    let mut r = form_page(
+        &tr!(l, "problem-title"),
+        None,
+        Some(notice("error", &text)),
+        html! { p { a href="/" { (tr!(l, "back-to-events")) } } },
+    );
+    *r.status_mut() = e.status();
+    Ok(r)
 }
 
 #[derive(Deserialize)]
@@ -740,7 +765,9 @@ struct ResetForm {
 
 async fn reset(State(s): State<AppState>, ApiForm(f): ApiForm<ResetForm>) -> PageResult {
     let pw = Password::parse(&f.password)?;
-    accounts::reset_password(&s, &f.token, pw).await?;
+    if let Err(e) = accounts::reset_password(&s, &f.token, pw).await {
+        return link_error(e, false);
+    }
     let l = i18n::current();
     Ok(form_page(
         &tr!(l, "password-changed-title"),
