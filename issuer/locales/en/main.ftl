@@ -8,6 +8,7 @@ language-name = English
 
 number-decimal-separator = .
 number-group-separator = ,
+colon = :
 money = €{ $amount }
 weekday-short = { $n ->
     [1] Mon

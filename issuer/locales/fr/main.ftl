@@ -7,6 +7,7 @@ language-name = Français
 
 number-decimal-separator = ,
 number-group-separator = {"\u202F"}
+colon = {"\u00A0"}:
 money = { $amount }{"\u00A0"}€
 weekday-short = { $n ->
     [1] lun.

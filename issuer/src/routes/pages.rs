@@ -883,7 +883,7 @@ fn order_body(o: &shop::OrderView, msg: Option<Markup>) -> Markup {
             h2 { (tr!(lang, "order-tickets")) }
             ul.order-tickets {
                 @for t in &o.tickets {
-                    li { (tr!(lang, "ticket-number", serial = t.serial)) " · " (t.event_name) " · " (offer_name(lang, &t.offer)) ": "
+                    li { (tr!(lang, "ticket-number", serial = t.serial)) " · " (t.event_name) " · " (offer_name(lang, &t.offer)) (tr!(lang, "colon")) " "
                         strong.ticket-state { (ticket_summary(lang, t, tz)) } }
                 }
             }
@@ -1096,7 +1096,7 @@ async fn tickets_page(State(s): State<AppState>, user: MaybeUser) -> PageResult 
             ul {
                 @for g in &given {
                     li { (tr!(l, "ticket-number", serial = g.serial)) " · " (g.event_name) " · " (offer_name(l, &g.offer))
-                        ": " (tr!(l, "tickets-given-line", email = &g.to_email, when = l.datetime(g.at, &g.time_zone), places = g.admits)) }
+                        (tr!(l, "colon")) " " (tr!(l, "tickets-given-line", email = &g.to_email, when = l.datetime(g.at, &g.time_zone), places = g.admits)) }
                 }
             }
         }
