@@ -9,8 +9,10 @@ use crate::store::sql::{OptionalExtension, params};
 use crate::auth;
 use crate::domain::{Email, Password};
 use crate::error::{AppError, AppResult};
+use crate::i18n::{self, Lang};
 use crate::mail::{self, Mail};
 use crate::state::AppState;
+use crate::tr;
 
 pub const ACTIVATION_TTL_SECS: i64 = 48 * 3600;
 pub const RESET_TTL_SECS: i64 = 3600;
@@ -43,9 +45,34 @@ fn demo_log_link(state: &AppState, what: &str, link: &str) {
     }
 }
 
+/// Proof that the buyer accepted the terms of sale and the privacy policy (the sign-up page's
+/// required checkbox, the API's `accept_terms: true`); no account is made without it.
+#[derive(Debug, Clone, Copy)]
+pub struct TermsAccepted(());
+
+impl TermsAccepted {
+    pub fn check(accepted: bool) -> AppResult<TermsAccepted> {
+        if accepted {
+            Ok(TermsAccepted(()))
+        } else {
+            Err(AppError::bad_request(
+                "terms_not_accepted",
+                "accept the terms of sale and the privacy policy (/terms, /privacy): send accept_terms: true",
+            ))
+        }
+    }
+}
+
 /// Registers a pending account and mails an activation link. If the address is already
 /// registered, the owner gets a mail saying so instead; the caller's answer is the same.
-pub async fn sign_up(state: &AppState, ip: &str, email: Email, password: Password, name: String) -> AppResult<()> {
+pub async fn sign_up(
+    state: &AppState,
+    ip: &str,
+    email: Email,
+    password: Password,
+    name: String,
+    _terms: TermsAccepted,
+) -> AppResult<()> {
     auth::rate_limit(state, vec![format!("signup:{ip}")], 3600, SIGNUP_PER_IP_PER_HOUR).await?;
     let hash = tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))
         .await
@@ -53,56 +80,84 @@ pub async fn sign_up(state: &AppState, ip: &str, email: Email, password: Passwor
     let now = crate::now();
     let (token, th) = new_mail_token();
     let em = email.as_str().to_owned();
+    // The language the buyer chose or their browser asked for becomes the account's preference
+    // (mails written later, without a request, use it); the deployment's default does not.
+    let lang = i18n::current();
+    let language = i18n::current_is_chosen().then(|| lang.code().to_owned());
     let created = state
         .db
         .write(move |tx| {
-            let existing: Option<i64> = tx
-                .query_row("SELECT id FROM accounts WHERE email = ?1", [&em], |r| r.get(0))
+            let existing: Option<(i64, Option<String>)> = tx
+                .query_row("SELECT id, language FROM accounts WHERE email = ?1", [&em], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?;
-            if existing.is_some() {
-                return Ok(false);
+            if let Some((_, existing_language)) = existing {
+                return Ok(Err(existing_language));
             }
             let id = tx.query_row(
-                "INSERT INTO accounts (email, password_hash, display_name, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
-                params![em, hash, name, now],
+                "INSERT INTO accounts (email, password_hash, display_name, created_at, language, terms_accepted_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?4) RETURNING id",
+                params![em, hash, name, now, language],
                 |r| r.get::<_, i64>(0),
             )?;
             tx.execute(
                 "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'activate', ?3)",
                 params![th, id, now + ACTIVATION_TTL_SECS],
             )?;
-            Ok(true)
+            Ok(Ok(()))
         })
         .await?;
     let to = email.as_str().to_owned();
-    if created {
-        let link = mail_link(state, "activation", "/activate", &token);
-        mail::send_later(
-            state,
-            Mail {
-                to,
-                subject: "Activate your og-tickets account".into(),
-                body: format!(
-                    "Welcome!\n\nOpen this link within 48 hours to activate your account:\n\n{link}\n\n\
-                     If you did not sign up, ignore this mail."
-                ),
-            },
-        );
-    } else {
-        mail::send_later(
-            state,
-            Mail {
-                to,
-                subject: "Someone tried to sign up with your address".into(),
-                body: format!(
-                    "Someone (maybe you) tried to create an og-tickets account with this address, which \
-                     already has one.\n\nForgot your password? Reset it here: {}/password/forgot\n",
-                    state.base_url
-                ),
-            },
-        );
+    match created {
+        Ok(()) => {
+            let link = mail_link(state, "activation", "/activate", &token);
+            mail::send_later(
+                state,
+                Mail {
+                    to,
+                    subject: tr!(lang, "mail-activate-subject"),
+                    body: tr!(lang, "mail-activate-body", link = link),
+                },
+            );
+        }
+        Err(existing_language) => {
+            let l = existing_language.as_deref().and_then(i18n::find).unwrap_or(lang);
+            mail::send_later(
+                state,
+                Mail {
+                    to,
+                    subject: tr!(l, "mail-signup-exists-subject"),
+                    body: tr!(
+                        l,
+                        "mail-signup-exists-body",
+                        link = format!("{}/password/forgot", state.base_url)
+                    ),
+                },
+            );
+        }
     }
     Ok(())
+}
+
+/// Records the language a signed-in buyer chose (the header's switcher).
+pub async fn set_language(state: &AppState, account_id: i64, language: &str) -> AppResult<()> {
+    let language = language.to_owned();
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE accounts SET language = ?2 WHERE id = ?1",
+                params![account_id, language],
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+/// The language mails to this account are written in: its preference, else the deployment's.
+pub fn mail_language(state: &AppState, preference: Option<&str>) -> Lang {
+    Lang::for_account(preference, &state.settings.default_language)
 }
 
 /// Marks a mailed token (activation or reset link) used and returns its account; a token that
@@ -267,28 +322,31 @@ pub async fn forgot_password(state: &AppState, ip: &str, email: Email) -> AppRes
     let found = state
         .db
         .write(move |tx| {
-            let id: Option<i64> = tx
-                .query_row("SELECT id FROM accounts WHERE email = ?1 AND status = 'active'", [&em], |r| {
-                    r.get(0)
-                })
+            let id: Option<(i64, Option<String>)> = tx
+                .query_row(
+                    "SELECT id, language FROM accounts WHERE email = ?1 AND status = 'active'",
+                    [&em],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()?;
-            if let Some(id) = id {
+            if let Some((id, _)) = &id {
                 tx.execute(
                     "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'reset', ?3)",
                     params![th, id, now + RESET_TTL_SECS],
                 )?;
             }
-            Ok(id.is_some())
+            Ok(id.map(|(_, language)| language))
         })
         .await?;
-    if found {
+    if let Some(language) = found {
+        let l = language.as_deref().and_then(i18n::find).unwrap_or_else(i18n::current);
         let link = mail_link(state, "password reset", "/password/reset", &token);
         mail::send_later(
             state,
             Mail {
                 to: email.as_str().to_owned(),
-                subject: "Reset your og-tickets password".into(),
-                body: format!("Open this link within an hour to choose a new password:\n\n{link}\n"),
+                subject: tr!(l, "mail-reset-subject"),
+                body: tr!(l, "mail-reset-body", link = link),
             },
         );
     }
@@ -373,6 +431,107 @@ pub async fn reset_password(state: &AppState, token: &str, password: Password) -
             )?;
             auth::revoke_all_for_account(tx, account_id, now)?;
             Ok(())
+        })
+        .await
+}
+
+/// Changes the name on the buyer's future tickets and their language.
+pub async fn update_profile(state: &AppState, account_id: i64, name: String, language: &str) -> AppResult<()> {
+    let language = language.to_owned();
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE accounts SET display_name = ?2, language = ?3 WHERE id = ?1",
+                params![account_id, name, language],
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+/// Everything kept about an account, for its owner ("download my data").
+pub async fn export(state: &AppState, account_id: i64, base_url: String) -> AppResult<serde_json::Value> {
+    state
+        .db
+        .read(move |c| {
+            let account = c.query_row(
+                "SELECT email, display_name, language, status, created_at, activated_at, terms_accepted_at
+                 FROM accounts WHERE id = ?1",
+                [account_id],
+                |r| {
+                    Ok(serde_json::json!({
+                        "email": r.get::<_, String>(0)?,
+                        "name": r.get::<_, String>(1)?,
+                        "language": r.get::<_, Option<String>>(2)?,
+                        "status": r.get::<_, String>(3)?,
+                        "created_at": r.get::<_, i64>(4)?,
+                        "activated_at": r.get::<_, Option<i64>>(5)?,
+                        "terms_accepted_at": r.get::<_, Option<i64>>(6)?,
+                    }))
+                },
+            )?;
+            Ok(serde_json::json!({
+                "account": account,
+                "orders": crate::shop::list_orders(c, account_id, &base_url)?,
+                "tickets": crate::shop::list_tickets(c, account_id)?,
+                "tickets_given": crate::shop::given_tickets(c, account_id)?,
+            }))
+        })
+        .await
+}
+
+/// Deletes a buyer's account at their request (the password is asked again; wrong ones count
+/// like failed logins). Their tickets that still work are revoked (gates refuse them after
+/// their next sync; refund them before, until the doors open, to get the money back); their
+/// personal data (address, name, language, password hash) is erased; orders and payments stay,
+/// without a name, as accounting requires; every session ends.
+pub async fn delete_account(state: &AppState, user: &auth::AuthUser, password: &str) -> AppResult<()> {
+    let email_key = user.email.trim().to_lowercase();
+    let wait = auth::login_delay(state, &email_key, crate::now()).await?;
+    if wait > 0 {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: wait.unsigned_abs(),
+        });
+    }
+    let account_id = user.id;
+    let stored: Option<String> = state
+        .db
+        .read(move |c| {
+            Ok(
+                c.query_row("SELECT password_hash FROM accounts WHERE id = ?1", [account_id], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
+        })
+        .await?;
+    let pw = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, stored.as_deref()))
+        .await
+        .map_err(AppError::internal)?;
+    if !ok {
+        auth::record_login_failure(state, &email_key).await?;
+        return Err(AppError::Forbidden("the current password is wrong".into()));
+    }
+    let now = crate::now();
+    state
+        .db
+        .write(move |tx| {
+            crate::revocation::revoke_account(tx, account_id, og_shared::sync::RevocationReason::Other, now)?;
+            tx.execute(
+                "UPDATE accounts SET email = 'deleted-' || CAST(id AS TEXT) || '@deleted.invalid',
+                        display_name = '', password_hash = '!deleted', language = NULL
+                 WHERE id = ?1",
+                [account_id],
+            )?;
+            tx.execute(
+                "UPDATE tickets SET holder_name = '' WHERE account_id = ?1",
+                [account_id],
+            )?;
+            tx.execute("DELETE FROM cart_items WHERE account_id = ?1", [account_id])?;
+            tx.execute("DELETE FROM mail_tokens WHERE account_id = ?1", [account_id])?;
+            auth::revoke_all_for_account(tx, account_id, now)
         })
         .await
 }

@@ -288,6 +288,8 @@ pub struct AuthUser {
     pub email: String,
     pub display_name: String,
     pub role: String,
+    /// The language the account chose (`accounts.language`), if any.
+    pub language: Option<String>,
     /// Whether the token is of the account's current session generation (see
     /// [`AuthUser::ensure_current_session`]).
     pub current_session: bool,
@@ -345,7 +347,7 @@ pub async fn load_user(state: &AppState, id: i64, generation: i64) -> AppResult<
         .db
         .read(move |c| {
             Ok(c.query_row(
-                "SELECT id, email, display_name, role, session_gen FROM accounts WHERE id = ?1 AND status = 'active'",
+                "SELECT id, email, display_name, role, session_gen, language FROM accounts WHERE id = ?1 AND status = 'active'",
                 [id],
                 |r| {
                     Ok(AuthUser {
@@ -354,6 +356,7 @@ pub async fn load_user(state: &AppState, id: i64, generation: i64) -> AppResult<
                         display_name: r.get(2)?,
                         role: r.get(3)?,
                         current_session: r.get::<_, i64>(4)? == generation,
+                        language: r.get(5)?,
                     })
                 },
             )
@@ -371,6 +374,7 @@ impl FromRequestParts<AppState> for AuthUser {
         }
         match user_from_headers(state, &parts.headers).await? {
             Some(u) => {
+                crate::i18n::note_account(u.language.as_deref());
                 parts.extensions.insert(u.clone());
                 Ok(u)
             }

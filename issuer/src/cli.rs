@@ -117,6 +117,11 @@ pub struct ServeArgs {
     /// Seconds between two rotating codes on the buyer's phone (default 5).
     #[arg(long, env = "OG_ROTATION_PERIOD", value_name = "SECONDS")]
     pub rotation_period: Option<u32>,
+
+    /// Buyers' language when neither their choice, their account nor their browser names one
+    /// we have (default en; any directory of issuer/locales/).
+    #[arg(long, env = "OG_DEFAULT_LANGUAGE", value_name = "CODE")]
+    pub default_language: Option<String>,
 }
 
 /// Global options common to every subcommand, resolved.
@@ -203,6 +208,9 @@ impl ServeArgs {
             phone: config::PhoneSettings::resolve(
                 self.max_rebinds.or(file.max_rebinds),
                 self.rotation_period.or(file.rotation_period_secs),
+            )?,
+            default_language: config::resolve_default_language(
+                self.default_language.clone().or(file.default_language),
             )?,
         })
     }

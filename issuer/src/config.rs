@@ -33,6 +33,9 @@ pub struct FileConfig {
     pub max_rebinds: Option<u32>,
     /// Seconds between two rotating codes on the phone page (default 5).
     pub rotation_period_secs: Option<u32>,
+    /// The buyers' language when neither their choice, their account nor their browser names
+    /// one we have (default `en`; any `issuer/locales/<code>/`).
+    pub default_language: Option<String>,
 }
 
 /// `[smtp]` in the TOML file.
@@ -90,6 +93,26 @@ pub struct Settings {
     pub trusted_proxies: Vec<crate::proxy::Cidr>,
     /// Holder-bound tickets on the buyer's phone (see `binding`).
     pub phone: PhoneSettings,
+    /// The buyers' language when nothing else names one (see `i18n`; default `en`).
+    pub default_language: String,
+}
+
+/// The default of `default_language`: English, so existing clients and tests read what they did.
+pub const DEFAULT_LANGUAGE: &str = "en";
+
+/// Checks a `default_language` against the languages compiled in.
+pub fn resolve_default_language(value: Option<String>) -> Result<String, String> {
+    let v = value.unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned());
+    match crate::i18n::find(&v) {
+        Some(l) => Ok(l.code().to_owned()),
+        None => Err(format!(
+            "default language {v:?}: no issuer/locales/{v}/main.ftl (have: {})",
+            crate::i18n::available()
+                .map(|l| l.code())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 /// Holder-bound tickets: how often a ticket may move to another phone, how often the code
@@ -143,6 +166,7 @@ impl Settings {
             smtp: None,
             trusted_proxies: Vec::new(),
             phone: PhoneSettings::default(),
+            default_language: DEFAULT_LANGUAGE.to_owned(),
         }
     }
 

@@ -101,13 +101,14 @@ fn refused(api: bool, why: &str) -> Response {
     if api {
         return e.into_response();
     }
+    let l = crate::i18n::current();
     let body = crate::web::page(
-        "Refused",
+        &crate::tr!(l, "refused-title"),
         None,
         maud::html! {
-            h1 { "That did not work" }
-            (crate::web::notice("error", &e.public_message()))
-            p { "Go back, reload the page and try again." }
+            h1 { (crate::tr!(l, "problem-client")) }
+            (crate::web::notice("error", &crate::tr!(l, "csrf-refused")))
+            p { (crate::tr!(l, "csrf-retry")) }
         },
     );
     (StatusCode::FORBIDDEN, body).into_response()

@@ -116,6 +116,14 @@ impl AppError {
     }
 }
 
+/// What an error answer was, kept on the response (an extension) so that one layer
+/// (`web::html_errors`) can show it as a page to a browser instead of JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorInfo {
+    pub code: &'static str,
+    pub retry_after_secs: Option<u64>,
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if let AppError::Internal(detail) = &self {
@@ -124,6 +132,13 @@ impl IntoResponse for AppError {
         let body = serde_json::json!({ "error": { "code": self.code(), "message": self.public_message() } });
         let mut res = (self.status(), Json(body)).into_response();
         self.add_retry_after(&mut res);
+        res.extensions_mut().insert(ErrorInfo {
+            code: self.code(),
+            retry_after_secs: match self {
+                AppError::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
+                _ => None,
+            },
+        });
         res
     }
 }

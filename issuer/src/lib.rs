@@ -33,6 +33,7 @@ pub mod config;
 pub mod csrf;
 pub mod domain;
 pub mod error;
+pub mod i18n;
 pub mod issuance;
 pub mod keys;
 pub mod lifecycle;

@@ -12,6 +12,8 @@ struct DemoEvent {
     sport: &'static str,
     name: &'static str,
     venue: &'static str,
+    /// The venue's street address (shown on the event page and the ticket).
+    address: &'static str,
     zones: &'static [&'static str],
     /// Day offset from the seeding day and start hour offset from the seeding time.
     day: i64,
@@ -26,6 +28,7 @@ const DEMO: &[DemoEvent] = &[
         sport: "Athletics",
         name: "Men's 100m Final",
         venue: "Stade de France",
+        address: "ZAC du Cornillon Nord, 93216 Saint-Denis, France",
         zones: &["North", "South", "East", "West"],
         day: 0,
         hour: 2,
@@ -36,6 +39,7 @@ const DEMO: &[DemoEvent] = &[
         sport: "Swimming",
         name: "Women's 200m Freestyle Final",
         venue: "Paris La Défense Arena",
+        address: "99 Jardins de l'Arche, 92000 Nanterre, France",
         zones: &["Lower Bowl", "Upper Bowl"],
         day: 1,
         hour: 0,
@@ -46,6 +50,7 @@ const DEMO: &[DemoEvent] = &[
         sport: "Judo",
         name: "Mixed Team Final",
         venue: "Champ-de-Mars Arena",
+        address: "2 Place Joffre, 75007 Paris, France",
         zones: &["General"],
         day: 1,
         hour: 4,
@@ -56,6 +61,7 @@ const DEMO: &[DemoEvent] = &[
         sport: "Basketball",
         name: "Men's Gold Medal Game",
         venue: "Bercy Arena",
+        address: "8 Boulevard de Bercy, 75012 Paris, France",
         zones: &["Courtside", "Lower", "Upper"],
         day: 2,
         hour: 3,
@@ -66,6 +72,7 @@ const DEMO: &[DemoEvent] = &[
         sport: "Fencing",
         name: "Women's Sabre Individual Final",
         venue: "Grand Palais",
+        address: "3 Avenue du Général Eisenhower, 75008 Paris, France",
         zones: &["General"],
         day: 2,
         hour: 6,
@@ -76,6 +83,7 @@ const DEMO: &[DemoEvent] = &[
         sport: "Beach Volleyball",
         name: "Women's Semi-finals",
         venue: "Eiffel Tower Stadium",
+        address: "Parc du Champ-de-Mars, 75007 Paris, France",
         zones: &["North Stand", "South Stand"],
         day: 3,
         hour: 1,
@@ -86,6 +94,7 @@ const DEMO: &[DemoEvent] = &[
         sport: "Rugby Sevens",
         name: "Men's Final",
         venue: "Stade de France",
+        address: "ZAC du Cornillon Nord, 93216 Saint-Denis, France",
         zones: &["North", "South", "East", "West"],
         day: 3,
         hour: 5,
@@ -96,6 +105,7 @@ const DEMO: &[DemoEvent] = &[
         sport: "Tennis",
         name: "Men's Singles Final",
         venue: "Roland-Garros Stadium",
+        address: "2 Avenue Gordon Bennett, 75016 Paris, France",
         zones: &["Court Philippe-Chatrier"],
         day: 4,
         hour: 2,
@@ -106,6 +116,7 @@ const DEMO: &[DemoEvent] = &[
         sport: "Cycling Track",
         name: "Men's Keirin Final",
         venue: "Saint-Quentin-en-Yvelines Velodrome",
+        address: "1 Rue Laurent Fignon, 78180 Montigny-le-Bretonneux, France",
         zones: &["General"],
         day: 4,
         hour: 5,
@@ -116,6 +127,7 @@ const DEMO: &[DemoEvent] = &[
         sport: "Handball",
         name: "Women's Bronze Medal Match",
         venue: "Pierre Mauroy Stadium",
+        address: "261 Boulevard de Tournai, 59650 Villeneuve-d'Ascq, France",
         zones: &["Lower", "Upper"],
         day: 5,
         hour: 1,
@@ -126,6 +138,7 @@ const DEMO: &[DemoEvent] = &[
         sport: "Table Tennis",
         name: "Mixed Doubles Final",
         venue: "South Paris Arena 4",
+        address: "1 Place de la Porte de Versailles, 75015 Paris, France",
         zones: &["General"],
         day: 5,
         hour: 4,
@@ -136,6 +149,7 @@ const DEMO: &[DemoEvent] = &[
         sport: "Football",
         name: "Women's Gold Medal Match",
         venue: "Parc des Princes",
+        address: "24 Rue du Commandant Guilbaud, 75016 Paris, France",
         zones: &["Auteuil", "Boulogne", "Paris", "Borelli"],
         day: 6,
         hour: 3,
@@ -162,8 +176,9 @@ fn seed_in(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
         let doors_close = starts_at + 4 * 3600;
         let zones = serde_json::to_string(e.zones).expect("zones serialise");
         let event_id = tx.query_row(
-            "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity, zones)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+            "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity, zones,
+                                 venue_address, time_zone)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'Europe/Paris') RETURNING id",
             params![
                 e.sport,
                 e.name,
@@ -172,7 +187,8 @@ fn seed_in(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
                 doors_open,
                 doors_close,
                 e.capacity,
-                zones
+                zones,
+                e.address
             ],
             |r| r.get::<_, i64>(0),
         )?;

@@ -20,6 +20,9 @@ use crate::issuance::{self, PurchaseKind, TicketRequest};
 use crate::lifecycle::{self, Allowed, Entitlement, EventRules, Refusal, Sale, TicketState};
 use crate::ops::refunds::RefundReason;
 
+/// The zone of events created without one (the column's default, migration 10).
+pub const DEFAULT_TIME_ZONE: &str = "Europe/Paris";
+
 /// How long a pending order holds its seats.
 pub const ORDER_HOLD_SECS: i64 = 15 * 60;
 
@@ -39,11 +42,15 @@ pub struct EventView {
     pub sport: String,
     pub name: String,
     pub venue: String,
+    /// The venue's street address.
+    pub venue_address: String,
+    /// The venue's IANA time zone (`Europe/Paris`): every time a buyer reads is local to it.
+    pub time_zone: String,
     /// Unix seconds (UTC).
     pub starts_at: i64,
     /// When the doors open (Unix seconds).
     pub doors_open: i64,
-    /// `YYYY-MM-DD` (UTC) of the start.
+    /// `YYYY-MM-DD` of the start, in the venue's time zone.
     pub day: String,
     pub capacity: i64,
     pub capacity_left: i64,
@@ -62,11 +69,20 @@ pub struct EventFilter {
     pub venue: Option<String>,
 }
 
-pub fn day_of(ts: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
-        .unwrap_or_default()
+/// The calendar day (`YYYY-MM-DD`) of `ts` at the venue (an unknown zone reads as UTC).
+pub fn day_of(ts: i64, time_zone: &str) -> String {
+    let Ok(t) = jiff::Timestamp::from_second(ts) else {
+        return String::new();
+    };
+    let z = t
+        .in_tz(time_zone)
+        .unwrap_or_else(|_| t.to_zoned_datetime(jiff::tz::TimeZone::UTC));
+    format!("{:04}-{:02}-{:02}", z.year(), z.month(), z.day())
 }
+
+/// How far a venue's day may start before or end after the UTC day of the same date (UTC-12
+/// to UTC+14).
+const DAY_SLACK_SECS: i64 = 14 * 3600;
 
 fn offer_admits(kind: &str) -> u8 {
     Offer::from_name(kind).map(Offer::admits).unwrap_or(1)
@@ -102,27 +118,30 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
     let now = crate::now();
     let mut stmt = conn.prepare_cached(
         "SELECT id, sport, name, venue, starts_at, capacity, reserved, status, doors_open, doors_close,
-                sales_open_at, sales_close_at, refund_deadline, transfer_deadline FROM events
+                sales_open_at, sales_close_at, refund_deadline, transfer_deadline, venue_address, time_zone FROM events
          WHERE (CAST(?1 AS TEXT) IS NULL OR lower(sport) = lower(?1))
            AND (CAST(?2 AS TEXT) IS NULL OR lower(venue) = lower(?2))
-           AND (CAST(?3 AS BIGINT) IS NULL OR (starts_at >= ?3 AND starts_at < ?3 + 86400))
+           AND (CAST(?3 AS BIGINT) IS NULL OR (starts_at >= ?3 - ?5 AND starts_at < ?3 + 86400 + ?5))
            AND (CAST(?4 AS BIGINT) IS NULL OR id = ?4)
          ORDER BY starts_at, id",
     )?;
     let mut events = stmt
-        .query_map(params![sport, venue, day_start, only], |r| {
+        .query_map(params![sport, venue, day_start, only, DAY_SLACK_SECS], |r| {
             let capacity: i64 = r.get(5)?;
             let reserved: i64 = r.get(6)?;
             let starts_at: i64 = r.get(4)?;
             let rules = rules_from_row(r, 4)?;
+            let time_zone: String = r.get(15)?;
             Ok(EventView {
                 id: r.get(0)?,
                 sport: r.get(1)?,
                 name: r.get(2)?,
                 venue: r.get(3)?,
+                venue_address: r.get(14)?,
+                day: day_of(starts_at, &time_zone),
+                time_zone,
                 starts_at,
                 doors_open: rules.doors_open,
-                day: day_of(starts_at),
                 capacity,
                 capacity_left: capacity - reserved,
                 status: r.get(7)?,
@@ -131,6 +150,10 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
             })
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    // The day asked for is the venue's local day (the query took a wider UTC window).
+    if let Some(d) = &day {
+        events.retain(|e| &e.day == d);
+    }
     if events.is_empty() {
         return Ok(events);
     }
@@ -211,12 +234,13 @@ pub fn facets(conn: &Connection) -> AppResult<(Vec<String>, Vec<String>, Vec<Str
         Ok(s.query_map([], |r| r.get(0))?
             .collect::<crate::store::sql::Result<Vec<String>>>()?)
     };
-    let days: Vec<i64> = {
-        let mut s = conn.prepare_cached("SELECT starts_at FROM events ORDER BY starts_at")?;
-        s.query_map([], |r| r.get(0))?
-            .collect::<crate::store::sql::Result<Vec<i64>>>()?
+    let days: Vec<(i64, String)> = {
+        let mut s = conn.prepare_cached("SELECT starts_at, time_zone FROM events ORDER BY starts_at")?;
+        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<crate::store::sql::Result<Vec<_>>>()?
     };
-    let mut d: Vec<String> = days.into_iter().map(day_of).collect();
+    let mut d: Vec<String> = days.into_iter().map(|(ts, tz)| day_of(ts, &tz)).collect();
+    d.sort();
     d.dedup();
     Ok((
         col("SELECT DISTINCT sport FROM events ORDER BY sport")?,
@@ -390,6 +414,8 @@ pub struct OrderView {
     pub payment_url: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The time zone of its (first) event's venue, for the times shown with the order.
+    pub time_zone: String,
     pub lines: Vec<OrderLineView>,
     /// The tickets the order paid for, each with where it stands now.
     pub tickets: Vec<OrderTicket>,
@@ -410,22 +436,6 @@ pub struct OrderTicket {
     pub used: u32,
     /// Whom it was given to and when (the first transfer), if it was.
     pub given_to: Option<(String, i64)>,
-}
-
-impl OrderTicket {
-    /// One line for the order page: "valid", "used 2 of 2", "given to x@... on ...", "refunded".
-    pub fn summary(&self, when: impl Fn(i64) -> String) -> String {
-        if let Some((to, at)) = &self.given_to {
-            return format!("given to {to} on {}", when(*at));
-        }
-        match self.state {
-            TicketState::Valid if self.used > 0 => format!("used {} of {}", self.used, self.admits),
-            TicketState::Valid => "valid".to_owned(),
-            TicketState::Refunded => "refunded".to_owned(),
-            TicketState::Cancelled => "event cancelled: refund due".to_owned(),
-            TicketState::Revoked(r) => format!("revoked ({})", r.as_str().replace('_', " ")),
-        }
-    }
 }
 
 fn order_tickets(conn: &Connection, order_id: i64) -> AppResult<Vec<OrderTicket>> {
@@ -478,12 +488,16 @@ pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &s
         .optional()?
         .ok_or_else(|| AppError::not_found(format!("no order {order_id}")))?;
     let mut stmt = conn.prepare_cached(
-        "SELECT l.offer_id, e.id, e.name, o.kind, l.quantity, l.unit_price_cents
+        "SELECT l.offer_id, e.id, e.name, o.kind, l.quantity, l.unit_price_cents, e.time_zone
          FROM order_lines l JOIN offers o ON o.id = l.offer_id JOIN events e ON e.id = o.event_id
          WHERE l.order_id = ?1 ORDER BY l.id",
     )?;
+    let mut time_zone = None;
     let lines = stmt
         .query_map([order_id], |r| {
+            if time_zone.is_none() {
+                time_zone = Some(r.get::<_, String>(6)?);
+            }
             Ok(OrderLineView {
                 offer_id: r.get(0)?,
                 event_id: r.get(1)?,
@@ -511,6 +525,7 @@ pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &s
         payment_url,
         created_at: row.4,
         expires_at: row.5,
+        time_zone: time_zone.unwrap_or_else(|| DEFAULT_TIME_ZONE.to_owned()),
         lines,
         tickets: order_tickets(conn, order_id)?,
         refund,
@@ -995,6 +1010,9 @@ pub struct TicketView {
     pub event_name: String,
     pub sport: String,
     pub venue: String,
+    pub venue_address: String,
+    /// The venue's IANA time zone.
+    pub time_zone: String,
     pub starts_at: i64,
     pub doors_open: i64,
     pub offer: String,
@@ -1021,7 +1039,7 @@ pub struct TicketView {
 
 const TICKET_SELECT: &str =
     "SELECT t.serial, t.event_id, e.name, e.sport, e.venue, e.starts_at, t.offer, t.holder_name,
-        t.status, t.qr_text, t.generation, e.doors_open FROM tickets t JOIN events e ON e.id = t.event_id";
+        t.status, t.qr_text, t.generation, e.doors_open, e.venue_address, e.time_zone FROM tickets t JOIN events e ON e.id = t.event_id";
 
 fn ticket_row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<TicketView> {
     let offer: String = r.get(6)?;
@@ -1034,6 +1052,8 @@ fn ticket_row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<Ticke
         event_name: r.get(2)?,
         sport: r.get(3)?,
         venue: r.get(4)?,
+        venue_address: r.get(12)?,
+        time_zone: r.get(13)?,
         starts_at: r.get(5)?,
         doors_open: r.get(11)?,
         admits: offer_admits(&offer),
@@ -1087,6 +1107,23 @@ fn complete(conn: &Connection, mut t: TicketView, now: i64) -> AppResult<TicketV
     Ok(t)
 }
 
+/// The IANA time zone of an event's venue.
+pub fn event_time_zone(conn: &Connection, event_id: i64) -> AppResult<String> {
+    conn.query_row("SELECT time_zone FROM events WHERE id = ?1", [event_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no event {event_id}")))
+}
+
+/// The language an account chose, if the address has an account.
+pub fn account_language(conn: &Connection, email: &str) -> AppResult<Option<String>> {
+    Ok(conn
+        .query_row("SELECT language FROM accounts WHERE email = ?1", [email], |r| {
+            r.get::<_, Option<String>>(0)
+        })
+        .optional()?
+        .flatten())
+}
+
 /// A ticket the account gave to someone else.
 #[derive(Debug, Clone, Serialize)]
 pub struct GivenTicket {
@@ -1095,6 +1132,8 @@ pub struct GivenTicket {
     pub offer: String,
     pub to_email: String,
     pub at: i64,
+    /// The event venue's time zone.
+    pub time_zone: String,
     /// People the recipient's code admits.
     pub admits: u8,
 }
@@ -1115,7 +1154,7 @@ pub fn list_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<TicketV
 pub fn given_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<GivenTicket>> {
     Ok(conn
         .prepare_cached(
-            "SELECT x.serial, e.name, t.offer, a.email, x.at, x.admits FROM ticket_transfers x
+            "SELECT x.serial, e.name, t.offer, a.email, x.at, x.admits, e.time_zone FROM ticket_transfers x
              JOIN tickets t ON t.serial = x.serial JOIN events e ON e.id = t.event_id
              JOIN accounts a ON a.id = x.to_account
              WHERE x.from_account = ?1 ORDER BY x.at DESC, x.id DESC",
@@ -1128,6 +1167,7 @@ pub fn given_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<GivenT
                 to_email: r.get(3)?,
                 at: r.get(4)?,
                 admits: r.get(5)?,
+                time_zone: r.get(6)?,
             })
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?)

@@ -49,6 +49,8 @@ pub fn open_data_dir(settings: &Settings) -> Result<(Db, og_shared::TicketSigner
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, String> {
+        crate::i18n::check()?;
+        crate::config::resolve_default_language(Some(settings.default_language.clone()))?;
         let (db, signer, secrets) = open_data_dir(&settings)?;
         let retired = keys::load_retired_signers(&keys::keys_dir(&settings.data_dir), &settings.deployment)?;
         let listener = TcpListener::bind(settings.bind)

@@ -2,14 +2,17 @@
 //! inline stylesheet. Pages work without JavaScript; the CSS is responsive (one column on
 //! phones), keeps WCAG AA contrast, shows focus outlines, and has a print style for tickets.
 
-use axum::extract::Request;
-use axum::http::HeaderValue;
-use axum::http::header::CACHE_CONTROL;
+use axum::extract::{Request, State};
+use axum::http::header::{ACCEPT, ALLOW, CACHE_CONTROL, RETRY_AFTER};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::auth::AuthUser;
+use crate::error::ErrorInfo;
+use crate::state::AppState;
+use crate::tr;
 
 /// The shop's stylesheet (the console adds its own rules after it: `routes::console_ui`).
 pub(crate) const CSS: &str = r#"
@@ -24,6 +27,8 @@ header .bar{max-width:1100px;margin:0 auto;display:flex;flex-wrap:wrap;gap:12px;
 header a{color:#fff;text-decoration:none;font-weight:600}
 header nav{display:flex;gap:16px;flex-wrap:wrap;align-items:center}
 header form{margin:0}
+.langs{display:flex;gap:8px;border-left:1px solid #5a7696;padding-left:12px}
+.langs span{font-weight:600;border-bottom:3px solid #f6b900}
 header button{background:none;border:1px solid #fff;color:#fff;padding:4px 10px;border-radius:6px;cursor:pointer}
 main{max-width:1100px;margin:0 auto;padding:16px}
 h1{font-size:1.7rem;margin:.5rem 0 1rem}
@@ -56,28 +61,13 @@ footer{max-width:1100px;margin:24px auto;padding:16px;color:var(--muted);font-si
 @media print{header,footer,.noprint{display:none!important}body{background:#fff}main{padding:0}.ticket{border:2px solid #000;max-width:none}}
 "#;
 
-/// Money in cents as euros.
+/// Money in cents as euros, English style (the operators' console; buyers' pages use
+/// [`crate::i18n::Lang::money`]).
 pub fn euros(cents: i64) -> String {
     format!("€{}.{:02}", cents / 100, cents % 100)
 }
 
-/// `YYYY-MM-DD HH:MM UTC`.
-pub fn when(ts: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .map(|t| {
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute()
-            )
-        })
-        .unwrap_or_default()
-}
-
-/// The page frame.
+/// The page frame, in the request's language ([`crate::i18n::current`]).
 pub fn page(title: &str, user: Option<&AuthUser>, body: Markup) -> Markup {
     page_with_head(title, user, html! {}, body)
 }
@@ -85,42 +75,109 @@ pub fn page(title: &str, user: Option<&AuthUser>, body: Markup) -> Markup {
 /// The page frame with extra `<head>` elements (the phone ticket's manifest and scripts, which
 /// only routes with their own CSP may add: see `routes::phone`).
 pub fn page_with_head(title: &str, user: Option<&AuthUser>, head: Markup, body: Markup) -> Markup {
+    let l = crate::i18n::current();
+    let back = crate::i18n::query_escape(&crate::i18n::current_path());
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(l.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · og-tickets" }
+                link rel="icon" type="image/svg+xml" href="/favicon.svg";
                 style { (PreEscaped(CSS)) }
                 (head)
             }
             body {
-                a.skip href="#main" { "Skip to content" }
+                a.skip href="#main" { (tr!(l, "skip-to-content")) }
                 header {
                     div.bar {
                         a href="/" { "og-tickets" }
-                        nav aria-label="Main" {
-                            a href="/" { "Events" }
-                            a href="/cart" { "Cart" }
+                        nav aria-label=(tr!(l, "nav-label")) {
+                            a href="/" { (tr!(l, "nav-events")) }
+                            a href="/cart" { (tr!(l, "nav-cart")) }
                             @if let Some(u) = user {
-                                a href="/orders" { "Orders" }
-                                a href="/tickets" { "My tickets" }
-                                span.meta style="color:#cfe0f5" { (u.email) }
-                                form method="post" action="/logout" { (csrf_field()) button type="submit" { "Log out" } }
+                                a href="/orders" { (tr!(l, "nav-orders")) }
+                                a href="/tickets" { (tr!(l, "nav-tickets")) }
+                                a href="/account" title=(tr!(l, "nav-account")) style="font-weight:400;color:#cfe0f5" { (u.email) }
+                                form method="post" action="/logout" { (csrf_field()) button type="submit" { (tr!(l, "nav-log-out")) } }
                             } @else {
-                                a href="/login" { "Log in" }
-                                a href="/signup" { "Sign up" }
+                                a href="/login" { (tr!(l, "nav-log-in")) }
+                                a href="/signup" { (tr!(l, "nav-sign-up")) }
+                            }
+                            span.langs aria-label=(tr!(l, "language-switcher")) role="group" {
+                                @for other in crate::i18n::available() {
+                                    @if other == l {
+                                        span lang=(other.code()) aria-current="true" { (tr!(other, "language-name")) }
+                                    } @else {
+                                        a href={ "/lang/" (other.code()) "?back=" (back) } lang=(other.code()) hreflang=(other.code()) { (tr!(other, "language-name")) }
+                                    }
+                                }
                             }
                         }
                     }
                 }
                 main #main { (body) }
-                footer { "og-tickets demo shop · e-tickets signed with Ed25519, checked offline at the gate." }
+                footer {
+                    p { (tr!(l, "footer-text")) }
+                    p { a href="/terms" { (tr!(l, "terms-title")) } " · " a href="/privacy" { (tr!(l, "privacy-title")) } }
+                }
             }
         }
     }
 }
+
+/// Error answers shown to a browser as pages: an answer carrying [`ErrorInfo`] (every
+/// [`AppError`], the 404 fallback, axum's 405 and 413 once `json_errors` made them `AppError`s)
+/// to a request that accepts `text/html` and is not under `/api/` becomes a page in the layout,
+/// in the request's language, with the same status (and `Retry-After`). The JSON API, and any
+/// client that does not ask for HTML, keeps the JSON error. The one place that decides.
+pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let wants_html = !req.uri().path().starts_with("/api/")
+        && req
+            .headers()
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    let headers = if wants_html { Some(req.headers().clone()) } else { None };
+    let res = next.run(req).await;
+    let (Some(headers), Some(info)) = (headers, res.extensions().get::<ErrorInfo>().copied()) else {
+        return res;
+    };
+    let status = res.status();
+    // The header shows the signed-in user when there is one (a failure here is no reason to fail).
+    let user = match status {
+        StatusCode::UNAUTHORIZED => None,
+        _ => crate::auth::user_from_headers(&state, &headers).await.ok().flatten(),
+    };
+    let l = crate::i18n::current();
+    let (title, heading) = match status.as_u16() {
+        404 => (tr!(l, "error-page-404-title"), tr!(l, "error-page-404-title")),
+        429 => (tr!(l, "error-page-429-title"), tr!(l, "error-page-429-title")),
+        s if s >= 500 => (tr!(l, "problem-title"), tr!(l, "problem-server")),
+        _ => (tr!(l, "problem-title"), tr!(l, "problem-client")),
+    };
+    let text = l.error_code(info.code, info.retry_after_secs, status.is_server_error());
+    let body = page(
+        &title,
+        user.as_ref(),
+        html! {
+            h1 { (heading) }
+            (notice("error", &text))
+            p { a href="/" { (tr!(l, "back-to-events")) } }
+        },
+    );
+    let mut out = (status, body).into_response();
+    for name in [RETRY_AFTER, ALLOW] {
+        if let Some(v) = res.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
+}
+
+/// The shop's icon: a white ticket on navy (SVG, cached for a day).
+pub const FAVICON_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="12" fill="#0a2540"/><path d="M12 20h40v8a4 4 0 0 0 0 8v8H12v-8a4 4 0 0 0 0-8z" fill="#fff"/><path d="M36 22v20" stroke="#0a2540" stroke-width="2" stroke-dasharray="3 3"/></svg>"##;
 
 /// A message box.
 pub fn notice(kind: &str, text: &str) -> Markup {

@@ -12,6 +12,15 @@
   const root = document.getElementById('phone');
   if (!root) return;
   const serial = Number(root.dataset.serial);
+  // Every sentence shown comes from the server, in the page's language (data-words).
+  let words = {};
+  try {
+    words = JSON.parse(root.dataset.words || '{}');
+  } catch (_) {
+    words = {};
+  }
+  const say = (key, vars) =>
+    String(words[key] || key).replace(/\{(\w+)\}/g, (m, name) => (vars && name in vars ? String(vars[name]) : m));
   const DB = 'og-phone';
   const STORE = 'tickets';
   const CACHE = 'og-phone-v1';
@@ -142,7 +151,7 @@
     const button = $('bind');
     button.disabled = true;
     try {
-      status('Creating this phone\u2019s key\u2026');
+      status(say('creating'));
       const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
       const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
       const t0 = Date.now();
@@ -150,11 +159,12 @@
       const t1 = Date.now();
       const body = await res.json().catch(() => null);
       if (!res.ok) {
-        const why = body && body.error ? body.error.message : `the issuer answered ${res.status}`;
+        const code = body && body.error ? body.error.code : null;
+        const why = (words.errors && words.errors[code]) || say('answered', { status: res.status });
         if (res.status === 401) {
-          status('Your session ended: log in again, then come back to this page.', true);
+          status(say('sessionEnded'), true);
         } else {
-          status(`This phone could not be bound: ${why}.`, true);
+          status(say('bindFailed', { why }), true);
         }
         button.disabled = false;
         return;
@@ -171,11 +181,11 @@
       };
       await save(rec);
       root.dataset.boundTag = rec.tag;
-      status(body.replaced_phone ? 'Done: the phone used before no longer shows this ticket.' : '');
+      status(body.replaced_phone ? say('replaced') : '');
       start(rec);
     } catch (e) {
       stats.error = String(e);
-      status(`This phone could not be bound: ${e}.`, true);
+      status(say('bindFailed', { why: String(e) }), true);
       button.disabled = false;
     }
   }
@@ -214,6 +224,16 @@
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.fillStyle = '#000';
     ctx.fill(code.path);
+  }
+
+  // The code's time in the page's language and the venue's zone (the page says which).
+  function stepTime(step) {
+    const lang = document.documentElement.lang || undefined;
+    try {
+      return new Date(step * 1000).toLocaleTimeString(lang, { timeZone: root.dataset.zone || undefined });
+    } catch (_) {
+      return new Date(step * 1000).toLocaleTimeString(lang);
+    }
   }
 
   let timer = null;
@@ -258,7 +278,7 @@
           stats.painted.push(Math.round((now() - step * 1000) * 10) / 10);
           if (stats.painted.length > 200) stats.painted.shift();
           // Text changes (layout) after the code's frame, not before it.
-          $('step').textContent = new Date(step * 1000).toLocaleTimeString();
+          $('step').textContent = stepTime(step);
         });
         stats.text = next.text;
         stats.step = step;
@@ -306,7 +326,7 @@
 
   async function main() {
     if (!window.crypto || !crypto.subtle || !window.indexedDB) {
-      status('This browser cannot keep a ticket key: open this page in a current browser over https.', true);
+      status(say('noCrypto'), true);
       return;
     }
     $('bind').addEventListener('click', bind);
@@ -319,7 +339,7 @@
     const current = root.dataset.boundTag;
     if (current !== undefined && current !== '' && current !== rec.tag) {
       $('bind-box').hidden = false;
-      status('This ticket was moved to another phone: this phone no longer shows it.', true);
+      status(say('movedAway'), true);
       return;
     }
     await syncClock(rec);
@@ -328,6 +348,6 @@
 
   main().catch((e) => {
     stats.error = String(e);
-    status(`Something went wrong: ${e}`, true);
+    status(say('wentWrong', { why: String(e) }), true);
   });
 })();

@@ -66,7 +66,7 @@ async fn a_newcomer_signs_up_gets_an_activation_mail_by_smtp_activates_and_logs_
         .post_json(
             "/api/v1/accounts",
             None,
-            &json!({ "email": "ana@example.org", "password": PASSWORD }),
+            &json!({ "accept_terms": true, "email": "ana@example.org", "password": PASSWORD }),
         )
         .await;
     assert_eq!(st, 202);
@@ -108,14 +108,14 @@ async fn signing_up_with_a_registered_email_answers_exactly_as_for_a_new_one() {
         .post_json(
             "/api/v1/accounts",
             None,
-            &json!({ "email": "bo@example.org", "password": "another password" }),
+            &json!({ "accept_terms": true, "email": "bo@example.org", "password": "another password" }),
         )
         .await;
     let (st2, body2) = app
         .post_json(
             "/api/v1/accounts",
             None,
-            &json!({ "email": "new@example.org", "password": "another password" }),
+            &json!({ "accept_terms": true, "email": "new@example.org", "password": "another password" }),
         )
         .await;
     assert_eq!((st, &body), (st2, &body2));
@@ -660,7 +660,7 @@ async fn without_smtp_the_activation_mail_is_written_as_an_eml_file_in_the_data_
     let client = support::http_client();
     let res = client
         .post(format!("{base}/api/v1/accounts"))
-        .json(&json!({ "email": "offline@example.org", "password": PASSWORD }))
+        .json(&json!({ "accept_terms": true, "email": "offline@example.org", "password": PASSWORD }))
         .send()
         .await
         .unwrap();
@@ -708,7 +708,7 @@ async fn sign_ups_from_one_address_are_rate_limited() {
             .post_json(
                 "/api/v1/accounts",
                 None,
-                &json!({ "email": format!("flood{i}@example.org"), "password": "zq8vw3kp" }),
+                &json!({ "accept_terms": true, "email": format!("flood{i}@example.org"), "password": "zq8vw3kp" }),
             )
             .await;
         last = st;
@@ -725,7 +725,14 @@ async fn a_purchase_shows_at_once_on_the_cached_list_the_event_and_its_page() {
     let app = spawn_app().await;
     let left =
         |v: &Value| v["events"].as_array().unwrap().iter().find(|e| e["id"] == 2).unwrap()["capacity_left"].as_i64();
-    let page = |left: i64, capacity: i64| format!("<strong>{left}</strong> of {capacity} seats left");
+    let en = og_issuer::i18n::find("en").unwrap();
+    let page = |left: i64, capacity: i64| {
+        format!(
+            "<strong>{}</strong> of {} seats left",
+            en.number(left),
+            en.number(capacity)
+        )
+    };
     // Read everything once, so the catalogue cache holds it.
     let (_, list) = app.get_json("/api/v1/events", None).await;
     let (_, event) = app.get_json("/api/v1/events/2", None).await;

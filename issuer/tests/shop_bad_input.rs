@@ -121,6 +121,15 @@ async fn each_kind_of_bad_input_gets_a_clear_4xx_with_a_code_and_changes_nothing
             "invalid_name",
         ),
         (
+            "POST",
+            "/api/v1/accounts",
+            None,
+            j,
+            br#"{"email":"x@y.org","password":"longenough","accept_terms":false}"#.to_vec(),
+            400,
+            "terms_not_accepted",
+        ),
+        (
             "PUT",
             "/api/v1/cart/items",
             a,

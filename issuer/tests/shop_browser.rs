@@ -27,6 +27,7 @@ async fn in_headless_chromium_a_newcomer_signs_up_buys_a_duo_and_the_qr_on_scree
     d.type_in("#email", "vic@example.org").await;
     d.type_in("#name", "Vic Browser").await;
     d.type_in("#password", PASSWORD).await;
+    d.click("#accept_terms").await;
     d.click("form[action='/signup'] button").await;
     d.wait_for(&["Check your mailbox"]).await;
     let mail = app.smtp.wait_for("vic@example.org", "/activate?token=").await;

@@ -118,6 +118,7 @@ async fn a_buyer_without_javascript_browses_signs_up_buys_a_duo_and_sees_the_qr(
             ("email", "una@example.org"),
             ("password", PASSWORD),
             ("name", "Una Buyer"),
+            ("accept_terms", "yes"),
         ],
     )
     .await;
@@ -255,6 +256,19 @@ async fn pages_show_errors_as_pages_not_json_and_never_500() {
     let (st, _, page) = post(&app, &mut jar, "/signup", &[("email", "nope"), ("password", PASSWORD)]).await;
     assert_eq!(st, 400);
     assert!(page.contains("does not look like an email"));
+    let (st, _, page) = post(
+        &app,
+        &mut jar,
+        "/signup",
+        &[("email", "terms@example.org"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(st, 400, "no account without consent");
+    assert!(page.contains("accept the terms of sale"), "{page}");
+    assert_eq!(
+        app.db_i64("SELECT count(*) FROM accounts WHERE email = 'terms@example.org'"),
+        0
+    );
     let (st, _, _) = post(&app, &mut jar, "/cart/add", &[("offer_id", "1"), ("quantity", "-1")]).await;
     assert_eq!(st, 400);
     let (st, _, _) = post(&app, &mut jar, "/cart/add", &[("offer_id", "x")]).await;
@@ -273,4 +287,221 @@ async fn pages_show_errors_as_pages_not_json_and_never_500() {
     )
     .await;
     assert_eq!((st, loc.as_str()), (401, ""));
+}
+
+#[tokio::test]
+async fn a_buyer_renames_themselves_downloads_their_data_and_deletes_their_account_whose_tickets_stop_working() {
+    let app = spawn_app().await;
+    let b = app.buyer("gdpr@example.org").await;
+    app.buy(&b, 4, "solo", 1).await;
+    let mut jar = Jar::default();
+    let (st, loc, _) = post(
+        &app,
+        &mut jar,
+        "/login",
+        &[
+            ("email", "gdpr@example.org"),
+            ("password", PASSWORD),
+            ("next", "/account"),
+        ],
+    )
+    .await;
+    assert_eq!((st, loc.as_str()), (303, "/account"));
+    let (st, page) = get(&app, &mut jar, "/account").await;
+    assert_eq!(st, 200);
+    assert!(
+        page.contains("Download my data") && page.contains("Delete my account"),
+        "{page}"
+    );
+
+    // Name and language.
+    let (st, loc, _) = post(
+        &app,
+        &mut jar,
+        "/account",
+        &[("name", "Gaby Renamed"), ("language", "fr")],
+    )
+    .await;
+    assert_eq!((st, loc.as_str()), (303, "/account?saved=1"));
+    let (_, page) = get(&app, &mut jar, "/account?saved=1").await;
+    assert!(page.contains("<html lang=\"fr\"") && page.contains("Enregistré") && page.contains("Gaby Renamed"));
+
+    // My data, as JSON.
+    let res = app
+        .client
+        .get(app.url("/account/data.json"))
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let data: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(data["account"]["email"], "gdpr@example.org");
+    assert_eq!(data["account"]["language"], "fr");
+    assert!(data["account"]["terms_accepted_at"].is_i64());
+    assert_eq!(data["orders"].as_array().unwrap().len(), 1);
+    assert_eq!(data["tickets"].as_array().unwrap().len(), 1);
+
+    // A wrong password changes nothing; the right one deletes the account.
+    let (st, _, page) = post(
+        &app,
+        &mut jar,
+        "/account/delete",
+        &[("password", "not my password"), ("understood", "yes")],
+    )
+    .await;
+    assert_eq!(st, 403, "{page}");
+    assert_eq!(app.db_i64("SELECT count(*) FROM tickets WHERE status = 'valid'"), 1);
+    let (st, _, page) = post(
+        &app,
+        &mut jar,
+        "/account/delete",
+        &[("password", PASSWORD), ("understood", "yes")],
+    )
+    .await;
+    assert_eq!(st, 200, "{page}");
+    assert!(page.contains("Compte supprimé"), "{page}");
+    assert_eq!(
+        app.db_i64("SELECT count(*) FROM tickets WHERE status = 'valid'"),
+        0,
+        "its tickets stop working"
+    );
+    assert_eq!(
+        app.db_i64("SELECT count(*) FROM accounts WHERE email = 'gdpr@example.org' OR display_name = 'Gaby Renamed'"),
+        0,
+        "the personal data is erased"
+    );
+    assert_eq!(
+        app.db_i64("SELECT count(*) FROM orders"),
+        1,
+        "orders are kept for accounting"
+    );
+    assert!(
+        app.db_i64("SELECT count(*) FROM revocations WHERE kind = 'account'") >= 1,
+        "gates are told"
+    );
+    let (st, _) = app.get_json("/api/v1/me", Some(&b.access)).await;
+    assert_ne!(st, 500);
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": "gdpr@example.org", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "the account can no longer log in");
+}
+
+#[tokio::test]
+async fn after_activation_logging_in_goes_back_to_the_cart_when_it_holds_tickets() {
+    let app = spawn_app().await;
+    let mut jar = Jar::default();
+    let (_, event) = get(&app, &mut jar, "/events/3").await;
+    let solo = attr_after(&event, "name=\"offer_id\"", "value");
+    post(&app, &mut jar, "/cart/add", &[("offer_id", &solo), ("quantity", "1")]).await;
+    post(
+        &app,
+        &mut jar,
+        "/signup",
+        &[
+            ("email", "cartback@example.org"),
+            ("password", PASSWORD),
+            ("accept_terms", "yes"),
+        ],
+    )
+    .await;
+    let mail = app.smtp.wait_for("cartback@example.org", "/activate?token=").await;
+    let token = support::token_in(&mail, "/activate?token=");
+    let (st, _, done) = post(&app, &mut jar, "/activate", &[("token", &token)]).await;
+    assert_eq!(st, 200);
+    assert!(done.contains("href=\"/login?next=/cart\""), "{done}");
+}
+
+#[tokio::test]
+async fn too_many_attempts_is_a_page_in_the_browsers_language() {
+    let app = spawn_app().await;
+    let mut jar = Jar::default();
+    jar.0.insert("__Host-og_lang".into(), "fr".into());
+    let mut last = (0, String::new());
+    for _ in 0..31 {
+        let (st, _, page) = post(&app, &mut jar, "/password/forgot", &[("email", "who@example.org")]).await;
+        last = (st, page);
+    }
+    let (st, page) = last;
+    assert_eq!(st, 429);
+    assert!(
+        page.contains("<html lang=\"fr\"") && page.contains("trop de tentatives"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn logging_in_before_activation_says_to_open_the_mailed_link() {
+    let app = spawn_app().await;
+    let mut jar = Jar::default();
+    post(
+        &app,
+        &mut jar,
+        "/signup",
+        &[
+            ("email", "early@example.org"),
+            ("password", PASSWORD),
+            ("accept_terms", "yes"),
+        ],
+    )
+    .await;
+    let (st, _, page) = post(
+        &app,
+        &mut jar,
+        "/login",
+        &[("email", "early@example.org"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(st, 403);
+    assert!(
+        page.contains("not activated yet: open the link we mailed you"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_used_activation_link_says_to_log_in_and_a_bad_reset_link_says_so() {
+    let app = spawn_app().await;
+    let mut jar = Jar::default();
+    post(
+        &app,
+        &mut jar,
+        "/signup",
+        &[
+            ("email", "twice@example.org"),
+            ("password", PASSWORD),
+            ("accept_terms", "yes"),
+        ],
+    )
+    .await;
+    let mail = app.smtp.wait_for("twice@example.org", "/activate?token=").await;
+    let token = support::token_in(&mail, "/activate?token=");
+    let (st, _, _) = post(&app, &mut jar, "/activate", &[("token", &token)]).await;
+    assert_eq!(st, 200);
+    let (st, _, again) = post(&app, &mut jar, "/activate", &[("token", &token)]).await;
+    assert_eq!(st, 410);
+    assert!(
+        again.contains("this activation link was already used: log in"),
+        "{again}"
+    );
+    let (st, _, bad) = post(
+        &app,
+        &mut jar,
+        "/password/reset",
+        &[("token", "00ff"), ("password", "a new long password")],
+    )
+    .await;
+    assert_eq!(st, 400);
+    assert!(bad.contains("this reset link is not valid"), "{bad}");
 }

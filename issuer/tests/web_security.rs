@@ -427,7 +427,7 @@ async fn a_common_breached_password_is_refused_at_sign_up_and_reset_whatever_its
             .post_json(
                 "/api/v1/accounts",
                 None,
-                &json!({ "email": "pw@example.org", "password": pw }),
+                &json!({ "accept_terms": true, "email": "pw@example.org", "password": pw }),
             )
             .await;
         assert_eq!(
@@ -495,7 +495,7 @@ async fn data_dir_database_and_mails_are_owner_only_and_links_stay_out_of_the_lo
     let client = support::http_client();
     let res = client
         .post(format!("{base}/api/v1/accounts"))
-        .json(&json!({ "email": "quiet@example.org", "password": PASSWORD }))
+        .json(&json!({ "accept_terms": true, "email": "quiet@example.org", "password": PASSWORD }))
         .send()
         .await
         .unwrap();
@@ -574,7 +574,7 @@ async fn a_wrong_method_and_a_too_large_body_answer_the_documented_json_error() 
         .post_json(
             "/api/v1/accounts",
             None,
-            &json!({ "email": "doc@example.org", "password": PASSWORD }),
+            &json!({ "accept_terms": true, "email": "doc@example.org", "password": PASSWORD }),
         )
         .await;
     documented("post", "/api/v1/accounts", st);

@@ -117,7 +117,7 @@ fn buyer(c: &reqwest::blocking::Client, issuer: &IssuerProc, sink: &SmtpSink, em
     };
     let r = post(
         "/api/v1/accounts",
-        json!({"email": email, "password": PASSWORD, "name": "Racer"}),
+        json!({ "accept_terms": true,"email": email, "password": PASSWORD, "name": "Racer"}),
     );
     assert_eq!(r.status(), 202, "sign-up of {email}");
     let mail = sink
@@ -499,7 +499,7 @@ fn a_sign_up_limit_per_address_holds_across_replicas() {
     let sign_up = |i: usize| {
         c.post(format!("{}/api/v1/accounts", cl.replicas[i % 3].url))
             .header("X-Forwarded-For", "192.0.2.7")
-            .json(&json!({"email": format!("many{i}@example.org"), "password": PASSWORD, "name": "M"}))
+            .json(&json!({ "accept_terms": true,"email": format!("many{i}@example.org"), "password": PASSWORD, "name": "M"}))
             .send()
             .unwrap()
             .status()

@@ -75,8 +75,11 @@ pub async fn change_event(
         })
         .await?;
     tracing::info!(operator = op.account_id, event = id, status = %row.status, "event changed");
-    let starts = crate::shop::day_of(row.starts_at);
-    crate::ops::refunds::notify_event_cancelled(state, &row.name, &starts, &refunds);
+    if !refunds.is_empty() {
+        let event = i64::from(id);
+        let zone = state.db.read(move |c| crate::shop::event_time_zone(c, event)).await?;
+        crate::ops::refunds::notify_event_cancelled(state, &row.name, row.starts_at, &zone, &refunds);
+    }
     Ok(row)
 }
 

@@ -119,6 +119,7 @@ fn open(common: Common) -> Result<(Db, og_shared::TicketSigner), String> {
         smtp: None,
         trusted_proxies: Vec::new(),
         phone: config::PhoneSettings::default(),
+        default_language: config::DEFAULT_LANGUAGE.to_owned(),
     };
     let (db, signer, _secrets) = crate::startup::open_data_dir(&settings)?;
     Ok((db, signer))

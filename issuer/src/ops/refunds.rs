@@ -10,6 +10,7 @@
 //! dashboard) and marked settled here.
 
 use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
+use crate::tr;
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
@@ -48,6 +49,9 @@ pub struct RefundDue {
     #[serde(default)]
     pub serial: Option<u32>,
     pub buyer_email: String,
+    /// The language the buyer chose (mails to them are written in it).
+    #[serde(default, skip_serializing)]
+    pub buyer_language: Option<String>,
     pub reason: String,
     /// For an operator's decision: who decided, and why.
     #[serde(default)]
@@ -143,36 +147,50 @@ pub fn record_for_cancelled_event(tx: &Transaction<'_>, event_id: u32, now: i64)
 }
 
 /// Tells the buyer that a payment arrived for an order that could not be honoured and will be
-/// refunded (sent in the background).
+/// refunded (sent in the background, in the buyer's language).
 pub fn notify_payment_refused(state: &crate::state::AppState, r: &RefundDue) {
+    let l = crate::accounts::mail_language(state, r.buyer_language.as_deref());
     let why = if r.reason == RefundReason::EventCancelled.as_str() {
-        "its event was cancelled"
+        "event-cancelled"
     } else {
-        "the order had expired"
+        "order-expired"
     };
     crate::mail::send_later(
         state,
         crate::mail::Mail {
             to: r.buyer_email.clone(),
-            subject: format!("Order {}: your payment will be refunded", r.order_id),
-            body: format!(
-                "Your payment for order {} arrived after {why}, so no ticket was issued.\n\n\
-                 The {} will be refunded to the card you paid with; you have nothing to do.\n",
-                r.order_id,
-                amount(r.amount_cents)
+            subject: tr!(l, "mail-payment-refused-subject", order = r.order_id),
+            body: tr!(
+                l,
+                "mail-payment-refused-body",
+                order = r.order_id,
+                why = why,
+                amount = amount(l, r.amount_cents)
             ),
         },
     );
 }
 
-/// An amount as mails write it: `45.00 EUR`.
-fn amount(cents: i64) -> String {
-    format!("{}.{:02} EUR", cents / 100, cents % 100)
+/// An amount as mails write it: `45.00 EUR`, `45,00 EUR`.
+fn amount(l: crate::i18n::Lang, cents: i64) -> String {
+    tr!(
+        l,
+        "mail-amount",
+        units = format!("{}", cents / 100),
+        cents = format!("{:02}", cents % 100)
+    )
 }
 
 /// Tells each buyer that their event is cancelled, their tickets no longer work and the money is
-/// owed back (sent in the background; a failing mail server changes nothing here).
-pub fn notify_event_cancelled(state: &crate::state::AppState, event: &str, starts: &str, refunds: &[RefundDue]) {
+/// owed back (sent in the background, each in the buyer's language, the start local to the
+/// venue; a failing mail server changes nothing here).
+pub fn notify_event_cancelled(
+    state: &crate::state::AppState,
+    event: &str,
+    starts_at: i64,
+    time_zone: &str,
+    refunds: &[RefundDue],
+) {
     // One mail per order, for the sum of its tickets.
     let mut per_order: std::collections::BTreeMap<i64, RefundDue> = std::collections::BTreeMap::new();
     for r in refunds {
@@ -182,17 +200,19 @@ pub fn notify_event_cancelled(state: &crate::state::AppState, event: &str, start
             .or_insert_with(|| r.clone());
     }
     for r in per_order.values() {
+        let l = crate::accounts::mail_language(state, r.buyer_language.as_deref());
         crate::mail::send_later(
             state,
             crate::mail::Mail {
                 to: r.buyer_email.clone(),
-                subject: format!("Cancelled: {event}"),
-                body: format!(
-                    "We are sorry: {event} ({starts}) is cancelled.\n\n\
-                     Your tickets for it no longer open the gates. The {} of order {} will be \
-                     refunded to the card you paid with; you have nothing to do.\n",
-                    amount(r.amount_cents),
-                    r.order_id
+                subject: tr!(l, "mail-event-cancelled-subject", event = event),
+                body: tr!(
+                    l,
+                    "mail-event-cancelled-body",
+                    event = event,
+                    starts = l.datetime(starts_at, time_zone),
+                    amount = amount(l, r.amount_cents),
+                    order = r.order_id
                 ),
             },
         );
@@ -205,6 +225,7 @@ fn row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<RefundDue> {
         order_id: r.get(1)?,
         serial: r.get(7)?,
         buyer_email: r.get(2)?,
+        buyer_language: r.get(10)?,
         reason: r.get(3)?,
         decided_by: r.get(8)?,
         note: r.get(9)?,
@@ -215,7 +236,7 @@ fn row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<RefundDue> {
 }
 
 const SELECT: &str = "SELECT f.id, f.order_id, a.email, f.reason, f.amount_cents, f.created_at, f.settled_at,
-        f.serial, d.email, f.note
+        f.serial, d.email, f.note, a.language
      FROM refunds_due f JOIN orders o ON o.id = f.order_id JOIN accounts a ON a.id = o.account_id
      LEFT JOIN accounts d ON d.id = f.decided_by";
 

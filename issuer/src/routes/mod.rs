@@ -48,6 +48,14 @@ pub fn router(state: AppState) -> Router {
             crate::proxy::resolve_client,
         ))
         .layer(axum::middleware::from_fn(json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::html_errors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::i18n::negotiate,
+        ))
         .layer(axum::middleware::from_fn(crate::web::security_headers))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(
@@ -75,7 +83,8 @@ async fn not_found() -> crate::error::AppError {
 }
 
 /// The answers axum and tower-http produce themselves (405 for a known path with another
-/// method, 413 for a body over the limit) get the same JSON error body as every other error.
+/// method, 413 for a body over the limit) get the same JSON error body as every other error
+/// (and, for a browser, the same error page: `web::html_errors`).
 async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     use axum::http::StatusCode;
     use axum::response::IntoResponse;

@@ -1,6 +1,8 @@
 //! Server-rendered web pages of the shop (maud): catalogue, event, cart, sign-up, activation,
 //! login, password reset, checkout, the built-in processor's hosted payment page, orders, my
-//! tickets and the printable ticket. Plain HTML forms (POST, then 303 redirect), no JavaScript.
+//! tickets and the printable ticket, the account page (name, language, password, my data, delete
+//! my account), terms and privacy, the language switcher (`/lang/{code}`). Plain HTML forms (POST,
+//! then 303 redirect), no JavaScript.
 //!
 //! Guests keep their cart in the `__Host-og_cart` cookie (`offer-qty.offer-qty`); it is
 //! merged into the account's cart at login. Signed-in pages use the session cookies set at
@@ -23,10 +25,12 @@ use crate::accounts;
 use crate::auth::{self, AuthUser, MaybeUser};
 use crate::domain::{Email, IdempotencyKey, MAX_QUANTITY, Password, Quantity, parse_display_name};
 use crate::error::AppError;
+use crate::i18n::{self, Lang};
 use crate::lifecycle::Sale;
 use crate::shop::{self, EventFilter};
 use crate::state::AppState;
-use crate::web::{csrf_field, euros, notice, page, when};
+use crate::tr;
+use crate::web::{csrf_field, notice, page};
 
 pub const CART_COOKIE: &str = "__Host-og_cart";
 
@@ -53,6 +57,60 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}", get(ticket_page))
         .route("/tickets/{id}/transfer", post(ticket_transfer))
         .route("/claim", get(claim_page).post(claim))
+        .route("/lang/{code}", get(switch_language))
+        .route("/terms", get(terms_page))
+        .route("/privacy", get(privacy_page))
+        .route("/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
+        .route("/account", get(account_page).post(account_save))
+        .route("/account/password", post(account_password))
+        .route("/account/data.json", get(account_data))
+        .route("/account/delete", post(account_delete))
+}
+
+async fn favicon() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        crate::web::FAVICON_SVG,
+    )
+        .into_response()
+}
+
+/// A page of paragraphs from the `.ftl` files: `{prefix}-1`, `{prefix}-2`... up to the first
+/// missing one, each with its heading `{prefix}-1-title`.
+fn text_page(l: Lang, title_key: &str, prefix: &str, user: Option<&AuthUser>) -> Response {
+    let title = l.t(title_key);
+    let sections: Vec<(String, String)> = (1..=20)
+        .map(|i| (format!("{prefix}-{i}-title"), format!("{prefix}-{i}")))
+        .take_while(|(_, body)| l.has(body))
+        .map(|(h, body)| (l.t(&h), l.t(&body)))
+        .collect();
+    page(
+        &title,
+        user,
+        html! {
+            article.narrow style="max-width:720px" {
+                h1 { (title) }
+                p.meta { (tr!(l, "legal-updated")) }
+                @for (h, body) in &sections {
+                    h2 { (h) }
+                    @for para in body.split("\n\n") { p { (para) } }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+async fn terms_page(user: MaybeUser) -> Response {
+    text_page(i18n::current(), "terms-title", "terms", user.0.as_ref())
+}
+
+async fn privacy_page(user: MaybeUser) -> Response {
+    text_page(i18n::current(), "privacy-title", "privacy", user.0.as_ref())
 }
 
 /// An error shown as a page (sign-in errors redirect to the login page).
@@ -81,13 +139,14 @@ impl IntoResponse for PageError {
             tracing::error!(%detail, "internal error");
         }
         let status = e.status();
+        let l = i18n::current();
         let body = page(
-            "Problem",
+            &tr!(l, "problem-title"),
             user.as_deref(),
             html! {
-                h1 { (if status.is_client_error() { "That did not work" } else { "Something went wrong" }) }
-                (notice("error", &e.public_message()))
-                p { a href="/" { "Back to the events" } }
+                h1 { (if status.is_client_error() { tr!(l, "problem-client") } else { tr!(l, "problem-server") }) }
+                (notice("error", &l.error(&e)))
+                p { a href="/" { (tr!(l, "back-to-events")) } }
             },
         );
         let mut res = (status, body).into_response();
@@ -143,77 +202,84 @@ async fn catalogue(State(s): State<AppState>, user: MaybeUser, ApiQuery(f): ApiQ
     let facets = s.catalogue.facets(&s).await?;
     let (sports, venues, days): (&[String], &[String], &[String]) = (&facets.0, &facets.1, &facets.2);
     let sel = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
+    let l = i18n::current();
     let body = html! {
-        h1 { "Events" }
-        form.filters method="get" action="/" aria-label="Filter events" {
-            div { label for="sport" { "Sport" }
-                select #sport name="sport" { option value="" { "All sports" }
+        h1 { (tr!(l, "events-title")) }
+        form.filters method="get" action="/" aria-label=(tr!(l, "events-filter-label")) {
+            div { label for="sport" { (tr!(l, "events-sport")) }
+                select #sport name="sport" { option value="" { (tr!(l, "events-all-sports")) }
                     @for x in sports { option value=(x) selected[sel(&f.sport, x)] { (x) } } } }
-            div { label for="day" { "Day" }
-                select #day name="day" { option value="" { "All days" }
-                    @for x in days { option value=(x) selected[sel(&f.day, x)] { (x) } } } }
-            div { label for="venue" { "Venue" }
-                select #venue name="venue" { option value="" { "All venues" }
+            div { label for="day" { (tr!(l, "events-day")) }
+                select #day name="day" { option value="" { (tr!(l, "events-all-days")) }
+                    @for x in days { option value=(x) selected[sel(&f.day, x)] { (l.day(x)) } } } }
+            div { label for="venue" { (tr!(l, "events-venue")) }
+                select #venue name="venue" { option value="" { (tr!(l, "events-all-venues")) }
                     @for x in venues { option value=(x) selected[sel(&f.venue, x)] { (x) } } } }
-            div { button type="submit" { "Show" } }
+            div { button type="submit" { (tr!(l, "events-show")) } }
         }
-        @if events.is_empty() { (notice("", "No event matches these filters.")) }
+        @if events.is_empty() { (notice("", &tr!(l, "events-none"))) }
         div.grid {
             @for e in events {
                 article.card {
                     span.sport { (e.sport) }
                     h2 { a href={ "/events/" (e.id) } { (e.name) } }
-                    p.meta { (e.venue) br; (when(e.starts_at)) }
+                    p.meta { (e.venue) br; (l.datetime(e.starts_at, &e.time_zone)) }
                     @if e.sale.is_open() {
-                        p { (e.capacity_left) " of " (e.capacity) " seats left" }
-                        p.meta { "From " (euros(e.offers.iter().map(|o| o.price_cents).min().unwrap_or(0))) }
-                        a.button href={ "/events/" (e.id) } aria-label={ "Choose tickets for " (e.name) } { "Choose tickets" }
+                        p { (tr!(l, "seats-left", left = l.number(e.capacity_left), capacity = l.number(e.capacity))) }
+                        p.meta { (tr!(l, "price-from", price = l.money(e.offers.iter().map(|o| o.price_cents).min().unwrap_or(0)))) }
+                        a.button href={ "/events/" (e.id) } aria-label=(tr!(l, "choose-tickets-for", event = &e.name)) { (tr!(l, "choose-tickets")) }
                     } @else {
-                        p.status.off-sale { (sale_line(e.sale)) }
-                        a href={ "/events/" (e.id) } { "See the event" }
+                        p.status.off-sale { (sale_line(l, e.sale, &e.time_zone)) }
+                        a href={ "/events/" (e.id) } { (tr!(l, "see-the-event")) }
                     }
                 }
             }
         }
     };
-    Ok(page("Events", user.0.as_ref(), body).into_response())
+    Ok(page(&tr!(l, "events-title"), user.0.as_ref(), body).into_response())
 }
 
 async fn event_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> PageResult {
     let e = s.catalogue.event(&s, id).await?;
+    let l = i18n::current();
+    let tz = &e.time_zone;
     let body = html! {
-        p { a href="/" { "← All events" } }
+        p { a href="/" { (tr!(l, "all-events")) } }
         span.sport { (e.sport) }
         h1 { (e.name) }
-        p.meta { (e.venue) " · " (when(e.starts_at)) br; "Doors open " (when(e.doors_open)) }
+        p.meta { (e.venue) " · " (l.datetime(e.starts_at, tz)) br;
+            (tr!(l, "doors-open", time = l.time(e.doors_open, tz))) }
+        @if !e.venue_address.is_empty() {
+            p.meta.address { (tr!(l, "venue-address")) " " (e.venue_address) }
+        }
         @if e.sale.is_open() {
-            p { strong { (e.capacity_left) } " of " (e.capacity) " seats left" }
-            p.meta { (sale_line(e.sale)) }
+            p { strong { (l.number(e.capacity_left)) } " " (tr!(l, "seats-left-of", capacity = l.number(e.capacity))) }
+            p.meta { (sale_line(l, e.sale, tz)) }
         } @else {
-            (notice(if matches!(e.sale, Sale::Cancelled) { "error" } else { "" }, &sale_line(e.sale)))
+            (notice(if matches!(e.sale, Sale::Cancelled) { "error" } else { "" }, &sale_line(l, e.sale, tz)))
         }
         @if e.sale.is_open() {
         section.card aria-labelledby="offers-h" {
-            h2 #offers-h { "Offers" }
+            h2 #offers-h { (tr!(l, "offers")) }
             ul.offers {
                 @for o in &e.offers {
                     li {
                         div {
-                            strong { (title_case(&o.kind)) } " — admits " (o.admits) (if o.admits == 1 { " person" } else { " people" })
-                            br; span.meta { (euros(o.price_cents)) " per ticket" }
+                            strong { (offer_name(l, &o.kind)) } " — " (tr!(l, "admits-people", count = o.admits))
+                            br; span.meta { (tr!(l, "price-per-ticket", price = l.money(o.price_cents))) }
                         }
                         @if e.capacity_left < i64::from(o.admits) {
-                            p.status { "Sold out" }
+                            p.status { (tr!(l, "sold-out")) }
                         } @else {
                         form method="post" action="/cart/add" {
                             (csrf_field())
                             input type="hidden" name="offer_id" value=(o.id);
-                            label for={ "q" (o.id) } style="display:inline;margin-right:6px" { "Quantity" }
+                            label for={ "q" (o.id) } style="display:inline;margin-right:6px" { (tr!(l, "quantity")) }
                             select id={ "q" (o.id) } name="quantity" {
                                 @for q in 1..=MAX_QUANTITY { option value=(q) { (q) } }
                             }
                             " "
-                            button type="submit" name="add" value=(o.kind) { "Add " (title_case(&o.kind)) " to cart" }
+                            button type="submit" name="add" value=(o.kind) { (tr!(l, "add-to-cart", offer = offer_name(l, &o.kind))) }
                         }
                         }
                     }
@@ -226,22 +292,18 @@ async fn event_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> P
 }
 
 /// Where an event's sale stands, in one sentence.
-fn sale_line(s: Sale) -> String {
+fn sale_line(l: Lang, s: Sale, tz: &str) -> String {
     match s {
-        Sale::Open { closes_at } => format!("On sale until {}.", when(closes_at)),
-        Sale::NotYet { opens_at } => format!("Not on sale yet: sales open {}.", when(opens_at)),
-        Sale::Closed => "Sales are closed for this event.".to_owned(),
-        Sale::Cancelled => {
-            "This event is cancelled. Its tickets no longer admit anyone; buyers are refunded automatically.".to_owned()
-        }
+        Sale::Open { closes_at } => tr!(l, "sale-open", until = l.datetime(closes_at, tz)),
+        Sale::NotYet { opens_at } => tr!(l, "sale-not-yet", opens = l.datetime(opens_at, tz)),
+        Sale::Closed => tr!(l, "sale-closed"),
+        Sale::Cancelled => tr!(l, "sale-cancelled"),
     }
 }
 
-pub(crate) fn title_case(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
+/// An offer's name (`solo`, `duo`, `family`) in the page's language.
+pub(crate) fn offer_name(l: Lang, kind: &str) -> String {
+    l.t_args("offer-name", &[("kind", kind.into())])
 }
 
 // ---- cart ----
@@ -313,46 +375,47 @@ async fn cart_page(State(s): State<AppState>, user: MaybeUser, headers: HeaderMa
         })
         .await?;
     let key = auth::random_token();
+    let lang = i18n::current();
     let body = html! {
-        h1 { "Your cart" }
+        h1 { (tr!(lang, "cart-title")) }
         @if cart.items.is_empty() {
-            p { "Your cart is empty. " a href="/" { "Browse the events" } "." }
+            p { (tr!(lang, "cart-empty")) " " a href="/" { (tr!(lang, "cart-browse")) } }
         } @else {
             table {
-                thead { tr { th scope="col" { "Event" } th scope="col" { "Offer" } th scope="col" { "Quantity" } th scope="col" { "Price" } } }
+                thead { tr { th scope="col" { (tr!(lang, "col-event")) } th scope="col" { (tr!(lang, "col-offer")) } th scope="col" { (tr!(lang, "quantity")) } th scope="col" { (tr!(lang, "col-price")) } } }
                 tbody {
                     @for l in &cart.items {
                         tr {
                             td { a href={ "/events/" (l.event_id) } { (l.event_name) } br; span.meta { (l.sport) } }
-                            td { (title_case(&l.kind)) " (admits " (l.admits) ")" }
+                            td { (tr!(lang, "cart-offer", offer = offer_name(lang, &l.kind), admits = l.admits)) }
                             td {
                                 form method="post" action="/cart/update" {
                                     (csrf_field())
                                     input type="hidden" name="offer_id" value=(l.offer_id);
-                                    label.meta for={ "cq" (l.offer_id) } style="display:inline" { "Quantity " }
+                                    label.meta for={ "cq" (l.offer_id) } style="display:inline" { (tr!(lang, "quantity")) " " }
                                     input id={ "cq" (l.offer_id) } type="number" name="quantity" min="0" max=(MAX_QUANTITY) value=(l.quantity) style="width:5em";
-                                    " " button.secondary type="submit" { "Update" }
+                                    " " button.secondary type="submit" { (tr!(lang, "cart-update")) }
                                 }
                             }
-                            td { (euros(l.quantity * l.unit_price_cents)) }
+                            td { (lang.money(l.quantity * l.unit_price_cents)) }
                         }
                     }
                 }
-                tfoot { tr { th colspan="3" { "Total" } th { (euros(cart.total_cents)) } } }
+                tfoot { tr { th colspan="3" { (tr!(lang, "total")) } th { (lang.money(cart.total_cents)) } } }
             }
-            p.meta { "Set a quantity to 0 to remove a line." }
+            p.meta { (tr!(lang, "cart-remove-hint")) }
             @if user.0.is_some() {
                 form method="post" action="/checkout" {
                     (csrf_field())
                     input type="hidden" name="idempotency_key" value=(&key[..32]);
-                    button type="submit" { "Check out and pay " (euros(cart.total_cents)) }
+                    button type="submit" { (tr!(lang, "cart-checkout", total = lang.money(cart.total_cents))) }
                 }
             } @else {
-                p { a.button href="/login?next=/cart" { "Log in to check out" } " or " a href="/signup" { "create an account" } }
+                p { a.button href="/login?next=/cart" { (tr!(lang, "cart-log-in")) } " " (tr!(lang, "cart-or")) " " a href="/signup" { (tr!(lang, "cart-create-account")) } }
             }
         }
     };
-    Ok(page("Cart", user.0.as_ref(), body).into_response())
+    Ok(page(&tr!(lang, "cart-title"), user.0.as_ref(), body).into_response())
 }
 
 #[derive(Deserialize)]
@@ -383,24 +446,40 @@ fn form_page(title: &str, user: Option<&AuthUser>, msg: Option<Markup>, form: Ma
 }
 
 fn signup_form() -> Markup {
+    let l = i18n::current();
     html! {
         form method="post" action="/signup" {
             (csrf_field())
-            label for="email" { "Email" }
+            label for="email" { (tr!(l, "field-email")) }
             input #email type="email" name="email" required autocomplete="email" maxlength="254";
-            label for="name" { "Name on your tickets" }
+            label for="name" { (tr!(l, "field-name")) }
             input #name type="text" name="name" autocomplete="name" maxlength="80";
-            label for="password" { "Password" }
+            label for="password" { (tr!(l, "field-password")) }
             input #password type="password" name="password" required minlength="8" maxlength="128" autocomplete="new-password" aria-describedby="pwhelp";
-            p #pwhelp .meta { "8 to 128 characters. A long phrase is best." }
-            button type="submit" { "Create account" }
+            p #pwhelp .meta { (tr!(l, "password-help")) }
+            p.consent {
+                input #accept_terms type="checkbox" name="accept_terms" value="yes" required;
+                " "
+                label for="accept_terms" style="display:inline;font-weight:400" {
+                    (tr!(l, "signup-consent-before")) " "
+                    a href="/terms" target="_blank" { (tr!(l, "terms-title")) } " "
+                    (tr!(l, "signup-consent-and")) " "
+                    a href="/privacy" target="_blank" { (tr!(l, "privacy-title")) } (tr!(l, "signup-consent-after"))
+                }
+            }
+            button type="submit" { (tr!(l, "signup-submit")) }
         }
-        p { "Already registered? " a href="/login" { "Log in" } }
+        p { (tr!(l, "signup-already")) " " a href="/login" { (tr!(l, "nav-log-in")) } }
     }
 }
 
 async fn signup_page(user: MaybeUser) -> Response {
-    form_page("Create an account", user.0.as_ref(), None, signup_form())
+    form_page(
+        &tr!(i18n::current(), "signup-title"),
+        user.0.as_ref(),
+        None,
+        signup_form(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -409,6 +488,9 @@ struct SignupForm {
     password: String,
     #[serde(default)]
     name: String,
+    /// The consent checkbox (`yes` when ticked).
+    #[serde(default)]
+    accept_terms: String,
 }
 
 async fn signup(State(s): State<AppState>, ci: ConnectInfo<SocketAddr>, ApiForm(f): ApiForm<SignupForm>) -> PageResult {
@@ -417,32 +499,34 @@ async fn signup(State(s): State<AppState>, ci: ConnectInfo<SocketAddr>, ApiForm(
             Email::parse(&f.email)?,
             Password::parse(&f.password)?,
             parse_display_name(&f.name)?,
+            accounts::TermsAccepted::check(f.accept_terms == "yes")?,
         ))
     })();
-    let (email, pw, name) = match parsed {
+    let (email, pw, name, terms) = match parsed {
         Ok(x) => x,
         Err(e) => {
+            let l = i18n::current();
             let mut r = form_page(
-                "Create an account",
+                &tr!(l, "signup-title"),
                 None,
-                Some(notice("error", &e.public_message())),
+                Some(notice("error", &l.error(&e))),
                 signup_form(),
             );
             *r.status_mut() = StatusCode::BAD_REQUEST;
             return Ok(r);
         }
     };
-    accounts::sign_up(&s, &client_ip(&ci), email, pw, name).await?;
+    accounts::sign_up(&s, &client_ip(&ci), email, pw, name, terms).await?;
     let demo = s.settings.smtp.is_none();
+    let l = i18n::current();
     Ok(page(
-        "Check your mail",
+        &tr!(l, "check-mail-title"),
         None,
         html! {
-            h1 { "Check your mailbox" }
-            (notice("ok", "We sent a link to finish signing up. It is valid for 48 hours."))
+            h1 { (tr!(l, "check-mailbox")) }
+            (notice("ok", &tr!(l, "signup-sent")))
             @if demo {
-                p.meta { "Demo mode: no mail server is configured, so the mail was written to "
-                    code { (s.settings.mail_dir().display()) } " and the activation link is in the issuer's log." }
+                p.meta { (tr!(l, "signup-demo", dir = s.settings.mail_dir().display().to_string())) }
             }
         },
     )
@@ -456,29 +540,62 @@ struct TokenQuery {
 }
 
 async fn activate_page(ApiQuery(q): ApiQuery<TokenQuery>) -> Response {
+    let l = i18n::current();
     form_page(
-        "Activate your account",
+        &tr!(l, "activate-title"),
         None,
         None,
         html! {
             form method="post" action="/activate" {
                 (csrf_field())
                 input type="hidden" name="token" value=(q.token);
-                p { "One click and your account is ready." }
-                button type="submit" { "Activate my account" }
+                p { (tr!(l, "activate-one-click")) }
+                button type="submit" { (tr!(l, "activate-submit")) }
             }
         },
     )
 }
 
-async fn activate(State(s): State<AppState>, ApiForm(q): ApiForm<TokenQuery>) -> PageResult {
-    accounts::activate(&s, &q.token).await?;
+async fn activate(State(s): State<AppState>, headers: HeaderMap, ApiForm(q): ApiForm<TokenQuery>) -> PageResult {
+    if let Err(e) = accounts::activate(&s, &q.token).await {
+        return link_error(e, true);
+    }
+    let l = i18n::current();
+    // Tickets waiting in this browser's cart: logging in goes back to them.
+    let login = if guest_cart(&headers).is_empty() {
+        "/login"
+    } else {
+        "/login?next=/cart"
+    };
     Ok(form_page(
-        "Account activated",
+        &tr!(l, "activated-title"),
         None,
-        Some(notice("ok", "Your account is active. Log in to buy tickets.")),
-        html! { a.button href="/login" { "Log in" } },
+        Some(notice("ok", &tr!(l, "activated-text"))),
+        html! { a.button href=(login) { (tr!(l, "nav-log-in")) } },
     ))
+}
+
+/// A mailed link that does not work, said for what it was meant to do (activation or reset):
+/// an expired activation link means signing up again, an expired reset link asking for another.
+fn link_error(e: AppError, activation: bool) -> PageResult {
+    let l = i18n::current();
+    let text = match (e.code(), activation) {
+        ("invalid_token", true) => tr!(l, "link-activate-invalid"),
+        ("token_used", true) => tr!(l, "link-activate-used"),
+        ("token_expired", true) => tr!(l, "link-activate-expired"),
+        ("invalid_token", false) => tr!(l, "link-reset-invalid"),
+        ("token_used", false) => tr!(l, "link-reset-used"),
+        ("token_expired", false) => tr!(l, "link-reset-expired"),
+        _ => return Err(e.into()),
+    };
+    let mut r = form_page(
+        &tr!(l, "problem-title"),
+        None,
+        Some(notice("error", &text)),
+        html! { p { a href="/" { (tr!(l, "back-to-events")) } } },
+    );
+    *r.status_mut() = e.status();
+    Ok(r)
 }
 
 #[derive(Deserialize)]
@@ -496,22 +613,28 @@ fn safe_next(next: &str) -> String {
 }
 
 fn login_form(next: &str) -> Markup {
+    let l = i18n::current();
     html! {
         form method="post" action="/login" {
             (csrf_field())
             input type="hidden" name="next" value=(next);
-            label for="email" { "Email" }
+            label for="email" { (tr!(l, "field-email")) }
             input #email type="email" name="email" required autocomplete="username";
-            label for="password" { "Password" }
+            label for="password" { (tr!(l, "field-password")) }
             input #password type="password" name="password" required autocomplete="current-password";
-            p { button type="submit" { "Log in" } }
+            p { button type="submit" { (tr!(l, "nav-log-in")) } }
         }
-        p { a href="/password/forgot" { "Forgot your password?" } " · " a href="/signup" { "Create an account" } }
+        p { a href="/password/forgot" { (tr!(l, "forgot-title")) } " · " a href="/signup" { (tr!(l, "signup-title")) } }
     }
 }
 
 async fn login_page(user: MaybeUser, ApiQuery(q): ApiQuery<NextQuery>) -> Response {
-    form_page("Log in", user.0.as_ref(), None, login_form(&safe_next(&q.next)))
+    form_page(
+        &tr!(i18n::current(), "nav-log-in"),
+        user.0.as_ref(),
+        None,
+        login_form(&safe_next(&q.next)),
+    )
 }
 
 #[derive(Deserialize)]
@@ -549,10 +672,19 @@ async fn login(
             Ok(r)
         }
         Err(e @ (AppError::Unauthorized(_) | AppError::Forbidden(_) | AppError::TooManyRequests { .. })) => {
+            let l = i18n::current();
             let mut r = form_page(
-                "Log in",
+                &tr!(l, "nav-log-in"),
                 None,
-                Some(notice("error", &e.public_message())),
+                // The one refusal of a right password: the account is not activated yet.
+                Some(notice(
+                    "error",
+                    &if matches!(e, AppError::Forbidden(_)) {
+                        tr!(l, "error-not-activated")
+                    } else {
+                        l.error(&e)
+                    },
+                )),
                 login_form(&next),
             );
             *r.status_mut() = e.status();
@@ -574,16 +706,17 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
 }
 
 async fn forgot_page() -> Response {
+    let l = i18n::current();
     form_page(
-        "Forgot your password?",
+        &tr!(l, "forgot-title"),
         None,
         None,
         html! {
             form method="post" action="/password/forgot" {
                 (csrf_field())
-                label for="email" { "Email" }
+                label for="email" { (tr!(l, "field-email")) }
                 input #email type="email" name="email" required autocomplete="email";
-                p { button type="submit" { "Mail me a reset link" } }
+                p { button type="submit" { (tr!(l, "forgot-submit")) } }
             }
         },
     )
@@ -597,29 +730,28 @@ struct EmailForm {
 async fn forgot(State(s): State<AppState>, ci: ConnectInfo<SocketAddr>, ApiForm(f): ApiForm<EmailForm>) -> PageResult {
     let email = Email::parse(&f.email)?;
     accounts::forgot_password(&s, &client_ip(&ci), email).await?;
+    let l = i18n::current();
     Ok(form_page(
-        "Check your mail",
+        &tr!(l, "check-mail-title"),
         None,
-        Some(notice(
-            "ok",
-            "If this address has an account, we sent it a link to reset the password.",
-        )),
+        Some(notice("ok", &tr!(l, "forgot-sent"))),
         html! {},
     ))
 }
 
 async fn reset_page(ApiQuery(q): ApiQuery<TokenQuery>) -> Response {
+    let l = i18n::current();
     form_page(
-        "Choose a new password",
+        &tr!(l, "reset-title"),
         None,
         None,
         html! {
             form method="post" action="/password/reset" {
                 (csrf_field())
                 input type="hidden" name="token" value=(q.token);
-                label for="password" { "New password" }
+                label for="password" { (tr!(l, "field-new-password")) }
                 input #password type="password" name="password" required minlength="8" maxlength="128" autocomplete="new-password";
-                p { button type="submit" { "Save" } }
+                p { button type="submit" { (tr!(l, "save")) } }
             }
         },
     )
@@ -633,15 +765,15 @@ struct ResetForm {
 
 async fn reset(State(s): State<AppState>, ApiForm(f): ApiForm<ResetForm>) -> PageResult {
     let pw = Password::parse(&f.password)?;
-    accounts::reset_password(&s, &f.token, pw).await?;
+    if let Err(e) = accounts::reset_password(&s, &f.token, pw).await {
+        return link_error(e, false);
+    }
+    let l = i18n::current();
     Ok(form_page(
-        "Password changed",
+        &tr!(l, "password-changed-title"),
         None,
-        Some(notice(
-            "ok",
-            "Your password is changed and your other sessions are ended.",
-        )),
-        html! { a.button href="/login" { "Log in" } },
+        Some(notice("ok", &tr!(l, "password-changed-text"))),
+        html! { a.button href="/login" { (tr!(l, "nav-log-in")) } },
     ))
 }
 
@@ -652,28 +784,34 @@ async fn orders_page(State(s): State<AppState>, user: MaybeUser) -> PageResult {
     let uid = u.id;
     let base = s.base_url.to_string();
     let orders = s.db.read(move |c| shop::list_orders(c, uid, &base)).await?;
+    let l = i18n::current();
     let body = html! {
-        h1 { "Your orders" }
-        @if orders.is_empty() { p { "No orders yet." } }
+        h1 { (tr!(l, "orders-title")) }
+        @if orders.is_empty() { p { (tr!(l, "orders-none")) } }
         @else {
             table {
-                thead { tr { th scope="col" { "Order" } th scope="col" { "Placed" } th scope="col" { "Status" } th scope="col" { "Total" } } }
+                thead { tr { th scope="col" { (tr!(l, "col-order")) } th scope="col" { (tr!(l, "col-placed")) } th scope="col" { (tr!(l, "col-status")) } th scope="col" { (tr!(l, "total")) } } }
                 tbody { @for o in &orders { tr {
                     td { a href={ "/orders/" (o.id) } { "#" (o.id) } }
-                    td { (when(o.created_at)) }
-                    td.status { (o.status) }
-                    td { (euros(o.total_cents)) }
+                    td { (l.datetime(o.created_at, &o.time_zone)) }
+                    td.status { (order_status(l, o.status)) }
+                    td { (l.money(o.total_cents)) }
                 } } }
             }
         }
     };
-    Ok(page("Orders", Some(&u), body).into_response())
+    Ok(page(&tr!(l, "nav-orders"), Some(&u), body).into_response())
 }
 
 async fn order_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> PageResult {
     let u = need(user)?;
     let o = load_order(&s, &u, id).await?;
-    Ok(page(&format!("Order #{}", o.id), Some(&u), order_body(&o, None)).into_response())
+    Ok(page(
+        &tr!(i18n::current(), "order-title", id = o.id),
+        Some(&u),
+        order_body(&o, None),
+    )
+    .into_response())
 }
 
 async fn load_order(s: &AppState, u: &AuthUser, id: i64) -> Result<shop::OrderView, PageError> {
@@ -684,74 +822,114 @@ async fn load_order(s: &AppState, u: &AuthUser, id: i64) -> Result<shop::OrderVi
         .map_err(|e| PageError(e, Some(Box::new(u.clone()))))
 }
 
+/// An order's status in words.
+fn order_status(l: Lang, s: crate::domain::OrderStatus) -> String {
+    l.t_args("order-status", &[("status", s.as_str().into())])
+}
+
+/// One line for a ticket of an order: "valid", "used 2 of 2", "given to x@... on ...", "refunded".
+fn ticket_summary(l: Lang, t: &shop::OrderTicket, tz: &str) -> String {
+    use crate::lifecycle::TicketState;
+    if let Some((to, at)) = &t.given_to {
+        return tr!(l, "ticket-given-to", email = to, when = l.datetime(*at, tz));
+    }
+    match t.state {
+        TicketState::Valid if t.used > 0 => tr!(l, "ticket-used-of", used = t.used, admits = t.admits),
+        TicketState::Valid => tr!(l, "ticket-state-valid"),
+        TicketState::Refunded => tr!(l, "ticket-state-refunded"),
+        TicketState::Cancelled => tr!(l, "ticket-state-cancelled"),
+        TicketState::Revoked(r) => tr!(l, "ticket-state-revoked", reason = r.as_str()),
+    }
+}
+
+/// Why a ticket no longer works, in a sentence.
+pub(crate) fn explanation(l: Lang, s: crate::lifecycle::TicketState) -> String {
+    use crate::lifecycle::TicketState;
+    use og_shared::sync::RevocationReason;
+    match s {
+        TicketState::Valid => String::new(),
+        TicketState::Refunded => tr!(l, "explain-refunded"),
+        TicketState::Cancelled => tr!(l, "explain-cancelled"),
+        TicketState::Revoked(RevocationReason::AccountBanned) => tr!(l, "explain-account-closed"),
+        TicketState::Revoked(RevocationReason::Fraud) => tr!(l, "explain-fraud"),
+        TicketState::Revoked(RevocationReason::Transferred) => tr!(l, "explain-transferred"),
+        TicketState::Revoked(_) => tr!(l, "explain-revoked"),
+    }
+}
+
 fn order_body(o: &shop::OrderView, msg: Option<Markup>) -> Markup {
+    let lang = i18n::current();
+    let tz = &o.time_zone;
     html! {
-        h1 { "Order #" (o.id) }
+        h1 { (tr!(lang, "order-title", id = o.id)) }
         @if let Some(m) = msg { (m) }
-        p { "Status: " span.status { (o.status) } }
+        p { (tr!(lang, "order-status-label")) " " span.status { (order_status(lang, o.status)) } }
         @match o.status.as_str() {
-            "paid" => { (notice("ok", "Paid. Your tickets are ready.")) p { a.button href="/tickets" { "See my tickets" }
-                " " a.button.secondary href={ "/orders/" (o.id) "/tickets.pdf" } { "Tickets as PDF" } } }
+            "paid" => { (notice("ok", &tr!(lang, "order-paid"))) p { a.button href="/tickets" { (tr!(lang, "order-see-tickets")) }
+                " " a.button.secondary href={ "/orders/" (o.id) "/tickets.pdf" } { (tr!(lang, "order-tickets-pdf")) } } }
             "pending" => {
-                (notice("", &format!("Waiting for payment. Seats are held until {}.", when(o.expires_at))))
-                @if let Some(url) = &o.payment_url { p { a.button href=(url) { "Pay " (euros(o.total_cents)) } } }
+                (notice("", &tr!(lang, "order-waiting", until = lang.datetime(o.expires_at, tz))))
+                @if let Some(url) = &o.payment_url { p { a.button href=(url) { (tr!(lang, "pay-amount", amount = lang.money(o.total_cents))) } } }
             }
             _ => {}
         }
         table {
-            thead { tr { th scope="col" { "Event" } th scope="col" { "Offer" } th scope="col" { "Qty" } th scope="col" { "Price" } } }
+            thead { tr { th scope="col" { (tr!(lang, "col-event")) } th scope="col" { (tr!(lang, "col-offer")) } th scope="col" { (tr!(lang, "col-qty")) } th scope="col" { (tr!(lang, "col-price")) } } }
             tbody { @for l in &o.lines { tr {
-                td { (l.event_name) } td { (title_case(&l.kind)) } td { (l.quantity) } td { (euros(l.quantity * l.unit_price_cents)) }
+                td { (l.event_name) } td { (offer_name(lang, &l.kind)) } td { (l.quantity) } td { (lang.money(l.quantity * l.unit_price_cents)) }
             } } }
-            tfoot { tr { th colspan="3" { "Total" } th { (euros(o.total_cents)) } } }
+            tfoot { tr { th colspan="3" { (tr!(lang, "total")) } th { (lang.money(o.total_cents)) } } }
         }
         @if !o.tickets.is_empty() {
-            h2 { "Tickets" }
+            h2 { (tr!(lang, "order-tickets")) }
             ul.order-tickets {
                 @for t in &o.tickets {
-                    li { "Ticket #" (t.serial) " · " (t.event_name) " · " (title_case(&t.offer)) ": "
-                        strong.ticket-state { (t.summary(when)) } }
+                    li { (tr!(lang, "ticket-number", serial = t.serial)) " · " (t.event_name) " · " (offer_name(lang, &t.offer)) (tr!(lang, "colon")) " "
+                        strong.ticket-state { (ticket_summary(lang, t, tz)) } }
                 }
             }
         }
         @if o.status == crate::domain::OrderStatus::Pending {
             form.noprint method="post" action={ "/orders/" (o.id) "/cancel" } style="margin-top:16px" {
                 (csrf_field())
-                button.danger type="submit" { "Cancel this order" }
+                button.danger type="submit" { (tr!(lang, "order-cancel")) }
             }
         }
         @match &o.refund {
             Some(Ok(until)) => {
-                p.meta { "You can refund this order until " (when(*until)) "." }
-                p.noprint { a.button.danger href={ "/orders/" (o.id) "/refund" } { "Refund this order…" } }
+                p.meta { (tr!(lang, "order-refund-until", until = lang.datetime(*until, tz))) }
+                p.noprint { a.button.danger href={ "/orders/" (o.id) "/refund" } { (tr!(lang, "order-refund")) } }
             }
-            Some(Err(r)) => { p.meta.refund-refusal { "No refund: " (r.message) "." } }
+            Some(Err(r)) => { p.meta.refund-refusal { (tr!(lang, "order-no-refund", why = refusal(lang, r))) } }
             None => {}
         }
     }
+}
+
+/// A rule's refusal in the page's language.
+pub(crate) fn refusal(l: Lang, r: &crate::lifecycle::Refusal) -> String {
+    l.error(&AppError::conflict(r.code, String::new()))
 }
 
 /// Asks before a refund: what stops working and what comes back.
 async fn order_refund_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> PageResult {
     let u = need(user)?;
     let o = load_order(&s, &u, id).await?;
+    let l = i18n::current();
     let body = match &o.refund {
         Some(Ok(_)) => html! {
-            h1 { "Refund order #" (o.id) "?" }
-            (notice("", &format!(
-                "Your {} ticket(s) stop working at every gate at once, and {} is owed back to the card you paid with. This cannot be undone.",
-                o.tickets.len(), euros(o.total_cents)
-            )))
+            h1 { (tr!(l, "refund-ask-title", id = o.id)) }
+            (notice("", &tr!(l, "refund-ask-text", count = o.tickets.len(), amount = l.money(o.total_cents))))
             form method="post" action={ "/orders/" (o.id) "/cancel" } {
                 (csrf_field())
                 input type="hidden" name="confirm" value="yes";
-                button.danger type="submit" { "Yes, refund order #" (o.id) }
-                " " a href={ "/orders/" (o.id) } { "No, keep my tickets" }
+                button.danger type="submit" { (tr!(l, "refund-yes", id = o.id)) }
+                " " a href={ "/orders/" (o.id) } { (tr!(l, "refund-no")) }
             }
         },
         _ => order_body(&o, None),
     };
-    Ok(page(&format!("Refund order #{}", o.id), Some(&u), body).into_response())
+    Ok(page(&tr!(l, "refund-page-title", id = o.id), Some(&u), body).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -781,10 +959,11 @@ async fn order_cancel(
         // Refused (deadline passed meanwhile, a ticket used...): the order page says why.
         Err(e @ AppError::Conflict { .. }) => {
             let o = load_order(&s, &u, id).await?;
+            let l = i18n::current();
             let mut r = page(
-                &format!("Order #{id}"),
+                &tr!(l, "order-title", id = id),
                 Some(&u),
-                order_body(&o, Some(notice("error", &e.public_message()))),
+                order_body(&o, Some(notice("error", &l.error(&e)))),
             )
             .into_response();
             *r.status_mut() = StatusCode::CONFLICT;
@@ -795,23 +974,25 @@ async fn order_cancel(
 }
 
 fn pay_form(p: &crate::payment::PaymentFacts, msg: Option<Markup>) -> Markup {
+    let l = i18n::current();
+    let pay = tr!(l, "pay-amount", amount = l.money(p.amount_cents));
     html! {
         div.narrow {
-            p.meta { "OG Pay · test mode · hosted payment page" }
-            h1 { "Pay " (euros(p.amount_cents)) }
-            p.meta { "Payment " code { (p.id) } " for order #" (p.order_id) }
+            p.meta { (tr!(l, "pay-banner")) }
+            h1 { (pay) }
+            p.meta { (tr!(l, "pay-payment-for", payment = &p.id, order = p.order_id)) }
             @if let Some(m) = msg { (m) }
             form method="post" action={ "/pay/" (p.id) } {
                 (csrf_field())
-                label for="card" { "Card number" }
+                label for="card" { (tr!(l, "pay-card-number")) }
                 input #card name="card_number" inputmode="numeric" autocomplete="cc-number" required maxlength="23" placeholder="4242 4242 4242 4242" aria-describedby="cards";
-                label for="exp" { "Expiry (MM/YY)" }
+                label for="exp" { (tr!(l, "pay-expiry")) }
                 input #exp name="expiry" autocomplete="cc-exp" placeholder="12/34" maxlength="5";
-                label for="cvc" { "CVC" }
+                label for="cvc" { (tr!(l, "pay-cvc")) }
                 input #cvc name="cvc" autocomplete="cc-csc" placeholder="123" maxlength="4";
-                p { button type="submit" { "Pay " (euros(p.amount_cents)) } }
+                p { button type="submit" { (pay) } }
             }
-            div #cards .notice { "Test cards: " code { "4242 4242 4242 4242" } " succeeds, " code { "4000 0000 0000 0002" } " is declined. Any expiry and CVC." }
+            div #cards .notice { (tr!(l, "pay-test-cards", ok = "4242 4242 4242 4242", declined = "4000 0000 0000 0002")) }
         }
     }
 }
@@ -821,8 +1002,9 @@ async fn pay_page(State(s): State<AppState>, user: MaybeUser, Path(pid): Path<St
     if p.status == "succeeded" || p.order_status != "pending" {
         return Ok(see_other(&format!("/orders/{}", p.order_id)));
     }
-    let msg = (p.status == "declined").then(|| notice("error", "The last card was declined. Try another card."));
-    Ok(page("Payment", user.0.as_ref(), pay_form(&p, msg)).into_response())
+    let l = i18n::current();
+    let msg = (p.status == "declined").then(|| notice("error", &tr!(l, "pay-declined")));
+    Ok(page(&tr!(l, "pay-title"), user.0.as_ref(), pay_form(&p, msg)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -847,10 +1029,11 @@ async fn pay(
         Ok((crate::payment::CardOutcome::Declined, _)) => Ok(see_other(&format!("/pay/{pid}"))),
         Err(e @ AppError::BadRequest { .. }) => {
             let p = crate::payment::payment_facts(&s, pid).await?;
+            let l = i18n::current();
             let mut r = page(
-                "Payment",
+                &tr!(l, "pay-title"),
                 user.0.as_ref(),
-                pay_form(&p, Some(notice("error", &e.public_message()))),
+                pay_form(&p, Some(notice("error", &l.error(&e)))),
             )
             .into_response();
             *r.status_mut() = StatusCode::BAD_REQUEST;
@@ -869,7 +1052,12 @@ fn inline_svg(text: &str) -> Result<Markup, AppError> {
     let svg = svg[start..]
         .replacen(" width=", " data-w=", 1)
         .replacen(" height=", " data-h=", 1);
-    let svg = svg.replacen("<svg ", "<svg role=\"img\" aria-label=\"Ticket QR code\" ", 1);
+    let label = tr!(i18n::current(), "ticket-qr-label");
+    let svg = svg.replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-label=\"{}\" ", html! { (label) }.into_string()),
+        1,
+    );
     Ok(PreEscaped(svg))
 }
 
@@ -879,51 +1067,50 @@ async fn tickets_page(State(s): State<AppState>, user: MaybeUser) -> PageResult 
     let (tickets, given) =
         s.db.read(move |c| Ok((shop::list_tickets(c, uid)?, shop::given_tickets(c, uid)?)))
             .await?;
+    let l = i18n::current();
     let body = html! {
-        h1 { "My tickets" }
-        @if tickets.is_empty() && given.is_empty() { p { "No tickets yet. " a href="/" { "Find an event" } "." } }
+        h1 { (tr!(l, "nav-tickets")) }
+        @if tickets.is_empty() && given.is_empty() { p { (tr!(l, "tickets-none")) " " a href="/" { (tr!(l, "tickets-find-event")) } } }
         div.grid {
             @for t in &tickets {
                 article.card {
                     span.sport { (t.sport) }
                     h2 { (t.event_name) }
-                    p.meta { (t.venue) br; (when(t.starts_at)) }
-                    p { strong { (title_case(&t.offer)) } " — " (places_line(t)) " · " (t.holder_name) }
+                    p.meta { (t.venue) br; (l.datetime(t.starts_at, &t.time_zone)) }
+                    p { strong { (offer_name(l, &t.offer)) } " — " (places_line(l, t)) " · " (t.holder_name) }
                     @if let Some(qr) = &t.qr_text {
                         @if t.phone.static_code {
                             div.qr style="max-width:220px" { (inline_svg(qr)?) }
                         } @else {
-                            p.meta { "This event needs the ticket open on your phone." }
+                            p.meta { (tr!(l, "tickets-needs-phone")) }
                         }
-                        p { a.button href={ "/tickets/" (t.serial) } { "Show ticket #" (t.serial) } }
+                        p { a.button href={ "/tickets/" (t.serial) } { (tr!(l, "tickets-show", serial = t.serial)) } }
                     } @else {
-                        p.status style="color:var(--bad)" { "No longer valid" }
-                        p.meta { (t.explanation.as_deref().unwrap_or("")) }
+                        p.status style="color:var(--bad)" { (tr!(l, "tickets-no-longer-valid")) }
+                        p.meta { (explanation(l, t.state)) }
                     }
                 }
             }
         }
         @if !given.is_empty() {
-            h2 { "Tickets you gave away" }
+            h2 { (tr!(l, "tickets-given-away")) }
             ul {
                 @for g in &given {
-                    li { "Ticket #" (g.serial) " · " (g.event_name) " · " (title_case(&g.offer))
-                        ": given to " (g.to_email) " on " (when(g.at))
-                        " (" (g.admits) (if g.admits == 1 { " place" } else { " places" }) "). Your code for it no longer works." }
+                    li { (tr!(l, "ticket-number", serial = g.serial)) " · " (g.event_name) " · " (offer_name(l, &g.offer))
+                        (tr!(l, "colon")) " " (tr!(l, "tickets-given-line", email = &g.to_email, when = l.datetime(g.at, &g.time_zone), places = g.admits)) }
                 }
             }
         }
     };
-    Ok(page("My tickets", Some(&u), body).into_response())
+    Ok(page(&tr!(l, "nav-tickets"), Some(&u), body).into_response())
 }
 
 /// "admits 2 people", or "1 of 2 places left" once some were used or given on.
-pub(crate) fn places_line(t: &shop::TicketView) -> String {
-    let people = |n: u8| if n == 1 { "person" } else { "people" };
+pub(crate) fn places_line(l: Lang, t: &shop::TicketView) -> String {
     if t.qr_text.is_some() && t.left < t.admits {
-        format!("{} of {} places left", t.left, t.admits)
+        tr!(l, "places-left", left = t.left, admits = t.admits)
     } else {
-        format!("admits {} {}", t.admits, people(t.admits))
+        tr!(l, "admits-people", count = t.admits)
     }
 }
 
@@ -937,56 +1124,71 @@ async fn load_ticket(s: &AppState, u: &AuthUser, serial: i64) -> Result<shop::Ti
 async fn ticket_page(State(s): State<AppState>, user: MaybeUser, Id(serial): Id) -> PageResult {
     let u = need(user)?;
     let t = load_ticket(&s, &u, serial).await?;
-    Ok(page(&format!("Ticket #{}", t.serial), Some(&u), ticket_body(&t, None)?).into_response())
+    let l = i18n::current();
+    Ok(page(
+        &tr!(l, "ticket-number", serial = t.serial),
+        Some(&u),
+        ticket_body(&t, None)?,
+    )
+    .into_response())
+}
+
+/// The event's facts on a ticket: sport, venue and address, local start and doors.
+pub(crate) fn ticket_facts(l: Lang, t: &shop::TicketView) -> Markup {
+    html! {
+        p { (t.sport) " · " (t.venue)
+            @if !t.venue_address.is_empty() { br; span.address { (t.venue_address) } }
+            br; strong { (l.datetime(t.starts_at, &t.time_zone)) } br; (tr!(l, "doors-open", time = l.time(t.doors_open, &t.time_zone))) }
+    }
 }
 
 fn ticket_body(t: &shop::TicketView, msg: Option<Markup>) -> Result<Markup, AppError> {
+    let l = i18n::current();
     Ok(html! {
         @if let Some(m) = msg { (m) }
         div.ticket {
             @if t.qr_text.is_some() {
-                p.hint.noprint { "Turn your screen brightness up before you reach the gate." }
+                p.hint.noprint { (tr!(l, "brightness-hint")) }
             }
             h1 { (t.event_name) }
-            p { (t.sport) " · " (t.venue) br; strong { (when(t.starts_at)) } br; "Doors open " (when(t.doors_open)) }
-            p { strong { (title_case(&t.offer)) } " — " (places_line(t)) br;
-                "Holder: " strong { (t.holder_name) } br; "Ticket #" (t.serial) }
+            (ticket_facts(l, t))
+            p { strong { (offer_name(l, &t.offer)) } " — " (places_line(l, t)) br;
+                (tr!(l, "holder-label")) " " strong { (t.holder_name) } br; (tr!(l, "ticket-number", serial = t.serial)) }
             @if let Some(qr) = &t.qr_text {
                 @if t.phone.static_code {
                     div.qr { (inline_svg(qr)?) }
-                    p.noprint { a href={ "/api/v1/tickets/" (t.serial) "/qr.png" } download={ "ticket-" (t.serial) ".png" } { "Download PNG" }
-                        " · " a href={ "/api/v1/tickets/" (t.serial) "/qr.svg" } { "SVG" } " · Print this page for a paper copy." }
+                    p.noprint { a href={ "/api/v1/tickets/" (t.serial) "/qr.png" } download={ "ticket-" (t.serial) ".png" } { (tr!(l, "download-png")) }
+                        " · " a href={ "/api/v1/tickets/" (t.serial) "/qr.svg" } { "SVG" } " · " (tr!(l, "print-hint")) }
                 } @else {
-                    (notice("", "This event needs the ticket open on your phone: a picture, a print or a download of the code is refused at the gate."))
+                    (notice("", &tr!(l, "needs-phone-notice")))
                 }
-                p.noprint { a #ticket-pdf href={ "/tickets/" (t.serial) "/ticket.pdf" } { "Download the PDF ticket" } }
-                p.noprint { a.button #use-phone href={ "/phone/" (t.serial) } { "Use this phone as my ticket" } }
-                p.meta.noprint { @if t.phone.phone_bound { "A phone shows this ticket now. " }
-                    "On your phone, the code changes every few seconds and works offline at the gate; a screenshot of it stops working within a minute." }
+                p.noprint { a #ticket-pdf href={ "/tickets/" (t.serial) "/ticket.pdf" } { (tr!(l, "ticket-pdf-download")) } }
+                p.noprint { a.button #use-phone href={ "/phone/" (t.serial) } { (tr!(l, "use-this-phone")) } }
+                p.meta.noprint { @if t.phone.phone_bound { (tr!(l, "phone-shows-now")) " " }
+                    (tr!(l, "phone-code-explained")) }
             } @else {
-                (notice("error", t.explanation.as_deref().unwrap_or("This ticket no longer opens the gate.")))
+                (notice("error", &explanation(l, t.state)))
             }
             @if !t.uses.is_empty() {
                 ul.uses {
-                    @for use_ in &t.uses { li { "Used at " (use_.gate) ", " (when(use_.at)) } }
+                    @for use_ in &t.uses { li { (tr!(l, "used-at", gate = &use_.gate, when = l.datetime(use_.at, &t.time_zone))) } }
                 }
             }
         }
         @if t.qr_text.is_some() {
             section.card.noprint style="max-width:520px;margin:16px auto" {
-                h2 { "Give this ticket to someone" }
+                h2 { (tr!(l, "give-title")) }
                 @match &t.allowed.transfer {
                     Ok((until, left)) => {
-                        p.meta { "Possible until " (when(*until)) ". They need an activated account and get a new code for the "
-                            (left) (if *left == 1 { " place" } else { " places" }) " left; your code stops working." }
+                        p.meta { (tr!(l, "give-possible-until", until = l.datetime(*until, &t.time_zone), left = *left)) }
                         form method="post" action={ "/tickets/" (t.serial) "/transfer" } {
                             (csrf_field())
-                            label for="to" { "Their email" }
+                            label for="to" { (tr!(l, "give-their-email")) }
                             input #to type="email" name="email" required;
-                            " " button.secondary type="submit" { "Continue" }
+                            " " button.secondary type="submit" { (tr!(l, "continue")) }
                         }
                     }
-                    Err(r) => { p.meta.transfer-refusal { "Not possible: " (r.message) "." } }
+                    Err(r) => { p.meta.transfer-refusal { (tr!(l, "give-not-possible", why = refusal(l, r))) } }
                 }
             }
         }
@@ -1004,43 +1206,41 @@ async fn ticket_transfer(
     u.ensure_current_session()?;
     let to = Email::parse(&f.email).map_err(|e| PageError(e, Some(Box::new(u.clone()))))?;
     let t = load_ticket(&s, &u, serial).await?;
+    let l = i18n::current();
     if f.confirm != "yes" {
         let body = match &t.allowed.transfer {
             Ok((_, left)) => html! {
-                h1 { "Give ticket #" (t.serial) " to " (to.as_str()) "?" }
-                (notice("", &format!(
-                    "{} gets a new code for the {} place(s) left of this {} ticket (if they have no account yet, they are invited by mail to claim it). Once they have it, your code stops working and the ticket can no longer be refunded.",
-                    to.as_str(), left, title_case(&t.offer)
-                )))
+                h1 { (tr!(l, "give-ask-title", serial = t.serial, email = to.as_str())) }
+                (notice("", &tr!(l, "give-ask-text", email = to.as_str(), left = *left, offer = offer_name(l, &t.offer))))
                 form method="post" action={ "/tickets/" (t.serial) "/transfer" } {
                     (csrf_field())
                     input type="hidden" name="email" value=(to.as_str());
                     input type="hidden" name="confirm" value="yes";
-                    button.danger type="submit" { "Yes, give it to " (to.as_str()) }
-                    " " a href={ "/tickets/" (t.serial) } { "No, keep it" }
+                    button.danger type="submit" { (tr!(l, "give-yes", email = to.as_str())) }
+                    " " a href={ "/tickets/" (t.serial) } { (tr!(l, "give-no")) }
                 }
             },
             Err(_) => ticket_body(&t, None)?,
         };
-        return Ok(page(&format!("Ticket #{}", t.serial), Some(&u), body).into_response());
+        return Ok(page(&tr!(l, "ticket-number", serial = t.serial), Some(&u), body).into_response());
     }
     match super::shop_api::do_transfer(&s, &u, serial, to).await {
         Ok(_) => Ok(page(
-            "Ticket sent",
+            &tr!(l, "ticket-sent"),
             Some(&u),
             html! {
-                h1 { "Ticket sent" }
-                (notice("ok", &format!("{}.", super::shop_api::TRANSFER_SENT)))
-                p { a.button href="/tickets" { "Back to my tickets" } }
+                h1 { (tr!(l, "ticket-sent")) }
+                (notice("ok", &tr!(l, "ticket-sent-text")))
+                p { a.button href="/tickets" { (tr!(l, "back-to-tickets")) } }
             },
         )
         .into_response()),
         Err(e @ (AppError::Conflict { .. } | AppError::Unprocessable { .. })) => {
             let t = load_ticket(&s, &u, serial).await?;
             let mut r = page(
-                &format!("Ticket #{}", t.serial),
+                &tr!(l, "ticket-number", serial = t.serial),
                 Some(&u),
-                ticket_body(&t, Some(notice("error", &e.public_message())))?,
+                ticket_body(&t, Some(notice("error", &l.error(&e))))?,
             )
             .into_response();
             *r.status_mut() = e.status();
@@ -1059,28 +1259,26 @@ struct ClaimForm {
 /// The link mailed to someone a ticket was given to: sign in (or up) with that address, then
 /// confirm to take the ticket.
 async fn claim_page(user: MaybeUser, ApiQuery(q): ApiQuery<ClaimForm>) -> Response {
+    let l = i18n::current();
     let Some(u) = user.0 else {
         let next = format!("/claim?token={}", q.token);
         return form_page(
-            "Claim a ticket",
+            &tr!(l, "claim-title"),
             None,
-            Some(notice(
-                "",
-                "Someone gave you a ticket. Log in with the address the invitation was sent to (or create an account with it first, then come back to this link).",
-            )),
+            Some(notice("", &tr!(l, "claim-log-in-first"))),
             login_form(&safe_next(&next)),
         );
     };
     page(
-        "Claim a ticket",
+        &tr!(l, "claim-title"),
         Some(&u),
         html! {
-            h1 { "Claim your ticket" }
-            p { "The ticket will be yours, with its own code; the person who gave it can no longer use it." }
+            h1 { (tr!(l, "claim-heading")) }
+            p { (tr!(l, "claim-text")) }
             form method="post" action="/claim" {
                 (csrf_field())
                 input type="hidden" name="token" value=(q.token);
-                button type="submit" { "Take the ticket" }
+                button type="submit" { (tr!(l, "claim-submit")) }
             }
         },
     )
@@ -1094,6 +1292,277 @@ async fn claim(State(s): State<AppState>, user: MaybeUser, ApiForm(f): ApiForm<C
         .await
         .map_err(|e| PageError(e, Some(Box::new(u.clone()))))?;
     Ok(see_other(&format!("/tickets/{}", t.serial)))
+}
+
+// ---- account ----
+
+#[derive(Deserialize)]
+struct AccountForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    language: String,
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+#[derive(Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    understood: String,
+}
+
+fn account_body(u: &AuthUser, msg: Option<Markup>) -> Markup {
+    let l = i18n::current();
+    let chosen = u.language.as_deref().and_then(i18n::find);
+    html! {
+        div.narrow style="max-width:640px" {
+            h1 { (tr!(l, "account-title")) }
+            @if let Some(m) = msg { (m) }
+            section.card {
+                h2 { (tr!(l, "account-profile")) }
+                p.meta { (tr!(l, "field-email")) " " strong { (u.email) } }
+                form method="post" action="/account" {
+                    (csrf_field())
+                    label for="name" { (tr!(l, "field-name")) }
+                    input #name type="text" name="name" autocomplete="name" maxlength="80" value=(u.display_name);
+                    label for="language" { (tr!(l, "language-switcher")) }
+                    select #language name="language" {
+                        @for other in i18n::available() {
+                            option value=(other.code()) lang=(other.code()) selected[chosen.unwrap_or(l) == other] { (tr!(other, "language-name")) }
+                        }
+                    }
+                    p { button type="submit" { (tr!(l, "save")) } }
+                }
+            }
+            section.card style="margin-top:16px" {
+                h2 { (tr!(l, "account-password")) }
+                form method="post" action="/account/password" {
+                    (csrf_field())
+                    label for="current_password" { (tr!(l, "field-current-password")) }
+                    input #current_password type="password" name="current_password" required autocomplete="current-password";
+                    label for="new_password" { (tr!(l, "field-new-password")) }
+                    input #new_password type="password" name="new_password" required minlength="8" maxlength="128" autocomplete="new-password" aria-describedby="pwhelp";
+                    p #pwhelp .meta { (tr!(l, "password-help")) " " (tr!(l, "account-password-ends-sessions")) }
+                    p { button type="submit" { (tr!(l, "account-password-submit")) } }
+                }
+            }
+            section.card style="margin-top:16px" {
+                h2 { (tr!(l, "account-data")) }
+                p { (tr!(l, "account-data-text")) }
+                p { a.button href="/account/data.json" download="og-tickets-my-data.json" { (tr!(l, "account-data-download")) } }
+            }
+            section.card style="margin-top:16px" {
+                h2 { (tr!(l, "account-delete")) }
+                p { (tr!(l, "account-delete-text")) }
+                p.meta { (tr!(l, "account-delete-kept")) }
+                form method="post" action="/account/delete" {
+                    (csrf_field())
+                    label for="delete_password" { (tr!(l, "field-password")) }
+                    input #delete_password type="password" name="password" required autocomplete="current-password";
+                    p {
+                        input #understood type="checkbox" name="understood" value="yes" required;
+                        " " label for="understood" style="display:inline;font-weight:400" { (tr!(l, "account-delete-understood")) }
+                    }
+                    p { button.danger type="submit" { (tr!(l, "account-delete-submit")) } }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+async fn account_page(user: MaybeUser, ApiQuery(q): ApiQuery<SavedQuery>) -> PageResult {
+    let u = need(user)?;
+    let l = i18n::current();
+    let msg = q.saved.is_some().then(|| notice("ok", &tr!(l, "account-saved")));
+    Ok(page(&tr!(l, "account-title"), Some(&u), account_body(&u, msg)).into_response())
+}
+
+async fn account_save(State(s): State<AppState>, user: MaybeUser, ApiForm(f): ApiForm<AccountForm>) -> PageResult {
+    let u = need(user)?;
+    let l = i18n::current();
+    let name = match parse_display_name(&f.name) {
+        Ok(n) => n,
+        Err(e) => {
+            let mut r = page(
+                &tr!(l, "account-title"),
+                Some(&u),
+                account_body(&u, Some(notice("error", &l.error(&e)))),
+            )
+            .into_response();
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            return Ok(r);
+        }
+    };
+    let lang = i18n::find(&f.language).unwrap_or(l);
+    accounts::update_profile(&s, u.id, name, lang.code())
+        .await
+        .map_err(|e| PageError::with_user(e, &u))?;
+    let mut r = see_other("/account?saved=1");
+    r.headers_mut()
+        .append(SET_COOKIE, auth::cookie(i18n::COOKIE, lang.code(), 365 * 24 * 3600));
+    Ok(r)
+}
+
+async fn account_password(State(s): State<AppState>, user: MaybeUser, ApiForm(f): ApiForm<PasswordForm>) -> PageResult {
+    let u = need(user)?;
+    u.ensure_current_session()?;
+    let l = i18n::current();
+    let done = match Password::parse(&f.new_password) {
+        Ok(pw) => accounts::change_password(&s, &u, &f.current_password, pw).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => {
+            // Every session ended, this one too: log in again with the new password.
+            let mut r = form_page(
+                &tr!(l, "password-changed-title"),
+                None,
+                Some(notice("ok", &tr!(l, "password-changed-text"))),
+                html! { a.button href="/login?next=/account" { (tr!(l, "nav-log-in")) } },
+            );
+            r.headers_mut()
+                .append(SET_COOKIE, auth::cookie(auth::ACCESS_COOKIE, "", 0));
+            r.headers_mut()
+                .append(SET_COOKIE, auth::cookie(auth::REFRESH_COOKIE, "", 0));
+            Ok(r)
+        }
+        Err(e @ (AppError::BadRequest { .. } | AppError::Forbidden(_) | AppError::TooManyRequests { .. })) => {
+            let msg = if matches!(e, AppError::Forbidden(_)) {
+                tr!(l, "error-wrong-current-password")
+            } else {
+                l.error(&e)
+            };
+            let mut r = page(
+                &tr!(l, "account-title"),
+                Some(&u),
+                account_body(&u, Some(notice("error", &msg))),
+            )
+            .into_response();
+            *r.status_mut() = e.status();
+            e.add_retry_after(&mut r);
+            Ok(r)
+        }
+        Err(e) => Err(PageError::with_user(e, &u)),
+    }
+}
+
+/// Everything the shop keeps about the signed-in buyer, as a JSON file.
+async fn account_data(State(s): State<AppState>, user: MaybeUser) -> PageResult {
+    let u = need(user)?;
+    let base = s.base_url.to_string();
+    let data = accounts::export(&s, u.id, base)
+        .await
+        .map_err(|e| PageError::with_user(e, &u))?;
+    let body = serde_json::to_vec_pretty(&data).map_err(AppError::internal)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"og-tickets-my-data.json\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn account_delete(State(s): State<AppState>, user: MaybeUser, ApiForm(f): ApiForm<DeleteForm>) -> PageResult {
+    let u = need(user)?;
+    u.ensure_current_session()?;
+    let l = i18n::current();
+    if f.understood != "yes" {
+        let mut r = page(
+            &tr!(l, "account-title"),
+            Some(&u),
+            account_body(&u, Some(notice("error", &tr!(l, "account-delete-not-understood")))),
+        )
+        .into_response();
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+        return Ok(r);
+    }
+    match accounts::delete_account(&s, &u, &f.password).await {
+        Ok(()) => {
+            let mut r = form_page(
+                &tr!(l, "account-deleted-title"),
+                None,
+                Some(notice("ok", &tr!(l, "account-deleted-text"))),
+                html! { a.button href="/" { (tr!(l, "back-to-events")) } },
+            );
+            for c in [
+                auth::ACCESS_COOKIE,
+                auth::REFRESH_COOKIE,
+                auth::KNOWN_DEVICE_COOKIE,
+                CART_COOKIE,
+            ] {
+                r.headers_mut().append(SET_COOKIE, auth::cookie(c, "", 0));
+            }
+            Ok(r)
+        }
+        Err(e @ (AppError::Forbidden(_) | AppError::TooManyRequests { .. })) => {
+            let msg = if matches!(e, AppError::Forbidden(_)) {
+                tr!(l, "error-wrong-current-password")
+            } else {
+                l.error(&e)
+            };
+            let mut r = page(
+                &tr!(l, "account-title"),
+                Some(&u),
+                account_body(&u, Some(notice("error", &msg))),
+            )
+            .into_response();
+            *r.status_mut() = e.status();
+            e.add_retry_after(&mut r);
+            Ok(r)
+        }
+        Err(e) => Err(PageError::with_user(e, &u)),
+    }
+}
+
+#[derive(Deserialize)]
+struct BackQuery {
+    #[serde(default)]
+    back: String,
+}
+
+/// The header's language switcher: keeps the choice in a cookie (and as the signed-in
+/// account's preference), then goes back to the page it came from (a path of this site only).
+async fn switch_language(
+    State(s): State<AppState>,
+    user: MaybeUser,
+    Path(code): Path<String>,
+    ApiQuery(q): ApiQuery<BackQuery>,
+) -> PageResult {
+    let lang = i18n::find(&code).ok_or_else(|| AppError::not_found("no such language"))?;
+    if let Some(u) = &user.0 {
+        accounts::set_language(&s, u.id, lang.code())
+            .await
+            .map_err(|e| PageError::with_user(e, u))?;
+    }
+    let back = if q.back.bytes().all(|b| b.is_ascii_graphic()) && safe_next(&q.back) == q.back {
+        q.back
+    } else {
+        "/".to_owned()
+    };
+    let mut r = see_other(&back);
+    r.headers_mut()
+        .append(SET_COOKIE, auth::cookie(i18n::COOKIE, lang.code(), 365 * 24 * 3600));
+    Ok(r)
 }
 
 #[cfg(test)]

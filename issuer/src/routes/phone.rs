@@ -22,10 +22,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::extract::{ApiQuery, Id};
-use super::pages::{PageError, need, places_line, title_case};
+use super::pages::{PageError, explanation, need, offer_name, places_line, ticket_facts};
 use crate::auth::MaybeUser;
+use crate::i18n::{self, Lang};
 use crate::state::AppState;
-use crate::web::{notice, when};
+use crate::tr;
+use crate::web::notice;
 
 /// The content security policy of the phone routes: script, fetch, service worker and manifest
 /// from this origin only; no inline script, no eval, nothing from elsewhere.
@@ -109,9 +111,11 @@ async fn manifest(ApiQuery(q): ApiQuery<ManifestQuery>) -> Response {
     let start = q
         .ticket
         .map_or_else(|| "/tickets".to_owned(), |n| format!("/phone/{n}"));
+    let l = i18n::current();
     let body = json!({
-        "name": "og-tickets: my ticket",
-        "short_name": "Ticket",
+        "name": tr!(l, "phone-app-name"),
+        "short_name": tr!(l, "phone-app-short-name"),
+        "lang": l.code(),
         "start_url": start,
         "scope": "/phone/",
         "display": "standalone",
@@ -152,6 +156,8 @@ async fn phone_page(State(s): State<AppState>, user: MaybeUser, Id(serial): Id) 
         .await
         .map_err(|e| PageError::with_user(e, &u))?;
     let period = s.settings.phone.rotation_period_secs;
+    let max_rebinds = s.settings.phone.max_rebinds;
+    let l = i18n::current();
     let head = html! {
         link rel="manifest" href={ "/phone/manifest.webmanifest?ticket=" (t.serial) };
         meta name="theme-color" content="#0a2540";
@@ -160,49 +166,84 @@ async fn phone_page(State(s): State<AppState>, user: MaybeUser, Id(serial): Id) 
         script src="/phone/phone.js" defer {}
     };
     let body = html! {
-        section #phone data-serial=(t.serial) data-period=(period) data-bound-tag=(tag.unwrap_or_default()) {
+        section #phone data-serial=(t.serial) data-period=(period) data-bound-tag=(tag.unwrap_or_default())
+            data-zone=(t.time_zone) data-words=(phone_words(l, max_rebinds)) {
             div.ticket {
                 h1 { (t.event_name) }
-                p { (t.sport) " · " (t.venue) br; strong { (when(t.starts_at)) } br; "Doors open " (when(t.doors_open)) }
-                p { strong { (title_case(&t.offer)) } " — " (places_line(&t)) " · Ticket #" (t.serial) }
+                (ticket_facts(l, &t))
+                p { strong { (offer_name(l, &t.offer)) } " — " (places_line(l, &t)) " · " (tr!(l, "ticket-number", serial = t.serial)) }
                 @if t.qr_text.is_none() {
-                    (notice("error", t.explanation.as_deref().unwrap_or("This ticket no longer opens the gate.")))
+                    (notice("error", &explanation(l, t.state)))
                 } @else {
-                    (live_code(&t.holder_name, period))
+                    (live_code(l, &t.holder_name, period))
                     div #bind-box {
-                        p { "Your phone shows a code that changes every " (period) " seconds, signed by a key that never leaves this phone. "
-                            "A screenshot or a copy stops working within a minute, and the code works without any signal at the gate." }
+                        p { (tr!(l, "phone-explained", period = period)) }
                         @if view.phone_bound {
-                            p.meta { "Another phone shows this ticket now. Using this phone instead stops the other one at the next gate update; "
-                                "a ticket can move to another phone " (s.settings.phone.max_rebinds) " times." }
+                            p.meta { (tr!(l, "phone-another-shows", max = max_rebinds)) }
                         }
-                        button #bind type="button" { "Use this phone as my ticket" }
-                        noscript { (notice("error", "The phone ticket needs JavaScript: turn it on for this site.")) }
+                        button #bind type="button" { (tr!(l, "use-this-phone")) }
+                        noscript { (notice("error", &tr!(l, "phone-needs-js"))) }
                     }
                 }
                 p #phone-status.notice role="status" hidden {}
             }
-            p.noprint style="text-align:center" { a href={ "/tickets/" (t.serial) } { "Back to the ticket" } }
+            p.noprint style="text-align:center" { a href={ "/tickets/" (t.serial) } { (tr!(l, "phone-back")) } }
         }
     };
-    Ok(crate::web::page_with_head("My phone ticket", Some(&u), head, body).into_response())
+    Ok(crate::web::page_with_head(&tr!(l, "phone-title"), Some(&u), head, body).into_response())
 }
 
-fn live_code(holder: &str, period: u32) -> Markup {
+/// Every sentence `phone.js` may show, in the page's language, as JSON for `data-words`
+/// (`errors` maps the binding API's error codes to sentences).
+fn phone_words(l: Lang, max_rebinds: u32) -> String {
+    let codes = [
+        "event_cancelled",
+        "ticket_refunded",
+        "ticket_revoked",
+        "device_key_revoked",
+        "bad_public_key",
+        "not_found",
+        "rate_limited",
+        "internal",
+    ];
+    let mut errors = serde_json::Map::new();
+    for c in codes {
+        let e = crate::error::AppError::conflict(c, String::new());
+        errors.insert(c.to_owned(), json!(l.error(&e)));
+    }
+    errors.insert(
+        "too_many_rebinds".to_owned(),
+        json!(tr!(l, "phone-too-many-rebinds", max = max_rebinds)),
+    );
+    json!({
+        "creating": tr!(l, "phone-creating-key"),
+        "sessionEnded": tr!(l, "phone-session-ended"),
+        "bindFailed": tr!(l, "phone-bind-failed", why = "{why}"),
+        "answered": tr!(l, "phone-issuer-answered", status = "{status}"),
+        "replaced": tr!(l, "phone-replaced-done"),
+        "noCrypto": tr!(l, "phone-no-crypto"),
+        "movedAway": tr!(l, "phone-moved-away"),
+        "wentWrong": tr!(l, "phone-went-wrong", why = "{why}"),
+        "errors": errors,
+    })
+    .to_string()
+}
+
+fn live_code(l: Lang, holder: &str, period: u32) -> Markup {
     html! {
         div #live hidden {
             div style="display:flex;flex-wrap:wrap;gap:16px;align-items:center;justify-content:center" {
-                canvas #code width=(CANVAS_PX) height=(CANVAS_PX) role="img" aria-label="Rotating ticket code"
+                canvas #code width=(CANVAS_PX) height=(CANVAS_PX) role="img" aria-label=(tr!(l, "phone-code-label"))
                     style="max-width:100%;image-rendering:pixelated;border:1px solid #000" {}
                 div style="min-width:160px" {
-                    p { "Holder" br; strong #holder style="font-size:1.3rem" { (holder) } }
+                    p { (tr!(l, "holder")) br; strong #holder style="font-size:1.3rem" { (holder) } }
                     div style="height:14px;border:2px solid #000;border-radius:7px;overflow:hidden;background:#fff" {
                         div #bar style="height:100%;width:100%;background:#146c2e;transform-origin:left;will-change:transform" {}
                     }
-                    p.meta { "Code of " span #step { "…" } ". It changes every " (period) " s: a moving bar means a live code, not a picture." }
+                    p.meta { (tr!(l, "phone-code-of")) " " span #step { "…" } ". " (tr!(l, "phone-changes-every", period = period)) }
                 }
             }
-            p.hint { "Turn your screen brightness up before you reach the gate." }
+            p.hint { (tr!(l, "brightness-hint")) }
         }
     }
 }

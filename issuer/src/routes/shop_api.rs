@@ -21,6 +21,7 @@ use crate::domain::{Email, IdempotencyKey, Password, Quantity, parse_display_nam
 use crate::error::{AppError, AppResult};
 use crate::shop::{self, EventFilter};
 use crate::state::AppState;
+use crate::tr;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -75,6 +76,10 @@ struct SignUpBody {
     password: String,
     #[serde(default)]
     name: String,
+    /// Must be `true`: the buyer accepted the terms of sale and the privacy policy (`/terms`,
+    /// `/privacy`); recorded as `accounts.terms_accepted_at`.
+    #[serde(default)]
+    accept_terms: bool,
 }
 
 async fn sign_up(
@@ -85,7 +90,8 @@ async fn sign_up(
     let email = Email::parse(&b.email)?;
     let password = Password::parse(&b.password)?;
     let name = parse_display_name(&b.name)?;
-    accounts::sign_up(&s, &client_ip(&ci), email, password, name).await?;
+    let terms = accounts::TermsAccepted::check(b.accept_terms)?;
+    accounts::sign_up(&s, &client_ip(&ci), email, password, name, terms).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "message": "check your mailbox: we sent a link to finish signing up" })),
@@ -528,29 +534,38 @@ pub(crate) async fn do_transfer(
     let signer = s.signer.clone();
     let from = user.id;
     let to_s = to.as_str().to_owned();
-    let done =
-        s.db.write(move |tx| shop::transfer_ticket(tx, &signer, from, serial, &to_s, now))
-            .await?;
+    let (done, language) =
+        s.db.write(move |tx| {
+            let done = shop::transfer_ticket(tx, &signer, from, serial, &to_s, now)?;
+            Ok((done, shop::account_language(tx, &to_s)?))
+        })
+        .await?;
+    // The recipient's language if they have an account and chose one, else the sender's page's.
+    let l = language
+        .as_deref()
+        .and_then(crate::i18n::find)
+        .unwrap_or_else(crate::i18n::current);
     let body = match &done {
-        shop::TransferOutcome::Sent(t) => format!(
-            "{} gave you a ticket ({} {} left). See it at {}/tickets\n",
-            user.email,
-            t.admits,
-            if t.admits == 1 { "place" } else { "places" },
-            s.base_url
+        shop::TransferOutcome::Sent(t) => tr!(
+            l,
+            "mail-ticket-received-body",
+            from = &user.email,
+            places = t.admits,
+            link = format!("{}/tickets", s.base_url)
         ),
-        shop::TransferOutcome::Invited { token } => format!(
-            "{} wants to give you a ticket.\n\nCreate your account with this email address at {base}/signup, \
-             then open this link within 7 days to claim it:\n{base}/claim?token={token}\n",
-            user.email,
-            base = s.base_url
+        shop::TransferOutcome::Invited { token } => tr!(
+            l,
+            "mail-ticket-invite-body",
+            from = &user.email,
+            signup = format!("{}/signup", s.base_url),
+            link = format!("{}/claim?token={token}", s.base_url)
         ),
     };
     crate::mail::send_later(
         s,
         crate::mail::Mail {
             to: to.as_str().to_owned(),
-            subject: "You received a ticket".into(),
+            subject: tr!(l, "mail-ticket-received-subject"),
             body,
         },
     );

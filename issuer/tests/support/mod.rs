@@ -198,7 +198,7 @@ impl TestApp {
             .post_json(
                 "/api/v1/accounts",
                 None,
-                &json!({ "email": email, "password": PASSWORD, "name": "Test Buyer" }),
+                &json!({ "accept_terms": true, "email": email, "password": PASSWORD, "name": "Test Buyer" }),
             )
             .await;
         assert_eq!(st, 202);

@@ -376,7 +376,7 @@ pub fn buyer(
     let url = |p: &str| format!("{}{p}", issuer.url);
     let r = c
         .post(url("/api/v1/accounts"))
-        .json(&serde_json::json!({"email": email, "password": PASSWORD, "name": "Test Buyer"}))
+        .json(&serde_json::json!({ "accept_terms": true,"email": email, "password": PASSWORD, "name": "Test Buyer"}))
         .send()
         .unwrap();
     assert_eq!(r.status(), 202, "sign-up of {email}: {}", issuer.log());
