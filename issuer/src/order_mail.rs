@@ -2,17 +2,19 @@
 //! items, the total with VAT included) in plain text and HTML, with the order's PDF tickets
 //! attached (`ticket_docs`, `ticket_pdf`). Sent after the commit that issued the tickets, in the
 //! background, through the mail seam (`mail::send_rich`); a failure is logged and changes nothing
-//! (the tickets are on the site either way). English for now, every word in this module.
+//! (the tickets are on the site either way). Written in the account's language (`mail-order-`
+//! messages of the locale files); the attached tickets too.
 
 use maud::html;
 
 use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
 use crate::mail::{self, Attachment, Mail, RichMail};
 use crate::shop::{self, OrderView};
 use crate::state::AppState;
 use crate::store::sql::{Connection, OptionalExtension, params};
 use crate::ticket_pdf::TicketSheet;
-use crate::web::euros;
+use crate::tr;
 
 /// VAT on admission to sporting events in France (5.5 %), in tenths of a percent: prices are
 /// VAT-inclusive and the receipt says how much of the total is VAT.
@@ -29,25 +31,28 @@ pub fn vat_included(total_cents: i64) -> i64 {
 struct Facts {
     to: String,
     name: String,
+    lang: Lang,
     order: OrderView,
     sheets: Vec<TicketSheet>,
 }
 
-fn facts(conn: &Connection, order_id: i64, base_url: &str) -> AppResult<Facts> {
-    let (account, to, name): (i64, String, String) = conn
+fn facts(conn: &Connection, order_id: i64, base_url: &str, default_language: &str) -> AppResult<Facts> {
+    let (account, to, name, language): (i64, String, String, Option<String>) = conn
         .query_row(
-            "SELECT a.id, a.email, a.display_name FROM orders o JOIN accounts a ON a.id = o.account_id
+            "SELECT a.id, a.email, a.display_name, a.language FROM orders o JOIN accounts a ON a.id = o.account_id
              WHERE o.id = ?1",
             params![order_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?
         .ok_or_else(|| AppError::not_found(format!("no order {order_id}")))?;
+    let lang = Lang::for_account(language.as_deref(), default_language);
     let order = shop::get_order(conn, account, order_id, base_url)?;
-    let sheets = crate::ticket_docs::order_sheets(conn, account, order_id, base_url)?;
+    let sheets = crate::ticket_docs::order_sheets(conn, lang, account, order_id, base_url)?;
     Ok(Facts {
         to,
         name,
+        lang,
         order,
         sheets,
     })
@@ -66,12 +71,13 @@ pub fn confirmation_later(state: &AppState, order_id: i64) {
 /// Builds and sends the confirmation of a paid order.
 pub async fn confirmation(state: &AppState, order_id: i64) -> Result<(), String> {
     let base = state.base_url.to_string();
+    let default_language = state.settings.default_language.clone();
     let f = state
         .db
-        .read(move |c| facts(c, order_id, &base))
+        .read(move |c| facts(c, order_id, &base, &default_language))
         .await
         .map_err(|e| e.to_string())?;
-    let title = crate::ticket_docs::order_title(order_id);
+    let title = crate::ticket_docs::order_title(f.lang, order_id);
     let sheets = f.sheets.clone();
     let pdf = tokio::task::spawn_blocking(move || crate::ticket_pdf::render(&title, &sheets))
         .await
@@ -81,58 +87,63 @@ pub async fn confirmation(state: &AppState, order_id: i64) -> Result<(), String>
 }
 
 fn message(f: &Facts, base_url: &str, pdf: Vec<u8>) -> RichMail {
-    let o = &f.order;
+    let (o, l) = (&f.order, f.lang);
     let hello = if f.name.trim().is_empty() {
-        "Hello,".to_owned()
+        tr!(l, "mail-order-hello-anyone")
     } else {
-        format!("Hello {},", f.name.trim())
+        tr!(l, "mail-order-hello", name = f.name.trim())
     };
-    let vat = vat_included(o.total_cents);
-    let vat_line = format!(
-        "Total, VAT included: {} (of which VAT at {}.{} %: {})",
-        euros(o.total_cents),
+    let rate = format!(
+        "{}{}{}",
         VAT_PER_MILLE / 10,
-        VAT_PER_MILLE % 10,
-        euros(vat)
+        l.t("number-decimal-separator"),
+        VAT_PER_MILLE % 10
+    );
+    let total_line = tr!(
+        l,
+        "mail-order-total",
+        total = l.money(o.total_cents),
+        rate = rate,
+        vat = l.money(vat_included(o.total_cents))
     );
     let order_url = format!("{base_url}/orders/{}", o.id);
-    let mut text = format!(
-        "{hello}\n\nThank you: your payment is confirmed and your tickets are ready.\n\nOrder number: {}\n\n",
-        o.id
-    );
-    for l in &o.lines {
+    let thanks = tr!(l, "mail-order-thanks");
+    let number = tr!(l, "mail-order-number", order = o.id.to_string());
+    let attached = tr!(l, "mail-order-attached", link = order_url.as_str());
+    let offer = |kind: &str| crate::routes::pages::offer_name(l, kind);
+    let mut text = format!("{hello}\n\n{thanks}\n\n{number}\n\n");
+    for line in &o.lines {
         text.push_str(&format!(
             "  {} x {} - {}: {}\n",
-            l.quantity,
-            crate::routes::pages::title_case(&l.kind),
-            l.event_name,
-            euros(l.quantity * l.unit_price_cents)
+            line.quantity,
+            offer(&line.kind),
+            line.event_name,
+            l.money(line.quantity * line.unit_price_cents)
         ));
     }
-    text.push_str(&format!(
-        "\n{vat_line}\n\nYour tickets are attached as a PDF: print it or show it on a screen at the gate. \
-         They are also on {order_url}.\n\nog-tickets\n"
-    ));
+    text.push_str(&format!("\n{total_line}\n\n{attached}\n\nog-tickets\n"));
     let html = html! {
         p { (hello) }
-        p { "Thank you: your payment is confirmed and your tickets are ready." }
-        p { "Order number: " strong { (o.id) } }
+        p { (thanks) }
+        p { strong { (number) } }
         table {
-            thead { tr { th { "Qty" } th { "Offer" } th { "Event" } th { "Price" } } }
-            tbody { @for l in &o.lines { tr {
-                td { (l.quantity) } td { (crate::routes::pages::title_case(&l.kind)) }
-                td { (l.event_name) } td { (euros(l.quantity * l.unit_price_cents)) }
+            thead { tr {
+                th { (tr!(l, "mail-order-quantity")) } th { (tr!(l, "mail-order-offer")) }
+                th { (tr!(l, "mail-order-event")) } th { (tr!(l, "mail-order-price")) }
+            } }
+            tbody { @for line in &o.lines { tr {
+                td { (line.quantity) } td { (offer(&line.kind)) }
+                td { (line.event_name) } td { (l.money(line.quantity * line.unit_price_cents)) }
             } } }
         }
-        p { strong { (vat_line) } }
-        p { "Your tickets are attached as a PDF: print it or show it on a screen at the gate. They are also on "
-            a href=(order_url) { (order_url) } "." }
+        p { strong { (total_line) } }
+        p { (attached) }
         p { "og-tickets" }
     };
     RichMail {
         mail: Mail {
             to: f.to.clone(),
-            subject: format!("Your order {}: tickets attached", o.id),
+            subject: tr!(l, "mail-order-subject", order = o.id.to_string()),
             body: text,
         },
         html: Some(html.into_string()),

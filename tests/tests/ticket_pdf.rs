@@ -181,6 +181,29 @@ fn a_printed_pdf_ticket_is_read_by_the_gate_and_a_phone_only_event_prints_no_cod
         "the gate reads the ticket's own code"
     );
 
+    // In French (the browser asks for it): the same page worded in French, times in Paris.
+    let fr_pdf = dir.path().join("ticket-fr.pdf");
+    let r = c
+        .get(url(&format!("/tickets/{serial}/ticket.pdf")))
+        .bearer_auth(&alice)
+        .header("Accept-Language", "fr-FR,fr;q=0.9")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    std::fs::write(&fr_pdf, r.bytes().unwrap()).unwrap();
+    let text = words(&fr_pdf);
+    for expected in [
+        "Ouverture des portes",
+        "Duo, 2 personnes",
+        "Titulaire Test Buyer",
+        &format!("Billet {serial}"),
+        "Comment se passe l’entrée",
+        "(heure de Paris)",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in {text}");
+    }
+    assert_eq!(codes(&pages(&fr_pdf)[0]), vec![qr_text.to_owned()]);
+
     // The order: a page per ticket, each read back as that ticket's code.
     let order_pdf = dir.path().join("order.pdf");
     download(&c, &url(&format!("/orders/{order_id}/tickets.pdf")), &alice, &order_pdf);

@@ -452,3 +452,47 @@ account-delete-submit = Delete my account
 account-delete-not-understood = tick the box to confirm that your remaining tickets will no longer work
 account-deleted-title = Account deleted
 account-deleted-text = Your account is deleted and your personal data erased. Thank you for coming.
+
+## The order confirmation mail (text and HTML)
+
+mail-order-subject = Your order { $order }: tickets attached
+mail-order-hello = Hello { $name },
+mail-order-hello-anyone = Hello,
+mail-order-thanks = Thank you: your payment is confirmed and your tickets are ready.
+mail-order-number = Order number: { $order }
+mail-order-quantity = Qty
+mail-order-offer = Offer
+mail-order-event = Event
+mail-order-price = Price
+mail-order-total = Total, VAT included: { $total } (of which VAT at { $rate } %: { $vat })
+mail-order-attached = Your tickets are attached as a PDF: print it or show it on a screen at the gate. They are also on { $link }.
+
+## The PDF ticket (one A4 page per ticket)
+
+pdf-title-ticket = Ticket { $serial }
+pdf-title-order = Tickets of order { $order }
+pdf-heading = E-TICKET
+pdf-ticket = Ticket { $serial }
+pdf-date = Date
+pdf-doors = Doors open
+pdf-venue = Venue
+pdf-offer = Offer
+pdf-holder = Holder
+pdf-number = Ticket number
+pdf-admits = { $offer }, admits { $n ->
+    [one] { $n } person
+   *[other] { $n } people
+}
+pdf-places-left = { $offer }, { $left } of { $n } places left
+pdf-caption = Ticket { $serial }: show this code at the gate, printed or on a screen.
+pdf-phone-title = Open this ticket on your phone
+pdf-phone-line-why = This event needs the live code on the holder's phone: a print or a picture of a code is refused at the gate, so this page has none.
+pdf-phone-line-how = On your phone, log in at { $url } and choose "Use this phone as my ticket". The code changes every few seconds and works offline.
+pdf-entry-title = How entry works
+pdf-entry-scan = At the gate, the steward scans the code: the gate says ADMIT or REJECT at once, even without network. Turn a phone's brightness up.
+pdf-entry-people = One scan lets in { $n ->
+    [one] { $n } person
+   *[other] { $n } people
+}. Each place is used once: a copy of this code shown after you is refused.
+pdf-entry-doors = Doors open { $doors }. Keep this ticket to yourself: whoever shows the code first gets in.
+pdf-footer = og-tickets · ticket { $serial } · this code is signed: any change to it is refused at the gate.

@@ -449,3 +449,50 @@ account-delete-submit = Supprimer mon compte
 account-delete-not-understood = cochez la case pour confirmer que vos billets restants ne fonctionneront plus
 account-deleted-title = Compte supprimé
 account-deleted-text = Votre compte est supprimé et vos données personnelles effacées. Merci de votre visite.
+
+## L’e-mail de confirmation de commande (texte et HTML)
+
+mail-order-subject = Votre commande { $order } : billets joints
+mail-order-hello = Bonjour { $name },
+mail-order-hello-anyone = Bonjour,
+mail-order-thanks = Merci : votre paiement est confirmé et vos billets sont prêts.
+mail-order-number = Numéro de commande : { $order }
+mail-order-quantity = Qté
+mail-order-offer = Formule
+mail-order-event = Événement
+mail-order-price = Prix
+mail-order-total = Total TTC : { $total } (dont TVA à { $rate } % : { $vat })
+mail-order-attached = Vos billets sont joints en PDF : imprimez-les ou montrez-les sur un écran à l’entrée. Ils sont aussi sur { $link }.
+
+## Le billet PDF (une page A4 par billet)
+
+pdf-title-ticket = Billet { $serial }
+pdf-title-order = Billets de la commande { $order }
+pdf-heading = E-BILLET
+pdf-ticket = Billet { $serial }
+pdf-date = Date
+pdf-doors = Ouverture des portes
+pdf-venue = Lieu
+pdf-offer = Formule
+pdf-holder = Titulaire
+pdf-number = Numéro de billet
+pdf-admits = { $offer }, { $n ->
+    [one] { $n } personne
+   *[other] { $n } personnes
+}
+pdf-places-left = { $offer }, { $left ->
+    [one] { $left } place restante
+   *[other] { $left } places restantes
+} sur { $n }
+pdf-caption = Billet { $serial } : présentez ce code à l’entrée, imprimé ou sur un écran.
+pdf-phone-title = Ouvrez ce billet sur votre téléphone
+pdf-phone-line-why = Cet événement exige le code vivant sur le téléphone du titulaire : une impression ou une photo d’un code est refusée à l’entrée, cette page n’en porte donc aucun.
+pdf-phone-line-how = Sur votre téléphone, connectez-vous sur { $url } et choisissez « Utiliser ce téléphone comme billet ». Le code change toutes les quelques secondes et fonctionne hors ligne.
+pdf-entry-title = Comment se passe l’entrée
+pdf-entry-scan = À l’entrée, le steward scanne le code : la borne affiche ENTRÉE ou REFUSÉ aussitôt, même sans réseau. Montez la luminosité du téléphone.
+pdf-entry-people = Un scan fait entrer { $n ->
+    [one] { $n } personne
+   *[other] { $n } personnes
+}. Chaque place ne sert qu’une fois : une copie de ce code présentée après vous est refusée.
+pdf-entry-doors = Ouverture des portes : { $doors }. Gardez ce billet pour vous : le premier qui présente le code entre.
+pdf-footer = og-tickets · billet { $serial } · ce code est signé : toute modification est refusée à l’entrée.

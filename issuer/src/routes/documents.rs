@@ -1,7 +1,8 @@
 //! Printable tickets for their holder: `GET /tickets/{serial}/ticket.pdf` (one page) and
 //! `GET /orders/{id}/tickets.pdf` (a page per ticket of the order the account still holds).
 //! Same checks as the ticket and order pages (signed in, the account's own, else 404 or the
-//! login page); the words and facts come from `ticket_docs`, the PDF from `ticket_pdf`.
+//! login page); the words (in the request's language) and facts come from `ticket_docs`, the
+//! PDF from `ticket_pdf`.
 
 use axum::Router;
 use axum::extract::State;
@@ -13,6 +14,7 @@ use super::extract::Id;
 use super::pages::{PageError, need};
 use crate::auth::MaybeUser;
 use crate::error::AppError;
+use crate::i18n;
 use crate::state::AppState;
 use crate::ticket_docs;
 use crate::ticket_pdf::{self, TicketSheet};
@@ -25,13 +27,13 @@ pub fn routes() -> Router<AppState> {
 
 async fn ticket_pdf(State(s): State<AppState>, user: MaybeUser, Id(serial): Id) -> Result<Response, PageError> {
     let u = need(user)?;
-    let (uid, base) = (u.id, s.base_url.to_string());
+    let (uid, base, l) = (u.id, s.base_url.to_string(), i18n::current());
     let sheet =
-        s.db.read(move |c| ticket_docs::ticket_sheet(c, uid, serial, &base))
+        s.db.read(move |c| ticket_docs::ticket_sheet(c, l, uid, serial, &base))
             .await
             .map_err(|e| PageError::with_user(e, &u))?;
     pdf(
-        ticket_docs::ticket_title(serial),
+        ticket_docs::ticket_title(l, serial),
         vec![sheet],
         format!("ticket-{serial}.pdf"),
     )
@@ -41,13 +43,13 @@ async fn ticket_pdf(State(s): State<AppState>, user: MaybeUser, Id(serial): Id) 
 
 async fn order_pdf(State(s): State<AppState>, user: MaybeUser, Id(order): Id) -> Result<Response, PageError> {
     let u = need(user)?;
-    let (uid, base) = (u.id, s.base_url.to_string());
+    let (uid, base, l) = (u.id, s.base_url.to_string(), i18n::current());
     let sheets =
-        s.db.read(move |c| ticket_docs::order_sheets(c, uid, order, &base))
+        s.db.read(move |c| ticket_docs::order_sheets(c, l, uid, order, &base))
             .await
             .map_err(|e| PageError::with_user(e, &u))?;
     pdf(
-        ticket_docs::order_title(order),
+        ticket_docs::order_title(l, order),
         sheets,
         format!("order-{order}-tickets.pdf"),
     )
