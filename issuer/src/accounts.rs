@@ -353,16 +353,9 @@ pub async fn forgot_password(state: &AppState, ip: &str, email: Email) -> AppRes
     Ok(())
 }
 
-/// Changes the password of a signed-in account; the current password must be given (wrong
-/// ones count like failed logins and are slowed down the same way). Every session of the
-/// account ends, the caller's included. The caller checked that its session is current
-/// (`auth::SensitiveUser`).
-pub async fn change_password(
-    state: &AppState,
-    user: &auth::AuthUser,
-    current: &str,
-    password: Password,
-) -> AppResult<()> {
+/// Asks the signed-in buyer for their password again before a sensitive change: a wrong one
+/// counts as a failed log-in (and is slowed down like one), so the page cannot be used to guess.
+async fn confirm_password(state: &AppState, user: &auth::AuthUser, password: &str) -> AppResult<()> {
     let email_key = user.email.trim().to_lowercase();
     let wait = auth::login_delay(state, &email_key, crate::now()).await?;
     if wait > 0 {
@@ -382,14 +375,29 @@ pub async fn change_password(
             )
         })
         .await?;
-    let cur = current.to_owned();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&cur, stored.as_deref()))
+    let pw = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, stored.as_deref()))
         .await
         .map_err(AppError::internal)?;
     if !ok {
         auth::record_login_failure(state, &email_key).await?;
         return Err(AppError::Forbidden("the current password is wrong".into()));
     }
+    Ok(())
+}
+
+/// Changes the password of a signed-in account; the current password must be given (wrong
+/// ones count like failed logins and are slowed down the same way). Every session of the
+/// account ends, the caller's included. The caller checked that its session is current
+/// (`auth::SensitiveUser`).
+pub async fn change_password(
+    state: &AppState,
+    user: &auth::AuthUser,
+    current: &str,
+    password: Password,
+) -> AppResult<()> {
+    confirm_password(state, user, current).await?;
+    let account_id = user.id;
     let hash = tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))
         .await
         .map_err(AppError::internal)??;
@@ -487,33 +495,8 @@ pub async fn export(state: &AppState, account_id: i64, base_url: String) -> AppR
 /// personal data (address, name, language, password hash) is erased; orders and payments stay,
 /// without a name, as accounting requires; every session ends.
 pub async fn delete_account(state: &AppState, user: &auth::AuthUser, password: &str) -> AppResult<()> {
-    let email_key = user.email.trim().to_lowercase();
-    let wait = auth::login_delay(state, &email_key, crate::now()).await?;
-    if wait > 0 {
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: wait.unsigned_abs(),
-        });
-    }
+    confirm_password(state, user, password).await?;
     let account_id = user.id;
-    let stored: Option<String> = state
-        .db
-        .read(move |c| {
-            Ok(
-                c.query_row("SELECT password_hash FROM accounts WHERE id = ?1", [account_id], |r| {
-                    r.get(0)
-                })
-                .optional()?,
-            )
-        })
-        .await?;
-    let pw = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, stored.as_deref()))
-        .await
-        .map_err(AppError::internal)?;
-    if !ok {
-        auth::record_login_failure(state, &email_key).await?;
-        return Err(AppError::Forbidden("the current password is wrong".into()));
-    }
     let now = crate::now();
     state
         .db

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use og_issuer::store::ScratchDatabase;
 use og_system_tests::smtp::SmtpSink;
 use serde_json::{Value, json};
-use support::{IssuerProc, PASSWORD, http, issuer_bin, now};
+use support::{IssuerProc, http, issuer_bin, now};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -96,41 +96,17 @@ fn event(c: &reqwest::blocking::Client, issuer: &IssuerProc, op: &str) -> i64 {
     event["offers"][0]["id"].as_i64().unwrap()
 }
 
-/// Signs up, activates and logs in buyer `i` through `issuer`: the access token.
+/// Signs up, activates and logs in buyer `i` through `issuer`, from an address of its own.
 fn ready_buyer(issuer: &str, sink: &SmtpSink, i: usize) -> String {
-    let c = http();
-    let email = format!("buyer{i}@example.org");
     let ip = format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256);
-    let post = |path: &str, body: Value| {
-        c.post(format!("{issuer}{path}"))
-            .header("X-Forwarded-For", &ip)
-            .json(&body)
-            .send()
-            .unwrap()
-    };
-    let r = post(
-        "/api/v1/accounts",
-        json!({"email": email, "password": PASSWORD, "name": "Bench Buyer"}),
-    );
-    assert_eq!(r.status(), 202, "sign-up of {email}");
-    let mail = sink.wait_for(&email, Duration::from_secs(60)).expect("activation mail");
-    let link = mail.link_containing("/activate?token=").expect("activation link");
-    let token = link
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
-    assert!(
-        post("/api/v1/accounts/activate", json!({"token": token}))
-            .status()
-            .is_success()
-    );
-    let r = post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD}));
-    assert!(r.status().is_success(), "login of {email}: {}", r.status());
-    r.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_owned()
+    support::buyer_from(
+        &http(),
+        issuer,
+        sink,
+        &format!("buyer{i}@example.org"),
+        "Bench Buyer",
+        Some(&ip),
+    )
 }
 
 #[derive(Default)]

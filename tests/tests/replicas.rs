@@ -17,7 +17,7 @@ use og_issuer::store::ScratchDatabase;
 use og_shared::sync::{Direction, EnrollResponse, ScanBatch, ScanBatchAck, ScanReport, VerdictCode};
 use og_system_tests::smtp::SmtpSink;
 use serde_json::{Value, json};
-use support::{Gate, IssuerProc, PASSWORD, enrolment_token, get_json, http, issuer_bin, now};
+use support::{Gate, IssuerProc, PASSWORD, buyer_from, enrolment_token, get_json, http, issuer_bin, now};
 
 const BUYERS: usize = 50;
 const CAPACITY: i64 = 20; // ten Duos
@@ -105,43 +105,6 @@ impl Cluster {
     }
 }
 
-/// Signs `email` up from client address `ip` (through the load balancer), activates it through
-/// the mailed link and logs in; answers the access token.
-fn buyer(c: &reqwest::blocking::Client, issuer: &IssuerProc, sink: &SmtpSink, email: &str, ip: &str) -> String {
-    let post = |path: &str, body: Value| {
-        c.post(format!("{}{path}", issuer.url))
-            .header("X-Forwarded-For", ip)
-            .json(&body)
-            .send()
-            .unwrap()
-    };
-    let r = post(
-        "/api/v1/accounts",
-        json!({ "accept_terms": true,"email": email, "password": PASSWORD, "name": "Racer"}),
-    );
-    assert_eq!(r.status(), 202, "sign-up of {email}");
-    let mail = sink
-        .wait_for(email, std::time::Duration::from_secs(20))
-        .expect("activation mail");
-    let link = mail.link_containing("/activate?token=").expect("activation link");
-    let token = link
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
-    assert!(
-        post("/api/v1/accounts/activate", json!({"token": token}))
-            .status()
-            .is_success()
-    );
-    let r = post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD}));
-    assert!(r.status().is_success(), "login of {email}: {}", r.status());
-    r.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_owned()
-}
-
 fn create_event(c: &reqwest::blocking::Client, issuer: &IssuerProc, op: &str, capacity: i64) -> (i64, i64) {
     let t = now();
     let created: Value = c
@@ -208,12 +171,13 @@ fn fifty_buyers_racing_through_three_replicas_never_oversell_and_never_see_a_ser
     let signups: Vec<_> = (0..BUYERS)
         .map(|i| {
             let issuer = &cl.replicas[i % 3];
-            let access = buyer(
+            let access = buyer_from(
                 &c,
-                issuer,
+                &issuer.url,
                 &sink,
                 &format!("racer{i}@example.org"),
-                &format!("10.0.0.{i}"),
+                "Racer",
+                Some(&format!("10.0.0.{i}")),
             );
             let r = c
                 .put(format!("{}/api/v1/cart/items", urls[(i + 1) % 3]))
@@ -419,12 +383,13 @@ fn a_replica_killed_in_the_middle_of_checkouts_loses_no_order_and_issues_nothing
     let (event_id, duo) = create_event(&c, &cl.replicas[0], &op, 200);
     let buyers: Vec<String> = (0..12)
         .map(|i| {
-            let access = buyer(
+            let access = buyer_from(
                 &c,
-                &cl.replicas[i % 2],
+                &cl.replicas[i % 2].url,
                 &sink,
                 &format!("crash{i}@example.org"),
-                "10.0.1.1",
+                "Racer",
+                Some("10.0.1.1"),
             );
             let r = c
                 .put(format!("{}/api/v1/cart/items", cl.replicas[0].url))
@@ -499,7 +464,7 @@ fn a_sign_up_limit_per_address_holds_across_replicas() {
     let sign_up = |i: usize| {
         c.post(format!("{}/api/v1/accounts", cl.replicas[i % 3].url))
             .header("X-Forwarded-For", "192.0.2.7")
-            .json(&json!({ "accept_terms": true,"email": format!("many{i}@example.org"), "password": PASSWORD, "name": "M"}))
+            .json(&json!({"accept_terms": true, "email": format!("many{i}@example.org"), "password": PASSWORD, "name": "M"}))
             .send()
             .unwrap()
             .status()

@@ -1320,6 +1320,25 @@ struct DeleteForm {
     understood: String,
 }
 
+/// The account page again with why a password-confirmed action was refused (the same status
+/// as the API would give, `Retry-After` when slowed down).
+fn account_refused(l: Lang, u: &AuthUser, e: &AppError) -> Response {
+    let msg = if matches!(e, AppError::Forbidden(_)) {
+        tr!(l, "error-wrong-current-password")
+    } else {
+        l.error(e)
+    };
+    let mut r = page(
+        &tr!(l, "account-title"),
+        Some(u),
+        account_body(u, Some(notice("error", &msg))),
+    )
+    .into_response();
+    *r.status_mut() = e.status();
+    e.add_retry_after(&mut r);
+    r
+}
+
 fn account_body(u: &AuthUser, msg: Option<Markup>) -> Markup {
     let l = i18n::current();
     let chosen = u.language.as_deref().and_then(i18n::find);
@@ -1442,20 +1461,7 @@ async fn account_password(State(s): State<AppState>, user: MaybeUser, ApiForm(f)
             Ok(r)
         }
         Err(e @ (AppError::BadRequest { .. } | AppError::Forbidden(_) | AppError::TooManyRequests { .. })) => {
-            let msg = if matches!(e, AppError::Forbidden(_)) {
-                tr!(l, "error-wrong-current-password")
-            } else {
-                l.error(&e)
-            };
-            let mut r = page(
-                &tr!(l, "account-title"),
-                Some(&u),
-                account_body(&u, Some(notice("error", &msg))),
-            )
-            .into_response();
-            *r.status_mut() = e.status();
-            e.add_retry_after(&mut r);
-            Ok(r)
+            Ok(account_refused(l, &u, &e))
         }
         Err(e) => Err(PageError::with_user(e, &u)),
     }
@@ -1514,22 +1520,7 @@ async fn account_delete(State(s): State<AppState>, user: MaybeUser, ApiForm(f): 
             }
             Ok(r)
         }
-        Err(e @ (AppError::Forbidden(_) | AppError::TooManyRequests { .. })) => {
-            let msg = if matches!(e, AppError::Forbidden(_)) {
-                tr!(l, "error-wrong-current-password")
-            } else {
-                l.error(&e)
-            };
-            let mut r = page(
-                &tr!(l, "account-title"),
-                Some(&u),
-                account_body(&u, Some(notice("error", &msg))),
-            )
-            .into_response();
-            *r.status_mut() = e.status();
-            e.add_retry_after(&mut r);
-            Ok(r)
-        }
+        Err(e @ (AppError::Forbidden(_) | AppError::TooManyRequests { .. })) => Ok(account_refused(l, &u, &e)),
         Err(e) => Err(PageError::with_user(e, &u)),
     }
 }

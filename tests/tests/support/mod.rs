@@ -373,27 +373,41 @@ pub fn buyer(
     sink: &og_system_tests::smtp::SmtpSink,
     email: &str,
 ) -> String {
-    let url = |p: &str| format!("{}{p}", issuer.url);
-    let r = c
-        .post(url("/api/v1/accounts"))
-        .json(&serde_json::json!({ "accept_terms": true,"email": email, "password": PASSWORD, "name": "Test Buyer"}))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 202, "sign-up of {email}: {}", issuer.log());
-    let mail = sink.wait_for(email, Duration::from_secs(20)).expect("activation mail");
+    buyer_from(c, &issuer.url, sink, email, "Test Buyer", None)
+}
+
+/// [`buyer`] through any issuer URL, named `name`, and from client address `ip` when given (sent
+/// as `X-Forwarded-For`, as a load balancer would: issuers started with `--trusted-proxy` keep
+/// their per-address limits per buyer).
+pub fn buyer_from(
+    c: &reqwest::blocking::Client,
+    issuer_url: &str,
+    sink: &og_system_tests::smtp::SmtpSink,
+    email: &str,
+    name: &str,
+    ip: Option<&str>,
+) -> String {
+    let post = |path: &str, body: serde_json::Value| {
+        let mut rb = c.post(format!("{issuer_url}{path}")).json(&body);
+        if let Some(ip) = ip {
+            rb = rb.header("X-Forwarded-For", ip);
+        }
+        rb.send().unwrap()
+    };
+    let r = post(
+        "/api/v1/accounts",
+        serde_json::json!({"accept_terms": true, "email": email, "password": PASSWORD, "name": name}),
+    );
+    assert_eq!(r.status(), 202, "sign-up of {email} through {issuer_url}");
+    let mail = sink.wait_for(email, Duration::from_secs(60)).expect("activation mail");
     let link = mail.link_containing("/activate?token=").expect("activation link");
     let token = link.split("token=").nth(1).unwrap().split('&').next().unwrap();
-    let r = c
-        .post(url("/api/v1/accounts/activate"))
-        .json(&serde_json::json!({"token": token}))
-        .send()
-        .unwrap();
+    let r = post("/api/v1/accounts/activate", serde_json::json!({"token": token}));
     assert!(r.status().is_success(), "activation of {email}: {}", r.status());
-    let r = c
-        .post(url("/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": email, "password": PASSWORD}))
-        .send()
-        .unwrap();
+    let r = post(
+        "/api/v1/auth/login",
+        serde_json::json!({"email": email, "password": PASSWORD}),
+    );
     assert!(r.status().is_success(), "login of {email}: {}", r.status());
     r.json::<serde_json::Value>().unwrap()["access_token"]
         .as_str()
