@@ -1,8 +1,9 @@
 //! The accessibility audit, in headless Chromium: axe-core (from npm, see `.ci/run`) runs on
 //! every page a buyer goes through (catalogue, event, cart, sign-up, log-in, the hosted payment
-//! page, order, orders, tickets, ticket, account, the 404 page), in English and in French, and
-//! no page may have a serious or critical violation. Every violation found is printed (rule,
-//! impact, the elements' selectors) so a failure says what to fix. The sign-up is done with the
+//! page, order, orders, tickets, ticket, account, terms, privacy, forgotten password, the 404
+//! page), in English and in French, and no page may have a serious or critical violation. Every
+//! violation found is printed (rule, impact, the elements' selectors) so a failure says what to
+//! fix. The sign-up is done with the
 //! keyboard alone (Tab, Space, Enter), every element reached showing a focus outline that
 //! contrasts with its surroundings (screenshot: `$CARGO_TARGET_TMPDIR/a11y-focus-*.png`).
 //!
@@ -205,6 +206,16 @@ async fn journey(app: &TestApp, d: &Driver, axe: &str, w: &Words) -> Vec<(String
     d.click("button[value='duo']").await;
     d.wait_for(&[&lang, "action=\"/cart/update\""]).await;
     found.extend(audit(d, axe, &page("cart, as a guest")).await);
+
+    for (path, name, needle) in [
+        ("/terms", "terms of sale", "<h2>"),
+        ("/privacy", "privacy", "<h2>"),
+        ("/password/forgot", "forgotten password", "action=\"/password/forgot\""),
+    ] {
+        d.goto(&app.url(path)).await;
+        d.wait_for(&[&lang, needle]).await;
+        found.extend(audit(d, axe, &page(name)).await);
+    }
 
     d.goto(&app.url("/signup")).await;
     d.wait_for(&[&lang, "action=\"/signup\""]).await;
