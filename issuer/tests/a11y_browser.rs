@@ -1,11 +1,11 @@
 //! The accessibility audit, in headless Chromium: axe-core (from npm, see `.ci/run`) runs on
 //! every page a buyer goes through (catalogue, event, cart, sign-up, log-in, the hosted payment
 //! page, order, orders, tickets, ticket, account, terms, privacy, forgotten password, the 404
-//! page), in English and in French, and no page may have a serious or critical violation. Every
-//! violation found is printed (rule, impact, the elements' selectors) so a failure says what to
-//! fix. The sign-up is done with the
-//! keyboard alone (Tab, Space, Enter), every element reached showing a focus outline that
-//! contrasts with its surroundings (screenshot: `$CARGO_TARGET_TMPDIR/a11y-focus-*.png`).
+//! page), in English and in French, at 1280 px and 390 px wide, and no page may have a serious or
+//! critical violation. Every violation found is printed (rule, impact, the elements' selectors)
+//! so a failure says what to fix. The sign-up is done with the keyboard alone (Tab, Space,
+//! Enter), every element reached showing a focus outline that contrasts with its surroundings
+//! (screenshot: `$CARGO_TARGET_TMPDIR/a11y-focus-*.png`).
 //!
 //! axe-core is not in the repository: the test reads `axe.min.js` from `OG_AXE_JS`, by default
 //! `target/axe/node_modules/axe-core/axe.min.js`, which `.ci/run` installs with npm.
@@ -31,11 +31,23 @@ fn axe_source() -> String {
     })
 }
 
-/// Runs axe-core on the current page; returns one line per violation (any impact).
+/// Runs axe-core on the current page at a desktop and a phone width (the layout changes: one
+/// column, the header wraps); returns one line per violation (any impact).
+async fn audit(d: &Driver, axe: &str, page: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for width in [390, 1280] {
+        d.call("POST", "/window/rect", Some(json!({ "width": width, "height": 1000 })))
+            .await;
+        found.extend(audit_once(d, axe, &format!("{page} at {width} px")).await);
+    }
+    found
+}
+
+/// Runs axe-core once on the current page.
 ///
 /// The library is injected through WebDriver's script execution, which the pages' CSP
 /// (`default-src 'none'`, no script) does not govern, then `axe.run` reports asynchronously.
-async fn audit(d: &Driver, axe: &str, page: &str) -> Vec<(String, String)> {
+async fn audit_once(d: &Driver, axe: &str, page: &str) -> Vec<(String, String)> {
     let loaded = d
         .call(
             "POST",
