@@ -48,6 +48,17 @@ pub fn current_token() -> String {
     TOKEN.try_with(|t| t.to_string()).unwrap_or_default()
 }
 
+/// Runs `render` with the form token of the browser's CSRF cookie available to
+/// [`current_token`]: for pages rendered outside the [`protect`] layer (`web::html_errors`'s
+/// error pages, whose header has the log-out form). Without a valid cookie the forms get no
+/// token, as outside the layer.
+pub fn render_with_token<R>(state: &AppState, headers: &HeaderMap, render: impl FnOnce() -> R) -> R {
+    match cookie_value(headers) {
+        Some(cookie) => TOKEN.sync_scope(form_token(state, &cookie).into(), render),
+        None => render(),
+    }
+}
+
 fn form_token(state: &AppState, cookie: &str) -> String {
     let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&state.secrets.jwt[..])
         .expect("HMAC takes any key length");

@@ -1,6 +1,8 @@
 //! The look of the web pages: one layout (header, navigation, main, footer) and one small
 //! inline stylesheet. Pages work without JavaScript; the CSS is responsive (one column on
-//! phones), keeps WCAG AA contrast, shows focus outlines, and has a print style for tickets.
+//! phones), keeps WCAG AA contrast, shows focus outlines that contrast 3:1 with what surrounds
+//! them (navy on the light page, yellow on the navy header), and has a print style for tickets.
+//! `issuer/tests/a11y_browser.rs` audits the pages with axe-core and walks a form by keyboard.
 
 use axum::extract::{Request, State};
 use axum::http::header::{ACCEPT, ALLOW, CACHE_CONTROL, RETRY_AFTER};
@@ -20,7 +22,8 @@ pub(crate) const CSS: &str = r#"
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:var(--bg)}
 a{color:var(--accent)}
-a:focus,button:focus,input:focus,select:focus{outline:3px solid #f6b900;outline-offset:2px}
+a:focus,button:focus,input:focus,select:focus,summary:focus,textarea:focus{outline:3px solid #0a2540;outline-offset:2px}
+header a:focus,header button:focus,.skip:focus{outline-color:#f6b900}
 .skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:#fff;padding:8px;z-index:9}
 header{background:#0a2540;color:#fff}
 header .bar{max-width:1100px;margin:0 auto;display:flex;flex-wrap:wrap;gap:12px;align-items:center;justify-content:space-between;padding:12px 16px}
@@ -158,15 +161,18 @@ pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next
         _ => (tr!(l, "problem-title"), tr!(l, "problem-client")),
     };
     let text = l.error_code(info.code, info.retry_after_secs, status.is_server_error());
-    let body = page(
-        &title,
-        user.as_ref(),
-        html! {
-            h1 { (heading) }
-            (notice("error", &text))
-            p { a href="/" { (tr!(l, "back-to-events")) } }
-        },
-    );
+    // This layer is outside `csrf::protect`: the header's log-out form gets its token here.
+    let body = crate::csrf::render_with_token(&state, &headers, || {
+        page(
+            &title,
+            user.as_ref(),
+            html! {
+                h1 { (heading) }
+                (notice("error", &text))
+                p { a href="/" { (tr!(l, "back-to-events")) } }
+            },
+        )
+    });
     let mut out = (status, body).into_response();
     for name in [RETRY_AFTER, ALLOW] {
         if let Some(v) = res.headers().get(&name) {
