@@ -403,7 +403,9 @@ pub async fn change_password(
             )?;
             auth::revoke_all_for_account(tx, account_id, now)
         })
-        .await
+        .await?;
+    crate::notice_mail::password_changed(state, &user.email, user.language.as_deref(), now, false);
+    Ok(())
 }
 
 /// Sets a new password with a reset token; every session of the account is ended.
@@ -413,7 +415,7 @@ pub async fn reset_password(state: &AppState, token: &str, password: Password) -
         .map_err(AppError::internal)??;
     let th = auth::token_hash(token);
     let now = crate::now();
-    state
+    let (email, language) = state
         .db
         .write(move |tx| {
             let account_id = consume_mail_token(
@@ -430,9 +432,15 @@ pub async fn reset_password(state: &AppState, token: &str, password: Password) -
                 params![account_id, hash],
             )?;
             auth::revoke_all_for_account(tx, account_id, now)?;
-            Ok(())
+            Ok(tx.query_row(
+                "SELECT email, language FROM accounts WHERE id = ?1",
+                [account_id],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
+            )?)
         })
-        .await
+        .await?;
+    crate::notice_mail::password_changed(state, &email, language.as_deref(), now, true);
+    Ok(())
 }
 
 /// Changes the name on the buyer's future tickets and their language.

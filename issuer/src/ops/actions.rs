@@ -298,10 +298,14 @@ pub async fn refund_ticket(
 ) -> AppResult<Option<crate::ops::refunds::RefundDue>> {
     let now = crate::now();
     let operator = op.account_id;
-    let due = state
+    let (due, notice) = state
         .db
         .write(move |tx| {
             let due = crate::shop::operator_refund(tx, serial, operator, &reason, now)?;
+            let notice = due
+                .as_ref()
+                .map(|d| crate::notice_mail::operator_refund_notice(tx, d))
+                .transpose()?;
             let amount = due
                 .as_ref()
                 .map_or("nothing owed".to_owned(), |d| crate::web::euros(d.amount_cents));
@@ -314,9 +318,12 @@ pub async fn refund_ticket(
                 &detail,
                 now,
             )?;
-            Ok(due)
+            Ok((due, notice))
         })
         .await?;
+    if let Some(n) = &notice {
+        crate::notice_mail::refund_confirmed(state, n);
+    }
     tracing::info!(operator, serial, "ticket refunded by an operator's decision");
     Ok(due)
 }
