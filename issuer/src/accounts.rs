@@ -112,8 +112,9 @@ pub async fn sign_up(
     match created {
         Ok(()) => {
             let link = mail_link(state, "activation", "/activate", &token);
-            mail::send_later(
+            mail::send_framed_later(
                 state,
+                lang,
                 Mail {
                     to,
                     subject: tr!(lang, "mail-activate-subject"),
@@ -123,8 +124,9 @@ pub async fn sign_up(
         }
         Err(existing_language) => {
             let l = existing_language.as_deref().and_then(i18n::find).unwrap_or(lang);
-            mail::send_later(
+            mail::send_framed_later(
                 state,
+                l,
                 Mail {
                     to,
                     subject: tr!(l, "mail-signup-exists-subject"),
@@ -341,8 +343,9 @@ pub async fn forgot_password(state: &AppState, ip: &str, email: Email) -> AppRes
     if let Some(language) = found {
         let l = language.as_deref().and_then(i18n::find).unwrap_or_else(i18n::current);
         let link = mail_link(state, "password reset", "/password/reset", &token);
-        mail::send_later(
+        mail::send_framed_later(
             state,
+            l,
             Mail {
                 to: email.as_str().to_owned(),
                 subject: tr!(l, "mail-reset-subject"),

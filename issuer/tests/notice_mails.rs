@@ -1,7 +1,8 @@
 //! The mails that tell a buyer a change went through, read from a real SMTP sink: a ticket sent
 //! (to its sender), a refund granted (by the buyer or by an operator), a password changed (on
 //! the account page or with a reset link). Each arrives in the account's language, as plain
-//! text with an HTML alternative, with the facts the buyer needs.
+//! text with an HTML alternative, with the facts the buyer needs. The older plain-text mails
+//! (activation...) have the same HTML frame.
 
 mod support;
 
@@ -285,4 +286,19 @@ async fn a_password_reset_by_mail_is_confirmed_by_a_second_mail_in_french() {
     assert!(m.text.contains("avec un lien de réinitialisation"), "{}", m.text);
     assert!(m.text.contains("(heure de Paris)"), "{}", m.text);
     assert_framed_in_french(&m);
+}
+
+#[tokio::test]
+async fn the_activation_mail_has_an_html_alternative_in_the_shared_frame_with_its_link_clickable() {
+    let app = spawn_app().await;
+    app.registered("hugo@example.org").await;
+    let m = mail_to(&app, "hugo@example.org", "/activate?token=").await;
+    assert!(
+        m.text.contains("Open this link within 48 hours"),
+        "the text as it was: {}",
+        m.text
+    );
+    assert!(m.html.contains(r#"<html lang="en">"#), "{}", m.html);
+    assert!(m.html.contains("/activate?token="), "{}", m.html);
+    assert!(m.html.contains(r#"<a href=""#), "a clickable link: {}", m.html);
 }

@@ -281,7 +281,7 @@ phone-moved-away = This ticket was moved to another phone: this phone no longer 
 phone-went-wrong = Something went wrong: { $why }
 phone-too-many-rebinds = this ticket already moved to another phone as often as allowed ({ $max } times): keep using the phone that shows it now, or ask the organiser
 
-## Mails (plain text)
+## Mails (plain text; the HTML alternative is this text in the shared frame)
 
 mail-amount = { $units }.{ $cents } EUR
 mail-activate-subject = Activate your og-tickets account

@@ -277,7 +277,7 @@ phone-moved-away = Ce billet est passé sur un autre téléphone : celui-ci ne 
 phone-went-wrong = Une erreur s’est produite : { $why }
 phone-too-many-rebinds = ce billet a déjà changé de téléphone autant de fois que permis ({ $max } fois) : gardez le téléphone qui l’affiche, ou contactez l’organisateur
 
-## E-mails (texte brut)
+## E-mails (texte brut ; l’alternative HTML est ce texte dans le cadre commun)
 
 mail-amount = { $units },{ $cents } EUR
 mail-activate-subject = Activez votre compte og-tickets

@@ -558,8 +558,9 @@ pub(crate) async fn do_transfer(
             link = format!("{}/claim?token={token}", s.base_url)
         ),
     };
-    crate::mail::send_later(
+    crate::mail::send_framed_later(
         s,
+        l,
         crate::mail::Mail {
             to: to.as_str().to_owned(),
             subject: tr!(l, "mail-ticket-received-subject"),
