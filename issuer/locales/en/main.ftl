@@ -293,6 +293,14 @@ mail-activate-body =
     { $link }
 
     If you did not sign up, ignore this mail.
+mail-activate-again-body =
+    Hello,
+
+    As you asked our help desk, here is a new link to activate your account (valid 48 hours):
+
+    { $link }
+
+    If you did not ask for it, ignore this mail.
 mail-signup-exists-subject = Someone tried to sign up with your address
 mail-signup-exists-body =
     Someone (maybe you) tried to create an og-tickets account with this address, which already has one.

@@ -289,6 +289,14 @@ mail-activate-body =
     { $link }
 
     Si vous ne vous êtes pas inscrit, ignorez cet e-mail.
+mail-activate-again-body =
+    Bonjour,
+
+    Comme vous l’avez demandé à notre assistance, voici un nouveau lien pour activer votre compte (valable 48 heures) :
+
+    { $link }
+
+    Si vous ne l’avez pas demandé, ignorez cet e-mail.
 mail-signup-exists-subject = Quelqu’un a essayé de s’inscrire avec votre adresse
 mail-signup-exists-body =
     Quelqu’un (peut-être vous) a essayé de créer un compte og-tickets avec cette adresse, qui en a déjà un.
