@@ -112,8 +112,9 @@ pub async fn sign_up(
     match created {
         Ok(()) => {
             let link = mail_link(state, "activation", "/activate", &token);
-            mail::send_later(
+            mail::send_framed_later(
                 state,
+                lang,
                 Mail {
                     to,
                     subject: tr!(lang, "mail-activate-subject"),
@@ -123,8 +124,9 @@ pub async fn sign_up(
         }
         Err(existing_language) => {
             let l = existing_language.as_deref().and_then(i18n::find).unwrap_or(lang);
-            mail::send_later(
+            mail::send_framed_later(
                 state,
+                l,
                 Mail {
                     to,
                     subject: tr!(l, "mail-signup-exists-subject"),
@@ -341,8 +343,9 @@ pub async fn forgot_password(state: &AppState, ip: &str, email: Email) -> AppRes
     if let Some(language) = found {
         let l = language.as_deref().and_then(i18n::find).unwrap_or_else(i18n::current);
         let link = mail_link(state, "password reset", "/password/reset", &token);
-        mail::send_later(
+        mail::send_framed_later(
             state,
+            l,
             Mail {
                 to: email.as_str().to_owned(),
                 subject: tr!(l, "mail-reset-subject"),
@@ -411,7 +414,9 @@ pub async fn change_password(
             )?;
             auth::revoke_all_for_account(tx, account_id, now)
         })
-        .await
+        .await?;
+    crate::notice_mail::password_changed(state, &user.email, user.language.as_deref(), now, false);
+    Ok(())
 }
 
 /// Sets a new password with a reset token; every session of the account is ended.
@@ -421,7 +426,7 @@ pub async fn reset_password(state: &AppState, token: &str, password: Password) -
         .map_err(AppError::internal)??;
     let th = auth::token_hash(token);
     let now = crate::now();
-    state
+    let (email, language) = state
         .db
         .write(move |tx| {
             let account_id = consume_mail_token(
@@ -438,9 +443,15 @@ pub async fn reset_password(state: &AppState, token: &str, password: Password) -
                 params![account_id, hash],
             )?;
             auth::revoke_all_for_account(tx, account_id, now)?;
-            Ok(())
+            Ok(tx.query_row(
+                "SELECT email, language FROM accounts WHERE id = ?1",
+                [account_id],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
+            )?)
         })
-        .await
+        .await?;
+    crate::notice_mail::password_changed(state, &email, language.as_deref(), now, true);
+    Ok(())
 }
 
 /// Changes the name on the buyer's future tickets and their language.

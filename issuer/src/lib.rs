@@ -38,6 +38,7 @@ pub mod issuance;
 pub mod keys;
 pub mod lifecycle;
 pub mod mail;
+pub mod notice_mail;
 pub mod ops;
 pub mod order_mail;
 pub mod passwords;

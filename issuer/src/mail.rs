@@ -1,5 +1,7 @@
 //! Outgoing mail (activation and password-reset links, transfer notices, order confirmations
-//! with their PDF tickets).
+//! with their PDF tickets, refund and password-change notices). Every mail a buyer gets has an
+//! HTML alternative in one shared frame ([`frame`]; [`send_framed_later`] frames a plain-text
+//! mail as it is).
 //!
 //! With `settings.smtp` set, mail goes out through lettre's async SMTP transport (rustls;
 //! `smtp://host:port` is plain SMTP for a local relay or a test sink). Without it, each mail is
@@ -13,6 +15,9 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment as MailAttachment, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use maud::{DOCTYPE, Markup, html};
+
+use crate::i18n::Lang;
 use crate::state::AppState;
 
 /// A mail to send.
@@ -49,6 +54,76 @@ pub fn send_later(state: &AppState, mail: Mail) {
             tracing::error!(error = %e, "could not send mail");
         }
     });
+}
+
+/// Sends a buyer's mail in the background with an HTML alternative: its plain text, unchanged,
+/// framed by [`frame`] (paragraphs kept, links clickable).
+pub fn send_framed_later(state: &AppState, l: Lang, mail: Mail) {
+    let html = frame(l, &mail.subject, text_html(&mail.body));
+    let rich = RichMail {
+        mail,
+        html: Some(html),
+        attachments: Vec::new(),
+    };
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = send_rich(&state, &rich).await {
+            tracing::error!(error = %e, "could not send mail");
+        }
+    });
+}
+
+/// The one HTML frame every buyer's mail has (so they look alike): the name on top, the
+/// content in a narrow column, styles inline (mail programs drop style sheets).
+pub fn frame(l: Lang, subject: &str, content: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang=(l.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (subject) }
+            }
+            body style="margin:0;padding:0;background:#f3f4f6;" {
+                div style="max-width:600px;margin:0 auto;padding:24px;background:#ffffff;color:#1f2937;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;font-size:16px;line-height:1.5;" {
+                    p style="margin:0 0 16px;font-size:20px;font-weight:bold;color:#1e3a8a;" { "og-tickets" }
+                    h1 style="margin:0 0 16px;font-size:18px;" { (subject) }
+                    (content)
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// A plain-text body as HTML: blank lines part paragraphs, line breaks stay, links are clickable.
+pub fn text_html(text: &str) -> Markup {
+    html! {
+        @for para in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+            p {
+                @for (i, line) in para.lines().enumerate() {
+                    @if i > 0 { br; }
+                    (linked(line.trim()))
+                }
+            }
+        }
+    }
+}
+
+/// One line with its `http(s)://` words as links (a trailing `.`, `,` or `)` stays text).
+fn linked(line: &str) -> Markup {
+    let words: Vec<&str> = line.split(' ').collect();
+    html! {
+        @for (i, w) in words.iter().enumerate() {
+            @if i > 0 { " " }
+            @if w.starts_with("http://") || w.starts_with("https://") {
+                @let url = w.trim_end_matches(['.', ',', ')']);
+                a href=(url) style="color:#1d4ed8;" { (url) } (&w[url.len()..])
+            } @else {
+                (w)
+            }
+        }
+    }
 }
 
 /// Sends now (SMTP) or writes the `.eml` file (no SMTP configured).
@@ -120,5 +195,27 @@ pub async fn send_rich(state: &AppState, rich: &RichMail) -> Result<(), String> 
             crate::keys::write_private_file(&state.settings.mail_dir().join(name), &msg.formatted())
                 .map_err(|e| e.to_string())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_framed_text_keeps_its_paragraphs_and_makes_its_links_clickable() {
+        let l = crate::i18n::find("fr").unwrap();
+        let html = frame(
+            l,
+            "Sujet <b>",
+            text_html("Bonjour,\n\nVoir https://x.test/a?b=1&c=2.\nFin"),
+        );
+        assert!(html.contains(r#"<html lang="fr">"#), "{html}");
+        assert!(html.contains("Sujet &lt;b&gt;"), "{html}");
+        assert!(
+            html.contains(r#"<a href="https://x.test/a?b=1&amp;c=2" style="color:#1d4ed8;">https://x.test/a?b=1&amp;c=2</a>.<br>Fin"#),
+            "{html}"
+        );
+        assert!(html.contains("<p>Bonjour,</p>"), "{html}");
     }
 }

@@ -140,13 +140,14 @@ fn message(f: &Facts, base_url: &str, pdf: Vec<u8>) -> RichMail {
         p { (attached) }
         p { "og-tickets" }
     };
+    let subject = tr!(l, "mail-order-subject", order = o.id.to_string());
     RichMail {
+        html: Some(mail::frame(l, &subject, html)),
         mail: Mail {
             to: f.to.clone(),
-            subject: tr!(l, "mail-order-subject", order = o.id.to_string()),
+            subject,
             body: text,
         },
-        html: Some(html.into_string()),
         attachments: vec![Attachment {
             filename: format!("order-{}-tickets.pdf", o.id),
             content_type: "application/pdf".to_owned(),

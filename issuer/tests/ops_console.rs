@@ -237,8 +237,8 @@ async fn support_mails_a_pending_buyer_a_new_activation_link_and_it_is_audited()
         .db
         .write_sync(|c| {
             Ok(c.query_row(
-                "INSERT INTO accounts (email, password_hash, status, created_at)
-                 VALUES ('late@example.org', 'x', 'pending', 0) RETURNING id",
+                "INSERT INTO accounts (email, password_hash, status, created_at, language)
+                 VALUES ('late@example.org', 'x', 'pending', 0, 'fr') RETURNING id",
                 [],
                 |r| r.get(0),
             )?)
@@ -263,6 +263,24 @@ async fn support_mails_a_pending_buyer_a_new_activation_link_and_it_is_audited()
         back.contains("A new activation link was mailed to late@example.org"),
         "{back}"
     );
+    // No SMTP here: the mail is written to the outbox, in the buyer's language, with its link.
+    let outbox = app.state.settings.mail_dir();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mail = loop {
+        let found = std::fs::read_dir(&outbox)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .map(|m| m.replace("=\r\n", "").replace("=3D", "="))
+            .find(|m| m.contains("late@example.org") && m.contains("/activate?token="));
+        if let Some(m) = found {
+            break m;
+        }
+        assert!(std::time::Instant::now() < deadline, "no activation mail in {outbox:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(mail.contains("Comme vous l"), "in French: {mail}");
+    assert!(mail.contains("Content-Type: text/html"), "with the HTML frame: {mail}");
     assert_eq!(
         app.count("SELECT count(*) FROM mail_tokens WHERE purpose = 'activate'"),
         1

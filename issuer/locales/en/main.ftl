@@ -281,7 +281,7 @@ phone-moved-away = This ticket was moved to another phone: this phone no longer 
 phone-went-wrong = Something went wrong: { $why }
 phone-too-many-rebinds = this ticket already moved to another phone as often as allowed ({ $max } times): keep using the phone that shows it now, or ask the organiser
 
-## Mails (plain text)
+## Mails (plain text; the HTML alternative is this text in the shared frame)
 
 mail-amount = { $units }.{ $cents } EUR
 mail-activate-subject = Activate your og-tickets account
@@ -293,6 +293,14 @@ mail-activate-body =
     { $link }
 
     If you did not sign up, ignore this mail.
+mail-activate-again-body =
+    Hello,
+
+    As you asked our help desk, here is a new link to activate your account (valid 48 hours):
+
+    { $link }
+
+    If you did not ask for it, ignore this mail.
 mail-signup-exists-subject = Someone tried to sign up with your address
 mail-signup-exists-body =
     Someone (maybe you) tried to create an og-tickets account with this address, which already has one.
@@ -496,3 +504,43 @@ pdf-entry-people = One scan lets in { $n ->
 }. Each place is used once: a copy of this code shown after you is refused.
 pdf-entry-doors = Doors open { $doors }. Keep this ticket to yourself: whoever shows the code first gets in.
 pdf-footer = og-tickets · ticket { $serial } · this code is signed: any change to it is refused at the gate.
+
+## Mails after a change: a ticket sent, a refund confirmed, a password changed
+
+mail-transfer-sent-subject = Ticket #{ $ticket } sent to { $to }
+mail-transfer-sent-body =
+    Hello,
+
+    { $how ->
+        [invited] { $to } has no account yet: we mailed them a link to claim your ticket #{ $ticket } for { $event } within 7 days. Until they claim it, the ticket stays yours and your code keeps working; once they do, it no longer opens the gates.
+       *[sent] Your ticket #{ $ticket } for { $event } now belongs to { $to }: your code for it no longer opens the gates, and it has left your tickets.
+    }
+
+    See your tickets: { $link }
+
+    If you did not send it, change your password at once: { $password }
+mail-refund-confirmed-subject = Order { $order }: your refund is confirmed
+mail-refund-confirmed-body =
+    Hello,
+
+    Your refund is confirmed: { $amount } for { $what ->
+        [order] order { $order }
+       *[ticket] ticket #{ $ticket } of order { $order }
+    } ({ $event }).
+
+    { $what ->
+        [order] The tickets of this order no longer open the gates.
+       *[ticket] This ticket no longer opens the gates.
+    } The money goes back to the card you paid with; you have nothing to do.
+
+    Your order: { $link }
+mail-password-changed-subject = Your og-tickets password was changed
+mail-password-changed-body =
+    Hello,
+
+    The password of your og-tickets account ({ $email }) was changed on { $when }, { $how ->
+        [reset] with a reset link mailed to this address
+       *[account] from your account page
+    }. Every session was signed out: sign in again with the new password.
+
+    If it was not you, someone else knows your password or can read your mail: secure this mailbox first, then choose a new password at once here: { $link }

@@ -277,7 +277,7 @@ phone-moved-away = Ce billet est passé sur un autre téléphone : celui-ci ne 
 phone-went-wrong = Une erreur s’est produite : { $why }
 phone-too-many-rebinds = ce billet a déjà changé de téléphone autant de fois que permis ({ $max } fois) : gardez le téléphone qui l’affiche, ou contactez l’organisateur
 
-## E-mails (texte brut)
+## E-mails (texte brut ; l’alternative HTML est ce texte dans le cadre commun)
 
 mail-amount = { $units },{ $cents } EUR
 mail-activate-subject = Activez votre compte og-tickets
@@ -289,6 +289,14 @@ mail-activate-body =
     { $link }
 
     Si vous ne vous êtes pas inscrit, ignorez cet e-mail.
+mail-activate-again-body =
+    Bonjour,
+
+    Comme vous l’avez demandé à notre assistance, voici un nouveau lien pour activer votre compte (valable 48 heures) :
+
+    { $link }
+
+    Si vous ne l’avez pas demandé, ignorez cet e-mail.
 mail-signup-exists-subject = Quelqu’un a essayé de s’inscrire avec votre adresse
 mail-signup-exists-body =
     Quelqu’un (peut-être vous) a essayé de créer un compte og-tickets avec cette adresse, qui en a déjà un.
@@ -496,3 +504,43 @@ pdf-entry-people = Un scan fait entrer { $n ->
 }. Chaque place ne sert qu’une fois : une copie de ce code présentée après vous est refusée.
 pdf-entry-doors = Ouverture des portes : { $doors }. Gardez ce billet pour vous : le premier qui présente le code entre.
 pdf-footer = og-tickets · billet { $serial } · ce code est signé : toute modification est refusée à l’entrée.
+
+## E-mails après un changement : un billet envoyé, un remboursement confirmé, un mot de passe changé
+
+mail-transfer-sent-subject = Billet n° { $ticket } envoyé à { $to }
+mail-transfer-sent-body =
+    Bonjour,
+
+    { $how ->
+        [invited] { $to } n’a pas encore de compte : nous lui avons envoyé un lien pour réclamer votre billet n° { $ticket } pour { $event } sous 7 jours. Tant qu’il n’est pas réclamé, le billet reste à vous et votre code reste valable ; ensuite, il n’ouvre plus les portes.
+       *[sent] Votre billet n° { $ticket } pour { $event } appartient désormais à { $to } : votre code n’ouvre plus les portes et le billet a quitté vos billets.
+    }
+
+    Vos billets : { $link }
+
+    Si ce n’est pas vous qui l’avez envoyé, changez tout de suite votre mot de passe : { $password }
+mail-refund-confirmed-subject = Commande { $order } : votre remboursement est confirmé
+mail-refund-confirmed-body =
+    Bonjour,
+
+    Votre remboursement est confirmé : { $amount } pour { $what ->
+        [order] la commande { $order }
+       *[ticket] le billet n° { $ticket } de la commande { $order }
+    } ({ $event }).
+
+    { $what ->
+        [order] Les billets de cette commande n’ouvrent plus les portes.
+       *[ticket] Ce billet n’ouvre plus les portes.
+    } L’argent revient sur la carte avec laquelle vous avez payé ; vous n’avez rien à faire.
+
+    Votre commande : { $link }
+mail-password-changed-subject = Le mot de passe de votre compte og-tickets a été changé
+mail-password-changed-body =
+    Bonjour,
+
+    Le mot de passe de votre compte og-tickets ({ $email }) a été changé le { $when }, { $how ->
+        [reset] avec un lien de réinitialisation envoyé à cette adresse
+       *[account] depuis la page de votre compte
+    }. Toutes les sessions ont été fermées : reconnectez-vous avec le nouveau mot de passe.
+
+    Si ce n’est pas vous, quelqu’un d’autre connaît votre mot de passe ou lit vos e-mails : sécurisez d’abord cette boîte mail, puis choisissez tout de suite un nouveau mot de passe ici : { $link }

@@ -298,10 +298,14 @@ pub async fn refund_ticket(
 ) -> AppResult<Option<crate::ops::refunds::RefundDue>> {
     let now = crate::now();
     let operator = op.account_id;
-    let due = state
+    let (due, notice) = state
         .db
         .write(move |tx| {
             let due = crate::shop::operator_refund(tx, serial, operator, &reason, now)?;
+            let notice = due
+                .as_ref()
+                .map(|d| crate::notice_mail::operator_refund_notice(tx, d))
+                .transpose()?;
             let amount = due
                 .as_ref()
                 .map_or("nothing owed".to_owned(), |d| crate::web::euros(d.amount_cents));
@@ -314,9 +318,12 @@ pub async fn refund_ticket(
                 &detail,
                 now,
             )?;
-            Ok(due)
+            Ok((due, notice))
         })
         .await?;
+    if let Some(n) = &notice {
+        crate::notice_mail::refund_confirmed(state, n);
+    }
     tracing::info!(operator, serial, "ticket refunded by an operator's decision");
     Ok(due)
 }
@@ -440,15 +447,17 @@ pub async fn resend_activation(state: &AppState, op: &OperatorAuth, account_id: 
     let token = crate::auth::random_token();
     let hash = crate::auth::token_hash(&token);
     let operator = op.account_id;
-    let email = state
+    let (email, language) = state
         .db
         .write(move |tx| {
-            let row: Option<(String, crate::domain::AccountStatus)> = tx
-                .query_row("SELECT email, status FROM accounts WHERE id = ?1", [account_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+            let row: Option<(String, crate::domain::AccountStatus, Option<String>)> = tx
+                .query_row(
+                    "SELECT email, status, language FROM accounts WHERE id = ?1",
+                    [account_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
                 .optional()?;
-            let Some((email, status)) = row else {
+            let Some((email, status, language)) = row else {
                 return Err(AppError::not_found(format!("no account {account_id}")));
             };
             if status != crate::domain::AccountStatus::Pending {
@@ -469,19 +478,18 @@ pub async fn resend_activation(state: &AppState, op: &OperatorAuth, account_id: 
                 &email,
                 now,
             )?;
-            Ok(email)
+            Ok((email, language))
         })
         .await?;
     let link = format!("{}/activate?token={token}", state.base_url);
-    crate::mail::send_later(
+    let l = crate::accounts::mail_language(state, language.as_deref());
+    crate::mail::send_framed_later(
         state,
+        l,
         crate::mail::Mail {
             to: email.clone(),
-            subject: "Activate your og-tickets account".into(),
-            body: format!(
-                "Hello,\n\nas you asked our help desk, here is a new link to activate your account \
-                 (valid 48 hours):\n\n{link}\n\nIf you did not ask for it, ignore this mail."
-            ),
+            subject: crate::tr!(l, "mail-activate-subject"),
+            body: crate::tr!(l, "mail-activate-again-body", link = link),
         },
     );
     tracing::info!(operator, account = account_id, "activation mail sent again");

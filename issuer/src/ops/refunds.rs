@@ -155,8 +155,9 @@ pub fn notify_payment_refused(state: &crate::state::AppState, r: &RefundDue) {
     } else {
         "order-expired"
     };
-    crate::mail::send_later(
+    crate::mail::send_framed_later(
         state,
+        l,
         crate::mail::Mail {
             to: r.buyer_email.clone(),
             subject: tr!(l, "mail-payment-refused-subject", order = r.order_id),
@@ -201,8 +202,9 @@ pub fn notify_event_cancelled(
     }
     for r in per_order.values() {
         let l = crate::accounts::mail_language(state, r.buyer_language.as_deref());
-        crate::mail::send_later(
+        crate::mail::send_framed_later(
             state,
+            l,
             crate::mail::Mail {
                 to: r.buyer_email.clone(),
                 subject: tr!(l, "mail-event-cancelled-subject", event = event),

@@ -952,9 +952,7 @@ async fn order_cancel(
     if o.status == crate::domain::OrderStatus::Paid && f.confirm != "yes" {
         return Ok(see_other(&format!("/orders/{id}/refund")));
     }
-    let uid = u.id;
-    let now = crate::now();
-    match s.db.write(move |tx| shop::cancel_order(tx, uid, id, now)).await {
+    match shop::buyer_cancel(&s, u.id, id).await {
         Ok(_) => Ok(see_other(&format!("/orders/{id}"))),
         // Refused (deadline passed meanwhile, a ticket used...): the order page says why.
         Err(e @ AppError::Conflict { .. }) => {

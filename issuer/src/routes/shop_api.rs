@@ -340,14 +340,7 @@ async fn cancel_order(
     SensitiveUser(user): SensitiveUser,
     Id(id): Id,
 ) -> AppResult<Json<Value>> {
-    let now = crate::now();
-    let base = s.base_url.to_string();
-    let o =
-        s.db.write(move |tx| {
-            shop::cancel_order(tx, user.id, id, now)?;
-            shop::get_order(tx, user.id, id, &base)
-        })
-        .await?;
+    let o = shop::buyer_cancel(&s, user.id, id).await?;
     Ok(Json(json!(o)))
 }
 
@@ -534,10 +527,14 @@ pub(crate) async fn do_transfer(
     let signer = s.signer.clone();
     let from = user.id;
     let to_s = to.as_str().to_owned();
-    let (done, language) =
+    let (done, language, event) =
         s.db.write(move |tx| {
             let done = shop::transfer_ticket(tx, &signer, from, serial, &to_s, now)?;
-            Ok((done, shop::account_language(tx, &to_s)?))
+            Ok((
+                done,
+                shop::account_language(tx, &to_s)?,
+                crate::notice_mail::ticket_event(tx, serial)?,
+            ))
         })
         .await?;
     // The recipient's language if they have an account and chose one, else the sender's page's.
@@ -561,13 +558,16 @@ pub(crate) async fn do_transfer(
             link = format!("{}/claim?token={token}", s.base_url)
         ),
     };
-    crate::mail::send_later(
+    crate::mail::send_framed_later(
         s,
+        l,
         crate::mail::Mail {
             to: to.as_str().to_owned(),
             subject: tr!(l, "mail-ticket-received-subject"),
             body,
         },
     );
+    let invited = matches!(done, shop::TransferOutcome::Invited { .. });
+    crate::notice_mail::transfer_sent(s, user, to.as_str(), serial, &event, invited);
     Ok(done)
 }
