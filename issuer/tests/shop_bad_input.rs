@@ -246,6 +246,25 @@ async fn each_kind_of_bad_input_gets_a_clear_4xx_with_a_code_and_changes_nothing
             "not_found",
         ),
         ("GET", "/api/v1/nope", None, j, vec![], 404, "not_found"),
+        // A struct's fields by position: valid JSON, but a body is one object (found by fuzzing).
+        (
+            "POST",
+            "/api/v1/transfers/claim",
+            a,
+            j,
+            br#"[""]"#.to_vec(),
+            422,
+            "invalid_body",
+        ),
+        (
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            j,
+            br#" ["ria@example.org", "correct horse battery staple"]"#.to_vec(),
+            422,
+            "invalid_body",
+        ),
     ];
     for (method, path, access, ctype, body, want, code) in cases {
         let (st, got) = raw(&app, method, path, access, ctype, body).await;

@@ -2,6 +2,7 @@
 //! or query string gets the same JSON error shape with a stable code (never a plain-text 4xx or
 //! a 500).
 
+use axum::body::Bytes;
 use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -32,21 +33,50 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(e) => Err(match &e {
-                JsonRejection::JsonSyntaxError(_) => AppError::bad_request("malformed_json", e.body_text()),
-                JsonRejection::JsonDataError(_) => AppError::Unprocessable {
-                    code: "invalid_body",
-                    message: e.body_text(),
-                },
-                JsonRejection::MissingJsonContentType(_) => {
-                    AppError::bad_request("unsupported_media_type", "send Content-Type: application/json")
-                }
-                _ => body_error(e.status(), e.body_text()),
-            }),
+        if !json_content_type(req.headers()) {
+            return Err(AppError::bad_request(
+                "unsupported_media_type",
+                "send Content-Type: application/json",
+            ));
         }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| body_error(e.status(), e.body_text()))?;
+        let v = match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(v)) => v,
+            Err(e) => {
+                return Err(match &e {
+                    JsonRejection::JsonSyntaxError(_) => AppError::bad_request("malformed_json", e.body_text()),
+                    JsonRejection::JsonDataError(_) => AppError::Unprocessable {
+                        code: "invalid_body",
+                        message: e.body_text(),
+                    },
+                    _ => body_error(e.status(), e.body_text()),
+                });
+            }
+        };
+        // serde's derived structs also accept a JSON array (their fields by position): every body
+        // of this API is one object, so anything else is refused, not read positionally.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(AppError::Unprocessable {
+                code: "invalid_body",
+                message: "the body must be one JSON object".into(),
+            });
+        }
+        Ok(ApiJson(v))
     }
+}
+
+/// `application/json` or `application/<something>+json`, as axum's `Json` accepts.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// URL-encoded form body (web pages).
