@@ -8,8 +8,6 @@
 mod ops_support;
 mod support;
 
-use std::time::{Duration, Instant};
-
 use og_shared::Offer;
 use serde_json::{Value, json};
 use support::browser::Driver;
@@ -17,20 +15,6 @@ use support::spawn_app;
 
 async fn js(d: &Driver, script: &str) -> Value {
     d.script(script).await.unwrap_or(Value::Null)
-}
-
-/// Polls `script` until it returns `want` (10 s at most).
-async fn wait_js(d: &Driver, script: &str, want: Value) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut got = Value::Null;
-    while Instant::now() < deadline {
-        got = js(d, script).await;
-        if got == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{script} never gave {want}: last {got}");
 }
 
 fn shot(name: &str, png: &[u8]) {
@@ -86,15 +70,7 @@ async fn in_chromium_an_operator_creates_an_event_watches_a_scan_arrive_while_ty
         .expect("the dashboard of the new event");
 
     // The shop sells it (its catalogue is at most 1 s stale).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        d.goto(&app.url("/")).await;
-        if d.source().await.contains("Open Water 10 km Final") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the new event never showed in the shop");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    d.goto_until(&app.url("/"), "Open Water 10 km Final").await;
 
     // A gate for the event, and a ticket.
     let (_, token) = app
@@ -143,7 +119,8 @@ async fn in_chromium_an_operator_creates_an_event_watches_a_scan_arrive_while_ty
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    wait_js(&d, "return document.querySelector('#admitted').textContent", json!("1")).await;
+    d.wait_until_script("return document.querySelector('#admitted').textContent", json!("1"))
+        .await;
     assert_eq!(
         js(&d, "return window.__still_the_same_page").await,
         "yes",
@@ -160,8 +137,7 @@ async fn in_chromium_an_operator_creates_an_event_watches_a_scan_arrive_while_ty
     d.goto(&app.url("/ops")).await;
     d.wait_for(&["Bridge North", "Live · every"]).await;
     d.type_in("#devices input[name='name']", "Bridge North 2").await;
-    wait_js(
-        &d,
+    d.wait_until_script(
         "return document.querySelector('#devices .live-status').textContent.startsWith('Live · paused while you type')",
         json!(true),
     )
@@ -180,8 +156,7 @@ async fn in_chromium_an_operator_creates_an_event_watches_a_scan_arrive_while_ty
         "var i = document.querySelector(\"#devices input[name='name']\"); i.value = ''; i.blur(); return 1",
     )
     .await;
-    wait_js(
-        &d,
+    d.wait_until_script(
         "return document.querySelector('#devices .live-status').textContent.startsWith('Live · updated')",
         json!(true),
     )

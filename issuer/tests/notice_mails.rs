@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -70,27 +70,17 @@ fn part(raw: &str, content_type: &str) -> String {
 
 /// Waits (up to 10 s) for a mail to `to` whose plain text contains `needle`.
 async fn mail_to(app: &TestApp, to: &str, needle: &str) -> Read {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        for raw in app.smtp.messages() {
-            let head = raw.split("\r\n\r\n").next().unwrap_or_default();
-            if !head.to_lowercase().contains(&format!("to: {to}")) {
-                continue;
-            }
-            let text = part(&raw, "text/plain");
-            if text.contains(needle) {
-                return Read {
-                    text,
-                    html: part(&raw, "text/html"),
-                };
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no mail to {to} containing {needle:?}; got {:#?}",
-            app.smtp.messages()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let want = needle.to_owned();
+    let m = app
+        .smtp
+        .wait_for_matching(to, Duration::from_secs(10), move |m| {
+            part(&m.data, "text/plain").contains(&want)
+        })
+        .await
+        .unwrap_or_else(|| panic!("no mail to {to} containing {needle:?}; got {:#?}", app.smtp.messages()));
+    Read {
+        text: part(&m.data, "text/plain"),
+        html: part(&m.data, "text/html"),
     }
 }
 

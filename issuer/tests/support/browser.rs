@@ -139,6 +139,51 @@ impl Driver {
         panic!("page never showed {needles:?}: {src}");
     }
 
+    /// Waits until `script` (a function body with a `return`) gives `want`, re-evaluated in the
+    /// page at every change of its DOM (a `MutationObserver`), up to WebDriver's script timeout
+    /// (30 s): the browser tells when the condition holds, nothing is polled on a timer.
+    pub async fn wait_until_script(&self, script: &str, want: Value) {
+        let js = format!(
+            "const want = JSON.stringify(arguments[0]); const done = arguments[arguments.length - 1];
+             const get = () => {{ try {{ return (function () {{ {script} }})(); }} catch (e) {{ return null; }} }};
+             if (JSON.stringify(get()) === want) {{ done(null); return; }}
+             const seen = new MutationObserver(() => {{
+                 if (JSON.stringify(get()) === want) {{ seen.disconnect(); done(null); }}
+             }});
+             seen.observe(document, {{ subtree: true, childList: true, characterData: true, attributes: true }});"
+        );
+        let url = format!("{}/session/{}/execute/async", self.base, self.session);
+        let v: Value = self
+            .http
+            .post(url)
+            .json(&json!({ "script": js, "args": [want.clone()] }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !v["value"]["error"].is_null() {
+            let last = self.script(&format!("return (function () {{ {script} }})();")).await;
+            panic!("{script} never gave {want}: last {last:?} ({})", v["value"]["error"]);
+        }
+    }
+
+    /// Loads `url` again until the page contains `needle` (up to 10 s): for what a cache may
+    /// serve stale for a moment (the catalogue, at most 1 s).
+    pub async fn goto_until(&self, url: &str, needle: &str) -> String {
+        let mut src = String::new();
+        for _ in 0..40 {
+            self.goto(url).await;
+            src = self.source().await;
+            if src.contains(needle) {
+                return src;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!("{url} never showed {needle:?}: {src}");
+    }
+
     pub async fn url(&self) -> String {
         self.call("GET", "/url", None).await.as_str().unwrap().to_owned()
     }

@@ -41,13 +41,25 @@ impl SmtpSink {
     /// Waits (up to 5 s) for a mail to `to` whose text contains `needle`; returns its text
     /// with quoted-printable soft line breaks undone.
     pub async fn wait_for(&self, to: &str, needle: &str) -> String {
-        for _ in 0..100 {
-            if let Some(m) = self.sink.wait_for_containing(to, needle, Duration::ZERO) {
-                return m.text();
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("no mail to {to} containing {needle:?}; got {:#?}", self.messages());
+        let needle_owned = needle.to_owned();
+        self.wait_for_matching(to, Duration::from_secs(5), move |m| m.text().contains(&needle_owned))
+            .await
+            .unwrap_or_else(|| panic!("no mail to {to} containing {needle:?}; got {:#?}", self.messages()))
+            .text()
+    }
+
+    /// Waits (up to `timeout`, woken by each arrival, on a blocking thread so the test's runtime
+    /// keeps serving the app) for the newest mail to `to` that `matches`.
+    pub async fn wait_for_matching(
+        &self,
+        to: &str,
+        timeout: Duration,
+        matches: impl Fn(&og_fixtures::smtp::Mail) -> bool + Send + 'static,
+    ) -> Option<og_fixtures::smtp::Mail> {
+        let (sink, to) = (self.sink.clone(), to.to_owned());
+        tokio::task::spawn_blocking(move || sink.wait_for_matching(&to, timeout, matches))
+            .await
+            .expect("the mail wait ends")
     }
 }
 
