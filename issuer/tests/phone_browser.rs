@@ -150,8 +150,15 @@ async fn in_chromium_a_bound_phone_shows_rotating_codes_that_verify_and_keep_com
     }
 
     // The code on screen is the page's code, and it verifies offline with public keys only.
-    let text1 = code_on_screen(&d).await;
-    let state = phone_state(&d).await;
+    // (Read within one time step: a code that rotates between the two reads is read again.)
+    let (text1, state) = loop {
+        let before = phone_state(&d).await;
+        let text = code_on_screen(&d).await;
+        let state = phone_state(&d).await;
+        if before["step"] == state["step"] {
+            break (text, state);
+        }
+    };
     let step1 = state["step"].as_i64().unwrap();
     assert_eq!(
         text1,
