@@ -18,14 +18,14 @@ fn setup(url: &DatabaseUrl) -> (Db, TicketSigner) {
     let db = Db::connect(url).unwrap();
     og_issuer::seed::seed_if_empty(&db, og_issuer::now()).unwrap();
     let signer = TicketSigner::from_secret_bytes(&[7; 32], DeploymentId::parse("bench").unwrap());
-    og_issuer::issuance::register_signing_key(&db, &signer, og_issuer::now()).unwrap();
+    og_issuer::trust::issuance::register_signing_key(&db, &signer, og_issuer::now()).unwrap();
     db.write_sync(|tx| {
         tx.execute(
             "INSERT INTO accounts (id, email, password_hash, display_name, status, created_at)
              VALUES (1, 'bench@example.org', 'x', 'Bench Buyer', 'active', 0)",
             [],
         )?;
-        og_issuer::issuance::ensure_account_key(tx, 1)
+        og_issuer::trust::issuance::ensure_account_key(tx, 1)
     })
     .unwrap();
     (db, signer)
@@ -82,8 +82,10 @@ fn confirm_orders(c: &mut Criterion) {
                     pending_order(&db, n)
                 },
                 |(pid, total)| {
-                    db.write_sync(|tx| og_issuer::shop::confirm_payment(tx, &signer, &pid, total, og_issuer::now()))
-                        .unwrap()
+                    db.write_sync(|tx| {
+                        og_issuer::shop::orders::confirm_payment(tx, &signer, &pid, total, og_issuer::now())
+                    })
+                    .unwrap()
                 },
                 BatchSize::PerIteration,
             )

@@ -170,7 +170,7 @@ fn main() {
         }
         // For comparison: the same entries as JSON.
         {
-            let page = db.read_sync(|c| og_issuer::ops::sync::full_page_after(c, 0)).unwrap().unwrap();
+            let page = db.read_sync(|c| og_issuer::gates::sync::full_page_after(c, 0)).unwrap().unwrap();
             println!("(the same snapshot as JSON would be {:.1} MB)", serde_json::to_vec(&page).unwrap().len() as f64 / 1e6);
         }
 
@@ -183,7 +183,7 @@ fn main() {
                 .get(format!("{base}/api/v1/device/sync?revocations_after={after}&admissions_after=0"))
                 .bearer_auth(&creds[0])
                 .send().await.unwrap().json().await.unwrap();
-            let local = db.read_sync(|c| og_issuer::revocation::hash_at(c, after)).unwrap().unwrap();
+            let local = db.read_sync(|c| og_issuer::trust::revocation::hash_at(c, after)).unwrap().unwrap();
             s.revocations.check_continues(after, &local).unwrap();
             assert_eq!(s.revocations.entries.len() as u64, n - after);
             best = best.min(t.elapsed());

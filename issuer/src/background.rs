@@ -14,9 +14,9 @@ pub fn recover_on_start(state: &AppState) -> Result<(), String> {
         .db
         .write_sync(|tx| {
             Ok((
-                crate::shop::recover_paid_without_tickets(tx, &state.signer, now)?,
-                crate::shop::expire_overdue(tx, now)?,
-                crate::issuance::resign_legacy_codes(tx, &state.signer)?,
+                crate::shop::orders::recover_paid_without_tickets(tx, &state.signer, now)?,
+                crate::shop::orders::expire_overdue(tx, now)?,
+                crate::trust::issuance::resign_legacy_codes(tx, &state.signer)?,
             ))
         })
         .map_err(|e| e.to_string())?;
@@ -40,10 +40,14 @@ pub fn spawn(state: AppState) {
         loop {
             tick.tick().await;
             n += 1;
-            crate::payment::deliver_due(&state).await;
+            crate::shop::payment::deliver_due(&state).await;
             if n.is_multiple_of(15) {
                 let now = crate::now();
-                if let Err(e) = state.db.write(move |tx| crate::shop::expire_overdue(tx, now)).await {
+                if let Err(e) = state
+                    .db
+                    .write(move |tx| crate::shop::orders::expire_overdue(tx, now))
+                    .await
+                {
                     tracing::error!(error = %e, "could not expire orders");
                 }
             }

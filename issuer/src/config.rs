@@ -182,7 +182,7 @@ impl Settings {
     }
 
     pub fn signing_key_path(&self) -> PathBuf {
-        crate::keys::keys_dir(&self.data_dir).join(crate::keys::SIGNING_KEY_FILE)
+        crate::trust::keys::keys_dir(&self.data_dir).join(crate::trust::keys::SIGNING_KEY_FILE)
     }
 
     /// Demo mode: the demo catalogue and no mail server. Only then are mailed links also

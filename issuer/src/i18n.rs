@@ -451,7 +451,7 @@ pub fn from_accept_language(header: &str) -> Option<Lang> {
 /// The layer over the whole router recording the request's language (see the module doc).
 pub async fn negotiate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let headers = req.headers();
-    let explicit = crate::auth::get_cookie(headers, COOKIE).and_then(|c| find(&c));
+    let explicit = crate::shop::auth::get_cookie(headers, COOKIE).and_then(|c| find(&c));
     let accept = headers
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
@@ -542,18 +542,18 @@ mod tests {
         let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut codes = std::collections::BTreeSet::new();
         let files = [
-            "accounts.rs",
-            "auth.rs",
-            "binding.rs",
+            "shop/accounts.rs",
+            "shop/auth.rs",
+            "shop/binding.rs",
             "domain.rs",
-            "issuance.rs",
-            "lifecycle.rs",
-            "payment.rs",
-            "shop.rs",
-            "routes/pages.rs",
-            "routes/phone.rs",
-            "routes/shop_api.rs",
-            "routes/extract.rs",
+            "trust/issuance.rs",
+            "shop/lifecycle.rs",
+            "shop/payment.rs",
+            "shop/orders.rs",
+            "web/pages.rs",
+            "web/phone.rs",
+            "web/shop_api.rs",
+            "web/extract.rs",
         ];
         for f in files {
             let text = std::fs::read_to_string(src.join(f)).unwrap();

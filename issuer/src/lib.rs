@@ -23,37 +23,22 @@
 //!   [`background`] (recovery and periodic jobs).
 //! * [`error`]: the one `AppError` every handler returns, rendered as JSON `{error:{code,message}}`.
 
-pub mod accounts;
-pub mod auth;
 pub mod background;
-pub mod binding;
-pub mod catalogue;
 pub mod cli;
 pub mod config;
-pub mod csrf;
 pub mod domain;
 pub mod error;
+pub mod gates;
 pub mod i18n;
-pub mod issuance;
-pub mod keys;
-pub mod lifecycle;
-pub mod mail;
-pub mod notice_mail;
 pub mod ops;
-pub mod order_mail;
 pub mod passwords;
-pub mod payment;
 pub mod proxy;
-pub mod qr_image;
-pub mod revocation;
-pub mod routes;
 pub mod seed;
 pub mod shop;
 pub mod startup;
 pub mod state;
 pub mod store;
-pub mod ticket_docs;
-pub mod ticket_pdf;
+pub mod trust;
 pub mod web;
 
 /// Current Unix time in seconds.

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
-use crate::keys;
 use crate::state::{AppState, Secrets};
 use crate::store::Db;
+use crate::trust::keys;
 
 /// A bound, ready-to-serve issuer.
 pub struct Application {
@@ -32,7 +32,7 @@ pub fn open_data_dir(settings: &Settings) -> Result<(Db, og_shared::TicketSigner
     if created {
         tracing::info!(key_id = %signer.key_id(), "created a new ticket-signing key");
     }
-    crate::issuance::register_signing_key(&db, &signer, crate::now()).map_err(|e| e.to_string())?;
+    crate::trust::issuance::register_signing_key(&db, &signer, crate::now()).map_err(|e| e.to_string())?;
     let kd = keys::keys_dir(&settings.data_dir);
     let secrets = Secrets {
         jwt: keys::load_or_create_secret(&kd.join("jwt-secret.hex"))?,
@@ -92,7 +92,7 @@ impl Application {
     /// Serves until the process is stopped (Ctrl-C or SIGTERM finish in-flight requests).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         crate::background::spawn(self.state.clone());
-        let app = crate::routes::router(self.state);
+        let app = crate::web::router(self.state);
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await

@@ -35,8 +35,8 @@ pub struct AppState {
     pub base_url: Arc<str>,
     /// Counters of the gate-operations side, served at `/metrics`.
     pub ops_metrics: Arc<crate::ops::OpsMetrics>,
-    /// The last full binary revocation snapshot (see `ops::SnapshotCache`).
-    pub ops_snapshot: Arc<crate::ops::SnapshotCache>,
+    /// The last full binary revocation snapshot (see `gates::SnapshotCache`).
+    pub ops_snapshot: Arc<crate::gates::SnapshotCache>,
     /// Public catalogue answers, reused while nothing changed (see `catalogue`).
-    pub catalogue: Arc<crate::catalogue::CatalogueCache>,
+    pub catalogue: Arc<crate::shop::catalogue::CatalogueCache>,
 }

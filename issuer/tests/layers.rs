@@ -22,8 +22,8 @@ fn src() -> PathBuf {
 
 #[test]
 fn no_route_module_or_cli_command_runs_sql_itself() {
-    let mut files = rust_files(&src().join("routes"));
-    files.push(src().join("ops/cli.rs"));
+    let mut files = rust_files(&src().join("web"));
+    files.push(src().join("cli/admin.rs"));
     let calls = [
         ".execute(",
         ".query_row(",

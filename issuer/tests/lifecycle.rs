@@ -86,7 +86,7 @@ async fn gate_admits(app: &TestApp, gate: &EnrollResponse, event: i64, serial: u
 }
 
 fn rand_u128() -> u128 {
-    u128::from_le_bytes(og_issuer::keys::random_32()[..16].try_into().unwrap())
+    u128::from_le_bytes(og_issuer::trust::keys::random_32()[..16].try_into().unwrap())
 }
 
 async fn tickets_of(app: &TestApp, b: &Buyer) -> Vec<Value> {

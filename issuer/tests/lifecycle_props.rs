@@ -9,8 +9,8 @@
 //! case where a gate never saw the entries made before a transfer is covered by
 //! `lifecycle.rs` and the system test `lifecycle_gates` (the new code admits what was left).
 
-use og_issuer::lifecycle::TicketState;
-use og_issuer::shop;
+use og_issuer::shop::lifecycle::TicketState;
+use og_issuer::shop::orders as shop;
 use og_issuer::store::Db;
 use og_issuer::store::sql::Connection as Store;
 use og_shared::{Offer, TicketSigner, TrustStore, verify_qr_text};
@@ -98,7 +98,7 @@ impl World {
             )
             .unwrap();
             accounts[i] = tx.last_insert_rowid();
-            og_issuer::issuance::ensure_account_key(&Store::sqlite(&tx), accounts[i]).unwrap();
+            og_issuer::trust::issuance::ensure_account_key(&Store::sqlite(&tx), accounts[i]).unwrap();
         }
         tx.execute(
             "INSERT INTO accounts (email, password_hash, role, status, created_at) VALUES ('op@p.test', 'x', 'operator', 'active', 0)",
@@ -120,19 +120,19 @@ impl World {
         .unwrap();
         tx.execute("UPDATE events SET reserved = ?1 WHERE id = 1", [offer.admits()])
             .unwrap();
-        let req = og_issuer::issuance::TicketRequest {
+        let req = og_issuer::trust::issuance::TicketRequest {
             event_id: 1,
             offer,
             flags: 0,
             holder_name: "A".into(),
             unit_price_cents: 9000,
         };
-        let issued = og_issuer::issuance::issue_purchase(
+        let issued = og_issuer::trust::issuance::issue_purchase(
             &Store::sqlite(&tx),
             &signer,
             accounts[0],
             Some(order_id),
-            og_issuer::issuance::PurchaseKind::Paid,
+            og_issuer::trust::issuance::PurchaseKind::Paid,
             &[req],
             0,
         )

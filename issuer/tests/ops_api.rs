@@ -243,7 +243,7 @@ async fn a_cursor_beyond_the_log_gets_revocations_reset_and_a_long_log_comes_in_
     app.db
         .write_sync(|tx| {
             for serial in 1..=10_050 {
-                og_issuer::revocation::append(
+                og_issuer::trust::revocation::append(
                     tx,
                     og_shared::sync::RevocationTarget::Ticket { serial },
                     og_shared::sync::RevocationReason::Refunded,

@@ -9,7 +9,7 @@ use ops_support::spawn_app;
 use serde_json::json;
 
 fn operator(app: &ops_support::TestApp, role: Role) -> String {
-    let email = format!("{}-{}@example.org", role.name(), og_issuer::keys::random_32()[0]);
+    let email = format!("{}-{}@example.org", role.name(), og_issuer::trust::keys::random_32()[0]);
     app.db
         .write_sync(|tx| og_issuer::ops::auth::create_operator_with_role(tx, &email, role, og_issuer::now()))
         .unwrap()

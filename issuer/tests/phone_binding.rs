@@ -54,7 +54,7 @@ fn trust(app: &TestApp) -> TrustStore {
 fn device_key_revocations(app: &TestApp, serial: u64) -> Vec<Revocation> {
     app.state
         .db
-        .read_sync(|c| og_issuer::revocation::entries_after(c, 0, None))
+        .read_sync(|c| og_issuer::trust::revocation::entries_after(c, 0, None))
         .unwrap()
         .into_iter()
         .filter(|r| matches!(r.target, RevocationTarget::DeviceKey { serial: s, .. } if u64::from(s) == serial))

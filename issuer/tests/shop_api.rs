@@ -190,7 +190,7 @@ async fn expired_or_forged_access_tokens_are_refused() {
     assert_eq!((st, body["error"]["code"].as_str()), (401, Some("unauthorized")));
     // A token signed with the right key but expired.
     let id = app.db_i64("SELECT id FROM accounts WHERE email = 'dee@example.org'");
-    let old = og_issuer::auth::issue_access(&app.state, id, 0, og_issuer::now() - 3600).unwrap();
+    let old = og_issuer::shop::auth::issue_access(&app.state, id, 0, og_issuer::now() - 3600).unwrap();
     assert_eq!(app.get_json("/api/v1/me", Some(&old)).await.0, 401);
     // alg=none is refused.
     let none = format!(
@@ -256,7 +256,7 @@ async fn repeated_failed_logins_for_one_email_slow_further_attempts_down() {
             .await
             .unwrap()
     };
-    for _ in 0..og_issuer::auth::FREE_FAILURES {
+    for _ in 0..og_issuer::shop::auth::FREE_FAILURES {
         assert_eq!(attempt().await.status().as_u16(), 401);
     }
     let slowed = attempt().await;
@@ -647,7 +647,7 @@ async fn the_openapi_document_lists_every_operation_and_each_is_routed() {
             );
         }
     }
-    assert_eq!(n, og_issuer::routes::openapi::OPERATIONS.len());
+    assert_eq!(n, og_issuer::web::openapi::OPERATIONS.len());
 }
 
 #[tokio::test]

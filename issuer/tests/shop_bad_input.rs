@@ -307,7 +307,7 @@ async fn forged_stale_and_replayed_webhooks_are_refused_and_change_nothing() {
     assert_eq!((st, r["error"]["code"].as_str()), (400, Some("missing_signature")));
     let (st, r) = app.post_webhook(Some("t=1,v1=zz".into()), &forged).await;
     assert_eq!((st, r["error"]["code"].as_str()), (400, Some("bad_signature_header")));
-    let bad = og_issuer::payment::sign(b"not the key", now, forged.as_bytes());
+    let bad = og_issuer::shop::payment::sign(b"not the key", now, forged.as_bytes());
     let (st, r) = app.post_webhook(Some(bad), &forged).await;
     assert_eq!((st, r["error"]["code"].as_str()), (401, Some("unauthorized")));
     let tampered = forged.replace("payment.succeeded", "payment.declined");

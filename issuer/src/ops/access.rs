@@ -232,7 +232,7 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
     if let Err(e) = op.require(needed) {
         tracing::info!(operator = op.account_id, role = op.role.name(), %path, "operator route refused to the role");
         return if console {
-            crate::routes::console::forbidden(&op, needed)
+            crate::web::console::forbidden(&op, needed)
         } else {
             e.into_response()
         };

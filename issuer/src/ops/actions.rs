@@ -9,30 +9,30 @@ use og_shared::Offer;
 use og_shared::sync::{Revocation, RevocationReason, RevocationTarget};
 
 use crate::error::{AppError, AppResult};
-use crate::issuance::IssuedTicket;
+use crate::gates::devices::{self, EnrolmentToken, NewEnrolmentToken};
 use crate::ops::access::Permission;
 use crate::ops::audit;
 use crate::ops::auth::OperatorAuth;
 use crate::ops::catalogue::{self, EventRow};
-use crate::ops::devices::{self, EnrolmentToken, NewEnrolmentToken};
 use crate::state::AppState;
 use crate::store::sql::{OptionalExtension, Transaction};
+use crate::trust::issuance::IssuedTicket;
 
 /// Marks a refund made by this operator (API and console).
 pub async fn mark_refund_settled(
     state: &AppState,
     op: &OperatorAuth,
     id: i64,
-) -> AppResult<crate::ops::refunds::RefundDue> {
+) -> AppResult<crate::shop::refunds::RefundDue> {
     let now = crate::now();
     let operator = op.account_id;
     let row = state
         .db
         .write(move |tx| {
-            let row = crate::ops::refunds::settle(tx, id, operator, now)?;
+            let row = crate::shop::refunds::settle(tx, id, operator, now)?;
             let detail = format!(
                 "{} to {} ({})",
-                crate::web::euros(row.amount_cents),
+                crate::web::layout::euros(row.amount_cents),
                 row.buyer_email,
                 row.reason
             );
@@ -77,8 +77,11 @@ pub async fn change_event(
     tracing::info!(operator = op.account_id, event = id, status = %row.status, "event changed");
     if !refunds.is_empty() {
         let event = i64::from(id);
-        let zone = state.db.read(move |c| crate::shop::event_time_zone(c, event)).await?;
-        crate::ops::refunds::notify_event_cancelled(state, &row.name, row.starts_at, &zone, &refunds);
+        let zone = state
+            .db
+            .read(move |c| crate::shop::orders::event_time_zone(c, event))
+            .await?;
+        crate::shop::refunds::notify_event_cancelled(state, &row.name, row.starts_at, &zone, &refunds);
     }
     Ok(row)
 }
@@ -170,7 +173,7 @@ pub async fn revoke(state: &AppState, op: &OperatorAuth, req: RevokeRequest) -> 
 /// Applies a revocation; returns the new log entry, or `None` when nothing changed (a ticket
 /// already revoked).
 pub fn apply_revocation(tx: &Transaction<'_>, req: &RevokeRequest, now: i64) -> AppResult<Option<Revocation>> {
-    use crate::revocation as rv;
+    use crate::trust::revocation as rv;
     let before = rv::head(tx)?.0;
     match *req {
         RevokeRequest::Ticket { serial, reason } => {
@@ -192,7 +195,7 @@ pub fn apply_revocation(tx: &Transaction<'_>, req: &RevokeRequest, now: i64) -> 
     }
     let after = rv::head(tx)?.0;
     Ok(if after > before {
-        crate::revocation::entries_after(tx, before, Some(1))?.pop()
+        crate::trust::revocation::entries_after(tx, before, Some(1))?.pop()
     } else {
         None
     })
@@ -295,20 +298,20 @@ pub async fn refund_ticket(
     op: &OperatorAuth,
     serial: i64,
     reason: String,
-) -> AppResult<Option<crate::ops::refunds::RefundDue>> {
+) -> AppResult<Option<crate::shop::refunds::RefundDue>> {
     let now = crate::now();
     let operator = op.account_id;
     let (due, notice) = state
         .db
         .write(move |tx| {
-            let due = crate::shop::operator_refund(tx, serial, operator, &reason, now)?;
+            let due = crate::shop::orders::operator_refund(tx, serial, operator, &reason, now)?;
             let notice = due
                 .as_ref()
-                .map(|d| crate::notice_mail::operator_refund_notice(tx, d))
+                .map(|d| crate::shop::notice_mail::operator_refund_notice(tx, d))
                 .transpose()?;
             let amount = due
                 .as_ref()
-                .map_or("nothing owed".to_owned(), |d| crate::web::euros(d.amount_cents));
+                .map_or("nothing owed".to_owned(), |d| crate::web::layout::euros(d.amount_cents));
             let detail = format!("{amount}; {}", reason.trim());
             audit::record(
                 tx,
@@ -322,7 +325,7 @@ pub async fn refund_ticket(
         })
         .await?;
     if let Some(n) = &notice {
-        crate::notice_mail::refund_confirmed(state, n);
+        crate::shop::notice_mail::refund_confirmed(state, n);
     }
     tracing::info!(operator, serial, "ticket refunded by an operator's decision");
     Ok(due)
@@ -335,13 +338,13 @@ pub async fn paper_exception(
     serial: i64,
     name: String,
     reason: String,
-) -> AppResult<crate::binding::PaperException> {
+) -> AppResult<crate::shop::binding::PaperException> {
     let now = crate::now();
     let operator = op.account_id;
     let row = state
         .db
         .write(move |tx| {
-            let row = crate::binding::add_paper_exception(tx, serial, &name, operator, &reason, now)?;
+            let row = crate::shop::binding::add_paper_exception(tx, serial, &name, operator, &reason, now)?;
             let detail = format!("{}: {}", name.trim(), reason.trim());
             audit::record(
                 tx,
@@ -444,8 +447,8 @@ pub async fn rotate_device(state: &AppState, op: &OperatorAuth, id: String) -> A
 /// expire; only the new token's hash is stored.
 pub async fn resend_activation(state: &AppState, op: &OperatorAuth, account_id: i64) -> AppResult<String> {
     let now = crate::now();
-    let token = crate::auth::random_token();
-    let hash = crate::auth::token_hash(&token);
+    let token = crate::shop::auth::random_token();
+    let hash = crate::shop::auth::token_hash(&token);
     let operator = op.account_id;
     let (email, language) = state
         .db
@@ -468,7 +471,7 @@ pub async fn resend_activation(state: &AppState, op: &OperatorAuth, account_id: 
             }
             tx.execute(
                 "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'activate', ?3)",
-                crate::store::sql::params![hash, account_id, now + crate::accounts::ACTIVATION_TTL_SECS],
+                crate::store::sql::params![hash, account_id, now + crate::shop::accounts::ACTIVATION_TTL_SECS],
             )?;
             audit::record(
                 tx,
@@ -482,11 +485,11 @@ pub async fn resend_activation(state: &AppState, op: &OperatorAuth, account_id: 
         })
         .await?;
     let link = format!("{}/activate?token={token}", state.base_url);
-    let l = crate::accounts::mail_language(state, language.as_deref());
-    crate::mail::send_framed_later(
+    let l = crate::shop::accounts::mail_language(state, language.as_deref());
+    crate::shop::mail::send_framed_later(
         state,
         l,
-        crate::mail::Mail {
+        crate::shop::mail::Mail {
             to: email.clone(),
             subject: crate::tr!(l, "mail-activate-subject"),
             body: crate::tr!(l, "mail-activate-again-body", link = link),

@@ -16,9 +16,10 @@ use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
+use super::OPERATOR_TOKEN_PREFIX;
 use super::access::{Permission, Role};
-use super::{DEVICE_CREDENTIAL_PREFIX, OPERATOR_TOKEN_PREFIX, new_secret, parse_ids, secret_hash};
 use crate::error::{AppError, AppResult};
+use crate::gates::{DEVICE_CREDENTIAL_PREFIX, new_secret, parse_ids, secret_hash};
 use crate::state::AppState;
 
 /// Name of the console's session cookie (holds a random session id, never the API token).
@@ -111,7 +112,7 @@ pub fn operator_for_token(conn: &Connection, token: &str) -> AppResult<Option<Op
 
 /// Starts a console session for an operator; returns the id for the cookie (shown once).
 pub fn start_console_session(tx: &crate::store::sql::Transaction<'_>, account_id: i64, now: i64) -> AppResult<String> {
-    let id = crate::auth::random_token();
+    let id = crate::shop::auth::random_token();
     tx.execute(
         "INSERT INTO operator_sessions (id_hash, account_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
         params![secret_hash(&id), account_id, now],
@@ -203,7 +204,7 @@ impl OperatorAuth {
         };
         // A buyer's valid access token identifies someone who is simply not allowed here: 403.
         // An operator who signed in with a password is let in like one with a token.
-        if let Some((account_id, _)) = crate::auth::verify_access(state, &token) {
+        if let Some((account_id, _)) = crate::shop::auth::verify_access(state, &token) {
             return state
                 .db
                 .read(move |c| operator_by_id(c, account_id))

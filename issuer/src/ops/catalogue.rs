@@ -7,8 +7,8 @@ use og_shared::{Offer, TicketSigner};
 
 use crate::domain::EventStatus;
 use crate::error::{AppError, AppResult};
-use crate::issuance::{self, IssuedTicket, PurchaseKind, TicketRequest};
-use crate::revocation;
+use crate::trust::issuance::{self, IssuedTicket, PurchaseKind, TicketRequest};
+use crate::trust::revocation;
 use og_shared::sync::RevocationReason;
 
 /// An offer of an event.
@@ -40,7 +40,7 @@ pub struct EventRow {
     pub deadlines: Deadlines,
     /// Whether gates need the ticket open on the holder's phone (`optional` or `required`).
     #[serde(default)]
-    pub holder_binding: crate::lifecycle::HolderBinding,
+    pub holder_binding: crate::shop::lifecycle::HolderBinding,
     /// The venue's IANA time zone: every time shown for the event is local to it.
     #[serde(default = "default_time_zone")]
     pub time_zone: String,
@@ -57,7 +57,7 @@ fn default_time_zone() -> String {
 }
 
 /// An event's sales window and refund/transfer deadlines, Unix seconds; `None` means the
-/// default (`crate::lifecycle`: sales close when the doors close, refunds and transfers when
+/// default (`crate::shop::lifecycle`: sales close when the doors close, refunds and transfers when
 /// they open).
 #[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Deadlines {
@@ -141,13 +141,13 @@ pub fn list_events(conn: &Connection) -> AppResult<Vec<EventRow>> {
                     refund_deadline: r.get(13)?,
                     transfer_deadline: r.get(14)?,
                 },
-                holder_binding: crate::lifecycle::HolderBinding::default(),
+                holder_binding: crate::shop::lifecycle::HolderBinding::default(),
                 time_zone: r.get(15)?,
                 venue_address: r.get(16)?,
             })
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    let policies = crate::binding::policies(conn)?;
+    let policies = crate::shop::binding::policies(conn)?;
     let mut offers = conn.prepare_cached("SELECT id, kind, price_cents FROM offers WHERE event_id = ?1 ORDER BY id")?;
     for e in &mut events {
         e.holder_binding = policies.get(&e.id).map(|p| p.0).unwrap_or_default();
@@ -188,7 +188,7 @@ pub fn event_facts(conn: &Connection, ids: Option<&[u32]>) -> AppResult<Vec<Even
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?;
     // Whether each event needs the phone code, and its paper exceptions (issue 11).
-    let policies = crate::binding::policies(conn)?;
+    let policies = crate::shop::binding::policies(conn)?;
     let all: Vec<EventFacts> = all
         .into_iter()
         .map(|mut e| {
@@ -228,16 +228,16 @@ pub fn gate_bundle(
             ));
         }
     }
-    let revocations =
-        super::sync::full_page_after(conn, 0)?.ok_or_else(|| AppError::internal("revocation log has no start"))?;
+    let revocations = crate::gates::sync::full_page_after(conn, 0)?
+        .ok_or_else(|| AppError::internal("revocation log has no start"))?;
     let bundle = GateBundle {
         deployment: signer.deployment().clone(),
         created_at: now,
-        keys: super::devices::keys(conn)?,
+        keys: crate::gates::devices::keys(conn)?,
         revocations,
         events,
         zone,
-        log_epoch: crate::revocation::epoch(conn)?,
+        log_epoch: crate::trust::revocation::epoch(conn)?,
     };
     Ok(bundle.to_signed_file(signer))
 }
@@ -311,7 +311,7 @@ pub fn issue_comps(
     };
     issuance::ensure_account_key(tx, account_id)?;
     let seats = i64::from(count) * i64::from(offer.admits());
-    if !crate::shop::take_seats(tx, i64::from(event_id), seats)? {
+    if !crate::shop::orders::take_seats(tx, i64::from(event_id), seats)? {
         let (capacity, reserved, status): (i64, i64, EventStatus) = tx.query_row(
             "SELECT capacity, reserved, status FROM events WHERE id = ?1",
             [event_id],
@@ -404,7 +404,7 @@ pub struct NewEvent {
     pub transfer_deadline: Option<i64>,
     /// `optional` (default) or `required`: whether gates need the ticket open on the phone.
     #[serde(default)]
-    pub holder_binding: Option<crate::lifecycle::HolderBinding>,
+    pub holder_binding: Option<crate::shop::lifecycle::HolderBinding>,
     /// The venue's IANA time zone (default `Europe/Paris`).
     #[serde(default)]
     pub time_zone: Option<String>,
@@ -441,7 +441,7 @@ pub struct EventChanges {
     pub transfer_deadline: Option<i64>,
     /// `optional` or `required`: whether gates need the ticket open on the phone.
     #[serde(default)]
-    pub holder_binding: Option<crate::lifecycle::HolderBinding>,
+    pub holder_binding: Option<crate::shop::lifecycle::HolderBinding>,
     /// The venue's IANA time zone.
     #[serde(default)]
     pub time_zone: Option<String>,
@@ -556,7 +556,7 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
     )?;
     set_offers(tx, id, &e.offers)?;
     if let Some(p) = e.holder_binding {
-        crate::binding::set_holder_binding(tx, id, p)?;
+        crate::shop::binding::set_holder_binding(tx, id, p)?;
     }
     event_row(tx, id)
 }
@@ -572,7 +572,7 @@ pub fn update_event(
     id: u32,
     c: &EventChanges,
     now: i64,
-) -> AppResult<(EventRow, Vec<crate::ops::refunds::RefundDue>)> {
+) -> AppResult<(EventRow, Vec<crate::shop::refunds::RefundDue>)> {
     let mut e = event_row(tx, i64::from(id))?;
     let was_cancelled = e.status == EventStatus::Cancelled;
     if let Some(s) = &c.sport {
@@ -655,12 +655,12 @@ pub fn update_event(
         set_offers(tx, i64::from(id), o)?;
     }
     if let Some(p) = c.holder_binding {
-        crate::binding::set_holder_binding(tx, i64::from(id), p)?;
+        crate::shop::binding::set_holder_binding(tx, i64::from(id), p)?;
     }
     let mut refunds = Vec::new();
     if e.status == EventStatus::Cancelled && !was_cancelled {
         // Refunds first: they are owed for the paid tickets still valid, which the revocation ends.
-        refunds = crate::ops::refunds::record_for_cancelled_event(tx, id, now)?;
+        refunds = crate::shop::refunds::record_for_cancelled_event(tx, id, now)?;
         let tickets = revocation::revoke_event(tx, id, RevocationReason::Cancelled, now)?;
         tracing::info!(
             event = id,

@@ -5,8 +5,8 @@
 use og_shared::sync::Conflict;
 
 use crate::error::{AppError, AppResult};
+use crate::gates::devices::DeviceView;
 use crate::ops::catalogue::EventRow;
-use crate::ops::devices::DeviceView;
 use crate::ops::metrics::GateMinute;
 use crate::store::sql::Connection;
 
@@ -81,7 +81,7 @@ pub fn dashboard(conn: &Connection, event: u32, now: i64) -> AppResult<Dashboard
         .into_iter()
         .find(|e| e.id == event)
         .ok_or_else(|| AppError::not_found(format!("no event {event}")))?;
-    let devices = crate::ops::devices::list(conn, now)?
+    let devices = crate::gates::devices::list(conn, now)?
         .into_iter()
         .filter(|d| d.event_ids.contains(&event))
         .collect();
@@ -102,7 +102,7 @@ pub fn dashboard(conn: &Connection, event: u32, now: i64) -> AppResult<Dashboard
         |r| r.get(0),
     )?;
     let minutes = crate::ops::metrics::gate_minutes(conn, event, now - CHART_MINUTES * 60)?;
-    let conflicts = crate::ops::sync::conflicts(conn, Some(&[event]), 100)?;
+    let conflicts = crate::gates::sync::conflicts(conn, Some(&[event]), 100)?;
     Ok(Dashboard {
         event: row,
         devices,

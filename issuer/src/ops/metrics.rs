@@ -152,7 +152,7 @@ pub fn gate_minutes(conn: &Connection, event: u32, since: i64) -> AppResult<Vec<
 pub fn gauges(c: &Connection) -> AppResult<(i64, i64, i64, i64)> {
     let conflicts: i64 = c.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?;
     let devices: i64 = c.query_row("SELECT count(*) FROM devices WHERE status = 'active'", [], |r| r.get(0))?;
-    let rev = crate::revocation::head(c)?.0 as i64;
-    let adm = crate::ops::sync::admissions_head(c)? as i64;
+    let rev = crate::trust::revocation::head(c)?.0 as i64;
+    let adm = crate::gates::sync::admissions_head(c)? as i64;
     Ok((conflicts, devices, rev, adm))
 }

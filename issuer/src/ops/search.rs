@@ -452,14 +452,14 @@ pub fn ticket_story(conn: &Connection, serial: i64) -> AppResult<TicketStory> {
         moments.push(Moment {
             at,
             kind: "refund_due".into(),
-            text: format!("{} owed back after {why}", crate::web::euros(cents)),
+            text: format!("{} owed back after {why}", crate::web::layout::euros(cents)),
             bad: false,
         });
         if let Some(s) = settled {
             moments.push(Moment {
                 at: s,
                 kind: "refund_settled".into(),
-                text: format!("{} paid back", crate::web::euros(cents)),
+                text: format!("{} paid back", crate::web::layout::euros(cents)),
                 bad: false,
             });
         }
@@ -482,7 +482,7 @@ pub fn ticket_story(conn: &Connection, serial: i64) -> AppResult<TicketStory> {
         });
     }
     moments.sort_by_key(|m| m.at);
-    let requires_phone = crate::binding::policies(conn)?
+    let requires_phone = crate::shop::binding::policies(conn)?
         .get(&(event_id as u32))
         .is_some_and(|p| p.0 == og_shared::sync::HolderBinding::Required);
     Ok(TicketStory {

@@ -3,9 +3,9 @@
 #![allow(dead_code)]
 
 use og_issuer::config::Settings;
-use og_issuer::issuance::IssuedTicket;
 use og_issuer::startup::Application;
 use og_issuer::store::Db;
+use og_issuer::trust::issuance::IssuedTicket;
 use og_shared::Offer;
 use og_shared::sync::{Direction, EnrollResponse, ScanBatch, ScanBatchAck, ScanReport, SyncResponse, VerdictCode};
 use serde_json::{Value, json};
@@ -93,16 +93,16 @@ impl TestApp {
     /// A fresh CSRF cookie (`name=value`) and the form token that goes with it, as a browser
     /// holds them after its first page.
     pub fn csrf(&self) -> (String, String) {
-        let value = og_issuer::auth::random_token();
+        let value = og_issuer::shop::auth::random_token();
         (
-            format!("{}={value}", og_issuer::csrf::COOKIE_NAME),
-            og_issuer::csrf::token_for_cookie(&self.state, &value),
+            format!("{}={value}", og_issuer::web::csrf::COOKIE_NAME),
+            og_issuer::web::csrf::token_for_cookie(&self.state, &value),
         )
     }
 
     /// A new operator token.
     pub fn operator(&self) -> String {
-        let email = format!("op{}@example.org", og_issuer::keys::random_32()[0]);
+        let email = format!("op{}@example.org", og_issuer::trust::keys::random_32()[0]);
         self.db
             .write_sync(|tx| og_issuer::ops::auth::create_operator(tx, &email, og_issuer::now()))
             .unwrap()
@@ -126,7 +126,7 @@ impl TestApp {
 
     /// Complimentary tickets issued directly in the database.
     pub fn tickets(&self, event: u32, offer: Offer, count: u32) -> Vec<IssuedTicket> {
-        let email = format!("holder{}@example.org", og_issuer::keys::random_32()[0]);
+        let email = format!("holder{}@example.org", og_issuer::trust::keys::random_32()[0]);
         self.db
             .write_sync(|tx| {
                 og_issuer::ops::catalogue::issue_comps(

@@ -297,7 +297,7 @@ impl TestApp {
     /// Buys and pays; returns the tickets JSON list of the buyer afterwards.
     pub async fn buy(&self, b: &Buyer, event_id: i64, kind: &str, quantity: i64) -> Value {
         let offer = self.offer_id(event_id, kind).await;
-        let key = format!("key-{}", og_issuer::auth::random_token());
+        let key = format!("key-{}", og_issuer::shop::auth::random_token());
         let (st, order) = self.order(b, offer, quantity, &key[..40]).await;
         assert_eq!(st, 201, "{order}");
         let (st, paid) = self.pay(&order, "4242 4242 4242 4242").await;
@@ -307,7 +307,7 @@ impl TestApp {
 
     /// The `OG-Signature` header value the built-in processor would send for `body` at `t`.
     pub fn signed_webhook(&self, t: i64, body: &str) -> String {
-        og_issuer::payment::sign(&self.state.secrets.webhook[..], t, body.as_bytes())
+        og_issuer::shop::payment::sign(&self.state.secrets.webhook[..], t, body.as_bytes())
     }
 
     /// Posts a processor webhook (with the given signature header, if any).
@@ -379,7 +379,11 @@ impl TestApp {
 
 /// A fresh CSRF cookie (`__Host-og_csrf=...`), as a browser gets on its first page.
 pub fn csrf_cookie() -> String {
-    format!("{}={}", og_issuer::csrf::COOKIE_NAME, og_issuer::auth::random_token())
+    format!(
+        "{}={}",
+        og_issuer::web::csrf::COOKIE_NAME,
+        og_issuer::shop::auth::random_token()
+    )
 }
 
 /// The CSRF form token for the `__Host-og_csrf` cookie in a cookie header.
@@ -387,10 +391,10 @@ pub fn csrf_token_in(state: &AppState, cookies: &str) -> String {
     let value = cookies
         .split(';')
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == og_issuer::csrf::COOKIE_NAME)
+        .find(|(k, _)| *k == og_issuer::web::csrf::COOKIE_NAME)
         .map(|(_, v)| v)
         .expect("a CSRF cookie in the jar");
-    og_issuer::csrf::token_for_cookie(state, value)
+    og_issuer::web::csrf::token_for_cookie(state, value)
 }
 
 /// Decodes a PNG with rqrr; returns the texts found.

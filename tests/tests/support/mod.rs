@@ -178,7 +178,7 @@ pub fn enrolment_token(client: &reqwest::blocking::Client, issuer: &IssuerProc, 
 }
 
 /// Appends `count` ticket revocations (refunds of serials no ticket has) to the running issuer's
-/// log through `og_issuer::revocation::append`, in one write transaction of a second connection,
+/// log through `og_issuer::trust::revocation::append`, in one write transaction of a second connection,
 /// as a season of refunds would; returns the new head. Seconds for tens of thousands, where the
 /// operator API would take one request each.
 pub fn append_revocations(issuer: &IssuerProc, count: u32) -> u64 {
@@ -186,11 +186,11 @@ pub fn append_revocations(issuer: &IssuerProc, count: u32) -> u64 {
     let db = og_issuer::store::Db::open(&issuer.data_dir.join("issuer.sqlite3")).expect("issuer database opens");
     let now = now();
     db.write_sync(|tx| {
-        let (head, _) = og_issuer::revocation::head(tx)?;
+        let (head, _) = og_issuer::trust::revocation::head(tx)?;
         let mut last = head;
         for i in 0..count {
             let serial = 4_000_000_000 - (head as u32) - i;
-            last = og_issuer::revocation::append(
+            last = og_issuer::trust::revocation::append(
                 tx,
                 RevocationTarget::Ticket { serial },
                 RevocationReason::Refunded,

@@ -1,0 +1,450 @@
+//! Scan intake: batches of scan reports from gate devices.
+//!
+//! Idempotent by nonce: a report already stored with the same content is a duplicate (safe for
+//! the gate to drop); the same nonce with other content is refused (`nonce_conflict`). Reports
+//! the issuer cannot accept for good (time in the future, event outside the device's scope,
+//! missing fields) are refused and recorded in `scan_refusals`, so nothing sent is lost.
+//! Admissions and exits also go to the `admissions` log (commit-ordered `seq`) that other gates
+//! of the event sync; a ticket admitted more often than its offer admits becomes a conflict.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::store::sql::{ToSql, Transaction, Value, params};
+use og_shared::Offer;
+use og_shared::sync::{Direction, RefusedReport, ScanBatch, ScanBatchAck, ScanReport, VerdictCode};
+use og_shared::ticket::TicketFlags;
+use sha2::{Digest, Sha256};
+
+use crate::error::{AppError, AppResult};
+use crate::ops::auth::DeviceAuth;
+
+/// How far in the future (issuer clock) a scan time may be before it is refused.
+pub const FUTURE_TOLERANCE_SECS: i64 = 300;
+/// Most reports in one batch.
+pub const MAX_BATCH_REPORTS: usize = 10_000;
+/// Longest gate name and reason text kept.
+const MAX_GATE_LEN: usize = 64;
+const MAX_REASON_LEN: usize = 500;
+
+/// Counts of one intake, for metrics.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IntakeCounts {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub refused: u64,
+    pub new_conflicts: u64,
+}
+
+/// Checks what can be checked about a batch as a whole (400 when wrong).
+pub fn check_batch(batch: &ScanBatch) -> AppResult<()> {
+    if batch.reports.len() > MAX_BATCH_REPORTS {
+        return Err(AppError::bad_request(
+            "batch_too_large",
+            format!("at most {MAX_BATCH_REPORTS} reports per batch"),
+        ));
+    }
+    Ok(())
+}
+
+fn is_nonce(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn content_hash(device: i64, r: &ScanReport) -> [u8; 32] {
+    let body = serde_json::to_vec(r).expect("report serialises");
+    Sha256::new()
+        .chain_update(device.to_be_bytes())
+        .chain_update(&body)
+        .finalize()
+        .into()
+}
+
+fn direction_str(d: Direction) -> &'static str {
+    match d {
+        Direction::Entry => "entry",
+        Direction::Exit => "exit",
+    }
+}
+
+/// Why a report is refused, if it is.
+fn validate(device: &DeviceAuth, r: &ScanReport, now: i64) -> Option<(&'static str, String)> {
+    if !is_nonce(&r.nonce) {
+        return Some(("bad_nonce", "a nonce is 32 lowercase hex digits".into()));
+    }
+    if r.scanned_at > now + FUTURE_TOLERANCE_SECS {
+        return Some((
+            "future_timestamp",
+            format!(
+                "scan time {} is {} s ahead of the issuer's clock: check the device clock",
+                r.scanned_at,
+                r.scanned_at - now
+            ),
+        ));
+    }
+    if let Some(e) = r.event_id
+        && !device.event_ids.contains(&e)
+    {
+        return Some((
+            "event_out_of_scope",
+            format!("this device is not enrolled for event {e}"),
+        ));
+    }
+    if r.verdict.lets_through() && (r.event_id.is_none() || r.serial.is_none()) {
+        return Some((
+            "malformed_report",
+            "an admission or exit names its event and ticket serial".into(),
+        ));
+    }
+    if r.gate.trim().is_empty() {
+        return Some(("malformed_report", "the gate name is empty".into()));
+    }
+    None
+}
+
+fn refuse(
+    tx: &Transaction<'_>,
+    device: i64,
+    r: &ScanReport,
+    hash: &[u8; 32],
+    code: &'static str,
+    message: String,
+    now: i64,
+) -> AppResult<RefusedReport> {
+    tx.prepare_cached(
+        "INSERT INTO scan_refusals (device_id, nonce, content_hash, code, message, report, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![
+        device,
+        r.nonce.chars().take(64).collect::<String>(),
+        &hash[..],
+        code,
+        message,
+        serde_json::to_string(r).expect("report serialises"),
+        now
+    ])?;
+    Ok(RefusedReport {
+        nonce: r.nonce.clone(),
+        code: code.into(),
+        message,
+    })
+}
+
+/// Rows per multi-row statement of an intake (a round trip each on PostgreSQL; at most 16
+/// values a row, far below both engines' parameter limits).
+const ROWS_PER_STATEMENT: usize = 50;
+
+/// `(?a, ?b, ...), (...)`: placeholders for `rows` rows of `width` values, numbered from 1.
+fn tuples(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|i| {
+            let cells: Vec<String> = (1..=width).map(|k| format!("?{}", i * width + k)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The touched (event, serial) pairs grouped by event, in chunks: each chunk is one
+/// `event_id = ?1 AND serial IN (?2, ...)` query, which both engines answer from the
+/// (event_id, serial) indexes.
+fn by_event(keys: impl Iterator<Item = (u32, u32)>) -> Vec<(u32, Vec<u32>)> {
+    let mut grouped: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (e, s) in keys {
+        grouped.entry(e).or_default().push(s);
+    }
+    grouped
+        .into_iter()
+        .flat_map(|(e, serials)| {
+            serials
+                .chunks(ROWS_PER_STATEMENT)
+                .map(|c| (e, c.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// `?2, ?3, ...` for `n` serials after the event's `?1`, and the values of the whole query.
+fn serial_list(event: u32, serials: &[u32]) -> (String, Vec<Value>) {
+    let marks: Vec<String> = (0..serials.len()).map(|i| format!("?{}", i + 2)).collect();
+    let mut values = vec![Value::Integer(i64::from(event))];
+    values.extend(serials.iter().map(|s| Value::Integer(i64::from(*s))));
+    (marks.join(", "), values)
+}
+
+/// Where one entitlement stands after a batch: what it allows and how many are inside.
+struct Count {
+    allowed: u8,
+    admitted: i64,
+}
+
+/// Entries, exits and what each ticket allows, for every (event, serial) touched by a batch, in
+/// a few statements.
+fn counts(
+    tx: &Transaction<'_>,
+    touched: &BTreeMap<(u32, u32), Option<Offer>>,
+) -> AppResult<BTreeMap<(u32, u32), Count>> {
+    let mut tickets: BTreeMap<(u32, u32), (Option<Offer>, bool)> = BTreeMap::new();
+    let mut inside: BTreeMap<(u32, u32), (i64, i64)> = BTreeMap::new();
+    for (event, serials) in by_event(touched.keys().copied()) {
+        let (marks, values) = serial_list(event, &serials);
+        // By primary key only (`serial`): naming the event would let a planner walk every ticket
+        // of the event through its index.
+        let by_serial: Vec<String> = (0..serials.len()).map(|i| format!("?{}", i + 1)).collect();
+        let rows = tx.query_all(
+            &format!(
+                "SELECT event_id, serial, offer, flags FROM tickets WHERE serial IN ({})",
+                by_serial.join(", ")
+            ),
+            values[1..].to_vec(),
+            |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, u8>(3)?,
+                ))
+            },
+        )?;
+        for (e, s, offer, flags) in rows {
+            if e == event {
+                tickets.insert((e, s), (Offer::from_name(&offer), TicketFlags(flags).reentry()));
+            }
+        }
+        for (e, s, entries, exits) in tx.query_all(
+            &format!(
+                "SELECT event_id, serial,
+                        CAST(SUM(CASE WHEN direction = 'entry' THEN 1 ELSE 0 END) AS BIGINT),
+                        CAST(SUM(CASE WHEN direction = 'exit' THEN 1 ELSE 0 END) AS BIGINT)
+                 FROM admissions WHERE event_id = ?1 AND serial IN ({marks}) GROUP BY event_id, serial"
+            ),
+            values,
+            |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            },
+        )? {
+            inside.insert((e, s), (entries, exits));
+        }
+    }
+    Ok(touched
+        .iter()
+        .map(|(k, fallback)| {
+            let (offer, reentry) = tickets.get(k).copied().unwrap_or((*fallback, false));
+            let (entries, exits) = inside.get(k).copied().unwrap_or((0, 0));
+            // A re-entry ticket may come back after an exit: count who is inside, not every entry.
+            let admitted = if reentry { (entries - exits).max(0) } else { entries };
+            (
+                *k,
+                Count {
+                    allowed: offer.map_or(1, Offer::admits),
+                    admitted,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Records (or updates) the conflict of one ticket admitted more than it allows; returns whether
+/// it is new.
+fn record_conflict(tx: &Transaction<'_>, event: u32, serial: u32, c: &Count, now: i64) -> AppResult<bool> {
+    let gates: Vec<String> = tx
+        .prepare_cached(
+            "SELECT DISTINCT gate FROM admissions WHERE event_id = ?1 AND serial = ?2 AND direction = 'entry'
+             ORDER BY gate",
+        )?
+        .query_map(params![event, serial], |r| r.get(0))?
+        .collect::<crate::store::sql::Result<_>>()?;
+    let existed: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM conflicts WHERE event_id = ?1 AND serial = ?2)")?
+        .query_row(params![event, serial], |r| r.get(0))?;
+    tx.prepare_cached(
+        "INSERT INTO conflicts (event_id, serial, allowed, admitted, gates, detected_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+             ON CONFLICT (event_id, serial) DO UPDATE SET admitted = excluded.admitted, gates = excluded.gates,
+                 updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        event,
+        serial,
+        c.allowed,
+        c.admitted,
+        serde_json::to_string(&gates).expect("gates serialise"),
+        now
+    ])?;
+    Ok(!existed)
+}
+
+/// A report that passed validation, ready to store.
+struct Candidate<'a> {
+    report: &'a ScanReport,
+    hash: [u8; 32],
+    direction: Direction,
+    gate: String,
+}
+
+/// Stores a batch from `device`. Runs in one write transaction: all or nothing. Rows go in a
+/// few multi-row statements (each a round trip on PostgreSQL), not one per report.
+pub fn intake(
+    tx: &Transaction<'_>,
+    device: &DeviceAuth,
+    batch: &ScanBatch,
+    now: i64,
+) -> AppResult<(ScanBatchAck, IntakeCounts)> {
+    check_batch(batch)?;
+    let mut ack = ScanBatchAck::default();
+    let mut counts_ = IntakeCounts::default();
+    // 1. Validate; refused reports are kept in `scan_refusals` (rare: one statement each).
+    let mut candidates = Vec::with_capacity(batch.reports.len());
+    let mut outcome: Vec<Option<Result<(), RefusedReport>>> = vec![None; batch.reports.len()];
+    for (i, r) in batch.reports.iter().enumerate() {
+        let hash = content_hash(device.id, r);
+        if let Some((code, message)) = validate(device, r, now) {
+            outcome[i] = Some(Err(refuse(tx, device.id, r, &hash, code, message, now)?));
+            continue;
+        }
+        let direction = if r.verdict == VerdictCode::Exited {
+            Direction::Exit
+        } else {
+            r.direction
+        };
+        let gate: String = r.gate.trim().chars().take(MAX_GATE_LEN).collect();
+        candidates.push((
+            i,
+            Candidate {
+                report: r,
+                hash,
+                direction,
+                gate,
+            },
+        ));
+    }
+    // 2. Insert the scans; a nonce already stored (or twice in this batch) is not inserted again.
+    let mut stored: HashMap<String, i64> = HashMap::new();
+    for chunk in candidates.chunks(ROWS_PER_STATEMENT) {
+        let values: Vec<Value> = chunk
+            .iter()
+            .flat_map(|(_, c)| {
+                let r = c.report;
+                [
+                    r.nonce.to_value(),
+                    device.id.to_value(),
+                    c.hash[..].to_value(),
+                    r.scanned_at.to_value(),
+                    now.to_value(),
+                    r.verdict.as_str().to_value(),
+                    r.reason.chars().take(MAX_REASON_LEN).collect::<String>().to_value(),
+                    r.event_id.to_value(),
+                    r.serial.to_value(),
+                    r.offer.map(Offer::name).to_value(),
+                    r.admitted_index.to_value(),
+                    c.gate.to_value(),
+                    r.zone.to_value(),
+                    direction_str(c.direction).to_value(),
+                    r.offline.to_value(),
+                    r.generation.to_value(),
+                ]
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO scans (nonce, device_id, content_hash, scanned_at, received_at, verdict, reason, event_id,
+                                serial, offer, admitted_index, gate, zone, direction, offline, generation)
+             VALUES {} ON CONFLICT (nonce) DO NOTHING RETURNING id, nonce",
+            tuples(chunk.len(), 16)
+        );
+        for (id, nonce) in tx.query_all(&sql, values, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+            stored.insert(nonce, id);
+        }
+    }
+    // 3. In the batch's order: the first report of each newly stored nonce is accepted; any other
+    //    is a duplicate (same content) or a nonce conflict (refused and kept).
+    let mut next_seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM admissions", [], |r| r.get(0))?;
+    let mut admissions: Vec<Vec<Value>> = Vec::new();
+    let mut touched: BTreeMap<(u32, u32), Option<Offer>> = BTreeMap::new();
+    let mut entered: BTreeSet<(u32, u32)> = BTreeSet::new();
+    for (i, c) in &candidates {
+        let r = c.report;
+        let Some(scan_id) = stored.remove(&r.nonce) else {
+            let h: Vec<u8> = tx
+                .prepare_cached("SELECT content_hash FROM scans WHERE nonce = ?1")?
+                .query_row([&r.nonce], |row| row.get(0))?;
+            outcome[*i] = Some(if h == c.hash {
+                Ok(())
+            } else {
+                let msg = "this nonce was already reported with other content".to_owned();
+                Err(refuse(tx, device.id, r, &c.hash, "nonce_conflict", msg, now)?)
+            });
+            if h == c.hash {
+                ack.duplicates.push(r.nonce.clone());
+                counts_.duplicates += 1;
+            }
+            continue;
+        };
+        counts_.accepted += 1;
+        ack.accepted.push(r.nonce.clone());
+        if let (true, Some(event), Some(serial)) = (r.verdict.lets_through(), r.event_id, r.serial) {
+            admissions.push(vec![
+                next_seq.to_value(),
+                scan_id.to_value(),
+                event.to_value(),
+                serial.to_value(),
+                device.id.to_value(),
+                c.gate.to_value(),
+                r.scanned_at.to_value(),
+                direction_str(c.direction).to_value(),
+                r.generation.to_value(),
+            ]);
+            next_seq += 1;
+            touched.insert((event, serial), r.offer);
+            if c.direction == Direction::Entry {
+                entered.insert((event, serial));
+            }
+        }
+    }
+    for o in outcome {
+        if let Some(Err(refused)) = o {
+            ack.refused.push(refused);
+            counts_.refused += 1;
+        }
+    }
+    // 4. The admissions, in the batch's order (commit-ordered `seq`).
+    for chunk in admissions.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO admissions (seq, scan_id, event_id, serial, device_id, gate, admitted_at, direction, generation)
+             VALUES {}",
+            tuples(chunk.len(), 9)
+        );
+        tx.execute(&sql, chunk.iter().flatten().cloned().collect::<Vec<Value>>())?;
+    }
+    // 5. Conflicts: tickets entered more often than they allow.
+    let counted = counts(tx, &touched)?;
+    for key in &entered {
+        if let Some(c) = counted.get(key)
+            && c.admitted > i64::from(c.allowed)
+            && record_conflict(tx, key.0, key.1, c, now)?
+        {
+            counts_.new_conflicts += 1;
+        }
+    }
+    for (event, serials) in by_event(touched.keys().copied()) {
+        let (marks, values) = serial_list(event, &serials);
+        let sql = format!(
+            "SELECT event_id, serial, allowed, admitted, gates, detected_at FROM conflicts
+             WHERE event_id = ?1 AND serial IN ({marks}) ORDER BY serial"
+        );
+        ack.conflicts
+            .extend(tx.query_all(&sql, values, super::sync::conflict_from_row)?);
+    }
+    tx.prepare_cached("UPDATE devices SET last_contact = ?2, queued = ?3, software_version = ?4 WHERE id = ?1")?
+        .execute(params![
+            device.id,
+            now,
+            batch.queued.saturating_sub(batch.reports.len() as u64) as i64,
+            batch.software_version.chars().take(64).collect::<String>()
+        ])?;
+    Ok((ack, counts_))
+}

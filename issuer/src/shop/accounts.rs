@@ -1,0 +1,531 @@
+//! Account life cycle shared by the JSON API and the web pages: sign-up, activation (which
+//! makes the account key), login, password reset. None of these answers reveals whether an
+//! email address is registered: sign-up and "forgot password" always say "check your mail",
+//! and login fails the same way (and takes the same time) for unknown addresses and wrong
+//! passwords.
+
+use crate::store::sql::{OptionalExtension, params};
+
+use crate::domain::{Email, Password};
+use crate::error::{AppError, AppResult};
+use crate::i18n::{self, Lang};
+use crate::shop::auth;
+use crate::shop::mail::{self, Mail};
+use crate::state::AppState;
+use crate::tr;
+
+pub const ACTIVATION_TTL_SECS: i64 = 48 * 3600;
+pub const RESET_TTL_SECS: i64 = 3600;
+
+/// Limits per client address and per email.
+const SIGNUP_PER_IP_PER_HOUR: i64 = 30;
+const LOGIN_PER_IP_PER_5MIN: i64 = 60;
+
+/// A fresh single-use mail token and the hash stored for it.
+fn new_mail_token() -> (String, String) {
+    let token = auth::random_token();
+    let hash = auth::token_hash(&token);
+    (token, hash)
+}
+
+/// The link to mail for `token` at `path` (logged in demo mode).
+fn mail_link(state: &AppState, what: &str, path: &str, token: &str) -> String {
+    let link = format!("{}{path}?token={token}", state.base_url);
+    demo_log_link(state, what, &link);
+    link
+}
+
+fn demo_log_link(state: &AppState, what: &str, link: &str) {
+    if state.settings.demo_mode() {
+        // Demo mode only (no SMTP): the link is short-lived and single-use.
+        tracing::info!(
+            "{what} link (demo mode, mail written to {}): {link}",
+            state.settings.mail_dir().display()
+        );
+    }
+}
+
+/// Proof that the buyer accepted the terms of sale and the privacy policy (the sign-up page's
+/// required checkbox, the API's `accept_terms: true`); no account is made without it.
+#[derive(Debug, Clone, Copy)]
+pub struct TermsAccepted(());
+
+impl TermsAccepted {
+    pub fn check(accepted: bool) -> AppResult<TermsAccepted> {
+        if accepted {
+            Ok(TermsAccepted(()))
+        } else {
+            Err(AppError::bad_request(
+                "terms_not_accepted",
+                "accept the terms of sale and the privacy policy (/terms, /privacy): send accept_terms: true",
+            ))
+        }
+    }
+}
+
+/// Registers a pending account and mails an activation link. If the address is already
+/// registered, the owner gets a mail saying so instead; the caller's answer is the same.
+pub async fn sign_up(
+    state: &AppState,
+    ip: &str,
+    email: Email,
+    password: Password,
+    name: String,
+    _terms: TermsAccepted,
+) -> AppResult<()> {
+    auth::rate_limit(state, vec![format!("signup:{ip}")], 3600, SIGNUP_PER_IP_PER_HOUR).await?;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))
+        .await
+        .map_err(AppError::internal)??;
+    let now = crate::now();
+    let (token, th) = new_mail_token();
+    let em = email.as_str().to_owned();
+    // The language the buyer chose or their browser asked for becomes the account's preference
+    // (mails written later, without a request, use it); the deployment's default does not.
+    let lang = i18n::current();
+    let language = i18n::current_is_chosen().then(|| lang.code().to_owned());
+    let created = state
+        .db
+        .write(move |tx| {
+            let existing: Option<(i64, Option<String>)> = tx
+                .query_row("SELECT id, language FROM accounts WHERE email = ?1", [&em], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            if let Some((_, existing_language)) = existing {
+                return Ok(Err(existing_language));
+            }
+            let id = tx.query_row(
+                "INSERT INTO accounts (email, password_hash, display_name, created_at, language, terms_accepted_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?4) RETURNING id",
+                params![em, hash, name, now, language],
+                |r| r.get::<_, i64>(0),
+            )?;
+            tx.execute(
+                "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'activate', ?3)",
+                params![th, id, now + ACTIVATION_TTL_SECS],
+            )?;
+            Ok(Ok(()))
+        })
+        .await?;
+    let to = email.as_str().to_owned();
+    match created {
+        Ok(()) => {
+            let link = mail_link(state, "activation", "/activate", &token);
+            mail::send_framed_later(
+                state,
+                lang,
+                Mail {
+                    to,
+                    subject: tr!(lang, "mail-activate-subject"),
+                    body: tr!(lang, "mail-activate-body", link = link),
+                },
+            );
+        }
+        Err(existing_language) => {
+            let l = existing_language.as_deref().and_then(i18n::find).unwrap_or(lang);
+            mail::send_framed_later(
+                state,
+                l,
+                Mail {
+                    to,
+                    subject: tr!(l, "mail-signup-exists-subject"),
+                    body: tr!(
+                        l,
+                        "mail-signup-exists-body",
+                        link = format!("{}/password/forgot", state.base_url)
+                    ),
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Records the language a signed-in buyer chose (the header's switcher).
+pub async fn set_language(state: &AppState, account_id: i64, language: &str) -> AppResult<()> {
+    let language = language.to_owned();
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE accounts SET language = ?2 WHERE id = ?1",
+                params![account_id, language],
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+/// The language mails to this account are written in: its preference, else the deployment's.
+pub fn mail_language(state: &AppState, preference: Option<&str>) -> Lang {
+    Lang::for_account(preference, &state.settings.default_language)
+}
+
+/// Marks a mailed token (activation or reset link) used and returns its account; a token that
+/// is unknown (400), already used or expired (410) is refused with the given messages.
+fn consume_mail_token(
+    tx: &crate::store::sql::Transaction<'_>,
+    token_hash: &str,
+    purpose: &str,
+    now: i64,
+    invalid: &str,
+    used: &str,
+    expired: &str,
+) -> AppResult<i64> {
+    let row: Option<(i64, i64, Option<i64>)> = tx
+        .query_row(
+            "SELECT account_id, expires_at, used_at FROM mail_tokens WHERE token_hash = ?1 AND purpose = ?2",
+            params![token_hash, purpose],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let (account_id, expires_at, used_at) = row.ok_or_else(|| AppError::bad_request("invalid_token", invalid))?;
+    if used_at.is_some() {
+        return Err(AppError::Gone {
+            code: "token_used",
+            message: used.into(),
+        });
+    }
+    if expires_at <= now {
+        return Err(AppError::Gone {
+            code: "token_expired",
+            message: expired.into(),
+        });
+    }
+    tx.execute(
+        "UPDATE mail_tokens SET used_at = ?2 WHERE token_hash = ?1",
+        params![token_hash, now],
+    )?;
+    Ok(account_id)
+}
+
+/// Activates the account behind an activation token and creates its account key.
+pub async fn activate(state: &AppState, token: &str) -> AppResult<()> {
+    let th = auth::token_hash(token);
+    let now = crate::now();
+    state
+        .db
+        .write(move |tx| {
+            let account_id = consume_mail_token(
+                tx,
+                &th,
+                "activate",
+                now,
+                "this activation link is not valid",
+                "this activation link was already used: log in",
+                "this activation link has expired: sign up again",
+            )?;
+            tx.execute(
+                "UPDATE accounts SET status = 'active', activated_at = ?2 WHERE id = ?1 AND status = 'pending'",
+                params![account_id, now],
+            )?;
+            crate::trust::issuance::ensure_account_key(tx, account_id)?;
+            Ok(())
+        })
+        .await
+}
+
+/// A successful login.
+pub struct Session {
+    pub account_id: i64,
+    pub access: String,
+    pub refresh: String,
+    /// `Set-Cookie` marking this browser as known to the account (see `auth::login_delay`).
+    pub known_device: axum::http::HeaderValue,
+}
+
+impl Session {
+    /// Every cookie a login sets: access, refresh and known device.
+    pub fn cookies(&self) -> Vec<axum::http::HeaderValue> {
+        let mut v = auth::session_cookies(&self.access, &self.refresh).to_vec();
+        v.push(self.known_device.clone());
+        v
+    }
+}
+
+/// Checks credentials and starts a session; merges the guest cart into the account's.
+/// Limited per client address; wrong passwords slow further attempts on the account down,
+/// except from a browser that signed in to it before (`known_device`, the cookie's value).
+pub async fn log_in(
+    state: &AppState,
+    ip: &str,
+    email: &str,
+    password: &str,
+    guest_cart: Vec<(i64, i64)>,
+    known_device: Option<&str>,
+) -> AppResult<Session> {
+    let email_key = email.trim().to_lowercase();
+    auth::rate_limit(state, vec![format!("login-ip:{ip}")], 300, LOGIN_PER_IP_PER_5MIN).await?;
+    if !auth::is_known_device(state, &email_key, known_device) {
+        let wait = auth::login_delay(state, &email_key, crate::now()).await?;
+        if wait > 0 {
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: wait.unsigned_abs(),
+            });
+        }
+    }
+    let em = email.trim().to_owned();
+    let row: Option<(i64, String, String)> = state
+        .db
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT id, password_hash, status FROM accounts WHERE email = ?1",
+                [&em],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+        })
+        .await?;
+    let pw = password.to_owned();
+    let stored = row.as_ref().map(|r| r.1.clone());
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, stored.as_deref()))
+        .await
+        .map_err(AppError::internal)?;
+    let wrong = || AppError::Unauthorized("wrong email or password".into());
+    if !ok {
+        auth::record_login_failure(state, &email_key).await?;
+        return Err(wrong());
+    }
+    let Some((account_id, _, status)) = row else {
+        return Err(wrong());
+    };
+    if status != "active" {
+        return Err(AppError::Forbidden(
+            "this account is not activated yet: open the link we mailed you".into(),
+        ));
+    }
+    let now = crate::now();
+    let (refresh, generation) = state
+        .db
+        .write(move |tx| {
+            crate::shop::orders::merge_cart(tx, account_id, &guest_cart)?;
+            Ok((
+                auth::start_refresh_family(tx, account_id, now)?,
+                auth::session_gen(tx, account_id)?,
+            ))
+        })
+        .await?;
+    let access = auth::issue_access(state, account_id, generation, now)?;
+    Ok(Session {
+        account_id,
+        access,
+        refresh,
+        known_device: auth::known_device_cookie(state, &email_key),
+    })
+}
+
+/// Mails a reset link if the address belongs to an active account. Same answer either way.
+pub async fn forgot_password(state: &AppState, ip: &str, email: Email) -> AppResult<()> {
+    auth::rate_limit(state, vec![format!("forgot:{ip}")], 3600, SIGNUP_PER_IP_PER_HOUR).await?;
+    let now = crate::now();
+    let (token, th) = new_mail_token();
+    let em = email.as_str().to_owned();
+    let found = state
+        .db
+        .write(move |tx| {
+            let id: Option<(i64, Option<String>)> = tx
+                .query_row(
+                    "SELECT id, language FROM accounts WHERE email = ?1 AND status = 'active'",
+                    [&em],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((id, _)) = &id {
+                tx.execute(
+                    "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'reset', ?3)",
+                    params![th, id, now + RESET_TTL_SECS],
+                )?;
+            }
+            Ok(id.map(|(_, language)| language))
+        })
+        .await?;
+    if let Some(language) = found {
+        let l = language.as_deref().and_then(i18n::find).unwrap_or_else(i18n::current);
+        let link = mail_link(state, "password reset", "/password/reset", &token);
+        mail::send_framed_later(
+            state,
+            l,
+            Mail {
+                to: email.as_str().to_owned(),
+                subject: tr!(l, "mail-reset-subject"),
+                body: tr!(l, "mail-reset-body", link = link),
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Asks the signed-in buyer for their password again before a sensitive change: a wrong one
+/// counts as a failed log-in (and is slowed down like one), so the page cannot be used to guess.
+async fn confirm_password(state: &AppState, user: &auth::AuthUser, password: &str) -> AppResult<()> {
+    let email_key = user.email.trim().to_lowercase();
+    let wait = auth::login_delay(state, &email_key, crate::now()).await?;
+    if wait > 0 {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: wait.unsigned_abs(),
+        });
+    }
+    let account_id = user.id;
+    let stored: Option<String> = state
+        .db
+        .read(move |c| {
+            Ok(
+                c.query_row("SELECT password_hash FROM accounts WHERE id = ?1", [account_id], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
+        })
+        .await?;
+    let pw = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, stored.as_deref()))
+        .await
+        .map_err(AppError::internal)?;
+    if !ok {
+        auth::record_login_failure(state, &email_key).await?;
+        return Err(AppError::Forbidden("the current password is wrong".into()));
+    }
+    Ok(())
+}
+
+/// Changes the password of a signed-in account; the current password must be given (wrong
+/// ones count like failed logins and are slowed down the same way). Every session of the
+/// account ends, the caller's included. The caller checked that its session is current
+/// (`auth::SensitiveUser`).
+pub async fn change_password(
+    state: &AppState,
+    user: &auth::AuthUser,
+    current: &str,
+    password: Password,
+) -> AppResult<()> {
+    confirm_password(state, user, current).await?;
+    let account_id = user.id;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))
+        .await
+        .map_err(AppError::internal)??;
+    let now = crate::now();
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
+                params![account_id, hash],
+            )?;
+            auth::revoke_all_for_account(tx, account_id, now)
+        })
+        .await?;
+    crate::shop::notice_mail::password_changed(state, &user.email, user.language.as_deref(), now, false);
+    Ok(())
+}
+
+/// Sets a new password with a reset token; every session of the account is ended.
+pub async fn reset_password(state: &AppState, token: &str, password: Password) -> AppResult<()> {
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))
+        .await
+        .map_err(AppError::internal)??;
+    let th = auth::token_hash(token);
+    let now = crate::now();
+    let (email, language) = state
+        .db
+        .write(move |tx| {
+            let account_id = consume_mail_token(
+                tx,
+                &th,
+                "reset",
+                now,
+                "this reset link is not valid",
+                "this reset link was already used: ask for a new one",
+                "this reset link has expired: ask for a new one",
+            )?;
+            tx.execute(
+                "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
+                params![account_id, hash],
+            )?;
+            auth::revoke_all_for_account(tx, account_id, now)?;
+            Ok(tx.query_row(
+                "SELECT email, language FROM accounts WHERE id = ?1",
+                [account_id],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
+            )?)
+        })
+        .await?;
+    crate::shop::notice_mail::password_changed(state, &email, language.as_deref(), now, true);
+    Ok(())
+}
+
+/// Changes the name on the buyer's future tickets and their language.
+pub async fn update_profile(state: &AppState, account_id: i64, name: String, language: &str) -> AppResult<()> {
+    let language = language.to_owned();
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE accounts SET display_name = ?2, language = ?3 WHERE id = ?1",
+                params![account_id, name, language],
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+/// Everything kept about an account, for its owner ("download my data").
+pub async fn export(state: &AppState, account_id: i64, base_url: String) -> AppResult<serde_json::Value> {
+    state
+        .db
+        .read(move |c| {
+            let account = c.query_row(
+                "SELECT email, display_name, language, status, created_at, activated_at, terms_accepted_at
+                 FROM accounts WHERE id = ?1",
+                [account_id],
+                |r| {
+                    Ok(serde_json::json!({
+                        "email": r.get::<_, String>(0)?,
+                        "name": r.get::<_, String>(1)?,
+                        "language": r.get::<_, Option<String>>(2)?,
+                        "status": r.get::<_, String>(3)?,
+                        "created_at": r.get::<_, i64>(4)?,
+                        "activated_at": r.get::<_, Option<i64>>(5)?,
+                        "terms_accepted_at": r.get::<_, Option<i64>>(6)?,
+                    }))
+                },
+            )?;
+            Ok(serde_json::json!({
+                "account": account,
+                "orders": crate::shop::orders::list_orders(c, account_id, &base_url)?,
+                "tickets": crate::shop::orders::list_tickets(c, account_id)?,
+                "tickets_given": crate::shop::orders::given_tickets(c, account_id)?,
+            }))
+        })
+        .await
+}
+
+/// Deletes a buyer's account at their request (the password is asked again; wrong ones count
+/// like failed logins). Their tickets that still work are revoked (gates refuse them after
+/// their next sync; refund them before, until the doors open, to get the money back); their
+/// personal data (address, name, language, password hash) is erased; orders and payments stay,
+/// without a name, as accounting requires; every session ends.
+pub async fn delete_account(state: &AppState, user: &auth::AuthUser, password: &str) -> AppResult<()> {
+    confirm_password(state, user, password).await?;
+    let account_id = user.id;
+    let now = crate::now();
+    state
+        .db
+        .write(move |tx| {
+            crate::trust::revocation::revoke_account(tx, account_id, og_shared::sync::RevocationReason::Other, now)?;
+            tx.execute(
+                "UPDATE accounts SET email = 'deleted-' || CAST(id AS TEXT) || '@deleted.invalid',
+                        display_name = '', password_hash = '!deleted', language = NULL
+                 WHERE id = ?1",
+                [account_id],
+            )?;
+            tx.execute(
+                "UPDATE tickets SET holder_name = '' WHERE account_id = ?1",
+                [account_id],
+            )?;
+            tx.execute("DELETE FROM cart_items WHERE account_id = ?1", [account_id])?;
+            tx.execute("DELETE FROM mail_tokens WHERE account_id = ?1", [account_id])?;
+            auth::revoke_all_for_account(tx, account_id, now)
+        })
+        .await
+}

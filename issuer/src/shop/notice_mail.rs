@@ -1,0 +1,175 @@
+//! The mails that tell a buyer a change went through: a ticket they sent (to the sender; the
+//! recipient gets "ticket received" from `routes::shop_api::do_transfer`), a refund granted (the
+//! buyer's own refund of an order, an operator's refund of a ticket), their password changed
+//! (on the account page or with a reset link). Each is sent after the commit of the change, in
+//! the background (a failing mail server changes nothing), in the account's language
+//! (`mail-transfer-sent-`, `mail-refund-confirmed-`, `mail-password-changed-` messages), as plain
+//! text with the shared HTML frame (`mail::send_framed_later`).
+
+use crate::error::AppResult;
+use crate::i18n::Lang;
+use crate::shop::mail::{self, Mail};
+use crate::state::AppState;
+use crate::store::sql::{Connection, OptionalExtension, params};
+use crate::tr;
+
+/// The name of the event a ticket is for (empty for an unknown ticket).
+pub fn ticket_event(conn: &Connection, serial: i64) -> AppResult<String> {
+    Ok(conn
+        .query_row(
+            "SELECT e.name FROM tickets t JOIN events e ON e.id = t.event_id WHERE t.serial = ?1",
+            [serial],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// The names of the events an order is for, joined with ", ".
+fn order_events(conn: &Connection, order_id: i64) -> AppResult<String> {
+    let names: Vec<String> = conn
+        .prepare_cached(
+            "SELECT DISTINCT e.name FROM order_lines l JOIN offers o ON o.id = l.offer_id
+             JOIN events e ON e.id = o.event_id WHERE l.order_id = ?1 ORDER BY e.name",
+        )?
+        .query_map([order_id], |r| r.get(0))?
+        .collect::<crate::store::sql::Result<_>>()?;
+    Ok(names.join(", "))
+}
+
+/// Tells a sender that their ticket went to `to` (`invited`: `to` has no account yet and was
+/// mailed a link to claim it).
+pub fn transfer_sent(
+    state: &AppState,
+    sender: &crate::shop::auth::AuthUser,
+    to: &str,
+    serial: i64,
+    event: &str,
+    invited: bool,
+) {
+    let l = crate::shop::accounts::mail_language(state, sender.language.as_deref());
+    let body = tr!(
+        l,
+        "mail-transfer-sent-body",
+        how = if invited { "invited" } else { "sent" },
+        to = to,
+        ticket = serial.to_string(),
+        event = event,
+        link = format!("{}/tickets", state.base_url),
+        password = format!("{}/account", state.base_url)
+    );
+    mail::send_framed_later(
+        state,
+        l,
+        Mail {
+            to: sender.email.clone(),
+            subject: tr!(l, "mail-transfer-sent-subject", ticket = serial.to_string(), to = to),
+            body,
+        },
+    );
+}
+
+/// A refund granted, as its mail tells it.
+#[derive(Debug, Clone)]
+pub struct RefundNotice {
+    pub to: String,
+    pub language: Option<String>,
+    pub order_id: i64,
+    /// The ticket refunded; `None`: the whole order.
+    pub serial: Option<u32>,
+    pub amount_cents: i64,
+    /// The event(s) the money was for.
+    pub event: String,
+}
+
+/// What the buyer's refund of a whole order owes back (every `buyer_refund` row of the order),
+/// read after its commit; `None` when nothing is owed (a pending order just cancelled).
+pub fn buyer_refund_notice(conn: &Connection, order_id: i64) -> AppResult<Option<RefundNotice>> {
+    let row: Option<(String, Option<String>, i64, i64)> = conn
+        .query_row(
+            "SELECT a.email, a.language, count(r.id), COALESCE(SUM(r.amount_cents), 0)
+             FROM orders o JOIN accounts a ON a.id = o.account_id
+             LEFT JOIN refunds_due r ON r.order_id = o.id AND r.reason = 'buyer_refund'
+             WHERE o.id = ?1 GROUP BY a.email, a.language",
+            params![order_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((to, language, rows, amount_cents)) = row else {
+        return Ok(None);
+    };
+    if rows == 0 {
+        return Ok(None);
+    }
+    Ok(Some(RefundNotice {
+        to,
+        language,
+        order_id,
+        serial: None,
+        amount_cents,
+        event: order_events(conn, order_id)?,
+    }))
+}
+
+/// The notice of an operator's refund of one ticket, from the refund due it recorded.
+pub fn operator_refund_notice(conn: &Connection, due: &crate::shop::refunds::RefundDue) -> AppResult<RefundNotice> {
+    let event = match due.serial {
+        Some(serial) => ticket_event(conn, i64::from(serial))?,
+        None => order_events(conn, due.order_id)?,
+    };
+    Ok(RefundNotice {
+        to: due.buyer_email.clone(),
+        language: due.buyer_language.clone(),
+        order_id: due.order_id,
+        serial: due.serial,
+        amount_cents: due.amount_cents,
+        event,
+    })
+}
+
+/// Tells the buyer their refund is granted: how much, for what, where the money goes.
+pub fn refund_confirmed(state: &AppState, n: &RefundNotice) {
+    let l = crate::shop::accounts::mail_language(state, n.language.as_deref());
+    let body = tr!(
+        l,
+        "mail-refund-confirmed-body",
+        amount = l.money(n.amount_cents),
+        what = if n.serial.is_some() { "ticket" } else { "order" },
+        order = n.order_id.to_string(),
+        ticket = n.serial.map(|s| s.to_string()).unwrap_or_default(),
+        event = n.event.as_str(),
+        link = format!("{}/orders/{}", state.base_url, n.order_id)
+    );
+    mail::send_framed_later(
+        state,
+        l,
+        Mail {
+            to: n.to.clone(),
+            subject: tr!(l, "mail-refund-confirmed-subject", order = n.order_id.to_string()),
+            body,
+        },
+    );
+}
+
+/// Tells an account its password was changed at `at` (`reset`: with a mailed link, else on the
+/// account page), and what to do if it was not them.
+pub fn password_changed(state: &AppState, to: &str, language: Option<&str>, at: i64, reset: bool) {
+    let l: Lang = crate::shop::accounts::mail_language(state, language);
+    let body = tr!(
+        l,
+        "mail-password-changed-body",
+        email = to,
+        when = l.datetime(at, crate::shop::orders::DEFAULT_TIME_ZONE),
+        how = if reset { "reset" } else { "account" },
+        link = format!("{}/password/forgot", state.base_url)
+    );
+    mail::send_framed_later(
+        state,
+        l,
+        Mail {
+            to: to.to_owned(),
+            subject: tr!(l, "mail-password-changed-subject"),
+            body,
+        },
+    );
+}

@@ -1,0 +1,1418 @@
+//! The buyer's domain operations: catalogue queries, carts, checkout with atomic seat
+//! reservation, payment confirmation with ticket issuance, expiry, cancellation/refund and
+//! transfer. Every function that changes state takes the caller's write transaction, so each
+//! operation is all-or-nothing; HTTP handlers and pages only parse input and call these.
+//!
+//! Capacity is counted in people: a Duo ticket reserves 2 seats. A reservation is one
+//! `UPDATE events SET reserved = reserved + n WHERE reserved + n <= capacity` inside an
+//! IMMEDIATE transaction (SQLite has one writer at a time, and the column's CHECK constraint
+//! backs it up), so concurrent buyers can never oversell.
+
+use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
+use og_shared::Offer;
+use og_shared::TicketSigner;
+use og_shared::sync::RevocationReason;
+use serde::Serialize;
+
+use crate::domain::{IdempotencyKey, MAX_QUANTITY, OrderStatus, Quantity};
+use crate::error::{AppError, AppResult};
+use crate::shop::lifecycle::{self, Allowed, Entitlement, EventRules, Refusal, Sale, TicketState};
+use crate::shop::refunds::RefundReason;
+use crate::trust::issuance::{self, PurchaseKind, TicketRequest};
+
+/// The zone of events created without one (the column's default, migration 10).
+pub const DEFAULT_TIME_ZONE: &str = "Europe/Paris";
+
+/// How long a pending order holds its seats.
+pub const ORDER_HOLD_SECS: i64 = 15 * 60;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferView {
+    pub id: i64,
+    /// `solo`, `duo` or `family`.
+    pub kind: String,
+    /// People admitted by one ticket.
+    pub admits: u8,
+    pub price_cents: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub id: i64,
+    pub sport: String,
+    pub name: String,
+    pub venue: String,
+    /// The venue's street address.
+    pub venue_address: String,
+    /// The venue's IANA time zone (`Europe/Paris`): every time a buyer reads is local to it.
+    pub time_zone: String,
+    /// Unix seconds (UTC).
+    pub starts_at: i64,
+    /// When the doors open (Unix seconds).
+    pub doors_open: i64,
+    /// `YYYY-MM-DD` of the start, in the venue's time zone.
+    pub day: String,
+    pub capacity: i64,
+    pub capacity_left: i64,
+    pub status: crate::domain::EventStatus,
+    /// Whether it can be bought now, and until when (`lifecycle::sale`).
+    pub sale: Sale,
+    pub offers: Vec<OfferView>,
+}
+
+/// Catalogue filters (all optional, exact match; `day` is `YYYY-MM-DD`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventFilter {
+    pub sport: Option<String>,
+    pub day: Option<String>,
+    pub venue: Option<String>,
+}
+
+/// The calendar day (`YYYY-MM-DD`) of `ts` at the venue (an unknown zone reads as UTC).
+pub fn day_of(ts: i64, time_zone: &str) -> String {
+    let Ok(t) = jiff::Timestamp::from_second(ts) else {
+        return String::new();
+    };
+    let z = t
+        .in_tz(time_zone)
+        .unwrap_or_else(|_| t.to_zoned_datetime(jiff::tz::TimeZone::UTC));
+    format!("{:04}-{:02}-{:02}", z.year(), z.month(), z.day())
+}
+
+/// How far a venue's day may start before or end after the UTC day of the same date (UTC-12
+/// to UTC+14).
+const DAY_SLACK_SECS: i64 = 14 * 3600;
+
+fn offer_admits(kind: &str) -> u8 {
+    Offer::from_name(kind).map(Offer::admits).unwrap_or(1)
+}
+
+/// Events matching the filter, soonest first, with their offers.
+pub fn list_events(conn: &Connection, f: &EventFilter) -> AppResult<Vec<EventView>> {
+    query_events(conn, None, f)
+}
+
+/// One event with its offers.
+pub fn get_event(conn: &Connection, id: i64) -> AppResult<EventView> {
+    query_events(conn, Some(id), &EventFilter::default())?
+        .pop()
+        .ok_or_else(|| AppError::not_found(format!("no event {id}")))
+}
+
+/// Two queries whatever the number of events: the events, then all their offers.
+fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppResult<Vec<EventView>> {
+    let empty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let (sport, day, venue) = (empty(&f.sport), empty(&f.day), empty(&f.venue));
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let day_start = match &day {
+        None => None,
+        Some(d) => Some(
+            time::Date::parse(d, fmt)
+                .map_err(|_| AppError::bad_request("invalid_day", "day must be YYYY-MM-DD"))?
+                .midnight()
+                .assume_utc()
+                .unix_timestamp(),
+        ),
+    };
+    let now = crate::now();
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, sport, name, venue, starts_at, capacity, reserved, status, doors_open, doors_close,
+                sales_open_at, sales_close_at, refund_deadline, transfer_deadline, venue_address, time_zone FROM events
+         WHERE (CAST(?1 AS TEXT) IS NULL OR lower(sport) = lower(?1))
+           AND (CAST(?2 AS TEXT) IS NULL OR lower(venue) = lower(?2))
+           AND (CAST(?3 AS BIGINT) IS NULL OR (starts_at >= ?3 - ?5 AND starts_at < ?3 + 86400 + ?5))
+           AND (CAST(?4 AS BIGINT) IS NULL OR id = ?4)
+         ORDER BY starts_at, id",
+    )?;
+    let mut events = stmt
+        .query_map(params![sport, venue, day_start, only, DAY_SLACK_SECS], |r| {
+            let capacity: i64 = r.get(5)?;
+            let reserved: i64 = r.get(6)?;
+            let starts_at: i64 = r.get(4)?;
+            let rules = rules_from_row(r, 4)?;
+            let time_zone: String = r.get(15)?;
+            Ok(EventView {
+                id: r.get(0)?,
+                sport: r.get(1)?,
+                name: r.get(2)?,
+                venue: r.get(3)?,
+                venue_address: r.get(14)?,
+                day: day_of(starts_at, &time_zone),
+                time_zone,
+                starts_at,
+                doors_open: rules.doors_open,
+                capacity,
+                capacity_left: capacity - reserved,
+                status: r.get(7)?,
+                sale: lifecycle::sale(&rules, now),
+                offers: Vec::new(),
+            })
+        })?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    // The day asked for is the venue's local day (the query took a wider UTC window).
+    if let Some(d) = &day {
+        events.retain(|e| &e.day == d);
+    }
+    if events.is_empty() {
+        return Ok(events);
+    }
+    let index: std::collections::HashMap<i64, usize> = events.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+    let mut stmt = conn.prepare_cached(
+        "SELECT event_id, id, kind, price_cents FROM offers WHERE (CAST(?1 AS BIGINT) IS NULL OR event_id = ?1)
+         ORDER BY event_id, CASE kind WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 3 END",
+    )?;
+    stmt.query_map([only], |r| {
+        let event_id: i64 = r.get(0)?;
+        if let Some(&i) = index.get(&event_id) {
+            let kind: String = r.get(2)?;
+            events[i].offers.push(OfferView {
+                id: r.get(1)?,
+                admits: offer_admits(&kind),
+                kind,
+                price_cents: r.get(3)?,
+            });
+        }
+        Ok(())
+    })?
+    .collect::<crate::store::sql::Result<()>>()?;
+    Ok(events)
+}
+
+/// The columns every rule needs, in this order from column `at`: starts_at, (capacity, reserved,)
+/// status, doors_open, doors_close, sales_open_at, sales_close_at, refund_deadline,
+/// transfer_deadline. See [`EVENT_RULES_SELECT`].
+fn rules_from_row(r: &crate::store::sql::Row<'_>, at: usize) -> crate::store::sql::Result<EventRules> {
+    let status: crate::domain::EventStatus = r.get(at + 3)?;
+    Ok(EventRules {
+        cancelled: status == crate::domain::EventStatus::Cancelled,
+        starts_at: r.get(at)?,
+        doors_open: r.get(at + 4)?,
+        doors_close: r.get(at + 5)?,
+        sales_open_at: r.get(at + 6)?,
+        sales_close_at: r.get(at + 7)?,
+        refund_deadline: r.get(at + 8)?,
+        transfer_deadline: r.get(at + 9)?,
+    })
+}
+
+/// Selects what [`rules_from_row`] reads, from column 0.
+const EVENT_RULES_SELECT: &str = "SELECT starts_at, capacity, reserved, status, doors_open, doors_close,
+        sales_open_at, sales_close_at, refund_deadline, transfer_deadline FROM events";
+
+/// The rules of one event.
+pub fn event_rules(conn: &Connection, event_id: i64) -> AppResult<EventRules> {
+    conn.prepare_cached(&format!("{EVENT_RULES_SELECT} WHERE id = ?1"))?
+        .query_row([event_id], |r| rules_from_row(r, 0))
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no event {event_id}")))
+}
+
+/// Refuses unless the event is on sale now (cart, checkout).
+fn ensure_on_sale(conn: &Connection, event_id: i64, now: i64) -> AppResult<()> {
+    match lifecycle::sale(&event_rules(conn, event_id)?, now).refusal() {
+        None => Ok(()),
+        Some(r) => Err(r.into()),
+    }
+}
+
+/// Takes `seats` of an event's capacity, or returns false when they do not fit: one conditional
+/// update, never a read-then-write. Paid orders and complimentary tickets alike.
+pub(crate) fn take_seats(tx: &Transaction<'_>, event_id: i64, seats: i64) -> AppResult<bool> {
+    let n = tx.execute(
+        "UPDATE events SET reserved = reserved + ?1
+         WHERE id = ?2 AND status = 'scheduled' AND reserved + ?1 <= capacity",
+        params![seats, event_id],
+    )?;
+    Ok(n == 1)
+}
+
+/// Distinct sports, venues and days (for the filter form).
+pub fn facets(conn: &Connection) -> AppResult<(Vec<String>, Vec<String>, Vec<String>)> {
+    let col = |sql: &str| -> AppResult<Vec<String>> {
+        let mut s = conn.prepare_cached(sql)?;
+        Ok(s.query_map([], |r| r.get(0))?
+            .collect::<crate::store::sql::Result<Vec<String>>>()?)
+    };
+    let days: Vec<(i64, String)> = {
+        let mut s = conn.prepare_cached("SELECT starts_at, time_zone FROM events ORDER BY starts_at")?;
+        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<crate::store::sql::Result<Vec<_>>>()?
+    };
+    let mut d: Vec<String> = days.into_iter().map(|(ts, tz)| day_of(ts, &tz)).collect();
+    d.sort();
+    d.dedup();
+    Ok((
+        col("SELECT DISTINCT sport FROM events ORDER BY sport")?,
+        col("SELECT DISTINCT venue FROM events ORDER BY venue")?,
+        d,
+    ))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CartLine {
+    pub offer_id: i64,
+    pub event_id: i64,
+    pub event_name: String,
+    pub sport: String,
+    pub kind: String,
+    pub admits: u8,
+    pub quantity: i64,
+    pub unit_price_cents: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CartView {
+    pub items: Vec<CartLine>,
+    pub total_cents: i64,
+}
+
+/// An offer with its event facts, for cart checks.
+fn offer_facts(conn: &Connection, offer_id: i64) -> AppResult<Option<(i64, String, i64, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT e.id, o.kind, e.capacity - e.reserved, e.status FROM offers o JOIN events e ON e.id = o.event_id
+             WHERE o.id = ?1",
+            [offer_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?)
+}
+
+/// Lines of a guest cart (`offer_id`, `quantity`) resolved against the catalogue; unknown
+/// offers are dropped.
+pub fn resolve_lines(conn: &Connection, items: &[(i64, i64)]) -> AppResult<CartView> {
+    let mut out = Vec::new();
+    for &(offer_id, quantity) in items {
+        let row = conn
+            .query_row(
+                "SELECT e.id, e.name, e.sport, o.kind, o.price_cents FROM offers o JOIN events e ON e.id = o.event_id
+                 WHERE o.id = ?1",
+                [offer_id],
+                |r| {
+                    let kind: String = r.get(3)?;
+                    Ok(CartLine {
+                        offer_id,
+                        event_id: r.get(0)?,
+                        event_name: r.get(1)?,
+                        sport: r.get(2)?,
+                        admits: offer_admits(&kind),
+                        kind,
+                        quantity,
+                        unit_price_cents: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?;
+        out.extend(row);
+    }
+    let total_cents = out.iter().map(|l| l.quantity * l.unit_price_cents).sum();
+    Ok(CartView {
+        items: out,
+        total_cents,
+    })
+}
+
+pub fn account_cart(conn: &Connection, account_id: i64) -> AppResult<CartView> {
+    let mut stmt =
+        conn.prepare_cached("SELECT offer_id, quantity FROM cart_items WHERE account_id = ?1 ORDER BY offer_id")?;
+    let items = stmt
+        .query_map([account_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<crate::store::sql::Result<Vec<(i64, i64)>>>()?;
+    resolve_lines(conn, &items)
+}
+
+/// Checks that `quantity` tickets of an offer fit in what is left of its event.
+pub fn check_fits(conn: &Connection, offer_id: i64, quantity: Quantity) -> AppResult<()> {
+    let (event_id, kind, left, _) =
+        offer_facts(conn, offer_id)?.ok_or_else(|| AppError::not_found(format!("no offer {offer_id}")))?;
+    ensure_on_sale(conn, event_id, crate::now())?;
+    let seats = quantity.get() * i64::from(offer_admits(&kind));
+    if seats > left {
+        return Err(AppError::conflict(
+            "not_enough_seats",
+            format!("only {left} seats are left for this event"),
+        ));
+    }
+    Ok(())
+}
+
+/// Sets the quantity of one offer in an account's cart (after checking it fits).
+pub fn set_cart_item(tx: &Transaction<'_>, account_id: i64, offer_id: i64, quantity: Quantity) -> AppResult<()> {
+    check_fits(tx, offer_id, quantity)?;
+    tx.execute(
+        "INSERT INTO cart_items (account_id, offer_id, quantity) VALUES (?1, ?2, ?3)
+         ON CONFLICT (account_id, offer_id) DO UPDATE SET quantity = excluded.quantity",
+        params![account_id, offer_id, quantity.get()],
+    )?;
+    Ok(())
+}
+
+pub fn remove_cart_item(tx: &Transaction<'_>, account_id: i64, offer_id: i64) -> AppResult<()> {
+    tx.execute(
+        "DELETE FROM cart_items WHERE account_id = ?1 AND offer_id = ?2",
+        params![account_id, offer_id],
+    )?;
+    Ok(())
+}
+
+/// Empties an account's cart.
+pub fn clear_cart(tx: &Transaction<'_>, account_id: i64) -> AppResult<()> {
+    tx.execute("DELETE FROM cart_items WHERE account_id = ?1", [account_id])?;
+    Ok(())
+}
+
+/// How many of an offer the account's cart holds (0 when none).
+pub fn cart_quantity(conn: &Connection, account_id: i64, offer_id: i64) -> AppResult<i64> {
+    Ok(conn.query_row(
+        "SELECT COALESCE((SELECT quantity FROM cart_items WHERE account_id = ?1 AND offer_id = ?2), 0)",
+        params![account_id, offer_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// Merges a guest cart into the account's cart at login: quantities add up (capped at the
+/// per-line maximum); offers that no longer exist or no longer fit are skipped.
+pub fn merge_cart(tx: &Transaction<'_>, account_id: i64, items: &[(i64, i64)]) -> AppResult<()> {
+    for &(offer_id, qty) in items {
+        let existing: i64 = tx
+            .query_row(
+                "SELECT quantity FROM cart_items WHERE account_id = ?1 AND offer_id = ?2",
+                params![account_id, offer_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        let Ok(q) = Quantity::parse((existing + qty).min(MAX_QUANTITY)) else {
+            continue;
+        };
+        match set_cart_item(tx, account_id, offer_id, q) {
+            Ok(()) | Err(AppError::NotFound(_) | AppError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderLineView {
+    pub offer_id: i64,
+    pub event_id: i64,
+    pub event_name: String,
+    pub kind: String,
+    pub quantity: i64,
+    pub unit_price_cents: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderView {
+    pub id: i64,
+    pub status: crate::domain::OrderStatus,
+    pub total_cents: i64,
+    pub payment_id: Option<String>,
+    /// Where the buyer pays (pending orders only).
+    pub payment_url: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// The time zone of its (first) event's venue, for the times shown with the order.
+    pub time_zone: String,
+    pub lines: Vec<OrderLineView>,
+    /// The tickets the order paid for, each with where it stands now.
+    pub tickets: Vec<OrderTicket>,
+    /// For a paid order: whether the buyer may refund it now (`Ok(deadline)`) or why not.
+    #[serde(serialize_with = "lifecycle::maybe_permission")]
+    pub refund: Option<Result<i64, Refusal>>,
+}
+
+/// One ticket of an order as its buyer sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderTicket {
+    pub serial: u32,
+    pub event_name: String,
+    pub offer: String,
+    pub admits: u8,
+    pub state: TicketState,
+    /// Entries gates reported for it.
+    pub used: u32,
+    /// Whom it was given to and when (the first transfer), if it was.
+    pub given_to: Option<(String, i64)>,
+}
+
+fn order_tickets(conn: &Connection, order_id: i64) -> AppResult<Vec<OrderTicket>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT t.serial, e.name, t.offer, t.status, t.revoked_reason,
+                    (SELECT count(*) FROM admissions a WHERE a.event_id = t.event_id AND a.serial = t.serial
+                        AND a.direction = 'entry'),
+                    (SELECT ac.email FROM ticket_transfers x JOIN accounts ac ON ac.id = x.to_account
+                        WHERE x.serial = t.serial ORDER BY x.generation LIMIT 1),
+                    (SELECT x.at FROM ticket_transfers x WHERE x.serial = t.serial ORDER BY x.generation LIMIT 1)
+             FROM tickets t JOIN events e ON e.id = t.event_id WHERE t.order_id = ?1 ORDER BY t.serial",
+        )?
+        .query_map([order_id], |r| {
+            let offer: String = r.get(2)?;
+            let status: String = r.get(3)?;
+            let reason: Option<String> = r.get(4)?;
+            let to: Option<String> = r.get(6)?;
+            let at: Option<i64> = r.get(7)?;
+            Ok(OrderTicket {
+                serial: r.get(0)?,
+                event_name: r.get(1)?,
+                admits: offer_admits(&offer),
+                offer,
+                state: TicketState::from_columns(&status, reason.as_deref()),
+                used: r.get(5)?,
+                given_to: to.zip(at),
+            })
+        })?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?)
+}
+
+pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &str) -> AppResult<OrderView> {
+    let row = conn
+        .query_row(
+            "SELECT id, status, total_cents, payment_id, created_at, expires_at FROM orders
+             WHERE id = ?1 AND account_id = ?2",
+            params![order_id, account_id],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, OrderStatus>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no order {order_id}")))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.offer_id, e.id, e.name, o.kind, l.quantity, l.unit_price_cents, e.time_zone
+         FROM order_lines l JOIN offers o ON o.id = l.offer_id JOIN events e ON e.id = o.event_id
+         WHERE l.order_id = ?1 ORDER BY l.id",
+    )?;
+    let mut time_zone = None;
+    let lines = stmt
+        .query_map([order_id], |r| {
+            if time_zone.is_none() {
+                time_zone = Some(r.get::<_, String>(6)?);
+            }
+            Ok(OrderLineView {
+                offer_id: r.get(0)?,
+                event_id: r.get(1)?,
+                event_name: r.get(2)?,
+                kind: r.get(3)?,
+                quantity: r.get(4)?,
+                unit_price_cents: r.get(5)?,
+            })
+        })?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    let payment_url = match (&row.3, row.1) {
+        (Some(pid), OrderStatus::Pending) => Some(format!("{base_url}/pay/{pid}")),
+        _ => None,
+    };
+    let refund = if row.1 == OrderStatus::Paid {
+        Some(order_refund(conn, order_id, crate::now())?)
+    } else {
+        None
+    };
+    Ok(OrderView {
+        id: row.0,
+        status: row.1,
+        total_cents: row.2,
+        payment_id: row.3,
+        payment_url,
+        created_at: row.4,
+        expires_at: row.5,
+        time_zone: time_zone.unwrap_or_else(|| DEFAULT_TIME_ZONE.to_owned()),
+        lines,
+        tickets: order_tickets(conn, order_id)?,
+        refund,
+    })
+}
+
+pub fn list_orders(conn: &Connection, account_id: i64, base_url: &str) -> AppResult<Vec<OrderView>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM orders WHERE account_id = ?1 ORDER BY id DESC LIMIT 100")?;
+    let ids = stmt
+        .query_map([account_id], |r| r.get(0))?
+        .collect::<crate::store::sql::Result<Vec<i64>>>()?;
+    ids.into_iter()
+        .map(|id| get_order(conn, account_id, id, base_url))
+        .collect()
+}
+
+/// Releases the seats of an order's lines.
+fn release_seats(tx: &Transaction<'_>, order_id: i64) -> AppResult<()> {
+    tx.execute(
+        "UPDATE events SET reserved = reserved - (
+             SELECT CAST(COALESCE(SUM(l.quantity * CASE o.kind WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 4 END), 0) AS BIGINT)
+             FROM order_lines l JOIN offers o ON o.id = l.offer_id
+             WHERE l.order_id = ?1 AND o.event_id = events.id)
+         WHERE id IN (SELECT o.event_id FROM order_lines l JOIN offers o ON o.id = l.offer_id WHERE l.order_id = ?1)",
+        [order_id],
+    )?;
+    Ok(())
+}
+
+/// Cancels pending orders whose hold has run out and releases their seats. Returns how many.
+pub fn expire_overdue(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
+    let ids = {
+        let mut stmt = tx.prepare_cached("SELECT id FROM orders WHERE status = 'pending' AND expires_at <= ?1")?;
+        stmt.query_map([now], |r| r.get(0))?
+            .collect::<crate::store::sql::Result<Vec<i64>>>()?
+    };
+    for id in &ids {
+        release_seats(tx, *id)?;
+        tx.execute(
+            "UPDATE orders SET status = 'cancelled', closed_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )?;
+    }
+    Ok(ids.len())
+}
+
+/// Turns the account's cart into a pending order holding its seats, and opens a payment for it
+/// with `provider`. The same idempotency key returns the same order (and changes nothing).
+pub fn checkout(
+    tx: &Transaction<'_>,
+    account_id: i64,
+    key: &IdempotencyKey,
+    provider: &dyn crate::shop::payment::PaymentProvider,
+    now: i64,
+) -> AppResult<i64> {
+    if let Some(id) = tx
+        .query_row(
+            "SELECT id FROM orders WHERE account_id = ?1 AND idempotency_key = ?2",
+            params![account_id, key.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?
+    {
+        return Ok(id);
+    }
+    issuance::account_tag(tx, account_id)?;
+    expire_overdue(tx, now)?;
+    let cart = account_cart(tx, account_id)?;
+    if cart.items.is_empty() {
+        return Err(AppError::conflict("cart_empty", "the cart is empty"));
+    }
+    for line in &cart.items {
+        ensure_on_sale(tx, line.event_id, now)?;
+        let seats = line.quantity * i64::from(line.admits);
+        if !take_seats(tx, line.event_id, seats)? {
+            return Err(AppError::conflict(
+                "sold_out",
+                format!("not enough seats left for {} ({})", line.event_name, line.kind),
+            ));
+        }
+    }
+    let order_id = tx.query_row(
+        "INSERT INTO orders (account_id, status, total_cents, idempotency_key, created_at, expires_at)
+         VALUES (?1, 'pending', ?2, ?3, ?4, ?5) RETURNING id",
+        params![account_id, cart.total_cents, key.as_str(), now, now + ORDER_HOLD_SECS],
+        |r| r.get::<_, i64>(0),
+    )?;
+    for line in &cart.items {
+        tx.execute(
+            "INSERT INTO order_lines (order_id, offer_id, quantity, unit_price_cents) VALUES (?1, ?2, ?3, ?4)",
+            params![order_id, line.offer_id, line.quantity, line.unit_price_cents],
+        )?;
+    }
+    let payment_id = provider.create_payment(tx, order_id, cart.total_cents, now)?;
+    tx.execute(
+        "UPDATE orders SET payment_id = ?2 WHERE id = ?1",
+        params![order_id, payment_id],
+    )?;
+    tx.execute("DELETE FROM cart_items WHERE account_id = ?1", [account_id])?;
+    Ok(order_id)
+}
+
+/// What confirming a payment did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmation {
+    /// The order became paid and this many tickets were signed.
+    Paid { order_id: i64, tickets: usize },
+    /// It was paid already (nothing changed).
+    AlreadyPaid { order_id: i64 },
+    /// The order was cancelled (hold expired) before the money arrived: a refund is due
+    /// (`refund` is `None` when this payment was already recorded as owed).
+    TooLate {
+        order_id: i64,
+        refund: Option<crate::shop::refunds::RefundDue>,
+    },
+    /// An event of the order was cancelled before the money arrived: the order is cancelled,
+    /// its seats released, no ticket signed, and a refund is due.
+    EventCancelled {
+        order_id: i64,
+        refund: Option<crate::shop::refunds::RefundDue>,
+    },
+}
+
+fn order_ticket_requests(tx: &Transaction<'_>, order_id: i64, holder: &str) -> AppResult<Vec<TicketRequest>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT o.event_id, o.kind, l.quantity, l.unit_price_cents FROM order_lines l JOIN offers o ON o.id = l.offer_id
+         WHERE l.order_id = ?1 ORDER BY l.id",
+    )?;
+    let lines = stmt
+        .query_map([order_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    let mut reqs = Vec::new();
+    for (event_id, kind, qty, price) in lines {
+        let offer = Offer::from_name(&kind).ok_or_else(|| AppError::internal("bad offer kind"))?;
+        for _ in 0..qty {
+            reqs.push(TicketRequest {
+                event_id,
+                offer,
+                flags: 0,
+                holder_name: holder.to_owned(),
+                unit_price_cents: price,
+            });
+        }
+    }
+    Ok(reqs)
+}
+
+fn holder_of(tx: &Transaction<'_>, account_id: i64) -> AppResult<String> {
+    let (email, name): (String, String) = tx.query_row(
+        "SELECT email, display_name FROM accounts WHERE id = ?1",
+        [account_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(if name.is_empty() { email } else { name })
+}
+
+/// Marks the order behind `payment_id` paid and signs its tickets, in the caller's transaction.
+pub fn confirm_payment(
+    tx: &Transaction<'_>,
+    signer: &TicketSigner,
+    payment_id: &str,
+    amount_cents: i64,
+    now: i64,
+) -> AppResult<Confirmation> {
+    let (order_id, account_id, status, total): (i64, i64, String, i64) = tx
+        .query_row(
+            "SELECT id, account_id, status, total_cents FROM orders WHERE payment_id = ?1",
+            [payment_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?
+        .ok_or_else(|| AppError::not_found("no order has this payment id"))?;
+    if amount_cents != total {
+        return Err(AppError::Unprocessable {
+            code: "amount_mismatch",
+            message: "the paid amount differs from the order total".into(),
+        });
+    }
+    match status.as_str() {
+        "paid" | "refunded" => return Ok(Confirmation::AlreadyPaid { order_id }),
+        "cancelled" => {
+            let refund = crate::shop::refunds::record(tx, order_id, RefundReason::OrderClosed, amount_cents, now)?;
+            tracing::warn!(order_id, "payment arrived for a cancelled order: a refund is due");
+            return Ok(Confirmation::TooLate { order_id, refund });
+        }
+        _ => {}
+    }
+    let cancelled_events: i64 = tx.query_row(
+        "SELECT count(*) FROM order_lines l JOIN offers o ON o.id = l.offer_id JOIN events e ON e.id = o.event_id
+         WHERE l.order_id = ?1 AND e.status = 'cancelled'",
+        [order_id],
+        |r| r.get(0),
+    )?;
+    if cancelled_events > 0 {
+        // Acknowledged, not refused: the provider would retry a refusal forever.
+        release_seats(tx, order_id)?;
+        tx.execute(
+            "UPDATE orders SET status = 'cancelled', closed_at = ?2 WHERE id = ?1",
+            params![order_id, now],
+        )?;
+        let refund = crate::shop::refunds::record(tx, order_id, RefundReason::EventCancelled, amount_cents, now)?;
+        tracing::warn!(order_id, "payment arrived for a cancelled event: a refund is due");
+        return Ok(Confirmation::EventCancelled { order_id, refund });
+    }
+    tx.execute(
+        "UPDATE orders SET status = 'paid', paid_at = ?2 WHERE id = ?1",
+        params![order_id, now],
+    )?;
+    let tickets = issue_order_tickets(tx, signer, order_id, account_id, now)?;
+    Ok(Confirmation::Paid { order_id, tickets })
+}
+
+fn issue_order_tickets(
+    tx: &Transaction<'_>,
+    signer: &TicketSigner,
+    order_id: i64,
+    account_id: i64,
+    now: i64,
+) -> AppResult<usize> {
+    let holder = holder_of(tx, account_id)?;
+    let reqs = order_ticket_requests(tx, order_id, &holder)?;
+    let issued = issuance::issue_purchase(tx, signer, account_id, Some(order_id), PurchaseKind::Paid, &reqs, now)?;
+    Ok(issued.len())
+}
+
+/// Issues the tickets of paid orders that have none (a crash between payment and issuance, or
+/// data written by an older build). Run at start. Returns the orders repaired.
+pub fn recover_paid_without_tickets(tx: &Transaction<'_>, signer: &TicketSigner, now: i64) -> AppResult<Vec<i64>> {
+    let rows = {
+        let mut stmt = tx.prepare(
+            "SELECT o.id, o.account_id FROM orders o
+             WHERE o.status = 'paid' AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.order_id = o.id)",
+        )?;
+        stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+            .collect::<crate::store::sql::Result<Vec<_>>>()?
+    };
+    for (order_id, account_id) in &rows {
+        issue_order_tickets(tx, signer, *order_id, *account_id, now)?;
+    }
+    Ok(rows.iter().map(|r| r.0).collect())
+}
+
+/// The rules' view of one entitlement and its event, read in the caller's transaction.
+pub fn entitlement(conn: &Connection, serial: i64) -> AppResult<(Entitlement, EventRules)> {
+    struct Row {
+        event_id: i64,
+        offer: String,
+        status: String,
+        reason: Option<String>,
+        generation: u32,
+        order_id: Option<i64>,
+    }
+    let Row {
+        event_id,
+        offer,
+        status,
+        reason,
+        generation,
+        order_id,
+    } = conn
+        .prepare_cached(
+            "SELECT event_id, offer, status, revoked_reason, generation, order_id FROM tickets WHERE serial = ?1",
+        )?
+        .query_row([serial], |r| {
+            Ok(Row {
+                event_id: r.get(0)?,
+                offer: r.get(1)?,
+                status: r.get(2)?,
+                reason: r.get(3)?,
+                generation: r.get(4)?,
+                order_id: r.get(5)?,
+            })
+        })
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
+    let admitted: u32 = conn
+        .prepare_cached("SELECT count(*) FROM admissions WHERE event_id = ?1 AND serial = ?2 AND direction = 'entry'")?
+        .query_row(params![event_id, serial], |r| r.get(0))?;
+    let ent = Entitlement {
+        state: TicketState::from_columns(&status, reason.as_deref()),
+        offer_admits: offer_admits(&offer),
+        admitted,
+        transfers: generation,
+        paid: order_id.is_some(),
+    };
+    Ok((ent, event_rules(conn, event_id)?))
+}
+
+/// Cancels a pending order (seats released) or refunds a paid one: allowed only when the
+/// lifecycle allows the buyer to refund every ticket of it (before the refund deadline, none
+/// used, none transferred). The seats are released, every code revoked through the log and a
+/// refund due recorded per ticket, all in the caller's transaction. No new code is issued.
+pub fn cancel_order(tx: &Transaction<'_>, account_id: i64, order_id: i64, now: i64) -> AppResult<String> {
+    let status: String = tx
+        .query_row(
+            "SELECT status FROM orders WHERE id = ?1 AND account_id = ?2",
+            params![order_id, account_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no order {order_id}")))?;
+    match status.as_str() {
+        "pending" => {
+            release_seats(tx, order_id)?;
+            tx.execute(
+                "UPDATE orders SET status = 'cancelled', closed_at = ?2 WHERE id = ?1",
+                params![order_id, now],
+            )?;
+            Ok("cancelled".into())
+        }
+        "paid" => {
+            let refund = order_refund(tx, order_id, now)?;
+            if let Err(r) = refund {
+                return Err(r.into());
+            }
+            release_seats(tx, order_id)?;
+            let serials = order_serials(tx, order_id)?;
+            for &(serial, price) in &serials {
+                crate::shop::refunds::record_for_ticket(
+                    tx,
+                    order_id,
+                    serial,
+                    RefundReason::BuyerRefund,
+                    price,
+                    None,
+                    now,
+                )?;
+            }
+            // A paid order whose tickets were never issued (see recovery) has nothing to revoke;
+            // its money is still owed back.
+            if serials.is_empty() {
+                let total: i64 =
+                    tx.query_row("SELECT total_cents FROM orders WHERE id = ?1", [order_id], |r| r.get(0))?;
+                crate::shop::refunds::record(tx, order_id, RefundReason::BuyerRefund, total, now)?;
+            }
+            let purchase_id: Option<i64> = tx
+                .query_row("SELECT id FROM purchases WHERE order_id = ?1", [order_id], |r| r.get(0))
+                .optional()?;
+            if let Some(purchase_id) = purchase_id {
+                crate::trust::revocation::revoke_purchase(tx, purchase_id, RevocationReason::Refunded, now)?;
+            }
+            tx.execute(
+                "UPDATE orders SET status = 'refunded', closed_at = ?2 WHERE id = ?1",
+                params![order_id, now],
+            )?;
+            Ok("refunded".into())
+        }
+        other => Err(AppError::conflict(
+            "order_closed",
+            format!("the order is already {other}"),
+        )),
+    }
+}
+
+/// The buyer cancels a pending order or refunds a paid one ([`cancel_order`]); a refund is
+/// mailed to them once committed (`notice_mail`). Returns the order as it is now.
+pub async fn buyer_cancel(state: &crate::state::AppState, account_id: i64, order_id: i64) -> AppResult<OrderView> {
+    let now = crate::now();
+    let base = state.base_url.to_string();
+    let (order, notice) = state
+        .db
+        .write(move |tx| {
+            let notice = match cancel_order(tx, account_id, order_id, now)?.as_str() {
+                "refunded" => crate::shop::notice_mail::buyer_refund_notice(tx, order_id)?,
+                _ => None,
+            };
+            Ok((get_order(tx, account_id, order_id, &base)?, notice))
+        })
+        .await?;
+    if let Some(n) = &notice {
+        crate::shop::notice_mail::refund_confirmed(state, n);
+    }
+    Ok(order)
+}
+
+/// The entitlements an order paid for, with their prices.
+fn order_serials(conn: &Connection, order_id: i64) -> AppResult<Vec<(u32, i64)>> {
+    Ok(conn
+        .prepare_cached("SELECT serial, unit_price_cents FROM tickets WHERE order_id = ?1 ORDER BY serial")?
+        .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?)
+}
+
+/// Whether the buyer may refund the whole order now: `Ok(deadline)` when every ticket of it may
+/// be refunded (the earliest deadline), else the first ticket's refusal.
+pub fn order_refund(conn: &Connection, order_id: i64, now: i64) -> AppResult<Result<i64, Refusal>> {
+    let mut until = i64::MAX;
+    for (serial, _) in order_serials(conn, order_id)? {
+        let (ent, ev) = entitlement(conn, i64::from(serial))?;
+        match lifecycle::buyer_refund(&ent, &ev, now) {
+            Ok(d) => until = until.min(d),
+            Err(r) => return Ok(Err(r)),
+        }
+    }
+    if until == i64::MAX {
+        // No ticket issued yet (see recovery): the events' own deadlines apply.
+        for ev_id in order_events(conn, order_id)? {
+            until = until.min(event_rules(conn, ev_id)?.refund_until());
+        }
+        if now >= until {
+            return Ok(Err(lifecycle::refund_deadline_passed()));
+        }
+    }
+    Ok(Ok(until))
+}
+
+fn order_events(conn: &Connection, order_id: i64) -> AppResult<Vec<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT DISTINCT o.event_id FROM order_lines l JOIN offers o ON o.id = l.offer_id WHERE l.order_id = ?1",
+        )?
+        .query_map([order_id], |r| r.get(0))?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?)
+}
+
+/// An operator refunds one entitlement by decision (even after entry): what is left of it is
+/// revoked, seats not used return to sale, and the refund due is recorded with who decided and
+/// why, in the caller's transaction.
+pub fn operator_refund(
+    tx: &Transaction<'_>,
+    serial: i64,
+    operator_account: i64,
+    note: &str,
+    now: i64,
+) -> AppResult<Option<crate::shop::refunds::RefundDue>> {
+    let note = note.trim();
+    if note.is_empty() || note.chars().count() > 500 {
+        return Err(AppError::bad_request(
+            "reason_required",
+            "say why in 1 to 500 characters: the decision is recorded",
+        ));
+    }
+    let (ent, ev) = entitlement(tx, serial)?;
+    lifecycle::operator_refund(&ent).map_err(AppError::from)?;
+    let (order_id, price, event_id): (Option<i64>, i64, i64) = tx.query_row(
+        "SELECT order_id, unit_price_cents, event_id FROM tickets WHERE serial = ?1",
+        [serial],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let serial_u32 = u32::try_from(serial).map_err(|_| AppError::not_found("no such ticket"))?;
+    if ent.state == TicketState::Valid {
+        crate::trust::revocation::revoke_ticket(tx, serial_u32, RevocationReason::Refunded, now)?;
+        let unused = i64::from(ent.left());
+        if unused > 0 && now < ev.doors_close {
+            tx.execute(
+                "UPDATE events SET reserved = CASE WHEN reserved > ?2 THEN reserved - ?2 ELSE 0 END WHERE id = ?1",
+                params![event_id, unused],
+            )?;
+        }
+    } else {
+        tx.execute(
+            "UPDATE tickets SET revoked_reason = 'refunded' WHERE serial = ?1",
+            [serial],
+        )?;
+    }
+    let Some(order_id) = order_id else {
+        // Complimentary: nothing was paid, nothing is owed; the revocation is the decision.
+        return Ok(None);
+    };
+    let due = crate::shop::refunds::record_for_ticket(
+        tx,
+        order_id,
+        serial_u32,
+        RefundReason::OperatorDecision,
+        price,
+        Some((operator_account, note)),
+        now,
+    )?;
+    let open: i64 = tx.query_row(
+        "SELECT count(*) FROM tickets WHERE order_id = ?1 AND status = 'valid'",
+        [order_id],
+        |r| r.get(0),
+    )?;
+    if open == 0 {
+        tx.execute(
+            "UPDATE orders SET status = 'refunded', closed_at = ?2 WHERE id = ?1 AND status = 'paid'",
+            params![order_id, now],
+        )?;
+    }
+    Ok(due)
+}
+
+/// An entry a gate reported for a ticket, as its holder sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UseView {
+    pub gate: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketView {
+    pub serial: u32,
+    /// Which code of the entitlement the holder has now (0 = the first).
+    pub generation: u8,
+    pub event_id: i64,
+    pub event_name: String,
+    pub sport: String,
+    pub venue: String,
+    pub venue_address: String,
+    /// The venue's IANA time zone.
+    pub time_zone: String,
+    pub starts_at: i64,
+    pub doors_open: i64,
+    pub offer: String,
+    /// People the offer admits.
+    pub admits: u8,
+    /// People the current code may still admit, as the issuer knows it.
+    pub left: u8,
+    pub holder_name: String,
+    /// `valid` or `revoked` (see `state` for why).
+    pub status: String,
+    pub state: TicketState,
+    /// Why it no longer works, in a sentence (revoked tickets only).
+    pub explanation: Option<String>,
+    /// Entries gates reported, oldest first.
+    pub uses: Vec<UseView>,
+    /// What the holder may do now, with deadlines or reasons.
+    pub allowed: Allowed,
+    /// The signed code the QR carries (valid tickets only).
+    pub qr_text: Option<String>,
+    /// The phone ticket: the event's policy, a paper exception, whether a phone is bound, and
+    /// whether the static code may be shown (`lifecycle::static_code_shown`).
+    pub phone: crate::shop::binding::PhoneView,
+}
+
+const TICKET_SELECT: &str =
+    "SELECT t.serial, t.event_id, e.name, e.sport, e.venue, e.starts_at, t.offer, t.holder_name,
+        t.status, t.qr_text, t.generation, e.doors_open, e.venue_address, e.time_zone FROM tickets t JOIN events e ON e.id = t.event_id";
+
+fn ticket_row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<TicketView> {
+    let offer: String = r.get(6)?;
+    let status: String = r.get(8)?;
+    let qr: String = r.get(9)?;
+    Ok(TicketView {
+        serial: r.get(0)?,
+        generation: r.get(10)?,
+        event_id: r.get(1)?,
+        event_name: r.get(2)?,
+        sport: r.get(3)?,
+        venue: r.get(4)?,
+        venue_address: r.get(12)?,
+        time_zone: r.get(13)?,
+        starts_at: r.get(5)?,
+        doors_open: r.get(11)?,
+        admits: offer_admits(&offer),
+        left: 0,
+        offer,
+        holder_name: r.get(7)?,
+        qr_text: (status == "valid").then_some(qr),
+        status,
+        state: TicketState::Valid,
+        explanation: None,
+        uses: Vec::new(),
+        allowed: Allowed {
+            refund: Ok(0),
+            transfer: Ok((0, 0)),
+        },
+        phone: crate::shop::binding::PhoneView::default(),
+    })
+}
+
+impl TicketView {
+    /// What the JSON API hands out: without the static code when the event needs the phone code
+    /// (the pages and the PNG/SVG routes refuse it the same way; gates refuse it anyway).
+    pub fn for_api(mut self) -> TicketView {
+        if !self.phone.static_code {
+            self.qr_text = None;
+        }
+        self
+    }
+}
+
+/// Fills in what the rules and the gates' reports say about a ticket.
+fn complete(conn: &Connection, mut t: TicketView, now: i64) -> AppResult<TicketView> {
+    let (ent, ev) = entitlement(conn, i64::from(t.serial))?;
+    t.state = ent.state;
+    t.explanation = ent.state.explanation().map(str::to_owned);
+    t.left = if ent.state == TicketState::Valid { ent.left() } else { 0 };
+    t.allowed = lifecycle::allowed(&ent, &ev, now);
+    t.phone = crate::shop::binding::phone_view(conn, i64::from(t.serial))?;
+    t.uses = conn
+        .prepare_cached(
+            "SELECT gate, admitted_at FROM admissions WHERE event_id = ?1 AND serial = ?2 AND direction = 'entry'
+             ORDER BY seq",
+        )?
+        .query_map(params![t.event_id, t.serial], |r| {
+            Ok(UseView {
+                gate: r.get(0)?,
+                at: r.get(1)?,
+            })
+        })?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    Ok(t)
+}
+
+/// The IANA time zone of an event's venue.
+pub fn event_time_zone(conn: &Connection, event_id: i64) -> AppResult<String> {
+    conn.query_row("SELECT time_zone FROM events WHERE id = ?1", [event_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no event {event_id}")))
+}
+
+/// The language an account chose, if the address has an account.
+pub fn account_language(conn: &Connection, email: &str) -> AppResult<Option<String>> {
+    Ok(conn
+        .query_row("SELECT language FROM accounts WHERE email = ?1", [email], |r| {
+            r.get::<_, Option<String>>(0)
+        })
+        .optional()?
+        .flatten())
+}
+
+/// A ticket the account gave to someone else.
+#[derive(Debug, Clone, Serialize)]
+pub struct GivenTicket {
+    pub serial: u32,
+    pub event_name: String,
+    pub offer: String,
+    pub to_email: String,
+    pub at: i64,
+    /// The event venue's time zone.
+    pub time_zone: String,
+    /// People the recipient's code admits.
+    pub admits: u8,
+}
+
+/// The account's tickets: valid ones first, then those that no longer work (with why).
+pub fn list_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<TicketView>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{TICKET_SELECT} WHERE t.account_id = ?1 ORDER BY t.status DESC, e.starts_at, t.serial"
+    ))?;
+    let rows = stmt
+        .query_map([account_id], ticket_row)?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    let now = crate::now();
+    rows.into_iter().map(|t| complete(conn, t, now)).collect()
+}
+
+/// Tickets the account gave away, newest first.
+pub fn given_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<GivenTicket>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT x.serial, e.name, t.offer, a.email, x.at, x.admits, e.time_zone FROM ticket_transfers x
+             JOIN tickets t ON t.serial = x.serial JOIN events e ON e.id = t.event_id
+             JOIN accounts a ON a.id = x.to_account
+             WHERE x.from_account = ?1 ORDER BY x.at DESC, x.id DESC",
+        )?
+        .query_map([account_id], |r| {
+            Ok(GivenTicket {
+                serial: r.get(0)?,
+                event_name: r.get(1)?,
+                offer: r.get(2)?,
+                to_email: r.get(3)?,
+                at: r.get(4)?,
+                admits: r.get(5)?,
+                time_zone: r.get(6)?,
+            })
+        })?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?)
+}
+
+pub fn get_ticket(conn: &Connection, account_id: i64, serial: i64) -> AppResult<TicketView> {
+    let t = conn
+        .query_row(
+            &format!("{TICKET_SELECT} WHERE t.account_id = ?1 AND t.serial = ?2"),
+            params![account_id, serial],
+            ticket_row,
+        )
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
+    complete(conn, t, crate::now())
+}
+
+/// A ticket's whole story as operators see it: the entitlement, its holder, every entry gates
+/// reported, every transfer and the refund owed for it, if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketHistory {
+    pub ticket: TicketView,
+    pub holder_email: String,
+    pub order_id: Option<i64>,
+    pub transfers: Vec<TransferView>,
+    pub refund: Option<crate::shop::refunds::RefundDue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferView {
+    pub generation: u8,
+    pub from: String,
+    pub to: String,
+    pub admits: u8,
+    pub at: i64,
+}
+
+pub fn ticket_history(conn: &Connection, serial: i64) -> AppResult<TicketHistory> {
+    let (account_id, holder_email, order_id): (i64, String, Option<i64>) = conn
+        .query_row(
+            "SELECT t.account_id, a.email, t.order_id FROM tickets t JOIN accounts a ON a.id = t.account_id
+             WHERE t.serial = ?1",
+            [serial],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
+    let transfers = conn
+        .prepare_cached(
+            "SELECT x.generation, f.email, t.email, x.admits, x.at FROM ticket_transfers x
+             JOIN accounts f ON f.id = x.from_account JOIN accounts t ON t.id = x.to_account
+             WHERE x.serial = ?1 ORDER BY x.generation",
+        )?
+        .query_map([serial], |r| {
+            Ok(TransferView {
+                generation: r.get(0)?,
+                from: r.get(1)?,
+                to: r.get(2)?,
+                admits: r.get(3)?,
+                at: r.get(4)?,
+            })
+        })?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    Ok(TicketHistory {
+        ticket: get_ticket(conn, account_id, serial)?,
+        holder_email,
+        order_id,
+        transfers,
+        refund: crate::shop::refunds::for_ticket(conn, serial)?,
+    })
+}
+
+/// What a transfer did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transferred {
+    /// The entitlement: the same serial, now held by the recipient.
+    pub serial: u32,
+    /// The recipient's code.
+    pub generation: u8,
+    /// People the recipient's code admits.
+    pub admits: u8,
+}
+
+/// How long a mailed invitation to claim a ticket is valid (the transfer deadline still applies
+/// when it is claimed).
+pub const INVITE_TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// What giving a ticket did. The caller answers both the same way (the sender must not learn
+/// whether the recipient has an account); only the mail differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferOutcome {
+    /// The recipient has an active account: the ticket is theirs now.
+    Sent(Transferred),
+    /// The recipient has none: they are invited by mail to claim it with this one-time token;
+    /// the ticket stays with its holder until then.
+    Invited { token: String },
+}
+
+/// Gives a ticket to the account of `to_email` when the lifecycle allows it (before the
+/// transfer deadline, admissions left): the entitlement keeps its serial and moves to the
+/// recipient with a new code for what is left, and the sender's codes are superseded in the
+/// revocation log. A recipient without an active account gets an invitation to claim it
+/// instead ([`claim_invite`]); any earlier pending invitation for the ticket is closed.
+pub fn transfer_ticket(
+    tx: &Transaction<'_>,
+    signer: &TicketSigner,
+    from_account: i64,
+    serial: i64,
+    to_email: &str,
+    now: i64,
+) -> AppResult<TransferOutcome> {
+    let holder: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT t.account_id, a.email FROM tickets t JOIN accounts a ON a.id = t.account_id
+             WHERE t.serial = ?1 AND t.account_id = ?2",
+            params![serial, from_account],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((_, from_email)) = holder else {
+        return Err(AppError::not_found(format!("no ticket {serial}")));
+    };
+    if from_email.eq_ignore_ascii_case(to_email) {
+        return Err(AppError::Unprocessable {
+            code: "same_account",
+            message: "you already hold this ticket".into(),
+        });
+    }
+    let (ent, ev) = entitlement(tx, serial)?;
+    let (_, left) = lifecycle::transfer(&ent, &ev, now)?;
+    tx.execute(
+        "UPDATE transfer_invites SET closed_at = ?2 WHERE serial = ?1 AND closed_at IS NULL",
+        params![serial, now],
+    )?;
+    let to: Option<(i64, String)> = tx
+        .query_row("SELECT id, status FROM accounts WHERE email = ?1", [to_email], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let to_id = match to {
+        Some((id, st)) if st == "active" => id,
+        _ => {
+            let token = crate::shop::auth::random_token();
+            tx.execute(
+                "INSERT INTO transfer_invites (token_hash, serial, from_account, to_email, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    crate::shop::auth::token_hash(&token),
+                    serial,
+                    from_account,
+                    to_email,
+                    now,
+                    now + INVITE_TTL_SECS
+                ],
+            )?;
+            return Ok(TransferOutcome::Invited { token });
+        }
+    };
+    let serial_u32 = u32::try_from(serial).map_err(|_| AppError::not_found("no such ticket"))?;
+    let holder = holder_of(tx, to_id)?;
+    let generation = issuance::reissue(tx, signer, serial_u32, to_id, &holder, left, now)?;
+    // The sender's phone no longer shows it; the recipient binds their own.
+    crate::shop::binding::on_transfer(tx, serial, now)?;
+    tx.execute(
+        "INSERT INTO ticket_transfers (serial, generation, from_account, to_account, admits, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![serial, generation, from_account, to_id, left, now],
+    )?;
+    Ok(TransferOutcome::Sent(Transferred {
+        serial: serial_u32,
+        generation,
+        admits: left,
+    }))
+}
+
+/// The signed-in account claims a ticket it was invited to take: the invitation must be open,
+/// unexpired and addressed to this account's email, and the transfer's rules are checked again
+/// now (the holder may have used or refunded it meanwhile).
+pub fn claim_invite(
+    tx: &Transaction<'_>,
+    signer: &TicketSigner,
+    account_id: i64,
+    token: &str,
+    now: i64,
+) -> AppResult<Transferred> {
+    let invite: Option<(i64, i64, i64, String, i64)> = tx
+        .query_row(
+            "SELECT id, serial, from_account, to_email, expires_at FROM transfer_invites
+             WHERE token_hash = ?1 AND closed_at IS NULL",
+            [crate::shop::auth::token_hash(token)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let gone = || AppError::Gone {
+        code: "invite_not_valid",
+        message: "this invitation was already used, replaced or has expired".into(),
+    };
+    let (id, serial, from, to_email, expires_at) = invite.ok_or_else(gone)?;
+    if now >= expires_at {
+        return Err(gone());
+    }
+    let email: String = tx.query_row("SELECT email FROM accounts WHERE id = ?1", [account_id], |r| r.get(0))?;
+    if !email.eq_ignore_ascii_case(&to_email) {
+        return Err(AppError::Forbidden(format!(
+            "this invitation is for {to_email}: log in with that address"
+        )));
+    }
+    let still_holder: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM tickets WHERE serial = ?1 AND account_id = ?2)",
+        params![serial, from],
+        |r| r.get(0),
+    )?;
+    if !still_holder {
+        return Err(gone());
+    }
+    let done = match transfer_ticket(tx, signer, from, serial, &email, now)? {
+        TransferOutcome::Sent(t) => t,
+        TransferOutcome::Invited { .. } => {
+            return Err(AppError::conflict("account_not_active", "activate your account first"));
+        }
+    };
+    tx.execute(
+        "UPDATE transfer_invites SET closed_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    Ok(done)
+}

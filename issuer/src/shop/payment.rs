@@ -1,0 +1,487 @@
+//! Payment: the [`PaymentProvider`] seam and the built-in card processor.
+//!
+//! The built-in processor behaves like a hosted card processor living at `/pay/...` on the
+//! issuer: checkout opens a payment (`pay_...` id) for the order, the buyer enters a card on
+//! the hosted page, and the processor reports the outcome with a webhook POSTed to
+//! `/api/v1/payments/webhook`, signed `OG-Signature: t=<unix>,v1=<hex HMAC-SHA256(key,
+//! "<t>.<body>")>` with `secrets.webhook`. Webhooks wait in the `webhook_outbox` table and are
+//! retried with backoff until the issuer acknowledges them (2xx, or 409 "already processed").
+//!
+//! Test cards: `4242 4242 4242 4242` succeeds, `4000 0000 0000 0002` is declined; any other
+//! number that passes the Luhn check is declined too, anything else is refused as malformed.
+//!
+//! The issuer side ([`handle_webhook`]) checks the signature in constant time, refuses
+//! timestamps more than [`WEBHOOK_TOLERANCE_SECS`] away and event ids seen before (replays),
+//! matches the order by payment id, and marks it paid and signs its tickets in one transaction.
+
+use std::time::Duration;
+
+use crate::store::sql::{OptionalExtension, Transaction, params};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::error::{AppError, AppResult};
+use crate::shop::orders::{self as shop, Confirmation};
+use crate::state::AppState;
+
+pub const SIGNATURE_HEADER: &str = "og-signature";
+pub const WEBHOOK_PATH: &str = "/api/v1/payments/webhook";
+pub const WEBHOOK_TOLERANCE_SECS: i64 = 300;
+
+/// A payment processor the shop can send buyers to.
+pub trait PaymentProvider: Send + Sync {
+    /// Opens a payment for an order, inside the checkout transaction; returns its id.
+    fn create_payment(&self, tx: &Transaction<'_>, order_id: i64, amount_cents: i64, now: i64) -> AppResult<String>;
+    /// Where the buyer goes to pay.
+    fn payment_url(&self, payment_id: &str) -> String;
+}
+
+/// The built-in processor (hosted page at `/pay/{id}` on this issuer).
+pub struct BuiltinProcessor {
+    pub base_url: String,
+}
+
+impl PaymentProvider for BuiltinProcessor {
+    fn create_payment(&self, tx: &Transaction<'_>, order_id: i64, amount_cents: i64, now: i64) -> AppResult<String> {
+        let id = format!("pay_{}", &crate::shop::auth::random_token()[..24]);
+        tx.execute(
+            "INSERT INTO payments (id, order_id, amount_cents, status, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'requires_card', ?4, ?4)",
+            params![id, order_id, amount_cents, now],
+        )?;
+        Ok(id)
+    }
+
+    fn payment_url(&self, payment_id: &str) -> String {
+        format!("{}/pay/{payment_id}", self.base_url)
+    }
+}
+
+/// The provider of this issuer.
+pub fn provider(state: &AppState) -> BuiltinProcessor {
+    BuiltinProcessor {
+        base_url: state.base_url.to_string(),
+    }
+}
+
+/// The webhook body.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEvent {
+    pub id: String,
+    /// `payment.succeeded` or `payment.declined`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub payment_id: String,
+    pub amount_cents: i64,
+    pub created: i64,
+}
+
+/// `t=..,v1=..` for a body at a time.
+pub fn sign(key: &[u8], t: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn verify_signature(key: &[u8], header: &str, body: &[u8], now: i64) -> AppResult<()> {
+    let mut t = None;
+    let mut v1 = None;
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", x)) => t = x.parse::<i64>().ok(),
+            Some(("v1", x)) => v1 = hex::decode(x).ok(),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return Err(AppError::bad_request(
+            "bad_signature_header",
+            "OG-Signature must be t=<unix seconds>,v1=<hex HMAC>",
+        ));
+    };
+    if (now - t).abs() > WEBHOOK_TOLERANCE_SECS {
+        return Err(AppError::bad_request(
+            "stale_webhook",
+            "the webhook timestamp is too far from now (replay?)",
+        ));
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.verify_slice(&v1)
+        .map_err(|_| AppError::Unauthorized("the webhook signature does not match".into()))
+}
+
+/// The issuer's webhook endpoint logic. Returns what happened (for the JSON answer).
+pub async fn handle_webhook(state: &AppState, signature: Option<&str>, body: &[u8]) -> AppResult<String> {
+    let now = crate::now();
+    let sig =
+        signature.ok_or_else(|| AppError::bad_request("missing_signature", "the OG-Signature header is missing"))?;
+    verify_signature(&state.secrets.webhook[..], sig, body, now)?;
+    let ev: WebhookEvent = serde_json::from_slice(body)
+        .map_err(|e| AppError::bad_request("malformed_json", format!("webhook body: {e}")))?;
+    let signer = state.signer.clone();
+    let (outcome, refund, paid) = state
+        .db
+        .write(move |tx| {
+            let fresh = tx.execute(
+                "INSERT INTO webhook_seen (event_id, received_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![ev.id, now],
+            )?;
+            if fresh == 0 {
+                return Err(AppError::conflict(
+                    "replayed_webhook",
+                    "this webhook event was already processed",
+                ));
+            }
+            // The built-in processor keeps its outbox in this database: its entry is marked
+            // delivered in the commit that processes it, so a payment costs no further write
+            // (and a processed webhook is never left looking undelivered). A webhook from an
+            // outside provider has no entry here and updates nothing.
+            tx.execute(
+                "UPDATE webhook_outbox SET delivered_at = ?2, attempts = attempts + 1
+                 WHERE event_id = ?1 AND delivered_at IS NULL",
+                params![ev.id, now],
+            )?;
+            match ev.kind.as_str() {
+                "payment.succeeded" => {
+                    match shop::confirm_payment(tx, &signer, &ev.payment_id, ev.amount_cents, now)? {
+                        Confirmation::Paid { order_id, tickets } => Ok((
+                            format!("order {order_id} paid, {tickets} tickets"),
+                            None,
+                            Some(order_id),
+                        )),
+                        Confirmation::AlreadyPaid { order_id } => {
+                            Ok((format!("order {order_id} was already paid"), None, None))
+                        }
+                        Confirmation::TooLate { order_id, refund } => {
+                            Ok((format!("order {order_id} had expired: refund due"), refund, None))
+                        }
+                        Confirmation::EventCancelled { order_id, refund } => Ok((
+                            format!("order {order_id} is for a cancelled event: refund due"),
+                            refund,
+                            None,
+                        )),
+                    }
+                }
+                "payment.declined" => {
+                    let known: Option<i64> = tx
+                        .query_row("SELECT id FROM orders WHERE payment_id = ?1", [&ev.payment_id], |r| {
+                            r.get(0)
+                        })
+                        .optional()?;
+                    known.ok_or_else(|| AppError::not_found("no order has this payment id"))?;
+                    Ok(("declined noted".into(), None, None))
+                }
+                other => Err(AppError::bad_request(
+                    "unknown_event",
+                    format!("unknown webhook type {other:?}"),
+                )),
+            }
+        })
+        .await?;
+    // Money taken for nothing: the buyer is told once, after the commit.
+    if let Some(r) = &refund {
+        crate::shop::refunds::notify_payment_refused(state, r);
+    }
+    // Tickets issued: the receipt and the PDF tickets, once (a replayed webhook is refused above).
+    if let Some(order_id) = paid {
+        crate::shop::order_mail::confirmation_later(state, order_id);
+    }
+    Ok(outcome)
+}
+
+/// Outcome of a card on the hosted page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardOutcome {
+    Succeeded,
+    Declined,
+}
+
+fn luhn_ok(digits: &[u8]) -> bool {
+    let mut sum = 0u32;
+    for (i, d) in digits.iter().rev().enumerate() {
+        let mut v = u32::from(*d);
+        if i % 2 == 1 {
+            v *= 2;
+            if v > 9 {
+                v -= 9;
+            }
+        }
+        sum += v;
+    }
+    sum.is_multiple_of(10)
+}
+
+/// Facts of a payment for the hosted page.
+#[derive(Debug, Clone)]
+pub struct PaymentFacts {
+    pub id: String,
+    pub order_id: i64,
+    pub amount_cents: i64,
+    pub status: String,
+    pub order_status: String,
+}
+
+pub async fn payment_facts(state: &AppState, id: String) -> AppResult<PaymentFacts> {
+    state
+        .db
+        .read(move |c| {
+            c.query_row(
+                "SELECT p.id, p.order_id, p.amount_cents, p.status, o.status FROM payments p
+                 JOIN orders o ON o.id = p.order_id WHERE p.id = ?1",
+                [&id],
+                |r| {
+                    Ok(PaymentFacts {
+                        id: r.get(0)?,
+                        order_id: r.get(1)?,
+                        amount_cents: r.get(2)?,
+                        status: r.get(3)?,
+                        order_status: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| AppError::not_found("no such payment"))
+        })
+        .await
+}
+
+/// The processor charges a card for a payment, queues the webhook and tries to deliver it at
+/// once (the background worker retries if that fails).
+pub async fn pay_with_card(state: &AppState, payment_id: String, card_number: &str) -> AppResult<(CardOutcome, i64)> {
+    let digits: Vec<u8> = card_number
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_digit(10).map(|d| d as u8))
+        .collect::<Option<Vec<u8>>>()
+        .unwrap_or_default();
+    if !(12..=19).contains(&digits.len()) || !luhn_ok(&digits) {
+        return Err(AppError::bad_request(
+            "invalid_card_number",
+            "that is not a valid card number",
+        ));
+    }
+    let number: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
+    let outcome = if number == "4242424242424242" {
+        CardOutcome::Succeeded
+    } else {
+        CardOutcome::Declined
+    };
+    let now = crate::now();
+    let last4 = number[number.len() - 4..].to_owned();
+    let (event_id, payload, order_id) = state
+        .db
+        .write(move |tx| {
+            let (order_id, amount, status, order_status): (i64, i64, String, String) = tx
+                .query_row(
+                    "SELECT p.order_id, p.amount_cents, p.status, o.status FROM payments p JOIN orders o ON o.id = p.order_id
+                     WHERE p.id = ?1",
+                    [&payment_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?
+                .ok_or_else(|| AppError::not_found("no such payment"))?;
+            if status == "succeeded" {
+                return Err(AppError::conflict("already_paid", "this payment has already succeeded"));
+            }
+            if order_status != "pending" {
+                return Err(AppError::conflict("order_closed", format!("the order is {order_status}")));
+            }
+            let new_status = match outcome {
+                CardOutcome::Succeeded => "succeeded",
+                CardOutcome::Declined => "declined",
+            };
+            tx.execute(
+                "UPDATE payments SET status = ?2, card_last4 = ?3, updated_at = ?4 WHERE id = ?1",
+                params![payment_id, new_status, last4, now],
+            )?;
+            let ev = WebhookEvent {
+                id: format!("evt_{}", &crate::shop::auth::random_token()[..24]),
+                kind: format!("payment.{new_status}"),
+                payment_id: payment_id.clone(),
+                amount_cents: amount,
+                created: now,
+            };
+            let payload = serde_json::to_string(&ev).map_err(AppError::internal)?;
+            tx.execute(
+                "INSERT INTO webhook_outbox (event_id, payload, next_attempt_at) VALUES (?1, ?2, ?3)",
+                // Claimed by this replica, which delivers it right away (below); the others
+                // retry it only if that fails or this replica dies before it is delivered.
+                params![ev.id, &payload, now + WEBHOOK_CLAIM_SECS],
+            )?;
+            Ok((ev.id, payload, order_id))
+        })
+        .await?;
+    deliver(state, &event_id, payload).await;
+    Ok((outcome, order_id))
+}
+
+fn client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("HTTP client builds")
+    })
+}
+
+/// Tries to deliver one outbox entry; records the attempt. Returns whether it was acknowledged.
+pub async fn deliver_one(state: &AppState, event_id: &str) -> bool {
+    let id = event_id.to_owned();
+    let payload: Option<String> = state
+        .db
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT payload FROM webhook_outbox WHERE event_id = ?1 AND delivered_at IS NULL",
+                [&id],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+        .await
+        .ok()
+        .flatten();
+    let Some(payload) = payload else { return true };
+    deliver(state, event_id, payload).await
+}
+
+/// Posts one outbox entry to the webhook endpoint. Acknowledged, the entry was marked delivered
+/// by the commit that processed it ([`handle_webhook`]); otherwise the failed attempt is
+/// recorded and the entry retried later with a growing pause.
+async fn deliver(state: &AppState, event_id: &str, payload: String) -> bool {
+    let now = crate::now();
+    let sig = sign(&state.secrets.webhook[..], now, payload.as_bytes());
+    let res = client()
+        .post(format!("{}{WEBHOOK_PATH}", state.base_url))
+        .header(SIGNATURE_HEADER, sig)
+        .header("content-type", "application/json")
+        .body(payload)
+        .send()
+        .await;
+    // Acknowledged: any 2xx, or 409 `replayed_webhook` (an earlier attempt was processed but
+    // its answer was lost). Everything else (other 4xx, 5xx, network errors) is retried.
+    let (status, code) = match res {
+        Ok(r) => {
+            let st = r.status();
+            let body: serde_json::Value = r.json().await.unwrap_or_default();
+            (Some(st), body["error"]["code"].as_str().map(str::to_owned))
+        }
+        Err(_) => (None, None),
+    };
+    if status.is_some_and(|s| s.is_success()) {
+        return true;
+    }
+    let id = event_id.to_owned();
+    if status == Some(reqwest::StatusCode::CONFLICT) && code.as_deref() == Some("replayed_webhook") {
+        // Processed by an earlier attempt whose answer was lost (or by a build that did not
+        // mark its entry): mark it now.
+        let _ = state
+            .db
+            .write(move |tx| {
+                tx.execute(
+                    "UPDATE webhook_outbox SET delivered_at = ?2, attempts = attempts + 1
+                     WHERE event_id = ?1 AND delivered_at IS NULL",
+                    params![id, now],
+                )?;
+                Ok(())
+            })
+            .await;
+        return true;
+    }
+    tracing::warn!(event_id, ?status, ?code, "webhook not acknowledged; will retry");
+    let _ = state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE webhook_outbox SET attempts = attempts + 1,
+                     next_attempt_at = ?2 + CASE WHEN attempts + 1 >= 9 THEN 300 ELSE (1 << (attempts + 1)) END
+                 WHERE event_id = ?1 AND delivered_at IS NULL",
+                params![id, now],
+            )?;
+            Ok(())
+        })
+        .await;
+    false
+}
+
+/// How long a replica that took a webhook to deliver holds it before others may retry it.
+pub const WEBHOOK_CLAIM_SECS: i64 = 30;
+
+/// Delivers every due outbox entry once. Returns how many were acknowledged.
+pub async fn deliver_due(state: &AppState) -> usize {
+    let now = crate::now();
+    // Claim what is due (writes are serialised across replicas: two replicas never claim the
+    // same webhook); a claim runs out after WEBHOOK_CLAIM_SECS, so a replica that dies holding
+    // one leaves it to the others.
+    let due: Vec<String> = state
+        .db
+        .write(move |tx| {
+            let ids: Vec<String> = tx.query_all(
+                "SELECT event_id FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?1
+                 ORDER BY next_attempt_at LIMIT 50",
+                [now],
+                |r| r.get(0),
+            )?;
+            for id in &ids {
+                tx.execute(
+                    "UPDATE webhook_outbox SET next_attempt_at = ?2 WHERE event_id = ?1",
+                    params![id, now + WEBHOOK_CLAIM_SECS],
+                )?;
+            }
+            Ok(ids)
+        })
+        .await
+        .unwrap_or_default();
+    let mut n = 0;
+    for id in due {
+        if deliver_one(state, &id).await {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_verifies_only_with_the_same_key_body_and_a_recent_time() {
+        let key = [9u8; 32];
+        let sig = sign(&key, 1_000, b"{}");
+        assert!(verify_signature(&key, &sig, b"{}", 1_100).is_ok());
+        assert_eq!(
+            verify_signature(&key, &sig, b"{ }", 1_100).unwrap_err().code(),
+            "unauthorized"
+        );
+        assert_eq!(
+            verify_signature(&[8; 32], &sig, b"{}", 1_100).unwrap_err().code(),
+            "unauthorized"
+        );
+        assert_eq!(
+            verify_signature(&key, &sig, b"{}", 1_000 + WEBHOOK_TOLERANCE_SECS + 1)
+                .unwrap_err()
+                .code(),
+            "stale_webhook"
+        );
+        assert_eq!(
+            verify_signature(&key, "v1=00", b"{}", 1_000).unwrap_err().code(),
+            "bad_signature_header"
+        );
+    }
+
+    #[test]
+    fn the_luhn_check_accepts_the_test_cards_and_refuses_a_typo() {
+        let digits = |s: &str| s.bytes().map(|b| b - b'0').collect::<Vec<u8>>();
+        assert!(luhn_ok(&digits("4242424242424242")));
+        assert!(luhn_ok(&digits("4000000000000002")));
+        assert!(!luhn_ok(&digits("4242424242424241")));
+    }
+}

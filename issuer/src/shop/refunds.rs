@@ -1,0 +1,277 @@
+//! Refunds due: money the issuer owes back, kept until an operator settles it.
+//!
+//! Every refund, whoever starts it, is a row here written in the same transaction as the
+//! revocation it goes with: a buyer's refund (one row per ticket), an operator's decision (one
+//! row per ticket, with who and why), the tickets of an event an operator cancels (one row per
+//! paid ticket still valid), and, with no ticket to name, a payment that arrives after its order
+//! was closed or for an event cancelled while the buyer paid (one row per order). A ticket's
+//! money is owed back at most once (a unique index on the serial). The built-in payment
+//! processor has no refund call, so the refund itself is made outside (the provider's
+//! dashboard) and marked settled here.
+
+use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
+use crate::tr;
+use serde::Serialize;
+
+use crate::error::{AppError, AppResult};
+
+/// Why money must be given back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefundReason {
+    /// The payment arrived after the order was closed.
+    OrderClosed,
+    /// The order's event was cancelled.
+    EventCancelled,
+    /// The buyer refunded the order (before the deadline, nothing used or transferred).
+    BuyerRefund,
+    /// An operator decided to refund a ticket (recorded with who and why).
+    OperatorDecision,
+}
+
+impl RefundReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundReason::OrderClosed => "order_closed",
+            RefundReason::EventCancelled => "event_cancelled",
+            RefundReason::BuyerRefund => "buyer_refund",
+            RefundReason::OperatorDecision => "operator_decision",
+        }
+    }
+}
+
+/// One refund to make, as operators see it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct RefundDue {
+    pub id: i64,
+    pub order_id: i64,
+    /// The ticket refunded (None: a payment with no ticket).
+    #[serde(default)]
+    pub serial: Option<u32>,
+    pub buyer_email: String,
+    /// The language the buyer chose (mails to them are written in it).
+    #[serde(default, skip_serializing)]
+    pub buyer_language: Option<String>,
+    pub reason: String,
+    /// For an operator's decision: who decided, and why.
+    #[serde(default)]
+    pub decided_by: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub amount_cents: i64,
+    pub created_at: i64,
+    pub settled_at: Option<i64>,
+}
+
+/// Records a refund due for a whole order that has no ticket to name (once per order and
+/// reason; a second call changes nothing). Returns the new row, or `None` if it was recorded
+/// before.
+pub fn record(
+    tx: &Transaction<'_>,
+    order_id: i64,
+    reason: RefundReason,
+    amount_cents: i64,
+    now: i64,
+) -> AppResult<Option<RefundDue>> {
+    let id: Option<i64> = tx
+        .query_row(
+            "INSERT INTO refunds_due (order_id, reason, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (order_id, reason) WHERE serial IS NULL DO NOTHING RETURNING id",
+            params![order_id, reason.as_str(), amount_cents.max(0), now],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    Ok(Some(tx.query_row(&format!("{SELECT} WHERE f.id = ?1"), [id], row)?))
+}
+
+/// Records the refund due for one ticket (at most once per ticket, whoever asks: a second call
+/// changes nothing and returns `None`). `decision` is the operator and their reason.
+pub fn record_for_ticket(
+    tx: &Transaction<'_>,
+    order_id: i64,
+    serial: u32,
+    reason: RefundReason,
+    amount_cents: i64,
+    decision: Option<(i64, &str)>,
+    now: i64,
+) -> AppResult<Option<RefundDue>> {
+    let id: Option<i64> = tx
+        .query_row(
+            "INSERT INTO refunds_due (order_id, serial, reason, amount_cents, created_at, decided_by, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (serial) WHERE serial IS NOT NULL DO NOTHING RETURNING id",
+            params![
+                order_id,
+                serial,
+                reason.as_str(),
+                amount_cents.max(0),
+                now,
+                decision.map(|d| d.0),
+                decision.map(|d| d.1)
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    Ok(Some(tx.query_row(&format!("{SELECT} WHERE f.id = ?1"), [id], row)?))
+}
+
+/// Records a refund for every paid ticket of `event_id` that is still valid (run before the
+/// cancellation revokes them). Returns the refunds recorded now (not those recorded before).
+pub fn record_for_cancelled_event(tx: &Transaction<'_>, event_id: u32, now: i64) -> AppResult<Vec<RefundDue>> {
+    let tickets: Vec<(i64, u32, i64)> = tx
+        .prepare(
+            "SELECT order_id, serial, unit_price_cents FROM tickets
+             WHERE event_id = ?1 AND status = 'valid' AND order_id IS NOT NULL ORDER BY serial",
+        )?
+        .query_map([event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut recorded = Vec::new();
+    for (order_id, serial, amount) in tickets {
+        recorded.extend(record_for_ticket(
+            tx,
+            order_id,
+            serial,
+            RefundReason::EventCancelled,
+            amount,
+            None,
+            now,
+        )?);
+    }
+    Ok(recorded)
+}
+
+/// Tells the buyer that a payment arrived for an order that could not be honoured and will be
+/// refunded (sent in the background, in the buyer's language).
+pub fn notify_payment_refused(state: &crate::state::AppState, r: &RefundDue) {
+    let l = crate::shop::accounts::mail_language(state, r.buyer_language.as_deref());
+    let why = if r.reason == RefundReason::EventCancelled.as_str() {
+        "event-cancelled"
+    } else {
+        "order-expired"
+    };
+    crate::shop::mail::send_framed_later(
+        state,
+        l,
+        crate::shop::mail::Mail {
+            to: r.buyer_email.clone(),
+            subject: tr!(l, "mail-payment-refused-subject", order = r.order_id),
+            body: tr!(
+                l,
+                "mail-payment-refused-body",
+                order = r.order_id,
+                why = why,
+                amount = amount(l, r.amount_cents)
+            ),
+        },
+    );
+}
+
+/// An amount as mails write it: `45.00 EUR`, `45,00 EUR`.
+fn amount(l: crate::i18n::Lang, cents: i64) -> String {
+    tr!(
+        l,
+        "mail-amount",
+        units = format!("{}", cents / 100),
+        cents = format!("{:02}", cents % 100)
+    )
+}
+
+/// Tells each buyer that their event is cancelled, their tickets no longer work and the money is
+/// owed back (sent in the background, each in the buyer's language, the start local to the
+/// venue; a failing mail server changes nothing here).
+pub fn notify_event_cancelled(
+    state: &crate::state::AppState,
+    event: &str,
+    starts_at: i64,
+    time_zone: &str,
+    refunds: &[RefundDue],
+) {
+    // One mail per order, for the sum of its tickets.
+    let mut per_order: std::collections::BTreeMap<i64, RefundDue> = std::collections::BTreeMap::new();
+    for r in refunds {
+        per_order
+            .entry(r.order_id)
+            .and_modify(|o| o.amount_cents += r.amount_cents)
+            .or_insert_with(|| r.clone());
+    }
+    for r in per_order.values() {
+        let l = crate::shop::accounts::mail_language(state, r.buyer_language.as_deref());
+        crate::shop::mail::send_framed_later(
+            state,
+            l,
+            crate::shop::mail::Mail {
+                to: r.buyer_email.clone(),
+                subject: tr!(l, "mail-event-cancelled-subject", event = event),
+                body: tr!(
+                    l,
+                    "mail-event-cancelled-body",
+                    event = event,
+                    starts = l.datetime(starts_at, time_zone),
+                    amount = amount(l, r.amount_cents),
+                    order = r.order_id
+                ),
+            },
+        );
+    }
+}
+
+fn row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<RefundDue> {
+    Ok(RefundDue {
+        id: r.get(0)?,
+        order_id: r.get(1)?,
+        serial: r.get(7)?,
+        buyer_email: r.get(2)?,
+        buyer_language: r.get(10)?,
+        reason: r.get(3)?,
+        decided_by: r.get(8)?,
+        note: r.get(9)?,
+        amount_cents: r.get(4)?,
+        created_at: r.get(5)?,
+        settled_at: r.get(6)?,
+    })
+}
+
+const SELECT: &str = "SELECT f.id, f.order_id, a.email, f.reason, f.amount_cents, f.created_at, f.settled_at,
+        f.serial, d.email, f.note, a.language
+     FROM refunds_due f JOIN orders o ON o.id = f.order_id JOIN accounts a ON a.id = o.account_id
+     LEFT JOIN accounts d ON d.id = f.decided_by";
+
+/// Refunds still to make, oldest first (or every refund, settled too, with `all`).
+pub fn list(conn: &Connection, all: bool) -> AppResult<Vec<RefundDue>> {
+    let sql = if all {
+        format!("{SELECT} ORDER BY f.id")
+    } else {
+        format!("{SELECT} WHERE f.settled_at IS NULL ORDER BY f.id")
+    };
+    Ok(conn.prepare(&sql)?.query_map([], row)?.collect::<Result<_, _>>()?)
+}
+
+/// The refund owed for one ticket, if any.
+pub fn for_ticket(conn: &Connection, serial: i64) -> AppResult<Option<RefundDue>> {
+    Ok(conn
+        .query_row(&format!("{SELECT} WHERE f.serial = ?1"), [serial], row)
+        .optional()?)
+}
+
+/// Marks a refund made. 404 if unknown, 409 if already settled.
+pub fn settle(tx: &Transaction<'_>, id: i64, operator: i64, now: i64) -> AppResult<RefundDue> {
+    let settled: Option<Option<i64>> = tx
+        .query_row("SELECT settled_at FROM refunds_due WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    match settled {
+        None => return Err(AppError::not_found(format!("no refund {id}"))),
+        Some(Some(_)) => return Err(AppError::conflict("already_settled", "this refund is already settled")),
+        Some(None) => {}
+    }
+    tx.execute(
+        "UPDATE refunds_due SET settled_at = ?2, settled_by = ?3 WHERE id = ?1",
+        params![id, now, operator],
+    )?;
+    Ok(tx.query_row(&format!("{SELECT} WHERE f.id = ?1"), [id], row)?)
+}

@@ -1,0 +1,284 @@
+//! Cross-site request forgery defence for everything a browser can be made to send.
+//!
+//! [`protect`] is one layer over the whole router:
+//!
+//! * **Every unsafe request** (POST, PUT, PATCH, DELETE), page or API, is refused with 403 when
+//!   the browser says it comes from another origin: `Sec-Fetch-Site` other than `same-origin`
+//!   or `none`, or an `Origin` whose host is not the request's `Host`. Browsers send both on
+//!   cross-origin posts; API clients that are not browsers send neither and are unaffected
+//!   (they authenticate with bearer tokens, which no other site can make a browser send).
+//! * **Every form post** to a page (any path outside `/api/`) must also carry the per-browser
+//!   token in the `csrf` field: `HMAC(secret, cookie)` of the random `__Host-og_csrf` cookie
+//!   (HttpOnly, Secure, host-only, so a sibling host can neither read nor plant it; Lax, so a
+//!   visit arriving from a mailed link keeps the browser's cookie and its other tabs' forms).
+//!   The layer sets the cookie on the first page a browser gets and makes the token available
+//!   to page rendering; forms get it through [`crate::web::layout::csrf_field`], the one helper every
+//!   form uses.
+//!
+//! The check happens before any handler runs, so no handler can forget it.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hmac::{KeyInit, Mac};
+use subtle::ConstantTimeEq;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The browser's CSRF cookie (random, 64 hex digits).
+pub const COOKIE_NAME: &str = "__Host-og_csrf";
+/// The form field carrying the token.
+pub const FIELD: &str = "csrf";
+/// Largest form body the check reads (page and console forms are far smaller).
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+tokio::task_local! {
+    static TOKEN: Arc<str>;
+}
+
+/// The token for forms rendered while handling the current request (empty outside the layer,
+/// so a form rendered elsewhere fails closed).
+pub fn current_token() -> String {
+    TOKEN.try_with(|t| t.to_string()).unwrap_or_default()
+}
+
+/// Runs `render` with the form token of the browser's CSRF cookie available to
+/// [`current_token`]: for pages rendered outside the [`protect`] layer (`web::html_errors`'s
+/// error pages, whose header has the log-out form). Without a valid cookie the forms get no
+/// token, as outside the layer.
+pub fn render_with_token<R>(state: &AppState, headers: &HeaderMap, render: impl FnOnce() -> R) -> R {
+    match cookie_value(headers) {
+        Some(cookie) => TOKEN.sync_scope(form_token(state, &cookie).into(), render),
+        None => render(),
+    }
+}
+
+fn form_token(state: &AppState, cookie: &str) -> String {
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&state.secrets.jwt[..])
+        .expect("HMAC takes any key length");
+    mac.update(b"og-csrf-v1:");
+    mac.update(cookie.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn is_unsafe(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+}
+
+/// Whether the browser's own headers say this request comes from another origin than the
+/// request's `Host` or the public base URL (`public_url`, e.g. behind a proxy that rewrites the
+/// host).
+pub fn cross_origin(headers: &HeaderMap, base_url: &str) -> bool {
+    let site = headers.get("sec-fetch-site").map(|v| v.to_str().unwrap_or("?"));
+    if site.is_some_and(|s| !matches!(s, "same-origin" | "none")) {
+        return true;
+    }
+    let Some(origin) = headers.get(ORIGIN) else {
+        return false;
+    };
+    // Browsers send `Origin: null` under some referrer policies even for their own origin's
+    // forms; the browser's own Sec-Fetch-Site then tells.
+    if origin == "null" && site == Some("same-origin") {
+        return false;
+    }
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest.trim_end_matches('/'));
+    let public = origin
+        .to_str()
+        .is_ok_and(|o| o.eq_ignore_ascii_case(base_url.trim_end_matches('/')));
+    match origin_host {
+        _ if public => false,
+        Some(o) => host.is_empty() || !o.eq_ignore_ascii_case(host),
+        None => true, // "null" (sandboxed frames, some redirects) or garbage
+    }
+}
+
+fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    crate::shop::auth::get_cookie(headers, COOKIE_NAME)
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn refused(api: bool, why: &str) -> Response {
+    let e = AppError::Forbidden(format!("cross-site request refused: {why}"));
+    if api {
+        return e.into_response();
+    }
+    let l = crate::i18n::current();
+    let body = crate::web::layout::page(
+        &crate::tr!(l, "refused-title"),
+        None,
+        maud::html! {
+            h1 { (crate::tr!(l, "problem-client")) }
+            (crate::web::layout::notice("error", &crate::tr!(l, "csrf-refused")))
+            p { (crate::tr!(l, "csrf-retry")) }
+        },
+    );
+    (StatusCode::FORBIDDEN, body).into_response()
+}
+
+/// The layer (see the module documentation).
+pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let unsafe_method = is_unsafe(req.method());
+    if unsafe_method && cross_origin(req.headers(), &state.base_url) {
+        return refused(api, "it comes from another site");
+    }
+    if api {
+        return next.run(req).await;
+    }
+    let existing = cookie_value(req.headers());
+    let req = if unsafe_method {
+        let Some(cookie) = existing.as_deref() else {
+            return refused(false, "the form has no valid token (are cookies enabled?)");
+        };
+        let is_form = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+            return AppError::PayloadTooLarge.into_response();
+        };
+        let sent = if is_form {
+            form_urlencoded_field(&bytes, FIELD)
+        } else {
+            None
+        };
+        let expected = form_token(&state, cookie);
+        let ok = sent.is_some_and(|s| bool::from(s.as_bytes().ct_eq(expected.as_bytes())));
+        if !ok {
+            return refused(false, "the form has no valid token (reload the page and try again)");
+        }
+        Request::from_parts(parts, Body::from(bytes))
+    } else {
+        req
+    };
+    let (cookie, fresh) = match existing {
+        Some(c) => (c, false),
+        None => (crate::shop::auth::random_token(), true),
+    };
+    let token: Arc<str> = form_token(&state, &cookie).into();
+    let mut res = TOKEN.scope(token, next.run(req)).await;
+    if let (true, Ok(v)) = (
+        fresh,
+        HeaderValue::from_str(&format!(
+            "{COOKIE_NAME}={cookie}; Path=/; HttpOnly; Secure; SameSite=Lax"
+        )),
+    ) {
+        res.headers_mut().append(SET_COOKIE, v);
+    }
+    res
+}
+
+/// The first value of `name` in an `application/x-www-form-urlencoded` body.
+fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+    body.split(|b| *b == b'&').find_map(|pair| {
+        let mut kv = pair.splitn(2, |b| *b == b'=');
+        let k = percent_decode(kv.next()?)?;
+        if k != name {
+            return None;
+        }
+        percent_decode(kv.next().unwrap_or(b""))
+    })
+}
+
+fn percent_decode(raw: &[u8]) -> Option<String> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = raw.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The form token for a CSRF cookie value: what [`crate::web::layout::csrf_field`] renders for a
+/// browser holding that cookie (black-box tests post forms the way a browser does).
+pub fn token_for_cookie(state: &AppState, cookie: &str) -> String {
+    form_token(state, cookie)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.insert(*k, HeaderValue::from_static(v));
+        }
+        m
+    }
+
+    fn cross_origin_t(h: &HeaderMap) -> bool {
+        cross_origin(h, "https://tickets.example")
+    }
+
+    #[test]
+    fn a_request_from_another_origin_or_site_is_recognised() {
+        assert!(!cross_origin_t(&h(&[
+            ("host", "internal:8080"),
+            ("origin", "https://tickets.example")
+        ])));
+        assert!(!cross_origin_t(&h(&[("host", "shop.example")])));
+        assert!(!cross_origin_t(&h(&[
+            ("host", "shop.example"),
+            ("origin", "https://shop.example")
+        ])));
+        assert!(!cross_origin_t(&h(&[
+            ("host", "shop.example"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(cross_origin_t(&h(&[
+            ("host", "shop.example"),
+            ("origin", "https://evil.shop.example")
+        ])));
+        assert!(cross_origin_t(&h(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://127.0.0.1:9090")
+        ])));
+        assert!(cross_origin_t(&h(&[("host", "shop.example"), ("origin", "null")])));
+        assert!(!cross_origin_t(&h(&[
+            ("host", "shop.example"),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(cross_origin_t(&h(&[
+            ("host", "shop.example"),
+            ("sec-fetch-site", "same-site")
+        ])));
+        assert!(cross_origin_t(&h(&[
+            ("host", "shop.example"),
+            ("sec-fetch-site", "cross-site")
+        ])));
+    }
+
+    #[test]
+    fn the_token_field_is_found_among_the_form_fields() {
+        assert_eq!(
+            form_urlencoded_field(b"offer_id=1&csrf=ab%20c&quantity=2", "csrf").as_deref(),
+            Some("ab c")
+        );
+        assert_eq!(form_urlencoded_field(b"offer_id=1", "csrf"), None);
+        assert_eq!(form_urlencoded_field(b"\xff\xfe=%%", "csrf"), None);
+    }
+}
