@@ -117,7 +117,7 @@ impl AppError {
 }
 
 /// What an error answer was, kept on the response (an extension) so that one layer
-/// (`web::html_errors`) can show it as a page to a browser instead of JSON.
+/// (`web::layout::html_errors`) can show it as a page to a browser instead of JSON.
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorInfo {
     pub code: &'static str,
@@ -140,12 +140,6 @@ impl IntoResponse for AppError {
             },
         });
         res
-    }
-}
-
-impl From<crate::store::sql::Error> for AppError {
-    fn from(e: crate::store::sql::Error) -> AppError {
-        AppError::Internal(format!("database: {e}"))
     }
 }
 

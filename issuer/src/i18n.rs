@@ -17,14 +17,13 @@
 
 use std::sync::{Arc, LazyLock, Mutex};
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
 use crate::error::AppError;
-use crate::state::AppState;
 
 include!(concat!(env!("OUT_DIR"), "/locales.rs"));
 
@@ -227,6 +226,11 @@ impl Lang {
         }
         tracing::warn!(key, "no such message in any language");
         key.to_owned()
+    }
+
+    /// An offer's name (`solo`, `duo`, `family`) in this language.
+    pub fn offer_name(self, kind: &str) -> String {
+        self.t_args("offer-name", &[("kind", kind.into())])
     }
 
     /// Whether this language has the message `key`.
@@ -448,10 +452,11 @@ pub fn from_accept_language(header: &str) -> Option<Lang> {
     })
 }
 
-/// The layer over the whole router recording the request's language (see the module doc).
-pub async fn negotiate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The layer over the whole router recording the request's language (see the module doc):
+/// `explicit` is the `__Host-og_lang` cookie's language, `default` the deployment's (the web
+/// layer reads both and calls this for every request).
+pub async fn negotiate(explicit: Option<Lang>, default: Lang, req: Request, next: Next) -> Response {
     let headers = req.headers();
-    let explicit = crate::shop::auth::get_cookie(headers, COOKIE).and_then(|c| find(&c));
     let accept = headers
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
@@ -463,7 +468,7 @@ pub async fn negotiate(State(state): State<AppState>, req: Request, next: Next) 
     let ctx = Arc::new(RequestLang {
         explicit,
         accept,
-        default: Lang::for_account(None, &state.settings.default_language),
+        default,
         account: Mutex::new(None),
         here,
     });
@@ -550,6 +555,7 @@ mod tests {
             "shop/lifecycle.rs",
             "shop/payment.rs",
             "shop/orders.rs",
+            "shop/actions.rs",
             "web/pages.rs",
             "web/phone.rs",
             "web/shop_api.rs",

@@ -1,27 +1,38 @@
 //! og-issuer: the public shop and the trust authority of og-tickets.
 //!
-//! Code map (see ARCHITECTURE.md for the whole system):
-//! * [`cli`] and [`config`]: the command line, the TOML file and the environment, resolved once
-//!   into [`config::Settings`].
-//! * [`startup`]: builds the axum application (port 0 in tests) and runs it.
-//! * [`state`]: what every handler gets: database, ticket signer, settings, secrets.
-//! * [`db`]: SQLite pool, schema migrations (`PRAGMA user_version`), transaction helpers.
-//! * [`keys`]: the signing key and other secrets on disk (created 0600, never logged).
-//! * [`issuance`] and [`revocation`]: the two operations that change what gates must believe:
-//!   signing tickets and appending to the hash-chained revocation log.
-//! * [`lifecycle`]: the rules of a ticket's life (refund, transfer, sales window, binding a phone),
-//!   pure functions every route and page asks.
-//! * [`binding`]: holder-bound tickets on the buyer's phone (bindings, the per-event policy,
-//!   paper exceptions), all their SQL in one module.
-//! * [`ops`]: gate operations: operators, device enrolment, device sync, scan intake,
-//!   conflicts, offline gate bundles, complimentary tickets.
-//! * [`seed`]: the demo catalogue written on first start.
-//! * [`routes`]: HTTP handlers, one module per area, each with its own `routes()`.
-//! * Buyer side: [`domain`] (parsed input), [`auth`] and [`accounts`] (sessions, sign-up),
-//!   [`shop`] (catalogue, cart, orders, tickets), [`payment`] (processor seam, webhooks),
-//!   [`mail`], [`qr_image`], [`ticket_docs`] and [`ticket_pdf`] (the printable PDF ticket),
-//!   [`background`] (recovery and periodic jobs).
-//! * [`error`]: the one `AppError` every handler returns, rendered as JSON `{error:{code,message}}`.
+//! Code map (see ARCHITECTURE.md for the whole system). The contexts are directories; each
+//! imports only the ones below it, and no import cycle runs between them or the top-level
+//! modules (`issuer/tests/architecture.rs`):
+//!
+//! ```text
+//! web, cli          front ends: parse, call one domain function, render or print
+//!  └─ ops           operators: roles, actions, events and offers, audit, dashboard, search, export
+//!      ├─ shop      buyers: accounts, sessions, catalogue, orders, payment, refunds, binding, mails
+//!      └─ gates     devices: enrolment, credentials, sync, scan intake
+//!          trust    (under shop and gates) keys, ticket issuance, the revocation log, QR images
+//!           └─ store  the SQLite/PostgreSQL pool, migrations, the query API
+//! ```
+//!
+//! * [`web`]: HTTP routes, one module per area with its `routes()`, the page layout, CSRF, the
+//!   extractors and the operator role layer ([`web::auth`]).
+//! * [`cli`]: the command line; [`cli::admin`] holds the offline commands of gate operations.
+//! * [`ops`]: gate operations seen by operators: [`ops::access`] (roles and the route table),
+//!   [`ops::auth`], [`ops::actions`] (one function per operator action, audited),
+//!   [`ops::catalogue`] (events and offers), [`ops::dashboard`], [`ops::search`],
+//!   [`ops::export`], [`ops::metrics`], [`ops::audit`].
+//! * [`shop`]: the buyer's side: [`shop::orders`] (cart, seats, checkout, tickets, transfer),
+//!   [`shop::accounts`], [`shop::auth`], [`shop::catalogue`], [`shop::payment`],
+//!   [`shop::refunds`], [`shop::lifecycle`] (the rules of a ticket's life, pure functions),
+//!   [`shop::binding`], the mails and the PDF ticket. Domain functions take the
+//!   [`shop::Services`] they need (database, signer, settings, secrets, base URL), never the web
+//!   layer's `AppState`.
+//! * [`gates`]: [`gates::devices`], [`gates::auth`], [`gates::sync`], [`gates::intake`].
+//! * [`trust`]: [`trust::keys`], [`trust::issuance`], [`trust::revocation`], [`trust::qr_image`].
+//! * [`store`]: the only module that knows which database runs.
+//! * Below every context: [`error`] (the one `AppError`), [`domain`] (input parsed once into
+//!   newtypes, statuses), [`passwords`], [`i18n`] (what buyers read), [`secrets`] (randomness and
+//!   owner-only files), [`config`] and [`proxy`] (settings), [`now`].
+//! * Assembling the issuer: [`state`] (`AppState`), [`startup`], [`background`], [`seed`].
 
 pub mod background;
 pub mod cli;
@@ -33,6 +44,7 @@ pub mod i18n;
 pub mod ops;
 pub mod passwords;
 pub mod proxy;
+pub mod secrets;
 pub mod seed;
 pub mod shop;
 pub mod startup;

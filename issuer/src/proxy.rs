@@ -9,11 +9,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
 use axum::response::Response;
-
-use crate::state::AppState;
 
 /// A trusted proxy: one address (`10.0.0.2`) or a network (`172.16.0.0/12`, `fd00::/8`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,9 +100,9 @@ pub fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &[Cidr]) ->
     client
 }
 
-/// The layer (see the module documentation).
-pub async fn resolve_client(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let trusted = &state.settings.trusted_proxies;
+/// The layer (see the module documentation), behind the configured `trusted` proxies (the web
+/// layer passes the settings' list for every request).
+pub async fn resolve_client(trusted: &[Cidr], mut req: Request, next: Next) -> Response {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().copied();
     if let (false, Some(ConnectInfo(peer))) = (trusted.is_empty(), peer) {
         let xff: Vec<&str> = req

@@ -59,12 +59,14 @@ impl Application {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let base_url: Arc<str> = settings.base_url(addr).into();
         let state = AppState {
-            db,
-            signer: Arc::new(signer),
+            services: crate::shop::Services {
+                db,
+                signer: Arc::new(signer),
+                settings: Arc::new(settings),
+                secrets: Arc::new(secrets),
+                base_url,
+            },
             retired_signers: Arc::new(retired),
-            settings: Arc::new(settings),
-            secrets: Arc::new(secrets),
-            base_url,
             ops_metrics: Arc::default(),
             ops_snapshot: Arc::default(),
             catalogue: Arc::default(),

@@ -15,8 +15,8 @@ use og_shared::sync::{Direction, RefusedReport, ScanBatch, ScanBatchAck, ScanRep
 use og_shared::ticket::TicketFlags;
 use sha2::{Digest, Sha256};
 
+use super::auth::DeviceAuth;
 use crate::error::{AppError, AppResult};
-use crate::ops::auth::DeviceAuth;
 
 /// How far in the future (issuer clock) a scan time may be before it is refused.
 pub const FUTURE_TOLERANCE_SECS: i64 = 300;

@@ -3,6 +3,7 @@
 //! ([`intake`]: scan batches, admissions, conflicts). Plain functions over a store connection or
 //! transaction; the HTTP handlers are in `web::{devices, device_sync, scans}`.
 
+pub mod auth;
 pub mod devices;
 pub mod intake;
 pub mod sync;

@@ -12,12 +12,14 @@
 
 use crate::store::sql::{Connection, params};
 use og_shared::TicketSigner;
-use og_shared::sync::{AdmissionRecord, Conflict, Direction, KeyInfo, RevocationPage, SyncQuery, SyncResponse};
+use og_shared::sync::{
+    AdmissionRecord, Conflict, Direction, EventFacts, KeyInfo, RevocationPage, SyncQuery, SyncResponse,
+};
 use og_shared::trust::{KeySetProof, SignedCheckpoint};
 use sha2::{Digest, Sha256};
 
+use super::auth::DeviceAuth;
 use crate::error::{AppError, AppResult};
-use crate::ops::auth::DeviceAuth;
 
 /// Most revocations in one JSON sync answer.
 pub const REVOCATIONS_PER_PAGE: usize = 10_000;
@@ -136,10 +138,13 @@ fn parse_hash(hex_hash: &str) -> AppResult<[u8; 32]> {
     Ok(h)
 }
 
-/// Builds the sync answer for `device` (read-only; the caller records the contact).
+/// Builds the sync answer for `device` (read-only; the caller records the contact). `events`
+/// are the facts of the device's events, read by the caller in the same transaction
+/// (`ops::catalogue::event_facts`).
 pub fn sync(
     conn: &Connection,
     device: &DeviceAuth,
+    events: Vec<EventFacts>,
     q: &SyncQuery,
     if_none_match: Option<&str>,
     signing: GateSigning<'_>,
@@ -154,7 +159,6 @@ pub fn sync(
     }
     let adm_head = admissions_head(conn)?;
     let keys = super::devices::keys(conn)?;
-    let events = crate::ops::catalogue::event_facts(conn, Some(&device.event_ids))?;
     let conflicts = conflicts(conn, Some(&device.event_ids), CONFLICTS_PER_ANSWER)?;
     let etag = {
         let state = serde_json::to_vec(&(

@@ -1,6 +1,6 @@
 //! Who may do what: operator roles, the permissions they grant, and the one table that says
 //! which permission every operator route needs ([`ROUTES`]), applied by one layer
-//! ([`authorize`]) over every operator route, API (`/api/v1/ops/...`) and console (`/ops/...`).
+//! (`web::auth::authorize`) over every operator route, API (`/api/v1/ops/...`) and console (`/ops/...`).
 //!
 //! | permission | admin | supervisor | support |
 //! |---|---|---|---|
@@ -14,16 +14,10 @@
 //!
 //! A route missing from the table is refused to everyone (fails closed). An action whose
 //! requirement depends on its input (revoking a ticket or a whole account through the same
-//! route) checks the stronger permission with [`OperatorAuth::require`], the same check.
+//! route) checks the stronger permission with [`crate::ops::auth::OperatorAuth::require`], the
+//! same check.
 
-use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
-
-use crate::error::AppError;
-use crate::ops::auth::OperatorAuth;
-use crate::state::AppState;
 
 /// What an operator account may do (`accounts.operator_role`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -198,47 +192,6 @@ pub fn requirement(method: &Method, path: &str) -> Option<Access> {
 /// Whether a path belongs to the operators (API or console).
 pub fn is_operator_path(path: &str) -> bool {
     path.starts_with("/api/v1/ops/") || path == "/ops" || path.starts_with("/ops/")
-}
-
-/// The layer over every operator route: finds the route's requirement, authenticates the
-/// operator, checks the role and hands the operator to the handler (request extension). The
-/// console sends whoever is not signed in to `/ops/login` and shows a page for a refusal; the
-/// API answers 401/403 in JSON.
-pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
-    if !is_operator_path(&path) {
-        return next.run(req).await;
-    }
-    let console = !path.starts_with("/api/");
-    let needed = match requirement(req.method(), &path) {
-        Some(Open) => return next.run(req).await,
-        Some(Needs(p)) => p,
-        None => {
-            tracing::error!(method = %req.method(), %path, "operator route without a declared permission");
-            return AppError::Forbidden("this route declares no permission".into()).into_response();
-        }
-    };
-    let (mut parts, body) = req.into_parts();
-    let op = match OperatorAuth::authenticate(&parts, &state).await {
-        Ok(op) => op,
-        Err(AppError::Unauthorized(_) | AppError::Forbidden(_)) if console => {
-            return Redirect::to("/ops/login").into_response();
-        }
-        Err(e) => return e.into_response(),
-    };
-    if let Err(e) = op.require(needed) {
-        tracing::info!(operator = op.account_id, role = op.role.name(), %path, "operator route refused to the role");
-        return if console {
-            crate::web::console::forbidden(&op, needed)
-        } else {
-            e.into_response()
-        };
-    }
-    parts.extensions.insert(op);
-    next.run(Request::from_parts(parts, body)).await
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! What operators do, each action one function shared by the JSON API (`routes::operator`,
-//! `routes::devices`) and the console (`routes::console`): create and change events and offers,
+//! What operators do, each action one function shared by the JSON API (`web::operator`,
+//! `web::devices`) and the console (`web::console`): create and change events and offers,
 //! issue complimentary tickets, revoke (a ticket, a purchase, an account, with a ban), refund a
 //! ticket by decision, mark a refund made, record a paper exception, make enrolment tokens and
 //! rename, rotate or revoke devices. Each runs its rules and appends its `ops_audit` entry
@@ -14,13 +14,13 @@ use crate::ops::access::Permission;
 use crate::ops::audit;
 use crate::ops::auth::OperatorAuth;
 use crate::ops::catalogue::{self, EventRow};
-use crate::state::AppState;
+use crate::shop::Services;
 use crate::store::sql::{OptionalExtension, Transaction};
 use crate::trust::issuance::IssuedTicket;
 
 /// Marks a refund made by this operator (API and console).
 pub async fn mark_refund_settled(
-    state: &AppState,
+    state: &Services,
     op: &OperatorAuth,
     id: i64,
 ) -> AppResult<crate::shop::refunds::RefundDue> {
@@ -32,7 +32,7 @@ pub async fn mark_refund_settled(
             let row = crate::shop::refunds::settle(tx, id, operator, now)?;
             let detail = format!(
                 "{} to {} ({})",
-                crate::web::layout::euros(row.amount_cents),
+                crate::ops::euros(row.amount_cents),
                 row.buyer_email,
                 row.reason
             );
@@ -54,7 +54,7 @@ pub async fn mark_refund_settled(
 /// Applies changes to an event (API and console). A cancellation revokes its tickets and records
 /// refunds in the same transaction; each buyer is then told, once, after the commit.
 pub async fn change_event(
-    state: &AppState,
+    state: &Services,
     op: &OperatorAuth,
     id: u32,
     c: catalogue::EventChanges,
@@ -106,7 +106,7 @@ impl RevokeRequest {
 }
 
 /// Creates an event with its offers (API and console).
-pub async fn create_event(state: &AppState, op: &OperatorAuth, e: catalogue::NewEvent) -> AppResult<EventRow> {
+pub async fn create_event(state: &Services, op: &OperatorAuth, e: catalogue::NewEvent) -> AppResult<EventRow> {
     let now = crate::now();
     let operator = op.account_id;
     let row = state
@@ -129,7 +129,7 @@ pub async fn create_event(state: &AppState, op: &OperatorAuth, e: catalogue::New
 }
 
 /// Revokes what an operator asked for (API and console), if their role allows that kind.
-pub async fn revoke(state: &AppState, op: &OperatorAuth, req: RevokeRequest) -> AppResult<Option<Revocation>> {
+pub async fn revoke(state: &Services, op: &OperatorAuth, req: RevokeRequest) -> AppResult<Option<Revocation>> {
     op.require(req.permission())?;
     let now = crate::now();
     let r = req.clone();
@@ -220,7 +220,7 @@ fn one() -> u32 {
     1
 }
 
-pub async fn issue_comps(state: &AppState, op: &OperatorAuth, req: CompRequest) -> AppResult<Vec<IssuedTicket>> {
+pub async fn issue_comps(state: &Services, op: &OperatorAuth, req: CompRequest) -> AppResult<Vec<IssuedTicket>> {
     let signer = state.signer.clone();
     let now = crate::now();
     let r = req.clone();
@@ -294,7 +294,7 @@ pub fn describe(t: &RevocationTarget) -> String {
 /// Refunds one ticket by an operator's decision, even after entry: what is left is revoked and
 /// the refund due recorded with who and why (`None` for a complimentary ticket).
 pub async fn refund_ticket(
-    state: &AppState,
+    state: &Services,
     op: &OperatorAuth,
     serial: i64,
     reason: String,
@@ -311,7 +311,7 @@ pub async fn refund_ticket(
                 .transpose()?;
             let amount = due
                 .as_ref()
-                .map_or("nothing owed".to_owned(), |d| crate::web::layout::euros(d.amount_cents));
+                .map_or("nothing owed".to_owned(), |d| crate::ops::euros(d.amount_cents));
             let detail = format!("{amount}; {}", reason.trim());
             audit::record(
                 tx,
@@ -333,7 +333,7 @@ pub async fn refund_ticket(
 
 /// Allows the static (paper) code of a ticket for a named person.
 pub async fn paper_exception(
-    state: &AppState,
+    state: &Services,
     op: &OperatorAuth,
     serial: i64,
     name: String,
@@ -363,7 +363,7 @@ pub async fn paper_exception(
 
 /// A one-time enrolment token for a gate.
 pub async fn create_enrolment_token(
-    state: &AppState,
+    state: &Services,
     op: &OperatorAuth,
     req: NewEnrolmentToken,
 ) -> AppResult<EnrolmentToken> {
@@ -390,7 +390,7 @@ pub async fn create_enrolment_token(
 }
 
 /// Renames a device.
-pub async fn rename_device(state: &AppState, op: &OperatorAuth, id: String, name: String) -> AppResult<()> {
+pub async fn rename_device(state: &Services, op: &OperatorAuth, id: String, name: String) -> AppResult<()> {
     let now = crate::now();
     let operator = op.account_id;
     state
@@ -410,7 +410,7 @@ pub async fn rename_device(state: &AppState, op: &OperatorAuth, id: String, name
 }
 
 /// Revokes a device: its credential is refused from its next request.
-pub async fn revoke_device(state: &AppState, op: &OperatorAuth, id: String) -> AppResult<()> {
+pub async fn revoke_device(state: &Services, op: &OperatorAuth, id: String) -> AppResult<()> {
     let now = crate::now();
     let operator = op.account_id;
     let d = id.clone();
@@ -426,7 +426,7 @@ pub async fn revoke_device(state: &AppState, op: &OperatorAuth, id: String) -> A
 }
 
 /// Gives a device a new credential (shown once); the old one is refused from now on.
-pub async fn rotate_device(state: &AppState, op: &OperatorAuth, id: String) -> AppResult<zeroize::Zeroizing<String>> {
+pub async fn rotate_device(state: &Services, op: &OperatorAuth, id: String) -> AppResult<zeroize::Zeroizing<String>> {
     let now = crate::now();
     let operator = op.account_id;
     let d = id.clone();
@@ -445,7 +445,7 @@ pub async fn rotate_device(state: &AppState, op: &OperatorAuth, id: String) -> A
 /// Mails a buyer whose account is not activated yet a new activation link (support answering
 /// "I never got the mail"); answers the address it went to. Older links stay valid until they
 /// expire; only the new token's hash is stored.
-pub async fn resend_activation(state: &AppState, op: &OperatorAuth, account_id: i64) -> AppResult<String> {
+pub async fn resend_activation(state: &Services, op: &OperatorAuth, account_id: i64) -> AppResult<String> {
     let now = crate::now();
     let token = crate::shop::auth::random_token();
     let hash = crate::shop::auth::token_hash(&token);

@@ -1,4 +1,4 @@
-//! Who is calling: operators ([`OperatorAuth`]) and enrolled gate devices ([`DeviceAuth`]).
+//! Who is calling: operators ([`OperatorAuth`]); enrolled gate devices are `gates::auth`.
 //!
 //! Operators authenticate with an operator API token (`Authorization: Bearer ogop_...`) or,
 //! in the console, with a server-side session: signing in with a token creates a session whose
@@ -13,14 +13,13 @@
 //! revoked device is refused at its next request.
 
 use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
-use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::OPERATOR_TOKEN_PREFIX;
 use super::access::{Permission, Role};
 use crate::error::{AppError, AppResult};
-use crate::gates::{DEVICE_CREDENTIAL_PREFIX, new_secret, parse_ids, secret_hash};
-use crate::state::AppState;
+use crate::gates::{new_secret, secret_hash};
+use crate::shop::Services;
 
 /// Name of the console's session cookie (holds a random session id, never the API token).
 pub const OPERATOR_COOKIE: &str = "__Host-og_ops";
@@ -185,7 +184,7 @@ fn operator_by_id(conn: &Connection, account_id: i64) -> AppResult<Option<Operat
 impl OperatorAuth {
     /// Who sends this request: an operator token, a console session cookie, or an operator's
     /// access token. 401 when none is valid, 403 for a buyer's access token.
-    pub async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<OperatorAuth> {
+    pub async fn authenticate(parts: &Parts, state: &Services) -> AppResult<OperatorAuth> {
         let Some(token) = bearer(parts).map(str::to_owned) else {
             let sid = console_session_id(parts)
                 .ok_or_else(|| AppError::Unauthorized("operator token or console session required".into()))?;
@@ -216,19 +215,6 @@ impl OperatorAuth {
             .read(move |c| operator_for_token(c, &token))
             .await?
             .ok_or_else(|| AppError::Unauthorized("not an operator token (or it was revoked)".into()))
-    }
-}
-
-impl FromRequestParts<AppState> for OperatorAuth {
-    type Rejection = AppError;
-
-    /// The operator `ops::access::authorize` already authenticated for this route (every
-    /// operator route has it), or authenticates now.
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(op) = parts.extensions.get::<OperatorAuth>() {
-            return Ok(op.clone());
-        }
-        OperatorAuth::authenticate(parts, state).await
     }
 }
 
@@ -289,57 +275,4 @@ pub fn revoke_operator_tokens(tx: &Transaction<'_>, email: &str, now: i64) -> Ap
          WHERE revoked_at IS NULL AND account_id = (SELECT id FROM accounts WHERE email = ?1)",
         params![email, now],
     )?)
-}
-
-/// An authenticated, unrevoked gate device.
-#[derive(Debug, Clone)]
-pub struct DeviceAuth {
-    pub id: i64,
-    pub public_id: String,
-    pub name: String,
-    pub event_ids: Vec<u32>,
-    pub zone: Option<u8>,
-}
-
-/// Looks a device credential up. `Err(Unauthorized)` for unknown or revoked devices.
-pub fn device_for_credential(conn: &Connection, credential: &str) -> AppResult<DeviceAuth> {
-    if !credential.starts_with(DEVICE_CREDENTIAL_PREFIX) {
-        return Err(AppError::Unauthorized("not a device credential".into()));
-    }
-    let hash = secret_hash(credential);
-    let sql = format!(
-        "SELECT d.id, d.public_id, d.name, d.zone, d.status,
-                (SELECT {} FROM device_events WHERE device_id = d.id)
-         FROM devices d WHERE d.credential_hash = ?1",
-        conn.json_array_agg("event_id")
-    );
-    let row: Option<(i64, String, String, Option<u8>, String, String)> = conn
-        .query_row(&sql, [&hash[..]], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-        })
-        .optional()?;
-    match row {
-        None => Err(AppError::Unauthorized("unknown device credential".into())),
-        Some((_, _, _, _, status, _)) if status != "active" => {
-            Err(AppError::Unauthorized("device revoked: re-enrol".into()))
-        }
-        Some((id, public_id, name, zone, _, events)) => Ok(DeviceAuth {
-            id,
-            public_id,
-            name,
-            event_ids: parse_ids(&events),
-            zone,
-        }),
-    }
-}
-
-impl FromRequestParts<AppState> for DeviceAuth {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let cred = bearer(parts)
-            .ok_or_else(|| AppError::Unauthorized("device credential required".into()))?
-            .to_owned();
-        state.db.read(move |c| device_for_credential(c, &cred)).await
-    }
 }

@@ -564,7 +564,7 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
 /// Applies changes to an event.
 /// Changes an event. Cancelling it revokes every valid ticket of the event in the same
 /// transaction (one log entry per ticket, reason `cancelled`), so gates refuse them after their
-/// next sync, and records a refund due for every paid order of it (`ops::refunds`), returned so
+/// next sync, and records a refund due for every paid order of it (`shop::refunds`), returned so
 /// the caller can tell the buyers; a cancelled event cannot be scheduled again, since
 /// revocations are final.
 pub fn update_event(

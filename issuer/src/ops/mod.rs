@@ -1,9 +1,12 @@
-//! Gate operations: operators, device enrolment, device sync, scan intake, conflicts, offline
-//! provisioning and complimentary tickets (issue 4).
+//! Gate operations seen by operators (issue 4): operators and their roles, events and offers,
+//! offline provisioning, complimentary tickets, refunds to make, the audit log, the event-day
+//! dashboard, search, exports and metrics. What devices do (enrolment, sync, scan intake,
+//! conflicts) is in `gates`; the buyer-side rules operator actions reuse are in `shop`.
 //!
-//! The domain logic lives here as plain functions over a store connection or transaction, so
-//! the HTTP handlers (`routes::{devices, device_sync, scans, operator, console, metrics}`) and
-//! the offline CLI commands share it. Secrets made here (operator tokens, enrolment tokens,
+//! The domain logic lives here as plain functions over a store connection or transaction (or
+//! the `shop::Services` for actions that also send mail), so the HTTP handlers
+//! (`web::{devices, device_sync, scans, operator, console, metrics}`) and the offline CLI
+//! commands (`cli::admin`) share it. Secrets made here (operator tokens, enrolment tokens,
 //! device credentials) are random 32-byte values shown once; only their SHA-256 is stored.
 //!
 //! Routes (errors are always `{"error":{"code","message"}}`):
@@ -29,7 +32,7 @@
 //!
 //! Which role may use which operator route: [`access::ROUTES`] (one table, one layer).
 //! Operators: `Authorization: Bearer ogop_...` ([`auth::OperatorAuth`]); devices:
-//! `Authorization: Bearer ogdev_...` ([`auth::DeviceAuth`]).
+//! `Authorization: Bearer ogdev_...` (`gates::auth::DeviceAuth`).
 
 pub mod access;
 pub mod actions;
@@ -45,3 +48,9 @@ pub use metrics::OpsMetrics;
 
 /// Prefix of operator API tokens.
 pub const OPERATOR_TOKEN_PREFIX: &str = "ogop_";
+
+/// Money in cents as euros, English style (the operators' console and the texts of operator
+/// actions; buyers' pages use [`crate::i18n::Lang::money`]).
+pub fn euros(cents: i64) -> String {
+    format!("€{}.{:02}", cents / 100, cents % 100)
+}

@@ -452,14 +452,14 @@ pub fn ticket_story(conn: &Connection, serial: i64) -> AppResult<TicketStory> {
         moments.push(Moment {
             at,
             kind: "refund_due".into(),
-            text: format!("{} owed back after {why}", crate::web::layout::euros(cents)),
+            text: format!("{} owed back after {why}", crate::ops::euros(cents)),
             bad: false,
         });
         if let Some(s) = settled {
             moments.push(Moment {
                 at: s,
                 kind: "refund_settled".into(),
-                text: format!("{} paid back", crate::web::layout::euros(cents)),
+                text: format!("{} paid back", crate::ops::euros(cents)),
                 bad: false,
             });
         }

@@ -9,9 +9,9 @@ use crate::store::sql::{OptionalExtension, params};
 use crate::domain::{Email, Password};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Lang};
+use crate::shop::Services;
 use crate::shop::auth;
 use crate::shop::mail::{self, Mail};
-use crate::state::AppState;
 use crate::tr;
 
 pub const ACTIVATION_TTL_SECS: i64 = 48 * 3600;
@@ -29,13 +29,13 @@ fn new_mail_token() -> (String, String) {
 }
 
 /// The link to mail for `token` at `path` (logged in demo mode).
-fn mail_link(state: &AppState, what: &str, path: &str, token: &str) -> String {
+fn mail_link(state: &Services, what: &str, path: &str, token: &str) -> String {
     let link = format!("{}{path}?token={token}", state.base_url);
     demo_log_link(state, what, &link);
     link
 }
 
-fn demo_log_link(state: &AppState, what: &str, link: &str) {
+fn demo_log_link(state: &Services, what: &str, link: &str) {
     if state.settings.demo_mode() {
         // Demo mode only (no SMTP): the link is short-lived and single-use.
         tracing::info!(
@@ -66,7 +66,7 @@ impl TermsAccepted {
 /// Registers a pending account and mails an activation link. If the address is already
 /// registered, the owner gets a mail saying so instead; the caller's answer is the same.
 pub async fn sign_up(
-    state: &AppState,
+    state: &Services,
     ip: &str,
     email: Email,
     password: Password,
@@ -143,7 +143,7 @@ pub async fn sign_up(
 }
 
 /// Records the language a signed-in buyer chose (the header's switcher).
-pub async fn set_language(state: &AppState, account_id: i64, language: &str) -> AppResult<()> {
+pub async fn set_language(state: &Services, account_id: i64, language: &str) -> AppResult<()> {
     let language = language.to_owned();
     state
         .db
@@ -158,7 +158,7 @@ pub async fn set_language(state: &AppState, account_id: i64, language: &str) -> 
 }
 
 /// The language mails to this account are written in: its preference, else the deployment's.
-pub fn mail_language(state: &AppState, preference: Option<&str>) -> Lang {
+pub fn mail_language(state: &Services, preference: Option<&str>) -> Lang {
     Lang::for_account(preference, &state.settings.default_language)
 }
 
@@ -201,7 +201,7 @@ fn consume_mail_token(
 }
 
 /// Activates the account behind an activation token and creates its account key.
-pub async fn activate(state: &AppState, token: &str) -> AppResult<()> {
+pub async fn activate(state: &Services, token: &str) -> AppResult<()> {
     let th = auth::token_hash(token);
     let now = crate::now();
     state
@@ -248,7 +248,7 @@ impl Session {
 /// Limited per client address; wrong passwords slow further attempts on the account down,
 /// except from a browser that signed in to it before (`known_device`, the cookie's value).
 pub async fn log_in(
-    state: &AppState,
+    state: &Services,
     ip: &str,
     email: &str,
     password: &str,
@@ -316,7 +316,7 @@ pub async fn log_in(
 }
 
 /// Mails a reset link if the address belongs to an active account. Same answer either way.
-pub async fn forgot_password(state: &AppState, ip: &str, email: Email) -> AppResult<()> {
+pub async fn forgot_password(state: &Services, ip: &str, email: Email) -> AppResult<()> {
     auth::rate_limit(state, vec![format!("forgot:{ip}")], 3600, SIGNUP_PER_IP_PER_HOUR).await?;
     let now = crate::now();
     let (token, th) = new_mail_token();
@@ -358,7 +358,7 @@ pub async fn forgot_password(state: &AppState, ip: &str, email: Email) -> AppRes
 
 /// Asks the signed-in buyer for their password again before a sensitive change: a wrong one
 /// counts as a failed log-in (and is slowed down like one), so the page cannot be used to guess.
-async fn confirm_password(state: &AppState, user: &auth::AuthUser, password: &str) -> AppResult<()> {
+async fn confirm_password(state: &Services, user: &auth::AuthUser, password: &str) -> AppResult<()> {
     let email_key = user.email.trim().to_lowercase();
     let wait = auth::login_delay(state, &email_key, crate::now()).await?;
     if wait > 0 {
@@ -394,7 +394,7 @@ async fn confirm_password(state: &AppState, user: &auth::AuthUser, password: &st
 /// account ends, the caller's included. The caller checked that its session is current
 /// (`auth::SensitiveUser`).
 pub async fn change_password(
-    state: &AppState,
+    state: &Services,
     user: &auth::AuthUser,
     current: &str,
     password: Password,
@@ -420,7 +420,7 @@ pub async fn change_password(
 }
 
 /// Sets a new password with a reset token; every session of the account is ended.
-pub async fn reset_password(state: &AppState, token: &str, password: Password) -> AppResult<()> {
+pub async fn reset_password(state: &Services, token: &str, password: Password) -> AppResult<()> {
     let hash = tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))
         .await
         .map_err(AppError::internal)??;
@@ -455,7 +455,7 @@ pub async fn reset_password(state: &AppState, token: &str, password: Password) -
 }
 
 /// Changes the name on the buyer's future tickets and their language.
-pub async fn update_profile(state: &AppState, account_id: i64, name: String, language: &str) -> AppResult<()> {
+pub async fn update_profile(state: &Services, account_id: i64, name: String, language: &str) -> AppResult<()> {
     let language = language.to_owned();
     state
         .db
@@ -470,7 +470,7 @@ pub async fn update_profile(state: &AppState, account_id: i64, name: String, lan
 }
 
 /// Everything kept about an account, for its owner ("download my data").
-pub async fn export(state: &AppState, account_id: i64, base_url: String) -> AppResult<serde_json::Value> {
+pub async fn export(state: &Services, account_id: i64, base_url: String) -> AppResult<serde_json::Value> {
     state
         .db
         .read(move |c| {
@@ -505,7 +505,7 @@ pub async fn export(state: &AppState, account_id: i64, base_url: String) -> AppR
 /// their next sync; refund them before, until the doors open, to get the money back); their
 /// personal data (address, name, language, password hash) is erased; orders and payments stay,
 /// without a name, as accounting requires; every session ends.
-pub async fn delete_account(state: &AppState, user: &auth::AuthUser, password: &str) -> AppResult<()> {
+pub async fn delete_account(state: &Services, user: &auth::AuthUser, password: &str) -> AppResult<()> {
     confirm_password(state, user, password).await?;
     let account_id = user.id;
     let now = crate::now();

@@ -24,16 +24,15 @@ use std::sync::LazyLock;
 use crate::store::sql::{OptionalExtension, Transaction, params};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::shop::Services;
 
 pub const ACCESS_COOKIE: &str = "__Host-og_at";
 pub const REFRESH_COOKIE: &str = "__Host-og_rt";
@@ -93,7 +92,7 @@ struct AccessClaims {
 }
 
 /// Signs a short-lived access token for an account at its current session generation.
-pub fn issue_access(state: &AppState, account_id: i64, session_gen: i64, now: i64) -> AppResult<String> {
+pub fn issue_access(state: &Services, account_id: i64, session_gen: i64, now: i64) -> AppResult<String> {
     let claims = AccessClaims {
         sub: account_id.to_string(),
         iat: now,
@@ -110,7 +109,7 @@ pub fn issue_access(state: &AppState, account_id: i64, session_gen: i64, now: i6
 
 /// Checks an access token (signature, HS256 only, expiry with no leeway) and returns the account
 /// id and the session generation it was issued at.
-pub fn verify_access(state: &AppState, token: &str) -> Option<(i64, i64)> {
+pub fn verify_access(state: &Services, token: &str) -> Option<(i64, i64)> {
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
     v.leeway = 0;
     v.set_required_spec_claims(&["exp", "sub"]);
@@ -331,7 +330,7 @@ fn bearer_or_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Loads the active account behind a request's access token, if any.
-pub async fn user_from_headers(state: &AppState, headers: &HeaderMap) -> AppResult<Option<AuthUser>> {
+pub async fn user_from_headers(state: &Services, headers: &HeaderMap) -> AppResult<Option<AuthUser>> {
     let Some(token) = bearer_or_cookie(headers) else {
         return Ok(None);
     };
@@ -342,7 +341,7 @@ pub async fn user_from_headers(state: &AppState, headers: &HeaderMap) -> AppResu
 }
 
 /// The active account `id`, for a token of session generation `generation`.
-pub async fn load_user(state: &AppState, id: i64, generation: i64) -> AppResult<Option<AuthUser>> {
+pub async fn load_user(state: &Services, id: i64, generation: i64) -> AppResult<Option<AuthUser>> {
     state
         .db
         .read(move |c| {
@@ -365,61 +364,19 @@ pub async fn load_user(state: &AppState, id: i64, generation: i64) -> AppResult<
         .await
 }
 
-impl FromRequestParts<AppState> for AuthUser {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<AuthUser, AppError> {
-        if let Some(u) = parts.extensions.get::<AuthUser>() {
-            return Ok(u.clone());
-        }
-        match user_from_headers(state, &parts.headers).await? {
-            Some(u) => {
-                crate::i18n::note_account(u.language.as_deref());
-                parts.extensions.insert(u.clone());
-                Ok(u)
-            }
-            None => Err(AppError::Unauthorized(
-                "sign in first: the access token is missing, expired or invalid".into(),
-            )),
-        }
-    }
-}
-
 /// A signed-in buyer whose session is current: the extractor for sensitive actions (refund,
 /// transfer, password change, binding a phone). See [`AuthUser::ensure_current_session`].
 #[derive(Debug, Clone)]
 pub struct SensitiveUser(pub AuthUser);
 
-impl FromRequestParts<AppState> for SensitiveUser {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<SensitiveUser, AppError> {
-        let u = AuthUser::from_request_parts(parts, state).await?;
-        u.ensure_current_session()?;
-        Ok(SensitiveUser(u))
-    }
-}
-
 /// The signed-in user if any (pages that work for guests too).
 #[derive(Debug, Clone)]
 pub struct MaybeUser(pub Option<AuthUser>);
 
-impl FromRequestParts<AppState> for MaybeUser {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<MaybeUser, AppError> {
-        match AuthUser::from_request_parts(parts, state).await {
-            Ok(u) => Ok(MaybeUser(Some(u))),
-            Err(AppError::Unauthorized(_)) => Ok(MaybeUser(None)),
-            Err(e) => Err(e),
-        }
-    }
-}
-
 /// Middleware for web pages: a browser whose access cookie expired but whose refresh cookie is
 /// valid is refreshed transparently (rotation included) before the page handler runs. API
 /// clients refresh explicitly with `POST /api/v1/auth/refresh`.
-pub async fn refresh_pages(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn refresh_pages(State(state): State<Services>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let is_page = !path.starts_with("/api/");
     let mut set = Vec::new();
@@ -466,7 +423,7 @@ pub async fn refresh_pages(State(state): State<AppState>, mut req: Request, next
 /// Counts a hit in each bucket and refuses with 429 when any bucket already has `max` hits in
 /// the last `window` seconds (the answer says when a slot frees up). Runs in its own
 /// transaction so failed logins still count.
-pub async fn rate_limit(state: &AppState, buckets: Vec<String>, window: i64, max: i64) -> AppResult<()> {
+pub async fn rate_limit(state: &Services, buckets: Vec<String>, window: i64, max: i64) -> AppResult<()> {
     let now = crate::now();
     let wait = state
         .db
@@ -499,7 +456,7 @@ pub async fn rate_limit(state: &AppState, buckets: Vec<String>, window: i64, max
 
 /// The known-device cookie value for an account (keyed by its normalised email): an HMAC only
 /// the server can compute, given to a browser when it signs in.
-pub fn known_device_token(state: &AppState, email_key: &str) -> String {
+pub fn known_device_token(state: &Services, email_key: &str) -> String {
     let mut mac = <hmac::Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&state.secrets.jwt[..])
         .expect("HMAC takes any key length");
     hmac::Mac::update(&mut mac, b"og-known-device-v1:");
@@ -508,7 +465,7 @@ pub fn known_device_token(state: &AppState, email_key: &str) -> String {
 }
 
 /// Whether a request's known-device cookie belongs to this account.
-pub fn is_known_device(state: &AppState, email_key: &str, cookie: Option<&str>) -> bool {
+pub fn is_known_device(state: &Services, email_key: &str, cookie: Option<&str>) -> bool {
     cookie.is_some_and(|c| {
         bool::from(subtle::ConstantTimeEq::ct_eq(
             c.as_bytes(),
@@ -518,7 +475,7 @@ pub fn is_known_device(state: &AppState, email_key: &str, cookie: Option<&str>) 
 }
 
 /// The `Set-Cookie` for the known-device cookie.
-pub fn known_device_cookie(state: &AppState, email_key: &str) -> HeaderValue {
+pub fn known_device_cookie(state: &Services, email_key: &str) -> HeaderValue {
     cookie(
         KNOWN_DEVICE_COOKIE,
         &known_device_token(state, email_key),
@@ -534,7 +491,7 @@ fn failure_bucket(email_key: &str) -> String {
 /// passwords within 15 minutes, then doubling from 2 s with each further failure, at most
 /// [`MAX_LOGIN_DELAY_SECS`] after the last failure. The right password is only checked once
 /// the wait is over, so guessing is slowed down while the owner is never locked out.
-pub async fn login_delay(state: &AppState, email_key: &str, now: i64) -> AppResult<i64> {
+pub async fn login_delay(state: &Services, email_key: &str, now: i64) -> AppResult<i64> {
     let bucket = failure_bucket(email_key);
     let (n, last): (i64, Option<i64>) = state
         .db
@@ -556,7 +513,7 @@ pub async fn login_delay(state: &AppState, email_key: &str, now: i64) -> AppResu
 
 /// Records a wrong password for the account. A later right one does not clear the record (the
 /// owner signing in must not hand a guesser fresh free attempts); it expires after 15 minutes.
-pub async fn record_login_failure(state: &AppState, email_key: &str) -> AppResult<()> {
+pub async fn record_login_failure(state: &Services, email_key: &str) -> AppResult<()> {
     let bucket = failure_bucket(email_key);
     let now = crate::now();
     state

@@ -17,7 +17,7 @@ use axum::body::Bytes;
 
 use crate::error::AppResult;
 use crate::shop::orders::{self as shop, EventFilter, EventView};
-use crate::state::AppState;
+use crate::store::Db;
 
 /// The longest an answer is reused, even with no commit seen.
 pub const TTL: Duration = Duration::from_secs(1);
@@ -80,7 +80,7 @@ fn key(f: &EventFilter) -> FilterKey {
     (f.sport.clone(), f.day.clone(), f.venue.clone())
 }
 
-/// Cached catalogue answers of one issuer (one per [`AppState`]).
+/// Cached catalogue answers of one issuer (one per [`Services`]).
 #[derive(Default)]
 pub struct CatalogueCache {
     lists: Map<FilterKey, Arc<Vec<EventView>>>,
@@ -96,39 +96,39 @@ impl std::fmt::Debug for CatalogueCache {
 }
 
 /// Reads through the cache: `read` runs on the database only on a miss.
-async fn through<K, V, F>(state: &AppState, map: &Map<K, V>, k: K, read: F) -> AppResult<V>
+async fn through<K, V, F>(db: &Db, map: &Map<K, V>, k: K, read: F) -> AppResult<V>
 where
     K: Eq + Hash,
     V: Clone + Send + 'static,
     F: FnOnce(&crate::store::sql::Connection) -> AppResult<V> + Send + 'static,
 {
     // The commit count is taken before reading, so a commit during the read makes the entry stale.
-    let commits = state.db.commits();
+    let commits = db.commits();
     let now = Instant::now();
     if let Some(v) = map.get(&k, commits, now) {
         return Ok(v);
     }
-    let v = state.db.read(read).await?;
+    let v = db.read(read).await?;
     map.put(k, commits, now, v.clone());
     Ok(v)
 }
 
 impl CatalogueCache {
     /// Events matching `f`, soonest first.
-    pub async fn list(&self, state: &AppState, f: EventFilter) -> AppResult<Arc<Vec<EventView>>> {
+    pub async fn list(&self, db: &Db, f: EventFilter) -> AppResult<Arc<Vec<EventView>>> {
         let k = key(&f);
-        through(state, &self.lists, k, move |c| Ok(Arc::new(shop::list_events(c, &f)?))).await
+        through(db, &self.lists, k, move |c| Ok(Arc::new(shop::list_events(c, &f)?))).await
     }
 
     /// The list API's answer: [`CatalogueCache::list`] serialised once per cached list.
-    pub async fn list_json(&self, state: &AppState, f: EventFilter) -> AppResult<Bytes> {
+    pub async fn list_json(&self, db: &Db, f: EventFilter) -> AppResult<Bytes> {
         let k = key(&f);
-        let commits = state.db.commits();
+        let commits = db.commits();
         let now = Instant::now();
         if let Some(b) = self.list_json.get(&k, commits, now) {
             return Ok(b);
         }
-        let events = self.list(state, f).await?;
+        let events = self.list(db, f).await?;
         let b = serde_json::to_vec(&serde_json::json!({ "events": *events }))
             .map(Bytes::from)
             .map_err(crate::error::AppError::internal)?;
@@ -137,12 +137,12 @@ impl CatalogueCache {
     }
 
     /// One event (404 if unknown; errors are not cached).
-    pub async fn event(&self, state: &AppState, id: i64) -> AppResult<Arc<EventView>> {
-        through(state, &self.events, id, move |c| Ok(Arc::new(shop::get_event(c, id)?))).await
+    pub async fn event(&self, db: &Db, id: i64) -> AppResult<Arc<EventView>> {
+        through(db, &self.events, id, move |c| Ok(Arc::new(shop::get_event(c, id)?))).await
     }
 
     /// Values the catalogue page offers as filters.
-    pub async fn facets(&self, state: &AppState) -> AppResult<Arc<Facets>> {
-        through(state, &self.facets, (), |c| Ok(Arc::new(shop::facets(c)?))).await
+    pub async fn facets(&self, db: &Db) -> AppResult<Arc<Facets>> {
+        through(db, &self.facets, (), |c| Ok(Arc::new(shop::facets(c)?))).await
     }
 }

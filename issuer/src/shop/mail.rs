@@ -18,7 +18,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use maud::{DOCTYPE, Markup, html};
 
 use crate::i18n::Lang;
-use crate::state::AppState;
+use crate::shop::Services;
 
 /// A mail to send.
 #[derive(Debug, Clone)]
@@ -47,7 +47,7 @@ pub struct Attachment {
 }
 
 /// Sends in the background; failures are logged.
-pub fn send_later(state: &AppState, mail: Mail) {
+pub fn send_later(state: &Services, mail: Mail) {
     let state = state.clone();
     tokio::spawn(async move {
         if let Err(e) = send(&state, &mail).await {
@@ -58,7 +58,7 @@ pub fn send_later(state: &AppState, mail: Mail) {
 
 /// Sends a buyer's mail in the background with an HTML alternative: its plain text, unchanged,
 /// framed by [`frame`] (paragraphs kept, links clickable).
-pub fn send_framed_later(state: &AppState, l: Lang, mail: Mail) {
+pub fn send_framed_later(state: &Services, l: Lang, mail: Mail) {
     let html = frame(l, &mail.subject, text_html(&mail.body));
     let rich = RichMail {
         mail,
@@ -127,7 +127,7 @@ fn linked(line: &str) -> Markup {
 }
 
 /// Sends now (SMTP) or writes the `.eml` file (no SMTP configured).
-pub async fn send(state: &AppState, mail: &Mail) -> Result<(), String> {
+pub async fn send(state: &Services, mail: &Mail) -> Result<(), String> {
     send_rich(
         state,
         &RichMail {
@@ -163,7 +163,7 @@ fn body(builder: lettre::message::MessageBuilder, rich: &RichMail) -> Result<Mes
 }
 
 /// Sends a mail with its HTML and attachments now (SMTP) or writes the `.eml` file.
-pub async fn send_rich(state: &AppState, rich: &RichMail) -> Result<(), String> {
+pub async fn send_rich(state: &Services, rich: &RichMail) -> Result<(), String> {
     let mail = &rich.mail;
     let from = state
         .settings

@@ -3,6 +3,7 @@
 //! ticket's life, and the mails and documents a buyer receives.
 
 pub mod accounts;
+pub mod actions;
 pub mod auth;
 pub mod binding;
 pub mod catalogue;
@@ -15,3 +16,38 @@ pub mod payment;
 pub mod refunds;
 pub mod ticket_docs;
 pub mod ticket_pdf;
+
+use std::sync::Arc;
+
+use og_shared::TicketSigner;
+use zeroize::Zeroizing;
+
+use crate::config::Settings;
+use crate::store::Db;
+
+/// What the shop's rules (and the operator actions built on them) need from the running issuer:
+/// the database, the ticket signer, the settings, the server secrets and the base URL for
+/// links. The web layer's `AppState` holds one; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Services {
+    pub db: Db,
+    pub signer: Arc<TicketSigner>,
+    pub settings: Arc<Settings>,
+    pub secrets: Arc<Secrets>,
+    /// Base URL for links (known once the listener is bound).
+    pub base_url: Arc<str>,
+}
+
+/// Server-side random secrets (created 0600 in `<data dir>/keys/` on first start).
+pub struct Secrets {
+    /// HMAC key for access tokens (JWT, HS256).
+    pub jwt: Zeroizing<[u8; 32]>,
+    /// HMAC key shared with the built-in payment provider for webhooks.
+    pub webhook: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets(<redacted>)")
+    }
+}

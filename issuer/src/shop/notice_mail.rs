@@ -1,5 +1,5 @@
 //! The mails that tell a buyer a change went through: a ticket they sent (to the sender; the
-//! recipient gets "ticket received" from `routes::shop_api::do_transfer`), a refund granted (the
+//! recipient gets "ticket received" from `shop::actions::transfer`), a refund granted (the
 //! buyer's own refund of an order, an operator's refund of a ticket), their password changed
 //! (on the account page or with a reset link). Each is sent after the commit of the change, in
 //! the background (a failing mail server changes nothing), in the account's language
@@ -8,8 +8,8 @@
 
 use crate::error::AppResult;
 use crate::i18n::Lang;
+use crate::shop::Services;
 use crate::shop::mail::{self, Mail};
-use crate::state::AppState;
 use crate::store::sql::{Connection, OptionalExtension, params};
 use crate::tr;
 
@@ -40,7 +40,7 @@ fn order_events(conn: &Connection, order_id: i64) -> AppResult<String> {
 /// Tells a sender that their ticket went to `to` (`invited`: `to` has no account yet and was
 /// mailed a link to claim it).
 pub fn transfer_sent(
-    state: &AppState,
+    state: &Services,
     sender: &crate::shop::auth::AuthUser,
     to: &str,
     serial: i64,
@@ -128,7 +128,7 @@ pub fn operator_refund_notice(conn: &Connection, due: &crate::shop::refunds::Ref
 }
 
 /// Tells the buyer their refund is granted: how much, for what, where the money goes.
-pub fn refund_confirmed(state: &AppState, n: &RefundNotice) {
+pub fn refund_confirmed(state: &Services, n: &RefundNotice) {
     let l = crate::shop::accounts::mail_language(state, n.language.as_deref());
     let body = tr!(
         l,
@@ -153,7 +153,7 @@ pub fn refund_confirmed(state: &AppState, n: &RefundNotice) {
 
 /// Tells an account its password was changed at `at` (`reset`: with a mailed link, else on the
 /// account page), and what to do if it was not them.
-pub fn password_changed(state: &AppState, to: &str, language: Option<&str>, at: i64, reset: bool) {
+pub fn password_changed(state: &Services, to: &str, language: Option<&str>, at: i64, reset: bool) {
     let l: Lang = crate::shop::accounts::mail_language(state, language);
     let body = tr!(
         l,

@@ -9,10 +9,10 @@ use maud::html;
 
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
+use crate::shop::Services;
 use crate::shop::mail::{self, Attachment, Mail, RichMail};
 use crate::shop::orders::{self as shop, OrderView};
 use crate::shop::ticket_pdf::TicketSheet;
-use crate::state::AppState;
 use crate::store::sql::{Connection, OptionalExtension, params};
 use crate::tr;
 
@@ -59,7 +59,7 @@ fn facts(conn: &Connection, order_id: i64, base_url: &str, default_language: &st
 }
 
 /// Mails the confirmation of a paid order, in the background.
-pub fn confirmation_later(state: &AppState, order_id: i64) {
+pub fn confirmation_later(state: &Services, order_id: i64) {
     let state = state.clone();
     tokio::spawn(async move {
         if let Err(e) = confirmation(&state, order_id).await {
@@ -69,7 +69,7 @@ pub fn confirmation_later(state: &AppState, order_id: i64) {
 }
 
 /// Builds and sends the confirmation of a paid order.
-pub async fn confirmation(state: &AppState, order_id: i64) -> Result<(), String> {
+pub async fn confirmation(state: &Services, order_id: i64) -> Result<(), String> {
     let base = state.base_url.to_string();
     let default_language = state.settings.default_language.clone();
     let f = state
@@ -110,7 +110,7 @@ fn message(f: &Facts, base_url: &str, pdf: Vec<u8>) -> RichMail {
     let thanks = tr!(l, "mail-order-thanks");
     let number = tr!(l, "mail-order-number", order = o.id.to_string());
     let attached = tr!(l, "mail-order-attached", link = order_url.as_str());
-    let offer = |kind: &str| crate::web::pages::offer_name(l, kind);
+    let offer = |kind: &str| l.offer_name(kind);
     let mut text = format!("{hello}\n\n{thanks}\n\n{number}\n\n");
     for line in &o.lines {
         text.push_str(&format!(

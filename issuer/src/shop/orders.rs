@@ -889,7 +889,7 @@ pub fn cancel_order(tx: &Transaction<'_>, account_id: i64, order_id: i64, now: i
 
 /// The buyer cancels a pending order or refunds a paid one ([`cancel_order`]); a refund is
 /// mailed to them once committed (`notice_mail`). Returns the order as it is now.
-pub async fn buyer_cancel(state: &crate::state::AppState, account_id: i64, order_id: i64) -> AppResult<OrderView> {
+pub async fn buyer_cancel(state: &crate::shop::Services, account_id: i64, order_id: i64) -> AppResult<OrderView> {
     let now = crate::now();
     let base = state.base_url.to_string();
     let (order, notice) = state

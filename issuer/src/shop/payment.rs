@@ -21,8 +21,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::error::{AppError, AppResult};
+use crate::shop::Services;
 use crate::shop::orders::{self as shop, Confirmation};
-use crate::state::AppState;
 
 pub const SIGNATURE_HEADER: &str = "og-signature";
 pub const WEBHOOK_PATH: &str = "/api/v1/payments/webhook";
@@ -58,7 +58,7 @@ impl PaymentProvider for BuiltinProcessor {
 }
 
 /// The provider of this issuer.
-pub fn provider(state: &AppState) -> BuiltinProcessor {
+pub fn provider(state: &Services) -> BuiltinProcessor {
     BuiltinProcessor {
         base_url: state.base_url.to_string(),
     }
@@ -117,7 +117,7 @@ fn verify_signature(key: &[u8], header: &str, body: &[u8], now: i64) -> AppResul
 }
 
 /// The issuer's webhook endpoint logic. Returns what happened (for the JSON answer).
-pub async fn handle_webhook(state: &AppState, signature: Option<&str>, body: &[u8]) -> AppResult<String> {
+pub async fn handle_webhook(state: &Services, signature: Option<&str>, body: &[u8]) -> AppResult<String> {
     let now = crate::now();
     let sig =
         signature.ok_or_else(|| AppError::bad_request("missing_signature", "the OG-Signature header is missing"))?;
@@ -227,7 +227,7 @@ pub struct PaymentFacts {
     pub order_status: String,
 }
 
-pub async fn payment_facts(state: &AppState, id: String) -> AppResult<PaymentFacts> {
+pub async fn payment_facts(state: &Services, id: String) -> AppResult<PaymentFacts> {
     state
         .db
         .read(move |c| {
@@ -253,7 +253,7 @@ pub async fn payment_facts(state: &AppState, id: String) -> AppResult<PaymentFac
 
 /// The processor charges a card for a payment, queues the webhook and tries to deliver it at
 /// once (the background worker retries if that fails).
-pub async fn pay_with_card(state: &AppState, payment_id: String, card_number: &str) -> AppResult<(CardOutcome, i64)> {
+pub async fn pay_with_card(state: &Services, payment_id: String, card_number: &str) -> AppResult<(CardOutcome, i64)> {
     let digits: Vec<u8> = card_number
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
@@ -333,7 +333,7 @@ fn client() -> &'static reqwest::Client {
 }
 
 /// Tries to deliver one outbox entry; records the attempt. Returns whether it was acknowledged.
-pub async fn deliver_one(state: &AppState, event_id: &str) -> bool {
+pub async fn deliver_one(state: &Services, event_id: &str) -> bool {
     let id = event_id.to_owned();
     let payload: Option<String> = state
         .db
@@ -355,7 +355,7 @@ pub async fn deliver_one(state: &AppState, event_id: &str) -> bool {
 /// Posts one outbox entry to the webhook endpoint. Acknowledged, the entry was marked delivered
 /// by the commit that processed it ([`handle_webhook`]); otherwise the failed attempt is
 /// recorded and the entry retried later with a growing pause.
-async fn deliver(state: &AppState, event_id: &str, payload: String) -> bool {
+async fn deliver(state: &Services, event_id: &str, payload: String) -> bool {
     let now = crate::now();
     let sig = sign(&state.secrets.webhook[..], now, payload.as_bytes());
     let res = client()
@@ -415,7 +415,7 @@ async fn deliver(state: &AppState, event_id: &str, payload: String) -> bool {
 pub const WEBHOOK_CLAIM_SECS: i64 = 30;
 
 /// Delivers every due outbox entry once. Returns how many were acknowledged.
-pub async fn deliver_due(state: &AppState) -> usize {
+pub async fn deliver_due(state: &Services) -> usize {
     let now = crate::now();
     // Claim what is due (writes are serialised across replicas: two replicas never claim the
     // same webhook); a claim runs out after WEBHOOK_CLAIM_SECS, so a replica that dies holding

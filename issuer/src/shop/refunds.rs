@@ -148,7 +148,7 @@ pub fn record_for_cancelled_event(tx: &Transaction<'_>, event_id: u32, now: i64)
 
 /// Tells the buyer that a payment arrived for an order that could not be honoured and will be
 /// refunded (sent in the background, in the buyer's language).
-pub fn notify_payment_refused(state: &crate::state::AppState, r: &RefundDue) {
+pub fn notify_payment_refused(state: &crate::shop::Services, r: &RefundDue) {
     let l = crate::shop::accounts::mail_language(state, r.buyer_language.as_deref());
     let why = if r.reason == RefundReason::EventCancelled.as_str() {
         "event-cancelled"
@@ -186,7 +186,7 @@ fn amount(l: crate::i18n::Lang, cents: i64) -> String {
 /// owed back (sent in the background, each in the buyer's language, the start local to the
 /// venue; a failing mail server changes nothing here).
 pub fn notify_event_cancelled(
-    state: &crate::state::AppState,
+    state: &crate::shop::Services,
     event: &str,
     starts_at: i64,
     time_zone: &str,

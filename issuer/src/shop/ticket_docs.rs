@@ -74,7 +74,7 @@ pub fn order_title(l: Lang, order_id: i64) -> String {
 /// files, times as every page shows them (`Lang::datetime`, local to the venue, zone named).
 fn sheet(l: Lang, t: &TicketView, base_url: &str) -> TicketSheet {
     let serial = t.serial.to_string();
-    let offer = crate::web::pages::offer_name(l, &t.offer);
+    let offer = l.offer_name(&t.offer);
     let offer_line = if t.left < t.admits {
         tr!(
             l,

@@ -186,7 +186,7 @@ impl Db {
 
     /// Opens (creating if needed, mode 0600) a SQLite file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Db, String> {
-        crate::trust::keys::ensure_private_file(path)
+        crate::secrets::ensure_private_file(path)
             .map_err(|e| format!("cannot create database {}: {e}", path.display()))?;
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
@@ -388,7 +388,7 @@ pub fn create_scratch_database(server_url: &str, prefix: &str) -> Result<String,
     let name = format!(
         "{prefix}_{}_{}",
         std::process::id(),
-        hex::encode(&crate::trust::keys::random_32()[..6])
+        hex::encode(&crate::secrets::random_32()[..6])
     );
     admin(server_url, &format!("CREATE DATABASE {name}"))?;
     Ok(with_database(server_url, &name))

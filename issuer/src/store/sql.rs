@@ -850,6 +850,13 @@ impl rusqlite::ToSql for Value {
     }
 }
 
+/// A database error is an internal error of the request that met it.
+impl From<Error> for crate::error::AppError {
+    fn from(e: Error) -> crate::error::AppError {
+        crate::error::AppError::Internal(format!("database: {e}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

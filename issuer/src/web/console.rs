@@ -7,7 +7,7 @@
 //! Sign-in: the operator pastes an operator token; the console checks it and starts a
 //! server-side session (see `ops::auth`): the browser gets only the session's random id in the
 //! `__Host-og_ops` cookie (HttpOnly, Secure, SameSite=Strict), which logout, idleness and an
-//! absolute lifetime end. Every form carries the CSRF token (`web::csrf_field`). Who may open
+//! absolute lifetime end. Every form carries the CSRF token (`web::layout::csrf_field`). Who may open
 //! which page is decided by `ops::access` (one table, one layer), not here.
 
 use std::collections::HashMap;
@@ -87,7 +87,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The signed-in operator of a console page (authenticated and checked against the route's
-/// permission by `ops::access::authorize`; anyone else never reaches a handler).
+/// permission by `web::auth::authorize`; anyone else never reaches a handler).
 pub struct ConsoleOperator(pub OperatorAuth);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ConsoleOperator

@@ -49,7 +49,7 @@ pub fn current_token() -> String {
 }
 
 /// Runs `render` with the form token of the browser's CSRF cookie available to
-/// [`current_token`]: for pages rendered outside the [`protect`] layer (`web::html_errors`'s
+/// [`current_token`]: for pages rendered outside the [`protect`] layer (`layout::html_errors`'s
 /// error pages, whose header has the log-out form). Without a valid cookie the forms get no
 /// token, as outside the layer.
 pub fn render_with_token<R>(state: &AppState, headers: &HeaderMap, render: impl FnOnce() -> R) -> R {

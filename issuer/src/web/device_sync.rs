@@ -16,9 +16,9 @@ use og_shared::trust::{CHECKPOINT_HEADER, SignedCheckpoint};
 use tower_http::compression::CompressionLayer;
 
 use crate::error::{AppError, AppResult};
+use crate::gates::auth::DeviceAuth;
 use crate::gates::sync::{self, SyncAnswer};
 use crate::ops::OpsMetrics;
-use crate::ops::auth::DeviceAuth;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -53,7 +53,8 @@ async fn device_sync(
                 current: &signer,
                 retired: &retired,
             };
-            sync::sync(c, &dev, &query, inm.as_deref(), signing, now)
+            let events = crate::ops::catalogue::event_facts(c, Some(&dev.event_ids))?;
+            sync::sync(c, &dev, events, &query, inm.as_deref(), signing, now)
         })
         .await;
     let m = &state.ops_metrics;

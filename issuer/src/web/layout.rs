@@ -16,7 +16,7 @@ use crate::shop::auth::AuthUser;
 use crate::state::AppState;
 use crate::tr;
 
-/// The shop's stylesheet (the console adds its own rules after it: `routes::console_ui`).
+/// The shop's stylesheet (the console adds its own rules after it: `web::console_ui`).
 pub(crate) const CSS: &str = r#"
 :root{--ink:#111;--muted:#555;--bg:#fafafa;--card:#fff;--accent:#0b5cad;--ok:#146c2e;--bad:#a4161a;--line:#ddd}
 *{box-sizing:border-box}
@@ -64,11 +64,7 @@ footer{max-width:1100px;margin:24px auto;padding:16px;color:var(--muted);font-si
 @media print{header,footer,.noprint{display:none!important}body{background:#fff}main{padding:0}.ticket{border:2px solid #000;max-width:none}}
 "#;
 
-/// Money in cents as euros, English style (the operators' console; buyers' pages use
-/// [`crate::i18n::Lang::money`]).
-pub fn euros(cents: i64) -> String {
-    format!("€{}.{:02}", cents / 100, cents % 100)
-}
+pub use crate::ops::euros;
 
 /// The page frame, in the request's language ([`crate::i18n::current`]).
 pub fn page(title: &str, user: Option<&AuthUser>, body: Markup) -> Markup {
@@ -76,7 +72,7 @@ pub fn page(title: &str, user: Option<&AuthUser>, body: Markup) -> Markup {
 }
 
 /// The page frame with extra `<head>` elements (the phone ticket's manifest and scripts, which
-/// only routes with their own CSP may add: see `routes::phone`).
+/// only routes with their own CSP may add: see `web::phone`).
 pub fn page_with_head(title: &str, user: Option<&AuthUser>, head: Markup, body: Markup) -> Markup {
     let l = crate::i18n::current();
     let back = crate::i18n::query_escape(&crate::i18n::current_path());
@@ -201,7 +197,7 @@ pub fn csrf_field() -> Markup {
 
 /// Security headers on every answer (pages, console, API): no script at all (except the phone
 /// ticket's routes, which set their own policy allowing same-origin script only: see
-/// `routes::phone::PHONE_CSP`), styles inline only, forms post to us only, no framing by any site, no MIME sniffing, no referrer to other
+/// `web::phone::PHONE_CSP`), styles inline only, forms post to us only, no framing by any site, no MIME sniffing, no referrer to other
 /// sites (tokens in URLs stay with us; `same-origin` rather than `no-referrer`, under which
 /// browsers send `Origin: null` with our own forms). Answers that set no `Cache-Control` get `no-store`: pages show QR codes,
 /// enrolment tokens and device credentials, and no answer of this server is meant for a shared

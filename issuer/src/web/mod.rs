@@ -2,6 +2,7 @@
 //! Each area is a module with its handlers and a `routes()` that returns its
 //! part of the router; [`router`] puts them together with the common layers.
 
+pub mod auth;
 pub mod console;
 pub mod console_events;
 pub mod console_find;
@@ -46,19 +47,13 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::web::csrf::protect,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::proxy::resolve_client,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), resolve_client))
         .layer(axum::middleware::from_fn(json_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::web::layout::html_errors,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::i18n::negotiate,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), negotiate_language))
         .layer(axum::middleware::from_fn(crate::web::layout::security_headers))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(
@@ -69,16 +64,35 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Every operator route (API and console, and the device enrolment beside them), behind the
-/// one role check (`ops::access::authorize`, which lets non-operator paths through).
+/// one role check ([`auth::authorize`], which lets non-operator paths through).
 fn operator_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(devices::routes())
         .merge(operator::routes())
         .merge(console::routes())
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::ops::access::authorize,
-        ))
+        .route_layer(axum::middleware::from_fn_with_state(state, auth::authorize))
+}
+
+/// The client's address behind the configured trusted proxies (see `proxy`).
+async fn resolve_client(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    crate::proxy::resolve_client(&state.settings.trusted_proxies, req, next).await
+}
+
+/// The request's language: the `__Host-og_lang` choice, else what `i18n::negotiate` finds
+/// (see `i18n`), else the deployment's default.
+async fn negotiate_language(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let explicit =
+        crate::shop::auth::get_cookie(req.headers(), crate::i18n::COOKIE).and_then(|c| crate::i18n::find(&c));
+    let default = crate::i18n::Lang::for_account(None, &state.settings.default_language);
+    crate::i18n::negotiate(explicit, default, req, next).await
 }
 
 async fn not_found() -> crate::error::AppError {
@@ -87,7 +101,7 @@ async fn not_found() -> crate::error::AppError {
 
 /// The answers axum and tower-http produce themselves (405 for a known path with another
 /// method, 413 for a body over the limit) get the same JSON error body as every other error
-/// (and, for a browser, the same error page: `web::html_errors`).
+/// (and, for a browser, the same error page: `layout::html_errors`).
 async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     use axum::http::StatusCode;
     use axum::response::IntoResponse;
@@ -123,7 +137,7 @@ fn shop_routes(state: AppState) -> Router<AppState> {
         .merge(phone::routes())
         .layer(axum::extract::DefaultBodyLimit::max(extract::SHOP_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
-            state,
+            state.services.clone(),
             crate::shop::auth::refresh_pages,
         ))
 }

@@ -197,9 +197,9 @@ fn guest_cookie(items: &[(i64, i64)]) -> HeaderValue {
 // ---- catalogue ----
 
 async fn catalogue(State(s): State<AppState>, user: MaybeUser, ApiQuery(f): ApiQuery<EventFilter>) -> PageResult {
-    let events = s.catalogue.list(&s, f.clone()).await?;
+    let events = s.catalogue.list(&s.db, f.clone()).await?;
     let events: &[shop::EventView] = &events;
-    let facets = s.catalogue.facets(&s).await?;
+    let facets = s.catalogue.facets(&s.db).await?;
     let (sports, venues, days): (&[String], &[String], &[String]) = (&facets.0, &facets.1, &facets.2);
     let sel = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     let l = i18n::current();
@@ -240,7 +240,7 @@ async fn catalogue(State(s): State<AppState>, user: MaybeUser, ApiQuery(f): ApiQ
 }
 
 async fn event_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> PageResult {
-    let e = s.catalogue.event(&s, id).await?;
+    let e = s.catalogue.event(&s.db, id).await?;
     let l = i18n::current();
     let tz = &e.time_zone;
     let body = html! {
@@ -303,7 +303,7 @@ fn sale_line(l: Lang, s: Sale, tz: &str) -> String {
 
 /// An offer's name (`solo`, `duo`, `family`) in the page's language.
 pub(crate) fn offer_name(l: Lang, kind: &str) -> String {
-    l.t_args("offer-name", &[("kind", kind.into())])
+    l.offer_name(kind)
 }
 
 // ---- cart ----
@@ -426,7 +426,7 @@ struct CheckoutForm {
 async fn checkout(State(s): State<AppState>, user: MaybeUser, ApiForm(f): ApiForm<CheckoutForm>) -> PageResult {
     let u = need(user)?;
     let key = IdempotencyKey::parse(&f.idempotency_key)?;
-    let order = super::shop_api::place_order(&s, u.id, key)
+    let order = crate::shop::actions::place_order(&s, u.id, key)
         .await
         .map_err(|e| PageError(e, Some(Box::new(u.clone()))))?;
     Ok(see_other(
@@ -1222,7 +1222,7 @@ async fn ticket_transfer(
         };
         return Ok(page(&tr!(l, "ticket-number", serial = t.serial), Some(&u), body).into_response());
     }
-    match super::shop_api::do_transfer(&s, &u, serial, to).await {
+    match crate::shop::actions::transfer(&s, &u, serial, to).await {
         Ok(_) => Ok(page(
             &tr!(l, "ticket-sent"),
             Some(&u),
@@ -1286,7 +1286,7 @@ async fn claim_page(user: MaybeUser, ApiQuery(q): ApiQuery<ClaimForm>) -> Respon
 async fn claim(State(s): State<AppState>, user: MaybeUser, ApiForm(f): ApiForm<ClaimForm>) -> PageResult {
     let u = need(user)?;
     u.ensure_current_session()?;
-    let t = super::shop_api::do_claim(&s, &u, f.token)
+    let t = crate::shop::actions::claim(&s, u.id, f.token)
         .await
         .map_err(|e| PageError(e, Some(Box::new(u.clone()))))?;
     Ok(see_other(&format!("/tickets/{}", t.serial)))

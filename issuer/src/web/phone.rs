@@ -7,7 +7,7 @@
 //!
 //! These are the only answers of the issuer that run script: they carry [`PHONE_CSP`]
 //! (same-origin script, fetch, worker and manifest, nothing inline) instead of the script-free
-//! policy every other answer gets from `web::security_headers`.
+//! policy every other answer gets from `web::layout::security_headers`.
 
 use std::sync::LazyLock;
 

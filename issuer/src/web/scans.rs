@@ -1,6 +1,6 @@
 //! Scan intake: `POST /api/v1/device/scans` with a `ScanBatch`, answered by a `ScanBatchAck`.
 //! A body that is not a valid batch is a 400 (`malformed_batch`); everything else is decided
-//! per report (see `ops::intake`).
+//! per report (see `gates::intake`).
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -10,9 +10,9 @@ use og_shared::sync::{ScanBatch, ScanBatchAck};
 use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::error::{AppError, AppResult};
+use crate::gates::auth::DeviceAuth;
 use crate::gates::intake;
 use crate::ops::OpsMetrics;
-use crate::ops::auth::DeviceAuth;
 use crate::state::AppState;
 
 /// Largest scan batch once decompressed (10,000 reports take about 3 MB of JSON).

@@ -21,7 +21,6 @@ use crate::shop::accounts;
 use crate::shop::auth::{self, AuthUser, SensitiveUser};
 use crate::shop::orders::{self as shop, EventFilter};
 use crate::state::AppState;
-use crate::tr;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -60,12 +59,12 @@ pub(crate) fn client_ip(ci: &ConnectInfo<SocketAddr>) -> String {
 }
 
 async fn list_events(State(s): State<AppState>, ApiQuery(f): ApiQuery<EventFilter>) -> AppResult<Response> {
-    let body = s.catalogue.list_json(&s, f).await?;
+    let body = s.catalogue.list_json(&s.db, f).await?;
     Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn get_event(State(s): State<AppState>, Id(id): Id) -> AppResult<Json<Value>> {
-    let e = s.catalogue.event(&s, id).await?;
+    let e = s.catalogue.event(&s.db, id).await?;
     Ok(Json(json!(*e)))
 }
 
@@ -308,19 +307,8 @@ async fn checkout(
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| AppError::bad_request("missing_idempotency_key", "send an Idempotency-Key header"))?;
     let key = IdempotencyKey::parse(raw)?;
-    let order = place_order(&s, user.id, key).await?;
+    let order = crate::shop::actions::place_order(&s, user.id, key).await?;
     Ok((StatusCode::CREATED, Json(json!(order))))
-}
-
-pub(crate) async fn place_order(s: &AppState, account_id: i64, key: IdempotencyKey) -> AppResult<shop::OrderView> {
-    let provider = crate::shop::payment::provider(s);
-    let now = crate::now();
-    let base = s.base_url.to_string();
-    s.db.write(move |tx| {
-        let id = shop::checkout(tx, account_id, &key, &provider, now)?;
-        shop::get_order(tx, account_id, id, &base)
-    })
-    .await
 }
 
 async fn list_orders(State(s): State<AppState>, user: AuthUser) -> AppResult<Json<Value>> {
@@ -383,20 +371,8 @@ async fn get_ticket(State(s): State<AppState>, user: AuthUser, Id(id): Id) -> Ap
     Ok(Json(json!(t.for_api())))
 }
 
-pub(crate) async fn valid_qr_text(s: &AppState, account_id: i64, serial: i64) -> AppResult<String> {
-    let t = s.db.read(move |c| shop::get_ticket(c, account_id, serial)).await?;
-    if !t.phone.static_code && t.state == crate::shop::lifecycle::TicketState::Valid {
-        return Err(AppError::conflict(
-            "phone_code_required",
-            "this event needs the ticket open on your phone: use \"Use this phone as my ticket\" on the ticket page",
-        ));
-    }
-    t.qr_text
-        .ok_or_else(|| AppError::conflict("ticket_revoked", "this ticket was revoked: it has no code any more"))
-}
-
 async fn ticket_png(State(s): State<AppState>, user: AuthUser, Id(id): Id) -> AppResult<Response> {
-    let text = valid_qr_text(&s, user.id, id).await?;
+    let text = crate::shop::actions::valid_qr_text(&s, user.id, id).await?;
     let png = crate::trust::qr_image::png(&text, 8)?;
     Ok((
         [
@@ -409,7 +385,7 @@ async fn ticket_png(State(s): State<AppState>, user: AuthUser, Id(id): Id) -> Ap
 }
 
 async fn ticket_svg(State(s): State<AppState>, user: AuthUser, Id(id): Id) -> AppResult<Response> {
-    let text = valid_qr_text(&s, user.id, id).await?;
+    let text = crate::shop::actions::valid_qr_text(&s, user.id, id).await?;
     let svg = crate::trust::qr_image::svg(&text)?;
     Ok((
         [
@@ -482,7 +458,7 @@ async fn transfer(
     ApiJson(b): ApiJson<TransferBody>,
 ) -> AppResult<Response> {
     let to = Email::parse(&b.to_email)?;
-    do_transfer(&s, &user, id, to).await?;
+    crate::shop::actions::transfer(&s, &user, id, to).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "message": TRANSFER_SENT }))).into_response())
 }
 
@@ -502,72 +478,8 @@ async fn claim(
     SensitiveUser(user): SensitiveUser,
     ApiJson(b): ApiJson<ClaimBody>,
 ) -> AppResult<Json<Value>> {
-    let t = do_claim(&s, &user, b.token).await?;
+    let t = crate::shop::actions::claim(&s, user.id, b.token).await?;
     Ok(Json(
         json!({ "serial": t.serial, "generation": t.generation, "admits": t.admits }),
     ))
-}
-
-pub(crate) async fn do_claim(s: &AppState, user: &AuthUser, token: String) -> AppResult<shop::Transferred> {
-    let now = crate::now();
-    let signer = s.signer.clone();
-    let uid = user.id;
-    s.db.write(move |tx| shop::claim_invite(tx, &signer, uid, &token, now))
-        .await
-}
-
-/// Gives a ticket (or invites its recipient to claim it) and mails the recipient.
-pub(crate) async fn do_transfer(
-    s: &AppState,
-    user: &AuthUser,
-    serial: i64,
-    to: Email,
-) -> AppResult<shop::TransferOutcome> {
-    let now = crate::now();
-    let signer = s.signer.clone();
-    let from = user.id;
-    let to_s = to.as_str().to_owned();
-    let (done, language, event) =
-        s.db.write(move |tx| {
-            let done = shop::transfer_ticket(tx, &signer, from, serial, &to_s, now)?;
-            Ok((
-                done,
-                shop::account_language(tx, &to_s)?,
-                crate::shop::notice_mail::ticket_event(tx, serial)?,
-            ))
-        })
-        .await?;
-    // The recipient's language if they have an account and chose one, else the sender's page's.
-    let l = language
-        .as_deref()
-        .and_then(crate::i18n::find)
-        .unwrap_or_else(crate::i18n::current);
-    let body = match &done {
-        shop::TransferOutcome::Sent(t) => tr!(
-            l,
-            "mail-ticket-received-body",
-            from = &user.email,
-            places = t.admits,
-            link = format!("{}/tickets", s.base_url)
-        ),
-        shop::TransferOutcome::Invited { token } => tr!(
-            l,
-            "mail-ticket-invite-body",
-            from = &user.email,
-            signup = format!("{}/signup", s.base_url),
-            link = format!("{}/claim?token={token}", s.base_url)
-        ),
-    };
-    crate::shop::mail::send_framed_later(
-        s,
-        l,
-        crate::shop::mail::Mail {
-            to: to.as_str().to_owned(),
-            subject: tr!(l, "mail-ticket-received-subject"),
-            body,
-        },
-    );
-    let invited = matches!(done, shop::TransferOutcome::Invited { .. });
-    crate::shop::notice_mail::transfer_sent(s, user, to.as_str(), serial, &event, invited);
-    Ok(done)
 }

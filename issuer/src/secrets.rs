@@ -1,0 +1,52 @@
+//! What every secret is made from and kept in: 32 random bytes from the operating system, and
+//! files and directories only the owner may read (0600/0700). Below every context: the store
+//! keeps its database file private with it, the trust authority its keys.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use rand::RngExt as _;
+use zeroize::Zeroizing;
+
+/// Writes `contents` to a new file readable by the owner only.
+pub fn write_secret_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(contents)?;
+    f.sync_all()
+}
+
+/// Creates `dir` (and its parents) if needed and makes it owner-only (0700), also when it
+/// already existed with a wider mode.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+}
+
+/// Creates `path` if it does not exist and makes it owner-only (0600), also when it existed.
+pub fn ensure_private_file(path: &Path) -> std::io::Result<()> {
+    OpenOptions::new().append(true).create(true).mode(0o600).open(path)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+}
+
+/// Writes a new file readable by the owner only, in an owner-only directory (mails in demo
+/// mode hold activation and reset links).
+pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir)?;
+    }
+    let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(contents)
+}
+
+/// 32 bytes from the operating system's CSPRNG.
+pub fn random_32() -> Zeroizing<[u8; 32]> {
+    let mut b = Zeroizing::new([0u8; 32]);
+    rand::rng().fill(&mut b[..]);
+    b
+}

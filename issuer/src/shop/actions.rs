@@ -1,0 +1,94 @@
+//! What a buyer does that both the JSON API (`web::shop_api`) and the pages (`web::pages`) ask
+//! for, one async function each: check out, show a ticket's code, give a ticket, claim one.
+
+use crate::domain::{Email, IdempotencyKey};
+use crate::error::{AppError, AppResult};
+use crate::tr;
+
+use super::Services;
+use super::auth::AuthUser;
+use super::orders::{self, OrderView, TransferOutcome, Transferred};
+
+/// Checks the buyer's cart out: the order with its seats held, and the payment to make.
+pub async fn place_order(s: &Services, account_id: i64, key: IdempotencyKey) -> AppResult<OrderView> {
+    let provider = super::payment::provider(s);
+    let now = crate::now();
+    let base = s.base_url.to_string();
+    s.db.write(move |tx| {
+        let id = orders::checkout(tx, account_id, &key, &provider, now)?;
+        orders::get_order(tx, account_id, id, &base)
+    })
+    .await
+}
+
+/// The code of one of the buyer's tickets, if it may be shown as a static code now.
+pub async fn valid_qr_text(s: &Services, account_id: i64, serial: i64) -> AppResult<String> {
+    let t = s.db.read(move |c| orders::get_ticket(c, account_id, serial)).await?;
+    if !t.phone.static_code && t.state == super::lifecycle::TicketState::Valid {
+        return Err(AppError::conflict(
+            "phone_code_required",
+            "this event needs the ticket open on your phone: use \"Use this phone as my ticket\" on the ticket page",
+        ));
+    }
+    t.qr_text
+        .ok_or_else(|| AppError::conflict("ticket_revoked", "this ticket was revoked: it has no code any more"))
+}
+
+/// Redeems an invitation to claim a given ticket for `account_id`.
+pub async fn claim(s: &Services, account_id: i64, token: String) -> AppResult<Transferred> {
+    let now = crate::now();
+    let signer = s.signer.clone();
+    s.db.write(move |tx| orders::claim_invite(tx, &signer, account_id, &token, now))
+        .await
+}
+
+/// Gives a ticket (or invites its recipient to claim it) and mails the recipient.
+pub async fn transfer(s: &Services, user: &AuthUser, serial: i64, to: Email) -> AppResult<TransferOutcome> {
+    let now = crate::now();
+    let signer = s.signer.clone();
+    let from = user.id;
+    let to_s = to.as_str().to_owned();
+    let (done, language, event) =
+        s.db.write(move |tx| {
+            let done = orders::transfer_ticket(tx, &signer, from, serial, &to_s, now)?;
+            Ok((
+                done,
+                orders::account_language(tx, &to_s)?,
+                super::notice_mail::ticket_event(tx, serial)?,
+            ))
+        })
+        .await?;
+    // The recipient's language if they have an account and chose one, else the sender's page's.
+    let l = language
+        .as_deref()
+        .and_then(crate::i18n::find)
+        .unwrap_or_else(crate::i18n::current);
+    let body = match &done {
+        TransferOutcome::Sent(t) => tr!(
+            l,
+            "mail-ticket-received-body",
+            from = &user.email,
+            places = t.admits,
+            link = format!("{}/tickets", s.base_url)
+        ),
+        TransferOutcome::Invited { token } => tr!(
+            l,
+            "mail-ticket-invite-body",
+            from = &user.email,
+            signup = format!("{}/signup", s.base_url),
+            link = format!("{}/claim?token={token}", s.base_url)
+        ),
+    };
+    super::mail::send_framed_later(
+        s,
+        l,
+        super::mail::Mail {
+            to: to.as_str().to_owned(),
+            subject: tr!(l, "mail-ticket-received-subject"),
+            body,
+        },
+    );
+    let invited = matches!(done, TransferOutcome::Invited { .. });
+    super::notice_mail::transfer_sent(s, user, to.as_str(), serial, &event, invited);
+    Ok(done)
+}
