@@ -61,7 +61,7 @@ async fn in_chromium_an_operator_creates_an_event_enrols_its_gate_watches_a_scan
     .await;
     d.click("form[action='/ops/events/new'] button[type=submit]").await;
     let page = d
-        .wait_for(&["Open Water 10 km Final", "Europe/Paris", "duo €60.50 (0 of 40 held)"])
+        .wait_for(&["Open Water 10 km Final", "Europe/Paris", "duo €60.50 (0 of 40 sold)"])
         .await;
     assert!(page.contains("2031-08-08 06:30 CEST"), "doors in the venue's time");
     let event: u32 = d

@@ -123,7 +123,7 @@ async fn an_admin_creates_an_event_in_the_venues_time_zone_and_a_wrong_zone_is_r
         .await
         .unwrap();
     assert!(
-        page.contains("start 15:00") && page.contains("duo €45.00 (0 of 12 held)"),
+        page.contains("start 15:00") && page.contains("duo €45.00 (0 of 12 sold)"),
         "{page}"
     );
     assert!(page.contains("(America/New_York)"), "{page}");

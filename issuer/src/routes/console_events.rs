@@ -613,19 +613,17 @@ pub fn dashboard_body(op: &OperatorAuth, d: &Dashboard) -> Markup {
             div.stat { span.meta { "Gates online" } b { (d.devices.iter().filter(|x| online(x)).count()) " / " (d.devices.iter().filter(|x| x.status == "active").count()) } }
         }
         h2 { "Sales" }
-        @if d.sales.is_empty() { p.meta { "No ticket issued yet." } }
-        @else {
-            (table(&["Offer", "Tickets", "Still valid", "On sale", "Paid", "Refunds"], d.sales.iter().map(|s| vec![
-                html! { (s.offer) }, html! { (s.tickets) }, html! { (s.valid) },
-                html! { @match d.event.offers.iter().find(|o| o.kind == s.offer) {
-                    Some(o) => { (o.sold) " held of " @match o.capacity { Some(c) => (c), None => "no limit" } }
-                    None => "-",
-                } },
-                html! { (crate::web::euros(s.revenue_cents)) },
-                html! { span class=(if s.refunds_cents > 0 { "bad" } else { "" }) { (crate::web::euros(s.refunds_cents)) } },
-            ]).collect()))
-            p.meta { "Capacity " (d.event.capacity) " people, " (d.event.reserved) " seats taken (paid, pending and complimentary)." }
-        }
+        (table(&["Offer", "Tickets", "Still valid", "Sale limit", "Paid", "Refunds"], sales_rows(d).into_iter().map(|(kind, s, o)| vec![
+            html! { (kind) }, html! { (s.map_or(0, |s| s.tickets)) }, html! { (s.map_or(0, |s| s.valid)) },
+            html! { @match o.and_then(|o| o.capacity.map(|c| (o.sold, c))) {
+                Some((sold, c)) => span class=(if sold >= c { "bad" } else { "" }) { (sold) " of " (c) " sold" },
+                None => span.meta { "none" },
+            } },
+            html! { (crate::web::euros(s.map_or(0, |s| s.revenue_cents))) },
+            html! { @let r = s.map_or(0, |s| s.refunds_cents); span class=(if r > 0 { "bad" } else { "" }) { (crate::web::euros(r)) } },
+        ]).collect()))
+        p.meta { "Capacity " (d.event.capacity) " people, " (d.event.reserved) " taken (paid, pending and complimentary). "
+            "A sale limit counts the tickets of pending and paid orders; complimentary tickets count against the capacity only." }
         h2 { "Entries per minute per gate" }
         (entries_chart(d))
         h2 { "Gates" }
@@ -641,6 +639,33 @@ pub fn dashboard_body(op: &OperatorAuth, d: &Dashboard) -> Markup {
             ]).collect()))
         }
     }
+}
+
+/// One row per offer of the event (sold or not yet) and per offer tickets were issued for.
+fn sales_rows(
+    d: &Dashboard,
+) -> Vec<(
+    &str,
+    Option<&crate::ops::dashboard::OfferSales>,
+    Option<&crate::ops::catalogue::OfferRow>,
+)> {
+    let mut kinds: Vec<&str> = d.event.offers.iter().map(|o| o.kind.as_str()).collect();
+    kinds.extend(
+        d.sales
+            .iter()
+            .map(|s| s.offer.as_str())
+            .filter(|k| !d.event.offers.iter().any(|o| o.kind == *k)),
+    );
+    kinds
+        .into_iter()
+        .map(|k| {
+            (
+                k,
+                d.sales.iter().find(|s| s.offer == k),
+                d.event.offers.iter().find(|o| o.kind == k),
+            )
+        })
+        .collect()
 }
 
 async fn dashboard(state: &AppState, id: u32) -> AppResult<Dashboard> {
@@ -668,7 +693,7 @@ pub async fn dashboard_page(
             @else if on_sale_later { span.pill.off { "not on sale until " (local(e.deadlines.sales_open_at.unwrap_or(0), tz)) } }
             @else { span.pill.on { "on sale" } }
             " " (e.offers.iter().map(|o| match o.capacity {
-                Some(c) => format!("{} {} ({} of {c} held)", o.kind, crate::web::euros(o.price_cents), o.sold),
+                Some(c) => format!("{} {} ({} of {c} sold)", o.kind, crate::web::euros(o.price_cents), o.sold),
                 None => format!("{} {}", o.kind, crate::web::euros(o.price_cents)),
             }).collect::<Vec<_>>().join(" · "))
         }
