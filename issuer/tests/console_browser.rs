@@ -1,7 +1,9 @@
 //! The operator console in a real headless Chromium: an operator creates an event with offers
-//! and finds it in the shop, watches a gate's scan arrive on the event's dashboard without a
-//! reload while typing in the search box (the typed text survives), finds the ticket and reads
-//! its history; and no console page scrolls sideways on a 390 px phone. Screenshots are kept in
+//! (one with a sale limit) and finds it in the shop, enrols a gate from the enrolment page's QR,
+//! watches the gate's scan arrive on the event's dashboard without a reload while typing in the
+//! search box (the typed text survives), finds the ticket by its number and by a picture of its
+//! code, reads its history and exports the tickets as CSV; and no console page scrolls sideways
+//! on a 390 px phone. Screenshots are kept in
 //! `$CARGO_TARGET_TMPDIR/console-*.png`.
 
 #[path = "ops_support/mod.rs"]
@@ -23,7 +25,8 @@ fn shot(name: &str, png: &[u8]) {
 }
 
 #[tokio::test]
-async fn in_chromium_an_operator_creates_an_event_watches_a_scan_arrive_while_typing_and_reads_the_tickets_history() {
+async fn in_chromium_an_operator_creates_an_event_enrols_its_gate_watches_a_scan_arrive_while_typing_finds_the_ticket_and_exports_it()
+ {
     let app = spawn_app().await;
     let op = app.operator();
     let d = Driver::start().await;
@@ -36,7 +39,7 @@ async fn in_chromium_an_operator_creates_an_event_watches_a_scan_arrive_while_ty
     d.click("nav.ops a[href='/ops/events']").await;
     d.wait_for(&["Men's 100m Final", "New event"]).await;
     d.click("a[href='/ops/events/new']").await;
-    d.wait_for(&["The event", "Offers and prices"]).await;
+    d.wait_for(&["The event", "Offers: prices"]).await;
     for (field, value) in [
         ("#name", "Open Water 10 km Final"),
         ("#sport", "Marathon Swimming"),
@@ -45,6 +48,7 @@ async fn in_chromium_an_operator_creates_an_event_watches_a_scan_arrive_while_ty
         ("#capacity", "500"),
         ("#price_solo", "35"),
         ("#price_duo", "60.50"),
+        ("#limit_duo", "40"),
     ] {
         d.type_in(field, value).await;
     }
@@ -57,7 +61,7 @@ async fn in_chromium_an_operator_creates_an_event_watches_a_scan_arrive_while_ty
     .await;
     d.click("form[action='/ops/events/new'] button[type=submit]").await;
     let page = d
-        .wait_for(&["Open Water 10 km Final", "Europe/Paris", "duo €60.50"])
+        .wait_for(&["Open Water 10 km Final", "Europe/Paris", "duo €60.50 (0 of 40 sold)"])
         .await;
     assert!(page.contains("2031-08-08 06:30 CEST"), "doors in the venue's time");
     let event: u32 = d
@@ -69,22 +73,38 @@ async fn in_chromium_an_operator_creates_an_event_watches_a_scan_arrive_while_ty
         .parse()
         .expect("the dashboard of the new event");
 
-    // The shop sells it (its catalogue is at most 1 s stale).
+    // The shop sells it (its catalogue is at most 1 s stale), the Duo with its limit shown.
     d.goto_until(&app.url("/"), "Open Water 10 km Final").await;
+    d.goto(&app.url(&format!("/events/{event}"))).await;
+    d.wait_for(&["40 tickets left at this price"]).await;
+    d.goto(&app.url("/ops")).await;
 
-    // A gate for the event, and a ticket.
-    let (_, token) = app
-        .post_json(
-            "/api/v1/ops/enrolment-tokens",
-            Some(&op),
-            &json!({ "event_ids": [event] }),
-        )
-        .await;
+    // A gate for the event, enrolled from the enrolment page: its QR holds the issuer's address
+    // and the one-time token, as `gate-agent enroll --scan` reads it.
+    d.click("nav.ops a[href='/ops/enrol']").await;
+    d.wait_for(&["Make an enrolment code"]).await;
+    d.type_in("#events", &event.to_string()).await;
+    d.click("form[action='/ops/enrol'] button[type=submit]").await;
+    d.wait_for(&["enrol-qr", "gate-agent enroll --scan"]).await;
+    let svg = js(&d, "return document.querySelector('#enrol-qr svg').outerHTML").await;
+    let read = support::rqrr_decode_png(&support::rasterize_svg(svg.as_str().unwrap()));
+    assert_eq!(
+        read,
+        vec![
+            js(&d, "return document.querySelector('#enrol-code').textContent")
+                .await
+                .as_str()
+                .unwrap()
+                .to_owned()
+        ]
+    );
+    let code = og_shared::enrol::EnrolmentCode::parse(read[0].as_bytes()).unwrap();
+    assert_eq!(code.issuer.trim_end_matches('/'), app.url("").trim_end_matches('/'));
     let (st, enrolled) = app
         .post_json(
             "/api/v1/devices/enroll",
             None,
-            &json!({ "token": token["token"], "name": "Bridge North", "software_version": "gate-test 1.0" }),
+            &json!({ "token": code.token, "name": "Bridge North", "software_version": "gate-test 1.0" }),
         )
         .await;
     assert_eq!(st, 200, "{enrolled}");
@@ -179,6 +199,36 @@ async fn in_chromium_an_operator_creates_an_event_watches_a_scan_arrive_while_ty
         .await;
     assert!(page.contains("ticket.comp by"), "the operator's action is in the story");
     shot("ticket", &d.screenshot().await);
+
+    // A buyer sends support a picture of their code: the operator uploads it and finds the ticket.
+    let picture = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-buyer-code.png");
+    std::fs::write(
+        &picture,
+        og_issuer::trust::qr_image::png(comps[0]["qr_text"].as_str().unwrap(), 5).unwrap(),
+    )
+    .unwrap();
+    d.goto(&app.url("/ops/search")).await;
+    d.wait_for(&["Or a picture of the code"]).await;
+    d.type_in("#image", picture.to_str().unwrap()).await;
+    d.click("#find-by-picture button[type=submit]").await;
+    d.wait_for(&["Read as", &format!("/ops/tickets/{serial}")]).await;
+
+    // The day's tickets as CSV, the way the export form asks for them.
+    d.click("nav.ops a[href='/ops/export']").await;
+    d.wait_for(&["Download CSV"]).await;
+    let csv = js(
+        &d,
+        "const f = new FormData(document.querySelector(\"form[action='/ops/export/csv']\")); f.set('kind', 'tickets'); \
+         return fetch('/ops/export/csv?' + new URLSearchParams(f)).then(r => r.text().then(t => r.status + '\\n' + t))",
+    )
+    .await;
+    let csv = csv.as_str().unwrap();
+    assert!(csv.starts_with("200\n"), "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with(&format!("{serial},")) && l.contains("swimmer@example.org")),
+        "the ticket is a line of the export: {csv}"
+    );
     d.call("DELETE", "", None).await;
 }
 

@@ -87,19 +87,45 @@ async fn an_admin_creates_an_event_in_the_venues_time_zone_and_a_wrong_zone_is_r
         .collect();
     assert_eq!(prices, [("family".to_owned(), 8050), ("solo".to_owned(), 2500)]);
 
-    // Edited: a duo offer added, the start moved; the change is audited.
+    // A limit of tickets for an offer that is not sold is refused, as typed.
     let mut edit = EVENT.to_vec();
+    edit.push(("limit_duo", "12"));
+    let r = form(&app, &admin, &format!("/ops/events/{id}/edit"), &edit).await;
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Duo: a limit of tickets needs a price")
+    );
+
+    // Edited: a duo offer added with 12 tickets on sale, the start moved; the change is audited.
     edit.push(("price_duo", "45"));
     edit[8] = ("starts_at", "2031-07-29T15:00");
     let r = form(&app, &admin, &format!("/ops/events/{id}/edit"), &edit).await;
     assert_eq!(r.status(), 303);
+    let events: Value = app.get("/api/v1/ops/events", Some(&admin)).await.json().await.unwrap();
+    let duo = events.as_array().unwrap().iter().find(|e| e["id"] == id).unwrap()["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "duo")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (duo["capacity"].clone(), duo["sold"].clone()),
+        (serde_json::json!(12), serde_json::json!(0))
+    );
     let page = app
         .get(&format!("/ops/events/{id}"), Some(&admin))
         .await
         .text()
         .await
         .unwrap();
-    assert!(page.contains("start 15:00") && page.contains("duo €45.00"), "{page}");
+    assert!(
+        page.contains("start 15:00") && page.contains("duo €45.00 (0 of 12 sold)"),
+        "{page}"
+    );
     assert!(page.contains("(America/New_York)"), "{page}");
     assert_eq!(
         app.count("SELECT count(*) FROM ops_audit WHERE action IN ('event.create', 'event.change')"),
@@ -167,6 +193,72 @@ async fn search_finds_a_ticket_by_number_by_pasted_code_and_by_part_of_the_holde
     assert!(!page.contains("Revoke ticket") && !page.contains(">Refund<"), "{page}");
     assert!(page.contains("Nothing your role (support) allows"), "{page}");
     assert_eq!(app.get("/ops/tickets/999999", Some(&support)).await.status(), 404);
+}
+
+/// A `multipart/form-data` body of (name, file name, bytes) parts, and its content type.
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "og-test-boundary-7d1f";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
+        if let Some(f) = file {
+            body.extend_from_slice(format!("; filename=\"{f}\"\r\nContent-Type: application/octet-stream").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n\r\n");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn support_finds_a_ticket_from_a_picture_of_its_code_and_a_picture_without_one_gets_a_reason() {
+    let app = spawn_app().await;
+    let support = operator(&app, Role::Support);
+    let t = app.tickets(1, Offer::Family, 1).remove(0);
+    let png = og_issuer::trust::qr_image::png(&t.qr_text, 4).unwrap();
+    let (cookie, csrf) = app.csrf();
+    let send = |cookie: Option<&str>, csrf: &str, file: &[u8]| {
+        let (content_type, body) = multipart(&[("csrf", None, csrf.as_bytes()), ("image", Some("code.png"), file)]);
+        let mut req = app
+            .client
+            .post(app.url("/ops/search/image"))
+            .bearer_auth(&support)
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c.to_owned());
+        }
+        req.send()
+    };
+    let r = send(Some(&cookie), &csrf, &png).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Read as scanned code") && page.contains(&format!("/ops/tickets/{}", t.serial)),
+        "{page}"
+    );
+    // Without the form's token, or without the browser's cookie, the upload is refused like any
+    // other form post.
+    assert_eq!(send(Some(&cookie), "not-the-token", &png).await.unwrap().status(), 403);
+    assert_eq!(send(None, &csrf, &png).await.unwrap().status(), 403);
+    // A PDF, and a picture with no code: the page says what to do.
+    let r = send(Some(&cookie), &csrf, b"%PDF-1.7 a ticket").await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("not a PNG or JPEG picture"));
+    let mut white = Vec::new();
+    image::DynamicImage::ImageLuma8(image::GrayImage::from_pixel(300, 200, image::Luma([255])))
+        .write_to(&mut std::io::Cursor::new(&mut white), image::ImageFormat::Png)
+        .unwrap();
+    let r = send(Some(&cookie), &csrf, &white).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("no QR code could be read in this picture")
+    );
 }
 
 fn urlencode(s: &str) -> String {

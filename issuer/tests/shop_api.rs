@@ -770,3 +770,85 @@ async fn a_card_payment_leaves_its_webhook_delivered_after_one_attempt_and_nothi
         0
     );
 }
+
+#[tokio::test]
+async fn an_offer_with_a_sale_limit_sells_no_more_than_it_and_a_cancelled_order_puts_its_tickets_back_on_sale() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let day = og_issuer::now() + 30 * 86_400;
+    let (st, e) = app
+        .post_json(
+            "/api/v1/ops/events",
+            Some(&op),
+            &json!({ "sport": "Rowing", "name": "Limited Duo Final", "venue": "Vaires-sur-Marne",
+                     "starts_at": day, "doors_open": day - 3600, "doors_close": day + 7200,
+                     "capacity": 100, "zones": ["Grandstand"], "offers": { "solo": 1000, "duo": 3000 },
+                     "offer_capacity": { "duo": 2 } }),
+        )
+        .await;
+    assert_eq!(st, 201, "{e}");
+    let id = e["id"].as_i64().unwrap();
+    let (solo, duo) = (app.offer_id(id, "solo").await, app.offer_id(id, "duo").await);
+    let left = |ev: &Value, kind: &str| {
+        ev["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == kind)
+            .unwrap()["tickets_left"]
+            .clone()
+    };
+    let (_, ev) = app.get_json(&format!("/api/v1/events/{id}"), None).await;
+    assert_eq!((left(&ev, "duo"), left(&ev, "solo")), (json!(2), Value::Null));
+
+    let a = app.buyer("limit-a@example.org").await;
+    let b = app.buyer("limit-b@example.org").await;
+    let (st, order_a) = app.order(&a, duo, 2, "limit-a-duo-0001").await;
+    assert_eq!(st, 201, "{order_a}");
+    // The event has 96 seats left, but the Duo's two tickets are taken.
+    let (st, refused) = app.order(&b, duo, 1, "limit-b-duo-0001").await;
+    assert_eq!(st, 409, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("0 duo tickets are left"),
+        "{refused}"
+    );
+    let (_, ev) = app.get_json(&format!("/api/v1/events/{id}"), None).await;
+    assert_eq!((left(&ev, "duo"), ev["capacity_left"].clone()), (json!(0), json!(96)));
+    let (st, order_b) = app.order(&b, solo, 1, "limit-b-solo-0001").await;
+    assert_eq!(st, 201, "the other offer still sells: {order_b}");
+
+    // An operator cannot set the limit below what buyers hold.
+    let patch = |body: Value| {
+        app.client
+            .patch(app.url(&format!("/api/v1/ops/events/{id}")))
+            .bearer_auth(&op)
+            .json(&body)
+            .send()
+    };
+    let r = patch(json!({ "offer_capacity": { "duo": 1 } })).await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("capacity_below_sold"));
+
+    // A's order cancelled: its two Duos are on sale again, and B gets them.
+    let (st, body) = app
+        .post_json(
+            &format!("/api/v1/orders/{}/cancel", order_a["id"]),
+            Some(&a.access),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(st, 200, "{body}");
+    let (_, ev) = app.get_json(&format!("/api/v1/events/{id}"), None).await;
+    assert_eq!(left(&ev, "duo"), json!(2));
+    let (st, order_b2) = app.order(&b, duo, 2, "limit-b-duo-0002").await;
+    assert_eq!(st, 201, "{order_b2}");
+
+    // Lifting the limit: only the event's capacity counts again.
+    let r = patch(json!({ "offer_capacity": { "duo": null } })).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, ev) = app.get_json(&format!("/api/v1/events/{id}"), None).await;
+    assert_eq!(left(&ev, "duo"), Value::Null);
+}

@@ -101,6 +101,7 @@ admits-people = { $count ->
 places-left = { $left } of { $admits } places left
 price-per-ticket = { $price } per ticket
 sold-out = Sold out
+offer-tickets-left = { $left } tickets left at this price
 quantity = Quantity
 add-to-cart = Add { $offer } to cart
 sale-open = On sale until { $until }.

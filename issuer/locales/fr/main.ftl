@@ -97,6 +97,7 @@ admits-people = { $count ->
 places-left = { $left } place(s) restante(s) sur { $admits }
 price-per-ticket = { $price } le billet
 sold-out = Complet
+offer-tickets-left = { $left } billets restants à ce tarif
 quantity = Quantité
 add-to-cart = Ajouter { $offer } au panier
 sale-open = En vente jusqu’au { $until }.

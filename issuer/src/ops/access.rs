@@ -167,6 +167,7 @@ pub const ROUTES: &[(Method, &str, Access)] = &[
     (Method::POST, "/ops/refunds/{id}/settle", Needs(Money)),
     (Method::GET, "/ops/audit", Needs(ReadAudit)),
     (Method::GET, "/ops/search", Needs(Read)),
+    (Method::POST, "/ops/search/image", Needs(Read)),
     (Method::POST, "/ops/accounts/{id}/resend-activation", Needs(ResendMail)),
     (Method::GET, "/ops/tickets/{serial}", Needs(Read)),
     (Method::POST, "/ops/tickets/{serial}/revoke", Needs(RevokeTicket)),

@@ -18,6 +18,12 @@ pub struct OfferRow {
     pub kind: String,
     pub admits: u8,
     pub price_cents: i64,
+    /// Tickets of this offer that may be sold (`None`: only the event's capacity limits it).
+    #[serde(default)]
+    pub capacity: Option<i64>,
+    /// Tickets of it held by pending and paid orders.
+    #[serde(default)]
+    pub sold: i64,
 }
 
 /// An event with its offers (what `issuer events list` prints).
@@ -148,7 +154,8 @@ pub fn list_events(conn: &Connection) -> AppResult<Vec<EventRow>> {
         })?
         .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let policies = crate::shop::binding::policies(conn)?;
-    let mut offers = conn.prepare_cached("SELECT id, kind, price_cents FROM offers WHERE event_id = ?1 ORDER BY id")?;
+    let mut offers = conn
+        .prepare_cached("SELECT id, kind, price_cents, capacity, sold FROM offers WHERE event_id = ?1 ORDER BY id")?;
     for e in &mut events {
         e.holder_binding = policies.get(&e.id).map(|p| p.0).unwrap_or_default();
         e.offers = offers
@@ -159,6 +166,8 @@ pub fn list_events(conn: &Connection) -> AppResult<Vec<EventRow>> {
                     admits: Offer::from_name(&kind).map_or(0, Offer::admits),
                     kind,
                     price_cents: r.get(2)?,
+                    capacity: r.get(3)?,
+                    sold: r.get(4)?,
                 })
             })?
             .collect::<crate::store::sql::Result<Vec<_>>>()?;
@@ -393,6 +402,9 @@ pub struct NewEvent {
     pub zones: Vec<String>,
     /// Price in cents per offer kind (`solo`, `duo`, `family`); omitted kinds are not sold.
     pub offers: std::collections::BTreeMap<String, i64>,
+    /// Sale limit in tickets per offer kind; omitted kinds are limited by `capacity` only.
+    #[serde(default)]
+    pub offer_capacity: std::collections::BTreeMap<String, i64>,
     /// Sales window and deadlines, Unix seconds (see [`Deadlines`]).
     #[serde(default)]
     pub sales_open_at: Option<i64>,
@@ -430,6 +442,10 @@ pub struct EventChanges {
     pub status: Option<String>,
     /// New prices in cents per offer kind (adds the offer if missing).
     pub offers: Option<std::collections::BTreeMap<String, i64>>,
+    /// New sale limits in tickets per offer kind; `null` lifts a kind's limit, omitted kinds
+    /// keep theirs.
+    #[serde(default)]
+    pub offer_capacity: Option<std::collections::BTreeMap<String, Option<i64>>>,
     /// Sales window and deadlines, Unix seconds (see [`Deadlines`]).
     #[serde(default)]
     pub sales_open_at: Option<i64>,
@@ -521,6 +537,51 @@ fn set_offers(tx: &Transaction<'_>, id: i64, offers: &std::collections::BTreeMap
     Ok(())
 }
 
+/// Sets or lifts offers' sale limits (tickets). A limit is 0 to 10,000,000 and never below the
+/// tickets of the offer already held; the kind must be an offer of the event.
+fn set_offer_capacity(
+    tx: &Transaction<'_>,
+    id: i64,
+    limits: &std::collections::BTreeMap<String, Option<i64>>,
+) -> AppResult<()> {
+    for (kind, limit) in limits {
+        let offer = Offer::from_name(kind)
+            .ok_or_else(|| AppError::bad_request("bad_offer", format!("{kind:?} is not solo, duo or family")))?;
+        let sold: i64 = tx
+            .query_row(
+                "SELECT sold FROM offers WHERE event_id = ?1 AND kind = ?2",
+                params![id, offer.name()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "bad_offer",
+                    format!("the event sells no {} tickets: give it a price first", offer.name()),
+                )
+            })?;
+        if let Some(limit) = *limit {
+            if !(0..=10_000_000).contains(&limit) {
+                return Err(AppError::bad_request(
+                    "bad_capacity",
+                    "an offer's limit is 0 to 10,000,000 tickets",
+                ));
+            }
+            if limit < sold {
+                return Err(AppError::conflict(
+                    "capacity_below_sold",
+                    format!("{sold} {} tickets are already sold or held", offer.name()),
+                ));
+            }
+        }
+        tx.execute(
+            "UPDATE offers SET capacity = ?3 WHERE event_id = ?1 AND kind = ?2",
+            params![id, offer.name(), *limit],
+        )?;
+    }
+    Ok(())
+}
+
 /// Creates an event with its offers.
 pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
     check_zones(&e.zones)?;
@@ -555,6 +616,8 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
         |r| r.get::<_, i64>(0),
     )?;
     set_offers(tx, id, &e.offers)?;
+    let limits = e.offer_capacity.iter().map(|(k, v)| (k.clone(), Some(*v))).collect();
+    set_offer_capacity(tx, id, &limits)?;
     if let Some(p) = e.holder_binding {
         crate::shop::binding::set_holder_binding(tx, id, p)?;
     }
@@ -653,6 +716,9 @@ pub fn update_event(
     )?;
     if let Some(o) = &c.offers {
         set_offers(tx, i64::from(id), o)?;
+    }
+    if let Some(l) = &c.offer_capacity {
+        set_offer_capacity(tx, i64::from(id), l)?;
     }
     if let Some(p) = c.holder_binding {
         crate::shop::binding::set_holder_binding(tx, i64::from(id), p)?;

@@ -2,7 +2,8 @@
 //! number, a ticket by a pasted scanned code (static `OG2:` or rotating `OGR:`, decoded without
 //! trusting it, only to read its serial); and a ticket's whole story, oldest first (issued,
 //! bound to a phone, transferred, admitted or refused at gates, revoked, refunded, what
-//! operators did to it).
+//! operators did to it). A code can also be read from a picture the buyer sent
+//! ([`read_code_image`]).
 
 use crate::error::{AppError, AppResult};
 use crate::store::sql::{Connection, OptionalExtension, params};
@@ -78,6 +79,64 @@ pub fn serial_of_code(text: &str) -> Option<i64> {
     og_shared::bound::RotatingCode::parse_text(text.as_bytes())
         .ok()
         .map(|c| i64::from(c.bound.claims.serial))
+}
+
+/// Largest side of a picture [`read_code_image`] decodes (a 50 Mpx phone photo is 8,160 px).
+pub const MAX_IMAGE_SIDE: u32 = 10_000;
+/// Pictures are also read shrunk to this side: rqrr finds codes in big photos faster and more
+/// reliably once the sensor noise is averaged away.
+const SHRUNK_SIDE: u32 = 1_600;
+
+/// The text of a QR code in a picture (PNG or JPEG: a screenshot or photo a buyer sent to
+/// support), read as it is and shrunk. Only the text: [`search`] then finds what it names,
+/// without trusting it.
+pub fn read_code_image(bytes: &[u8]) -> AppResult<String> {
+    let unreadable = || {
+        AppError::bad_request(
+            "unreadable_image",
+            "not a PNG or JPEG picture (or larger than 10,000 pixels a side)",
+        )
+    };
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|_| unreadable())?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(512 << 20);
+    reader.limits(limits);
+    let luma = reader.decode().map_err(|_| unreadable())?.into_luma8();
+    let read = |g: &image::GrayImage| -> Option<String> {
+        let (w, h) = (g.width() as usize, g.height() as usize);
+        let raw = g.as_raw();
+        let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| raw[y * w + x]);
+        prepared
+            .detect_grids()
+            .into_iter()
+            .find_map(|grid| grid.decode().ok().map(|(_, text)| text))
+    };
+    let side = luma.width().max(luma.height());
+    let shrunk = (side > SHRUNK_SIDE).then(|| {
+        let k = f64::from(SHRUNK_SIDE) / f64::from(side);
+        image::imageops::resize(
+            &luma,
+            ((f64::from(luma.width()) * k) as u32).max(1),
+            ((f64::from(luma.height()) * k) as u32).max(1),
+            image::imageops::FilterType::Triangle,
+        )
+    });
+    shrunk
+        .as_ref()
+        .and_then(read)
+        .or_else(|| read(&luma))
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "no_code_in_image",
+                "no QR code could be read in this picture: ask for a sharper one, the code filling the frame, or type the ticket number",
+            )
+        })
 }
 
 const TICKETS: &str = "SELECT t.serial, t.event_id, e.name, t.offer, a.email, t.status
@@ -499,4 +558,49 @@ pub fn ticket_story(conn: &Connection, serial: i64) -> AppResult<TicketStory> {
         requires_phone,
         moments,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_is_read_from_a_png_screenshot_and_from_a_big_jpeg_photo_of_it() {
+        let text = "OG2:EXAMPLE-CODE-TEXT-0123456789";
+        let png = crate::trust::qr_image::png(text, 6).unwrap();
+        assert_eq!(read_code_image(&png).unwrap(), text);
+        // The same code in the middle of a 3000x2000 grey JPEG, as a phone camera would send it.
+        let code = image::load_from_memory(&png).unwrap().into_luma8();
+        let mut photo = image::GrayImage::from_pixel(3000, 2000, image::Luma([170]));
+        image::imageops::overlay(
+            &mut photo,
+            &image::imageops::resize(
+                &code,
+                code.width() * 3,
+                code.height() * 3,
+                image::imageops::FilterType::Nearest,
+            ),
+            1100,
+            500,
+        );
+        let mut jpeg = Vec::new();
+        image::DynamicImage::ImageLuma8(photo)
+            .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+            .unwrap();
+        assert_eq!(read_code_image(&jpeg).unwrap(), text);
+    }
+
+    #[test]
+    fn a_file_that_is_no_picture_or_has_no_code_gets_a_reason_not_a_failure() {
+        let e = read_code_image(b"%PDF-1.7 not a picture").unwrap_err();
+        assert_eq!(e.code(), "unreadable_image");
+        let blank = image::GrayImage::from_pixel(400, 300, image::Luma([255]));
+        let mut png = Vec::new();
+        image::DynamicImage::ImageLuma8(blank)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let e = read_code_image(&png).unwrap_err();
+        assert_eq!(e.code(), "no_code_in_image");
+        assert!(e.status().is_client_error());
+    }
 }

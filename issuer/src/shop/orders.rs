@@ -7,6 +7,11 @@
 //! `UPDATE events SET reserved = reserved + n WHERE reserved + n <= capacity` inside an
 //! IMMEDIATE transaction (SQLite has one writer at a time, and the column's CHECK constraint
 //! backs it up), so concurrent buyers can never oversell.
+//!
+//! An offer may also have a sale limit in tickets (`offers.capacity`, migration 11): checkout
+//! takes both in the same transaction, the event's seats and the offer's tickets
+//! ([`take_offer_tickets`]), each by one conditional update, and every path that gives seats back
+//! ([`release_seats`], an operator's refund of an unused ticket) gives the offer's tickets back.
 
 use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
 use og_shared::Offer;
@@ -34,6 +39,16 @@ pub struct OfferView {
     /// People admitted by one ticket.
     pub admits: u8,
     pub price_cents: i64,
+    /// Tickets of this offer still on sale when it has a sale limit (`None`: only the event's
+    /// capacity limits it).
+    pub tickets_left: Option<i64>,
+}
+
+impl OfferView {
+    /// Whether a buyer can still add `quantity` of it, as far as the offer's own limit goes.
+    pub fn fits(&self, quantity: i64) -> bool {
+        self.tickets_left.is_none_or(|left| quantity <= left)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -159,7 +174,7 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
     }
     let index: std::collections::HashMap<i64, usize> = events.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
     let mut stmt = conn.prepare_cached(
-        "SELECT event_id, id, kind, price_cents FROM offers WHERE (CAST(?1 AS BIGINT) IS NULL OR event_id = ?1)
+        "SELECT event_id, id, kind, price_cents, capacity - sold FROM offers WHERE (CAST(?1 AS BIGINT) IS NULL OR event_id = ?1)
          ORDER BY event_id, CASE kind WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 3 END",
     )?;
     stmt.query_map([only], |r| {
@@ -171,6 +186,7 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
                 admits: offer_admits(&kind),
                 kind,
                 price_cents: r.get(3)?,
+                tickets_left: r.get::<_, Option<i64>>(4)?.map(|l| l.max(0)),
             });
         }
         Ok(())
@@ -227,6 +243,16 @@ pub(crate) fn take_seats(tx: &Transaction<'_>, event_id: i64, seats: i64) -> App
     Ok(n == 1)
 }
 
+/// Takes `tickets` of an offer's sale limit (always fits when the offer has none), or returns
+/// false: one conditional update, like [`take_seats`].
+pub(crate) fn take_offer_tickets(tx: &Transaction<'_>, offer_id: i64, tickets: i64) -> AppResult<bool> {
+    let n = tx.execute(
+        "UPDATE offers SET sold = sold + ?1 WHERE id = ?2 AND (capacity IS NULL OR sold + ?1 <= capacity)",
+        params![tickets, offer_id],
+    )?;
+    Ok(n == 1)
+}
+
 /// Distinct sports, venues and days (for the filter form).
 pub fn facets(conn: &Connection) -> AppResult<(Vec<String>, Vec<String>, Vec<String>)> {
     let col = |sql: &str| -> AppResult<Vec<String>> {
@@ -267,14 +293,30 @@ pub struct CartView {
     pub total_cents: i64,
 }
 
-/// An offer with its event facts, for cart checks.
-fn offer_facts(conn: &Connection, offer_id: i64) -> AppResult<Option<(i64, String, i64, String)>> {
+/// What a cart check needs to know of an offer.
+struct OfferFacts {
+    event_id: i64,
+    kind: String,
+    /// The event's seats left (people).
+    seats_left: i64,
+    /// The offer's tickets left when it has a sale limit.
+    tickets_left: Option<i64>,
+}
+
+fn offer_facts(conn: &Connection, offer_id: i64) -> AppResult<Option<OfferFacts>> {
     Ok(conn
         .query_row(
-            "SELECT e.id, o.kind, e.capacity - e.reserved, e.status FROM offers o JOIN events e ON e.id = o.event_id
+            "SELECT e.id, o.kind, e.capacity - e.reserved, o.capacity - o.sold FROM offers o JOIN events e ON e.id = o.event_id
              WHERE o.id = ?1",
             [offer_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| {
+                Ok(OfferFacts {
+                    event_id: r.get(0)?,
+                    kind: r.get(1)?,
+                    seats_left: r.get(2)?,
+                    tickets_left: r.get(3)?,
+                })
+            },
         )
         .optional()?)
 }
@@ -322,11 +364,24 @@ pub fn account_cart(conn: &Connection, account_id: i64) -> AppResult<CartView> {
     resolve_lines(conn, &items)
 }
 
-/// Checks that `quantity` tickets of an offer fit in what is left of its event.
+/// Checks that `quantity` tickets of an offer fit in what is left of its event and of the
+/// offer's own sale limit.
 pub fn check_fits(conn: &Connection, offer_id: i64, quantity: Quantity) -> AppResult<()> {
-    let (event_id, kind, left, _) =
-        offer_facts(conn, offer_id)?.ok_or_else(|| AppError::not_found(format!("no offer {offer_id}")))?;
+    let OfferFacts {
+        event_id,
+        kind,
+        seats_left: left,
+        tickets_left: offer_left,
+    } = offer_facts(conn, offer_id)?.ok_or_else(|| AppError::not_found(format!("no offer {offer_id}")))?;
     ensure_on_sale(conn, event_id, crate::now())?;
+    if let Some(offer_left) = offer_left
+        && quantity.get() > offer_left
+    {
+        return Err(AppError::conflict(
+            "not_enough_seats",
+            format!("only {} {kind} tickets are left", offer_left.max(0)),
+        ));
+    }
     let seats = quantity.get() * i64::from(offer_admits(&kind));
     if seats > left {
         return Err(AppError::conflict(
@@ -542,8 +597,16 @@ pub fn list_orders(conn: &Connection, account_id: i64, base_url: &str) -> AppRes
         .collect()
 }
 
-/// Releases the seats of an order's lines.
+/// Releases the seats of an order's lines, and their tickets of each offer's sale limit.
 fn release_seats(tx: &Transaction<'_>, order_id: i64) -> AppResult<()> {
+    tx.execute(
+        "UPDATE offers SET sold = (
+             SELECT CASE WHEN offers.sold > q THEN offers.sold - q ELSE 0 END FROM (
+                 SELECT CAST(COALESCE(SUM(l.quantity), 0) AS BIGINT) AS q FROM order_lines l
+                 WHERE l.order_id = ?1 AND l.offer_id = offers.id) AS taken)
+         WHERE id IN (SELECT offer_id FROM order_lines WHERE order_id = ?1)",
+        [order_id],
+    )?;
     tx.execute(
         "UPDATE events SET reserved = reserved - (
              SELECT CAST(COALESCE(SUM(l.quantity * CASE o.kind WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 4 END), 0) AS BIGINT)
@@ -600,7 +663,7 @@ pub fn checkout(
     for line in &cart.items {
         ensure_on_sale(tx, line.event_id, now)?;
         let seats = line.quantity * i64::from(line.admits);
-        if !take_seats(tx, line.event_id, seats)? {
+        if !take_seats(tx, line.event_id, seats)? || !take_offer_tickets(tx, line.offer_id, line.quantity)? {
             return Err(AppError::conflict(
                 "sold_out",
                 format!("not enough seats left for {} ({})", line.event_name, line.kind),
@@ -967,10 +1030,10 @@ pub fn operator_refund(
     }
     let (ent, ev) = entitlement(tx, serial)?;
     lifecycle::operator_refund(&ent).map_err(AppError::from)?;
-    let (order_id, price, event_id): (Option<i64>, i64, i64) = tx.query_row(
-        "SELECT order_id, unit_price_cents, event_id FROM tickets WHERE serial = ?1",
+    let (order_id, price, event_id, offer): (Option<i64>, i64, i64, String) = tx.query_row(
+        "SELECT order_id, unit_price_cents, event_id, offer FROM tickets WHERE serial = ?1",
         [serial],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     let serial_u32 = u32::try_from(serial).map_err(|_| AppError::not_found("no such ticket"))?;
     if ent.state == TicketState::Valid {
@@ -981,6 +1044,14 @@ pub fn operator_refund(
                 "UPDATE events SET reserved = CASE WHEN reserved > ?2 THEN reserved - ?2 ELSE 0 END WHERE id = ?1",
                 params![event_id, unused],
             )?;
+            // A ticket nobody used goes back on sale under its offer's limit too (a part-used
+            // Duo gives its seat back to the event, not a whole Duo to the offer).
+            if order_id.is_some() && unused == i64::from(ent.offer_admits) {
+                tx.execute(
+                    "UPDATE offers SET sold = sold - 1 WHERE event_id = ?1 AND kind = ?2 AND sold > 0",
+                    params![event_id, offer],
+                )?;
+            }
         }
     } else {
         tx.execute(

@@ -60,6 +60,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0010_venue_language_roles.sql"),
         postgres: include_str!("migrations/postgres/0010_venue_language_roles.sql"),
     },
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0011_offer_capacity.sql"),
+        postgres: include_str!("migrations/postgres/0011_offer_capacity.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -443,5 +447,44 @@ mod tests {
             [],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn a_version_ten_snapshot_upgrades_with_no_offer_limit_and_counts_what_its_orders_hold() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for m in &MIGRATIONS[..10] {
+            tx.execute_batch(m.sqlite).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 10).unwrap();
+        tx.execute_batch(
+            "INSERT INTO events (id, sport, name, venue, starts_at, doors_open, doors_close, capacity, reserved)
+                 VALUES (1, 'Judo', 'Final', 'Arena', 100, 50, 400, 100, 14);
+             INSERT INTO offers (id, event_id, kind, price_cents) VALUES (1, 1, 'duo', 9000), (2, 1, 'solo', 4000);
+             INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'b@example.org', 'x', 1);
+             INSERT INTO orders (id, account_id, status, total_cents, idempotency_key, created_at, expires_at)
+                 VALUES (1, 1, 'paid', 1, 'k1', 1, 2), (2, 1, 'pending', 1, 'k2', 1, 2), (3, 1, 'cancelled', 1, 'k3', 1, 2);
+             INSERT INTO order_lines (order_id, offer_id, quantity, unit_price_cents)
+                 VALUES (1, 1, 2, 9000), (2, 1, 3, 9000), (3, 1, 5, 9000), (1, 2, 4, 4000);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
+        let offers: Vec<(i64, Option<i64>, i64)> = conn
+            .prepare("SELECT id, capacity, sold FROM offers ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            offers,
+            vec![(1, None, 5), (2, None, 4)],
+            "paid and pending orders hold tickets"
+        );
+        assert!(
+            conn.execute("UPDATE offers SET capacity = 4 WHERE id = 1", []).is_err(),
+            "a limit below the tickets held is refused by the schema too"
+        );
     }
 }

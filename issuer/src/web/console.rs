@@ -71,6 +71,15 @@ pub fn routes() -> Router<AppState> {
         .route("/ops/audit", get(audit_page))
         .route("/ops/search", get(super::console_find::search_page))
         .route(
+            "/ops/search/image",
+            post(super::console_find::search_image).layer(axum::extract::DefaultBodyLimit::max(
+                crate::web::csrf::UPLOADS
+                    .iter()
+                    .find(|(p, _)| *p == "/ops/search/image")
+                    .map_or(0, |(_, n)| *n),
+            )),
+        )
+        .route(
             "/ops/accounts/{id}/resend-activation",
             post(super::console_find::resend_activation),
         )

@@ -62,6 +62,12 @@ pub struct EventForm {
     #[serde(default)]
     price_family: String,
     #[serde(default)]
+    limit_solo: String,
+    #[serde(default)]
+    limit_duo: String,
+    #[serde(default)]
+    limit_family: String,
+    #[serde(default)]
     sales_open_at: String,
     #[serde(default)]
     refund_deadline: String,
@@ -86,6 +92,14 @@ impl EventForm {
                 .map(|o| format!("{}.{:02}", o.price_cents / 100, o.price_cents % 100))
                 .unwrap_or_default()
         };
+        let limit = |k: &str| {
+            e.offers
+                .iter()
+                .find(|o| o.kind == k)
+                .and_then(|o| o.capacity)
+                .map(|c| c.to_string())
+                .unwrap_or_default()
+        };
         let tz = &e.time_zone;
         EventForm {
             name: e.name.clone(),
@@ -101,6 +115,9 @@ impl EventForm {
             price_solo: price("solo"),
             price_duo: price("duo"),
             price_family: price("family"),
+            limit_solo: limit("solo"),
+            limit_duo: limit("duo"),
+            limit_family: limit("family"),
             sales_open_at: local_input(e.deadlines.sales_open_at, tz),
             refund_deadline: local_input(e.deadlines.refund_deadline, tz),
             transfer_deadline: local_input(e.deadlines.transfer_deadline, tz),
@@ -147,14 +164,37 @@ impl EventForm {
                 _ => Err(format!("{label}: {s:?} is not a price like 45.00")),
             }
         };
+        let limit = |label: &str, s: &str| -> Result<Option<i64>, String> {
+            match s.trim() {
+                "" => Ok(None),
+                s => s
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (0..=10_000_000).contains(n))
+                    .map(Some)
+                    .ok_or_else(|| format!("{label}: {s:?} is not a number of tickets")),
+            }
+        };
         let mut offers = std::collections::BTreeMap::new();
-        for (kind, label, v) in [
-            ("solo", "Solo price", &self.price_solo),
-            ("duo", "Duo price", &self.price_duo),
-            ("family", "Family price", &self.price_family),
+        // The limit of every kind on sale: a number, or `None` (no limit of its own).
+        let mut offer_capacity = std::collections::BTreeMap::new();
+        for (kind, label, v, l) in [
+            ("solo", "Solo", &self.price_solo, &self.limit_solo),
+            ("duo", "Duo", &self.price_duo, &self.limit_duo),
+            ("family", "Family", &self.price_family, &self.limit_family),
         ] {
-            if let Some(c) = price(label, v)? {
-                offers.insert(kind.to_owned(), c);
+            let limit = limit(&format!("{label} tickets on sale"), l)?;
+            match price(&format!("{label} price"), v)? {
+                Some(c) => {
+                    offers.insert(kind.to_owned(), c);
+                    offer_capacity.insert(kind.to_owned(), limit);
+                }
+                None if limit.is_some() => {
+                    return Err(format!(
+                        "{label}: a limit of tickets needs a price (the offer is not sold)"
+                    ));
+                }
+                None => {}
             }
         }
         let capacity = self
@@ -193,6 +233,7 @@ impl EventForm {
             capacity,
             zones,
             offers,
+            offer_capacity,
             sales_open_at: when("Sales open", &self.sales_open_at)?,
             refund_deadline: when("Refund deadline", &self.refund_deadline)?,
             transfer_deadline: when("Transfer deadline", &self.transfer_deadline)?,
@@ -213,6 +254,7 @@ struct Parsed {
     capacity: i64,
     zones: Vec<String>,
     offers: std::collections::BTreeMap<String, i64>,
+    offer_capacity: std::collections::BTreeMap<String, Option<i64>>,
     sales_open_at: Option<i64>,
     refund_deadline: Option<i64>,
     transfer_deadline: Option<i64>,
@@ -231,6 +273,11 @@ impl Parsed {
             capacity: self.capacity,
             zones: self.zones,
             offers: self.offers,
+            offer_capacity: self
+                .offer_capacity
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v?)))
+                .collect(),
             sales_open_at: self.sales_open_at,
             sales_close_at: None,
             refund_deadline: self.refund_deadline,
@@ -253,6 +300,7 @@ impl Parsed {
             zones: Some(self.zones),
             status: None,
             offers: Some(self.offers).filter(|o| !o.is_empty()),
+            offer_capacity: Some(self.offer_capacity).filter(|o| !o.is_empty()),
             sales_open_at: self.sales_open_at,
             sales_close_at: None,
             refund_deadline: self.refund_deadline,
@@ -305,11 +353,14 @@ fn event_form(action: &str, f: &EventForm, error: Option<&str>, submit: &str) ->
                     (field("transfer_deadline", "Transfer deadline", &f.transfer_deadline, "datetime-local", false, "empty: when the doors open"))
                 }
             }
-            fieldset { legend { "Offers and prices (EUR; empty: not sold)" }
+            fieldset { legend { "Offers: prices (EUR; empty: not sold) and tickets on sale (empty: up to the capacity)" }
                 div.formgrid {
-                    (field("price_solo", "Solo (1 person)", &f.price_solo, "text", false, ""))
-                    (field("price_duo", "Duo (2 people)", &f.price_duo, "text", false, ""))
-                    (field("price_family", "Family (4 people)", &f.price_family, "text", false, ""))
+                    (field("price_solo", "Solo (1 person) price", &f.price_solo, "text", false, ""))
+                    (field("limit_solo", "Solo tickets on sale", &f.limit_solo, "number", false, ""))
+                    (field("price_duo", "Duo (2 people) price", &f.price_duo, "text", false, ""))
+                    (field("limit_duo", "Duo tickets on sale", &f.limit_duo, "number", false, ""))
+                    (field("price_family", "Family (4 people) price", &f.price_family, "text", false, ""))
+                    (field("limit_family", "Family tickets on sale", &f.limit_family, "number", false, ""))
                 }
             }
             p { button type="submit" { (submit) } }
@@ -562,15 +613,17 @@ pub fn dashboard_body(op: &OperatorAuth, d: &Dashboard) -> Markup {
             div.stat { span.meta { "Gates online" } b { (d.devices.iter().filter(|x| online(x)).count()) " / " (d.devices.iter().filter(|x| x.status == "active").count()) } }
         }
         h2 { "Sales" }
-        @if d.sales.is_empty() { p.meta { "No ticket issued yet." } }
-        @else {
-            (table(&["Offer", "Tickets", "Still valid", "Paid", "Refunds"], d.sales.iter().map(|s| vec![
-                html! { (s.offer) }, html! { (s.tickets) }, html! { (s.valid) },
-                html! { (crate::web::layout::euros(s.revenue_cents)) },
-                html! { span class=(if s.refunds_cents > 0 { "bad" } else { "" }) { (crate::web::layout::euros(s.refunds_cents)) } },
-            ]).collect()))
-            p.meta { "Capacity " (d.event.capacity) " people, " (d.event.reserved) " seats taken (paid, pending and complimentary)." }
-        }
+        (table(&["Offer", "Tickets", "Still valid", "Sale limit", "Paid", "Refunds"], sales_rows(d).into_iter().map(|(kind, s, o)| vec![
+            html! { (kind) }, html! { (s.map_or(0, |s| s.tickets)) }, html! { (s.map_or(0, |s| s.valid)) },
+            html! { @match o.and_then(|o| o.capacity.map(|c| (o.sold, c))) {
+                Some((sold, c)) => span class=(if sold >= c { "bad" } else { "" }) { (sold) " of " (c) " sold" },
+                None => span.meta { "none" },
+            } },
+            html! { (crate::web::layout::euros(s.map_or(0, |s| s.revenue_cents))) },
+            html! { @let r = s.map_or(0, |s| s.refunds_cents); span class=(if r > 0 { "bad" } else { "" }) { (crate::web::layout::euros(r)) } },
+        ]).collect()))
+        p.meta { "Capacity " (d.event.capacity) " people, " (d.event.reserved) " taken (paid, pending and complimentary). "
+            "A sale limit counts the tickets of pending and paid orders; complimentary tickets count against the capacity only." }
         h2 { "Entries per minute per gate" }
         (entries_chart(d))
         h2 { "Gates" }
@@ -586,6 +639,33 @@ pub fn dashboard_body(op: &OperatorAuth, d: &Dashboard) -> Markup {
             ]).collect()))
         }
     }
+}
+
+/// One row per offer of the event (sold or not yet) and per offer tickets were issued for.
+fn sales_rows(
+    d: &Dashboard,
+) -> Vec<(
+    &str,
+    Option<&crate::ops::dashboard::OfferSales>,
+    Option<&crate::ops::catalogue::OfferRow>,
+)> {
+    let mut kinds: Vec<&str> = d.event.offers.iter().map(|o| o.kind.as_str()).collect();
+    kinds.extend(
+        d.sales
+            .iter()
+            .map(|s| s.offer.as_str())
+            .filter(|k| !d.event.offers.iter().any(|o| o.kind == *k)),
+    );
+    kinds
+        .into_iter()
+        .map(|k| {
+            (
+                k,
+                d.sales.iter().find(|s| s.offer == k),
+                d.event.offers.iter().find(|o| o.kind == k),
+            )
+        })
+        .collect()
 }
 
 async fn dashboard(state: &AppState, id: u32) -> AppResult<Dashboard> {
@@ -612,7 +692,10 @@ pub async fn dashboard_page(
             @if e.status == crate::domain::EventStatus::Cancelled { span.pill.off { "cancelled" } }
             @else if on_sale_later { span.pill.off { "not on sale until " (local(e.deadlines.sales_open_at.unwrap_or(0), tz)) } }
             @else { span.pill.on { "on sale" } }
-            " " (e.offers.iter().map(|o| format!("{} {}", o.kind, crate::web::layout::euros(o.price_cents))).collect::<Vec<_>>().join(" · "))
+            " " (e.offers.iter().map(|o| match o.capacity {
+                Some(c) => format!("{} {} ({} of {c} sold)", o.kind, crate::web::layout::euros(o.price_cents), o.sold),
+                None => format!("{} {}", o.kind, crate::web::layout::euros(o.price_cents)),
+            }).collect::<Vec<_>>().join(" · "))
         }
         @if op.can(Permission::ManageEvents) && e.status != crate::domain::EventStatus::Cancelled {
             div.actions style="margin-bottom:16px" {

@@ -1,9 +1,9 @@
 //! The console's "find anything" (search by email, order or ticket number, pasted scanned
-//! code), a ticket's page (its whole story and the actions this operator's role allows now) and
+//! code or a picture of one), a ticket's page (its whole story and the actions this operator's role allows now) and
 //! the CSV exports (streamed: one page of rows read at a time, sent as it is read).
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -33,8 +33,12 @@ pub async fn search_page(
     ConsoleOperator(op): ConsoleOperator,
     Query(q): Query<SearchQuery>,
 ) -> AppResult<Response> {
-    let query = q.q.trim().to_owned();
-    let form = html! {
+    render_search(&state, &op, q.q.trim(), q.sent.as_deref()).await
+}
+
+/// The search form: a query typed or pasted, or a picture of a code uploaded.
+fn search_form(query: &str) -> maud::Markup {
+    html! {
         form.panel method="get" action="/ops/search" {
             label for="q" { "Buyer email, order number, ticket number or scanned code" }
             div style="display:flex;gap:8px;flex-wrap:wrap" {
@@ -42,30 +46,95 @@ pub async fn search_page(
                 button type="submit" { "Find" }
             }
         }
+        form.panel #find-by-picture method="post" action="/ops/search/image" enctype="multipart/form-data" { (csrf_field())
+            label for="image" { "Or a picture of the code (a screenshot or photo the buyer sent: PNG or JPEG)" }
+            div style="display:flex;gap:8px;flex-wrap:wrap" {
+                input #image name="image" type="file" accept="image/png,image/jpeg" required style="flex:1 1 240px";
+                button.secondary type="submit" { "Read the code and find" }
+            }
+        }
+    }
+}
+
+/// A search page with `error` (a client mistake) in words under the form.
+fn search_refused(op: &crate::ops::auth::OperatorAuth, query: &str, e: &AppError) -> Response {
+    (
+        e.status(),
+        ui::page(
+            op,
+            Section::Search,
+            "Find",
+            html! { (search_form(query)) div.notice.error role="alert" { (e.public_message()) } },
+        ),
+    )
+        .into_response()
+}
+
+/// Finds what a picture's code names: the picture is read (rqrr, on the blocking pool) and its
+/// text searched like a pasted code.
+pub async fn search_image(
+    State(state): State<AppState>,
+    ConsoleOperator(op): ConsoleOperator,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> AppResult<Response> {
+    let Ok(mut form) = form else {
+        return Ok(search_refused(
+            &op,
+            "",
+            &AppError::bad_request("bad_upload", "send the picture from the form on this page"),
+        ));
     };
+    let mut picture = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| AppError::bad_request("bad_upload", "the upload was cut off or not a form"))?
+    {
+        if field.name() == Some("image") {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|_| AppError::bad_request("bad_upload", "the upload was cut off"))?;
+            picture = Some(bytes);
+        }
+    }
+    let Some(picture) = picture.filter(|p| !p.is_empty()) else {
+        return Ok(search_refused(
+            &op,
+            "",
+            &AppError::bad_request("no_image", "choose a picture of the code first"),
+        ));
+    };
+    let read = tokio::task::spawn_blocking(move || crate::ops::search::read_code_image(&picture))
+        .await
+        .map_err(|_| AppError::internal("the picture reader stopped"))?;
+    match read {
+        Ok(text) => render_search(&state, &op, &text, None).await,
+        Err(e) if e.status().is_client_error() => Ok(search_refused(&op, "", &e)),
+        Err(e) => Err(e),
+    }
+}
+
+async fn render_search(
+    state: &AppState,
+    op: &crate::ops::auth::OperatorAuth,
+    query: &str,
+    sent: Option<&str>,
+) -> AppResult<Response> {
+    let query = query.to_owned();
+    let form = search_form(&query);
     if query.is_empty() {
-        return Ok(ui::page(&op, Section::Search, "Find", form).into_response());
+        return Ok(ui::page(op, Section::Search, "Find", form).into_response());
     }
     let q2 = query.clone();
     let found = match state.db.read(move |c| crate::ops::search::search(c, &q2)).await {
         Ok(f) => f,
-        Err(e) if e.status().is_client_error() => {
-            return Ok((
-                e.status(),
-                ui::page(
-                    &op,
-                    Section::Search,
-                    "Find",
-                    html! { (form) div.notice.error role="alert" { (e.public_message()) } },
-                ),
-            )
-                .into_response());
-        }
+        Err(e) if e.status().is_client_error() => return Ok(search_refused(op, &query, &e)),
         Err(e) => return Err(e),
     };
-    Ok(ui::page(&op, Section::Search, "Find", html! {
+    Ok(ui::page(op, Section::Search, "Find", html! {
         (form)
-        @if let Some(to) = &q.sent { div.notice.ok role="status" { "A new activation link was mailed to " (to) "." } }
+        @if let Some(to) = sent { div.notice.ok role="status" { "A new activation link was mailed to " (to) "." } }
         p.meta { "Read as " (found.read_as) "." }
         @if found.is_empty() { p { "Nothing found for " strong { (query) } "." } }
         @if !found.tickets.is_empty() {

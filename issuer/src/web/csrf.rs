@@ -37,6 +37,9 @@ pub const COOKIE_NAME: &str = "__Host-og_csrf";
 pub const FIELD: &str = "csrf";
 /// Largest form body the check reads (page and console forms are far smaller).
 const MAX_FORM_BYTES: usize = 64 * 1024;
+/// The page paths that take a file (`multipart/form-data`, token in its `csrf` part) and the
+/// largest body each may send; every other path gets urlencoded forms only.
+pub const UPLOADS: &[(&str, usize)] = &[("/ops/search/image", 10 * 1024 * 1024)];
 
 tokio::task_local! {
     static TOKEN: Arc<str>;
@@ -141,17 +144,26 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         let Some(cookie) = existing.as_deref() else {
             return refused(false, "the form has no valid token (are cookies enabled?)");
         };
-        let is_form = req
+        let content_type = req
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            .unwrap_or_default()
+            .to_owned();
+        let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+        let upload_limit = UPLOADS
+            .iter()
+            .find(|(p, _)| *p == req.uri().path())
+            .filter(|_| content_type.starts_with("multipart/form-data"))
+            .map(|(_, limit)| *limit);
         let (parts, body) = req.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+        let Ok(bytes) = axum::body::to_bytes(body, upload_limit.unwrap_or(MAX_FORM_BYTES)).await else {
             return AppError::PayloadTooLarge.into_response();
         };
         let sent = if is_form {
             form_urlencoded_field(&bytes, FIELD)
+        } else if upload_limit.is_some() {
+            multipart_field(&content_type, bytes.clone(), FIELD).await
         } else {
             None
         };
@@ -179,6 +191,23 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         res.headers_mut().append(SET_COOKIE, v);
     }
     res
+}
+
+/// The text of the part called `name` in a `multipart/form-data` body (`None` when it is not
+/// there or the body is not well formed).
+async fn multipart_field(content_type: &str, body: axum::body::Bytes, name: &str) -> Option<String> {
+    use axum::extract::FromRequest;
+    let req = Request::builder()
+        .header(CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .ok()?;
+    let mut parts = axum::extract::Multipart::from_request(req, &()).await.ok()?;
+    while let Ok(Some(field)) = parts.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// The first value of `name` in an `application/x-www-form-urlencoded` body.

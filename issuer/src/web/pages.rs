@@ -267,8 +267,11 @@ async fn event_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> P
                         div {
                             strong { (offer_name(l, &o.kind)) } " — " (tr!(l, "admits-people", count = o.admits))
                             br; span.meta { (tr!(l, "price-per-ticket", price = l.money(o.price_cents))) }
+                            @if let Some(left) = o.tickets_left.filter(|&n| n > 0) {
+                                br; span.meta { (tr!(l, "offer-tickets-left", left = l.number(left))) }
+                            }
                         }
-                        @if e.capacity_left < i64::from(o.admits) {
+                        @if e.capacity_left < i64::from(o.admits) || !o.fits(1) {
                             p.status { (tr!(l, "sold-out")) }
                         } @else {
                         form method="post" action="/cart/add" {
@@ -276,7 +279,7 @@ async fn event_page(State(s): State<AppState>, user: MaybeUser, Id(id): Id) -> P
                             input type="hidden" name="offer_id" value=(o.id);
                             label for={ "q" (o.id) } style="display:inline;margin-right:6px" { (tr!(l, "quantity")) }
                             select id={ "q" (o.id) } name="quantity" {
-                                @for q in 1..=MAX_QUANTITY { option value=(q) { (q) } }
+                                @for q in (1..=MAX_QUANTITY).take_while(|&q| o.fits(q)) { option value=(q) { (q) } }
                             }
                             " "
                             button type="submit" name="add" value=(o.kind) { (tr!(l, "add-to-cart", offer = offer_name(l, &o.kind))) }
