@@ -61,19 +61,18 @@ fn units() -> BTreeSet<String> {
         .collect()
 }
 
-/// The text of a file without its comments (`//...` to the end of the line, `/* ... */`).
+/// The text of a file without its comments (`//...` to the end of the line, then `/* ... */`).
 fn code(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().map(|l| l.find("//").map_or(l, |i| &l[..i])).collect();
+    let text = lines.join("\n");
     let mut out = String::new();
-    let mut rest = text;
+    let mut rest = text.as_str();
     while let Some(i) = rest.find("/*") {
         out.push_str(&rest[..i]);
         rest = rest[i..].find("*/").map_or("", |j| &rest[i + j + 2..]);
     }
     out.push_str(rest);
-    out.lines()
-        .map(|l| l.find("//").map_or(l, |i| &l[..i]))
-        .collect::<Vec<_>>()
-        .join("\n")
+    out
 }
 
 /// Every `crate::<name>` in `code`, and `state` wherever `AppState` is named.
@@ -84,14 +83,45 @@ fn references(code: &str) -> BTreeSet<String> {
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
             continue; // e.g. `og_crate::`
         }
-        let name: String = code[i + 7..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        out.insert(name);
+        let rest = &code[i + 7..];
+        match rest.strip_prefix('{') {
+            Some(group) => out.extend(group_names(group)),
+            None => {
+                out.insert(ident(rest));
+            }
+        }
     }
     if code.contains("AppState") {
         out.insert("state".to_owned());
+    }
+    out
+}
+
+/// The identifier `s` starts with.
+fn ident(s: &str) -> String {
+    s.chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// The first name of every path at the top level of a `use crate::{...}` group (`group` is the
+/// text after its `{`).
+fn group_names(group: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut depth, mut at_start) = (0usize, true);
+    for (i, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => break,
+            '}' => depth -= 1,
+            ',' if depth == 0 => at_start = true,
+            c if c.is_whitespace() => {}
+            _ if at_start && depth == 0 => {
+                out.push(ident(&group[i..]));
+                at_start = false;
+            }
+            _ => {}
+        }
     }
     out
 }
@@ -125,8 +155,13 @@ fn the_scan_sees_every_context_and_the_imports_between_them() {
     assert!(g["web"].contains_key("shop"), "web imports the shop");
     assert!(g["ops"].contains_key("trust"), "ops imports the trust authority");
     assert!(references(&code("use crate::web::layout; // crate::state")).contains("web"));
+    let grouped = references(&code(
+        "use crate::{\n    error::AppError,\n    web::{csrf, layout},\n};",
+    ));
+    assert!(grouped.contains("web") && grouped.contains("error") && !grouped.contains("csrf"));
     assert!(!references(&code("// use crate::web::layout;")).contains("web"));
     assert!(!references(&code("/* crate::web */ fn f() {}")).contains("web"));
+    assert!(references(&code("/// `keys/*.pem`\nuse crate::web::layout;")).contains("web"));
 }
 
 #[test]
