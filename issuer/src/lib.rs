@@ -21,7 +21,8 @@
 //!   [`ops::catalogue`] (events and offers), [`ops::dashboard`], [`ops::search`],
 //!   [`ops::export`], [`ops::metrics`], [`ops::audit`].
 //! * [`shop`]: the buyer's side: [`shop::orders`] (cart, seats, checkout, tickets, transfer),
-//!   [`shop::accounts`], [`shop::auth`], [`shop::catalogue`], [`shop::payment`],
+//!   [`shop::actions`] (what the API and the pages both ask for), [`shop::accounts`],
+//!   [`shop::auth`], [`shop::catalogue`], [`shop::payment`],
 //!   [`shop::refunds`], [`shop::lifecycle`] (the rules of a ticket's life, pure functions),
 //!   [`shop::binding`], the mails and the PDF ticket. Domain functions take the
 //!   [`shop::Services`] they need (database, signer, settings, secrets, base URL), never the web

@@ -80,7 +80,7 @@ fn key(f: &EventFilter) -> FilterKey {
     (f.sport.clone(), f.day.clone(), f.venue.clone())
 }
 
-/// Cached catalogue answers of one issuer (one per [`Services`]).
+/// Cached catalogue answers of one issuer (one in its `AppState`).
 #[derive(Default)]
 pub struct CatalogueCache {
     lists: Map<FilterKey, Arc<Vec<EventView>>>,
