@@ -26,7 +26,13 @@
 //! 3. the same image binarised by a local-mean adaptive threshold (integral image), which rescues
 //!    blurred, low-contrast and unevenly lit codes;
 //! 4. a 2x upscale of small images, or a less downscaled version of big ones, with both binarisers,
-//!    and a finer-window adaptive threshold (order in `decode_luma`, measured in BENCHMARKS.md).
+//!    and a finer-window adaptive threshold (order in `decode_luma`, measured in BENCHMARKS.md);
+//!    for images small enough to be looked at as they are, thresholds at the local mean itself,
+//!    last when rqrr is alone, right after the first full-image pass of step 4 behind zxing-cpp
+//!    (there they are most of rqrr's rescues).
+//!
+//! The thresholds are computed here, rqrr's own one bit for bit without its per-pixel divisions,
+//! the adaptive ones from one summed-area table per image shared by its passes.
 //!
 //! Guards: the input is capped (decoded images over [`MAX_PIXELS`] are refused, every rqrr pass
 //! works on at most [`DecodeOptions::max_side`] pixels a side, zxing-cpp on at most
@@ -253,46 +259,124 @@ pub fn box_downscale(img: &GrayImage, k: u32) -> GrayImage {
     GrayImage::from_raw(w, h, out).expect("size matches")
 }
 
-/// Doubles an image with bilinear-ish interpolation (for small photos).
+/// Doubles an image with bilinear-ish interpolation (for small photos): output pixel (x, y) is
+/// the floored mean of source pixels (x/2, y/2), the next one right and the next one down (both
+/// clamped to the image), computed a row at a time.
 fn upscale2(img: &GrayImage) -> GrayImage {
-    let (w, h) = img.dimensions();
-    GrayImage::from_fn(w * 2, h * 2, |x, y| {
-        let sx = (x / 2).min(w - 1);
-        let sy = (y / 2).min(h - 1);
-        let nx = (sx + (x & 1)).min(w - 1);
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let mut out = vec![0u8; 4 * w * h];
+    if w == 0 {
+        return GrayImage::new(0, 2 * h as u32);
+    }
+    let src = img.as_raw();
+    let mut cols = vec![0u16; w];
+    for (y, row) in out.chunks_exact_mut(2 * w).enumerate() {
+        let sy = y / 2;
         let ny = (sy + (y & 1)).min(h - 1);
-        let s = u16::from(img.get_pixel(sx, sy).0[0])
-            + u16::from(img.get_pixel(nx, sy).0[0])
-            + u16::from(img.get_pixel(sx, ny).0[0])
-            + u16::from(img.get_pixel(nx, ny).0[0]);
-        image::Luma([(s / 4) as u8])
-    })
+        let (a, b) = (&src[sy * w..][..w], &src[ny * w..][..w]);
+        for ((c, &a), &b) in cols.iter_mut().zip(a).zip(b) {
+            *c = u16::from(a) + u16::from(b);
+        }
+        for (i, pair) in row.chunks_exact_mut(2).enumerate() {
+            let (c, n) = (cols[i], cols[(i + 1).min(w - 1)]);
+            pair[0] = (c / 2) as u8;
+            pair[1] = ((c + n) / 4) as u8;
+        }
+    }
+    GrayImage::from_raw(2 * w as u32, 2 * h as u32, out).expect("size matches")
+}
+
+/// The summed-area table of an image: `(w + 1) * (h + 1)` entries, row 0 and column 0 zero.
+fn integral_image(img: &GrayImage) -> Vec<u32> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let src = img.as_raw();
+    let mut integral = vec![0u32; (w + 1) * (h + 1)];
+    for y in 0..h {
+        let (above, below) = integral[y * (w + 1)..(y + 2) * (w + 1)].split_at_mut(w + 1);
+        let mut row = 0u32;
+        for ((o, &a), &p) in below[1..].iter_mut().zip(&above[1..]).zip(&src[y * w..][..w]) {
+            row += u32::from(p);
+            *o = a + row;
+        }
+    }
+    integral
 }
 
 /// Local-mean adaptive threshold: true (black) where a pixel is darker than its neighbourhood's
 /// mean by more than `bias` percent.
 pub fn adaptive_threshold(img: &GrayImage, div: usize, bias: u32) -> Vec<bool> {
+    adaptive_threshold_with(img, &integral_image(img), div, bias)
+}
+
+/// [`adaptive_threshold`] from the image's summed-area table (computed once per image and shared
+/// by every threshold of it). The window is clipped at the edges; inside, where it is whole,
+/// the rows are processed as straight slices.
+fn adaptive_threshold_with(img: &GrayImage, integral: &[u32], div: usize, bias: u32) -> Vec<bool> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let src = img.as_raw();
-    let mut integral = vec![0u32; (w + 1) * (h + 1)];
-    for y in 0..h {
-        let mut row = 0u32;
-        for x in 0..w {
-            row += u32::from(src[y * w + x]);
-            integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
-        }
-    }
     let r = (w.max(h) / div.max(1)).max(4);
+    let keep = u64::from(100 - bias.min(100));
     let mut out = vec![false; w * h];
+    // Columns whose window is whole: x - r >= 0 and x + r + 1 <= w.
+    let (lo, hi) = (r.min(w), w.saturating_sub(r).max(r.min(w)));
     for y in 0..h {
         let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
-        for x in 0..w {
+        let top = &integral[y0 * (w + 1)..][..w + 1];
+        let bottom = &integral[y1 * (w + 1)..][..w + 1];
+        let row = &src[y * w..][..w];
+        let dst = &mut out[y * w..][..w];
+        let dy = (y1 - y0) as u64;
+        let at = |x: usize| {
             let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
-            let sum = integral[y1 * (w + 1) + x1] + integral[y0 * (w + 1) + x0]
-                - integral[y0 * (w + 1) + x1]
-                - integral[y1 * (w + 1) + x0];
-            let count = ((x1 - x0) * (y1 - y0)) as u64;
-            out[y * w + x] = u64::from(src[y * w + x]) * count * 100 < u64::from(sum) * u64::from(100 - bias);
+            let sum = (bottom[x1] - bottom[x0]) - (top[x1] - top[x0]);
+            u64::from(row[x]) * (x1 - x0) as u64 * dy * 100 < u64::from(sum) * keep
+        };
+        for x in (0..lo).chain(hi..w) {
+            dst[x] = at(x);
+        }
+        let n = hi - lo;
+        if n > 0 {
+            let scale = (2 * r + 1) as u64 * dy * 100;
+            let (b1, b0) = (&bottom[lo + r + 1..][..n], &bottom[lo - r..][..n]);
+            let (t1, t0) = (&top[lo + r + 1..][..n], &top[lo - r..][..n]);
+            for (i, (d, &p)) in dst[lo..hi].iter_mut().zip(&row[lo..hi]).enumerate() {
+                let sum = (b1[i] - b0[i]) - (t1[i] - t0[i]);
+                *d = u64::from(p) * scale < u64::from(sum) * keep;
+            }
+        }
+    }
+    out
+}
+
+/// rqrr's own binarisation (`PreparedImage::prepare`: a running mean along each row, back and
+/// forth, of window w/8; black below 95% of it), bit for bit, with its divisions done as
+/// multiplications by a precomputed reciprocal. rqrr divides twice per pixel in 64-bit.
+fn rqrr_threshold(img: &GrayImage) -> Vec<bool> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let src = img.as_raw();
+    let s = (w / 8).max(1) as u64;
+    // Exact floor(n / d) whenever n * d < 2^64; for any side below 2^16, n < 2^35 (the running
+    // mean stays below 256 * s, s < 2^13) and d < 2^21.
+    let by = |d: u64| {
+        let m = (1u128 << 64) / u128::from(d) + 1;
+        move |n: u64| ((u128::from(n) * m) >> 64) as u64
+    };
+    let (div_s, div_t) = (by(s), by(200 * s));
+    let mut out = vec![false; w * h];
+    let mut row_average = vec![0u64; w];
+    let (mut avg_v, mut avg_u) = (0u64, 0u64);
+    for y in 0..h {
+        let row = &src[y * w..][..w];
+        row_average.fill(0);
+        for x in 0..w {
+            let (v, u) = if y % 2 == 0 { (w - 1 - x, x) } else { (x, w - 1 - x) };
+            avg_v = div_s(avg_v * (s - 1)) + u64::from(row[v]);
+            avg_u = div_s(avg_u * (s - 1)) + u64::from(row[u]);
+            row_average[v] += avg_v;
+            row_average[u] += avg_u;
+        }
+        for ((o, &p), &a) in out[y * w..][..w].iter_mut().zip(row).zip(&row_average) {
+            *o = u64::from(p) < div_t(a * 95);
         }
     }
     out
@@ -326,23 +410,11 @@ const SMALL_MODULE: f32 = 6.0;
 /// Crops are scaled so one module is about this many pixels.
 const CROP_MODULE: f32 = 3.0;
 
-/// One rqrr run, guarded by `catch_unwind`. Returns the payloads, or None on a panic.
-fn rqrr_pass(img: &GrayImage, bin: Binariser) -> Option<Vec<Vec<u8>>> {
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    if w < 21 || h < 21 {
-        return Some(Vec::new());
-    }
-    catch_unwind(AssertUnwindSafe(|| {
-        let mut prepared = match bin {
-            Binariser::Rqrr => {
-                let raw = img.as_raw();
-                rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| raw[y * w + x])
-            }
-            Binariser::Adaptive { div, bias } => {
-                let bits = adaptive_threshold(img, div, bias);
-                rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| bits[y * w + x])
-            }
-        };
+/// rqrr's grid detection and decoding of a prepared image (at most 8 grids). A macro: rqrr's
+/// image buffer type cannot be named outside it.
+macro_rules! detect_and_decode {
+    ($prepared:expr) => {{
+        let mut prepared = $prepared;
         let mut out = Vec::new();
         for grid in prepared.detect_grids().into_iter().take(8) {
             let mut buf = Vec::new();
@@ -351,6 +423,54 @@ fn rqrr_pass(img: &GrayImage, bin: Binariser) -> Option<Vec<Vec<u8>>> {
             }
         }
         out
+    }};
+}
+
+/// An image one or more rqrr passes look at, with its summed-area table computed on first use
+/// and shared by every adaptive threshold of it (behind a `OnceLock`: a pass abandoned at the
+/// deadline may still be reading it on its worker).
+struct Plane {
+    img: GrayImage,
+    integral: std::sync::OnceLock<Vec<u32>>,
+}
+
+impl Plane {
+    fn new(img: GrayImage) -> Arc<Plane> {
+        Arc::new(Plane {
+            img,
+            integral: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn width(&self) -> u32 {
+        self.img.width()
+    }
+
+    fn height(&self) -> u32 {
+        self.img.height()
+    }
+
+    /// The image binarised as `bin` says: true is black.
+    fn binarised(&self, bin: Binariser) -> Vec<bool> {
+        match bin {
+            Binariser::Rqrr => rqrr_threshold(&self.img),
+            Binariser::Adaptive { div, bias } => {
+                let integral = self.integral.get_or_init(|| integral_image(&self.img));
+                adaptive_threshold_with(&self.img, integral, div, bias)
+            }
+        }
+    }
+}
+
+/// One rqrr run, guarded by `catch_unwind`. Returns the payloads, or None on a panic.
+fn rqrr_pass(plane: &Plane, bin: Binariser) -> Option<Vec<Vec<u8>>> {
+    let (w, h) = (plane.width() as usize, plane.height() as usize);
+    if w < 21 || h < 21 {
+        return Some(Vec::new());
+    }
+    catch_unwind(AssertUnwindSafe(|| {
+        let bits = plane.binarised(bin);
+        detect_and_decode!(rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| bits[y * w + x]))
     }))
     .ok()
 }
@@ -379,7 +499,7 @@ type PassState = Arc<std::sync::Mutex<(bool, bool)>>;
 
 /// Runs one rqrr pass on a worker thread and waits at most `budget` for it. rqrr cannot be
 /// interrupted, and on some inputs one pass takes hundreds of milliseconds: the verdict must not.
-fn guarded_pass(img: &Arc<GrayImage>, bin: Binariser, budget: Duration) -> PassResult {
+fn guarded_pass(img: &Arc<Plane>, bin: Binariser, budget: Duration) -> PassResult {
     if ABANDONED.load(Ordering::SeqCst) >= MAX_ABANDONED {
         return PassResult::Busy;
     }
@@ -741,7 +861,7 @@ fn rqrr_passes(
     // Slowest observed cost per pixel of a pass in this call, to predict the next pass.
     let mut ns_per_px = 0.0f64;
     // Runs one pass; true when decoding should stop (a code found, or no time left).
-    let mut run = |res: &mut Decoded, im: &Arc<GrayImage>, bin: Binariser| -> bool {
+    let mut run = |res: &mut Decoded, im: &Arc<Plane>, bin: Binariser| -> bool {
         let px = f64::from(im.width()) * f64::from(im.height());
         let predicted = Duration::from_nanos((ns_per_px * px) as u64);
         let elapsed = start.elapsed();
@@ -785,11 +905,11 @@ fn rqrr_passes(
         let (w, h) = ((r.w * kl).min(img.width() - x), (r.h * kl).min(img.height() - y));
         let kc = ((r.module * kl as f32) / CROP_MODULE).floor().max(1.0) as u32;
         let cut = image::imageops::crop_imm(img, x, y, w, h).to_image();
-        let crop = Arc::new(if kc > 1 { box_downscale(&cut, kc) } else { cut });
+        let crop = Plane::new(if kc > 1 { box_downscale(&cut, kc) } else { cut });
         let mut done = run(res, &crop, Binariser::Rqrr) || run(res, &crop, ADAPTIVE);
         if !done && opts.thorough && r.module * (kl as f32) < SMALL_MODULE && crop.width().max(crop.height()) <= 400 {
             // Small, often rotated modules: rqrr samples a doubled crop more reliably.
-            let big = Arc::new(upscale2(&crop));
+            let big = Plane::new(upscale2(&crop.img));
             done = run(res, &big, Binariser::Rqrr) || run(res, &big, ADAPTIVE);
         }
         if done {
@@ -804,7 +924,7 @@ fn rqrr_passes(
     }
 
     let k_fast = factor_for(img, opts.fast_side);
-    let fast = Arc::new(box_downscale(img, k_fast));
+    let fast = Plane::new(box_downscale(img, k_fast));
     if run(res, &fast, Binariser::Rqrr) || !opts.thorough {
         return;
     }
@@ -814,9 +934,9 @@ fn rqrr_passes(
         let k = factor_for(img, opts.max_side);
         (k < k_fast).then(|| box_downscale(img, k))
     }
-    .map(Arc::new);
+    .map(Plane::new);
     // Ordered by what read most camera-like frames and photos per millisecond (BENCHMARKS.md).
-    let plan: Vec<(&Arc<GrayImage>, Binariser)> = match &second {
+    let plan: Vec<(&Arc<Plane>, Binariser)> = match &second {
         Some(second) => vec![
             (second, ADAPTIVE),
             (&fast, ADAPTIVE_FINE),
@@ -826,15 +946,21 @@ fn rqrr_passes(
         ],
         None => vec![(&fast, ADAPTIVE), (&fast, ADAPTIVE_FINE)],
     };
-    // Last, for images small enough to be looked at as they are: a threshold at the local mean
-    // itself (no bias), over a medium and a wide window. It rescues codes printed on bent paper
-    // whose dark modules are barely darker than their surroundings (qrcode-4/08, 4/13).
-    let even: &[(&Arc<GrayImage>, Binariser)] = if k_fast == 1 {
+    // For images small enough to be looked at as they are: a threshold at the local mean itself
+    // (no bias), over a medium and a wide window. It rescues codes printed on bent paper whose
+    // dark modules are barely darker than their surroundings (qrcode-4/08, 4/13). Alone, rqrr
+    // tries these last. Behind zxing-cpp, whose binarisers read the ordinary codes, they rescue
+    // the most per millisecond (2 of rqrr's 4 rescues of photos, 0.6-0.8 ms each on most photos
+    // when they fail), so they come second, after the first pass of the plan, which rescues
+    // another (BENCHMARKS.md, issue 12).
+    let even: &[(&Arc<Plane>, Binariser)] = if k_fast == 1 {
         &[(&fast, ADAPTIVE_EVEN), (&fast, ADAPTIVE_EVEN_WIDE)]
     } else {
         &[]
     };
-    let plan = plan.into_iter().chain(even.iter().copied());
+    let early = if opts.decoders == Decoders::Both { 1 } else { plan.len() };
+    let (head, tail) = plan.split_at(early.min(plan.len()));
+    let plan = head.iter().chain(even).chain(tail).copied();
     for (im, bin) in plan {
         if run(res, im, bin) {
             break;
@@ -857,7 +983,15 @@ pub fn payload_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 
 /// rqrr alone, as a library user would call it (for comparisons): prepare, detect, decode.
 pub fn decode_rqrr_plain(img: &GrayImage) -> Option<Vec<Vec<u8>>> {
-    rqrr_pass(img, Binariser::Rqrr)
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if w < 21 || h < 21 {
+        return Some(Vec::new());
+    }
+    let raw = img.as_raw();
+    catch_unwind(AssertUnwindSafe(|| {
+        detect_and_decode!(rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| raw[y * w + x]))
+    }))
+    .ok()
 }
 
 /// Installs a panic hook that keeps rqrr's caught panics off the steward's screen while keeping
@@ -1059,6 +1193,100 @@ pub(crate) mod tests {
         assert_eq!(payload_text(&[0xB1, 0xB2, b'Q', b'R']), "\u{ff71}\u{ff72}QR");
         // 0x80 is not a Shift_JIS lead byte: Latin-1 keeps every byte.
         assert_eq!(payload_text(&[0x80, 0xFF]), "\u{80}\u{ff}");
+    }
+
+    /// Test images for the binarisers: noise, a gradient with a code on it, odd and even sides.
+    fn textures() -> Vec<GrayImage> {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut noise = |w, h| {
+            GrayImage::from_fn(w, h, |_, _| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                image::Luma([(seed >> 56) as u8])
+            })
+        };
+        let mut lit = qr("OG1:BINARISE ME", 5);
+        let (w, h) = lit.dimensions();
+        for (x, y, p) in lit.enumerate_pixels_mut() {
+            p.0[0] = (u32::from(p.0[0]) * (60 + 140 * x / w) / 255 + 30 * y / h) as u8;
+        }
+        vec![noise(240, 240), noise(481, 173), noise(21, 64), lit, qr("OG1:X", 7)]
+    }
+
+    /// The threshold as first written (one window clipped per pixel), the reference.
+    fn adaptive_reference(img: &GrayImage, div: usize, bias: u32) -> Vec<bool> {
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let src = img.as_raw();
+        let integral = integral_image(img);
+        let r = (w.max(h) / div.max(1)).max(4);
+        let mut out = vec![false; w * h];
+        for y in 0..h {
+            let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+            for x in 0..w {
+                let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
+                let sum = integral[y1 * (w + 1) + x1] + integral[y0 * (w + 1) + x0]
+                    - integral[y0 * (w + 1) + x1]
+                    - integral[y1 * (w + 1) + x0];
+                let count = ((x1 - x0) * (y1 - y0)) as u64;
+                out[y * w + x] = u64::from(src[y * w + x]) * count * 100 < u64::from(sum) * u64::from(100 - bias);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_adaptive_threshold_from_a_shared_integral_image_marks_exactly_the_pixels_of_the_reference() {
+        for img in textures() {
+            let (w, h) = img.dimensions();
+            let integral = integral_image(&img);
+            // Every pixel's sum over the whole image is in the table's last entry.
+            let total: u32 = img.as_raw().iter().map(|&p| u32::from(p)).sum();
+            assert_eq!(integral[((w + 1) * (h + 1) - 1) as usize], total);
+            for bin in [ADAPTIVE, ADAPTIVE_FINE, ADAPTIVE_EVEN, ADAPTIVE_EVEN_WIDE] {
+                let Binariser::Adaptive { div, bias } = bin else {
+                    unreachable!()
+                };
+                let fast = adaptive_threshold_with(&img, &integral, div, bias);
+                assert!(fast == adaptive_reference(&img, div, bias), "{w}x{h} {bin:?}");
+                assert!(fast.iter().any(|&b| b) && fast.iter().any(|&b| !b), "{w}x{h} {bin:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn rqrr_s_threshold_computed_here_prepares_exactly_the_image_rqrr_prepares_itself() {
+        for img in textures() {
+            let (w, h) = (img.width() as usize, img.height() as usize);
+            let raw = img.as_raw();
+            let theirs = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| raw[y * w + x]);
+            let bits = rqrr_threshold(&img);
+            let ours = rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| bits[y * w + x]);
+            let differ = (0..h)
+                .flat_map(|y| (0..w).map(move |x| (x, y)))
+                .filter(|&(x, y)| theirs.get_pixel_at(x, y) != ours.get_pixel_at(x, y))
+                .count();
+            assert_eq!(differ, 0, "{w}x{h}");
+            assert!(bits.iter().any(|&b| b) && bits.iter().any(|&b| !b), "{w}x{h}");
+        }
+    }
+
+    #[test]
+    fn upscaling_2x_gives_each_pixel_the_floored_mean_of_its_clamped_2x2_neighbours() {
+        for img in textures() {
+            let (w, h) = img.dimensions();
+            let reference = GrayImage::from_fn(w * 2, h * 2, |x, y| {
+                let (sx, sy) = (x / 2, y / 2);
+                let (nx, ny) = ((sx + (x & 1)).min(w - 1), (sy + (y & 1)).min(h - 1));
+                let s = [(sx, sy), (nx, sy), (sx, ny), (nx, ny)]
+                    .iter()
+                    .map(|&(x, y)| u16::from(img.get_pixel(x, y).0[0]))
+                    .sum::<u16>();
+                image::Luma([(s / 4) as u8])
+            });
+            assert!(upscale2(&img) == reference, "{w}x{h}");
+        }
+        assert_eq!(upscale2(&GrayImage::new(0, 3)).dimensions(), (0, 6));
     }
 
     #[test]

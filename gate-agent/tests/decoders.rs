@@ -56,6 +56,33 @@ fn the_gate_reads_at_least_96_percent_of_the_real_photos_and_more_than_zxing_cpp
 }
 
 #[test]
+fn behind_zxing_cpp_the_bent_paper_photos_are_read_by_the_even_thresholds_before_rqrr_s_other_passes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/qr-photos");
+    if !dir.join("index.tsv").exists() {
+        eprintln!("{} not found: this test needs the shared photo set", dir.display());
+        return;
+    }
+    // Codes on bent paper that only rqrr's thresholds at the local mean read (BENCHMARKS.md).
+    for name in ["qrcode-4/08", "qrcode-4/13"] {
+        let expected = std::fs::read(dir.join(format!("{name}.txt"))).unwrap();
+        let img = load_luma(&dir.join(format!("{name}.png"))).unwrap();
+        let reads = |d: &og_gate::decode::Decoded| d.codes.iter().any(|c| payload_text(c).as_bytes() == expected);
+        let both = decode_luma(&img, &opts(Decoders::Both));
+        let alone = decode_luma(&img, &opts(Decoders::Rqrr));
+        assert!(reads(&both) && reads(&alone), "{name}: {both:?} {alone:?}");
+        assert_eq!(both.found_by, vec![og_gate::decode::Engine::Rqrr], "{name}");
+        // rqrr alone tries them last; behind zxing-cpp they come right after the first
+        // full-image pass, so fewer of rqrr's passes run before the one that reads.
+        let rqrr_passes = both.found_in_pass.unwrap() - both.zxing_passes;
+        let alone_passes = alone.found_in_pass.unwrap();
+        assert!(
+            rqrr_passes + 3 <= alone_passes,
+            "{name}: read by rqrr's pass {rqrr_passes} behind zxing-cpp, {alone_passes} alone"
+        );
+    }
+}
+
+#[test]
 fn camera_frames_with_tickets_and_version_10_codes_plain_and_on_phone_screens_are_read() {
     let signer = og_fixtures::test_signer();
     let mut missed = Vec::new();
