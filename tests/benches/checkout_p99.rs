@@ -15,7 +15,8 @@
 //! queue, 200 divided by what the machine completes per second).
 //!
 //! `cargo bench -p og-system-tests --bench checkout_p99` (needs PostgreSQL, as the tests do;
-//! `OG_BENCH_BUYERS`, `OG_BENCH_ROUNDS` and `OG_BENCH_THINK_MS` change the load).
+//! `OG_BENCH_BUYERS`, `OG_BENCH_ROUNDS` and `OG_BENCH_THINK_MS` change the load,
+//! `OG_BENCH_ENGINES` and `OG_BENCH_LOADS` pick rows).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -279,10 +280,23 @@ fn main() {
         og_issuer::store::DatabaseUrl::Postgres(u) => u,
         other => panic!("not PostgreSQL: {other:?}"),
     };
-    for think in [think, Duration::ZERO] {
+    // `OG_BENCH_ENGINES=sqlite,pg1,pg3` (the default) picks the rows; `OG_BENCH_LOADS=pause,busy`
+    // the two loads (to profile one of them alone).
+    let engines = std::env::var("OG_BENCH_ENGINES").unwrap_or_else(|_| "sqlite,pg1,pg3".into());
+    let loads = std::env::var("OG_BENCH_LOADS").unwrap_or_else(|_| "pause,busy".into());
+    let wanted = |list: &str, name: &str| list.split(',').any(|x| x.trim() == name);
+    for (load_name, think) in [("pause", think), ("busy", Duration::ZERO)] {
+        if !wanted(&loads, load_name) {
+            continue;
+        }
         let load = Load { buyers, rounds, think };
-        run("SQLite, 1 process", None, 1, &load);
+        if wanted(&engines, "sqlite") {
+            run("SQLite, 1 process", None, 1, &load);
+        }
         for replicas in [1, 3] {
+            if !wanted(&engines, &format!("pg{replicas}")) {
+                continue;
+            }
             let pg = ScratchDatabase::create("og_bench_p99");
             let label = format!("PostgreSQL, {replicas} replica{}", if replicas > 1 { "s" } else { "" });
             run(&label, Some(&pg_url(&pg)), replicas, &load);
