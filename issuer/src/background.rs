@@ -36,20 +36,21 @@ pub fn recover_on_start(state: &AppState) -> Result<(), String> {
 pub fn spawn(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
-        let mut n: u64 = 0;
         loop {
             tick.tick().await;
-            n += 1;
             crate::shop::payment::deliver_due(&state).await;
-            if n.is_multiple_of(15) {
-                let now = crate::now();
-                if let Err(e) = state
+            // Holds that ran out of time go back on sale within a tick (checkouts no longer
+            // sweep them: they run beside each other, see `store::WriteScope`); the exclusive
+            // write only when a read finds one due.
+            let now = crate::now();
+            let due = state.db.read(move |c| crate::shop::orders::any_overdue(c, now)).await;
+            if matches!(due, Ok(true))
+                && let Err(e) = state
                     .db
                     .write(move |tx| crate::shop::orders::expire_overdue(tx, now))
                     .await
-                {
-                    tracing::error!(error = %e, "could not expire orders");
-                }
+            {
+                tracing::error!(error = %e, "could not expire orders");
             }
         }
     });

@@ -466,11 +466,12 @@ async fn a_pending_order_that_runs_out_of_time_is_cancelled_and_its_seats_return
     let (_, order) = app.order(&b, offer, 1, "expire-me-1").await;
     assert_eq!(app.db_i64("SELECT reserved FROM events WHERE id = 6"), 4);
     app.db_exec("UPDATE orders SET expires_at = 0");
-    // Any checkout sweeps expired holds first.
-    let other = app.buyer("lea@example.org").await;
-    let solo = app.offer_id(7, "solo").await;
-    app.order(&other, solo, 1, "sweeper-key").await;
-    assert_eq!(app.db_i64("SELECT reserved FROM events WHERE id = 6"), 0);
+    // The background sweep (every 2 s) puts the seats back on sale.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.db_i64("SELECT reserved FROM events WHERE id = 6") != 0 {
+        assert!(std::time::Instant::now() < deadline, "the expired hold was never swept");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let (_, o) = app
         .get_json(&format!("/api/v1/orders/{}", order["id"]), Some(&b.access))
         .await;
@@ -851,4 +852,35 @@ async fn an_offer_with_a_sale_limit_sells_no_more_than_it_and_a_cancelled_order_
     assert_eq!(r.status(), 200);
     let (_, ev) = app.get_json(&format!("/api/v1/events/{id}"), None).await;
     assert_eq!(left(&ev, "duo"), Value::Null);
+}
+
+#[tokio::test]
+async fn a_checkout_short_of_seats_held_by_an_expired_order_gets_them() {
+    let app = spawn_app().await;
+    app.db_exec("UPDATE events SET capacity = 4 WHERE id = 6");
+    let family = app.offer_id(6, "family").await;
+    let lea = app.buyer("lea-late@example.org").await;
+    let (st, _) = app
+        .put_json(
+            "/api/v1/cart/items",
+            Some(&lea.access),
+            &json!({ "offer_id": family, "quantity": 1 }),
+        )
+        .await;
+    assert_eq!(st, 200, "the last four seats fit in Lea's cart");
+    let kim = app.buyer("kim-first@example.org").await;
+    let (st, _) = app.order(&kim, family, 1, "kim-takes-the-last").await;
+    assert_eq!(st, 201, "Kim checks out first and holds them");
+    app.db_exec("UPDATE orders SET expires_at = 0");
+    let res = app
+        .client
+        .post(app.url("/api/v1/checkout"))
+        .bearer_auth(&lea.access)
+        .header("Idempotency-Key", "lea-gets-them-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201, "Kim's hold ran out: Lea gets the seats");
+    assert_eq!(app.db_i64("SELECT reserved FROM events WHERE id = 6"), 4);
+    assert_eq!(app.db_i64("SELECT count(*) FROM orders WHERE status = 'cancelled'"), 1);
 }

@@ -8,17 +8,32 @@ use crate::tr;
 use super::Services;
 use super::auth::AuthUser;
 use super::orders::{self, OrderView, TransferOutcome, Transferred};
+use crate::store::WriteScope;
 
-/// Checks the buyer's cart out: the order with its seats held, and the payment to make.
+/// Checks the buyer's cart out: the order with its seats held, and the payment to make. It
+/// runs beside other buyers' checkouts (`WriteScope::Account`); when seats run short, holds that
+/// ran out of time are swept (an exclusive write) and the checkout is tried once more.
 pub async fn place_order(s: &Services, account_id: i64, key: IdempotencyKey) -> AppResult<OrderView> {
-    let provider = super::payment::provider(s);
-    let now = crate::now();
-    let base = s.base_url.to_string();
-    s.db.write(move |tx| {
-        let id = orders::checkout(tx, account_id, &key, &provider, now)?;
-        orders::get_order(tx, account_id, id, &base)
-    })
-    .await
+    let attempt = |key: IdempotencyKey| {
+        let provider = super::payment::provider(s);
+        let now = crate::now();
+        let base = s.base_url.to_string();
+        s.db.write_scoped(WriteScope::Account(account_id), move |tx| {
+            let id = orders::checkout(tx, account_id, &key, &provider, now)?;
+            orders::get_order(tx, account_id, id, &base)
+        })
+    };
+    match attempt(key.clone()).await {
+        Err(e) if e.code() == "sold_out" => {
+            let now = crate::now();
+            let expired = s.db.write(move |tx| orders::expire_overdue(tx, now)).await?;
+            if expired == 0 {
+                return Err(e);
+            }
+            attempt(key).await
+        }
+        other => other,
+    }
 }
 
 /// The code of one of the buyer's tickets, if it may be shown as a static code now.

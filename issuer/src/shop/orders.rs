@@ -619,6 +619,18 @@ fn release_seats(tx: &Transaction<'_>, order_id: i64) -> AppResult<()> {
 }
 
 /// Cancels pending orders whose hold has run out and releases their seats. Returns how many.
+/// Whether a pending order's hold has run out (what [`expire_overdue`] would cancel).
+pub fn any_overdue(conn: &Connection, now: i64) -> AppResult<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM orders WHERE status = 'pending' AND expires_at <= ?1 LIMIT 1",
+            [now],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 pub fn expire_overdue(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
     let ids = {
         let mut stmt = tx.prepare_cached("SELECT id FROM orders WHERE status = 'pending' AND expires_at <= ?1")?;
@@ -637,6 +649,10 @@ pub fn expire_overdue(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
 
 /// Turns the account's cart into a pending order holding its seats, and opens a payment for it
 /// with `provider`. The same idempotency key returns the same order (and changes nothing).
+/// It changes only the account's own rows and, by conditional updates, its events' seats and
+/// offers' tickets, so it may run in `WriteScope::Account`; other buyers' expired holds are
+/// swept by [`expire_overdue`] (the background job, and `actions::place_order` when seats run
+/// short), never here.
 pub fn checkout(
     tx: &Transaction<'_>,
     account_id: i64,
@@ -655,20 +671,12 @@ pub fn checkout(
         return Ok(id);
     }
     issuance::account_tag(tx, account_id)?;
-    expire_overdue(tx, now)?;
     let cart = account_cart(tx, account_id)?;
     if cart.items.is_empty() {
         return Err(AppError::conflict("cart_empty", "the cart is empty"));
     }
     for line in &cart.items {
         ensure_on_sale(tx, line.event_id, now)?;
-        let seats = line.quantity * i64::from(line.admits);
-        if !take_seats(tx, line.event_id, seats)? || !take_offer_tickets(tx, line.offer_id, line.quantity)? {
-            return Err(AppError::conflict(
-                "sold_out",
-                format!("not enough seats left for {} ({})", line.event_name, line.kind),
-            ));
-        }
     }
     let order_id = tx.query_row(
         "INSERT INTO orders (account_id, status, total_cents, idempotency_key, created_at, expires_at)
@@ -688,6 +696,21 @@ pub fn checkout(
         params![order_id, payment_id],
     )?;
     tx.execute("DELETE FROM cart_items WHERE account_id = ?1", [account_id])?;
+    // Seats are taken last (the event's row stays locked until the commit, and every buyer of
+    // the event needs it), event by event in id order, an offer's tickets right after its
+    // event's seats: two checkouts running at once (PostgreSQL, `WriteScope::Account`) lock the
+    // rows they share in the same order, so neither waits for the other in a circle.
+    let mut lines: Vec<&CartLine> = cart.items.iter().collect();
+    lines.sort_by_key(|l| (l.event_id, l.offer_id));
+    for line in lines {
+        let seats = line.quantity * i64::from(line.admits);
+        if !take_seats(tx, line.event_id, seats)? || !take_offer_tickets(tx, line.offer_id, line.quantity)? {
+            return Err(AppError::conflict(
+                "sold_out",
+                format!("not enough seats left for {} ({})", line.event_name, line.kind),
+            ));
+        }
+    }
     Ok(order_id)
 }
 

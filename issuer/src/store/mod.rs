@@ -17,8 +17,14 @@
 //!   keeps capacity (no oversell), the revocation log and the admissions sequence (gap-free, in
 //!   commit order), scan intake (idempotent by nonce) and webhooks (one issuance) correct across
 //!   replicas, with the same query text as on SQLite. Reads run in a REPEATABLE READ read-only
-//!   transaction (a consistent snapshot, like a SQLite read). Finer locks (per offer, per log)
-//!   are a later step, measured in BENCHMARKS.md.
+//!   transaction (a consistent snapshot, like a SQLite read).
+//! - One narrower scope ([`WriteScope::Account`], [`Db::write_scoped`]) for a buyer's own
+//!   writes (cart, checkout, card, the webhook that issues their tickets): the write lock is taken
+//!   **shared**, plus an exclusive lock on the buyer's account. Buyers' writes then run beside
+//!   each other but never beside an exclusive writer, so every rule written for one writer at a
+//!   time still holds; what two buyers' writes share they take by conditional updates on rows
+//!   (an event's seats, an offer's tickets), which PostgreSQL re-checks on the row's newest
+//!   version, in event-id order (no deadlock). On SQLite both scopes are the one writer.
 
 pub mod schema;
 pub mod sql;
@@ -31,12 +37,27 @@ use std::time::Duration;
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_sqlite::SqliteConnectionManager;
 
+use sql::params;
 pub use sql::{Connection, Engine, Transaction};
 
 use crate::error::{AppError, AppResult};
 
 /// The advisory lock every PostgreSQL write transaction takes first (any constant; "og" in ASCII).
 pub const WRITE_LOCK: i64 = 0x6f67;
+/// The class of the per-account advisory locks (two-key form, a key space apart from
+/// [`WRITE_LOCK`]'s).
+const ACCOUNT_LOCKS: i32 = 0x6f67;
+
+/// Which other writers a write transaction excludes (on PostgreSQL; SQLite has one writer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteScope {
+    /// Every other writer: the rule for everything but a buyer's own writes.
+    All,
+    /// Writers of the same account, and every [`WriteScope::All`] writer. Only for work that
+    /// changes the account's own rows and touches shared rows by conditional updates alone (see
+    /// the module documentation).
+    Account(i64),
+}
 
 /// A transaction that writes a WAL record and commits synchronously: when it returns, every
 /// commit made before it on this server is on disk (WAL is flushed in order).
@@ -282,8 +303,17 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
     {
+        self.write_scoped(WriteScope::All, f).await
+    }
+
+    /// [`Db::write`] excluding only the writers `scope` names.
+    pub async fn write_scoped<T, F>(&self, scope: WriteScope, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
+    {
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.write_here(f))
+        tokio::task::spawn_blocking(move || db.write_here(scope, f))
             .await
             .map_err(AppError::internal)?
     }
@@ -307,8 +337,8 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send,
     {
         match self.pool {
-            Pool::Sqlite(_) => self.write_here(f),
-            Pool::Postgres(_) => on_plain_thread(|| self.write_here(f)),
+            Pool::Sqlite(_) => self.write_here(WriteScope::All, f),
+            Pool::Postgres(_) => on_plain_thread(|| self.write_here(WriteScope::All, f)),
         }
     }
 
@@ -341,7 +371,7 @@ impl Db {
         }
     }
 
-    fn write_here<T, F>(&self, f: F) -> AppResult<T>
+    fn write_here<T, F>(&self, scope: WriteScope, f: F) -> AppResult<T>
     where
         F: FnOnce(&Transaction<'_>) -> AppResult<T>,
     {
@@ -363,11 +393,21 @@ impl Db {
                 let conn = Connection::postgres(tx, cache);
                 // Serialised with every other writer (the lock), committed without waiting for
                 // the disk, so the lock is held for the work only and not for an fsync...
-                conn.query_row(
-                    "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(?1)",
-                    [WRITE_LOCK],
-                    |_| Ok(()),
-                )?;
+                match scope {
+                    WriteScope::All => conn.query_row(
+                        "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(?1)",
+                        [WRITE_LOCK],
+                        |_| Ok(()),
+                    )?,
+                    // Shared first, as every writer takes the write lock first: a buyer's write
+                    // waits for an exclusive writer and never holds its account while it does.
+                    WriteScope::Account(id) => conn.query_row(
+                        "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock_shared(?1),
+                                pg_advisory_xact_lock(?2, ?3)",
+                        params![WRITE_LOCK, ACCOUNT_LOCKS, (id & 0x7fff_ffff) as i32],
+                        |_| Ok(()),
+                    )?,
+                }
                 let out = f(&conn)?;
                 conn.commit()?;
                 // ...then made durable before anyone is answered, outside the lock: a tiny

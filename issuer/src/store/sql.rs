@@ -489,6 +489,27 @@ impl<'a> Connection<'a> {
         }
     }
 
+    /// `n` new ticket serials, ascending. SQLite has one writer, so the next numbers after the
+    /// highest are free; on PostgreSQL buyers' payments issue tickets side by side
+    /// (`WriteScope::Account`), so the numbers come from the `ticket_serials` sequence
+    /// (migration 11), which no two transactions share. A serial is signed into the ticket's
+    /// code before its row exists, so the table's own key default cannot give it.
+    pub fn new_ticket_serials(&self, n: usize) -> Result<Vec<i64>> {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        match self.engine() {
+            Engine::Sqlite => {
+                let first: i64 =
+                    self.query_row("SELECT COALESCE(MAX(serial), 0) + 1 FROM tickets", [], |r| r.get(0))?;
+                Ok((first..first + n).collect())
+            }
+            Engine::Postgres => self.query_all(
+                "SELECT nextval('ticket_serials') FROM generate_series(1, CAST(?1 AS BIGINT))",
+                [n],
+                |r| r.get(0),
+            ),
+        }
+    }
+
     /// SQL for "`column` is one of the integers of the JSON array in parameter `param`, or that
     /// parameter is NULL": JSON functions are named differently on the two engines.
     pub fn in_json_ids_or_all(&self, column: &str, param: u32) -> String {

@@ -127,11 +127,11 @@ pub fn issue_purchase(
         ],
         |r| r.get::<_, i64>(0),
     )?;
-    let first_serial: i64 = tx.query_row("SELECT COALESCE(MAX(serial), 0) + 1 FROM tickets", [], |r| r.get(0))?;
+    let serials = tx.new_ticket_serials(requests.len())?;
     let mut out = Vec::with_capacity(requests.len());
     let mut rows = Vec::with_capacity(requests.len());
     let mut windows = std::collections::HashMap::new();
-    for (next_serial, req) in (first_serial..).zip(requests) {
+    for (next_serial, req) in serials.into_iter().zip(requests) {
         let serial = u32::try_from(next_serial).map_err(|_| AppError::internal("ticket serials exhausted"))?;
         let code = Code {
             event_id: req.event_id,

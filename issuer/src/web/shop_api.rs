@@ -21,6 +21,7 @@ use crate::shop::accounts;
 use crate::shop::auth::{self, AuthUser, SensitiveUser};
 use crate::shop::orders::{self as shop, EventFilter};
 use crate::state::AppState;
+use crate::store::WriteScope;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -267,7 +268,8 @@ async fn get_cart(State(s): State<AppState>, user: AuthUser) -> AppResult<Json<V
 }
 
 async fn clear_cart(State(s): State<AppState>, user: AuthUser) -> AppResult<StatusCode> {
-    s.db.write(move |tx| shop::clear_cart(tx, user.id)).await?;
+    s.db.write_scoped(WriteScope::Account(user.id), move |tx| shop::clear_cart(tx, user.id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -278,7 +280,7 @@ async fn put_cart_item(
 ) -> AppResult<Json<Value>> {
     let q = Quantity::parse(b.quantity)?;
     let cart =
-        s.db.write(move |tx| {
+        s.db.write_scoped(WriteScope::Account(user.id), move |tx| {
             shop::set_cart_item(tx, user.id, b.offer_id, q)?;
             shop::account_cart(tx, user.id)
         })
@@ -288,7 +290,7 @@ async fn put_cart_item(
 
 async fn delete_cart_item(State(s): State<AppState>, user: AuthUser, Id(offer): Id) -> AppResult<Json<Value>> {
     let cart =
-        s.db.write(move |tx| {
+        s.db.write_scoped(WriteScope::Account(user.id), move |tx| {
             shop::remove_cart_item(tx, user.id, offer)?;
             shop::account_cart(tx, user.id)
         })

@@ -1,4 +1,5 @@
--- Migration 11: a sale limit per offer (issue 15: "capacity per offer").
+-- Migration 11: a sale limit per offer (issue 15: "capacity per offer"), and an index for the
+-- sweep of expired holds.
 -- `capacity`: how many tickets of this offer may be sold (NULL: only the event's capacity in
 -- people limits it). `sold`: tickets of it held by pending and paid orders, taken by one
 -- conditional update at checkout and given back when an order expires, is cancelled or refunded
@@ -10,3 +11,8 @@ ALTER TABLE offers ADD COLUMN sold INTEGER NOT NULL DEFAULT 0
 UPDATE offers SET sold = (
     SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
     WHERE l.offer_id = offers.id AND o.status IN ('pending', 'paid'));
+-- Pending orders by the end of their hold: the sweep that puts expired holds back on sale looks
+-- for one every 2 s on every replica.
+CREATE INDEX orders_pending_by_expiry ON orders (expires_at) WHERE status = 'pending';
+-- Webhooks not yet delivered by when they are due: every replica looks for one every 2 s.
+CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at) WHERE delivered_at IS NULL;
