@@ -1,10 +1,11 @@
 //! The issuer's module tree, checked on its source: the contexts (`web`, `cli`, `ops`, `gates`,
 //! `shop`, `trust`, `store`) depend on each other in one direction only, domain code never
 //! reaches up into the web layer or the application state, and no import cycle runs between
-//! the contexts and the top-level modules.
+//! the contexts and the top-level modules; routes and CLI commands hold no SQL, and nothing
+//! outside `store` names the database drivers.
 //!
 //! A "unit" is a directory under `issuer/src/` (a context) or a top-level file; a dependency is
-//! any `crate::<unit>` path outside comments (a text scan, like `layers.rs`).
+//! any `crate::<unit>` path outside comments (a text scan).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -231,5 +232,48 @@ fn the_contexts_and_top_level_modules_form_no_import_cycle() {
     let mut done = BTreeSet::new();
     for u in units() {
         visit(&u, &g, &mut Vec::new(), &mut done);
+    }
+}
+
+#[test]
+fn no_route_module_or_cli_command_runs_sql_itself() {
+    let mut files = rust_files(&src().join("web"));
+    files.push(src().join("cli/admin.rs"));
+    let calls = [
+        ".execute(",
+        ".query_row(",
+        ".query_all(",
+        ".prepare_cached(",
+        ".prepare(",
+        ".execute_batch(",
+    ];
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for call in calls {
+            assert!(
+                !text.contains(call),
+                "{} calls {call}: put the query in a domain module and call that",
+                f.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn only_the_store_names_the_database_drivers() {
+    for f in rust_files(&src()) {
+        if f.starts_with(src().join("store")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        // Unit tests may open a SQLite file directly to set a scene.
+        let text = text.split("#[cfg(test)]").next().unwrap();
+        for driver in ["rusqlite::", "postgres::", "r2d2"] {
+            assert!(
+                !text.contains(driver),
+                "{} names {driver}: go through crate::store",
+                f.display()
+            );
+        }
     }
 }
