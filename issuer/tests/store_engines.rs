@@ -1,6 +1,7 @@
 //! The storage layer on both engines: one migration list brings an empty PostgreSQL database to
 //! the version SQLite reaches, starting twice changes nothing, a database from a newer build is
-//! refused on both engines, and replicas starting at once migrate once. Needs a PostgreSQL server
+//! refused on both engines, replicas starting at once migrate once, and a version-10 snapshot
+//! upgrades (offers' held tickets, ticket serials after the highest). Needs a PostgreSQL server
 //! (`OG_TEST_DATABASE_URL`).
 
 use og_issuer::store::schema::{self, latest_version};
@@ -106,4 +107,55 @@ fn an_unknown_database_url_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("unsupported database URL"), "{stderr}");
     assert!(!stderr.contains("root@localhost"), "no credentials echoed: {stderr}");
+}
+
+#[test]
+fn a_version_ten_postgres_database_upgrades_its_offers_and_numbers_new_tickets_after_its_highest() {
+    let pg = ScratchDatabase::create("og_store_v10");
+    let DatabaseUrl::Postgres(url) = pg.url() else {
+        unreachable!()
+    };
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    for m in &schema::MIGRATIONS[..10] {
+        if !m.postgres.is_empty() {
+            client.batch_execute(m.postgres).unwrap();
+        }
+    }
+    client
+        .batch_execute(
+            "CREATE TABLE og_schema (version BIGINT NOT NULL); INSERT INTO og_schema (version) VALUES (10);
+             INSERT INTO events (id, sport, name, venue, starts_at, doors_open, doors_close, capacity, reserved)
+                 VALUES (1, 'Judo', 'Final', 'Arena', 100, 50, 400, 100, 6);
+             INSERT INTO offers (id, event_id, kind, price_cents) VALUES (1, 1, 'duo', 9000);
+             INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'b@example.org', 'x', 1);
+             INSERT INTO orders (id, account_id, status, total_cents, idempotency_key, created_at, expires_at)
+                 VALUES (1, 1, 'paid', 1, 'k1', 1, 2), (2, 1, 'cancelled', 1, 'k2', 1, 2);
+             INSERT INTO order_lines (order_id, offer_id, quantity, unit_price_cents) VALUES (1, 1, 3, 9000), (2, 1, 5, 9000);
+             INSERT INTO purchases (id, order_id, account_id, kind, purchase_key, purchase_tag, created_at)
+                 VALUES (1, 1, 1, 'paid', '\\x00', 'aabbccddeeff', 1);
+             INSERT INTO tickets (serial, purchase_id, account_id, event_id, offer, key_id, qr_text, issued_at)
+                 VALUES (41, 1, 1, 1, 'duo', 1, 'OG2:A', 1);",
+        )
+        .unwrap();
+    drop(client);
+    let db = Db::connect(&pg.url()).unwrap();
+    assert_eq!(version(&db), latest_version());
+    let (capacity, sold): (Option<i64>, i64) = db
+        .read_sync(|c| {
+            Ok(c.query_row("SELECT capacity, sold FROM offers WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?)
+        })
+        .unwrap();
+    assert_eq!(
+        (capacity, sold),
+        (None, 3),
+        "no limit yet; the paid order's three Duos are held"
+    );
+    let serials = db.write_sync(|tx| Ok(tx.new_ticket_serials(2)?)).unwrap();
+    assert_eq!(
+        serials,
+        vec![42, 43],
+        "new tickets are numbered after the highest issued"
+    );
 }
