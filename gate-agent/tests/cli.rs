@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::time::Duration;
 
 use og_fixtures::{FIXTURE_EVENT, FIXTURE_NOW, sample_claims, test_signer, test_trust_store};
 use og_shared::Offer;
@@ -735,15 +736,14 @@ fn the_kiosk_page_shows_the_last_verdict() {
     line.clear();
     reader.read_line(&mut line).unwrap();
     assert!(line.contains("\"ticket_serial\":81"), "{line}");
-    let mut page = String::new();
-    for _ in 0..50 {
-        if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
-            write!(s, "GET / HTTP/1.0\r\n\r\n").unwrap();
-            std::io::Read::read_to_string(&mut s, &mut page).unwrap();
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let page = og_fixtures::poll::within(Duration::from_secs(5), Duration::from_millis(20), || {
+        let mut s = std::net::TcpStream::connect(&addr).ok()?;
+        let mut page = String::new();
+        write!(s, "GET / HTTP/1.0\r\n\r\n").unwrap();
+        std::io::Read::read_to_string(&mut s, &mut page).unwrap();
+        Some(page)
+    })
+    .unwrap_or_default();
     assert!(page.contains("ADMIT") && page.contains("#0a7d2c"), "{page}");
     drop(stdin);
     child.wait().unwrap();
@@ -816,16 +816,15 @@ fn the_admit_and_reject_hooks_run_with_the_verdict_in_their_environment() {
     drop(stdin);
     assert!(child.wait_with_output().unwrap().status.success());
     // Hooks run in the background so a slow relay never delays a verdict: wait for both lines.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let mut lines: Vec<String> = Vec::new();
-    while lines.len() < 2 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        lines = std::fs::read_to_string(&log)
+    let mut lines: Vec<String> = og_fixtures::poll::within(Duration::from_secs(10), Duration::from_millis(50), || {
+        let lines: Vec<String> = std::fs::read_to_string(&log)
             .unwrap_or_default()
             .lines()
             .map(str::to_owned)
             .collect();
-    }
+        (lines.len() >= 2).then_some(lines)
+    })
+    .unwrap_or_default();
     lines.sort();
     assert_eq!(
         lines,
@@ -925,11 +924,12 @@ impl Browser {
             .expect("chromedriver must be installed (Debian packages chromium and chromium-driver)");
         let base = format!("http://{addr}");
         let http = reqwest::blocking::Client::new();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while http.get(format!("{base}/status")).send().is_err() {
-            assert!(std::time::Instant::now() < deadline, "chromedriver did not start");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        og_fixtures::poll::until(
+            "chromedriver starting",
+            Duration::from_secs(20),
+            Duration::from_millis(50),
+            || http.get(format!("{base}/status")).send().ok(),
+        );
         let profile = tempfile::tempdir().unwrap();
         let binary = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"]
             .into_iter()
@@ -984,14 +984,11 @@ impl Browser {
                     return { verdict: t('verdict'), party: t('party'), reason: t('reason'), note: t('note'), \
                     banner: t('banner'), body: document.body.className, sounds: window.ogSounds || [] };";
         let mut v = serde_json::Value::Null;
-        for _ in 0..200 {
+        og_fixtures::poll::within(Duration::from_secs(10), Duration::from_millis(50), || {
             v = self.script(read);
-            if check(&v) {
-                return v;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        panic!("the kiosk page never showed {what}: {v}");
+            check(&v).then(|| v.clone())
+        })
+        .unwrap_or_else(|| panic!("the kiosk page never showed {what}: {v}"))
     }
 }
 
@@ -1013,11 +1010,12 @@ fn the_kiosk_page_in_chromium_shows_verdict_party_reason_repeat_and_banner_with_
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let b = Browser::start();
     let page = format!("http://{addr}/");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(std::time::Instant::now() < deadline, "the status page never came up");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    og_fixtures::poll::until(
+        "the status page coming up",
+        Duration::from_secs(10),
+        Duration::from_millis(20),
+        || std::net::TcpStream::connect(&addr).ok(),
+    );
     b.call("POST", "/url", Some(serde_json::json!({ "url": page })));
     let ready = b.wait_for("READY", |v| v["verdict"]["text"] == "READY");
     assert!(ready["banner"]["shown"].as_bool().unwrap(), "{ready}");

@@ -2,6 +2,8 @@
 //! `console_browser.rs`).
 
 mod ops_support;
+#[path = "support/poll.rs"]
+mod poll;
 
 use og_issuer::ops::access::Role;
 use og_shared::Offer;
@@ -357,20 +359,19 @@ async fn support_mails_a_pending_buyer_a_new_activation_link_and_it_is_audited()
     );
     // No SMTP here: the mail is written to the outbox, in the buyer's language, with its link.
     let outbox = app.state.settings.mail_dir();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let mail = loop {
-        let found = std::fs::read_dir(&outbox)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-            .map(|m| m.replace("=\r\n", "").replace("=3D", "="))
-            .find(|m| m.contains("late@example.org") && m.contains("/activate?token="));
-        if let Some(m) = found {
-            break m;
-        }
-        assert!(std::time::Instant::now() < deadline, "no activation mail in {outbox:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let mail = poll::until_sync(
+        "the activation mail in the outbox",
+        std::time::Duration::from_secs(10),
+        || {
+            std::fs::read_dir(&outbox)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .map(|m| m.replace("=\r\n", "").replace("=3D", "="))
+                .find(|m| m.contains("late@example.org") && m.contains("/activate?token="))
+        },
+    )
+    .await;
     assert!(mail.contains("Comme vous l"), "in French: {mail}");
     assert!(mail.contains("Content-Type: text/html"), "with the HTML frame: {mail}");
     assert_eq!(

@@ -84,17 +84,17 @@ async fn phone_state(d: &Driver) -> Value {
 
 /// Polls until `pred` holds for the page's state (up to `secs`); returns that state.
 async fn wait_state(d: &Driver, secs: u64, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
+    let last = std::cell::RefCell::new(Value::Null);
+    let found = support::poll::within(Duration::from_secs(secs), Duration::from_millis(100), || async {
         let s = phone_state(d).await;
         if pred(&s) {
-            return s;
+            return Some(s);
         }
-        if tokio::time::Instant::now() > deadline {
-            panic!("the phone page never got {what}: {s}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        *last.borrow_mut() = s;
+        None
+    })
+    .await;
+    found.unwrap_or_else(|| panic!("the phone page never got {what}: {}", last.borrow()))
 }
 
 /// The code on screen: a screenshot of the canvas, decoded.
@@ -184,15 +184,11 @@ async fn in_chromium_a_bound_phone_shows_rotating_codes_that_verify_and_keep_com
             .unwrap()
     };
     let w1 = bar().await;
-    let mut moved = false;
-    for _ in 0..30 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        if bar().await != w1 {
-            moved = true;
-            break;
-        }
-    }
-    assert!(moved, "the bar beside the code never moved from {w1}");
+    let moved = support::poll::within(Duration::from_secs(3), Duration::from_millis(100), || async {
+        (bar().await != w1).then_some(())
+    })
+    .await;
+    assert!(moved.is_some(), "the bar beside the code never moved from {w1}");
 
     // A new code after the period, different, and it verifies too.
     wait_state(&d, 12, "the next step", |s| {

@@ -467,11 +467,10 @@ async fn a_pending_order_that_runs_out_of_time_is_cancelled_and_its_seats_return
     assert_eq!(app.db_i64("SELECT reserved FROM events WHERE id = 6"), 4);
     app.db_exec("UPDATE orders SET expires_at = 0");
     // The background sweep (every 2 s) puts the seats back on sale.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while app.db_i64("SELECT reserved FROM events WHERE id = 6") != 0 {
-        assert!(std::time::Instant::now() < deadline, "the expired hold was never swept");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    support::poll::until_sync("the expired hold swept", std::time::Duration::from_secs(20), || {
+        (app.db_i64("SELECT reserved FROM events WHERE id = 6") == 0).then_some(())
+    })
+    .await;
     let (_, o) = app
         .get_json(&format!("/api/v1/orders/{}", order["id"]), Some(&b.access))
         .await;
@@ -667,18 +666,18 @@ async fn without_smtp_the_activation_mail_is_written_as_an_eml_file_in_the_data_
         .unwrap();
     assert_eq!(res.status().as_u16(), 202);
     let mail_dir = dir.path().join("outbox-mail");
-    for _ in 0..100 {
-        if let Some(Ok(entry)) = std::fs::read_dir(&mail_dir).ok().and_then(|mut d| d.next()) {
-            let text = std::fs::read_to_string(entry.path())
-                .unwrap()
-                .replace("=\r\n", "")
-                .replace("=3D", "=");
-            assert!(text.contains("To: offline@example.org") && text.contains("/activate?token="));
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("no .eml written to {}", mail_dir.display());
+    let entry = support::poll::until_sync(".eml written to the outbox", std::time::Duration::from_secs(5), || {
+        std::fs::read_dir(&mail_dir)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(Result::ok)
+    })
+    .await;
+    let text = std::fs::read_to_string(entry.path())
+        .unwrap()
+        .replace("=\r\n", "")
+        .replace("=3D", "=");
+    assert!(text.contains("To: offline@example.org") && text.contains("/activate?token="));
 }
 
 #[tokio::test]

@@ -380,12 +380,16 @@ async fn a_webhook_that_is_not_acknowledged_is_retried_until_it_is() {
          UPDATE webhook_outbox SET delivered_at = NULL, next_attempt_at = 0;",
         id = order["id"]
     ));
-    for _ in 0..50 {
-        if app.db_i64("SELECT count(*) FROM webhook_outbox WHERE delivered_at IS NULL") == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    support::poll::within(
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_millis(100),
+        || {
+            std::future::ready(
+                (app.db_i64("SELECT count(*) FROM webhook_outbox WHERE delivered_at IS NULL") == 0).then_some(()),
+            )
+        },
+    )
+    .await;
     let (_, o) = app
         .get_json(&format!("/api/v1/orders/{}", order["id"]), Some(&b.access))
         .await;

@@ -89,16 +89,17 @@ async fn in_chromium_a_page_of_another_origin_cannot_frame_the_signed_in_console
     d.wait_for(&["Totally harmless"]).await;
     d.enter_frame("#victim").await;
     // Poll until the frame shows Chromium's error page (framing refused) or the console.
-    let mut seen = String::new();
-    for _ in 0..200 {
-        let href = d.script("return location.href").await;
-        let text = d.script("return document.body ? document.body.innerText : ''").await;
-        seen = format!("{href:?} {text:?}");
-        if seen.contains("Gates and devices") || seen.contains("chrome-error") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let seen = support::poll::until(
+        "the framed console or Chromium's refusal",
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_millis(50),
+        || async {
+            let href = d.script("return location.href").await;
+            let text = d.script("return document.body ? document.body.innerText : ''").await;
+            Some(format!("{href:?} {text:?}")).filter(|s| s.contains("Gates and devices") || s.contains("chrome-error"))
+        },
+    )
+    .await;
     assert!(
         !seen.contains("Gates and devices"),
         "the signed-in console rendered inside another origin's page: {seen}"

@@ -501,18 +501,14 @@ async fn data_dir_database_and_mails_are_owner_only_and_links_stay_out_of_the_lo
         .unwrap();
     assert_eq!(res.status(), 202);
     let mail_dir = data.join("outbox-mail");
-    let mut eml = None;
-    for _ in 0..200 {
-        eml = std::fs::read_dir(&mail_dir)
+    let eml = support::poll::until_sync("the activation mail written", Duration::from_secs(5), || {
+        std::fs::read_dir(&mail_dir)
             .ok()
             .and_then(|mut d| d.next())
-            .and_then(Result::ok);
-        if eml.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let eml = eml.expect("the activation mail is written").path();
+            .and_then(Result::ok)
+    })
+    .await
+    .path();
     let text = std::fs::read_to_string(&eml)
         .unwrap()
         .replace("=\r\n", "")

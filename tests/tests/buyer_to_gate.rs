@@ -9,7 +9,7 @@ mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use og_system_tests::smtp::SmtpSink;
 use serde_json::{Value, json};
@@ -74,23 +74,15 @@ fn a_buyer_signs_up_buys_a_duo_and_a_solo_and_the_gate_admits_the_duo_twice_then
     );
 
     // The webhook confirms the payment asynchronously; tickets appear once it is processed.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let tickets = loop {
+    let tickets = og_fixtures::poll::within(Duration::from_secs(20), Duration::from_millis(100), || {
         let t = json_ok(
             c.get(url("/api/v1/tickets")).bearer_auth(&access).send().unwrap(),
             "tickets",
         )["tickets"]
             .clone();
-        if t.as_array().unwrap().len() == 2 {
-            break t;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no tickets 20 s after payment: {t}\n{}",
-            issuer.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        (t.as_array().unwrap().len() == 2).then_some(t)
+    })
+    .unwrap_or_else(|| panic!("no tickets 20 s after payment\n{}", issuer.log()));
     let mut pngs = std::collections::HashMap::new();
     for t in tickets.as_array().unwrap() {
         let serial = t["serial"].as_u64().unwrap();
@@ -187,14 +179,12 @@ fn a_buyer_signs_up_buys_a_duo_and_a_solo_and_the_gate_admits_the_duo_twice_then
         "revocations",
     );
     let head = log.as_array().unwrap().last().unwrap()["seq"].as_u64().unwrap();
-    let synced_by = Instant::now() + Duration::from_secs(10);
-    while b.run(&["status"]).only()["counts"]["revocation_seq"].as_u64() < Some(head) {
-        assert!(
-            Instant::now() < synced_by,
-            "gate B has not synced the refund 10 s later"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    og_fixtures::poll::until(
+        "gate B syncing the refund",
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        || (b.run(&["status"]).only()["counts"]["revocation_seq"].as_u64() >= Some(head)).then_some(()),
+    );
     writeln!(scanner, "{solo_text}").unwrap();
     let line: Value = serde_json::from_str(&verdicts.next().unwrap().unwrap()).unwrap();
     assert_eq!(line["reason"], "revoked", "{line}");

@@ -237,10 +237,11 @@ fn a_man_in_the_middle_replaying_an_older_signed_log_cannot_roll_a_gate_back() {
     mitm.pass();
     // The next signature is made in a later second than the recorded ones (poll, no fixed sleep).
     let recorded_at = support::now();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while support::now() <= recorded_at && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    og_fixtures::poll::within(
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_millis(20),
+        || (support::now() > recorded_at).then_some(()),
+    );
     w.revoke(1);
     assert_eq!(gate.sync().code, 0);
     assert_eq!(reason(&gate, &w.tickets[1].1), "revoked");

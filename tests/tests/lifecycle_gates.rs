@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use og_system_tests::smtp::SmtpSink;
 use serde_json::{Value, json};
@@ -52,19 +52,11 @@ fn buy(c: &reqwest::blocking::Client, issuer: &IssuerProc, access: &str, event: 
             .unwrap(),
         "pay",
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    og_fixtures::poll::within(Duration::from_secs(20), Duration::from_millis(100), || {
         let t = get_json(c, issuer, "/api/v1/tickets", Some(access))["tickets"].clone();
-        if let Some(first) = t.as_array().unwrap().first() {
-            return first.clone();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no ticket 20 s after payment\n{}",
-            issuer.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        t.as_array().unwrap().first().cloned()
+    })
+    .unwrap_or_else(|| panic!("no ticket 20 s after payment\n{}", issuer.log()))
 }
 
 #[test]

@@ -51,12 +51,10 @@ impl Driver {
             .expect("chromedriver must be installed (Debian packages chromium and chromium-driver)");
         let base = format!("http://127.0.0.1:{port}");
         let http = super::http_client();
-        for _ in 0..100 {
-            if http.get(format!("{base}/status")).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        super::poll::within(Duration::from_secs(5), Duration::from_millis(50), || async {
+            http.get(format!("{base}/status")).send().await.ok()
+        })
+        .await;
         let profile = tempfile::tempdir().unwrap();
         let binary = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"]
             .into_iter()
@@ -128,15 +126,25 @@ impl Driver {
     /// Waits (up to 10 s) until the page contains all of `needles` (a click's navigation may
     /// still be under way when WebDriver returns); returns the page source.
     pub async fn wait_for(&self, needles: &[&str]) -> String {
-        let mut src = String::new();
-        for _ in 0..200 {
-            src = self.source().await;
-            if needles.iter().all(|n| src.contains(n)) {
-                return src;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        match self.source_until(|src| needles.iter().all(|n| src.contains(n))).await {
+            Ok(src) => src,
+            Err(src) => panic!("page never showed {needles:?}: {src}"),
         }
-        panic!("page never showed {needles:?}: {src}");
+    }
+
+    /// The page source once `ok` holds for it (up to 10 s), or the last one seen.
+    async fn source_until(&self, ok: impl Fn(&str) -> bool) -> Result<String, String> {
+        let last = std::cell::RefCell::new(String::new());
+        let found = super::poll::within(Duration::from_secs(10), Duration::from_millis(50), || async {
+            let src = self.source().await;
+            if ok(&src) {
+                return Some(src);
+            }
+            *last.borrow_mut() = src;
+            None
+        })
+        .await;
+        found.ok_or_else(|| last.into_inner())
     }
 
     /// Waits until `script` (a function body with a `return`) gives `want`, re-evaluated in the
@@ -172,16 +180,12 @@ impl Driver {
     /// Loads `url` again until the page contains `needle` (up to 10 s): for what a cache may
     /// serve stale for a moment (the catalogue, at most 1 s).
     pub async fn goto_until(&self, url: &str, needle: &str) -> String {
-        let mut src = String::new();
-        for _ in 0..40 {
+        let what = format!("{url} showing {needle:?}");
+        super::poll::until(&what, Duration::from_secs(10), Duration::from_millis(250), || async {
             self.goto(url).await;
-            src = self.source().await;
-            if src.contains(needle) {
-                return src;
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-        panic!("{url} never showed {needle:?}: {src}");
+            Some(self.source().await).filter(|src| src.contains(needle))
+        })
+        .await
     }
 
     pub async fn url(&self) -> String {
@@ -226,15 +230,10 @@ impl Driver {
 
     /// Waits (up to 10 s) until the page contains one of `needles`; returns the page source.
     pub async fn wait_for_any(&self, needles: &[&str]) -> String {
-        let mut src = String::new();
-        for _ in 0..200 {
-            src = self.source().await;
-            if needles.iter().any(|n| src.contains(n)) {
-                return src;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        match self.source_until(|src| needles.iter().any(|n| src.contains(n))).await {
+            Ok(src) => src,
+            Err(src) => panic!("page never showed any of {needles:?}: {src}"),
         }
-        panic!("page never showed any of {needles:?}: {src}");
     }
 }
 

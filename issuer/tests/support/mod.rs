@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod poll;
 
 use std::sync::Arc;
 use std::time::Duration;

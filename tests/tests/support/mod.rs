@@ -8,7 +8,7 @@ pub mod mitm;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub fn issuer_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_sys-issuer"))
@@ -58,21 +58,22 @@ impl IssuerProc {
     /// Starts it again on the same port and data dir.
     pub fn restart(&mut self) {
         self.kill();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match try_spawn(&self.data_dir, self.port, &self.extra) {
-                Ok((child, url, _)) => {
-                    self.child = Some(child);
-                    self.url = url;
-                    return;
-                }
-                Err(e) if Instant::now() < deadline => {
+        let mut last = String::new();
+        let started = og_fixtures::poll::within(
+            Duration::from_secs(10),
+            Duration::from_millis(200),
+            || match try_spawn(&self.data_dir, self.port, &self.extra) {
+                Ok((child, url, _)) => Some((child, url)),
+                Err(e) => {
                     eprintln!("restart: {e}; retrying");
-                    std::thread::sleep(Duration::from_millis(200));
+                    last = e.to_string();
+                    None
                 }
-                Err(e) => panic!("issuer did not restart: {e}"),
-            }
-        }
+            },
+        );
+        let (child, url) = started.unwrap_or_else(|| panic!("issuer did not restart: {last}"));
+        self.child = Some(child);
+        self.url = url;
     }
 
     /// The issuer's stderr log so far (for failure messages).
