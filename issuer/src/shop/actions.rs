@@ -25,7 +25,12 @@ pub async fn place_order(s: &Services, account_id: i64, key: IdempotencyKey) -> 
     };
     match attempt(key.clone()).await {
         Err(e) if e.code() == "sold_out" => {
+            // A sold-out event draws many refused checkouts at once: a read first, so only a
+            // shortage that expired holds can end takes the exclusive lock.
             let now = crate::now();
+            if !s.db.read(move |c| orders::any_overdue(c, now)).await? {
+                return Err(e);
+            }
             let expired = s.db.write(move |tx| orders::expire_overdue(tx, now)).await?;
             if expired == 0 {
                 return Err(e);

@@ -13,6 +13,8 @@
 use std::collections::HashMap;
 
 use axum::Router;
+
+use super::csrf;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -71,12 +73,9 @@ pub fn routes() -> Router<AppState> {
         .route("/ops/audit", get(audit_page))
         .route("/ops/search", get(super::console_find::search_page))
         .route(
-            "/ops/search/image",
+            csrf::SEARCH_IMAGE,
             post(super::console_find::search_image).layer(axum::extract::DefaultBodyLimit::max(
-                crate::web::csrf::UPLOADS
-                    .iter()
-                    .find(|(p, _)| *p == "/ops/search/image")
-                    .map_or(0, |(_, n)| *n),
+                csrf::upload_limit(csrf::SEARCH_IMAGE).unwrap_or(0),
             )),
         )
         .route(

@@ -46,7 +46,7 @@ fn search_form(query: &str) -> maud::Markup {
                 button type="submit" { "Find" }
             }
         }
-        form.panel #find-by-picture method="post" action="/ops/search/image" enctype="multipart/form-data" { (csrf_field())
+        form.panel #find-by-picture method="post" action=(super::csrf::SEARCH_IMAGE) enctype="multipart/form-data" { (csrf_field())
             label for="image" { "Or a picture of the code (a screenshot or photo the buyer sent: PNG or JPEG)" }
             div style="display:flex;gap:8px;flex-wrap:wrap" {
                 input #image name="image" type="file" accept="image/png,image/jpeg" required style="flex:1 1 240px";

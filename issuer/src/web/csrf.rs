@@ -39,7 +39,14 @@ pub const FIELD: &str = "csrf";
 const MAX_FORM_BYTES: usize = 64 * 1024;
 /// The page paths that take a file (`multipart/form-data`, token in its `csrf` part) and the
 /// largest body each may send; every other path gets urlencoded forms only.
-pub const UPLOADS: &[(&str, usize)] = &[("/ops/search/image", 10 * 1024 * 1024)];
+pub const UPLOADS: &[(&str, usize)] = &[(SEARCH_IMAGE, 10 * 1024 * 1024)];
+/// The console's search by a picture of a code.
+pub const SEARCH_IMAGE: &str = "/ops/search/image";
+
+/// The largest body `path` may upload, when it takes uploads at all.
+pub fn upload_limit(path: &str) -> Option<usize> {
+    UPLOADS.iter().find(|(p, _)| *p == path).map(|(_, limit)| *limit)
+}
 
 tokio::task_local! {
     static TOKEN: Arc<str>;
@@ -151,11 +158,7 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
             .unwrap_or_default()
             .to_owned();
         let is_form = content_type.starts_with("application/x-www-form-urlencoded");
-        let upload_limit = UPLOADS
-            .iter()
-            .find(|(p, _)| *p == req.uri().path())
-            .filter(|_| content_type.starts_with("multipart/form-data"))
-            .map(|(_, limit)| *limit);
+        let upload_limit = upload_limit(req.uri().path()).filter(|_| content_type.starts_with("multipart/form-data"));
         let (parts, body) = req.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, upload_limit.unwrap_or(MAX_FORM_BYTES)).await else {
             return AppError::PayloadTooLarge.into_response();
