@@ -18,28 +18,6 @@ struct Read {
     html: String,
 }
 
-/// Undoes quoted-printable (soft breaks joined, `=XX` bytes decoded).
-fn unquote(raw: &str) -> String {
-    let joined = raw.replace("=\r\n", "").replace("=\n", "");
-    let b = joined.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'='
-            && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The decoded body of the first part of `raw` with this content type.
 fn part(raw: &str, content_type: &str) -> String {
     let Some(start) = raw.find(&format!("Content-Type: {content_type}")) else {
@@ -62,7 +40,7 @@ fn part(raw: &str, content_type: &str) -> String {
             .unwrap_or_default();
         String::from_utf8_lossy(&bytes).into_owned()
     } else if head.contains("Content-Transfer-Encoding: quoted-printable") {
-        unquote(&body)
+        og_fixtures::smtp::unquote(&body)
     } else {
         body
     }

@@ -367,7 +367,7 @@ async fn support_mails_a_pending_buyer_a_new_activation_link_and_it_is_audited()
                 .into_iter()
                 .flatten()
                 .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-                .map(|m| m.replace("=\r\n", "").replace("=3D", "="))
+                .map(|m| og_fixtures::smtp::unquote(&m))
                 .find(|m| m.contains("late@example.org") && m.contains("/activate?token="))
         },
     )

@@ -9,28 +9,6 @@ use std::process::Command;
 use base64::Engine;
 use support::{rqrr_decode_png, spawn_app};
 
-/// A quoted-printable text part as the reader sees it (soft breaks joined, `=XX` bytes decoded).
-fn unquote(raw: &str) -> String {
-    let joined = raw.replace("=\r\n", "");
-    let b = joined.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'='
-            && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The attached PDF of a raw mail (base64 part after `Content-Type: application/pdf`).
 fn pdf_attachment(raw: &str) -> Vec<u8> {
     let start = raw.find("Content-Type: application/pdf").expect("a PDF part");
@@ -61,7 +39,7 @@ async fn a_paid_order_is_confirmed_by_mail_with_a_receipt_and_the_tickets_as_a_p
         .into_iter()
         .find(|m| m.contains("Content-Type: application/pdf"))
         .expect("the confirmation carries a PDF");
-    let text = unquote(&raw);
+    let text = og_fixtures::smtp::unquote(&raw);
     assert!(text.contains(&format!("Order number: {id}")), "{text}");
     assert!(text.contains("2 x Duo"), "{text}");
     let euros = format!("€{}.{:02}", total / 100, total % 100);

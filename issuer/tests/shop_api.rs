@@ -673,10 +673,7 @@ async fn without_smtp_the_activation_mail_is_written_as_an_eml_file_in_the_data_
             .and_then(Result::ok)
     })
     .await;
-    let text = std::fs::read_to_string(entry.path())
-        .unwrap()
-        .replace("=\r\n", "")
-        .replace("=3D", "=");
+    let text = og_fixtures::smtp::unquote(&std::fs::read_to_string(entry.path()).unwrap());
     assert!(text.contains("To: offline@example.org") && text.contains("/activate?token="));
 }
 

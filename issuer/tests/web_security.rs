@@ -509,10 +509,7 @@ async fn data_dir_database_and_mails_are_owner_only_and_links_stay_out_of_the_lo
     })
     .await
     .path();
-    let text = std::fs::read_to_string(&eml)
-        .unwrap()
-        .replace("=\r\n", "")
-        .replace("=3D", "=");
+    let text = og_fixtures::smtp::unquote(&std::fs::read_to_string(&eml).unwrap());
     let token = support::token_in(&text, "/activate?token=");
     let _ = child.kill();
     let _ = child.wait();
