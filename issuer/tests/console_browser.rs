@@ -212,6 +212,7 @@ async fn in_chromium_an_operator_creates_an_event_enrols_its_gate_watches_a_scan
     d.type_in("#image", picture.to_str().unwrap()).await;
     d.click("#find-by-picture button[type=submit]").await;
     d.wait_for(&["Read as", &format!("/ops/tickets/{serial}")]).await;
+    shot("found-by-picture", &d.screenshot().await);
 
     // The day's tickets as CSV, the way the export form asks for them.
     d.click("nav.ops a[href='/ops/export']").await;
