@@ -4,7 +4,8 @@
 //! `cargo bench -p og-issuer --bench ops` (set `OG_BENCH_REVOCATIONS` to change the log size,
 //! default 1,000,000; `OG_BENCH_ENGINE=postgres` runs it on a scratch PostgreSQL database). Prints: full binary snapshot (bytes identity and gzip, seconds to serve,
 //! seconds to decode + verify the hash chain + load into sets), a 1,000-entry JSON delta, and
-//! scan intake in batches of 500.
+//! scan intake in batches of 500: from two gates in turn (one batch in flight at a time), then
+//! from eight gates at once (as gates report on an event day).
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -107,7 +108,7 @@ fn main() {
             .to_string();
         let client = reqwest::Client::builder().no_gzip().build().unwrap();
         let mut creds = Vec::new();
-        for name in ["bench-a", "bench-b"] {
+        for name in ["bench-a", "bench-b", "bench-c", "bench-d", "bench-e", "bench-f", "bench-g", "bench-h"] {
             let tok: serde_json::Value = client
                 .post(format!("{base}/api/v1/ops/enrolment-tokens"))
                 .bearer_auth(&op)
@@ -190,8 +191,8 @@ fn main() {
         }
         println!("1,000-entry delta (JSON sync, request + parse + chain check): best of 10 {:.1} ms", best.as_secs_f64() * 1e3);
 
-        // 3. Scan intake, batches of 500 from two devices in turn.
-        // One distinct ticket per admission, as at a real gate: 60,000 tickets for 3 rounds.
+        // 3. Scan intake, batches of 500: from two devices in turn, then from eight at once.
+        // One distinct ticket per admission, as at a real gate: 120,000 tickets for 6 rounds.
         let tickets: Vec<u32> = {
             let mut all = Vec::new();
             let force = og_issuer::ops::catalogue::ForceCapacity {
@@ -199,7 +200,7 @@ fn main() {
                 reason: "more tickets than the demo venue holds".into(),
             };
             db.write_sync(|tx| {
-                for _ in 0..600 {
+                for _ in 0..1200 {
                     let t = og_issuer::ops::catalogue::issue_comps(
                         tx,
                         &signer,
@@ -221,9 +222,12 @@ fn main() {
         let total = 20_000u64;
         let per_batch = 500u64;
         let now = og_issuer::now();
-        for round in 0..3u64 {
-        let batches: Vec<(usize, Vec<u8>)> = (0..total / per_batch)
-            .map(|b| {
+        for (round, gates_at_once) in [(0u64, 1usize), (1, 1), (2, 1), (3, 8), (4, 8), (5, 8)] {
+            // Batch `b` comes from device `b % 2` (in turn) or `b % 8` (at once).
+            let devices = if gates_at_once == 1 { 2 } else { gates_at_once };
+            let mut queues: Vec<Vec<Vec<u8>>> = vec![Vec::new(); gates_at_once];
+            let mut owner = Vec::new();
+            for b in 0..total / per_batch {
                 let b = b + round * (total / per_batch);
                 let reports = (0..per_batch)
                     .map(|i| {
@@ -247,25 +251,45 @@ fn main() {
                     })
                     .collect();
                 let batch = ScanBatch { sent_at: now, queued: per_batch, software_version: "bench".into(), reports };
-                ((b % 2) as usize, serde_json::to_vec(&batch).unwrap())
-            })
-            .collect();
-        let t = Instant::now();
-        for (dev, body) in batches {
-            let ack: ScanBatchAck = client
-                .post(format!("{base}/api/v1/device/scans"))
-                .bearer_auth(&creds[dev])
-                .header("content-type", "application/json")
-                .body(body)
-                .send().await.unwrap().json().await.unwrap();
-            assert_eq!(ack.accepted.len() as u64, per_batch);
-        }
-        let el = t.elapsed();
-        println!(
-            "scan intake round {round}: {total} scans in batches of {per_batch}: {} -> {:.0} scans/s",
-            secs(el),
-            total as f64 / el.as_secs_f64()
-        );
+                let dev = (b as usize) % devices;
+                queues[dev % gates_at_once].push(serde_json::to_vec(&batch).unwrap());
+                owner.push(dev);
+            }
+            let t = Instant::now();
+            let sends: Vec<_> = queues
+                .into_iter()
+                .enumerate()
+                .map(|(q, bodies)| {
+                    let (client, base) = (client.clone(), base.clone());
+                    // In turn: the one queue alternates the two devices' credentials.
+                    let creds: Vec<String> = if gates_at_once == 1 {
+                        owner.iter().map(|d| creds[*d].clone()).collect()
+                    } else {
+                        vec![creds[q].clone(); bodies.len()]
+                    };
+                    tokio::spawn(async move {
+                        for (body, cred) in bodies.into_iter().zip(creds) {
+                            let ack: ScanBatchAck = client
+                                .post(format!("{base}/api/v1/device/scans"))
+                                .bearer_auth(&cred)
+                                .header("content-type", "application/json")
+                                .body(body)
+                                .send().await.unwrap().json().await.unwrap();
+                            assert_eq!(ack.accepted.len() as u64, per_batch);
+                        }
+                    })
+                })
+                .collect();
+            for s in sends {
+                s.await.unwrap();
+            }
+            let el = t.elapsed();
+            let how = if gates_at_once == 1 { "2 gates in turn".to_owned() } else { format!("{gates_at_once} gates at once") };
+            println!(
+                "scan intake round {round} ({how}): {total} scans in batches of {per_batch}: {} -> {:.0} scans/s",
+                secs(el),
+                total as f64 / el.as_secs_f64()
+            );
         }
     });
 }

@@ -739,6 +739,60 @@ async fn admissions_sent_concurrently_get_a_gap_free_seq_and_a_cursor_misses_non
 }
 
 #[tokio::test]
+async fn solos_admitted_at_two_gates_in_batches_sent_at_the_same_moment_are_each_one_conflict() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let gates = [app.device(&op, &[1], "A").await, app.device(&op, &[1], "B").await];
+    let solos: Vec<u32> = app.tickets(1, Offer::Solo, 30).iter().map(|t| t.serial).collect();
+    // Each gate was offline and admitted all 30; both queues arrive at once, in several batches.
+    let mut sends = Vec::new();
+    for (g, gate) in gates.iter().enumerate() {
+        for part in solos.chunks(10) {
+            let reports = part
+                .iter()
+                .map(|s| admission(10_000 * g as u64 + u64::from(*s), 1, *s, Offer::Solo, &format!("G{g}")))
+                .collect();
+            let b = batch(reports);
+            let cred = gate.credential.clone();
+            let (client, url) = (app.client.clone(), app.url("/api/v1/device/scans"));
+            sends.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(cred)
+                    .json(&b)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }));
+        }
+    }
+    for s in sends {
+        assert_eq!(s.await.unwrap(), 200);
+    }
+    let list: Value = app.get("/api/v1/ops/conflicts", Some(&op)).await.json().await.unwrap();
+    let mut flagged: Vec<u64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(
+                (c["allowed"].as_u64(), c["admitted"].as_u64()),
+                (Some(1), Some(2)),
+                "{c}"
+            );
+            c["serial"].as_u64().unwrap()
+        })
+        .collect();
+    flagged.sort_unstable();
+    let expected: Vec<u64> = solos.iter().map(|s| u64::from(*s)).collect();
+    assert_eq!(
+        flagged, expected,
+        "every ticket in through both gates is one conflict, none missed"
+    );
+}
+
+#[tokio::test]
 async fn the_console_renames_rotates_and_revokes_devices() {
     let app = spawn_app().await;
     let op = app.operator();

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::store::Log;
 use crate::store::sql::{ToSql, Transaction, Value, params};
 use og_shared::Offer;
 use og_shared::sync::{Direction, RefusedReport, ScanBatch, ScanBatchAck, ScanReport, VerdictCode};
@@ -25,6 +26,10 @@ pub const MAX_BATCH_REPORTS: usize = 10_000;
 /// Longest gate name and reason text kept.
 const MAX_GATE_LEN: usize = 64;
 const MAX_REASON_LEN: usize = 500;
+
+/// The write scope [`intake`] runs in: beside buyers' writes and other batches, never beside an
+/// exclusive writer (it appends to the admissions log under that log's own lock).
+pub const WRITE_SCOPE: crate::store::WriteScope = crate::store::WriteScope::Shared;
 
 /// Counts of one intake, for metrics.
 #[derive(Debug, Default, Clone, Copy)]
@@ -287,7 +292,9 @@ struct Candidate<'a> {
     gate: String,
 }
 
-/// Stores a batch from `device`. Runs in one write transaction: all or nothing. Rows go in a
+/// Stores a batch from `device`. Runs in one write transaction (`WriteScope::Shared`: beside
+/// other devices' batches on PostgreSQL, the admissions appended under their log's lock): all
+/// or nothing. Rows go in a
 /// few multi-row statements (each a round trip on PostgreSQL), not one per report.
 pub fn intake(
     tx: &Transaction<'_>,
@@ -324,8 +331,12 @@ pub fn intake(
         ));
     }
     // 2. Insert the scans; a nonce already stored (or twice in this batch) is not inserted again.
+    //    In nonce order: a batch running beside another (PostgreSQL, `WriteScope::Shared`) that
+    //    holds some of the same nonces waits for it at the first shared one, never in a circle.
     let mut stored: HashMap<String, i64> = HashMap::new();
-    for chunk in candidates.chunks(ROWS_PER_STATEMENT) {
+    let mut by_nonce: Vec<&(usize, Candidate)> = candidates.iter().collect();
+    by_nonce.sort_by(|a, b| a.1.report.nonce.cmp(&b.1.report.nonce));
+    for chunk in by_nonce.chunks(ROWS_PER_STATEMENT) {
         let values: Vec<Value> = chunk
             .iter()
             .flat_map(|(_, c)| {
@@ -362,6 +373,9 @@ pub fn intake(
     }
     // 3. In the batch's order: the first report of each newly stored nonce is accepted; any other
     //    is a duplicate (same content) or a nonce conflict (refused and kept).
+    //    The admissions log's lock from here to the commit: `seq` in commit order, and the
+    //    counts below see every batch committed before this one.
+    tx.lock_log(Log::Admissions)?;
     let mut next_seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM admissions", [], |r| r.get(0))?;
     let mut admissions: Vec<Vec<Value>> = Vec::new();
     let mut touched: BTreeMap<(u32, u32), Option<Offer>> = BTreeMap::new();

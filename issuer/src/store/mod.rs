@@ -25,6 +25,12 @@
 //!   time still holds; what two buyers' writes share they take by conditional updates on rows
 //!   (an event's seats, an offer's tickets), which PostgreSQL re-checks on the row's newest
 //!   version, in event-id order (no deadlock). On SQLite both scopes are the one writer.
+//! - One more ([`WriteScope::Shared`]) for scan intake, the busiest writer on an event day: the
+//!   write lock shared, the scans inserted beside other gates' batches (a nonce's unique key makes
+//!   a second copy wait for the first and then do nothing), and the admissions log appended under
+//!   its own lock ([`Log::Admissions`], [`Connection::lock_log`]) taken just before its head is
+//!   read and held to the commit, so `seq` stays gap-free and in commit order and every batch
+//!   counts a ticket's entries with every earlier batch's in view.
 
 pub mod schema;
 pub mod sql;
@@ -47,6 +53,8 @@ pub const WRITE_LOCK: i64 = 0x6f67;
 /// The class of the per-account advisory locks (two-key form, a key space apart from
 /// [`WRITE_LOCK`]'s).
 const ACCOUNT_LOCKS: i32 = 0x6f67;
+/// The class of the logs' advisory locks ([`Log`]; two-key form, apart from the accounts').
+const LOG_LOCKS: i32 = 0x6f68;
 
 /// Which other writers a write transaction excludes (on PostgreSQL; SQLite has one writer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +65,21 @@ pub enum WriteScope {
     /// changes the account's own rows and touches shared rows by conditional updates alone (see
     /// the module documentation).
     Account(i64),
+    /// Every other writer but [`WriteScope::All`]: buyers' writes and other `Shared` writers run
+    /// beside it. Only for work that appends to a commit-ordered log under that log's own lock
+    /// ([`Connection::lock_log`], taken before it reads the log's head and held to the commit)
+    /// and otherwise only inserts rows that tolerate a concurrent twin (`ON CONFLICT`, in a
+    /// fixed order so two such writers never wait for each other in a circle) or updates rows
+    /// of its own (see the module documentation).
+    Shared,
+}
+
+/// The logs whose order is their commit order and which writers in [`WriteScope::Shared`]
+/// append to: each has its own lock ([`Connection::lock_log`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Log {
+    /// `admissions` (gap-free `seq`, synced by the gates) and the `conflicts` read from it.
+    Admissions = 1,
 }
 
 /// A transaction that writes a WAL record and commits synchronously: when it returns, every
@@ -405,6 +428,11 @@ impl Db {
                         "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock_shared(?1),
                                 pg_advisory_xact_lock(?2, ?3)",
                         params![WRITE_LOCK, ACCOUNT_LOCKS, (id & 0x7fff_ffff) as i32],
+                        |_| Ok(()),
+                    )?,
+                    WriteScope::Shared => conn.query_row(
+                        "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock_shared(?1)",
+                        [WRITE_LOCK],
                         |_| Ok(()),
                     )?,
                 }

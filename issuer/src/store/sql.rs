@@ -489,6 +489,20 @@ impl<'a> Connection<'a> {
         }
     }
 
+    /// Takes the lock of a commit-ordered log, held to the end of the transaction: a writer in
+    /// [`super::WriteScope::Shared`] takes it before it reads the log's head. Nothing to do on
+    /// SQLite, whose one writer already excludes every other.
+    pub fn lock_log(&self, log: super::Log) -> Result<()> {
+        match self.engine() {
+            Engine::Sqlite => Ok(()),
+            Engine::Postgres => self.query_row(
+                "SELECT pg_advisory_xact_lock(?1, ?2)",
+                params![super::LOG_LOCKS, log as i32],
+                |_| Ok(()),
+            ),
+        }
+    }
+
     /// `n` new ticket serials, ascending. SQLite has one writer, so the next numbers after the
     /// highest are free; on PostgreSQL buyers' payments issue tickets side by side
     /// (`WriteScope::Account`), so the numbers come from the `ticket_serials` sequence

@@ -36,7 +36,7 @@ async fn scans(State(state): State<AppState>, device: DeviceAuth, body: Bytes) -
     let now = crate::now();
     let (ack, counts) = state
         .db
-        .write(move |tx| intake::intake(tx, &device, &batch, now))
+        .write_scoped(intake::WRITE_SCOPE, move |tx| intake::intake(tx, &device, &batch, now))
         .await?;
     OpsMetrics::add(&m.scans_accepted, counts.accepted);
     OpsMetrics::add(&m.scans_duplicate, counts.duplicates);
