@@ -7,6 +7,7 @@ pub mod actions;
 pub mod auth;
 pub mod binding;
 pub mod catalogue;
+pub mod entitlements;
 pub mod lifecycle;
 pub mod mail;
 pub mod notice_mail;
