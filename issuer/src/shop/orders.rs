@@ -895,27 +895,6 @@ pub fn cancel_order(tx: &Transaction<'_>, account_id: i64, order_id: i64, now: i
     }
 }
 
-/// The buyer cancels a pending order or refunds a paid one ([`cancel_order`]); a refund is
-/// mailed to them once committed (`notice_mail`). Returns the order as it is now.
-pub async fn buyer_cancel(state: &crate::shop::Services, account_id: i64, order_id: i64) -> AppResult<OrderView> {
-    let now = crate::now();
-    let base = state.base_url.to_string();
-    let (order, notice) = state
-        .db
-        .write(move |tx| {
-            let notice = match cancel_order(tx, account_id, order_id, now)?.as_str() {
-                "refunded" => crate::shop::notice_mail::buyer_refund_notice(tx, order_id)?,
-                _ => None,
-            };
-            Ok((get_order(tx, account_id, order_id, &base)?, notice))
-        })
-        .await?;
-    if let Some(n) = &notice {
-        crate::shop::notice_mail::refund_confirmed(state, n);
-    }
-    Ok(order)
-}
-
 /// The entitlements an order paid for, with their prices.
 fn order_serials(conn: &Connection, order_id: i64) -> AppResult<Vec<(u32, i64)>> {
     Ok(conn

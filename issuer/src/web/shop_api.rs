@@ -330,7 +330,7 @@ async fn cancel_order(
     SensitiveUser(user): SensitiveUser,
     Id(id): Id,
 ) -> AppResult<Json<Value>> {
-    let o = shop::buyer_cancel(&s, user.id, id).await?;
+    let o = crate::shop::actions::buyer_cancel(&s, user.id, id).await?;
     Ok(Json(json!(o)))
 }
 
