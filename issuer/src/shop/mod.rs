@@ -17,6 +17,7 @@ pub mod payment;
 pub mod refunds;
 pub mod ticket_docs;
 pub mod ticket_pdf;
+pub mod webhook;
 
 use std::sync::Arc;
 

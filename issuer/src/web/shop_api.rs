@@ -358,7 +358,7 @@ async fn webhook(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> 
     let sig = headers
         .get(crate::shop::payment::SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok());
-    let outcome = crate::shop::payment::handle_webhook(&s, sig, &body).await?;
+    let outcome = crate::shop::webhook::handle_webhook(&s, sig, &body).await?;
     Ok(Json(json!({ "received": true, "outcome": outcome })))
 }
 
