@@ -442,7 +442,7 @@ async fn bind_phone(
         "rebinds_left": bound.rebinds_left,
         "replaced_phone": bound.replaced_phone,
         "holder_name": holder,
-        "issuer_time_ms": super::phone::now_ms(),
+        "issuer_time_ms": crate::now_ms(),
         "rotation_period_secs": phone.rotation_period_secs,
     })))
 }
