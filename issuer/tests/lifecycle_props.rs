@@ -280,7 +280,7 @@ impl World {
             self.entries().len()
         );
         let conn = self.conn();
-        let (ent, _) = shop::entitlement(&Store::sqlite(&conn), self.serial).unwrap();
+        let (ent, _) = og_issuer::shop::entitlements::entitlement(&Store::sqlite(&conn), self.serial).unwrap();
         let owed: i64 = conn
             .query_row(
                 "SELECT count(*) FROM refunds_due WHERE serial = ?1",

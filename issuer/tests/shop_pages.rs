@@ -48,7 +48,7 @@ async fn get(app: &TestApp, jar: &mut Jar, path: &str) -> (u16, String) {
 /// Posts a form; returns (status, Location header, body).
 async fn post(app: &TestApp, jar: &mut Jar, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
     // Like a browser: the CSRF cookie from an earlier page (or a first one now) and its token.
-    if !jar.0.contains_key(og_issuer::web::csrf::COOKIE_NAME) {
+    if !jar.0.contains_key(og_issuer::web::csrf_token::COOKIE_NAME) {
         let (k, v) = support::csrf_cookie()
             .split_once('=')
             .map(|(k, v)| (k.to_owned(), v.to_owned()))

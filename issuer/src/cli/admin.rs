@@ -200,7 +200,7 @@ pub fn revocations(common: Common, cmd: &RevocationsCommand) -> Result<(), Strin
     let (db, signer) = open(common)?;
     let RevocationsCommand::Republish { files } = cmd;
     let mut trust = og_shared::TrustStore::new(signer.deployment().clone());
-    for k in db.read_sync(crate::gates::devices::keys).map_err(err)? {
+    for k in db.read_sync(crate::gates::sync::keys).map_err(err)? {
         if let Ok(k) = k.to_trusted() {
             trust.add(k);
         }

@@ -6,7 +6,7 @@
 //! the device's next request because every device request looks the credential up.
 
 use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
-use og_shared::sync::{EnrollRequest, EnrollResponse, KeyInfo};
+use og_shared::sync::{EnrollRequest, EnrollResponse};
 
 use super::{DEVICE_CREDENTIAL_PREFIX, ENROLMENT_TOKEN_PREFIX, new_secret, parse_ids, secret_hash};
 use crate::error::{AppError, AppResult};
@@ -106,23 +106,6 @@ pub fn create_enrolment_token(
     })
 }
 
-/// The verifying keys gates must trust.
-pub fn keys(conn: &Connection) -> AppResult<Vec<KeyInfo>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT key_id, public_key, valid_from, valid_until FROM signing_keys ORDER BY key_id")?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(KeyInfo {
-                key_id: og_shared::KeyId(r.get(0)?),
-                public_key: r.get(1)?,
-                valid_from: r.get(2)?,
-                valid_until: r.get(3)?,
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
 fn clean_name(name: &str) -> AppResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control) {
@@ -190,7 +173,7 @@ pub fn enroll(
         "UPDATE enrolment_tokens SET used_at = ?2, device_id = ?3 WHERE id = ?1",
         params![token_id, now, device],
     )?;
-    let keys = keys(tx)?;
+    let keys = super::sync::keys(tx)?;
     Ok(EnrollResponse {
         device_id: public_id,
         device_name: name,

@@ -117,6 +117,23 @@ pub fn admissions_after(
     Ok(rows)
 }
 
+/// The verifying keys gates must trust.
+pub fn keys(conn: &Connection) -> AppResult<Vec<KeyInfo>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT key_id, public_key, valid_from, valid_until FROM signing_keys ORDER BY key_id")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(KeyInfo {
+                key_id: og_shared::KeyId(r.get(0)?),
+                public_key: r.get(1)?,
+                valid_from: r.get(2)?,
+                valid_until: r.get(3)?,
+            })
+        })?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 /// The issuer's keys as the gate API uses them.
 #[derive(Debug, Clone, Copy)]
 pub struct GateSigning<'a> {
@@ -158,7 +175,7 @@ pub fn sync(
         return Err(reset());
     }
     let adm_head = admissions_head(conn)?;
-    let keys = super::devices::keys(conn)?;
+    let keys = keys(conn)?;
     let conflicts = conflicts(conn, Some(&device.event_ids), CONFLICTS_PER_ANSWER)?;
     let etag = {
         let state = serde_json::to_vec(&(

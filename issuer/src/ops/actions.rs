@@ -485,7 +485,7 @@ pub async fn resend_activation(state: &Services, op: &OperatorAuth, account_id: 
         })
         .await?;
     let link = format!("{}/activate?token={token}", state.base_url);
-    let l = crate::shop::accounts::mail_language(state, language.as_deref());
+    let l = crate::shop::mail::mail_language(state, language.as_deref());
     crate::shop::mail::send_framed_later(
         state,
         l,

@@ -242,7 +242,7 @@ pub fn gate_bundle(
     let bundle = GateBundle {
         deployment: signer.deployment().clone(),
         created_at: now,
-        keys: crate::gates::devices::keys(conn)?,
+        keys: crate::gates::sync::keys(conn)?,
         revocations,
         events,
         zone,

@@ -8,7 +8,7 @@ use crate::store::sql::{OptionalExtension, params};
 
 use crate::domain::{Email, Password};
 use crate::error::{AppError, AppResult};
-use crate::i18n::{self, Lang};
+use crate::i18n;
 use crate::shop::Services;
 use crate::shop::auth;
 use crate::shop::mail::{self, Mail};
@@ -155,11 +155,6 @@ pub async fn set_language(state: &Services, account_id: i64, language: &str) -> 
             Ok(())
         })
         .await
-}
-
-/// The language mails to this account are written in: its preference, else the deployment's.
-pub fn mail_language(state: &Services, preference: Option<&str>) -> Lang {
-    Lang::for_account(preference, &state.settings.default_language)
 }
 
 /// Marks a mailed token (activation or reset link) used and returns its account; a token that

@@ -1,5 +1,6 @@
 //! What a buyer does that both the JSON API (`web::shop_api`) and the pages (`web::pages`) ask
-//! for, one async function each: check out, show a ticket's code, give a ticket, claim one.
+//! for, one async function each: check out, cancel or refund an order, show a ticket's code,
+//! give a ticket, claim one; each runs its transaction, then sends the mails it owes.
 
 use crate::domain::{Email, IdempotencyKey};
 use crate::error::{AppError, AppResult};
@@ -39,6 +40,26 @@ pub async fn place_order(s: &Services, account_id: i64, key: IdempotencyKey) -> 
         }
         other => other,
     }
+}
+
+/// The buyer cancels a pending order or refunds a paid one ([`orders::cancel_order`]); a refund is
+/// mailed to them once committed (`notice_mail`). Returns the order as it is now.
+pub async fn buyer_cancel(s: &Services, account_id: i64, order_id: i64) -> AppResult<OrderView> {
+    let now = crate::now();
+    let base = s.base_url.to_string();
+    let (order, notice) =
+        s.db.write(move |tx| {
+            let notice = match orders::cancel_order(tx, account_id, order_id, now)?.as_str() {
+                "refunded" => super::notice_mail::buyer_refund_notice(tx, order_id)?,
+                _ => None,
+            };
+            Ok((orders::get_order(tx, account_id, order_id, &base)?, notice))
+        })
+        .await?;
+    if let Some(n) = &notice {
+        super::notice_mail::refund_confirmed(s, n);
+    }
+    Ok(order)
 }
 
 /// The code of one of the buyer's tickets, if it may be shown as a static code now.

@@ -148,7 +148,7 @@ pub fn bind_phone(
         .query_row(params![serial, account_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let (qr_text, _status, generation) = row.ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
-    let (ent, ev) = crate::shop::orders::entitlement(tx, serial)?;
+    let (ent, ev) = crate::shop::entitlements::entitlement(tx, serial)?;
     let device_key = hex::encode(key.as_bytes());
     let current = active(tx, serial)?.filter(|a| a.generation == generation);
     let state = Bindings {

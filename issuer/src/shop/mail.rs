@@ -1,7 +1,7 @@
 //! Outgoing mail (activation and password-reset links, transfer notices, order confirmations
 //! with their PDF tickets, refund and password-change notices). Every mail a buyer gets has an
 //! HTML alternative in one shared frame ([`frame`]; [`send_framed_later`] frames a plain-text
-//! mail as it is).
+//! mail as it is), and is written in the account's language ([`mail_language`]).
 //!
 //! With `settings.smtp` set, mail goes out through lettre's async SMTP transport (rustls;
 //! `smtp://host:port` is plain SMTP for a local relay or a test sink). Without it, each mail is
@@ -19,6 +19,11 @@ use maud::{DOCTYPE, Markup, html};
 
 use crate::i18n::Lang;
 use crate::shop::Services;
+
+/// The language mails to an account are written in: its preference, else the deployment's.
+pub fn mail_language(state: &Services, preference: Option<&str>) -> Lang {
+    Lang::for_account(preference, &state.settings.default_language)
+}
 
 /// A mail to send.
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@ pub mod actions;
 pub mod auth;
 pub mod binding;
 pub mod catalogue;
+pub mod entitlements;
 pub mod lifecycle;
 pub mod mail;
 pub mod notice_mail;
@@ -16,6 +17,7 @@ pub mod payment;
 pub mod refunds;
 pub mod ticket_docs;
 pub mod ticket_pdf;
+pub mod webhook;
 
 use std::sync::Arc;
 

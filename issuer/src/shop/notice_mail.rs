@@ -47,7 +47,7 @@ pub fn transfer_sent(
     event: &str,
     invited: bool,
 ) {
-    let l = crate::shop::accounts::mail_language(state, sender.language.as_deref());
+    let l = mail::mail_language(state, sender.language.as_deref());
     let body = tr!(
         l,
         "mail-transfer-sent-body",
@@ -129,7 +129,7 @@ pub fn operator_refund_notice(conn: &Connection, due: &crate::shop::refunds::Ref
 
 /// Tells the buyer their refund is granted: how much, for what, where the money goes.
 pub fn refund_confirmed(state: &Services, n: &RefundNotice) {
-    let l = crate::shop::accounts::mail_language(state, n.language.as_deref());
+    let l = mail::mail_language(state, n.language.as_deref());
     let body = tr!(
         l,
         "mail-refund-confirmed-body",
@@ -154,7 +154,7 @@ pub fn refund_confirmed(state: &Services, n: &RefundNotice) {
 /// Tells an account its password was changed at `at` (`reset`: with a mailed link, else on the
 /// account page), and what to do if it was not them.
 pub fn password_changed(state: &Services, to: &str, language: Option<&str>, at: i64, reset: bool) {
-    let l: Lang = crate::shop::accounts::mail_language(state, language);
+    let l: Lang = mail::mail_language(state, language);
     let body = tr!(
         l,
         "mail-password-changed-body",

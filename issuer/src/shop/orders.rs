@@ -21,7 +21,8 @@ use serde::Serialize;
 
 use crate::domain::{IdempotencyKey, MAX_QUANTITY, OrderStatus, Quantity};
 use crate::error::{AppError, AppResult};
-use crate::shop::lifecycle::{self, Allowed, Entitlement, EventRules, Refusal, Sale, TicketState};
+use crate::shop::entitlements::{entitlement, event_rules, offer_admits, rules_from_row};
+use crate::shop::lifecycle::{self, Allowed, Refusal, Sale, TicketState};
 use crate::shop::refunds::RefundReason;
 use crate::trust::issuance::{self, PurchaseKind, TicketRequest};
 
@@ -98,10 +99,6 @@ pub fn day_of(ts: i64, time_zone: &str) -> String {
 /// How far a venue's day may start before or end after the UTC day of the same date (UTC-12
 /// to UTC+14).
 const DAY_SLACK_SECS: i64 = 14 * 3600;
-
-fn offer_admits(kind: &str) -> u8 {
-    Offer::from_name(kind).map(Offer::admits).unwrap_or(1)
-}
 
 /// Events matching the filter, soonest first, with their offers.
 pub fn list_events(conn: &Connection, f: &EventFilter) -> AppResult<Vec<EventView>> {
@@ -193,35 +190,6 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
     })?
     .collect::<crate::store::sql::Result<()>>()?;
     Ok(events)
-}
-
-/// The columns every rule needs, in this order from column `at`: starts_at, (capacity, reserved,)
-/// status, doors_open, doors_close, sales_open_at, sales_close_at, refund_deadline,
-/// transfer_deadline. See [`EVENT_RULES_SELECT`].
-fn rules_from_row(r: &crate::store::sql::Row<'_>, at: usize) -> crate::store::sql::Result<EventRules> {
-    let status: crate::domain::EventStatus = r.get(at + 3)?;
-    Ok(EventRules {
-        cancelled: status == crate::domain::EventStatus::Cancelled,
-        starts_at: r.get(at)?,
-        doors_open: r.get(at + 4)?,
-        doors_close: r.get(at + 5)?,
-        sales_open_at: r.get(at + 6)?,
-        sales_close_at: r.get(at + 7)?,
-        refund_deadline: r.get(at + 8)?,
-        transfer_deadline: r.get(at + 9)?,
-    })
-}
-
-/// Selects what [`rules_from_row`] reads, from column 0.
-const EVENT_RULES_SELECT: &str = "SELECT starts_at, capacity, reserved, status, doors_open, doors_close,
-        sales_open_at, sales_close_at, refund_deadline, transfer_deadline FROM events";
-
-/// The rules of one event.
-pub fn event_rules(conn: &Connection, event_id: i64) -> AppResult<EventRules> {
-    conn.prepare_cached(&format!("{EVENT_RULES_SELECT} WHERE id = ?1"))?
-        .query_row([event_id], |r| rules_from_row(r, 0))
-        .optional()?
-        .ok_or_else(|| AppError::not_found(format!("no event {event_id}")))
 }
 
 /// Refuses unless the event is on sale now (cart, checkout).
@@ -861,52 +829,6 @@ pub fn recover_paid_without_tickets(tx: &Transaction<'_>, signer: &TicketSigner,
     Ok(rows.iter().map(|r| r.0).collect())
 }
 
-/// The rules' view of one entitlement and its event, read in the caller's transaction.
-pub fn entitlement(conn: &Connection, serial: i64) -> AppResult<(Entitlement, EventRules)> {
-    struct Row {
-        event_id: i64,
-        offer: String,
-        status: String,
-        reason: Option<String>,
-        generation: u32,
-        order_id: Option<i64>,
-    }
-    let Row {
-        event_id,
-        offer,
-        status,
-        reason,
-        generation,
-        order_id,
-    } = conn
-        .prepare_cached(
-            "SELECT event_id, offer, status, revoked_reason, generation, order_id FROM tickets WHERE serial = ?1",
-        )?
-        .query_row([serial], |r| {
-            Ok(Row {
-                event_id: r.get(0)?,
-                offer: r.get(1)?,
-                status: r.get(2)?,
-                reason: r.get(3)?,
-                generation: r.get(4)?,
-                order_id: r.get(5)?,
-            })
-        })
-        .optional()?
-        .ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
-    let admitted: u32 = conn
-        .prepare_cached("SELECT count(*) FROM admissions WHERE event_id = ?1 AND serial = ?2 AND direction = 'entry'")?
-        .query_row(params![event_id, serial], |r| r.get(0))?;
-    let ent = Entitlement {
-        state: TicketState::from_columns(&status, reason.as_deref()),
-        offer_admits: offer_admits(&offer),
-        admitted,
-        transfers: generation,
-        paid: order_id.is_some(),
-    };
-    Ok((ent, event_rules(conn, event_id)?))
-}
-
 /// Cancels a pending order (seats released) or refunds a paid one: allowed only when the
 /// lifecycle allows the buyer to refund every ticket of it (before the refund deadline, none
 /// used, none transferred). The seats are released, every code revoked through the log and a
@@ -971,27 +893,6 @@ pub fn cancel_order(tx: &Transaction<'_>, account_id: i64, order_id: i64, now: i
             format!("the order is already {other}"),
         )),
     }
-}
-
-/// The buyer cancels a pending order or refunds a paid one ([`cancel_order`]); a refund is
-/// mailed to them once committed (`notice_mail`). Returns the order as it is now.
-pub async fn buyer_cancel(state: &crate::shop::Services, account_id: i64, order_id: i64) -> AppResult<OrderView> {
-    let now = crate::now();
-    let base = state.base_url.to_string();
-    let (order, notice) = state
-        .db
-        .write(move |tx| {
-            let notice = match cancel_order(tx, account_id, order_id, now)?.as_str() {
-                "refunded" => crate::shop::notice_mail::buyer_refund_notice(tx, order_id)?,
-                _ => None,
-            };
-            Ok((get_order(tx, account_id, order_id, &base)?, notice))
-        })
-        .await?;
-    if let Some(n) = &notice {
-        crate::shop::notice_mail::refund_confirmed(state, n);
-    }
-    Ok(order)
 }
 
 /// The entitlements an order paid for, with their prices.

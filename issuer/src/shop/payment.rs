@@ -10,9 +10,10 @@
 //! Test cards: `4242 4242 4242 4242` succeeds, `4000 0000 0000 0002` is declined; any other
 //! number that passes the Luhn check is declined too, anything else is refused as malformed.
 //!
-//! The issuer side ([`handle_webhook`]) checks the signature in constant time, refuses
-//! timestamps more than [`WEBHOOK_TOLERANCE_SECS`] away and event ids seen before (replays),
-//! matches the order by payment id, and marks it paid and signs its tickets in one transaction.
+//! The issuer checks a webhook's signature here ([`verify_signature`], in constant time,
+//! refusing timestamps more than [`WEBHOOK_TOLERANCE_SECS`] away); what it then does with the
+//! payment (replays refused, the order marked paid and its tickets signed in one transaction)
+//! is `webhook::handle_webhook`, a layer above the orders.
 
 use std::time::Duration;
 
@@ -22,7 +23,6 @@ use sha2::Sha256;
 
 use crate::error::{AppError, AppResult};
 use crate::shop::Services;
-use crate::shop::orders::{self as shop, Confirmation};
 use crate::store::WriteScope;
 
 pub const SIGNATURE_HEADER: &str = "og-signature";
@@ -87,7 +87,9 @@ pub fn sign(key: &[u8], t: i64, body: &[u8]) -> String {
     format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-fn verify_signature(key: &[u8], header: &str, body: &[u8], now: i64) -> AppResult<()> {
+/// Checks a webhook's `OG-Signature` header over its body, in constant time, and refuses a
+/// timestamp more than [`WEBHOOK_TOLERANCE_SECS`] from `now`.
+pub fn verify_signature(key: &[u8], header: &str, body: &[u8], now: i64) -> AppResult<()> {
     let mut t = None;
     let mut v1 = None;
     for part in header.split(',') {
@@ -124,97 +126,12 @@ fn verify_signature(key: &[u8], header: &str, body: &[u8], now: i64) -> AppResul
 /// a refund due for it: the order's own rows, and the event's seats by a row update when the
 /// event was cancelled. Two deliveries of one webhook are the same account's, one after the
 /// other.
-async fn payment_scope(state: &Services, sql: &'static str, payment_id: String) -> AppResult<WriteScope> {
+pub async fn payment_scope(state: &Services, sql: &'static str, payment_id: String) -> AppResult<WriteScope> {
     let account: Option<i64> = state
         .db
         .read(move |c| Ok(c.query_row(sql, [&payment_id], |r| r.get(0)).optional()?))
         .await?;
     Ok(account.map_or(WriteScope::All, WriteScope::Account))
-}
-
-/// The issuer's webhook endpoint logic. Returns what happened (for the JSON answer).
-pub async fn handle_webhook(state: &Services, signature: Option<&str>, body: &[u8]) -> AppResult<String> {
-    let now = crate::now();
-    let sig =
-        signature.ok_or_else(|| AppError::bad_request("missing_signature", "the OG-Signature header is missing"))?;
-    verify_signature(&state.secrets.webhook[..], sig, body, now)?;
-    let ev: WebhookEvent = serde_json::from_slice(body)
-        .map_err(|e| AppError::bad_request("malformed_json", format!("webhook body: {e}")))?;
-    let signer = state.signer.clone();
-    let scope = payment_scope(
-        state,
-        "SELECT account_id FROM orders WHERE payment_id = ?1",
-        ev.payment_id.clone(),
-    )
-    .await?;
-    let (outcome, refund, paid) = state
-        .db
-        .write_scoped(scope, move |tx| {
-            let fresh = tx.execute(
-                "INSERT INTO webhook_seen (event_id, received_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                params![ev.id, now],
-            )?;
-            if fresh == 0 {
-                return Err(AppError::conflict(
-                    "replayed_webhook",
-                    "this webhook event was already processed",
-                ));
-            }
-            // The built-in processor keeps its outbox in this database: its entry is marked
-            // delivered in the commit that processes it, so a payment costs no further write
-            // (and a processed webhook is never left looking undelivered). A webhook from an
-            // outside provider has no entry here and updates nothing.
-            tx.execute(
-                "UPDATE webhook_outbox SET delivered_at = ?2, attempts = attempts + 1
-                 WHERE event_id = ?1 AND delivered_at IS NULL",
-                params![ev.id, now],
-            )?;
-            match ev.kind.as_str() {
-                "payment.succeeded" => {
-                    match shop::confirm_payment(tx, &signer, &ev.payment_id, ev.amount_cents, now)? {
-                        Confirmation::Paid { order_id, tickets } => Ok((
-                            format!("order {order_id} paid, {tickets} tickets"),
-                            None,
-                            Some(order_id),
-                        )),
-                        Confirmation::AlreadyPaid { order_id } => {
-                            Ok((format!("order {order_id} was already paid"), None, None))
-                        }
-                        Confirmation::TooLate { order_id, refund } => {
-                            Ok((format!("order {order_id} had expired: refund due"), refund, None))
-                        }
-                        Confirmation::EventCancelled { order_id, refund } => Ok((
-                            format!("order {order_id} is for a cancelled event: refund due"),
-                            refund,
-                            None,
-                        )),
-                    }
-                }
-                "payment.declined" => {
-                    let known: Option<i64> = tx
-                        .query_row("SELECT id FROM orders WHERE payment_id = ?1", [&ev.payment_id], |r| {
-                            r.get(0)
-                        })
-                        .optional()?;
-                    known.ok_or_else(|| AppError::not_found("no order has this payment id"))?;
-                    Ok(("declined noted".into(), None, None))
-                }
-                other => Err(AppError::bad_request(
-                    "unknown_event",
-                    format!("unknown webhook type {other:?}"),
-                )),
-            }
-        })
-        .await?;
-    // Money taken for nothing: the buyer is told once, after the commit.
-    if let Some(r) = &refund {
-        crate::shop::refunds::notify_payment_refused(state, r);
-    }
-    // Tickets issued: the receipt and the PDF tickets, once (a replayed webhook is refused above).
-    if let Some(order_id) = paid {
-        crate::shop::order_mail::confirmation_later(state, order_id);
-    }
-    Ok(outcome)
 }
 
 /// Outcome of a card on the hosted page.
@@ -381,7 +298,7 @@ pub async fn deliver_one(state: &Services, event_id: &str) -> bool {
 }
 
 /// Posts one outbox entry to the webhook endpoint. Acknowledged, the entry was marked delivered
-/// by the commit that processed it ([`handle_webhook`]); otherwise the failed attempt is
+/// by the commit that processed it (`webhook::handle_webhook`); otherwise the failed attempt is
 /// recorded and the entry retried later with a growing pause.
 async fn deliver(state: &Services, event_id: &str, payload: String) -> bool {
     let now = crate::now();

@@ -149,7 +149,7 @@ pub fn record_for_cancelled_event(tx: &Transaction<'_>, event_id: u32, now: i64)
 /// Tells the buyer that a payment arrived for an order that could not be honoured and will be
 /// refunded (sent in the background, in the buyer's language).
 pub fn notify_payment_refused(state: &crate::shop::Services, r: &RefundDue) {
-    let l = crate::shop::accounts::mail_language(state, r.buyer_language.as_deref());
+    let l = crate::shop::mail::mail_language(state, r.buyer_language.as_deref());
     let why = if r.reason == RefundReason::EventCancelled.as_str() {
         "event-cancelled"
     } else {
@@ -201,7 +201,7 @@ pub fn notify_event_cancelled(
             .or_insert_with(|| r.clone());
     }
     for r in per_order.values() {
-        let l = crate::shop::accounts::mail_language(state, r.buyer_language.as_deref());
+        let l = crate::shop::mail::mail_language(state, r.buyer_language.as_deref());
         crate::shop::mail::send_framed_later(
             state,
             l,

@@ -1,5 +1,6 @@
 //! Who is calling, for the handlers: the extractors of a signed-in buyer ([`AuthUser`],
-//! [`SensitiveUser`], [`MaybeUser`]), an operator ([`OperatorAuth`]) and a gate device
+//! [`SensitiveUser`], [`MaybeUser`]), an operator ([`OperatorAuth`]; [`ConsoleOperator`] on a
+//! console page, which sends anyone else to the login page) and a gate device
 //! ([`DeviceAuth`]), and [`authorize`], the one layer that checks an operator's role for every
 //! operator route against `ops::access::ROUTES`. The rules they apply are in `shop::auth`,
 //! `ops::auth` and `gates::auth`.
@@ -115,11 +116,29 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
     if let Err(e) = op.require(needed) {
         tracing::info!(operator = op.account_id, role = op.role.name(), %path, "operator route refused to the role");
         return if console {
-            super::console::forbidden(&op, needed)
+            super::console_ui::forbidden(&op, needed)
         } else {
             e.into_response()
         };
     }
     parts.extensions.insert(op);
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// The signed-in operator of a console page (authenticated and checked against the route's
+/// permission by `web::auth::authorize`; anyone else never reaches a handler).
+pub struct ConsoleOperator(pub OperatorAuth);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ConsoleOperator
+where
+    OperatorAuth: axum::extract::FromRequestParts<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Response> {
+        OperatorAuth::from_request_parts(parts, state)
+            .await
+            .map(ConsoleOperator)
+            .map_err(|_| Redirect::to("/ops/login").into_response())
+    }
 }

@@ -25,7 +25,8 @@ use maud::{Markup, html};
 use og_shared::Offer;
 use og_shared::sync::RevocationReason;
 
-use super::console_ui::{self as ui, Section, live_panel, local, table};
+use super::auth::ConsoleOperator;
+use super::console_ui::{self as ui, ONLINE_SECS, Section, live_panel, local, table};
 use crate::error::{AppError, AppResult};
 use crate::gates::devices::{self, DeviceView, NewEnrolmentToken};
 use crate::ops::access::Permission;
@@ -34,9 +35,6 @@ use crate::ops::auth::{OPERATOR_COOKIE, OperatorAuth, operator_for_token};
 use crate::ops::catalogue::EventRow;
 use crate::state::AppState;
 use crate::web::layout::csrf_field;
-
-/// A device is shown online when it was heard from this recently (3 default sync periods).
-pub const ONLINE_SECS: i64 = 90;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -92,42 +90,6 @@ pub fn routes() -> Router<AppState> {
         .route("/ops/export", get(super::console_find::export_page))
         .route("/ops/export/csv", get(super::console_find::export_csv))
         .layer(axum::middleware::map_response(ui::with_console_csp))
-}
-
-/// The signed-in operator of a console page (authenticated and checked against the route's
-/// permission by `web::auth::authorize`; anyone else never reaches a handler).
-pub struct ConsoleOperator(pub OperatorAuth);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ConsoleOperator
-where
-    OperatorAuth: axum::extract::FromRequestParts<S>,
-{
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Response> {
-        OperatorAuth::from_request_parts(parts, state)
-            .await
-            .map(ConsoleOperator)
-            .map_err(|_| Redirect::to("/ops/login").into_response())
-    }
-}
-
-/// The answer to an operator whose role does not allow the route (403): what they may not do
-/// and where to go instead.
-pub fn forbidden(op: &OperatorAuth, needed: Permission) -> Response {
-    let page = ui::page(
-        op,
-        Section::None,
-        "Not allowed",
-        html! {
-            div.notice.error role="alert" { "Your role (" (op.role.name()) ") cannot " (needed.describe()) "." }
-            p { "Ask an admin if you need to. " a href="/ops" { "Back to the console" } }
-        },
-    );
-    let mut res = (StatusCode::FORBIDDEN, page).into_response();
-    res.headers_mut()
-        .insert("content-security-policy", HeaderValue::from_static(ui::CONSOLE_CSP));
-    res
 }
 
 /// A console page answered with a status (a refused form shown again with its error).

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, PreEscaped, html};
 
-use super::console::ConsoleOperator;
+use super::auth::ConsoleOperator;
 use super::console_ui::{self as ui, Section, live_panel, local, table};
 use crate::error::{AppError, AppResult};
 use crate::ops::access::Permission;
@@ -592,7 +592,7 @@ pub fn dashboard_body(op: &OperatorAuth, d: &Dashboard) -> Markup {
         dev.status == "active"
             && dev
                 .last_contact
-                .is_some_and(|t| d.now - t <= super::console::ONLINE_SECS)
+                .is_some_and(|t| d.now - t <= super::console_ui::ONLINE_SECS)
     };
     html! {
         @if !d.conflicts.is_empty() {

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use og_shared::sync::RevocationReason;
 
-use super::console::ConsoleOperator;
+use super::auth::ConsoleOperator;
 use super::console_ui::{self as ui, Section, local, table};
 use crate::error::{AppError, AppResult};
 use crate::ops::access::Permission;

@@ -1,18 +1,40 @@
 //! The look of the operator console: the shop's stylesheet (`web::CSS`) plus a few console
 //! rules, one layout (header with search, navigation showing where the operator is and only
 //! what their role allows), tables that become cards on a phone, live panels, and times local to
-//! the venue (jiff's bundled time zone database, `events.time_zone`).
+//! the venue (jiff's bundled time zone database, `events.time_zone`), when a gate counts as
+//! online ([`ONLINE_SECS`]), and the page a role that may not open a route gets ([`forbidden`]).
 //!
 //! Console answers carry [`CONSOLE_CSP`]: like the shop's script-free policy, plus script and
 //! fetch from this origin only (the live panels' `/ops/console.js`; nothing inline, no eval).
 
 use axum::http::HeaderValue;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::ops::access::Permission;
 use crate::ops::auth::OperatorAuth;
 use crate::web::layout::csrf_field;
+
+/// A device is shown online when it was heard from this recently (3 default sync periods).
+pub const ONLINE_SECS: i64 = 90;
+
+/// The answer to an operator whose role does not allow the route (403): what they may not do
+/// and where to go instead.
+pub fn forbidden(op: &OperatorAuth, needed: Permission) -> Response {
+    let body = page(
+        op,
+        Section::None,
+        "Not allowed",
+        html! {
+            div.notice.error role="alert" { "Your role (" (op.role.name()) ") cannot " (needed.describe()) "." }
+            p { "Ask an admin if you need to. " a href="/ops" { "Back to the console" } }
+        },
+    );
+    let mut res = (axum::http::StatusCode::FORBIDDEN, body).into_response();
+    res.headers_mut()
+        .insert("content-security-policy", HeaderValue::from_static(CONSOLE_CSP));
+    res
+}
 
 /// The console's content security policy.
 pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \

@@ -12,8 +12,8 @@
 //!   (HttpOnly, Secure, host-only, so a sibling host can neither read nor plant it; Lax, so a
 //!   visit arriving from a mailed link keeps the browser's cookie and its other tabs' forms).
 //!   The layer sets the cookie on the first page a browser gets and makes the token available
-//!   to page rendering; forms get it through [`crate::web::layout::csrf_field`], the one helper every
-//!   form uses.
+//!   to page rendering (the cookie and its token: [`crate::web::csrf_token`]); forms get it
+//!   through [`crate::web::layout::csrf_field`], the one helper every form uses.
 //!
 //! The check happens before any handler runs, so no handler can forget it.
 
@@ -25,16 +25,12 @@ use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use hmac::{KeyInit, Mac};
 use subtle::ConstantTimeEq;
 
+use super::csrf_token::{self, COOKIE_NAME, FIELD, cookie_value, token_for_cookie};
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// The browser's CSRF cookie (random, 64 hex digits).
-pub const COOKIE_NAME: &str = "__Host-og_csrf";
-/// The form field carrying the token.
-pub const FIELD: &str = "csrf";
 /// Largest form body the check reads (page and console forms are far smaller).
 const MAX_FORM_BYTES: usize = 64 * 1024;
 /// The page paths that take a file (`multipart/form-data`, token in its `csrf` part) and the
@@ -46,35 +42,6 @@ pub const SEARCH_IMAGE: &str = "/ops/search/image";
 /// The largest body `path` may upload, when it takes uploads at all.
 pub fn upload_limit(path: &str) -> Option<usize> {
     UPLOADS.iter().find(|(p, _)| *p == path).map(|(_, limit)| *limit)
-}
-
-tokio::task_local! {
-    static TOKEN: Arc<str>;
-}
-
-/// The token for forms rendered while handling the current request (empty outside the layer,
-/// so a form rendered elsewhere fails closed).
-pub fn current_token() -> String {
-    TOKEN.try_with(|t| t.to_string()).unwrap_or_default()
-}
-
-/// Runs `render` with the form token of the browser's CSRF cookie available to
-/// [`current_token`]: for pages rendered outside the [`protect`] layer (`layout::html_errors`'s
-/// error pages, whose header has the log-out form). Without a valid cookie the forms get no
-/// token, as outside the layer.
-pub fn render_with_token<R>(state: &AppState, headers: &HeaderMap, render: impl FnOnce() -> R) -> R {
-    match cookie_value(headers) {
-        Some(cookie) => TOKEN.sync_scope(form_token(state, &cookie).into(), render),
-        None => render(),
-    }
-}
-
-fn form_token(state: &AppState, cookie: &str) -> String {
-    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&state.secrets.jwt[..])
-        .expect("HMAC takes any key length");
-    mac.update(b"og-csrf-v1:");
-    mac.update(cookie.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
 }
 
 fn is_unsafe(m: &Method) -> bool {
@@ -113,23 +80,18 @@ pub fn cross_origin(headers: &HeaderMap, base_url: &str) -> bool {
     }
 }
 
-fn cookie_value(headers: &HeaderMap) -> Option<String> {
-    crate::shop::auth::get_cookie(headers, COOKIE_NAME)
-        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 fn refused(api: bool, why: &str) -> Response {
     let e = AppError::Forbidden(format!("cross-site request refused: {why}"));
     if api {
         return e.into_response();
     }
     let l = crate::i18n::current();
-    let body = crate::web::layout::page(
+    let body = super::layout::page(
         &crate::tr!(l, "refused-title"),
         None,
         maud::html! {
             h1 { (crate::tr!(l, "problem-client")) }
-            (crate::web::layout::notice("error", &crate::tr!(l, "csrf-refused")))
+            (super::layout::notice("error", &crate::tr!(l, "csrf-refused")))
             p { (crate::tr!(l, "csrf-retry")) }
         },
     );
@@ -170,7 +132,7 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         } else {
             None
         };
-        let expected = form_token(&state, cookie);
+        let expected = token_for_cookie(&state, cookie);
         let ok = sent.is_some_and(|s| bool::from(s.as_bytes().ct_eq(expected.as_bytes())));
         if !ok {
             return refused(false, "the form has no valid token (reload the page and try again)");
@@ -183,8 +145,8 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         Some(c) => (c, false),
         None => (crate::shop::auth::random_token(), true),
     };
-    let token: Arc<str> = form_token(&state, &cookie).into();
-    let mut res = TOKEN.scope(token, next.run(req)).await;
+    let token: Arc<str> = token_for_cookie(&state, &cookie).into();
+    let mut res = csrf_token::TOKEN.scope(token, next.run(req)).await;
     if let (true, Ok(v)) = (
         fresh,
         HeaderValue::from_str(&format!(
@@ -241,12 +203,6 @@ fn percent_decode(raw: &[u8]) -> Option<String> {
         i += 1;
     }
     String::from_utf8(out).ok()
-}
-
-/// The form token for a CSRF cookie value: what [`crate::web::layout::csrf_field`] renders for a
-/// browser holding that cookie (black-box tests post forms the way a browser does).
-pub fn token_for_cookie(state: &AppState, cookie: &str) -> String {
-    form_token(state, cookie)
 }
 
 #[cfg(test)]

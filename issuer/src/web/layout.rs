@@ -161,7 +161,7 @@ pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next
     };
     let text = l.error_code(info.code, info.retry_after_secs, status.is_server_error());
     // This layer is outside `csrf::protect`: the header's log-out form gets its token here.
-    let body = crate::web::csrf::render_with_token(&state, &headers, || {
+    let body = crate::web::csrf_token::render_with_token(&state, &headers, || {
         page(
             &title,
             user.as_ref(),
@@ -192,7 +192,7 @@ pub fn notice(kind: &str, text: &str) -> Markup {
 /// The hidden field carrying the CSRF token: every form that posts puts `(csrf_field())` first.
 /// The token comes from the [`crate::web::csrf::protect`] layer for the request being answered.
 pub fn csrf_field() -> Markup {
-    html! { input type="hidden" name=(crate::web::csrf::FIELD) value=(crate::web::csrf::current_token()); }
+    html! { input type="hidden" name=(crate::web::csrf_token::FIELD) value=(crate::web::csrf_token::current_token()); }
 }
 
 /// Security headers on every answer (pages, console, API): no script at all (except the phone

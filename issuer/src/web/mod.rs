@@ -8,6 +8,7 @@ pub mod console_events;
 pub mod console_find;
 pub mod console_ui;
 pub mod csrf;
+pub mod csrf_token;
 pub mod device_sync;
 pub mod devices;
 pub mod documents;

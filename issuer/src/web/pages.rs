@@ -955,7 +955,7 @@ async fn order_cancel(
     if o.status == crate::domain::OrderStatus::Paid && f.confirm != "yes" {
         return Ok(see_other(&format!("/orders/{id}/refund")));
     }
-    match shop::buyer_cancel(&s, u.id, id).await {
+    match crate::shop::actions::buyer_cancel(&s, u.id, id).await {
         Ok(_) => Ok(see_other(&format!("/orders/{id}"))),
         // Refused (deadline passed meanwhile, a ticket used...): the order page says why.
         Err(e @ AppError::Conflict { .. }) => {

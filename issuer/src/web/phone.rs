@@ -129,17 +129,9 @@ async fn manifest(ApiQuery(q): ApiQuery<ManifestQuery>) -> Response {
     ([(CONTENT_TYPE, "application/manifest+json")], body.to_string()).into_response()
 }
 
-/// Milliseconds since the Unix epoch on the issuer's clock.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// The issuer's clock, for the phone's offset (never cached: `no-store` from the headers layer).
 async fn time() -> Response {
-    axum::Json(json!({ "now_ms": now_ms() })).into_response()
+    axum::Json(json!({ "now_ms": crate::now_ms() })).into_response()
 }
 
 async fn phone_page(State(s): State<AppState>, user: MaybeUser, Id(serial): Id) -> Result<Response, PageError> {

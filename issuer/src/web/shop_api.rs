@@ -330,7 +330,7 @@ async fn cancel_order(
     SensitiveUser(user): SensitiveUser,
     Id(id): Id,
 ) -> AppResult<Json<Value>> {
-    let o = shop::buyer_cancel(&s, user.id, id).await?;
+    let o = crate::shop::actions::buyer_cancel(&s, user.id, id).await?;
     Ok(Json(json!(o)))
 }
 
@@ -358,7 +358,7 @@ async fn webhook(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> 
     let sig = headers
         .get(crate::shop::payment::SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok());
-    let outcome = crate::shop::payment::handle_webhook(&s, sig, &body).await?;
+    let outcome = crate::shop::webhook::handle_webhook(&s, sig, &body).await?;
     Ok(Json(json!({ "received": true, "outcome": outcome })))
 }
 
@@ -442,7 +442,7 @@ async fn bind_phone(
         "rebinds_left": bound.rebinds_left,
         "replaced_phone": bound.replaced_phone,
         "holder_name": holder,
-        "issuer_time_ms": super::phone::now_ms(),
+        "issuer_time_ms": crate::now_ms(),
         "rotation_period_secs": phone.rotation_period_secs,
     })))
 }

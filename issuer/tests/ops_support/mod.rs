@@ -95,8 +95,8 @@ impl TestApp {
     pub fn csrf(&self) -> (String, String) {
         let value = og_issuer::shop::auth::random_token();
         (
-            format!("{}={value}", og_issuer::web::csrf::COOKIE_NAME),
-            og_issuer::web::csrf::token_for_cookie(&self.state, &value),
+            format!("{}={value}", og_issuer::web::csrf_token::COOKIE_NAME),
+            og_issuer::web::csrf_token::token_for_cookie(&self.state, &value),
         )
     }
 

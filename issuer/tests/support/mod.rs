@@ -382,7 +382,7 @@ impl TestApp {
 pub fn csrf_cookie() -> String {
     format!(
         "{}={}",
-        og_issuer::web::csrf::COOKIE_NAME,
+        og_issuer::web::csrf_token::COOKIE_NAME,
         og_issuer::shop::auth::random_token()
     )
 }
@@ -392,10 +392,10 @@ pub fn csrf_token_in(state: &AppState, cookies: &str) -> String {
     let value = cookies
         .split(';')
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == og_issuer::web::csrf::COOKIE_NAME)
+        .find(|(k, _)| *k == og_issuer::web::csrf_token::COOKIE_NAME)
         .map(|(_, v)| v)
         .expect("a CSRF cookie in the jar");
-    og_issuer::web::csrf::token_for_cookie(state, value)
+    og_issuer::web::csrf_token::token_for_cookie(state, value)
 }
 
 /// Decodes a PNG with rqrr; returns the texts found.

@@ -1,0 +1,98 @@
+//! The issuer's side of the payment webhook: the signature checked ([`payment::verify_signature`]),
+//! a replayed event refused, and in one transaction the processor's outbox entry marked
+//! delivered and the order's payment confirmed (`orders::confirm_payment`: the order paid and
+//! its tickets signed, or a refund due when it came too late); after the commit, the buyer gets
+//! the order confirmation with their tickets (`order_mail`) or the notice that their money will
+//! be given back (`refunds::notify_payment_refused`).
+
+use crate::store::sql::{OptionalExtension, params};
+
+use crate::error::{AppError, AppResult};
+use crate::shop::Services;
+use crate::shop::orders::{self, Confirmation};
+use crate::shop::payment::{self, WebhookEvent};
+
+/// The issuer's webhook endpoint logic. Returns what happened (for the JSON answer).
+pub async fn handle_webhook(state: &Services, signature: Option<&str>, body: &[u8]) -> AppResult<String> {
+    let now = crate::now();
+    let sig =
+        signature.ok_or_else(|| AppError::bad_request("missing_signature", "the OG-Signature header is missing"))?;
+    payment::verify_signature(&state.secrets.webhook[..], sig, body, now)?;
+    let ev: WebhookEvent = serde_json::from_slice(body)
+        .map_err(|e| AppError::bad_request("malformed_json", format!("webhook body: {e}")))?;
+    let signer = state.signer.clone();
+    let scope = payment::payment_scope(
+        state,
+        "SELECT account_id FROM orders WHERE payment_id = ?1",
+        ev.payment_id.clone(),
+    )
+    .await?;
+    let (outcome, refund, paid) = state
+        .db
+        .write_scoped(scope, move |tx| {
+            let fresh = tx.execute(
+                "INSERT INTO webhook_seen (event_id, received_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![ev.id, now],
+            )?;
+            if fresh == 0 {
+                return Err(AppError::conflict(
+                    "replayed_webhook",
+                    "this webhook event was already processed",
+                ));
+            }
+            // The built-in processor keeps its outbox in this database: its entry is marked
+            // delivered in the commit that processes it, so a payment costs no further write
+            // (and a processed webhook is never left looking undelivered). A webhook from an
+            // outside provider has no entry here and updates nothing.
+            tx.execute(
+                "UPDATE webhook_outbox SET delivered_at = ?2, attempts = attempts + 1
+                 WHERE event_id = ?1 AND delivered_at IS NULL",
+                params![ev.id, now],
+            )?;
+            match ev.kind.as_str() {
+                "payment.succeeded" => {
+                    match orders::confirm_payment(tx, &signer, &ev.payment_id, ev.amount_cents, now)? {
+                        Confirmation::Paid { order_id, tickets } => Ok((
+                            format!("order {order_id} paid, {tickets} tickets"),
+                            None,
+                            Some(order_id),
+                        )),
+                        Confirmation::AlreadyPaid { order_id } => {
+                            Ok((format!("order {order_id} was already paid"), None, None))
+                        }
+                        Confirmation::TooLate { order_id, refund } => {
+                            Ok((format!("order {order_id} had expired: refund due"), refund, None))
+                        }
+                        Confirmation::EventCancelled { order_id, refund } => Ok((
+                            format!("order {order_id} is for a cancelled event: refund due"),
+                            refund,
+                            None,
+                        )),
+                    }
+                }
+                "payment.declined" => {
+                    let known: Option<i64> = tx
+                        .query_row("SELECT id FROM orders WHERE payment_id = ?1", [&ev.payment_id], |r| {
+                            r.get(0)
+                        })
+                        .optional()?;
+                    known.ok_or_else(|| AppError::not_found("no order has this payment id"))?;
+                    Ok(("declined noted".into(), None, None))
+                }
+                other => Err(AppError::bad_request(
+                    "unknown_event",
+                    format!("unknown webhook type {other:?}"),
+                )),
+            }
+        })
+        .await?;
+    // Money taken for nothing: the buyer is told once, after the commit.
+    if let Some(r) = &refund {
+        crate::shop::refunds::notify_payment_refused(state, r);
+    }
+    // Tickets issued: the receipt and the PDF tickets, once (a replayed webhook is refused above).
+    if let Some(order_id) = paid {
+        crate::shop::order_mail::confirmation_later(state, order_id);
+    }
+    Ok(outcome)
+}
