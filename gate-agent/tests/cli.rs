@@ -2,6 +2,7 @@
 //! a bundle signed with the TEST-ONLY fixture key, with the clock pinned to `FIXTURE_NOW`.
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::time::Duration;
@@ -897,7 +898,12 @@ struct Browser {
 }
 
 impl Drop for Browser {
+    /// Ends chromedriver and every browser process it started (its own process group): killing
+    /// chromedriver alone leaves its Chromium running after the test.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -918,6 +924,7 @@ impl Browser {
         let addr = free_addr();
         let child = Command::new("chromedriver")
             .arg(format!("--port={}", addr.rsplit(':').next().unwrap()))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -376,6 +376,8 @@ pub fn intake(
     //    The admissions log's lock from here to the commit: `seq` in commit order, and the
     //    counts below see every batch committed before this one.
     tx.lock_log(Log::Admissions)?;
+    // The reads below name one event and a few of its serials.
+    tx.plan_with_values()?;
     let mut next_seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM admissions", [], |r| r.get(0))?;
     let mut admissions: Vec<Vec<Value>> = Vec::new();
     let mut touched: BTreeMap<(u32, u32), Option<Offer>> = BTreeMap::new();

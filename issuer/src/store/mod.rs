@@ -174,10 +174,11 @@ impl r2d2::ManageConnection for PgManager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<PgConn, postgres::Error> {
-        let mut client = self.0.connect()?;
-        // Plan every execution with its values: a generic plan for "this event and these
-        // serials" can walk the whole event (every admission has the same event at a venue).
-        client.batch_execute("SET plan_cache_mode = force_custom_plan")?;
+        // Prepared statements keep PostgreSQL's own choice (`plan_cache_mode = auto`): after a
+        // few executions a statement whose plan does not depend on its values (by key, by
+        // account, by order) is no longer planned again, which is most of a buyer's statements.
+        // The reads that do depend on them ask for it ([`Connection::plan_with_values`]).
+        let client = self.0.connect()?;
         Ok(PgConn {
             client: Some(client),
             cache: sql::StatementCache::new(),

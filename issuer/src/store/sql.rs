@@ -503,6 +503,22 @@ impl<'a> Connection<'a> {
         }
     }
 
+    /// Plans every later statement of this transaction with its values (PostgreSQL's
+    /// `plan_cache_mode = force_custom_plan`, to the end of the transaction): for reads such as
+    /// "this event and these serials", where a plan made once for any values walks the whole
+    /// event (every admission of a venue's day has the same event). SQLite plans each statement
+    /// when it is prepared and has nothing to change.
+    pub fn plan_with_values(&self) -> Result<()> {
+        match self.engine() {
+            Engine::Sqlite => Ok(()),
+            Engine::Postgres => self.query_row(
+                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)",
+                [],
+                |_| Ok(()),
+            ),
+        }
+    }
+
     /// `n` new ticket serials, ascending. SQLite has one writer, so the next numbers after the
     /// highest are free; on PostgreSQL buyers' payments issue tickets side by side
     /// (`WriteScope::Account`), so the numbers come from the `ticket_serials` sequence
