@@ -699,7 +699,7 @@ async fn admissions_sent_concurrently_get_a_gap_free_seq_and_a_cursor_misses_non
     // Interleave syncs by the reader with concurrent batches from four writers.
     let mut cursor = 0;
     let mut seen = Vec::new();
-    let mut sends = Vec::new();
+    let mut batches = Vec::new();
     for (i, w) in writers.iter().enumerate() {
         for round in 0..5u64 {
             let reports = (0..4u64)
@@ -708,22 +708,10 @@ async fn admissions_sent_concurrently_get_a_gap_free_seq_and_a_cursor_misses_non
                     admission(n, 1, tickets[(n % 80) as usize].serial, Offer::Family, &format!("G{i}"))
                 })
                 .collect();
-            let b = batch(reports);
-            let cred = w.credential.clone();
-            let (client, url) = (app.client.clone(), app.url("/api/v1/device/scans"));
-            sends.push(tokio::spawn(async move {
-                client
-                    .post(url)
-                    .bearer_auth(cred)
-                    .json(&b)
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-            }));
+            batches.push((w.credential.clone(), batch(reports)));
         }
     }
-    for s in sends {
+    for s in app.send_scans_at_once(batches) {
         assert_eq!(s.await.unwrap(), 200);
         let r: SyncResponse = app.synced(&reader.credential, 0, cursor).await;
         seen.extend(r.admissions.iter().map(|a| a.seq));
@@ -745,29 +733,17 @@ async fn solos_admitted_at_two_gates_in_batches_sent_at_the_same_moment_are_each
     let gates = [app.device(&op, &[1], "A").await, app.device(&op, &[1], "B").await];
     let solos: Vec<u32> = app.tickets(1, Offer::Solo, 30).iter().map(|t| t.serial).collect();
     // Each gate was offline and admitted all 30; both queues arrive at once, in several batches.
-    let mut sends = Vec::new();
+    let mut batches = Vec::new();
     for (g, gate) in gates.iter().enumerate() {
         for part in solos.chunks(10) {
             let reports = part
                 .iter()
                 .map(|s| admission(10_000 * g as u64 + u64::from(*s), 1, *s, Offer::Solo, &format!("G{g}")))
                 .collect();
-            let b = batch(reports);
-            let cred = gate.credential.clone();
-            let (client, url) = (app.client.clone(), app.url("/api/v1/device/scans"));
-            sends.push(tokio::spawn(async move {
-                client
-                    .post(url)
-                    .bearer_auth(cred)
-                    .json(&b)
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-            }));
+            batches.push((gate.credential.clone(), batch(reports)));
         }
     }
-    for s in sends {
+    for s in app.send_scans_at_once(batches) {
         assert_eq!(s.await.unwrap(), 200);
     }
     let list: Value = app.get("/api/v1/ops/conflicts", Some(&op)).await.json().await.unwrap();

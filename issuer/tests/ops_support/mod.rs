@@ -205,6 +205,30 @@ impl TestApp {
         self.scans(cred, b).await.json().await.unwrap()
     }
 
+    /// Posts every (device credential, batch) at the same moment, each on its own task: the
+    /// answers' statuses, in the order given, awaited one by one by the caller.
+    pub fn send_scans_at_once(
+        &self,
+        batches: Vec<(String, ScanBatch)>,
+    ) -> Vec<tokio::task::JoinHandle<reqwest::StatusCode>> {
+        batches
+            .into_iter()
+            .map(|(cred, b)| {
+                let (client, url) = (self.client.clone(), self.url("/api/v1/device/scans"));
+                tokio::spawn(async move {
+                    client
+                        .post(url)
+                        .bearer_auth(cred)
+                        .json(&b)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                })
+            })
+            .collect()
+    }
+
     pub async fn sync(&self, cred: &str, rev_after: u64, adm_after: u64) -> reqwest::Response {
         self.get(
             &format!("/api/v1/device/sync?revocations_after={rev_after}&admissions_after={adm_after}&queued=3&version=gate-test%201.0"),
