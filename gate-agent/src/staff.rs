@@ -17,8 +17,8 @@ use crate::decide::{Detail, RevokedBy};
 use crate::gate::Outcome;
 use crate::i18n::{Arg, Lang, num, text};
 
-/// The venue's zone when the gate was given none.
-pub const DEFAULT_TIME_ZONE: &str = "Europe/Paris";
+/// The venue's zone when the gate was given none (one value with the issuer's).
+pub use og_shared::DEFAULT_TIME_ZONE;
 
 /// Local wall-clock time in the venue's zone.
 #[derive(Debug, Clone)]

@@ -20,6 +20,10 @@
 //! Invariant: this crate performs no I/O (no files, clock, network or randomness). Callers pass
 //! in the current time and random bytes, which keeps every rule here deterministic and testable.
 
+/// The venue's time zone when an event names none (events made before zones were recorded, a
+/// gate given no `--time-zone`): the host city's. The issuer and the gate read it from here.
+pub const DEFAULT_TIME_ZONE: &str = "Europe/Paris";
+
 pub mod bound;
 pub mod enrol;
 pub mod keys;

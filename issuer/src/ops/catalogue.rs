@@ -55,11 +55,8 @@ pub struct EventRow {
     pub venue_address: String,
 }
 
-/// The time zone of events made before time zones were recorded (migration 10's default).
-pub const DEFAULT_TIME_ZONE: &str = "Europe/Paris";
-
 fn default_time_zone() -> String {
-    DEFAULT_TIME_ZONE.to_owned()
+    og_shared::DEFAULT_TIME_ZONE.to_owned()
 }
 
 /// An event's sales window and refund/transfer deadlines, Unix seconds; `None` means the
@@ -610,7 +607,7 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
             deadlines.sales_close_at,
             deadlines.refund_deadline,
             deadlines.transfer_deadline,
-            check_time_zone(e.time_zone.as_deref().unwrap_or(DEFAULT_TIME_ZONE))?,
+            check_time_zone(e.time_zone.as_deref().unwrap_or(og_shared::DEFAULT_TIME_ZONE))?,
             address(e.venue_address.as_deref().unwrap_or(""))?
         ],
         |r| r.get::<_, i64>(0),

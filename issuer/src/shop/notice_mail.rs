@@ -159,7 +159,7 @@ pub fn password_changed(state: &Services, to: &str, language: Option<&str>, at: 
         l,
         "mail-password-changed-body",
         email = to,
-        when = l.datetime(at, crate::shop::orders::DEFAULT_TIME_ZONE),
+        when = l.datetime(at, og_shared::DEFAULT_TIME_ZONE),
         how = if reset { "reset" } else { "account" },
         link = format!("{}/password/forgot", state.base_url)
     );

@@ -26,9 +26,6 @@ use crate::shop::lifecycle::{self, Allowed, Refusal, Sale, TicketState};
 use crate::shop::refunds::RefundReason;
 use crate::trust::issuance::{self, PurchaseKind, TicketRequest};
 
-/// The zone of events created without one (the column's default, migration 10).
-pub const DEFAULT_TIME_ZONE: &str = "Europe/Paris";
-
 /// How long a pending order holds its seats.
 pub const ORDER_HOLD_SECS: i64 = 15 * 60;
 
@@ -548,7 +545,7 @@ pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &s
         payment_url,
         created_at: row.4,
         expires_at: row.5,
-        time_zone: time_zone.unwrap_or_else(|| DEFAULT_TIME_ZONE.to_owned()),
+        time_zone: time_zone.unwrap_or_else(|| og_shared::DEFAULT_TIME_ZONE.to_owned()),
         lines,
         tickets: order_tickets(conn, order_id)?,
         refund,

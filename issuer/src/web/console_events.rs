@@ -131,7 +131,7 @@ impl EventForm {
     /// The parsed fields, or what is wrong in words.
     fn parse(&self) -> Result<Parsed, String> {
         let tz = match self.time_zone.trim() {
-            "" => crate::ops::catalogue::DEFAULT_TIME_ZONE.to_owned(),
+            "" => og_shared::DEFAULT_TIME_ZONE.to_owned(),
             t => crate::ops::catalogue::check_time_zone(t).map_err(|e| e.public_message())?,
         };
         let zone = jiff::tz::TimeZone::get(&tz).map_err(|_| format!("{tz:?} is not a time zone"))?;
@@ -370,7 +370,7 @@ fn event_form(action: &str, f: &EventForm, error: Option<&str>, submit: &str) ->
 
 pub async fn new_event_page(ConsoleOperator(op): ConsoleOperator) -> Response {
     let f = EventForm {
-        time_zone: crate::ops::catalogue::DEFAULT_TIME_ZONE.into(),
+        time_zone: og_shared::DEFAULT_TIME_ZONE.into(),
         zones: "General".into(),
         holder_binding: "optional".into(),
         ..Default::default()
