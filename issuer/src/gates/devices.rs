@@ -153,7 +153,9 @@ pub fn enroll(
     let public_id = format!("dev-{}", hex::encode(&crate::trust::keys::random_32()[..6]));
     let name = match req.name.as_deref() {
         Some(n) => clean_name(n)?,
-        None => format!("gate {public_id}"),
+        // Unnamed: its device id, which every screen already prefixes with "Gate"/"gate"
+        // (a "gate dev-..." name read "Gate gate dev-..." on the gate's status).
+        None => public_id.clone(),
     };
     let version: String = req.software_version.chars().take(64).collect();
     let credential = new_secret(DEVICE_CREDENTIAL_PREFIX);
