@@ -223,10 +223,10 @@ fn main() {
         let per_batch = 500u64;
         let now = og_issuer::now();
         for (round, gates_at_once) in [(0u64, 1usize), (1, 1), (2, 1), (3, 8), (4, 8), (5, 8)] {
-            // Batch `b` comes from device `b % 2` (in turn) or `b % 8` (at once).
+            // Batch `b` comes from device `b % 2` (in turn: one queue) or `b % 8` (at once: a
+            // queue per device); a queue holds (device, body) and is sent one batch at a time.
             let devices = if gates_at_once == 1 { 2 } else { gates_at_once };
-            let mut queues: Vec<Vec<Vec<u8>>> = vec![Vec::new(); gates_at_once];
-            let mut owner = Vec::new();
+            let mut queues: Vec<Vec<(usize, Vec<u8>)>> = vec![Vec::new(); gates_at_once];
             for b in 0..total / per_batch {
                 let b = b + round * (total / per_batch);
                 let reports = (0..per_batch)
@@ -252,23 +252,17 @@ fn main() {
                     .collect();
                 let batch = ScanBatch { sent_at: now, queued: per_batch, software_version: "bench".into(), reports };
                 let dev = (b as usize) % devices;
-                queues[dev % gates_at_once].push(serde_json::to_vec(&batch).unwrap());
-                owner.push(dev);
+                queues[dev % gates_at_once].push((dev, serde_json::to_vec(&batch).unwrap()));
             }
             let t = Instant::now();
             let sends: Vec<_> = queues
                 .into_iter()
-                .enumerate()
-                .map(|(q, bodies)| {
+                .map(|queue| {
                     let (client, base) = (client.clone(), base.clone());
-                    // In turn: the one queue alternates the two devices' credentials.
-                    let creds: Vec<String> = if gates_at_once == 1 {
-                        owner.iter().map(|d| creds[*d].clone()).collect()
-                    } else {
-                        vec![creds[q].clone(); bodies.len()]
-                    };
+                    let batches: Vec<(String, Vec<u8>)> =
+                        queue.into_iter().map(|(dev, body)| (creds[dev].clone(), body)).collect();
                     tokio::spawn(async move {
-                        for (body, cred) in bodies.into_iter().zip(creds) {
+                        for (cred, body) in batches {
                             let ack: ScanBatchAck = client
                                 .post(format!("{base}/api/v1/device/scans"))
                                 .bearer_auth(&cred)
