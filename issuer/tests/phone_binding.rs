@@ -62,15 +62,8 @@ fn device_key_revocations(app: &TestApp, serial: u64) -> Vec<Revocation> {
 }
 
 async fn patch_event(app: &TestApp, op: &str, event: i64, body: Value) -> (u16, Value) {
-    let res = app
-        .client
-        .patch(app.url(&format!("/api/v1/ops/events/{event}")))
-        .bearer_auth(op)
-        .json(&body)
-        .send()
+    app.patch_json(&format!("/api/v1/ops/events/{event}"), Some(op), &body)
         .await
-        .unwrap();
-    (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
 }
 
 #[tokio::test]

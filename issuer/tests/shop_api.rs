@@ -818,16 +818,12 @@ async fn an_offer_with_a_sale_limit_sells_no_more_than_it_and_a_cancelled_order_
     assert_eq!(st, 201, "the other offer still sells: {order_b}");
 
     // An operator cannot set the limit below what buyers hold.
-    let patch = |body: Value| {
-        app.client
-            .patch(app.url(&format!("/api/v1/ops/events/{id}")))
-            .bearer_auth(&op)
-            .json(&body)
-            .send()
-    };
-    let r = patch(json!({ "offer_capacity": { "duo": 1 } })).await.unwrap();
-    assert_eq!(r.status(), 409);
-    assert!(r.text().await.unwrap().contains("capacity_below_sold"));
+    let event = format!("/api/v1/ops/events/{id}");
+    let (st, body) = app
+        .patch_json(&event, Some(&op), &json!({ "offer_capacity": { "duo": 1 } }))
+        .await;
+    assert_eq!(st, 409);
+    assert!(body.to_string().contains("capacity_below_sold"));
 
     // A's order cancelled: its two Duos are on sale again, and B gets them.
     let (st, body) = app
@@ -844,8 +840,10 @@ async fn an_offer_with_a_sale_limit_sells_no_more_than_it_and_a_cancelled_order_
     assert_eq!(st, 201, "{order_b2}");
 
     // Lifting the limit: only the event's capacity counts again.
-    let r = patch(json!({ "offer_capacity": { "duo": null } })).await.unwrap();
-    assert_eq!(r.status(), 200);
+    let (st, _) = app
+        .patch_json(&event, Some(&op), &json!({ "offer_capacity": { "duo": null } }))
+        .await;
+    assert_eq!(st, 200);
     let (_, ev) = app.get_json(&format!("/api/v1/events/{id}"), None).await;
     assert_eq!(left(&ev, "duo"), Value::Null);
 }

@@ -195,6 +195,16 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn patch_json(&self, path: &str, access: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut rb = self.client.patch(self.url(path)).json(body);
+        if let Some(a) = access {
+            rb = rb.bearer_auth(a);
+        }
+        let res = rb.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn put_json(&self, path: &str, access: Option<&str>, body: &Value) -> (u16, Value) {
         let mut rb = self.client.put(self.url(path)).json(body);
         if let Some(a) = access {
