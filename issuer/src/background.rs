@@ -1,7 +1,7 @@
 //! Work the buyer side does outside requests: recovery at start (paid orders without tickets,
 //! codes of an older ticket format re-signed)
-//! and two periodic jobs (retrying undelivered payment webhooks, expiring pending orders whose
-//! hold ran out so their seats return to sale).
+//! and three jobs (retrying undelivered payment webhooks, expiring pending orders whose
+//! hold ran out so their seats return to sale, sending the queued mails).
 
 use std::time::Duration;
 
@@ -32,8 +32,21 @@ pub fn recover_on_start(state: &AppState) -> Result<(), String> {
     Ok(())
 }
 
-/// Starts the periodic jobs on the current runtime.
+/// How often the mail worker looks for mails queued by other replicas (or due again) when
+/// nothing wakes it.
+const MAIL_LOOK_EVERY: Duration = Duration::from_secs(2);
+
+/// Starts the jobs on the current runtime.
 pub fn spawn(state: AppState) {
+    let mailer = state.services.clone();
+    tokio::spawn(async move {
+        loop {
+            crate::shop::mail_queue::deliver_due(&mailer).await;
+            // Woken by a commit of this replica that queued mails (`shop::mail::wake`; a wake
+            // while sending is kept for the next wait), else look again after a while.
+            let _ = tokio::time::timeout(MAIL_LOOK_EVERY, mailer.mail_queued.notified()).await;
+        }
+    });
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         loop {

@@ -65,6 +65,7 @@ impl Application {
                 settings: Arc::new(settings),
                 secrets: Arc::new(secrets),
                 base_url,
+                mail_queued: Arc::default(),
             },
             retired_signers: Arc::new(retired),
             ops_metrics: Arc::default(),

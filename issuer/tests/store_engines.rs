@@ -110,7 +110,7 @@ fn an_unknown_database_url_is_a_clear_error() {
 }
 
 #[test]
-fn a_version_ten_postgres_database_upgrades_its_offers_and_numbers_new_tickets_after_its_highest() {
+fn a_version_ten_postgres_database_upgrades_its_offers_numbers_new_tickets_after_its_highest_and_queues_mails() {
     let pg = ScratchDatabase::create("og_store_v10");
     let DatabaseUrl::Postgres(url) = pg.url() else {
         unreachable!()
@@ -158,4 +158,14 @@ fn a_version_ten_postgres_database_upgrades_its_offers_and_numbers_new_tickets_a
         vec![42, 43],
         "new tickets are numbered after the highest issued"
     );
+    // Migration 12: the mail queue, empty, its ids numbered by the database.
+    let queued = db
+        .write_sync(|tx| {
+            og_issuer::store::mail_outbox::insert(tx, "{}", 5)?;
+            Ok(tx.query_row("SELECT count(*), MIN(id) FROM mail_outbox", [], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            })?)
+        })
+        .unwrap();
+    assert_eq!(queued, (1, 1), "the mail queue starts empty and numbers what is queued");
 }

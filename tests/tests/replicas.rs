@@ -9,6 +9,7 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Barrier};
@@ -104,6 +105,39 @@ impl Cluster {
             .read_sync(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
             .unwrap()
     }
+}
+
+/// How many order confirmations (`Your order N: tickets attached`) each address got.
+fn confirmations(sink: &SmtpSink) -> BTreeMap<String, usize> {
+    let mut got = BTreeMap::new();
+    for m in sink.mails() {
+        if m.text().contains("tickets attached") {
+            for to in m.to {
+                *got.entry(to).or_default() += 1;
+            }
+        }
+    }
+    got
+}
+
+/// Waits until the mail queue is empty and every address of `buyers` got its confirmation, then
+/// answers how many each got.
+fn wait_for_confirmations(
+    cl: &Cluster,
+    sink: &SmtpSink,
+    buyers: &[String],
+    within: Duration,
+) -> BTreeMap<String, usize> {
+    og_fixtures::poll::until(
+        "every paid buyer's confirmation sent and the mail queue empty",
+        within,
+        Duration::from_millis(100),
+        || {
+            let got = confirmations(sink);
+            (buyers.iter().all(|b| got.contains_key(b)) && cl.count("SELECT count(*) FROM mail_outbox") == 0)
+                .then_some(got)
+        },
+    )
 }
 
 fn create_event(c: &reqwest::blocking::Client, issuer: &IssuerProc, op: &str, capacity: i64) -> (i64, i64) {
@@ -221,6 +255,14 @@ fn fifty_buyers_racing_through_three_replicas_never_oversell_and_never_see_a_ser
     }
     let tickets = cl.count(&format!("SELECT count(*) FROM tickets WHERE event_id = {event_id}"));
     assert_eq!(tickets, won, "one ticket per paid Duo");
+    // Each winner is mailed their tickets once, whichever replica's mail worker took it.
+    let winners: Vec<String> = (0..BUYERS)
+        .filter(|&i| results[i].0 == 201)
+        .map(|i| format!("racer{i}@example.org"))
+        .collect();
+    let got = wait_for_confirmations(&cl, &sink, &winners, Duration::from_secs(30));
+    assert_eq!(got.len(), winners.len(), "confirmations only to winners: {got:?}");
+    assert!(got.values().all(|&n| n == 1), "none twice: {got:?}");
 }
 
 #[test]
@@ -475,6 +517,25 @@ fn a_replica_killed_in_the_middle_of_checkouts_loses_no_order_and_issues_nothing
         "SELECT count(*) FROM orders WHERE status = 'paid' AND id IN (SELECT order_id FROM order_lines WHERE offer_id = {duo})"
     ));
     assert_eq!(tickets, paid * 2, "tickets issued once per paid order");
+    // Every paid buyer is mailed their tickets, those whose mail the dead replica had queued or
+    // claimed included (picked up by the survivors once its claim lapsed).
+    let paid_buyers: Vec<String> = cl
+        .db()
+        .read_sync(|c| {
+            Ok(c.query_all(
+                "SELECT a.email FROM orders o JOIN accounts a ON a.id = o.account_id WHERE o.status = 'paid'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(paid_buyers.len() as i64, paid);
+    wait_for_confirmations(
+        &cl,
+        &sink,
+        &paid_buyers,
+        Duration::from_secs(og_issuer::shop::mail_queue::CLAIM_SECS as u64 + 30),
+    );
 }
 
 #[test]

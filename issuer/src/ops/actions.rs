@@ -51,8 +51,8 @@ pub async fn mark_refund_settled(
     Ok(row)
 }
 
-/// Applies changes to an event (API and console). A cancellation revokes its tickets and records
-/// refunds in the same transaction; each buyer is then told, once, after the commit.
+/// Applies changes to an event (API and console). A cancellation revokes its tickets, records
+/// refunds and queues each buyer's mail, all in the same transaction.
 pub async fn change_event(
     state: &Services,
     op: &OperatorAuth,
@@ -61,7 +61,8 @@ pub async fn change_event(
 ) -> AppResult<EventRow> {
     let now = crate::now();
     let operator = op.account_id;
-    let (row, refunds) = state
+    let s = state.clone();
+    let (row, told) = state
         .db
         .write(move |tx| {
             let (row, refunds) = catalogue::update_event(tx, id, &c, now)?;
@@ -71,17 +72,16 @@ pub async fn change_event(
                 "event.change"
             };
             audit::record(tx, Some(operator), action, &format!("event:{id}"), &c.summary(), now)?;
-            Ok((row, refunds))
+            if !refunds.is_empty() {
+                let zone = crate::shop::orders::event_time_zone(tx, i64::from(id))?;
+                crate::shop::refunds::queue_event_cancelled(tx, &s, &row.name, row.starts_at, &zone, &refunds, now)?;
+            }
+            Ok((row, !refunds.is_empty()))
         })
         .await?;
     tracing::info!(operator = op.account_id, event = id, status = %row.status, "event changed");
-    if !refunds.is_empty() {
-        let event = i64::from(id);
-        let zone = state
-            .db
-            .read(move |c| crate::shop::orders::event_time_zone(c, event))
-            .await?;
-        crate::shop::refunds::notify_event_cancelled(state, &row.name, row.starts_at, &zone, &refunds);
+    if told {
+        crate::shop::mail::wake(state);
     }
     Ok(row)
 }
@@ -301,14 +301,15 @@ pub async fn refund_ticket(
 ) -> AppResult<Option<crate::shop::refunds::RefundDue>> {
     let now = crate::now();
     let operator = op.account_id;
-    let (due, notice) = state
+    let services = state.clone();
+    let due = state
         .db
         .write(move |tx| {
             let due = crate::shop::orders::operator_refund(tx, serial, operator, &reason, now)?;
-            let notice = due
-                .as_ref()
-                .map(|d| crate::shop::notice_mail::operator_refund_notice(tx, d))
-                .transpose()?;
+            if let Some(d) = &due {
+                let notice = crate::shop::notice_mail::operator_refund_notice(tx, d)?;
+                crate::shop::notice_mail::refund_confirmed(tx, &services, &notice, now)?;
+            }
             let amount = due
                 .as_ref()
                 .map_or("nothing owed".to_owned(), |d| crate::ops::euros(d.amount_cents));
@@ -321,11 +322,11 @@ pub async fn refund_ticket(
                 &detail,
                 now,
             )?;
-            Ok((due, notice))
+            Ok(due)
         })
         .await?;
-    if let Some(n) = &notice {
-        crate::shop::notice_mail::refund_confirmed(state, n);
+    if due.is_some() {
+        crate::shop::mail::wake(state);
     }
     tracing::info!(operator, serial, "ticket refunded by an operator's decision");
     Ok(due)
@@ -450,7 +451,8 @@ pub async fn resend_activation(state: &Services, op: &OperatorAuth, account_id: 
     let token = crate::shop::auth::random_token();
     let hash = crate::shop::auth::token_hash(&token);
     let operator = op.account_id;
-    let (email, language) = state
+    let services = state.clone();
+    let email = state
         .db
         .write(move |tx| {
             let row: Option<(String, crate::domain::AccountStatus, Option<String>)> = tx
@@ -481,20 +483,22 @@ pub async fn resend_activation(state: &Services, op: &OperatorAuth, account_id: 
                 &email,
                 now,
             )?;
-            Ok((email, language))
+            let link = format!("{}/activate?token={token}", services.base_url);
+            let l = crate::shop::mail::mail_language(&services, language.as_deref());
+            crate::shop::mail::queue_framed(
+                tx,
+                l,
+                crate::shop::mail::Mail {
+                    to: email.clone(),
+                    subject: crate::tr!(l, "mail-activate-subject"),
+                    body: crate::tr!(l, "mail-activate-again-body", link = link),
+                },
+                now,
+            )?;
+            Ok(email)
         })
         .await?;
-    let link = format!("{}/activate?token={token}", state.base_url);
-    let l = crate::shop::mail::mail_language(state, language.as_deref());
-    crate::shop::mail::send_framed_later(
-        state,
-        l,
-        crate::shop::mail::Mail {
-            to: email.clone(),
-            subject: crate::tr!(l, "mail-activate-subject"),
-            body: crate::tr!(l, "mail-activate-again-body", link = link),
-        },
-    );
+    crate::shop::mail::wake(state);
     tracing::info!(operator, account = account_id, "activation mail sent again");
     Ok(email)
 }

@@ -147,12 +147,32 @@ pub fn gate_minutes(conn: &Connection, event: u32, since: i64) -> AppResult<Vec<
     Ok(rows)
 }
 
-/// The gauges `/metrics` reads from the database: (conflicts, active devices, revocation log
-/// head, admissions head).
-pub fn gauges(c: &Connection) -> AppResult<(i64, i64, i64, i64)> {
+/// The gauges `/metrics` reads from the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gauges {
+    /// Tickets currently in conflict.
+    pub conflicts: i64,
+    /// Enrolled, unrevoked gate devices.
+    pub devices: i64,
+    pub revocations_head: i64,
+    pub admissions_head: i64,
+    /// Mails queued and not yet taken by the mail server.
+    pub mails_waiting: i64,
+    /// Seconds the oldest of them has waited (0 when none waits).
+    pub oldest_mail_age: i64,
+}
+
+/// Reads the gauges at `now`.
+pub fn gauges(c: &Connection, now: i64) -> AppResult<Gauges> {
     let conflicts: i64 = c.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?;
     let devices: i64 = c.query_row("SELECT count(*) FROM devices WHERE status = 'active'", [], |r| r.get(0))?;
-    let rev = crate::trust::revocation::head(c)?.0 as i64;
-    let adm = crate::gates::sync::admissions_head(c)? as i64;
-    Ok((conflicts, devices, rev, adm))
+    let (mails_waiting, oldest) = crate::store::mail_outbox::waiting(c)?;
+    Ok(Gauges {
+        conflicts,
+        devices,
+        revocations_head: crate::trust::revocation::head(c)?.0 as i64,
+        admissions_head: crate::gates::sync::admissions_head(c)? as i64,
+        mails_waiting,
+        oldest_mail_age: oldest.map_or(0, |q| (now - q).max(0)),
+    })
 }

@@ -84,7 +84,9 @@ pub async fn sign_up(
     // (mails written later, without a request, use it); the deployment's default does not.
     let lang = i18n::current();
     let language = i18n::current_is_chosen().then(|| lang.code().to_owned());
-    let created = state
+    let services = state.clone();
+    let to = email.as_str().to_owned();
+    state
         .db
         .write(move |tx| {
             let existing: Option<(i64, Option<String>)> = tx
@@ -92,53 +94,42 @@ pub async fn sign_up(
                     Ok((r.get(0)?, r.get(1)?))
                 })
                 .optional()?;
-            if let Some((_, existing_language)) = existing {
-                return Ok(Err(existing_language));
-            }
-            let id = tx.query_row(
-                "INSERT INTO accounts (email, password_hash, display_name, created_at, language, terms_accepted_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?4) RETURNING id",
-                params![em, hash, name, now, language],
-                |r| r.get::<_, i64>(0),
-            )?;
-            tx.execute(
-                "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'activate', ?3)",
-                params![th, id, now + ACTIVATION_TTL_SECS],
-            )?;
-            Ok(Ok(()))
+            // The address's owner is told either way, so the page says the same thing whether
+            // or not the address has an account.
+            let mail = match existing {
+                Some((_, existing_language)) => {
+                    let l = existing_language.as_deref().and_then(i18n::find).unwrap_or(lang);
+                    let forgot = format!("{}/password/forgot", services.base_url);
+                    (
+                        l,
+                        tr!(l, "mail-signup-exists-subject"),
+                        tr!(l, "mail-signup-exists-body", link = forgot),
+                    )
+                }
+                None => {
+                    let id = tx.query_row(
+                        "INSERT INTO accounts (email, password_hash, display_name, created_at, language, terms_accepted_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?4) RETURNING id",
+                        params![em, hash, name, now, language],
+                        |r| r.get::<_, i64>(0),
+                    )?;
+                    tx.execute(
+                        "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'activate', ?3)",
+                        params![th, id, now + ACTIVATION_TTL_SECS],
+                    )?;
+                    let link = mail_link(&services, "activation", "/activate", &token);
+                    (
+                        lang,
+                        tr!(lang, "mail-activate-subject"),
+                        tr!(lang, "mail-activate-body", link = link),
+                    )
+                }
+            };
+            let (l, subject, body) = mail;
+            mail::queue_framed(tx, l, Mail { to, subject, body }, now)
         })
         .await?;
-    let to = email.as_str().to_owned();
-    match created {
-        Ok(()) => {
-            let link = mail_link(state, "activation", "/activate", &token);
-            mail::send_framed_later(
-                state,
-                lang,
-                Mail {
-                    to,
-                    subject: tr!(lang, "mail-activate-subject"),
-                    body: tr!(lang, "mail-activate-body", link = link),
-                },
-            );
-        }
-        Err(existing_language) => {
-            let l = existing_language.as_deref().and_then(i18n::find).unwrap_or(lang);
-            mail::send_framed_later(
-                state,
-                l,
-                Mail {
-                    to,
-                    subject: tr!(l, "mail-signup-exists-subject"),
-                    body: tr!(
-                        l,
-                        "mail-signup-exists-body",
-                        link = format!("{}/password/forgot", state.base_url)
-                    ),
-                },
-            );
-        }
-    }
+    mail::wake(state);
     Ok(())
 }
 
@@ -316,7 +307,10 @@ pub async fn forgot_password(state: &Services, ip: &str, email: Email) -> AppRes
     let now = crate::now();
     let (token, th) = new_mail_token();
     let em = email.as_str().to_owned();
-    let found = state
+    let services = state.clone();
+    let page = i18n::current();
+    let to = email.as_str().to_owned();
+    state
         .db
         .write(move |tx| {
             let id: Option<(i64, Option<String>)> = tx
@@ -326,28 +320,28 @@ pub async fn forgot_password(state: &Services, ip: &str, email: Email) -> AppRes
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            if let Some((id, _)) = &id {
+            if let Some((id, language)) = id {
                 tx.execute(
                     "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'reset', ?3)",
                     params![th, id, now + RESET_TTL_SECS],
                 )?;
+                let l = language.as_deref().and_then(i18n::find).unwrap_or(page);
+                let link = mail_link(&services, "password reset", "/password/reset", &token);
+                mail::queue_framed(
+                    tx,
+                    l,
+                    Mail {
+                        to,
+                        subject: tr!(l, "mail-reset-subject"),
+                        body: tr!(l, "mail-reset-body", link = link),
+                    },
+                    now,
+                )?;
             }
-            Ok(id.map(|(_, language)| language))
+            Ok(())
         })
         .await?;
-    if let Some(language) = found {
-        let l = language.as_deref().and_then(i18n::find).unwrap_or_else(i18n::current);
-        let link = mail_link(state, "password reset", "/password/reset", &token);
-        mail::send_framed_later(
-            state,
-            l,
-            Mail {
-                to: email.as_str().to_owned(),
-                subject: tr!(l, "mail-reset-subject"),
-                body: tr!(l, "mail-reset-body", link = link),
-            },
-        );
-    }
+    mail::wake(state);
     Ok(())
 }
 
@@ -400,6 +394,7 @@ pub async fn change_password(
         .await
         .map_err(AppError::internal)??;
     let now = crate::now();
+    let (services, email, language) = (state.clone(), user.email.clone(), user.language.clone());
     state
         .db
         .write(move |tx| {
@@ -407,10 +402,11 @@ pub async fn change_password(
                 "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
                 params![account_id, hash],
             )?;
-            auth::revoke_all_for_account(tx, account_id, now)
+            auth::revoke_all_for_account(tx, account_id, now)?;
+            crate::shop::notice_mail::password_changed(tx, &services, &email, language.as_deref(), now, false)
         })
         .await?;
-    crate::shop::notice_mail::password_changed(state, &user.email, user.language.as_deref(), now, false);
+    mail::wake(state);
     Ok(())
 }
 
@@ -421,7 +417,8 @@ pub async fn reset_password(state: &Services, token: &str, password: Password) -
         .map_err(AppError::internal)??;
     let th = auth::token_hash(token);
     let now = crate::now();
-    let (email, language) = state
+    let services = state.clone();
+    state
         .db
         .write(move |tx| {
             let account_id = consume_mail_token(
@@ -438,14 +435,15 @@ pub async fn reset_password(state: &Services, token: &str, password: Password) -
                 params![account_id, hash],
             )?;
             auth::revoke_all_for_account(tx, account_id, now)?;
-            Ok(tx.query_row(
+            let (email, language) = tx.query_row(
                 "SELECT email, language FROM accounts WHERE id = ?1",
                 [account_id],
                 |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
-            )?)
+            )?;
+            crate::shop::notice_mail::password_changed(tx, &services, &email, language.as_deref(), now, true)
         })
         .await?;
-    crate::shop::notice_mail::password_changed(state, &email, language.as_deref(), now, true);
+    mail::wake(state);
     Ok(())
 }
 

@@ -42,22 +42,27 @@ pub async fn place_order(s: &Services, account_id: i64, key: IdempotencyKey) -> 
     }
 }
 
-/// The buyer cancels a pending order or refunds a paid one ([`orders::cancel_order`]); a refund is
-/// mailed to them once committed (`notice_mail`). Returns the order as it is now.
+/// The buyer cancels a pending order or refunds a paid one ([`orders::cancel_order`]); a refund
+/// is mailed to them (`notice_mail`, queued in the same transaction). Returns the order as it is
+/// now.
 pub async fn buyer_cancel(s: &Services, account_id: i64, order_id: i64) -> AppResult<OrderView> {
     let now = crate::now();
     let base = s.base_url.to_string();
-    let (order, notice) =
+    let services = s.clone();
+    let (order, told) =
         s.db.write(move |tx| {
             let notice = match orders::cancel_order(tx, account_id, order_id, now)?.as_str() {
                 "refunded" => super::notice_mail::buyer_refund_notice(tx, order_id)?,
                 _ => None,
             };
-            Ok((orders::get_order(tx, account_id, order_id, &base)?, notice))
+            if let Some(n) = &notice {
+                super::notice_mail::refund_confirmed(tx, &services, n, now)?;
+            }
+            Ok((orders::get_order(tx, account_id, order_id, &base)?, notice.is_some()))
         })
         .await?;
-    if let Some(n) = &notice {
-        super::notice_mail::refund_confirmed(s, n);
+    if told {
+        super::mail::wake(s);
     }
     Ok(order)
 }
@@ -83,53 +88,55 @@ pub async fn claim(s: &Services, account_id: i64, token: String) -> AppResult<Tr
         .await
 }
 
-/// Gives a ticket (or invites its recipient to claim it) and mails the recipient.
+/// Gives a ticket (or invites its recipient to claim it) and mails the recipient and the sender
+/// (queued in the same transaction).
 pub async fn transfer(s: &Services, user: &AuthUser, serial: i64, to: Email) -> AppResult<TransferOutcome> {
     let now = crate::now();
     let signer = s.signer.clone();
-    let from = user.id;
-    let to_s = to.as_str().to_owned();
-    let (done, language, event) =
+    let (services, sender) = (s.clone(), user.clone());
+    // The recipient's language if they have an account and chose one, else the sender's page's.
+    let page = crate::i18n::current();
+    let done =
         s.db.write(move |tx| {
-            let done = orders::transfer_ticket(tx, &signer, from, serial, &to_s, now)?;
-            Ok((
-                done,
-                orders::account_language(tx, &to_s)?,
-                super::notice_mail::ticket_event(tx, serial)?,
-            ))
+            let to = to.as_str();
+            let done = orders::transfer_ticket(tx, &signer, sender.id, serial, to, now)?;
+            let l = orders::account_language(tx, to)?
+                .as_deref()
+                .and_then(crate::i18n::find)
+                .unwrap_or(page);
+            let base = &services.base_url;
+            let body = match &done {
+                TransferOutcome::Sent(t) => tr!(
+                    l,
+                    "mail-ticket-received-body",
+                    from = &sender.email,
+                    places = t.admits,
+                    link = format!("{base}/tickets")
+                ),
+                TransferOutcome::Invited { token } => tr!(
+                    l,
+                    "mail-ticket-invite-body",
+                    from = &sender.email,
+                    signup = format!("{base}/signup"),
+                    link = format!("{base}/claim?token={token}")
+                ),
+            };
+            super::mail::queue_framed(
+                tx,
+                l,
+                super::mail::Mail {
+                    to: to.to_owned(),
+                    subject: tr!(l, "mail-ticket-received-subject"),
+                    body,
+                },
+                now,
+            )?;
+            let event = super::notice_mail::ticket_event(tx, serial)?;
+            let invited = matches!(done, TransferOutcome::Invited { .. });
+            super::notice_mail::transfer_sent(tx, &services, &sender, to, serial, &event, invited, now)?;
+            Ok(done)
         })
         .await?;
-    // The recipient's language if they have an account and chose one, else the sender's page's.
-    let l = language
-        .as_deref()
-        .and_then(crate::i18n::find)
-        .unwrap_or_else(crate::i18n::current);
-    let body = match &done {
-        TransferOutcome::Sent(t) => tr!(
-            l,
-            "mail-ticket-received-body",
-            from = &user.email,
-            places = t.admits,
-            link = format!("{}/tickets", s.base_url)
-        ),
-        TransferOutcome::Invited { token } => tr!(
-            l,
-            "mail-ticket-invite-body",
-            from = &user.email,
-            signup = format!("{}/signup", s.base_url),
-            link = format!("{}/claim?token={token}", s.base_url)
-        ),
-    };
-    super::mail::send_framed_later(
-        s,
-        l,
-        super::mail::Mail {
-            to: to.as_str().to_owned(),
-            subject: tr!(l, "mail-ticket-received-subject"),
-            body,
-        },
-    );
-    let invited = matches!(done, TransferOutcome::Invited { .. });
-    super::notice_mail::transfer_sent(s, user, to.as_str(), serial, &event, invited);
+    super::mail::wake(s);
     Ok(done)
 }

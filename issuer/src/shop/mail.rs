@@ -1,15 +1,21 @@
 //! Outgoing mail (activation and password-reset links, transfer notices, order confirmations
 //! with their PDF tickets, refund and password-change notices). Every mail a buyer gets has an
-//! HTML alternative in one shared frame ([`frame`]; [`send_framed_later`] frames a plain-text
-//! mail as it is), and is written in the account's language ([`mail_language`]).
+//! HTML alternative in one shared frame ([`frame`]; a [`Queued::Framed`] mail is a plain text
+//! framed as it is), and is written in the account's language ([`mail_language`]).
+//!
+//! A mail is **queued in the transaction of the change it tells of** ([`queue`], the
+//! `mail_outbox` table): the change is never committed without its mail, whichever replica made
+//! it and whether or not that replica lives to send it. After the commit the caller [`wake`]s
+//! this replica's mail worker (`shop::mail_queue`), which sends it at once; any replica's worker
+//! picks up what is left. A slow or failing mail server never delays or fails the request (and
+//! the answer time does not reveal whether a mail was sent); a mail it turned away is tried
+//! again later.
 //!
 //! With `settings.smtp` set, mail goes out through lettre's async SMTP transport (rustls;
 //! `smtp://host:port` is plain SMTP for a local relay or a test sink). Without it, each mail is
 //! written as an `.eml` file (0600, in a 0700 directory: they hold activation and reset links)
 //! to `<data dir>/outbox-mail/` so the demo works offline; the caller may additionally log the
-//! link, in demo mode only (`Settings::demo_mode`). Sending happens in a background task: a
-//! slow or failing mail server never delays or fails the request (and the answer time does not
-//! reveal whether a mail was sent).
+//! link, in demo mode only (`Settings::demo_mode`).
 
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment as MailAttachment, MultiPart, SinglePart};
@@ -17,8 +23,12 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use maud::{DOCTYPE, Markup, html};
 
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::shop::Services;
+use crate::store::sql::Transaction;
 
 /// The language mails to an account are written in: its preference, else the deployment's.
 pub fn mail_language(state: &Services, preference: Option<&str>) -> Lang {
@@ -51,32 +61,93 @@ pub struct Attachment {
     pub bytes: Vec<u8>,
 }
 
-/// Sends in the background; failures are logged.
-pub fn send_later(state: &Services, mail: Mail) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        if let Err(e) = send(&state, &mail).await {
-            tracing::error!(error = %e, "could not send mail");
-        }
-    });
+/// A mail waiting in the outbox, as stored (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Queued {
+    /// A buyer's mail: a plain text sent with the shared HTML frame, in the language `lang`.
+    Framed {
+        lang: String,
+        to: String,
+        subject: String,
+        body: String,
+    },
+    /// The confirmation of a paid order with its PDF tickets, written when it is sent
+    /// (`order_mail`).
+    OrderConfirmation { order_id: i64 },
 }
 
-/// Sends a buyer's mail in the background with an HTML alternative: its plain text, unchanged,
-/// framed by [`frame`] (paragraphs kept, links clickable).
-pub fn send_framed_later(state: &Services, l: Lang, mail: Mail) {
-    let html = frame(l, &mail.subject, text_html(&mail.body));
-    let rich = RichMail {
-        mail,
-        html: Some(html),
-        attachments: Vec::new(),
-    };
-    let state = state.clone();
-    tokio::spawn(async move {
-        if let Err(e) = send_rich(&state, &rich).await {
-            tracing::error!(error = %e, "could not send mail");
+impl Queued {
+    /// A buyer's mail in `l`, framed as it is.
+    pub fn framed(l: Lang, mail: Mail) -> Queued {
+        Queued::Framed {
+            lang: l.code().to_owned(),
+            to: mail.to,
+            subject: mail.subject,
+            body: mail.body,
         }
-    });
+    }
+
+    /// What the mail is, for logs (never its text: it may hold a link that logs in).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Queued::Framed { .. } => "framed",
+            Queued::OrderConfirmation { .. } => "order_confirmation",
+        }
+    }
 }
+
+/// Queues a mail in the transaction `tx` of the change it tells of: sent once that commits
+/// (call [`wake`] after the commit), never if it does not.
+pub fn queue(tx: &Transaction<'_>, mail: &Queued, now: i64) -> AppResult<()> {
+    let json = serde_json::to_string(mail).map_err(AppError::internal)?;
+    Ok(crate::store::mail_outbox::insert(tx, &json, now)?)
+}
+
+/// [`queue`] for a buyer's plain-text mail with the shared frame, in `l`.
+pub fn queue_framed(tx: &Transaction<'_>, l: Lang, mail: Mail, now: i64) -> AppResult<()> {
+    queue(tx, &Queued::framed(l, mail), now)
+}
+
+/// Tells this replica's mail worker that mails were queued by a commit that just ended, so they
+/// go out now rather than at its next look (every replica's worker looks every few seconds).
+pub fn wake(state: &Services) {
+    state.mail_queued.notify_one();
+}
+
+/// Why a mail was not sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    /// Trying again cannot help (an address that is not one, a mail server's 5xx refusal).
+    pub permanent: bool,
+    pub message: String,
+}
+
+impl SendError {
+    fn permanent(message: impl Into<String>) -> SendError {
+        SendError {
+            permanent: true,
+            message: message.into(),
+        }
+    }
+
+    fn transient(message: impl Into<String>) -> SendError {
+        SendError {
+            permanent: false,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// How long the mail server may take for one step of a delivery before the attempt counts as
+/// failed (lettre's default is a minute; a claimed batch must end well within its claim).
+pub const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The one HTML frame every buyer's mail has (so they look alike): the name on top, the
 /// content in a narrow column, styles inline (mail programs drop style sheets).
@@ -131,19 +202,6 @@ fn linked(line: &str) -> Markup {
     }
 }
 
-/// Sends now (SMTP) or writes the `.eml` file (no SMTP configured).
-pub async fn send(state: &Services, mail: &Mail) -> Result<(), String> {
-    send_rich(
-        state,
-        &RichMail {
-            mail: mail.clone(),
-            html: None,
-            attachments: Vec::new(),
-        },
-    )
-    .await
-}
-
 /// The message: plain text alone, or plain text and HTML as alternatives, with the attachments.
 fn body(builder: lettre::message::MessageBuilder, rich: &RichMail) -> Result<Message, String> {
     let text = SinglePart::plain(rich.mail.body.clone());
@@ -167,8 +225,9 @@ fn body(builder: lettre::message::MessageBuilder, rich: &RichMail) -> Result<Mes
     builder.multipart(all).map_err(|e| e.to_string())
 }
 
-/// Sends a mail with its HTML and attachments now (SMTP) or writes the `.eml` file.
-pub async fn send_rich(state: &Services, rich: &RichMail) -> Result<(), String> {
+/// Sends a mail with its HTML and attachments now (SMTP) or writes the `.eml` file. Only the
+/// mail worker calls it (`shop::mail_queue`): everyone else [`queue`]s.
+pub async fn send_rich(state: &Services, rich: &RichMail) -> Result<(), SendError> {
     let mail = &rich.mail;
     let from = state
         .settings
@@ -178,27 +237,39 @@ pub async fn send_rich(state: &Services, rich: &RichMail) -> Result<(), String> 
         .unwrap_or_else(|| "og-tickets <tickets@localhost>".into());
     let msg = body(
         Message::builder()
-            .from(from.parse().map_err(|e| format!("sender address: {e}"))?)
-            .to(mail.to.parse().map_err(|e| format!("recipient address: {e}"))?)
+            .from(
+                from.parse()
+                    .map_err(|e| SendError::permanent(format!("sender address: {e}")))?,
+            )
+            .to(mail
+                .to
+                .parse()
+                .map_err(|e| SendError::permanent(format!("recipient address: {e}")))?)
             .subject(mail.subject.clone()),
         rich,
-    )?;
+    )
+    .map_err(SendError::permanent)?;
     match &state.settings.smtp {
         Some(smtp) => {
-            let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url).map_err(|e| e.to_string())?;
+            let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
+                .map_err(|e| SendError::permanent(format!("mail server URL: {e}")))?
+                .timeout(Some(SMTP_TIMEOUT));
             if let (Some(user), Some(pass)) = (&smtp.username, &smtp.password) {
                 builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
                     user.clone(),
                     pass.to_string(),
                 ));
             }
-            builder.build().send(msg).await.map_err(|e| e.to_string())?;
+            builder.build().send(msg).await.map_err(|e| SendError {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            })?;
             Ok(())
         }
         None => {
             let name = format!("{}-{}.eml", crate::now(), &crate::shop::auth::random_token()[..12]);
             crate::trust::keys::write_private_file(&state.settings.mail_dir().join(name), &msg.formatted())
-                .map_err(|e| e.to_string())
+                .map_err(|e| SendError::transient(e.to_string()))
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod entitlements;
 pub mod lifecycle;
 pub mod mail;
+pub mod mail_queue;
 pub mod notice_mail;
 pub mod order_mail;
 pub mod orders;
@@ -38,6 +39,9 @@ pub struct Services {
     pub secrets: Arc<Secrets>,
     /// Base URL for links (known once the listener is bound).
     pub base_url: Arc<str>,
+    /// Woken after a commit that queued mails ([`mail::wake`]): this replica's mail worker
+    /// sends them at once.
+    pub mail_queued: Arc<tokio::sync::Notify>,
 }
 
 /// Server-side random secrets (created 0600 in `<data dir>/keys/` on first start).

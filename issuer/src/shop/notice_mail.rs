@@ -1,16 +1,16 @@
 //! The mails that tell a buyer a change went through: a ticket they sent (to the sender; the
 //! recipient gets "ticket received" from `shop::actions::transfer`), a refund granted (the
 //! buyer's own refund of an order, an operator's refund of a ticket), their password changed
-//! (on the account page or with a reset link). Each is sent after the commit of the change, in
-//! the background (a failing mail server changes nothing), in the account's language
-//! (`mail-transfer-sent-`, `mail-refund-confirmed-`, `mail-password-changed-` messages), as plain
-//! text with the shared HTML frame (`mail::send_framed_later`).
+//! (on the account page or with a reset link). Each is queued in the transaction of the change
+//! (`mail::queue_framed`: sent once it commits; a failing mail server changes nothing), in the
+//! account's language (`mail-transfer-sent-`, `mail-refund-confirmed-`, `mail-password-changed-`
+//! messages), as plain text with the shared HTML frame.
 
 use crate::error::AppResult;
 use crate::i18n::Lang;
 use crate::shop::Services;
 use crate::shop::mail::{self, Mail};
-use crate::store::sql::{Connection, OptionalExtension, params};
+use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
 use crate::tr;
 
 /// The name of the event a ticket is for (empty for an unknown ticket).
@@ -39,14 +39,17 @@ fn order_events(conn: &Connection, order_id: i64) -> AppResult<String> {
 
 /// Tells a sender that their ticket went to `to` (`invited`: `to` has no account yet and was
 /// mailed a link to claim it).
+#[allow(clippy::too_many_arguments)]
 pub fn transfer_sent(
+    tx: &Transaction<'_>,
     state: &Services,
     sender: &crate::shop::auth::AuthUser,
     to: &str,
     serial: i64,
     event: &str,
     invited: bool,
-) {
+    now: i64,
+) -> AppResult<()> {
     let l = mail::mail_language(state, sender.language.as_deref());
     let body = tr!(
         l,
@@ -58,15 +61,16 @@ pub fn transfer_sent(
         link = format!("{}/tickets", state.base_url),
         password = format!("{}/account", state.base_url)
     );
-    mail::send_framed_later(
-        state,
+    mail::queue_framed(
+        tx,
         l,
         Mail {
             to: sender.email.clone(),
             subject: tr!(l, "mail-transfer-sent-subject", ticket = serial.to_string(), to = to),
             body,
         },
-    );
+        now,
+    )
 }
 
 /// A refund granted, as its mail tells it.
@@ -128,7 +132,7 @@ pub fn operator_refund_notice(conn: &Connection, due: &crate::shop::refunds::Ref
 }
 
 /// Tells the buyer their refund is granted: how much, for what, where the money goes.
-pub fn refund_confirmed(state: &Services, n: &RefundNotice) {
+pub fn refund_confirmed(tx: &Transaction<'_>, state: &Services, n: &RefundNotice, now: i64) -> AppResult<()> {
     let l = mail::mail_language(state, n.language.as_deref());
     let body = tr!(
         l,
@@ -140,20 +144,28 @@ pub fn refund_confirmed(state: &Services, n: &RefundNotice) {
         event = n.event.as_str(),
         link = format!("{}/orders/{}", state.base_url, n.order_id)
     );
-    mail::send_framed_later(
-        state,
+    mail::queue_framed(
+        tx,
         l,
         Mail {
             to: n.to.clone(),
             subject: tr!(l, "mail-refund-confirmed-subject", order = n.order_id.to_string()),
             body,
         },
-    );
+        now,
+    )
 }
 
 /// Tells an account its password was changed at `at` (`reset`: with a mailed link, else on the
 /// account page), and what to do if it was not them.
-pub fn password_changed(state: &Services, to: &str, language: Option<&str>, at: i64, reset: bool) {
+pub fn password_changed(
+    tx: &Transaction<'_>,
+    state: &Services,
+    to: &str,
+    language: Option<&str>,
+    at: i64,
+    reset: bool,
+) -> AppResult<()> {
     let l: Lang = mail::mail_language(state, language);
     let body = tr!(
         l,
@@ -163,13 +175,14 @@ pub fn password_changed(state: &Services, to: &str, language: Option<&str>, at: 
         how = if reset { "reset" } else { "account" },
         link = format!("{}/password/forgot", state.base_url)
     );
-    mail::send_framed_later(
-        state,
+    mail::queue_framed(
+        tx,
         l,
         Mail {
             to: to.to_owned(),
             subject: tr!(l, "mail-password-changed-subject"),
             body,
         },
-    );
+        at,
+    )
 }

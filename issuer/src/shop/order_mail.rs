@@ -1,8 +1,9 @@
 //! The order confirmation a buyer gets once their payment is confirmed: a receipt (order number,
 //! items, the total with VAT included) in plain text and HTML, with the order's PDF tickets
-//! attached (`ticket_docs`, `ticket_pdf`). Sent after the commit that issued the tickets, in the
-//! background, through the mail seam (`mail::send_rich`); a failure is logged and changes nothing
-//! (the tickets are on the site either way). Written in the account's language (`mail-order-`
+//! attached (`ticket_docs`, `ticket_pdf`). Queued in the commit that issued the tickets
+//! (`orders::confirm_payment`) and written when the mail worker sends it (`mail_queue`); a
+//! mail server that turns it away changes nothing (the tickets are on the site either way) and
+//! it is tried again. Written in the account's language (`mail-order-`
 //! messages of the locale files); the attached tickets too.
 
 use maud::html;
@@ -58,32 +59,22 @@ fn facts(conn: &Connection, order_id: i64, base_url: &str, default_language: &st
     })
 }
 
-/// Mails the confirmation of a paid order, in the background.
-pub fn confirmation_later(state: &Services, order_id: i64) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        if let Err(e) = confirmation(&state, order_id).await {
-            tracing::error!(order_id, error = %e, "could not mail the order confirmation");
-        }
-    });
-}
-
-/// Builds and sends the confirmation of a paid order.
-pub async fn confirmation(state: &Services, order_id: i64) -> Result<(), String> {
+/// Writes the confirmation of a paid order as it is now (the mail worker calls it when the
+/// queued confirmation is due, `mail_queue`): its receipt and its PDF tickets.
+pub async fn confirmation(state: &Services, order_id: i64) -> AppResult<RichMail> {
     let base = state.base_url.to_string();
     let default_language = state.settings.default_language.clone();
     let f = state
         .db
         .read(move |c| facts(c, order_id, &base, &default_language))
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let title = crate::shop::ticket_docs::order_title(f.lang, order_id);
     let sheets = f.sheets.clone();
     let pdf = tokio::task::spawn_blocking(move || crate::shop::ticket_pdf::render(&title, &sheets))
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-    mail::send_rich(state, &message(&f, &state.base_url, pdf)).await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    Ok(message(&f, &state.base_url, pdf))
 }
 
 fn message(f: &Facts, base_url: &str, pdf: Vec<u8>) -> RichMail {

@@ -740,7 +740,8 @@ fn holder_of(tx: &Transaction<'_>, account_id: i64) -> AppResult<String> {
     Ok(if name.is_empty() { email } else { name })
 }
 
-/// Marks the order behind `payment_id` paid and signs its tickets, in the caller's transaction.
+/// Marks the order behind `payment_id` paid, signs its tickets and queues the buyer's order
+/// confirmation, in the caller's transaction.
 pub fn confirm_payment(
     tx: &Transaction<'_>,
     signer: &TicketSigner,
@@ -793,6 +794,8 @@ pub fn confirm_payment(
         params![order_id, now],
     )?;
     let tickets = issue_order_tickets(tx, signer, order_id, account_id, now)?;
+    // The receipt and the PDF tickets go out once this commits (written when sent).
+    crate::shop::mail::queue(tx, &crate::shop::mail::Queued::OrderConfirmation { order_id }, now)?;
     Ok(Confirmation::Paid { order_id, tickets })
 }
 
@@ -809,8 +812,9 @@ fn issue_order_tickets(
     Ok(issued.len())
 }
 
-/// Issues the tickets of paid orders that have none (a crash between payment and issuance, or
-/// data written by an older build). Run at start. Returns the orders repaired.
+/// Issues the tickets of paid orders that have none (data written by an older build, which
+/// committed them apart) and queues their confirmations. Run at start. Returns the orders
+/// repaired.
 pub fn recover_paid_without_tickets(tx: &Transaction<'_>, signer: &TicketSigner, now: i64) -> AppResult<Vec<i64>> {
     let rows = {
         let mut stmt = tx.prepare(
@@ -822,6 +826,8 @@ pub fn recover_paid_without_tickets(tx: &Transaction<'_>, signer: &TicketSigner,
     };
     for (order_id, account_id) in &rows {
         issue_order_tickets(tx, signer, *order_id, *account_id, now)?;
+        let confirmation = crate::shop::mail::Queued::OrderConfirmation { order_id: *order_id };
+        crate::shop::mail::queue(tx, &confirmation, now)?;
     }
     Ok(rows.iter().map(|r| r.0).collect())
 }

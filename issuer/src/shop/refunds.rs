@@ -146,17 +146,22 @@ pub fn record_for_cancelled_event(tx: &Transaction<'_>, event_id: u32, now: i64)
     Ok(recorded)
 }
 
-/// Tells the buyer that a payment arrived for an order that could not be honoured and will be
-/// refunded (sent in the background, in the buyer's language).
-pub fn notify_payment_refused(state: &crate::shop::Services, r: &RefundDue) {
+/// Queues, in the transaction that recorded the refund, the mail telling the buyer that a payment
+/// arrived for an order that could not be honoured and will be refunded (in their language).
+pub fn queue_payment_refused(
+    tx: &Transaction<'_>,
+    state: &crate::shop::Services,
+    r: &RefundDue,
+    now: i64,
+) -> AppResult<()> {
     let l = crate::shop::mail::mail_language(state, r.buyer_language.as_deref());
     let why = if r.reason == RefundReason::EventCancelled.as_str() {
         "event-cancelled"
     } else {
         "order-expired"
     };
-    crate::shop::mail::send_framed_later(
-        state,
+    crate::shop::mail::queue_framed(
+        tx,
         l,
         crate::shop::mail::Mail {
             to: r.buyer_email.clone(),
@@ -169,7 +174,8 @@ pub fn notify_payment_refused(state: &crate::shop::Services, r: &RefundDue) {
                 amount = amount(l, r.amount_cents)
             ),
         },
-    );
+        now,
+    )
 }
 
 /// An amount as mails write it: `45.00 EUR`, `45,00 EUR`.
@@ -182,16 +188,19 @@ fn amount(l: crate::i18n::Lang, cents: i64) -> String {
     )
 }
 
-/// Tells each buyer that their event is cancelled, their tickets no longer work and the money is
-/// owed back (sent in the background, each in the buyer's language, the start local to the
-/// venue; a failing mail server changes nothing here).
-pub fn notify_event_cancelled(
+/// Queues, in the transaction that cancels the event, one mail per order telling its buyer that
+/// the event is cancelled, their tickets no longer work and the money is owed back (each in the
+/// buyer's language, the start local to the venue; a failing mail server changes nothing here).
+#[allow(clippy::too_many_arguments)]
+pub fn queue_event_cancelled(
+    tx: &Transaction<'_>,
     state: &crate::shop::Services,
     event: &str,
     starts_at: i64,
     time_zone: &str,
     refunds: &[RefundDue],
-) {
+    now: i64,
+) -> AppResult<()> {
     // One mail per order, for the sum of its tickets.
     let mut per_order: std::collections::BTreeMap<i64, RefundDue> = std::collections::BTreeMap::new();
     for r in refunds {
@@ -202,8 +211,8 @@ pub fn notify_event_cancelled(
     }
     for r in per_order.values() {
         let l = crate::shop::mail::mail_language(state, r.buyer_language.as_deref());
-        crate::shop::mail::send_framed_later(
-            state,
+        crate::shop::mail::queue_framed(
+            tx,
             l,
             crate::shop::mail::Mail {
                 to: r.buyer_email.clone(),
@@ -217,8 +226,10 @@ pub fn notify_event_cancelled(
                     order = r.order_id
                 ),
             },
-        );
+            now,
+        )?;
     }
+    Ok(())
 }
 
 fn row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<RefundDue> {

@@ -1,9 +1,9 @@
 //! The issuer's side of the payment webhook: the signature checked ([`payment::verify_signature`]),
 //! a replayed event refused, and in one transaction the processor's outbox entry marked
-//! delivered and the order's payment confirmed (`orders::confirm_payment`: the order paid and
-//! its tickets signed, or a refund due when it came too late); after the commit, the buyer gets
-//! the order confirmation with their tickets (`order_mail`) or the notice that their money will
-//! be given back (`refunds::notify_payment_refused`).
+//! delivered and the order's payment confirmed (`orders::confirm_payment`: the order paid, its
+//! tickets signed and the order confirmation with them queued (`order_mail`), or a refund due
+//! when it came too late and the notice that the money will be given back queued
+//! (`refunds::queue_payment_refused`)).
 
 use crate::store::sql::{OptionalExtension, params};
 
@@ -27,7 +27,8 @@ pub async fn handle_webhook(state: &Services, signature: Option<&str>, body: &[u
         ev.payment_id.clone(),
     )
     .await?;
-    let (outcome, refund, paid) = state
+    let services = state.clone();
+    let outcome = state
         .db
         .write_scoped(scope, move |tx| {
             let fresh = tx.execute(
@@ -52,22 +53,23 @@ pub async fn handle_webhook(state: &Services, signature: Option<&str>, body: &[u
             match ev.kind.as_str() {
                 "payment.succeeded" => {
                     match orders::confirm_payment(tx, &signer, &ev.payment_id, ev.amount_cents, now)? {
-                        Confirmation::Paid { order_id, tickets } => Ok((
-                            format!("order {order_id} paid, {tickets} tickets"),
-                            None,
-                            Some(order_id),
-                        )),
-                        Confirmation::AlreadyPaid { order_id } => {
-                            Ok((format!("order {order_id} was already paid"), None, None))
+                        Confirmation::Paid { order_id, tickets } => {
+                            Ok(format!("order {order_id} paid, {tickets} tickets"))
                         }
+                        Confirmation::AlreadyPaid { order_id } => Ok(format!("order {order_id} was already paid")),
                         Confirmation::TooLate { order_id, refund } => {
-                            Ok((format!("order {order_id} had expired: refund due"), refund, None))
+                            // Money taken for nothing: the buyer is told once.
+                            if let Some(r) = &refund {
+                                crate::shop::refunds::queue_payment_refused(tx, &services, r, now)?;
+                            }
+                            Ok(format!("order {order_id} had expired: refund due"))
                         }
-                        Confirmation::EventCancelled { order_id, refund } => Ok((
-                            format!("order {order_id} is for a cancelled event: refund due"),
-                            refund,
-                            None,
-                        )),
+                        Confirmation::EventCancelled { order_id, refund } => {
+                            if let Some(r) = &refund {
+                                crate::shop::refunds::queue_payment_refused(tx, &services, r, now)?;
+                            }
+                            Ok(format!("order {order_id} is for a cancelled event: refund due"))
+                        }
                     }
                 }
                 "payment.declined" => {
@@ -77,7 +79,7 @@ pub async fn handle_webhook(state: &Services, signature: Option<&str>, body: &[u
                         })
                         .optional()?;
                     known.ok_or_else(|| AppError::not_found("no order has this payment id"))?;
-                    Ok(("declined noted".into(), None, None))
+                    Ok("declined noted".into())
                 }
                 other => Err(AppError::bad_request(
                     "unknown_event",
@@ -86,13 +88,7 @@ pub async fn handle_webhook(state: &Services, signature: Option<&str>, body: &[u
             }
         })
         .await?;
-    // Money taken for nothing: the buyer is told once, after the commit.
-    if let Some(r) = &refund {
-        crate::shop::refunds::notify_payment_refused(state, r);
-    }
-    // Tickets issued: the receipt and the PDF tickets, once (a replayed webhook is refused above).
-    if let Some(order_id) = paid {
-        crate::shop::order_mail::confirmation_later(state, order_id);
-    }
+    // Mails queued by the commit (the confirmation, or the notice of a refund) go out now.
+    crate::shop::mail::wake(state);
     Ok(outcome)
 }

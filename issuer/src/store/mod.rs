@@ -30,8 +30,11 @@
 //!   a second copy wait for the first and then do nothing), and the admissions log appended under
 //!   its own lock ([`Log::Admissions`], [`Connection::lock_log`]) taken just before its head is
 //!   read and held to the commit, so `seq` stays gap-free and in commit order and every batch
-//!   counts a ticket's entries with every earlier batch's in view.
+//!   counts a ticket's entries with every earlier batch's in view. The mail workers of all
+//!   replicas use it too: each claims due mails with `FOR UPDATE SKIP LOCKED` and then touches
+//!   only the mails it claimed ([`mail_outbox`]).
 
+pub mod mail_outbox;
 pub mod schema;
 pub mod sql;
 
@@ -70,7 +73,9 @@ pub enum WriteScope {
     /// ([`Connection::lock_log`], taken before it reads the log's head and held to the commit)
     /// and otherwise only inserts rows that tolerate a concurrent twin (`ON CONFLICT`, in a
     /// fixed order so two such writers never wait for each other in a circle) or updates rows
-    /// of its own (see the module documentation).
+    /// of its own (see the module documentation), or that claims queued rows with `FOR UPDATE
+    /// SKIP LOCKED` and then changes only the rows it claimed (the mail worker,
+    /// [`mail_outbox`]).
     Shared,
 }
 

@@ -64,6 +64,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0011_offer_capacity.sql"),
         postgres: include_str!("migrations/postgres/0011_offer_capacity.sql"),
     },
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0012_mail_outbox.sql"),
+        postgres: include_str!("migrations/postgres/0012_mail_outbox.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -486,5 +490,38 @@ mod tests {
             conn.execute("UPDATE offers SET capacity = 4 WHERE id = 1", []).is_err(),
             "a limit below the tickets held is refused by the schema too"
         );
+    }
+
+    #[test]
+    fn a_version_eleven_snapshot_upgrades_with_an_empty_mail_queue_and_keeps_its_accounts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for m in &MIGRATIONS[..11] {
+            tx.execute_batch(m.sqlite).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 11).unwrap();
+        tx.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'b@example.org', 'x', 1);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
+        let waiting: i64 = conn
+            .query_row("SELECT count(*) FROM mail_outbox", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(waiting, 0);
+        let accounts: i64 = conn
+            .query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(accounts, 1);
+        conn.execute(
+            "INSERT INTO mail_outbox (message, queued_at, next_attempt_at) VALUES ('{}', 1, 1)",
+            [],
+        )
+        .unwrap();
+        let attempts: i64 = conn
+            .query_row("SELECT attempts FROM mail_outbox", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(attempts, 0, "a queued mail starts with no attempt");
     }
 }

@@ -24,12 +24,23 @@ pub async fn count_requests(State(state): State<AppState>, req: Request, next: N
 }
 
 async fn metrics(State(state): State<AppState>) -> AppResult<Response> {
-    let (conflicts, devices, rev_head, adm_head) = state.db.read(crate::ops::metrics::gauges).await?;
+    let now = crate::now();
+    let g = state.db.read(move |c| crate::ops::metrics::gauges(c, now)).await?;
     let body = state.ops_metrics.render(&[
-        ("og_conflicts", "Tickets currently in conflict", conflicts),
-        ("og_devices_active", "Enrolled, unrevoked gate devices", devices),
-        ("og_revocations_head", "Last revocation log seq", rev_head),
-        ("og_admissions_head", "Last admission log seq", adm_head),
+        ("og_conflicts", "Tickets currently in conflict", g.conflicts),
+        ("og_devices_active", "Enrolled, unrevoked gate devices", g.devices),
+        ("og_revocations_head", "Last revocation log seq", g.revocations_head),
+        ("og_admissions_head", "Last admission log seq", g.admissions_head),
+        (
+            "og_mails_waiting",
+            "Mails queued and not yet taken by the mail server",
+            g.mails_waiting,
+        ),
+        (
+            "og_mail_oldest_waiting_seconds",
+            "How long the oldest waiting mail has waited",
+            g.oldest_mail_age,
+        ),
     ]);
     Ok((
         [(

@@ -34,6 +34,17 @@ impl SmtpSink {
         }
     }
 
+    /// Turns every mail away with a temporary failure (`true`), as a mail server that is
+    /// overloaded does, or takes them again.
+    pub fn set_refusing(&self, refusing: bool) {
+        self.sink.set_refusing(refusing);
+    }
+
+    /// How many mails were turned away so far.
+    pub fn refused(&self) -> usize {
+        self.sink.refused()
+    }
+
     /// Every message so far, as received (DATA section).
     pub fn messages(&self) -> Vec<String> {
         self.sink.mails().into_iter().map(|m| m.data).collect()
