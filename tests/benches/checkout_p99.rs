@@ -240,8 +240,14 @@ fn run(label: &str, database: Option<&str>, replicas: usize, load: &Load) {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let orders = all.both.len();
+    // The confirmations (PDF tickets attached) wait in the mail queue: how long after the last
+    // order the queue is empty says what the measured rows put off.
+    let last_order = Instant::now();
+    let drained = mail_queue_empty(&urls[0], Duration::from_secs(300))
+        .then(|| format!("{:.1} s", last_order.elapsed().as_secs_f64()))
+        .unwrap_or_else(|| "> 300 s".into());
     println!(
-        "| {label} | {} ms | {orders} | {:.0} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {} |",
+        "| {label} | {} ms | {orders} | {:.0} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {drained} | {} |",
         think.as_millis(),
         orders as f64 / elapsed,
         pct(&mut all.checkout, 0.5),
@@ -263,6 +269,28 @@ fn run(label: &str, database: Option<&str>, replicas: usize, load: &Load) {
     }
 }
 
+/// Waits until `/metrics` of the issuer at `url` says no mail waits; false at the deadline.
+fn mail_queue_empty(url: &str, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    let c = http();
+    while Instant::now() < deadline {
+        let waiting = c
+            .get(format!("{url}/metrics"))
+            .send()
+            .ok()
+            .and_then(|r| r.text().ok())
+            .and_then(|t| {
+                t.lines()
+                    .find_map(|l| l.strip_prefix("og_mails_waiting ").map(|v| v.trim().to_owned()))
+            });
+        if waiting.as_deref() == Some("0") {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: both run it.
     let buyers = env_usize("OG_BENCH_BUYERS", 200);
@@ -273,9 +301,9 @@ fn main() {
         std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
     );
     println!(
-        "| engine, processes | pause before each request | orders | orders/s | checkout p50 / p99 / max (ms) | payment (tickets signed) p50 / p99 / max | checkout + payment p50 / p99 / max | errors |"
+        "| engine, processes | pause before each request | orders | orders/s | checkout p50 / p99 / max (ms) | payment (tickets signed) p50 / p99 / max | checkout + payment p50 / p99 / max | mail queue empty after the last order | errors |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let pg_url = |pg: &ScratchDatabase| match pg.url() {
         og_issuer::store::DatabaseUrl::Postgres(u) => u,
         other => panic!("not PostgreSQL: {other:?}"),

@@ -34,7 +34,9 @@
 //!   replicas use it too: each claims due mails with `FOR UPDATE SKIP LOCKED` and then touches
 //!   only the mails it claimed ([`mail_outbox`]).
 
+pub mod issuance;
 pub mod mail_outbox;
+pub mod revocations;
 pub mod schema;
 pub mod sql;
 

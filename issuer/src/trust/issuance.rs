@@ -4,9 +4,11 @@
 //! here, when a purchase is recorded): the signed ticket carries the tags of both, so a
 //! revocation can name one ticket, a whole purchase or a whole account. Callers run
 //! [`issue_purchase`] inside the same transaction that makes an order paid (or records a
-//! complimentary or transferred ticket), so there is never a paid order without tickets.
+//! complimentary or transferred ticket), so there is never a paid order without tickets. The
+//! queries are in `store::issuance`.
 
-use crate::store::sql::{OptionalExtension, ToSql, Transaction, params};
+use crate::store::issuance::{self as rows, NewTicket, Reissued};
+use crate::store::sql::Transaction;
 use og_shared::ticket::{Tag, TicketFlags, Zones};
 use og_shared::{KeyId, Offer, TicketClaims, TicketSigner};
 
@@ -61,14 +63,7 @@ pub fn register_signing_key(db: &Db, signer: &TicketSigner, now: i64) -> AppResu
 
 fn register_signing_key_in(conn: &Transaction<'_>, signer: &TicketSigner, now: i64) -> AppResult<()> {
     let k = signer.trusted_key(now - 24 * 3600, now + KEY_VALIDITY_SECS);
-    conn.execute(
-        "INSERT INTO signing_keys (key_id, public_key, valid_from, valid_until, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key_id) DO NOTHING",
-        params![k.id.0, k.public_key_b64(), k.valid_from, k.valid_until, now],
-    )?;
-    let stored: String = conn.query_row("SELECT public_key FROM signing_keys WHERE key_id = ?1", [k.id.0], |r| {
-        r.get(0)
-    })?;
+    let stored = rows::register_signing_key(conn, k.id.0, &k.public_key_b64(), k.valid_from, k.valid_until, now)?;
     if stored != k.public_key_b64() {
         return Err(AppError::internal(format!(
             "key id {} is already used by another key: make a new signing key",
@@ -80,14 +75,7 @@ fn register_signing_key_in(conn: &Transaction<'_>, signer: &TicketSigner, now: i
 
 /// The account's tag, or an error if the account has no key yet (not activated) or is banned.
 pub fn account_tag(tx: &Transaction<'_>, account_id: i64) -> AppResult<Tag> {
-    let row: Option<(Option<String>, crate::domain::AccountStatus)> = tx
-        .query_row(
-            "SELECT account_tag, status FROM accounts WHERE id = ?1",
-            [account_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    match row {
+    match rows::account_tag_and_status::<crate::domain::AccountStatus>(tx, account_id)? {
         None => Err(AppError::not_found("no such account")),
         Some((_, crate::domain::AccountStatus::Banned)) => {
             Err(AppError::conflict("account_banned", "this account is banned"))
@@ -114,22 +102,18 @@ pub fn issue_purchase(
     let account_tag = account_tag(tx, account_id)?;
     let purchase_key = crate::trust::keys::random_32();
     let purchase_tag = Tag::of_purchase_key(&purchase_key);
-    let purchase_id = tx.query_row(
-        "INSERT INTO purchases (order_id, account_id, kind, purchase_key, purchase_tag, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
-        params![
-            order_id,
-            account_id,
-            kind.as_str(),
-            &purchase_key[..],
-            purchase_tag.to_hex(),
-            now
-        ],
-        |r| r.get::<_, i64>(0),
+    let purchase_id = rows::insert_purchase(
+        tx,
+        order_id,
+        account_id,
+        kind.as_str(),
+        &purchase_key[..],
+        &purchase_tag.to_hex(),
+        now,
     )?;
     let serials = tx.new_ticket_serials(requests.len())?;
     let mut out = Vec::with_capacity(requests.len());
-    let mut rows = Vec::with_capacity(requests.len());
+    let mut new = Vec::with_capacity(requests.len());
     let mut windows = std::collections::HashMap::new();
     for (next_serial, req) in serials.into_iter().zip(requests) {
         let serial = u32::try_from(next_serial).map_err(|_| AppError::internal("ticket serials exhausted"))?;
@@ -148,26 +132,21 @@ pub fn issue_purchase(
             None => *windows.entry(req.event_id).or_insert(event_window(tx, req.event_id)?),
         };
         let qr_text = sign_code_in(signer, &code, window)?;
-        rows.push(
-            params![
-                serial,
-                purchase_id,
-                account_id,
-                req.event_id,
-                req.offer.name(),
-                signer.key_id().0,
-                qr_text,
-                req.flags & TicketFlags::KNOWN,
-                req.holder_name,
-                now,
-                order_id,
-                req.unit_price_cents,
-                req.offer.admits()
-            ]
-            .iter()
-            .map(|v| v.to_value())
-            .collect::<Vec<_>>(),
-        );
+        new.push(NewTicket {
+            serial,
+            purchase_id,
+            account_id,
+            event_id: req.event_id,
+            offer: req.offer.name(),
+            key_id: signer.key_id().0,
+            qr_text: qr_text.clone(),
+            flags: req.flags & TicketFlags::KNOWN,
+            holder_name: req.holder_name.clone(),
+            issued_at: now,
+            order_id,
+            unit_price_cents: req.unit_price_cents,
+            admits: req.offer.admits(),
+        });
         out.push(IssuedTicket {
             serial,
             event_id: req.event_id,
@@ -175,7 +154,7 @@ pub fn issue_purchase(
             qr_text,
         });
     }
-    insert_tickets(tx, &rows)?;
+    rows::insert_tickets(tx, &new)?;
     Ok(out)
 }
 
@@ -201,10 +180,7 @@ fn sign_code(tx: &Transaction<'_>, signer: &TicketSigner, c: &Code) -> AppResult
 /// When an event's codes open the gate (doors open to doors close), refusing a cancelled or
 /// unknown event: nothing signed after a cancellation may admit anyone.
 fn event_window(tx: &Transaction<'_>, event_id: i64) -> AppResult<(i64, i64)> {
-    let (doors_open, doors_close, status): (i64, i64, crate::domain::EventStatus) = tx
-        .prepare_cached("SELECT doors_open, doors_close, status FROM events WHERE id = ?1")?
-        .query_row([event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?
+    let (doors_open, doors_close, status) = rows::event_window::<crate::domain::EventStatus>(tx, event_id)?
         .ok_or_else(|| AppError::not_found(format!("no event {event_id}")))?;
     if status != crate::domain::EventStatus::Scheduled {
         return Err(AppError::conflict("event_cancelled", "the event is cancelled"));
@@ -231,47 +207,6 @@ fn sign_code_in(signer: &TicketSigner, c: &Code, (doors_open, doors_close): (i64
     Ok(signer.sign_ticket(&claims))
 }
 
-/// Tickets per INSERT statement: one round trip for up to this many rows (13 values each, far
-/// below both engines' parameter limits).
-const TICKETS_PER_INSERT: usize = 50;
-
-/// Inserts new tickets, many rows per statement.
-fn insert_tickets(tx: &Transaction<'_>, rows: &[Vec<crate::store::sql::Value>]) -> AppResult<()> {
-    const COLUMNS: usize = 13;
-    for chunk in rows.chunks(TICKETS_PER_INSERT) {
-        let tuples: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let p = |k: usize| format!("?{}", i * COLUMNS + k);
-                format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, 'valid', {}, {}, {}, 0, {})",
-                    p(1),
-                    p(2),
-                    p(3),
-                    p(4),
-                    p(5),
-                    p(6),
-                    p(7),
-                    p(8),
-                    p(9),
-                    p(10),
-                    p(11),
-                    p(12),
-                    p(13)
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO tickets (serial, purchase_id, account_id, event_id, offer, key_id, qr_text, flags,
-                                  holder_name, status, issued_at, order_id, unit_price_cents, generation, admits)
-             VALUES {}",
-            tuples.join(", ")
-        );
-        let values: Vec<crate::store::sql::Value> = chunk.iter().flatten().cloned().collect();
-        tx.execute(&sql, values)?;
-    }
-    Ok(())
-}
-
 /// A new code of an existing entitlement for `to_account` (a transfer): a fresh purchase key
 /// for the new holder, generation + 1, admitting `admits` people. The older codes are
 /// superseded in the revocation log in the same transaction. Returns the new generation.
@@ -284,11 +219,7 @@ pub fn reissue(
     admits: u8,
     now: i64,
 ) -> AppResult<u8> {
-    let (event_id, offer, flags, generation): (i64, String, u8, u8) = tx.query_row(
-        "SELECT event_id, offer, flags, generation FROM tickets WHERE serial = ?1",
-        [serial],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )?;
+    let (event_id, offer, flags, generation) = rows::ticket_for_reissue(tx, serial)?;
     let offer = Offer::from_name(&offer).ok_or_else(|| AppError::internal("bad offer kind"))?;
     let generation = generation
         .checked_add(1)
@@ -296,17 +227,14 @@ pub fn reissue(
     let account_tag = account_tag(tx, to_account)?;
     let purchase_key = crate::trust::keys::random_32();
     let purchase_tag = Tag::of_purchase_key(&purchase_key);
-    let purchase_id = tx.query_row(
-        "INSERT INTO purchases (order_id, account_id, kind, purchase_key, purchase_tag, created_at)
-         VALUES (NULL, ?1, ?2, ?3, ?4, ?5) RETURNING id",
-        params![
-            to_account,
-            PurchaseKind::Transfer.as_str(),
-            &purchase_key[..],
-            purchase_tag.to_hex(),
-            now
-        ],
-        |r| r.get::<_, i64>(0),
+    let purchase_id = rows::insert_purchase(
+        tx,
+        None,
+        to_account,
+        PurchaseKind::Transfer.as_str(),
+        &purchase_key[..],
+        &purchase_tag.to_hex(),
+        now,
     )?;
     let code = Code {
         event_id,
@@ -319,21 +247,19 @@ pub fn reissue(
         flags,
     };
     let qr_text = sign_code(tx, signer, &code)?;
-    tx.execute(
-        "UPDATE tickets SET account_id = ?2, purchase_id = ?3, qr_text = ?4, key_id = ?5, holder_name = ?6,
-                            generation = ?7, admits = ?8, issued_at = ?9
-         WHERE serial = ?1",
-        params![
+    rows::update_reissued(
+        tx,
+        &Reissued {
             serial,
-            to_account,
+            account_id: to_account,
             purchase_id,
-            qr_text,
-            signer.key_id().0,
+            qr_text: &qr_text,
+            key_id: signer.key_id().0,
             holder_name,
             generation,
             admits,
-            now
-        ],
+            issued_at: now,
+        },
     )?;
     crate::trust::revocation::supersede(tx, serial, generation, now)?;
     Ok(generation)
@@ -344,19 +270,9 @@ pub fn reissue(
 /// whole offer. Gates of this build refuse version-1 codes, so a buyer opening the ticket
 /// gets a code that works. Run at start; returns how many were re-signed.
 pub fn resign_legacy_codes(tx: &Transaction<'_>, signer: &TicketSigner) -> AppResult<usize> {
-    let prefix = format!("{}%", og_shared::qr::PREFIX);
-    let rows: Vec<(u32, i64, String, u8, String, Option<String>)> = tx
-        .prepare(
-            "SELECT t.serial, t.event_id, t.offer, t.flags, p.purchase_tag, a.account_tag
-             FROM tickets t JOIN purchases p ON p.id = t.purchase_id JOIN accounts a ON a.id = t.account_id
-             WHERE t.status = 'valid' AND t.qr_text NOT LIKE ?1",
-        )?
-        .query_map([&prefix], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-        })?
-        .collect::<Result<_, _>>()?;
+    let legacy = rows::valid_codes_not_starting_with(tx, og_shared::qr::PREFIX)?;
     let mut done = 0;
-    for (serial, event_id, offer, flags, purchase_tag, account_tag) in rows {
+    for (serial, event_id, offer, flags, purchase_tag, account_tag) in legacy {
         let offer = Offer::from_name(&offer).ok_or_else(|| AppError::internal("bad offer kind"))?;
         let tag = |h: Option<String>| {
             h.as_deref()
@@ -375,10 +291,7 @@ pub fn resign_legacy_codes(tx: &Transaction<'_>, signer: &TicketSigner) -> AppRe
         };
         match sign_code(tx, signer, &code) {
             Ok(qr_text) => {
-                tx.execute(
-                    "UPDATE tickets SET qr_text = ?2, key_id = ?3 WHERE serial = ?1",
-                    params![serial, qr_text, signer.key_id().0],
-                )?;
+                rows::set_code(tx, serial, &qr_text, signer.key_id().0)?;
                 done += 1;
             }
             // A cancelled event's tickets are revoked in the same transaction as the
@@ -396,19 +309,13 @@ fn clamp_u32(t: i64) -> u32 {
 
 /// Makes the account key (32 random bytes) of an account being activated, if it has none.
 pub fn ensure_account_key(tx: &Transaction<'_>, account_id: i64) -> AppResult<Tag> {
-    let existing: Option<String> =
-        tx.query_row("SELECT account_tag FROM accounts WHERE id = ?1", [account_id], |r| {
-            r.get(0)
-        })?;
+    let existing = rows::account_tag(tx, account_id)?;
     if let Some(tag) = existing {
         return Tag::from_hex(&tag).ok_or_else(|| AppError::internal("stored account tag is not hex"));
     }
     let key = crate::trust::keys::random_32();
     let tag = Tag::of_account_key(&key);
-    tx.execute(
-        "UPDATE accounts SET account_key = ?1, account_tag = ?2 WHERE id = ?3",
-        params![&key[..], tag.to_hex(), account_id],
-    )?;
+    rows::set_account_key(tx, account_id, &key[..], &tag.to_hex())?;
     Ok(tag)
 }
 

@@ -5,9 +5,10 @@
 //! writer at a time), so sequence order is commit order and there are no gaps: a gate syncing
 //! "everything after N" can never skip an entry that committed late. Each row stores the chain
 //! hash after it ([`og_shared::sync::chain_hash`]), so any answer can carry the hash at its
-//! start and end.
+//! start and end. The queries are in `store::revocations`.
 
-use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
+use crate::store::revocations as rows;
+use crate::store::sql::{Connection, Transaction};
 use og_shared::sync::{GENESIS_HASH, Revocation, RevocationPage, RevocationReason, RevocationTarget, chain_hash};
 use og_shared::ticket::Tag;
 use og_shared::trust::{Checkpoint, SignedCheckpoint};
@@ -16,14 +17,7 @@ use crate::error::{AppError, AppResult};
 
 /// The last entry's (seq, chain hash), or (0, genesis) for an empty log.
 pub fn head(conn: &Connection) -> AppResult<(u64, [u8; 32])> {
-    let row: Option<(i64, Vec<u8>)> = conn
-        .query_row(
-            "SELECT seq, chain_hash FROM revocations ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    match row {
+    match rows::head(conn)? {
         None => Ok((0, GENESIS_HASH)),
         Some((seq, h)) => Ok((
             seq as u64,
@@ -37,12 +31,8 @@ pub fn hash_at(conn: &Connection, seq: u64) -> AppResult<Option<[u8; 32]>> {
     if seq == 0 {
         return Ok(Some(GENESIS_HASH));
     }
-    let h: Option<Vec<u8>> = conn
-        .query_row("SELECT chain_hash FROM revocations WHERE seq = ?1", [seq as i64], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    h.map(|h| h.try_into().map_err(|_| AppError::internal("bad chain hash")))
+    rows::chain_hash_at(conn, seq as i64)?
+        .map(|h| h.try_into().map_err(|_| AppError::internal("bad chain hash")))
         .transpose()
 }
 
@@ -61,77 +51,15 @@ pub fn append(
         at: now,
     };
     let hash = chain_hash(&prev, &entry);
-    let (kind, serial, generation, tag): (&str, Option<u32>, Option<u8>, Option<String>) = match target {
-        RevocationTarget::Ticket { serial } => ("ticket", Some(serial), None, None),
-        RevocationTarget::Purchase { tag } => ("purchase", None, None, Some(tag.to_hex())),
-        RevocationTarget::Account { tag } => ("account", None, None, Some(tag.to_hex())),
-        RevocationTarget::Superseded { serial, generation } => ("superseded", Some(serial), Some(generation), None),
-        RevocationTarget::DeviceKey { serial, key_tag } => ("device_key", Some(serial), None, Some(key_tag.to_hex())),
-    };
-    tx.execute(
-        "INSERT INTO revocations (seq, kind, serial, generation, tag, reason, at, chain_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            entry.seq as i64,
-            kind,
-            serial,
-            generation,
-            tag,
-            reason.as_str(),
-            now,
-            &hash[..]
-        ],
-    )?;
+    rows::insert(tx, &entry, &hash)?;
     Ok(entry)
-}
-
-fn row_to_revocation(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<Revocation> {
-    let seq: i64 = r.get(0)?;
-    let kind: String = r.get(1)?;
-    let serial: Option<u32> = r.get(2)?;
-    let tag: Option<String> = r.get(3)?;
-    let reason: String = r.get(4)?;
-    let at: i64 = r.get(5)?;
-    let generation: Option<u8> = r.get(6)?;
-    let bad = || crate::store::sql::Error::conversion(3, "a ticket revocation needs a serial, the others a tag");
-    let target = match kind.as_str() {
-        "ticket" => RevocationTarget::Ticket {
-            serial: serial.ok_or_else(bad)?,
-        },
-        "superseded" => RevocationTarget::Superseded {
-            serial: serial.ok_or_else(bad)?,
-            generation: generation.ok_or_else(bad)?,
-        },
-        "device_key" => RevocationTarget::DeviceKey {
-            serial: serial.ok_or_else(bad)?,
-            key_tag: tag.as_deref().and_then(Tag::from_hex).ok_or_else(bad)?,
-        },
-        "purchase" => RevocationTarget::Purchase {
-            tag: tag.as_deref().and_then(Tag::from_hex).ok_or_else(bad)?,
-        },
-        _ => RevocationTarget::Account {
-            tag: tag.as_deref().and_then(Tag::from_hex).ok_or_else(bad)?,
-        },
-    };
-    Ok(Revocation {
-        seq: seq as u64,
-        target,
-        reason: RevocationReason::from_name(&reason).unwrap_or(RevocationReason::Other),
-        at,
-    })
 }
 
 /// Log entries after `after`, in order, at most `limit` of them (`None`: up to the head). The one
 /// query that reads the log.
 pub fn entries_after(conn: &Connection, after: u64, limit: Option<usize>) -> AppResult<Vec<Revocation>> {
     let limit = limit.map_or(i64::MAX, |l| l.min(i64::MAX as usize) as i64);
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, kind, serial, tag, reason, at, generation FROM revocations WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
-    let entries = stmt
-        .query_map(params![after as i64, limit], row_to_revocation)?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    Ok(entries)
+    Ok(rows::entries_after(conn, after as i64, limit)?)
 }
 
 /// Entries after `after` (at most `limit`), as a page a gate can check. `None` if `after` is
@@ -147,11 +75,7 @@ pub fn page_after(conn: &Connection, after: u64, limit: usize) -> AppResult<Opti
 /// The log's epoch: 0 for the original log, else the epoch of the last reset
 /// ([`republish`]). Signed into every checkpoint a gate receives.
 pub fn epoch(conn: &Connection) -> AppResult<i64> {
-    Ok(
-        conn.query_row("SELECT COALESCE(MAX(epoch), 0) FROM revocation_resets", [], |r| {
-            r.get(0)
-        })?,
-    )
+    Ok(rows::epoch(conn)?)
 }
 
 /// The issuer's signed checkpoint of this log at (`seq`, `hash`): what a gate checks a page or
@@ -201,10 +125,7 @@ pub fn republish(tx: &Transaction<'_>, known: &[Revocation], now: i64) -> AppRes
         appended += 1;
     }
     let epoch = now.max(epoch(tx)? + 1);
-    tx.execute(
-        "INSERT INTO revocation_resets (epoch, head_before, republished, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![epoch, head_before as i64, appended as i64, now],
-    )?;
+    rows::insert_reset(tx, epoch, head_before as i64, appended as i64, now)?;
     Ok(Republished {
         appended,
         epoch,
@@ -217,34 +138,20 @@ pub fn republish(tx: &Transaction<'_>, known: &[Revocation], now: i64) -> AppRes
 fn mark_revoked(tx: &Transaction<'_>, target: RevocationTarget, reason: RevocationReason, now: i64) -> AppResult<()> {
     let reason = reason.as_str();
     match target {
-        RevocationTarget::Ticket { serial } => tx.execute(
-            "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3
-             WHERE serial = ?1 AND status = 'valid'",
-            params![serial, now, reason],
-        )?,
-        RevocationTarget::Purchase { tag } => tx.execute(
-            "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3
-             WHERE purchase_id IN (SELECT id FROM purchases WHERE purchase_tag = ?1) AND status = 'valid'",
-            params![tag.to_hex(), now, reason],
-        )?,
-        RevocationTarget::Account { tag } => tx.execute(
-            "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3
-             WHERE account_id IN (SELECT id FROM accounts WHERE account_tag = ?1) AND status = 'valid'",
-            params![tag.to_hex(), now, reason],
-        )?,
-        RevocationTarget::Superseded { .. } | RevocationTarget::DeviceKey { .. } => 0,
-    };
+        RevocationTarget::Ticket { serial } => {
+            rows::revoke_valid_ticket(tx, serial, reason, now)?;
+        }
+        RevocationTarget::Purchase { tag } => rows::revoke_valid_tickets_of_purchase_tag(tx, &tag, reason, now)?,
+        RevocationTarget::Account { tag } => rows::revoke_valid_tickets_of_account_tag(tx, &tag, reason, now)?,
+        RevocationTarget::Superseded { .. } | RevocationTarget::DeviceKey { .. } => {}
+    }
     Ok(())
 }
 
 /// Revokes one entitlement (every code of it): marks it and appends a log entry. One already
 /// revoked is left as is.
 pub fn revoke_ticket(tx: &Transaction<'_>, serial: u32, reason: RevocationReason, now: i64) -> AppResult<bool> {
-    let changed = tx.execute(
-        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE serial = ?1 AND status = 'valid'",
-        params![serial, now, reason.as_str()],
-    )?;
-    if changed == 0 {
+    if !rows::revoke_valid_ticket(tx, serial, reason.as_str(), now)? {
         return Ok(false);
     }
     append(tx, RevocationTarget::Ticket { serial }, reason, now)?;
@@ -254,10 +161,7 @@ pub fn revoke_ticket(tx: &Transaction<'_>, serial: u32, reason: RevocationReason
 /// Revokes every valid ticket of an event, one log entry per ticket (no tag names an event).
 /// Returns how many were revoked.
 pub fn revoke_event(tx: &Transaction<'_>, event_id: u32, reason: RevocationReason, now: i64) -> AppResult<usize> {
-    let serials: Vec<u32> = tx
-        .prepare("SELECT serial FROM tickets WHERE event_id = ?1 AND status = 'valid' ORDER BY serial")?
-        .query_map([event_id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let serials = rows::valid_serials_of_event(tx, event_id)?;
     for serial in &serials {
         revoke_ticket(tx, *serial, reason, now)?;
     }
@@ -278,16 +182,8 @@ pub fn supersede(tx: &Transaction<'_>, serial: u32, generation: u8, now: i64) ->
 
 /// Revokes every ticket of a purchase with one log entry naming the purchase tag.
 pub fn revoke_purchase(tx: &Transaction<'_>, purchase_id: i64, reason: RevocationReason, now: i64) -> AppResult<()> {
-    let tag: String = tx
-        .query_row("SELECT purchase_tag FROM purchases WHERE id = ?1", [purchase_id], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .ok_or_else(|| AppError::not_found("no such purchase"))?;
-    tx.execute(
-        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE purchase_id = ?1 AND status = 'valid'",
-        params![purchase_id, now, reason.as_str()],
-    )?;
+    let tag = rows::purchase_tag(tx, purchase_id)?.ok_or_else(|| AppError::not_found("no such purchase"))?;
+    rows::revoke_valid_tickets_of_purchase(tx, purchase_id, reason.as_str(), now)?;
     let tag = Tag::from_hex(&tag).ok_or_else(|| AppError::internal("stored purchase tag is not hex"))?;
     append(tx, RevocationTarget::Purchase { tag }, reason, now)?;
     Ok(())
@@ -295,16 +191,8 @@ pub fn revoke_purchase(tx: &Transaction<'_>, purchase_id: i64, reason: Revocatio
 
 /// Revokes every ticket of an account (a ban) with one log entry naming the account tag.
 pub fn revoke_account(tx: &Transaction<'_>, account_id: i64, reason: RevocationReason, now: i64) -> AppResult<()> {
-    let tag: Option<String> = tx
-        .query_row("SELECT account_tag FROM accounts WHERE id = ?1", [account_id], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .ok_or_else(|| AppError::not_found("no such account"))?;
-    tx.execute(
-        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE account_id = ?1 AND status = 'valid'",
-        params![account_id, now, reason.as_str()],
-    )?;
+    let tag = rows::account_tag(tx, account_id)?.ok_or_else(|| AppError::not_found("no such account"))?;
+    rows::revoke_valid_tickets_of_account(tx, account_id, reason.as_str(), now)?;
     if let Some(tag) = tag {
         let tag = Tag::from_hex(&tag).ok_or_else(|| AppError::internal("stored account tag is not hex"))?;
         append(tx, RevocationTarget::Account { tag }, reason, now)?;
