@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use og_shared::Offer;
 
-use super::Common;
+use super::common::Common;
 use crate::config::{self, Settings};
 use crate::store::Db;
 

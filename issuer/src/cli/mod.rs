@@ -7,6 +7,9 @@
 //! calls one domain function and prints.
 
 pub mod admin;
+pub mod common;
+
+pub use common::Common;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -126,14 +129,6 @@ pub struct ServeArgs {
     /// we have (default en; any directory of issuer/locales/).
     #[arg(long, env = "OG_DEFAULT_LANGUAGE", value_name = "CODE")]
     pub default_language: Option<String>,
-}
-
-/// Global options common to every subcommand, resolved.
-pub struct Common {
-    pub file: FileConfig,
-    pub data_dir: PathBuf,
-    pub database: Option<crate::store::DatabaseUrl>,
-    pub deployment: og_shared::DeploymentId,
 }
 
 impl Cli {

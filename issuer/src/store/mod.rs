@@ -35,6 +35,7 @@
 //!   only the mails it claimed ([`mail_outbox`]).
 
 pub mod issuance;
+pub mod locks;
 pub mod mail_outbox;
 pub mod revocations;
 pub mod schema;
@@ -53,13 +54,8 @@ pub use sql::{Connection, Engine, Transaction};
 
 use crate::error::{AppError, AppResult};
 
-/// The advisory lock every PostgreSQL write transaction takes first (any constant; "og" in ASCII).
-pub const WRITE_LOCK: i64 = 0x6f67;
-/// The class of the per-account advisory locks (two-key form, a key space apart from
-/// [`WRITE_LOCK`]'s).
-const ACCOUNT_LOCKS: i32 = 0x6f67;
-/// The class of the logs' advisory locks ([`Log`]; two-key form, apart from the accounts').
-const LOG_LOCKS: i32 = 0x6f68;
+use locks::ACCOUNT_LOCKS;
+pub use locks::{Log, WRITE_LOCK};
 
 /// Which other writers a write transaction excludes (on PostgreSQL; SQLite has one writer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,14 +75,6 @@ pub enum WriteScope {
     /// SKIP LOCKED` and then changes only the rows it claimed (the mail worker,
     /// [`mail_outbox`]).
     Shared,
-}
-
-/// The logs whose order is their commit order and which writers in [`WriteScope::Shared`]
-/// append to: each has its own lock ([`Connection::lock_log`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Log {
-    /// `admissions` (gap-free `seq`, synced by the gates) and the `conflicts` read from it.
-    Admissions = 1,
 }
 
 /// A transaction that writes a WAL record and commits synchronously: when it returns, every

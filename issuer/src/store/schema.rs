@@ -113,10 +113,10 @@ pub fn migrate(conn: &mut Connection) -> Result<i64, MigrationError> {
 }
 
 /// The schema version of the database behind `conn`, on either engine.
-pub fn version(conn: &super::Connection<'_>) -> crate::error::AppResult<i64> {
+pub fn version(conn: &super::sql::Connection<'_>) -> crate::error::AppResult<i64> {
     Ok(match conn.engine() {
-        super::Engine::Sqlite => conn.query_row("PRAGMA user_version", [], |r| r.get(0))?,
-        super::Engine::Postgres => conn.query_row("SELECT version FROM og_schema", [], |r| r.get(0))?,
+        super::sql::Engine::Sqlite => conn.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+        super::sql::Engine::Postgres => conn.query_row("SELECT version FROM og_schema", [], |r| r.get(0))?,
     })
 }
 
@@ -140,7 +140,7 @@ pub fn migrate_postgres(client: &mut postgres::Client) -> Result<i64, MigrationE
     let latest = latest_version();
     loop {
         let mut tx = client.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&super::WRITE_LOCK])?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&super::locks::WRITE_LOCK])?;
         let current = postgres_version(&mut tx)?;
         if current > latest {
             return Err(MigrationError::TooNew {

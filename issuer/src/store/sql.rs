@@ -492,12 +492,12 @@ impl<'a> Connection<'a> {
     /// Takes the lock of a commit-ordered log, held to the end of the transaction: a writer in
     /// [`super::WriteScope::Shared`] takes it before it reads the log's head. Nothing to do on
     /// SQLite, whose one writer already excludes every other.
-    pub fn lock_log(&self, log: super::Log) -> Result<()> {
+    pub fn lock_log(&self, log: super::locks::Log) -> Result<()> {
         match self.engine() {
             Engine::Sqlite => Ok(()),
             Engine::Postgres => self.query_row(
                 "SELECT pg_advisory_xact_lock(?1, ?2)",
-                params![super::LOG_LOCKS, log as i32],
+                params![super::locks::LOG_LOCKS, log as i32],
                 |_| Ok(()),
             ),
         }
