@@ -5,7 +5,8 @@
 //! credential. Operators list, rename, revoke and rotate devices; revocation takes effect at
 //! the device's next request because every device request looks the credential up.
 
-use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
+use crate::store;
+use crate::store::sql::{Connection, Transaction};
 use og_shared::sync::{EnrollRequest, EnrollResponse};
 
 use super::{DEVICE_CREDENTIAL_PREFIX, ENROLMENT_TOKEN_PREFIX, new_secret, parse_ids, secret_hash};
@@ -44,10 +45,7 @@ fn check_events(conn: &Connection, ids: &[u32], zone: Option<u8>) -> AppResult<(
         return Err(AppError::bad_request("bad_events", "name between 1 and 64 event ids"));
     }
     for id in ids {
-        let zones: Option<String> = conn
-            .query_row("SELECT zones FROM events WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?;
-        let Some(zones) = zones else {
+        let Some(zones) = store::events::zones(conn, *id)? else {
             return Err(AppError::bad_request("unknown_event", format!("no event {id}")));
         };
         if let Some(z) = zone {
@@ -84,18 +82,14 @@ pub fn create_enrolment_token(
         ));
     }
     let token = new_secret(ENROLMENT_TOKEN_PREFIX);
-    let id: i64 = tx.query_row(
-        "INSERT INTO enrolment_tokens (token_hash, event_ids, zone, created_by, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
-        params![
-            &secret_hash(&token)[..],
-            serde_json::to_string(&ids).expect("ids serialise"),
-            req.zone,
-            operator,
-            now,
-            now + ttl
-        ],
-        |r| r.get(0),
+    let id = store::devices::insert_enrolment_token(
+        tx,
+        &secret_hash(&token)[..],
+        &serde_json::to_string(&ids).expect("ids serialise"),
+        req.zone,
+        operator,
+        now,
+        now + ttl,
     )?;
     Ok(EnrolmentToken {
         id,
@@ -128,15 +122,13 @@ pub fn enroll(
     if !req.token.starts_with(ENROLMENT_TOKEN_PREFIX) {
         return Err(unknown());
     }
-    type TokenRow = (i64, String, Option<u8>, i64, Option<i64>);
-    let row: Option<TokenRow> = tx
-        .query_row(
-            "SELECT id, event_ids, zone, expires_at, used_at FROM enrolment_tokens WHERE token_hash = ?1",
-            [&secret_hash(req.token.trim())[..]],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .optional()?;
-    let (token_id, events, zone, expires_at, used_at) = row.ok_or_else(unknown)?;
+    let store::devices::EnrolmentToken {
+        id: token_id,
+        event_ids: events,
+        zone,
+        expires_at,
+        used_at,
+    } = store::devices::enrolment_token_by_hash(tx, &secret_hash(req.token.trim())[..])?.ok_or_else(unknown)?;
     if used_at.is_some() {
         return Err(AppError::Gone {
             code: "enrolment_token_used",
@@ -159,22 +151,17 @@ pub fn enroll(
     };
     let version: String = req.software_version.chars().take(64).collect();
     let credential = new_secret(DEVICE_CREDENTIAL_PREFIX);
-    let device = tx.query_row(
-        "INSERT INTO devices (public_id, name, credential_hash, zone, enrolled_at, last_contact, software_version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) RETURNING id",
-        params![public_id, name, &secret_hash(&credential)[..], zone, now, version],
-        |r| r.get::<_, i64>(0),
+    let device = store::devices::insert(
+        tx,
+        &public_id,
+        &name,
+        &secret_hash(&credential)[..],
+        zone,
+        now,
+        &version,
     )?;
-    for e in &event_ids {
-        tx.execute(
-            "INSERT INTO device_events (device_id, event_id) VALUES (?1, ?2)",
-            params![device, e],
-        )?;
-    }
-    tx.execute(
-        "UPDATE enrolment_tokens SET used_at = ?2, device_id = ?3 WHERE id = ?1",
-        params![token_id, now, device],
-    )?;
+    store::devices::insert_events(tx, device, &event_ids)?;
+    store::devices::mark_enrolment_token_used(tx, token_id, now, device)?;
     let keys = super::sync::keys(tx)?;
     Ok(EnrollResponse {
         device_id: public_id,
@@ -222,66 +209,42 @@ pub const CLOCK_WARNING_SECS: i64 = og_shared::bound::DEFAULT_TOLERANCE / 2;
 
 /// Every device, newest first.
 pub fn list(conn: &Connection, now: i64) -> AppResult<Vec<DeviceView>> {
-    let sql = format!(
-        "SELECT d.public_id, d.name, d.status, d.zone, d.enrolled_at, d.last_contact, d.revocation_cursor,
-                d.up_to_date_at, d.queued, d.software_version,
-                (SELECT {} FROM device_events WHERE device_id = d.id),
-                d.sync_refusal, d.sync_refusal_at, d.clock_offset
-         FROM devices d ORDER BY d.id DESC",
-        conn.json_array_agg("event_id")
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map([], |r| {
-            let up: Option<i64> = r.get(7)?;
-            Ok(DeviceView {
-                device_id: r.get(0)?,
-                name: r.get(1)?,
-                status: r.get(2)?,
-                zone: r.get(3)?,
-                enrolled_at: r.get(4)?,
-                last_contact: r.get(5)?,
-                revocation_cursor: r.get::<_, i64>(6)? as u64,
-                data_age_secs: up.map(|t| (now - t).max(0)),
-                queued: r.get::<_, i64>(8)? as u64,
-                software_version: r.get(9)?,
-                event_ids: parse_ids(&r.get::<_, String>(10)?),
-                sync_refusal: r.get(11)?,
-                sync_refusal_at: r.get(12)?,
-                clock_offset_secs: r.get(13)?,
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    Ok(rows)
+    Ok(store::devices::all(conn)?
+        .into_iter()
+        .map(|d| DeviceView {
+            device_id: d.public_id,
+            name: d.name,
+            status: d.status,
+            zone: d.zone,
+            enrolled_at: d.enrolled_at,
+            last_contact: d.last_contact,
+            revocation_cursor: d.revocation_cursor as u64,
+            data_age_secs: d.up_to_date_at.map(|t| (now - t).max(0)),
+            queued: d.queued as u64,
+            software_version: d.software_version,
+            event_ids: parse_ids(&d.event_ids),
+            sync_refusal: d.sync_refusal,
+            sync_refusal_at: d.sync_refusal_at,
+            clock_offset_secs: d.clock_offset,
+        })
+        .collect())
 }
 
 fn device_row(tx: &Transaction<'_>, public_id: &str) -> AppResult<(i64, String)> {
-    tx.query_row(
-        "SELECT id, status FROM devices WHERE public_id = ?1",
-        [public_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .optional()?
-    .ok_or_else(|| AppError::not_found("no such device"))
+    store::devices::id_and_status(tx, public_id)?.ok_or_else(|| AppError::not_found("no such device"))
 }
 
 /// Renames a device.
 pub fn rename(tx: &Transaction<'_>, public_id: &str, name: &str) -> AppResult<()> {
     let (id, _) = device_row(tx, public_id)?;
-    tx.execute(
-        "UPDATE devices SET name = ?2 WHERE id = ?1",
-        params![id, clean_name(name)?],
-    )?;
+    store::devices::set_name(tx, id, &clean_name(name)?)?;
     Ok(())
 }
 
 /// Revokes a device: its credential is refused from now on. Idempotent.
 pub fn revoke(tx: &Transaction<'_>, public_id: &str, now: i64) -> AppResult<()> {
     let (id, _) = device_row(tx, public_id)?;
-    tx.execute(
-        "UPDATE devices SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
-        params![id, now],
-    )?;
+    store::devices::revoke(tx, id, now)?;
     Ok(())
 }
 
@@ -295,9 +258,6 @@ pub fn rotate(tx: &Transaction<'_>, public_id: &str, now: i64) -> AppResult<zero
         ));
     }
     let credential = new_secret(DEVICE_CREDENTIAL_PREFIX);
-    tx.execute(
-        "UPDATE devices SET credential_hash = ?2, rotated_at = ?3 WHERE id = ?1",
-        params![id, &secret_hash(&credential)[..], now],
-    )?;
+    store::devices::set_credential(tx, id, &secret_hash(&credential)[..], now)?;
     Ok(credential)
 }

@@ -9,8 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::store::Log;
-use crate::store::sql::{ToSql, Transaction, Value, params};
+use crate::store::sql::Transaction;
+use crate::store::{self, Log};
 use og_shared::Offer;
 use og_shared::sync::{Direction, RefusedReport, ScanBatch, ScanBatchAck, ScanReport, VerdictCode};
 use og_shared::ticket::TicketFlags;
@@ -115,66 +115,23 @@ fn refuse(
     message: String,
     now: i64,
 ) -> AppResult<RefusedReport> {
-    tx.prepare_cached(
-        "INSERT INTO scan_refusals (device_id, nonce, content_hash, code, message, report, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
-    )?
-    .execute(params![
-        device,
-        r.nonce.chars().take(64).collect::<String>(),
-        &hash[..],
-        code,
-        message,
-        serde_json::to_string(r).expect("report serialises"),
-        now
-    ])?;
+    store::scans::insert_refusal(
+        tx,
+        &store::scans::NewRefusal {
+            device_id: device,
+            nonce: &r.nonce.chars().take(64).collect::<String>(),
+            content_hash: &hash[..],
+            code,
+            message: &message,
+            report: &serde_json::to_string(r).expect("report serialises"),
+            received_at: now,
+        },
+    )?;
     Ok(RefusedReport {
         nonce: r.nonce.clone(),
         code: code.into(),
         message,
     })
-}
-
-/// Rows per multi-row statement of an intake (a round trip each on PostgreSQL; at most 16
-/// values a row, far below both engines' parameter limits).
-const ROWS_PER_STATEMENT: usize = 50;
-
-/// `(?a, ?b, ...), (...)`: placeholders for `rows` rows of `width` values, numbered from 1.
-fn tuples(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|i| {
-            let cells: Vec<String> = (1..=width).map(|k| format!("?{}", i * width + k)).collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The touched (event, serial) pairs grouped by event, in chunks: each chunk is one
-/// `event_id = ?1 AND serial IN (?2, ...)` query, which both engines answer from the
-/// (event_id, serial) indexes.
-fn by_event(keys: impl Iterator<Item = (u32, u32)>) -> Vec<(u32, Vec<u32>)> {
-    let mut grouped: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for (e, s) in keys {
-        grouped.entry(e).or_default().push(s);
-    }
-    grouped
-        .into_iter()
-        .flat_map(|(e, serials)| {
-            serials
-                .chunks(ROWS_PER_STATEMENT)
-                .map(|c| (e, c.to_vec()))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-/// `?2, ?3, ...` for `n` serials after the event's `?1`, and the values of the whole query.
-fn serial_list(event: u32, serials: &[u32]) -> (String, Vec<Value>) {
-    let marks: Vec<String> = (0..serials.len()).map(|i| format!("?{}", i + 2)).collect();
-    let mut values = vec![Value::Integer(i64::from(event))];
-    values.extend(serials.iter().map(|s| Value::Integer(i64::from(*s))));
-    (marks.join(", "), values)
 }
 
 /// Where one entitlement stands after a batch: what it allows and how many are inside.
@@ -191,49 +148,18 @@ fn counts(
 ) -> AppResult<BTreeMap<(u32, u32), Count>> {
     let mut tickets: BTreeMap<(u32, u32), (Option<Offer>, bool)> = BTreeMap::new();
     let mut inside: BTreeMap<(u32, u32), (i64, i64)> = BTreeMap::new();
-    for (event, serials) in by_event(touched.keys().copied()) {
-        let (marks, values) = serial_list(event, &serials);
-        // By primary key only (`serial`): naming the event would let a planner walk every ticket
-        // of the event through its index.
-        let by_serial: Vec<String> = (0..serials.len()).map(|i| format!("?{}", i + 1)).collect();
-        let rows = tx.query_all(
-            &format!(
-                "SELECT event_id, serial, offer, flags FROM tickets WHERE serial IN ({})",
-                by_serial.join(", ")
-            ),
-            values[1..].to_vec(),
-            |r| {
-                Ok((
-                    r.get::<_, u32>(0)?,
-                    r.get::<_, u32>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, u8>(3)?,
-                ))
-            },
-        )?;
-        for (e, s, offer, flags) in rows {
-            if e == event {
-                tickets.insert((e, s), (Offer::from_name(&offer), TicketFlags(flags).reentry()));
+    for (event, serials) in store::scans::by_event(touched.keys().copied()) {
+        // The tickets are found by serial alone: keep those of this event.
+        for t in store::tickets::kinds_by_serial(tx, &serials)? {
+            if t.event_id == event {
+                tickets.insert(
+                    (t.event_id, t.serial),
+                    (Offer::from_name(&t.offer), TicketFlags(t.flags).reentry()),
+                );
             }
         }
-        for (e, s, entries, exits) in tx.query_all(
-            &format!(
-                "SELECT event_id, serial,
-                        CAST(SUM(CASE WHEN direction = 'entry' THEN 1 ELSE 0 END) AS BIGINT),
-                        CAST(SUM(CASE WHEN direction = 'exit' THEN 1 ELSE 0 END) AS BIGINT)
-                 FROM admissions WHERE event_id = ?1 AND serial IN ({marks}) GROUP BY event_id, serial"
-            ),
-            values,
-            |r| {
-                Ok((
-                    r.get::<_, u32>(0)?,
-                    r.get::<_, u32>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                ))
-            },
-        )? {
-            inside.insert((e, s), (entries, exits));
+        for p in store::scans::passages(tx, event, &serials)? {
+            inside.insert((p.event_id, p.serial), (p.entries, p.exits));
         }
     }
     Ok(touched
@@ -257,30 +183,17 @@ fn counts(
 /// Records (or updates) the conflict of one ticket admitted more than it allows; returns whether
 /// it is new.
 fn record_conflict(tx: &Transaction<'_>, event: u32, serial: u32, c: &Count, now: i64) -> AppResult<bool> {
-    let gates: Vec<String> = tx
-        .prepare_cached(
-            "SELECT DISTINCT gate FROM admissions WHERE event_id = ?1 AND serial = ?2 AND direction = 'entry'
-             ORDER BY gate",
-        )?
-        .query_map(params![event, serial], |r| r.get(0))?
-        .collect::<crate::store::sql::Result<_>>()?;
-    let existed: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM conflicts WHERE event_id = ?1 AND serial = ?2)")?
-        .query_row(params![event, serial], |r| r.get(0))?;
-    tx.prepare_cached(
-        "INSERT INTO conflicts (event_id, serial, allowed, admitted, gates, detected_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-             ON CONFLICT (event_id, serial) DO UPDATE SET admitted = excluded.admitted, gates = excluded.gates,
-                 updated_at = excluded.updated_at",
-    )?
-    .execute(params![
+    let gates = store::scans::entry_gates(tx, event, serial)?;
+    let existed = store::scans::conflict_exists(tx, event, serial)?;
+    store::scans::upsert_conflict(
+        tx,
         event,
         serial,
         c.allowed,
         c.admitted,
-        serde_json::to_string(&gates).expect("gates serialise"),
-        now
-    ])?;
+        &serde_json::to_string(&gates).expect("gates serialise"),
+        now,
+    )?;
     Ok(!existed)
 }
 
@@ -336,40 +249,32 @@ pub fn intake(
     let mut stored: HashMap<String, i64> = HashMap::new();
     let mut by_nonce: Vec<&(usize, Candidate)> = candidates.iter().collect();
     by_nonce.sort_by(|a, b| a.1.report.nonce.cmp(&b.1.report.nonce));
-    for chunk in by_nonce.chunks(ROWS_PER_STATEMENT) {
-        let values: Vec<Value> = chunk
-            .iter()
-            .flat_map(|(_, c)| {
-                let r = c.report;
-                [
-                    r.nonce.to_value(),
-                    device.id.to_value(),
-                    c.hash[..].to_value(),
-                    r.scanned_at.to_value(),
-                    now.to_value(),
-                    r.verdict.as_str().to_value(),
-                    r.reason.chars().take(MAX_REASON_LEN).collect::<String>().to_value(),
-                    r.event_id.to_value(),
-                    r.serial.to_value(),
-                    r.offer.map(Offer::name).to_value(),
-                    r.admitted_index.to_value(),
-                    c.gate.to_value(),
-                    r.zone.to_value(),
-                    direction_str(c.direction).to_value(),
-                    r.offline.to_value(),
-                    r.generation.to_value(),
-                ]
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO scans (nonce, device_id, content_hash, scanned_at, received_at, verdict, reason, event_id,
-                                serial, offer, admitted_index, gate, zone, direction, offline, generation)
-             VALUES {} ON CONFLICT (nonce) DO NOTHING RETURNING id, nonce",
-            tuples(chunk.len(), 16)
-        );
-        for (id, nonce) in tx.query_all(&sql, values, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-            stored.insert(nonce, id);
-        }
+    let scans: Vec<store::scans::NewScan<'_>> = by_nonce
+        .iter()
+        .map(|(_, c)| {
+            let r = c.report;
+            store::scans::NewScan {
+                nonce: &r.nonce,
+                device_id: device.id,
+                content_hash: &c.hash[..],
+                scanned_at: r.scanned_at,
+                received_at: now,
+                verdict: r.verdict.as_str(),
+                reason: r.reason.chars().take(MAX_REASON_LEN).collect(),
+                event_id: r.event_id,
+                serial: r.serial,
+                offer: r.offer.map(Offer::name),
+                admitted_index: r.admitted_index,
+                gate: &c.gate,
+                zone: r.zone,
+                direction: direction_str(c.direction),
+                offline: r.offline,
+                generation: r.generation,
+            }
+        })
+        .collect();
+    for (id, nonce) in store::scans::insert_scans(tx, &scans)? {
+        stored.insert(nonce, id);
     }
     // 3. In the batch's order: the first report of each newly stored nonce is accepted; any other
     //    is a duplicate (same content) or a nonce conflict (refused and kept).
@@ -378,16 +283,14 @@ pub fn intake(
     tx.lock_log(Log::Admissions)?;
     // The reads below name one event and a few of its serials.
     tx.plan_with_values()?;
-    let mut next_seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM admissions", [], |r| r.get(0))?;
-    let mut admissions: Vec<Vec<Value>> = Vec::new();
+    let mut next_seq = store::scans::next_admission_seq(tx)?;
+    let mut admissions: Vec<store::scans::NewAdmission<'_>> = Vec::new();
     let mut touched: BTreeMap<(u32, u32), Option<Offer>> = BTreeMap::new();
     let mut entered: BTreeSet<(u32, u32)> = BTreeSet::new();
     for (i, c) in &candidates {
         let r = c.report;
         let Some(scan_id) = stored.remove(&r.nonce) else {
-            let h: Vec<u8> = tx
-                .prepare_cached("SELECT content_hash FROM scans WHERE nonce = ?1")?
-                .query_row([&r.nonce], |row| row.get(0))?;
+            let h = store::scans::content_hash(tx, &r.nonce)?;
             outcome[*i] = Some(if h == c.hash {
                 Ok(())
             } else {
@@ -403,17 +306,17 @@ pub fn intake(
         counts_.accepted += 1;
         ack.accepted.push(r.nonce.clone());
         if let (true, Some(event), Some(serial)) = (r.verdict.lets_through(), r.event_id, r.serial) {
-            admissions.push(vec![
-                next_seq.to_value(),
-                scan_id.to_value(),
-                event.to_value(),
-                serial.to_value(),
-                device.id.to_value(),
-                c.gate.to_value(),
-                r.scanned_at.to_value(),
-                direction_str(c.direction).to_value(),
-                r.generation.to_value(),
-            ]);
+            admissions.push(store::scans::NewAdmission {
+                seq: next_seq,
+                scan_id,
+                event_id: event,
+                serial,
+                device_id: device.id,
+                gate: &c.gate,
+                admitted_at: r.scanned_at,
+                direction: direction_str(c.direction),
+                generation: r.generation,
+            });
             next_seq += 1;
             touched.insert((event, serial), r.offer);
             if c.direction == Direction::Entry {
@@ -428,14 +331,7 @@ pub fn intake(
         }
     }
     // 4. The admissions, in the batch's order (commit-ordered `seq`).
-    for chunk in admissions.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO admissions (seq, scan_id, event_id, serial, device_id, gate, admitted_at, direction, generation)
-             VALUES {}",
-            tuples(chunk.len(), 9)
-        );
-        tx.execute(&sql, chunk.iter().flatten().cloned().collect::<Vec<Value>>())?;
-    }
+    store::scans::insert_admissions(tx, &admissions)?;
     // 5. Conflicts: tickets entered more often than they allow.
     let counted = counts(tx, &touched)?;
     for key in &entered {
@@ -446,21 +342,19 @@ pub fn intake(
             counts_.new_conflicts += 1;
         }
     }
-    for (event, serials) in by_event(touched.keys().copied()) {
-        let (marks, values) = serial_list(event, &serials);
-        let sql = format!(
-            "SELECT event_id, serial, allowed, admitted, gates, detected_at FROM conflicts
-             WHERE event_id = ?1 AND serial IN ({marks}) ORDER BY serial"
+    for (event, serials) in store::scans::by_event(touched.keys().copied()) {
+        ack.conflicts.extend(
+            store::scans::conflicts_of(tx, event, &serials)?
+                .into_iter()
+                .map(super::sync::conflict),
         );
-        ack.conflicts
-            .extend(tx.query_all(&sql, values, super::sync::conflict_from_row)?);
     }
-    tx.prepare_cached("UPDATE devices SET last_contact = ?2, queued = ?3, software_version = ?4 WHERE id = ?1")?
-        .execute(params![
-            device.id,
-            now,
-            batch.queued.saturating_sub(batch.reports.len() as u64) as i64,
-            batch.software_version.chars().take(64).collect::<String>()
-        ])?;
+    store::devices::record_batch_contact(
+        tx,
+        device.id,
+        now,
+        batch.queued.saturating_sub(batch.reports.len() as u64) as i64,
+        &batch.software_version.chars().take(64).collect::<String>(),
+    )?;
     Ok((ack, counts_))
 }

@@ -1,7 +1,9 @@
 //! Gate operations' own side: device enrolment and credentials ([`devices`]), what a gate
 //! downloads ([`sync`]: the signed catalogue, keys, revocation log pages) and what it uploads
 //! ([`intake`]: scan batches, admissions, conflicts). Plain functions over a store connection or
-//! transaction; the HTTP handlers are in `web::{devices, device_sync, scans}`.
+//! transaction; the HTTP handlers are in `web::{devices, device_sync, scans}`. The rules are
+//! here, the queries they run in `store::{devices, scans, signing_keys, events, tickets}`: this
+//! context runs no SQL itself (`issuer/tests/architecture.rs`).
 
 pub mod auth;
 pub mod devices;

@@ -10,7 +10,8 @@
 //! checkpoint at the page's end (on a 304, at the head, in the `og-checkpoint` header), so a
 //! gate believes nothing a man in the middle wrote (`og_shared::trust`).
 
-use crate::store::sql::{Connection, params};
+use crate::store;
+use crate::store::sql::Connection;
 use og_shared::TicketSigner;
 use og_shared::sync::{
     AdmissionRecord, Conflict, Direction, EventFacts, KeyInfo, RevocationPage, SyncQuery, SyncResponse,
@@ -51,29 +52,17 @@ fn reset() -> AppError {
     )
 }
 
-fn ids_json(ids: &[u32]) -> String {
-    serde_json::to_string(ids).expect("ids serialise")
-}
-
 /// Conflicts on the given events, newest first.
 pub fn conflicts(conn: &Connection, events: Option<&[u32]>, limit: usize) -> AppResult<Vec<Conflict>> {
-    let sql = format!(
-        "SELECT event_id, serial, allowed, admitted, gates, detected_at FROM conflicts
-         WHERE {} ORDER BY updated_at DESC, id DESC LIMIT ?2",
-        conn.in_json_ids_or_all("event_id", 1)
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(params![events.map(ids_json), limit as i64], conflict_from_row)?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    Ok(rows)
+    Ok(store::scans::conflicts(conn, events, limit)?
+        .into_iter()
+        .map(conflict)
+        .collect())
 }
 
 /// The last admission seq (0 when none).
 pub fn admissions_head(conn: &Connection) -> AppResult<u64> {
-    Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM admissions", [], |r| {
-        r.get::<_, i64>(0)
-    })? as u64)
+    Ok(store::scans::admissions_head(conn)? as u64)
 }
 
 /// Admissions after `after` on `events`, reported by devices other than `exclude_device`.
@@ -84,54 +73,39 @@ pub fn admissions_after(
     after: u64,
     limit: usize,
 ) -> AppResult<Vec<AdmissionRecord>> {
-    let sql = format!(
-        "SELECT a.seq, s.nonce, a.event_id, a.serial, d.public_id, a.gate, a.admitted_at, a.direction, a.generation
-         FROM admissions a JOIN scans s ON s.id = a.scan_id JOIN devices d ON d.id = a.device_id
-         WHERE a.seq > ?1 AND a.device_id != ?2 AND {}
-         ORDER BY a.seq LIMIT ?4",
-        conn.in_json_ids_or_all("a.event_id", 3)
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(
-            params![after as i64, exclude_device, ids_json(events), limit as i64],
-            |r| {
-                Ok(AdmissionRecord {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    nonce: r.get(1)?,
-                    event_id: r.get(2)?,
-                    serial: r.get(3)?,
-                    generation: r.get(8)?,
-                    device_id: r.get(4)?,
-                    gate: r.get(5)?,
-                    admitted_at: r.get(6)?,
-                    direction: if r.get::<_, String>(7)? == "exit" {
-                        Direction::Exit
-                    } else {
-                        Direction::Entry
-                    },
-                })
-            },
-        )?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    Ok(rows)
+    Ok(
+        store::scans::admissions_after(conn, events, exclude_device, after, limit)?
+            .into_iter()
+            .map(|a| AdmissionRecord {
+                seq: a.seq as u64,
+                nonce: a.nonce,
+                event_id: a.event_id,
+                serial: a.serial,
+                generation: a.generation,
+                device_id: a.device_id,
+                gate: a.gate,
+                admitted_at: a.admitted_at,
+                direction: if a.direction == "exit" {
+                    Direction::Exit
+                } else {
+                    Direction::Entry
+                },
+            })
+            .collect(),
+    )
 }
 
 /// The verifying keys gates must trust.
 pub fn keys(conn: &Connection) -> AppResult<Vec<KeyInfo>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT key_id, public_key, valid_from, valid_until FROM signing_keys ORDER BY key_id")?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(KeyInfo {
-                key_id: og_shared::KeyId(r.get(0)?),
-                public_key: r.get(1)?,
-                valid_from: r.get(2)?,
-                valid_until: r.get(3)?,
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    Ok(rows)
+    Ok(store::signing_keys::all(conn)?
+        .into_iter()
+        .map(|k| KeyInfo {
+            key_id: og_shared::KeyId(k.key_id),
+            public_key: k.public_key,
+            valid_from: k.valid_from,
+            valid_until: k.valid_until,
+        })
+        .collect())
 }
 
 /// The issuer's keys as the gate API uses them.
@@ -252,26 +226,19 @@ pub fn record_contact(conn: &Connection, device: i64, q: &SyncQuery, up_to_date:
         .refused
         .as_ref()
         .map(|v| v.chars().filter(|c| !c.is_control()).take(300).collect());
-    conn.execute(
-        "UPDATE devices SET last_contact = ?2, revocation_cursor = ?3, queued = ?4,
-                software_version = COALESCE(?5, software_version),
-                up_to_date_at = CASE WHEN ?6 = 1 AND CAST(?7 AS TEXT) IS NULL THEN ?2 ELSE up_to_date_at END,
-                sync_refusal_at = CASE WHEN CAST(?7 AS TEXT) IS NULL THEN NULL
-                                       WHEN sync_refusal IS NOT DISTINCT FROM ?7 THEN sync_refusal_at ELSE ?2 END,
-                sync_refusal = ?7,
-                clock_offset = COALESCE(?8, clock_offset)
-         WHERE id = ?1",
-        params![
+    store::devices::record_sync_contact(
+        conn,
+        &store::devices::SyncContact {
             device,
             now,
-            q.revocations_after as i64,
-            q.queued as i64,
-            version,
+            revocation_cursor: q.revocations_after as i64,
+            queued: q.queued as i64,
+            software_version: version,
             up_to_date,
             refused,
             // A clock years off is reported as such, not stored as an overflow.
-            q.clock_offset.map(|o| o.clamp(-10 * 365 * 86_400, 10 * 365 * 86_400))
-        ],
+            clock_offset: q.clock_offset.map(|o| o.clamp(-10 * 365 * 86_400, 10 * 365 * 86_400)),
+        },
     )?;
     Ok(())
 }
@@ -294,14 +261,14 @@ pub fn full_page_after(conn: &Connection, after: u64) -> AppResult<Option<Revoca
     }))
 }
 
-/// A `conflicts` row selected as (event_id, serial, allowed, admitted, gates, detected_at).
-pub(crate) fn conflict_from_row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<Conflict> {
-    Ok(Conflict {
-        event_id: r.get(0)?,
-        serial: r.get(1)?,
-        allowed: r.get(2)?,
-        admitted: r.get(3)?,
-        gates: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
-        detected_at: r.get(5)?,
-    })
+/// A conflict as gates and operators see it (the names of its gates unreadable: none).
+pub(crate) fn conflict(row: store::scans::ConflictRow) -> Conflict {
+    Conflict {
+        event_id: row.event_id,
+        serial: row.serial,
+        allowed: row.allowed,
+        admitted: row.admitted,
+        gates: serde_json::from_str(&row.gates).unwrap_or_default(),
+        detected_at: row.detected_at,
+    }
 }

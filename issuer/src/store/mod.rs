@@ -34,12 +34,17 @@
 //!   replicas use it too: each claims due mails with `FOR UPDATE SKIP LOCKED` and then touches
 //!   only the mails it claimed ([`mail_outbox`]).
 
+pub mod devices;
+pub mod events;
 pub mod issuance;
 pub mod locks;
 pub mod mail_outbox;
 pub mod revocations;
+pub mod scans;
 pub mod schema;
+pub mod signing_keys;
 pub mod sql;
+pub mod tickets;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
