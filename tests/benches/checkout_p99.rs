@@ -243,9 +243,11 @@ fn run(label: &str, database: Option<&str>, replicas: usize, load: &Load) {
     // The confirmations (PDF tickets attached) wait in the mail queue: how long after the last
     // order the queue is empty says what the measured rows put off.
     let last_order = Instant::now();
-    let drained = mail_queue_empty(&urls[0], Duration::from_secs(300))
-        .then(|| format!("{:.1} s", last_order.elapsed().as_secs_f64()))
-        .unwrap_or_else(|| "> 300 s".into());
+    let drained = if mail_queue_empty(&urls[0], Duration::from_secs(300)) {
+        format!("{:.1} s", last_order.elapsed().as_secs_f64())
+    } else {
+        "> 300 s".to_owned()
+    };
     println!(
         "| {label} | {} ms | {orders} | {:.0} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {drained} | {} |",
         think.as_millis(),
