@@ -34,11 +34,12 @@
 //!   replicas use it too: each claims due mails with `FOR UPDATE SKIP LOCKED` and then touches
 //!   only the mails it claimed ([`mail_outbox`]).
 
+pub mod accounts;
 pub mod devices;
 pub mod events;
-pub mod issuance;
 pub mod locks;
 pub mod mail_outbox;
+pub mod purchases;
 pub mod revocations;
 pub mod scans;
 pub mod schema;

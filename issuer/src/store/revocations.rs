@@ -1,7 +1,7 @@
-//! The queries of the revocation log (`revocations`, `revocation_resets`) and of the ticket
-//! states a revocation changes (`tickets.status`). The rules (the hash chain, which tickets a
-//! target covers, when an entry is appended) are in `trust::revocation`; it calls these inside
-//! the write transaction whose commit order is the log's order.
+//! The queries of the revocation log (`revocations`, `revocation_resets`). The rules (the hash
+//! chain, which tickets a target covers, when an entry is appended) are in `trust::revocation`;
+//! it calls these inside the write transaction whose commit order is the log's order (the
+//! ticket states a revocation changes are in `store::tickets`).
 
 use og_shared::sync::{Revocation, RevocationReason, RevocationTarget};
 use og_shared::ticket::Tag;
@@ -109,73 +109,4 @@ pub fn insert_reset(tx: &Connection, epoch: i64, head_before: i64, republished: 
         params![epoch, head_before, republished, now],
     )?;
     Ok(())
-}
-
-/// Marks ticket `serial` revoked if it is valid; answers whether it was.
-pub fn revoke_valid_ticket(tx: &Connection, serial: u32, reason: &str, now: i64) -> Result<bool> {
-    Ok(tx.execute(
-        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE serial = ?1 AND status = 'valid'",
-        params![serial, now, reason],
-    )? > 0)
-}
-
-/// Marks the valid tickets of the purchase whose tag is `tag` revoked.
-pub fn revoke_valid_tickets_of_purchase_tag(tx: &Connection, tag: &Tag, reason: &str, now: i64) -> Result<()> {
-    tx.execute(
-        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3
-         WHERE purchase_id IN (SELECT id FROM purchases WHERE purchase_tag = ?1) AND status = 'valid'",
-        params![tag.to_hex(), now, reason],
-    )?;
-    Ok(())
-}
-
-/// Marks the valid tickets of the account whose tag is `tag` revoked.
-pub fn revoke_valid_tickets_of_account_tag(tx: &Connection, tag: &Tag, reason: &str, now: i64) -> Result<()> {
-    tx.execute(
-        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3
-         WHERE account_id IN (SELECT id FROM accounts WHERE account_tag = ?1) AND status = 'valid'",
-        params![tag.to_hex(), now, reason],
-    )?;
-    Ok(())
-}
-
-/// Marks the valid tickets of purchase `purchase_id` revoked.
-pub fn revoke_valid_tickets_of_purchase(tx: &Connection, purchase_id: i64, reason: &str, now: i64) -> Result<()> {
-    tx.execute(
-        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE purchase_id = ?1 AND status = 'valid'",
-        params![purchase_id, now, reason],
-    )?;
-    Ok(())
-}
-
-/// Marks the valid tickets of account `account_id` revoked.
-pub fn revoke_valid_tickets_of_account(tx: &Connection, account_id: i64, reason: &str, now: i64) -> Result<()> {
-    tx.execute(
-        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE account_id = ?1 AND status = 'valid'",
-        params![account_id, now, reason],
-    )?;
-    Ok(())
-}
-
-/// The serials of an event's valid tickets, in order.
-pub fn valid_serials_of_event(conn: &Connection, event_id: u32) -> Result<Vec<u32>> {
-    conn.prepare("SELECT serial FROM tickets WHERE event_id = ?1 AND status = 'valid' ORDER BY serial")?
-        .query_map([event_id], |r| r.get(0))?
-        .collect()
-}
-
-/// A purchase's tag (hex), if the purchase exists.
-pub fn purchase_tag(conn: &Connection, purchase_id: i64) -> Result<Option<String>> {
-    conn.query_row("SELECT purchase_tag FROM purchases WHERE id = ?1", [purchase_id], |r| {
-        r.get(0)
-    })
-    .optional()
-}
-
-/// An account's tag (hex; `None` inside when it has no key yet), if the account exists.
-pub fn account_tag(conn: &Connection, account_id: i64) -> Result<Option<Option<String>>> {
-    conn.query_row("SELECT account_tag FROM accounts WHERE id = ?1", [account_id], |r| {
-        r.get(0)
-    })
-    .optional()
 }

@@ -1,8 +1,8 @@
-//! The queries of the issuer's published verifying keys (`signing_keys`) that the gates' side
-//! reads: the key set every sync answer and enrolment hands out (`gates::sync::keys`). The keys
-//! are written by `trust::issuance`.
+//! The queries of the issuer's published verifying keys (`signing_keys`): written when a
+//! signing key is registered (`trust::issuance`), read as the key set every sync answer and
+//! enrolment hands out (`gates::sync::keys`).
 
-use super::sql::{Connection, Result};
+use super::sql::{Connection, Result, params};
 
 /// A published verifying key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,4 +29,24 @@ pub fn all(conn: &Connection) -> Result<Vec<PublishedKey>> {
         })?
         .collect::<Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// Records a signing key's public half unless its id is known; answers the public key stored
+/// under that id (the given one, or an older key's that took the id first).
+pub fn register(
+    tx: &Connection,
+    key_id: u16,
+    public_key_b64: &str,
+    valid_from: i64,
+    valid_until: i64,
+    now: i64,
+) -> Result<String> {
+    tx.execute(
+        "INSERT INTO signing_keys (key_id, public_key, valid_from, valid_until, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key_id) DO NOTHING",
+        params![key_id, public_key_b64, valid_from, valid_until, now],
+    )?;
+    tx.query_row("SELECT public_key FROM signing_keys WHERE key_id = ?1", [key_id], |r| {
+        r.get(0)
+    })
 }

@@ -1,8 +1,12 @@
-//! The queries of issued tickets (`tickets`) that the gates' side reads: what a ticket is (its
-//! offer, its flags) when scan intake counts who is inside. The rules that call them are in
-//! `gates::intake`; the shop's own ticket queries are still in `shop`.
+//! The queries of issued tickets (`tickets`) of the trust authority and the gates: new tickets
+//! in multi-row inserts, re-issued and re-signed codes (`trust::issuance`), the states a
+//! revocation changes (`trust::revocation`), what a ticket is (its offer, its flags) when scan
+//! intake counts who is inside (`gates::intake`). The shop's own ticket queries are still in
+//! `shop`.
 
-use super::sql::{Connection, Result, Value};
+use og_shared::ticket::Tag;
+
+use super::sql::{Connection, Result, Value, params};
 
 /// What one ticket is, as intake counts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,4 +41,207 @@ pub fn kinds_by_serial(conn: &Connection, serials: &[u32]) -> Result<Vec<Kind>> 
             })
         },
     )
+}
+
+/// One new ticket, as stored (valid, generation 0).
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub serial: u32,
+    pub purchase_id: i64,
+    pub account_id: i64,
+    pub event_id: i64,
+    pub offer: &'static str,
+    pub key_id: u16,
+    pub qr_text: String,
+    pub flags: u8,
+    pub holder_name: String,
+    pub issued_at: i64,
+    pub order_id: Option<i64>,
+    pub unit_price_cents: i64,
+    pub admits: u8,
+}
+
+/// Tickets per INSERT statement: one round trip for up to this many rows (13 values each, far
+/// below both engines' parameter limits).
+const TICKETS_PER_INSERT: usize = 50;
+
+/// Inserts new tickets, many rows per statement.
+pub fn insert(tx: &Connection, tickets: &[NewTicket]) -> Result<()> {
+    const COLUMNS: usize = 13;
+    for chunk in tickets.chunks(TICKETS_PER_INSERT) {
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = |k: usize| format!("?{}", i * COLUMNS + k);
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, 'valid', {}, {}, {}, 0, {})",
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    p(6),
+                    p(7),
+                    p(8),
+                    p(9),
+                    p(10),
+                    p(11),
+                    p(12),
+                    p(13)
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO tickets (serial, purchase_id, account_id, event_id, offer, key_id, qr_text, flags,
+                                  holder_name, status, issued_at, order_id, unit_price_cents, generation, admits)
+             VALUES {}",
+            tuples.join(", ")
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * COLUMNS);
+        for t in chunk {
+            values.extend(
+                params![
+                    t.serial,
+                    t.purchase_id,
+                    t.account_id,
+                    t.event_id,
+                    t.offer,
+                    t.key_id,
+                    t.qr_text,
+                    t.flags,
+                    t.holder_name,
+                    t.issued_at,
+                    t.order_id,
+                    t.unit_price_cents,
+                    t.admits
+                ]
+                .iter()
+                .map(|v| v.to_value()),
+            );
+        }
+        tx.execute(&sql, values)?;
+    }
+    Ok(())
+}
+
+/// What a ticket's next code is made from: (event, offer, flags, generation).
+pub fn for_reissue(conn: &Connection, serial: u32) -> Result<(i64, String, u8, u8)> {
+    conn.query_row(
+        "SELECT event_id, offer, flags, generation FROM tickets WHERE serial = ?1",
+        [serial],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+}
+
+/// A ticket's new code and holder after a transfer.
+pub struct Reissued<'a> {
+    pub serial: u32,
+    pub account_id: i64,
+    pub purchase_id: i64,
+    pub qr_text: &'a str,
+    pub key_id: u16,
+    pub holder_name: &'a str,
+    pub generation: u8,
+    pub admits: u8,
+    pub issued_at: i64,
+}
+
+/// Stores a ticket's new code and holder.
+pub fn update_reissued(tx: &Connection, r: &Reissued<'_>) -> Result<()> {
+    tx.execute(
+        "UPDATE tickets SET account_id = ?2, purchase_id = ?3, qr_text = ?4, key_id = ?5, holder_name = ?6,
+                            generation = ?7, admits = ?8, issued_at = ?9
+         WHERE serial = ?1",
+        params![
+            r.serial,
+            r.account_id,
+            r.purchase_id,
+            r.qr_text,
+            r.key_id,
+            r.holder_name,
+            r.generation,
+            r.admits,
+            r.issued_at
+        ],
+    )?;
+    Ok(())
+}
+
+/// A valid ticket whose stored code does not start with `prefix`: (serial, event, offer, flags,
+/// purchase tag, account tag).
+pub type LegacyCode = (u32, i64, String, u8, String, Option<String>);
+
+/// The valid tickets whose stored code is not of the current format (`prefix`).
+pub fn valid_codes_not_starting_with(conn: &Connection, prefix: &str) -> Result<Vec<LegacyCode>> {
+    let like = format!("{prefix}%");
+    conn.prepare(
+        "SELECT t.serial, t.event_id, t.offer, t.flags, p.purchase_tag, a.account_tag
+         FROM tickets t JOIN purchases p ON p.id = t.purchase_id JOIN accounts a ON a.id = t.account_id
+         WHERE t.status = 'valid' AND t.qr_text NOT LIKE ?1",
+    )?
+    .query_map([&like], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+    })?
+    .collect()
+}
+
+/// Stores a ticket's re-signed code.
+pub fn set_code(tx: &Connection, serial: u32, qr_text: &str, key_id: u16) -> Result<()> {
+    tx.execute(
+        "UPDATE tickets SET qr_text = ?2, key_id = ?3 WHERE serial = ?1",
+        params![serial, qr_text, key_id],
+    )?;
+    Ok(())
+}
+
+/// Marks ticket `serial` revoked if it is valid; answers whether it was.
+pub fn revoke_valid_ticket(tx: &Connection, serial: u32, reason: &str, now: i64) -> Result<bool> {
+    Ok(tx.execute(
+        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE serial = ?1 AND status = 'valid'",
+        params![serial, now, reason],
+    )? > 0)
+}
+
+/// Marks the valid tickets of the purchase whose tag is `tag` revoked.
+pub fn revoke_valid_tickets_of_purchase_tag(tx: &Connection, tag: &Tag, reason: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3
+         WHERE purchase_id IN (SELECT id FROM purchases WHERE purchase_tag = ?1) AND status = 'valid'",
+        params![tag.to_hex(), now, reason],
+    )?;
+    Ok(())
+}
+
+/// Marks the valid tickets of the account whose tag is `tag` revoked.
+pub fn revoke_valid_tickets_of_account_tag(tx: &Connection, tag: &Tag, reason: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3
+         WHERE account_id IN (SELECT id FROM accounts WHERE account_tag = ?1) AND status = 'valid'",
+        params![tag.to_hex(), now, reason],
+    )?;
+    Ok(())
+}
+
+/// Marks the valid tickets of purchase `purchase_id` revoked.
+pub fn revoke_valid_tickets_of_purchase(tx: &Connection, purchase_id: i64, reason: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE purchase_id = ?1 AND status = 'valid'",
+        params![purchase_id, now, reason],
+    )?;
+    Ok(())
+}
+
+/// Marks the valid tickets of account `account_id` revoked.
+pub fn revoke_valid_tickets_of_account(tx: &Connection, account_id: i64, reason: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE tickets SET status = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE account_id = ?1 AND status = 'valid'",
+        params![account_id, now, reason],
+    )?;
+    Ok(())
+}
+
+/// The serials of an event's valid tickets, in order.
+pub fn valid_serials_of_event(conn: &Connection, event_id: u32) -> Result<Vec<u32>> {
+    conn.prepare("SELECT serial FROM tickets WHERE event_id = ?1 AND status = 'valid' ORDER BY serial")?
+        .query_map([event_id], |r| r.get(0))?
+        .collect()
 }

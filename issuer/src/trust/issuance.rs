@@ -5,10 +5,12 @@
 //! revocation can name one ticket, a whole purchase or a whole account. Callers run
 //! [`issue_purchase`] inside the same transaction that makes an order paid (or records a
 //! complimentary or transferred ticket), so there is never a paid order without tickets. The
-//! queries are in `store::issuance`.
+//! queries are in `store`'s table modules (`signing_keys`, `accounts`, `purchases`,
+//! `events`, `tickets`).
 
-use crate::store::issuance::{self as rows, NewTicket, Reissued};
 use crate::store::sql::Transaction;
+use crate::store::tickets::{NewTicket, Reissued};
+use crate::store::{accounts, events, purchases, signing_keys, tickets};
 use og_shared::ticket::{Tag, TicketFlags, Zones};
 use og_shared::{KeyId, Offer, TicketClaims, TicketSigner};
 
@@ -63,7 +65,7 @@ pub fn register_signing_key(db: &Db, signer: &TicketSigner, now: i64) -> AppResu
 
 fn register_signing_key_in(conn: &Transaction<'_>, signer: &TicketSigner, now: i64) -> AppResult<()> {
     let k = signer.trusted_key(now - 24 * 3600, now + KEY_VALIDITY_SECS);
-    let stored = rows::register_signing_key(conn, k.id.0, &k.public_key_b64(), k.valid_from, k.valid_until, now)?;
+    let stored = signing_keys::register(conn, k.id.0, &k.public_key_b64(), k.valid_from, k.valid_until, now)?;
     if stored != k.public_key_b64() {
         return Err(AppError::internal(format!(
             "key id {} is already used by another key: make a new signing key",
@@ -75,7 +77,7 @@ fn register_signing_key_in(conn: &Transaction<'_>, signer: &TicketSigner, now: i
 
 /// The account's tag, or an error if the account has no key yet (not activated) or is banned.
 pub fn account_tag(tx: &Transaction<'_>, account_id: i64) -> AppResult<Tag> {
-    match rows::account_tag_and_status::<crate::domain::AccountStatus>(tx, account_id)? {
+    match accounts::tag_and_status::<crate::domain::AccountStatus>(tx, account_id)? {
         None => Err(AppError::not_found("no such account")),
         Some((_, crate::domain::AccountStatus::Banned)) => {
             Err(AppError::conflict("account_banned", "this account is banned"))
@@ -102,7 +104,7 @@ pub fn issue_purchase(
     let account_tag = account_tag(tx, account_id)?;
     let purchase_key = crate::trust::keys::random_32();
     let purchase_tag = Tag::of_purchase_key(&purchase_key);
-    let purchase_id = rows::insert_purchase(
+    let purchase_id = purchases::insert(
         tx,
         order_id,
         account_id,
@@ -154,7 +156,7 @@ pub fn issue_purchase(
             qr_text,
         });
     }
-    rows::insert_tickets(tx, &new)?;
+    tickets::insert(tx, &new)?;
     Ok(out)
 }
 
@@ -180,7 +182,7 @@ fn sign_code(tx: &Transaction<'_>, signer: &TicketSigner, c: &Code) -> AppResult
 /// When an event's codes open the gate (doors open to doors close), refusing a cancelled or
 /// unknown event: nothing signed after a cancellation may admit anyone.
 fn event_window(tx: &Transaction<'_>, event_id: i64) -> AppResult<(i64, i64)> {
-    let (doors_open, doors_close, status) = rows::event_window::<crate::domain::EventStatus>(tx, event_id)?
+    let (doors_open, doors_close, status) = events::window::<crate::domain::EventStatus>(tx, event_id)?
         .ok_or_else(|| AppError::not_found(format!("no event {event_id}")))?;
     if status != crate::domain::EventStatus::Scheduled {
         return Err(AppError::conflict("event_cancelled", "the event is cancelled"));
@@ -219,7 +221,7 @@ pub fn reissue(
     admits: u8,
     now: i64,
 ) -> AppResult<u8> {
-    let (event_id, offer, flags, generation) = rows::ticket_for_reissue(tx, serial)?;
+    let (event_id, offer, flags, generation) = tickets::for_reissue(tx, serial)?;
     let offer = Offer::from_name(&offer).ok_or_else(|| AppError::internal("bad offer kind"))?;
     let generation = generation
         .checked_add(1)
@@ -227,7 +229,7 @@ pub fn reissue(
     let account_tag = account_tag(tx, to_account)?;
     let purchase_key = crate::trust::keys::random_32();
     let purchase_tag = Tag::of_purchase_key(&purchase_key);
-    let purchase_id = rows::insert_purchase(
+    let purchase_id = purchases::insert(
         tx,
         None,
         to_account,
@@ -247,7 +249,7 @@ pub fn reissue(
         flags,
     };
     let qr_text = sign_code(tx, signer, &code)?;
-    rows::update_reissued(
+    tickets::update_reissued(
         tx,
         &Reissued {
             serial,
@@ -270,7 +272,7 @@ pub fn reissue(
 /// whole offer. Gates of this build refuse version-1 codes, so a buyer opening the ticket
 /// gets a code that works. Run at start; returns how many were re-signed.
 pub fn resign_legacy_codes(tx: &Transaction<'_>, signer: &TicketSigner) -> AppResult<usize> {
-    let legacy = rows::valid_codes_not_starting_with(tx, og_shared::qr::PREFIX)?;
+    let legacy = tickets::valid_codes_not_starting_with(tx, og_shared::qr::PREFIX)?;
     let mut done = 0;
     for (serial, event_id, offer, flags, purchase_tag, account_tag) in legacy {
         let offer = Offer::from_name(&offer).ok_or_else(|| AppError::internal("bad offer kind"))?;
@@ -291,7 +293,7 @@ pub fn resign_legacy_codes(tx: &Transaction<'_>, signer: &TicketSigner) -> AppRe
         };
         match sign_code(tx, signer, &code) {
             Ok(qr_text) => {
-                rows::set_code(tx, serial, &qr_text, signer.key_id().0)?;
+                tickets::set_code(tx, serial, &qr_text, signer.key_id().0)?;
                 done += 1;
             }
             // A cancelled event's tickets are revoked in the same transaction as the
@@ -309,13 +311,13 @@ fn clamp_u32(t: i64) -> u32 {
 
 /// Makes the account key (32 random bytes) of an account being activated, if it has none.
 pub fn ensure_account_key(tx: &Transaction<'_>, account_id: i64) -> AppResult<Tag> {
-    let existing = rows::account_tag(tx, account_id)?;
+    let existing = accounts::tag(tx, account_id)?.ok_or_else(|| AppError::not_found("no such account"))?;
     if let Some(tag) = existing {
         return Tag::from_hex(&tag).ok_or_else(|| AppError::internal("stored account tag is not hex"));
     }
     let key = crate::trust::keys::random_32();
     let tag = Tag::of_account_key(&key);
-    rows::set_account_key(tx, account_id, &key[..], &tag.to_hex())?;
+    accounts::set_key(tx, account_id, &key[..], &tag.to_hex())?;
     Ok(tag)
 }
 

@@ -5,10 +5,12 @@
 //! writer at a time), so sequence order is commit order and there are no gaps: a gate syncing
 //! "everything after N" can never skip an entry that committed late. Each row stores the chain
 //! hash after it ([`og_shared::sync::chain_hash`]), so any answer can carry the hash at its
-//! start and end. The queries are in `store::revocations`.
+//! start and end. The queries are in `store::revocations` (the log) and `store::tickets` (the
+//! states a revocation changes).
 
 use crate::store::revocations as rows;
 use crate::store::sql::{Connection, Transaction};
+use crate::store::{accounts, purchases, tickets};
 use og_shared::sync::{GENESIS_HASH, Revocation, RevocationPage, RevocationReason, RevocationTarget, chain_hash};
 use og_shared::ticket::Tag;
 use og_shared::trust::{Checkpoint, SignedCheckpoint};
@@ -139,10 +141,10 @@ fn mark_revoked(tx: &Transaction<'_>, target: RevocationTarget, reason: Revocati
     let reason = reason.as_str();
     match target {
         RevocationTarget::Ticket { serial } => {
-            rows::revoke_valid_ticket(tx, serial, reason, now)?;
+            tickets::revoke_valid_ticket(tx, serial, reason, now)?;
         }
-        RevocationTarget::Purchase { tag } => rows::revoke_valid_tickets_of_purchase_tag(tx, &tag, reason, now)?,
-        RevocationTarget::Account { tag } => rows::revoke_valid_tickets_of_account_tag(tx, &tag, reason, now)?,
+        RevocationTarget::Purchase { tag } => tickets::revoke_valid_tickets_of_purchase_tag(tx, &tag, reason, now)?,
+        RevocationTarget::Account { tag } => tickets::revoke_valid_tickets_of_account_tag(tx, &tag, reason, now)?,
         RevocationTarget::Superseded { .. } | RevocationTarget::DeviceKey { .. } => {}
     }
     Ok(())
@@ -151,7 +153,7 @@ fn mark_revoked(tx: &Transaction<'_>, target: RevocationTarget, reason: Revocati
 /// Revokes one entitlement (every code of it): marks it and appends a log entry. One already
 /// revoked is left as is.
 pub fn revoke_ticket(tx: &Transaction<'_>, serial: u32, reason: RevocationReason, now: i64) -> AppResult<bool> {
-    if !rows::revoke_valid_ticket(tx, serial, reason.as_str(), now)? {
+    if !tickets::revoke_valid_ticket(tx, serial, reason.as_str(), now)? {
         return Ok(false);
     }
     append(tx, RevocationTarget::Ticket { serial }, reason, now)?;
@@ -161,7 +163,7 @@ pub fn revoke_ticket(tx: &Transaction<'_>, serial: u32, reason: RevocationReason
 /// Revokes every valid ticket of an event, one log entry per ticket (no tag names an event).
 /// Returns how many were revoked.
 pub fn revoke_event(tx: &Transaction<'_>, event_id: u32, reason: RevocationReason, now: i64) -> AppResult<usize> {
-    let serials = rows::valid_serials_of_event(tx, event_id)?;
+    let serials = tickets::valid_serials_of_event(tx, event_id)?;
     for serial in &serials {
         revoke_ticket(tx, *serial, reason, now)?;
     }
@@ -182,8 +184,8 @@ pub fn supersede(tx: &Transaction<'_>, serial: u32, generation: u8, now: i64) ->
 
 /// Revokes every ticket of a purchase with one log entry naming the purchase tag.
 pub fn revoke_purchase(tx: &Transaction<'_>, purchase_id: i64, reason: RevocationReason, now: i64) -> AppResult<()> {
-    let tag = rows::purchase_tag(tx, purchase_id)?.ok_or_else(|| AppError::not_found("no such purchase"))?;
-    rows::revoke_valid_tickets_of_purchase(tx, purchase_id, reason.as_str(), now)?;
+    let tag = purchases::tag(tx, purchase_id)?.ok_or_else(|| AppError::not_found("no such purchase"))?;
+    tickets::revoke_valid_tickets_of_purchase(tx, purchase_id, reason.as_str(), now)?;
     let tag = Tag::from_hex(&tag).ok_or_else(|| AppError::internal("stored purchase tag is not hex"))?;
     append(tx, RevocationTarget::Purchase { tag }, reason, now)?;
     Ok(())
@@ -191,8 +193,8 @@ pub fn revoke_purchase(tx: &Transaction<'_>, purchase_id: i64, reason: Revocatio
 
 /// Revokes every ticket of an account (a ban) with one log entry naming the account tag.
 pub fn revoke_account(tx: &Transaction<'_>, account_id: i64, reason: RevocationReason, now: i64) -> AppResult<()> {
-    let tag = rows::account_tag(tx, account_id)?.ok_or_else(|| AppError::not_found("no such account"))?;
-    rows::revoke_valid_tickets_of_account(tx, account_id, reason.as_str(), now)?;
+    let tag = accounts::tag(tx, account_id)?.ok_or_else(|| AppError::not_found("no such account"))?;
+    tickets::revoke_valid_tickets_of_account(tx, account_id, reason.as_str(), now)?;
     if let Some(tag) = tag {
         let tag = Tag::from_hex(&tag).ok_or_else(|| AppError::internal("stored account tag is not hex"))?;
         append(tx, RevocationTarget::Account { tag }, reason, now)?;
