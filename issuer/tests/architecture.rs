@@ -527,21 +527,23 @@ fn the_modules_inside_each_context_form_no_import_cycle() {
     );
 }
 
+/// The calls of `store::sql` that run a statement: a file without any runs no SQL itself.
+const SQL_CALLS: &[&str] = &[
+    ".execute(",
+    ".query_row(",
+    ".query_all(",
+    ".prepare_cached(",
+    ".prepare(",
+    ".execute_batch(",
+];
+
 #[test]
 fn no_route_module_or_cli_command_runs_sql_itself() {
     let mut files = rust_files(&src().join("web"));
     files.push(src().join("cli/admin.rs"));
-    let calls = [
-        ".execute(",
-        ".query_row(",
-        ".query_all(",
-        ".prepare_cached(",
-        ".prepare(",
-        ".execute_batch(",
-    ];
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
-        for call in calls {
+        for call in SQL_CALLS {
             assert!(
                 !text.contains(call),
                 "{} calls {call}: put the query in a domain module and call that",
@@ -558,21 +560,13 @@ const SQL_FREE_CONTEXTS: &[&str] = &["gates", "trust"];
 
 #[test]
 fn the_contexts_whose_queries_live_in_the_store_run_no_sql_themselves() {
-    let calls = [
-        ".execute(",
-        ".query_row(",
-        ".query_all(",
-        ".prepare_cached(",
-        ".prepare(",
-        ".execute_batch(",
-    ];
     for ctx in SQL_FREE_CONTEXTS {
         let files = rust_files(&src().join(ctx));
         assert!(!files.is_empty(), "src/{ctx}/ holds the context's files");
         for f in files {
             let text = std::fs::read_to_string(&f).unwrap();
             let text = text.split("#[cfg(test)]").next().unwrap();
-            for call in calls {
+            for call in SQL_CALLS {
                 assert!(
                     !text.contains(call),
                     "{} calls {call}: put the query in a table module of crate::store and call that",

@@ -15,15 +15,7 @@ use support::{PASSWORD, TestApp, poll, spawn_app, token_in};
 
 /// A gauge of `/metrics`.
 async fn gauge(app: &TestApp, name: &str) -> i64 {
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.get_page("/metrics", None).await;
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{name} ")))
         .unwrap_or_else(|| panic!("no {name} in {text}"))
