@@ -15,7 +15,8 @@ use crate::ops::audit;
 use crate::ops::auth::OperatorAuth;
 use crate::ops::catalogue::{self, EventRow};
 use crate::shop::Services;
-use crate::store::sql::{OptionalExtension, Transaction};
+use crate::store::sql::Transaction;
+use crate::store::{accounts, mail_tokens, tickets};
 use crate::trust::issuance::IssuedTicket;
 
 /// Marks a refund made by this operator (API and console).
@@ -177,10 +178,7 @@ pub fn apply_revocation(tx: &Transaction<'_>, req: &RevokeRequest, now: i64) -> 
     let before = rv::head(tx)?.0;
     match *req {
         RevokeRequest::Ticket { serial, reason } => {
-            let exists: Option<i64> = tx
-                .query_row("SELECT serial FROM tickets WHERE serial = ?1", [serial], |r| r.get(0))
-                .optional()?;
-            if exists.is_none() {
+            if !tickets::exists(tx, serial)? {
                 return Err(AppError::not_found("no such ticket"));
             }
             rv::revoke_ticket(tx, serial, reason, now)?;
@@ -189,7 +187,7 @@ pub fn apply_revocation(tx: &Transaction<'_>, req: &RevokeRequest, now: i64) -> 
         RevokeRequest::Account { account_id, reason } => {
             rv::revoke_account(tx, account_id, reason, now)?;
             if reason == RevocationReason::AccountBanned {
-                tx.execute("UPDATE accounts SET status = 'banned' WHERE id = ?1", [account_id])?;
+                accounts::ban(tx, account_id)?;
             }
         }
     }
@@ -455,13 +453,8 @@ pub async fn resend_activation(state: &Services, op: &OperatorAuth, account_id: 
     let email = state
         .db
         .write(move |tx| {
-            let row: Option<(String, crate::domain::AccountStatus, Option<String>)> = tx
-                .query_row(
-                    "SELECT email, status, language FROM accounts WHERE id = ?1",
-                    [account_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
+            let row: Option<(String, crate::domain::AccountStatus, Option<String>)> =
+                accounts::email_status_language(tx, account_id)?;
             let Some((email, status, language)) = row else {
                 return Err(AppError::not_found(format!("no account {account_id}")));
             };
@@ -471,10 +464,7 @@ pub async fn resend_activation(state: &Services, op: &OperatorAuth, account_id: 
                     "this account is not waiting for its activation",
                 ));
             }
-            tx.execute(
-                "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'activate', ?3)",
-                crate::store::sql::params![hash, account_id, now + crate::shop::accounts::ACTIVATION_TTL_SECS],
-            )?;
+            mail_tokens::insert_activation(tx, &hash, account_id, now + crate::shop::accounts::ACTIVATION_TTL_SECS)?;
             audit::record(
                 tx,
                 Some(operator),

@@ -5,7 +5,8 @@
 //! together or not at all.
 
 use crate::error::AppResult;
-use crate::store::sql::{Connection, Transaction, params};
+use crate::store::ops_audit;
+use crate::store::sql::{Connection, Transaction};
 
 /// One entry, with the operator's address (`None`: the command line).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -30,44 +31,29 @@ pub fn record(
     detail: &str,
     now: i64,
 ) -> AppResult<()> {
-    tx.execute(
-        "INSERT INTO ops_audit (at, operator_id, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![now, operator_id, action, subject, detail],
-    )?;
+    ops_audit::insert(tx, now, operator_id, action, subject, detail)?;
     Ok(())
 }
 
-const SELECT: &str = "SELECT l.id, l.at, l.operator_id, a.email, l.action, l.subject, l.detail
-     FROM ops_audit l LEFT JOIN accounts a ON a.id = l.operator_id";
-
-fn entry(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<AuditEntry> {
-    Ok(AuditEntry {
-        id: r.get(0)?,
-        at: r.get(1)?,
-        operator_id: r.get(2)?,
-        operator: r.get(3)?,
-        action: r.get(4)?,
-        subject: r.get(5)?,
-        detail: r.get(6)?,
-    })
+fn entry(e: ops_audit::Entry) -> AuditEntry {
+    AuditEntry {
+        id: e.id,
+        at: e.at,
+        operator_id: e.operator_id,
+        operator: e.operator,
+        action: e.action,
+        subject: e.subject,
+        detail: e.detail,
+    }
 }
 
 /// The newest entries first, at most `limit`, older than entry `before` if given.
 pub fn list(conn: &Connection, before: Option<i64>, limit: i64) -> AppResult<Vec<AuditEntry>> {
-    let sql = format!("{SELECT} WHERE l.id < ?1 ORDER BY l.id DESC LIMIT ?2");
-    let rows = conn
-        .prepare_cached(&sql)?
-        .query_map(params![before.unwrap_or(i64::MAX), limit.clamp(1, 1000)], entry)?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    Ok(rows)
+    let rows = ops_audit::before(conn, before.unwrap_or(i64::MAX), limit.clamp(1, 1000))?;
+    Ok(rows.into_iter().map(entry).collect())
 }
 
 /// Every entry about one subject (`ticket:1043`), oldest first.
 pub fn for_subject(conn: &Connection, subject: &str) -> AppResult<Vec<AuditEntry>> {
-    let sql = format!("{SELECT} WHERE l.subject = ?1 ORDER BY l.id");
-    let rows = conn
-        .prepare_cached(&sql)?
-        .query_map([subject], entry)?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    Ok(rows)
+    Ok(ops_audit::of_subject(conn, subject)?.into_iter().map(entry).collect())
 }

@@ -12,7 +12,8 @@
 //! Devices authenticate with the credential they got at enrolment (`Bearer ogdev_...`); a
 //! revoked device is refused at its next request.
 
-use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
+use crate::store::sql::{Connection, Transaction};
+use crate::store::{accounts, operator_sessions, operator_tokens};
 use axum::http::request::Parts;
 
 use super::OPERATOR_TOKEN_PREFIX;
@@ -93,69 +94,46 @@ pub fn operator_for_token(conn: &Connection, token: &str) -> AppResult<Option<Op
         return Ok(None);
     }
     let hash = secret_hash(token);
-    Ok(conn
-        .query_row(
-            "SELECT a.id, a.email, a.operator_role FROM operator_tokens t JOIN accounts a ON a.id = t.account_id
-             WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND a.role = 'operator' AND a.status = 'active'",
-            [&hash[..]],
-            |r| {
-                Ok(OperatorAuth {
-                    account_id: r.get(0)?,
-                    email: r.get(1)?,
-                    role: role_of(r.get(2)?),
-                })
-            },
-        )
-        .optional()?)
+    Ok(
+        operator_tokens::active_operator(conn, &hash[..])?.map(|(account_id, email, role)| OperatorAuth {
+            account_id,
+            email,
+            role: role_of(role),
+        }),
+    )
 }
 
 /// Starts a console session for an operator; returns the id for the cookie (shown once).
 pub fn start_console_session(tx: &crate::store::sql::Transaction<'_>, account_id: i64, now: i64) -> AppResult<String> {
     let id = crate::shop::auth::random_token();
-    tx.execute(
-        "INSERT INTO operator_sessions (id_hash, account_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
-        params![secret_hash(&id), account_id, now],
-    )?;
+    operator_sessions::insert(tx, &secret_hash(&id), account_id, now)?;
     Ok(id)
 }
 
 /// Ends a console session (logout). Unknown ids are ignored.
 pub fn end_console_session(tx: &crate::store::sql::Transaction<'_>, id: &str, now: i64) -> AppResult<()> {
-    tx.execute(
-        "UPDATE operator_sessions SET ended_at = ?2 WHERE id_hash = ?1 AND ended_at IS NULL",
-        params![secret_hash(id), now],
-    )?;
+    operator_sessions::end(tx, &secret_hash(id), now)?;
     Ok(())
 }
 
 /// The operator of a live console session, and whether its `last_seen_at` is due a refresh.
 pub fn operator_for_session(conn: &Connection, id: &str, now: i64) -> AppResult<Option<(OperatorAuth, bool)>> {
-    let row: Option<(i64, String, i64, Option<String>)> = conn
-        .query_row(
-            "SELECT a.id, a.email, s.last_seen_at, a.operator_role FROM operator_sessions s JOIN accounts a ON a.id = s.account_id
-             WHERE s.id_hash = ?1 AND s.ended_at IS NULL AND s.last_seen_at > ?2 AND s.created_at > ?3
-               AND a.role = 'operator' AND a.status = 'active'",
-            params![secret_hash(id), now - CONSOLE_IDLE_SECS, now - CONSOLE_MAX_SECS],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
-    Ok(row.map(|(account_id, email, seen, role)| {
+    let row =
+        operator_sessions::live_operator(conn, &secret_hash(id), now - CONSOLE_IDLE_SECS, now - CONSOLE_MAX_SECS)?;
+    Ok(row.map(|s| {
         (
             OperatorAuth {
-                account_id,
-                email,
-                role: role_of(role),
+                account_id: s.account_id,
+                email: s.email,
+                role: role_of(s.operator_role),
             },
-            now - seen >= TOUCH_EVERY_SECS,
+            now - s.last_seen_at >= TOUCH_EVERY_SECS,
         )
     }))
 }
 
 fn touch_console_session(tx: &crate::store::sql::Transaction<'_>, id: &str, now: i64) -> AppResult<()> {
-    tx.execute(
-        "UPDATE operator_sessions SET last_seen_at = ?2 WHERE id_hash = ?1 AND ended_at IS NULL",
-        params![secret_hash(id), now],
-    )?;
+    operator_sessions::touch(tx, &secret_hash(id), now)?;
     Ok(())
 }
 
@@ -166,19 +144,13 @@ pub fn console_session_id(parts: &Parts) -> Option<String> {
 
 /// The operator of a password-signed-in operator account (a buyer access token of an operator).
 fn operator_by_id(conn: &Connection, account_id: i64) -> AppResult<Option<OperatorAuth>> {
-    Ok(conn
-        .query_row(
-            "SELECT email, operator_role FROM accounts WHERE id = ?1 AND role = 'operator' AND status = 'active'",
-            [account_id],
-            |r| {
-                Ok(OperatorAuth {
-                    account_id,
-                    email: r.get(0)?,
-                    role: role_of(r.get(1)?),
-                })
-            },
-        )
-        .optional()?)
+    Ok(
+        accounts::active_operator(conn, account_id)?.map(|(email, role)| OperatorAuth {
+            account_id,
+            email,
+            role: role_of(role),
+        }),
+    )
 }
 
 impl OperatorAuth {
@@ -237,42 +209,23 @@ pub fn create_operator_with_role(
     if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
         return Err(AppError::bad_request("bad_email", "not an email address"));
     }
-    let existing: Option<i64> = tx
-        .query_row("SELECT id FROM accounts WHERE email = ?1", [email], |r| r.get(0))
-        .optional()?;
+    let existing: Option<i64> = accounts::id_by_email(tx, email)?;
     let id = match existing {
         Some(id) => {
-            tx.execute(
-                "UPDATE accounts SET role = 'operator', operator_role = ?3, status = 'active',
-                        activated_at = COALESCE(activated_at, ?2)
-                 WHERE id = ?1",
-                params![id, now, role.name()],
-            )?;
+            accounts::make_operator(tx, id, role.name(), now)?;
             id
         }
         None => {
             // '!' is no valid password hash: this account signs in with operator tokens only.
-            tx.query_row(
-                "INSERT INTO accounts (email, password_hash, role, operator_role, status, created_at, activated_at)
-                 VALUES (?1, '!', 'operator', ?3, 'active', ?2, ?2) RETURNING id",
-                params![email, now, role.name()],
-                |r| r.get(0),
-            )?
+            accounts::insert_operator(tx, email, role.name(), now)?
         }
     };
     let token = new_secret(OPERATOR_TOKEN_PREFIX);
-    tx.execute(
-        "INSERT INTO operator_tokens (account_id, token_hash, created_at) VALUES (?1, ?2, ?3)",
-        params![id, &secret_hash(&token)[..], now],
-    )?;
+    operator_tokens::insert(tx, id, &secret_hash(&token)[..], now)?;
     Ok((id, token))
 }
 
 /// Revokes every token of the operator with this email; answers how many.
 pub fn revoke_operator_tokens(tx: &Transaction<'_>, email: &str, now: i64) -> AppResult<usize> {
-    Ok(tx.execute(
-        "UPDATE operator_tokens SET revoked_at = ?2
-         WHERE revoked_at IS NULL AND account_id = (SELECT id FROM accounts WHERE email = ?1)",
-        params![email, now],
-    )?)
+    Ok(operator_tokens::revoke_all_of_email(tx, email, now)?)
 }

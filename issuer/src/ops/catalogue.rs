@@ -1,6 +1,7 @@
 //! Events as operators and gates see them, offline gate bundles and complimentary tickets.
 
-use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
+use crate::store::sql::{Connection, Transaction};
+use crate::store::{accounts, events, offers};
 use og_shared::sync::{EventFacts, GateBundle};
 use og_shared::ticket::TicketFlags;
 use og_shared::{Offer, TicketSigner};
@@ -118,81 +119,68 @@ impl Deadlines {
 
 /// Every event, by start time.
 pub fn list_events(conn: &Connection) -> AppResult<Vec<EventRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, sport, name, venue, starts_at, doors_open, doors_close, capacity, reserved, status, zones,
-                sales_open_at, sales_close_at, refund_deadline, transfer_deadline, time_zone, venue_address
-         FROM events ORDER BY starts_at, id",
-    )?;
-    let mut events = stmt
-        .query_map([], |r| {
-            Ok(EventRow {
-                id: r.get(0)?,
-                sport: r.get(1)?,
-                name: r.get(2)?,
-                venue: r.get(3)?,
-                starts_at: r.get(4)?,
-                doors_open: r.get(5)?,
-                doors_close: r.get(6)?,
-                capacity: r.get(7)?,
-                reserved: r.get(8)?,
-                status: r.get(9)?,
-                zones: serde_json::from_str(&r.get::<_, String>(10)?).unwrap_or_default(),
-                offers: Vec::new(),
-                deadlines: Deadlines {
-                    sales_open_at: r.get(11)?,
-                    sales_close_at: r.get(12)?,
-                    refund_deadline: r.get(13)?,
-                    transfer_deadline: r.get(14)?,
-                },
-                holder_binding: crate::shop::lifecycle::HolderBinding::default(),
-                time_zone: r.get(15)?,
-                venue_address: r.get(16)?,
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    let mut events: Vec<EventRow> = events::all(conn)?
+        .into_iter()
+        .map(|r| EventRow {
+            id: r.id,
+            sport: r.sport,
+            name: r.name,
+            venue: r.venue,
+            starts_at: r.starts_at,
+            doors_open: r.doors_open,
+            doors_close: r.doors_close,
+            capacity: r.capacity,
+            reserved: r.reserved,
+            status: r.status,
+            zones: serde_json::from_str(&r.zones).unwrap_or_default(),
+            offers: Vec::new(),
+            deadlines: Deadlines {
+                sales_open_at: r.sales_open_at,
+                sales_close_at: r.sales_close_at,
+                refund_deadline: r.refund_deadline,
+                transfer_deadline: r.transfer_deadline,
+            },
+            holder_binding: crate::shop::lifecycle::HolderBinding::default(),
+            time_zone: r.time_zone,
+            venue_address: r.venue_address,
+        })
+        .collect();
     let policies = crate::shop::binding::policies(conn)?;
-    let mut offers = conn
-        .prepare_cached("SELECT id, kind, price_cents, capacity, sold FROM offers WHERE event_id = ?1 ORDER BY id")?;
-    for e in &mut events {
+    let ids: Vec<u32> = events.iter().map(|e| e.id).collect();
+    for (e, offers) in events.iter_mut().zip(offers::of_events(conn, &ids)?) {
         e.holder_binding = policies.get(&e.id).map(|p| p.0).unwrap_or_default();
         e.offers = offers
-            .query_map([e.id], |r| {
-                let kind: String = r.get(1)?;
-                Ok(OfferRow {
-                    offer_id: r.get(0)?,
-                    admits: Offer::from_name(&kind).map_or(0, Offer::admits),
-                    kind,
-                    price_cents: r.get(2)?,
-                    capacity: r.get(3)?,
-                    sold: r.get(4)?,
-                })
-            })?
-            .collect::<crate::store::sql::Result<Vec<_>>>()?;
+            .into_iter()
+            .map(|o| OfferRow {
+                offer_id: o.id,
+                admits: Offer::from_name(&o.kind).map_or(0, Offer::admits),
+                kind: o.kind,
+                price_cents: o.price_cents,
+                capacity: o.capacity,
+                sold: o.sold,
+            })
+            .collect();
     }
     Ok(events)
 }
 
 /// The facts gates need about the given events (all events when `ids` is `None`).
 pub fn event_facts(conn: &Connection, ids: Option<&[u32]>) -> AppResult<Vec<EventFacts>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, name, sport, venue, starts_at, doors_open, doors_close, zones FROM events ORDER BY id",
-    )?;
-    let all = stmt
-        .query_map([], |r| {
-            Ok(EventFacts {
-                event_id: r.get(0)?,
-                name: r.get(1)?,
-                sport: r.get(2)?,
-                venue: r.get(3)?,
-                starts_at: r.get(4)?,
-                doors_open: r.get(5)?,
-                doors_close: r.get(6)?,
-                zones: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
-                holder_binding: Default::default(),
-                paper_exceptions: Vec::new(),
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    let all: Vec<EventFacts> = events::all_facts(conn)?
+        .into_iter()
+        .map(|r| EventFacts {
+            event_id: r.id,
+            name: r.name,
+            sport: r.sport,
+            venue: r.venue,
+            starts_at: r.starts_at,
+            doors_open: r.doors_open,
+            doors_close: r.doors_close,
+            zones: serde_json::from_str(&r.zones).unwrap_or_default(),
+            holder_binding: Default::default(),
+            paper_exceptions: Vec::new(),
+        })
+        .collect();
     // Whether each event needs the phone code, and its paper exceptions (issue 11).
     let policies = crate::shop::binding::policies(conn)?;
     let all: Vec<EventFacts> = all
@@ -281,48 +269,29 @@ pub fn issue_comps(
             "issue between 1 and 100 tickets at once",
         ));
     }
-    let exists: Option<i64> = tx
-        .query_row("SELECT id FROM events WHERE id = ?1", [event_id], |r| r.get(0))
-        .optional()?;
-    if exists.is_none() {
+    if !events::exists(tx, event_id)? {
         return Err(AppError::not_found(format!("no event {event_id}")));
     }
-    let account: Option<(i64, crate::domain::AccountStatus)> = tx
-        .query_row("SELECT id, status FROM accounts WHERE email = ?1", [email], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
+    let account: Option<(i64, crate::domain::AccountStatus)> = accounts::id_and_status_by_email(tx, email)?;
     let account_id = match account {
         Some((_, crate::domain::AccountStatus::Banned)) => {
             return Err(AppError::conflict("account_banned", "this account is banned"));
         }
         Some((id, status)) => {
             if status != crate::domain::AccountStatus::Active {
-                tx.execute(
-                    "UPDATE accounts SET status = 'active', activated_at = COALESCE(activated_at, ?2) WHERE id = ?1",
-                    params![id, now],
-                )?;
+                accounts::activate(tx, id, now)?;
             }
             id
         }
         None => {
             // No password yet: the holder sets one with the shop's password reset.
-            tx.query_row(
-                "INSERT INTO accounts (email, password_hash, status, created_at, activated_at)
-                 VALUES (?1, '!', 'active', ?2, ?2) RETURNING id",
-                params![email, now],
-                |r| r.get::<_, i64>(0),
-            )?
+            accounts::insert_active_without_password(tx, email, now)?
         }
     };
     issuance::ensure_account_key(tx, account_id)?;
     let seats = i64::from(count) * i64::from(offer.admits());
     if !crate::shop::orders::take_seats(tx, i64::from(event_id), seats)? {
-        let (capacity, reserved, status): (i64, i64, EventStatus) = tx.query_row(
-            "SELECT capacity, reserved, status FROM events WHERE id = ?1",
-            [event_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let (capacity, reserved, status): (i64, i64, EventStatus) = events::seats(tx, event_id)?;
         if status != EventStatus::Scheduled {
             return Err(AppError::conflict("event_cancelled", "the event is cancelled"));
         }
@@ -336,14 +305,8 @@ pub fn issue_comps(
             ));
         };
         let missing = reserved + seats - capacity;
-        tx.execute(
-            "UPDATE events SET capacity = capacity + ?2, reserved = reserved + ?3 WHERE id = ?1",
-            params![event_id, missing, seats],
-        )?;
-        tx.execute(
-            "INSERT INTO capacity_overrides (event_id, seats, operator, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![event_id, missing, force.operator, force.reason.trim(), now],
-        )?;
+        events::raise_capacity_and_reserve(tx, event_id, missing, seats)?;
+        events::insert_capacity_override(tx, event_id, missing, &force.operator, force.reason.trim(), now)?;
         tracing::warn!(
             event = event_id,
             seats = missing,
@@ -525,11 +488,7 @@ fn set_offers(tx: &Transaction<'_>, id: i64, offers: &std::collections::BTreeMap
                 "a price is 0 to 1,000,000.00 EUR in cents",
             ));
         }
-        tx.execute(
-            "INSERT INTO offers (event_id, kind, price_cents) VALUES (?1, ?2, ?3)
-             ON CONFLICT (event_id, kind) DO UPDATE SET price_cents = excluded.price_cents",
-            params![id, offer.name(), cents],
-        )?;
+        offers::upsert_price(tx, id, offer.name(), *cents)?;
     }
     Ok(())
 }
@@ -544,19 +503,12 @@ fn set_offer_capacity(
     for (kind, limit) in limits {
         let offer = Offer::from_name(kind)
             .ok_or_else(|| AppError::bad_request("bad_offer", format!("{kind:?} is not solo, duo or family")))?;
-        let sold: i64 = tx
-            .query_row(
-                "SELECT sold FROM offers WHERE event_id = ?1 AND kind = ?2",
-                params![id, offer.name()],
-                |r| r.get(0),
+        let sold: i64 = offers::sold(tx, id, offer.name())?.ok_or_else(|| {
+            AppError::bad_request(
+                "bad_offer",
+                format!("the event sells no {} tickets: give it a price first", offer.name()),
             )
-            .optional()?
-            .ok_or_else(|| {
-                AppError::bad_request(
-                    "bad_offer",
-                    format!("the event sells no {} tickets: give it a price first", offer.name()),
-                )
-            })?;
+        })?;
         if let Some(limit) = *limit {
             if !(0..=10_000_000).contains(&limit) {
                 return Err(AppError::bad_request(
@@ -571,10 +523,7 @@ fn set_offer_capacity(
                 ));
             }
         }
-        tx.execute(
-            "UPDATE offers SET capacity = ?3 WHERE event_id = ?1 AND kind = ?2",
-            params![id, offer.name(), *limit],
-        )?;
+        offers::set_capacity(tx, id, offer.name(), *limit)?;
     }
     Ok(())
 }
@@ -590,28 +539,24 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
     }
     let deadlines = e.deadlines();
     deadlines.check()?;
-    let id = tx.query_row(
-        "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity, zones,
-                             sales_open_at, sales_close_at, refund_deadline, transfer_deadline, time_zone, venue_address)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
-        params![
-            text("sport", &e.sport)?,
-            text("name", &e.name)?,
-            text("venue", &e.venue)?,
-            e.starts_at,
-            e.doors_open,
-            e.doors_close,
-            e.capacity,
-            serde_json::to_string(&e.zones).expect("zones serialise"),
-            deadlines.sales_open_at,
-            deadlines.sales_close_at,
-            deadlines.refund_deadline,
-            deadlines.transfer_deadline,
-            check_time_zone(e.time_zone.as_deref().unwrap_or(og_shared::DEFAULT_TIME_ZONE))?,
-            address(e.venue_address.as_deref().unwrap_or(""))?
-        ],
-        |r| r.get::<_, i64>(0),
-    )?;
+    let zones = serde_json::to_string(&e.zones).expect("zones serialise");
+    let fields = events::Fields {
+        sport: &text("sport", &e.sport)?,
+        name: &text("name", &e.name)?,
+        venue: &text("venue", &e.venue)?,
+        starts_at: e.starts_at,
+        doors_open: e.doors_open,
+        doors_close: e.doors_close,
+        capacity: e.capacity,
+        zones: &zones,
+        sales_open_at: deadlines.sales_open_at,
+        sales_close_at: deadlines.sales_close_at,
+        refund_deadline: deadlines.refund_deadline,
+        transfer_deadline: deadlines.transfer_deadline,
+        time_zone: &check_time_zone(e.time_zone.as_deref().unwrap_or(og_shared::DEFAULT_TIME_ZONE))?,
+        venue_address: &address(e.venue_address.as_deref().unwrap_or(""))?,
+    };
+    let id = events::insert(tx, &fields)?;
     set_offers(tx, id, &e.offers)?;
     let limits = e.offer_capacity.iter().map(|(k, v)| (k.clone(), Some(*v))).collect();
     set_offer_capacity(tx, id, &limits)?;
@@ -688,29 +633,24 @@ pub fn update_event(
     }
     e.deadlines = e.deadlines.merge(c.deadlines());
     e.deadlines.check()?;
-    tx.execute(
-        "UPDATE events SET sport = ?2, name = ?3, venue = ?4, starts_at = ?5, doors_open = ?6, doors_close = ?7,
-                capacity = ?8, zones = ?9, status = ?10, sales_open_at = ?11, sales_close_at = ?12,
-                refund_deadline = ?13, transfer_deadline = ?14, time_zone = ?15, venue_address = ?16 WHERE id = ?1",
-        params![
-            id,
-            e.sport,
-            e.name,
-            e.venue,
-            e.starts_at,
-            e.doors_open,
-            e.doors_close,
-            e.capacity,
-            serde_json::to_string(&e.zones).expect("zones serialise"),
-            e.status,
-            e.deadlines.sales_open_at,
-            e.deadlines.sales_close_at,
-            e.deadlines.refund_deadline,
-            e.deadlines.transfer_deadline,
-            e.time_zone,
-            e.venue_address
-        ],
-    )?;
+    let zones = serde_json::to_string(&e.zones).expect("zones serialise");
+    let fields = events::Fields {
+        sport: &e.sport,
+        name: &e.name,
+        venue: &e.venue,
+        starts_at: e.starts_at,
+        doors_open: e.doors_open,
+        doors_close: e.doors_close,
+        capacity: e.capacity,
+        zones: &zones,
+        sales_open_at: e.deadlines.sales_open_at,
+        sales_close_at: e.deadlines.sales_close_at,
+        refund_deadline: e.deadlines.refund_deadline,
+        transfer_deadline: e.deadlines.transfer_deadline,
+        time_zone: &e.time_zone,
+        venue_address: &e.venue_address,
+    };
+    events::update(tx, id, &fields, &e.status)?;
     if let Some(o) = &c.offers {
         set_offers(tx, i64::from(id), o)?;
     }

@@ -9,6 +9,7 @@ use crate::gates::devices::DeviceView;
 use crate::ops::catalogue::EventRow;
 use crate::ops::metrics::GateMinute;
 use crate::store::sql::Connection;
+use crate::store::{refunds_due, scans, tickets};
 
 /// How far back the entries chart looks.
 pub const CHART_MINUTES: i64 = 60;
@@ -46,28 +47,17 @@ pub struct OfferSales {
 }
 
 fn sales(conn: &Connection, event: u32) -> AppResult<Vec<OfferSales>> {
-    let mut out: Vec<OfferSales> = conn
-        .prepare_cached(
-            "SELECT offer, CAST(count(*) AS BIGINT), CAST(SUM(CASE WHEN status = 'valid' THEN 1 ELSE 0 END) AS BIGINT),
-                    CAST(COALESCE(SUM(unit_price_cents), 0) AS BIGINT)
-             FROM tickets WHERE event_id = ?1 GROUP BY offer ORDER BY offer",
-        )?
-        .query_map([event], |r| {
-            Ok(OfferSales {
-                offer: r.get(0)?,
-                tickets: r.get(1)?,
-                valid: r.get(2)?,
-                revenue_cents: r.get(3)?,
-                refunds_cents: 0,
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT t.offer, CAST(COALESCE(SUM(r.amount_cents), 0) AS BIGINT)
-         FROM refunds_due r JOIN tickets t ON t.serial = r.serial WHERE t.event_id = ?1 GROUP BY t.offer",
-    )?;
-    for row in stmt.query_map([event], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-        let (offer, cents) = row?;
+    let mut out: Vec<OfferSales> = tickets::sales_by_offer(conn, event)?
+        .into_iter()
+        .map(|s| OfferSales {
+            offer: s.offer,
+            tickets: s.tickets,
+            valid: s.valid,
+            revenue_cents: s.revenue_cents,
+            refunds_cents: 0,
+        })
+        .collect();
+    for (offer, cents) in refunds_due::amounts_by_offer(conn, event)? {
         if let Some(s) = out.iter_mut().find(|s| s.offer == offer) {
             s.refunds_cents = cents;
         }
@@ -85,22 +75,9 @@ pub fn dashboard(conn: &Connection, event: u32, now: i64) -> AppResult<Dashboard
         .into_iter()
         .filter(|d| d.event_ids.contains(&event))
         .collect();
-    let sold_people: i64 = conn.query_row(
-        "SELECT CAST(COALESCE(SUM(COALESCE(admits, CASE offer WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 4 END)), 0) AS BIGINT)
-         FROM tickets WHERE event_id = ?1 AND status = 'valid'",
-        [event],
-        |r| r.get(0),
-    )?;
-    let admitted_people: i64 = conn.query_row(
-        "SELECT CAST(count(*) AS BIGINT) FROM admissions WHERE event_id = ?1 AND direction = 'entry'",
-        [event],
-        |r| r.get(0),
-    )?;
-    let refused_scans: i64 = conn.query_row(
-        "SELECT CAST(count(*) AS BIGINT) FROM scans WHERE event_id = ?1 AND verdict NOT IN ('admitted', 'exited')",
-        [event],
-        |r| r.get(0),
-    )?;
+    let sold_people = tickets::people_of_valid_tickets(conn, event)?;
+    let admitted_people = scans::entries_of_event(conn, event)?;
+    let refused_scans = scans::refused_of_event(conn, event)?;
     let minutes = crate::ops::metrics::gate_minutes(conn, event, now - CHART_MINUTES * 60)?;
     let conflicts = crate::gates::sync::conflicts(conn, Some(&[event]), 100)?;
     Ok(Dashboard {

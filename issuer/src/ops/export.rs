@@ -3,7 +3,8 @@
 //! memory: the console streams each page to the browser as it is read.
 
 use crate::error::{AppError, AppResult};
-use crate::store::sql::{Connection, params};
+use crate::store::sql::Connection;
+use crate::store::{orders, scans, tickets};
 
 /// Rows per page (one read transaction each).
 pub const PAGE: i64 = 1000;
@@ -75,22 +76,9 @@ pub fn page(conn: &Connection, kind: ExportKind, from: i64, to: i64, after: i64)
     let mut last = None;
     match kind {
         ExportKind::Orders => {
-            let mut stmt = conn.prepare_cached(
-                "SELECT o.id, o.created_at, o.paid_at, o.status, a.email, o.total_cents
-                 FROM orders o JOIN accounts a ON a.id = o.account_id
-                 WHERE o.id > ?1 AND o.created_at >= ?2 AND o.created_at < ?3 ORDER BY o.id LIMIT ?4",
-            )?;
-            for r in stmt.query_map(params![after, from, to, PAGE], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, i64>(5)?,
-                ))
-            })? {
-                let (id, created, paid, status, email, total) = r?;
+            for o in orders::export_page(conn, after, from, to, PAGE)? {
+                let (id, created, paid, status, email, total) =
+                    (o.id, o.created_at, o.paid_at, o.status, o.buyer_email, o.total_cents);
                 out.push_str(&format!(
                     "{id},{},{},{},{},{}\r\n",
                     utc(Some(created)),
@@ -103,27 +91,19 @@ pub fn page(conn: &Connection, kind: ExportKind, from: i64, to: i64, after: i64)
             }
         }
         ExportKind::Tickets => {
-            let mut stmt = conn.prepare_cached(
-                "SELECT t.serial, t.issued_at, t.event_id, e.name, t.offer, a.email, t.status, t.order_id,
-                        t.unit_price_cents, t.generation
-                 FROM tickets t JOIN events e ON e.id = t.event_id JOIN accounts a ON a.id = t.account_id
-                 WHERE t.serial > ?1 AND t.issued_at >= ?2 AND t.issued_at < ?3 ORDER BY t.serial LIMIT ?4",
-            )?;
-            for r in stmt.query_map(params![after, from, to, PAGE], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, Option<i64>>(7)?,
-                    r.get::<_, i64>(8)?,
-                    r.get::<_, i64>(9)?,
-                ))
-            })? {
-                let (serial, issued, event, name, offer, email, status, order, price, generation) = r?;
+            for t in tickets::export_page(conn, after, from, to, PAGE)? {
+                let tickets::Exported {
+                    serial,
+                    issued_at: issued,
+                    event_id: event,
+                    event_name: name,
+                    offer,
+                    holder_email: email,
+                    status,
+                    order_id: order,
+                    unit_price_cents: price,
+                    generation,
+                } = t;
                 out.push_str(&format!(
                     "{serial},{},{event},{},{},{},{},{},{},{generation}\r\n",
                     utc(Some(issued)),
@@ -138,27 +118,19 @@ pub fn page(conn: &Connection, kind: ExportKind, from: i64, to: i64, after: i64)
             }
         }
         ExportKind::Scans => {
-            let mut stmt = conn.prepare_cached(
-                "SELECT s.id, s.scanned_at, s.received_at, s.event_id, s.serial, s.gate, s.direction, s.verdict,
-                        s.reason, d.public_id
-                 FROM scans s JOIN devices d ON d.id = s.device_id
-                 WHERE s.id > ?1 AND s.scanned_at >= ?2 AND s.scanned_at < ?3 ORDER BY s.id LIMIT ?4",
-            )?;
-            for r in stmt.query_map(params![after, from, to, PAGE], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, String>(8)?,
-                    r.get::<_, String>(9)?,
-                ))
-            })? {
-                let (id, scanned, received, event, serial, gate, direction, verdict, reason, device) = r?;
+            for s in scans::export_page(conn, after, from, to, PAGE)? {
+                let scans::Exported {
+                    id,
+                    scanned_at: scanned,
+                    received_at: received,
+                    event_id: event,
+                    serial,
+                    gate,
+                    direction,
+                    verdict,
+                    reason,
+                    device,
+                } = s;
                 out.push_str(&format!(
                     "{id},{},{},{},{},{},{},{},{},{}\r\n",
                     utc(Some(scanned)),

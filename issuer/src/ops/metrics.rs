@@ -4,7 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::AppResult;
-use crate::store::sql::{Connection, params};
+use crate::store::sql::Connection;
+use crate::store::{devices, scans};
 
 /// Process-wide counters of the gate-operations side (reset when the issuer restarts, as
 /// Prometheus counters may be).
@@ -127,24 +128,15 @@ pub struct GateMinute {
 
 /// Scans per gate per minute for an event since `since`.
 pub fn gate_minutes(conn: &Connection, event: u32, since: i64) -> AppResult<Vec<GateMinute>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT gate, (scanned_at / 60) * 60 AS minute,
-                CAST(SUM(CASE WHEN verdict IN ('admitted', 'exited') THEN 1 ELSE 0 END) AS BIGINT),
-                CAST(SUM(CASE WHEN verdict IN ('admitted', 'exited') THEN 0 ELSE 1 END) AS BIGINT)
-         FROM scans WHERE event_id = ?1 AND scanned_at >= ?2
-         GROUP BY gate, minute ORDER BY minute, gate",
-    )?;
-    let rows = stmt
-        .query_map(params![event, since], |r| {
-            Ok(GateMinute {
-                gate: r.get(0)?,
-                minute: r.get(1)?,
-                admitted: r.get::<_, i64>(2)? as u64,
-                refused: r.get::<_, i64>(3)? as u64,
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    Ok(rows)
+    Ok(scans::per_gate_minute(conn, event, since)?
+        .into_iter()
+        .map(|m| GateMinute {
+            gate: m.gate,
+            minute: m.minute,
+            admitted: m.admitted as u64,
+            refused: m.refused as u64,
+        })
+        .collect())
 }
 
 /// The gauges `/metrics` reads from the database.
@@ -164,8 +156,8 @@ pub struct Gauges {
 
 /// Reads the gauges at `now`.
 pub fn gauges(c: &Connection, now: i64) -> AppResult<Gauges> {
-    let conflicts: i64 = c.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?;
-    let devices: i64 = c.query_row("SELECT count(*) FROM devices WHERE status = 'active'", [], |r| r.get(0))?;
+    let conflicts = scans::conflicts_count(c)?;
+    let devices = devices::active_count(c)?;
     let (mails_waiting, oldest) = crate::store::mail_outbox::waiting(c)?;
     Ok(Gauges {
         conflicts,

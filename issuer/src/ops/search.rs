@@ -6,7 +6,8 @@
 //! ([`read_code_image`]).
 
 use crate::error::{AppError, AppResult};
-use crate::store::sql::{Connection, OptionalExtension, params};
+use crate::store::sql::Connection;
+use crate::store::{accounts, orders, refunds_due, revocations, scans, ticket_bindings, ticket_transfers, tickets};
 
 /// Longest query read.
 pub const MAX_QUERY: usize = 400;
@@ -139,31 +140,32 @@ pub fn read_code_image(bytes: &[u8]) -> AppResult<String> {
         })
 }
 
-const TICKETS: &str = "SELECT t.serial, t.event_id, e.name, t.offer, a.email, t.status
-     FROM tickets t JOIN events e ON e.id = t.event_id JOIN accounts a ON a.id = t.account_id";
-
-fn ticket_hit(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<TicketHit> {
-    Ok(TicketHit {
-        serial: r.get(0)?,
-        event_id: r.get(1)?,
-        event_name: r.get(2)?,
-        offer: r.get(3)?,
-        holder_email: r.get(4)?,
-        status: r.get(5)?,
-    })
+fn ticket_hit(t: tickets::Found) -> TicketHit {
+    TicketHit {
+        serial: t.serial,
+        event_id: t.event_id,
+        event_name: t.event_name,
+        offer: t.offer,
+        holder_email: t.holder_email,
+        status: t.status,
+    }
 }
 
-const ORDERS: &str = "SELECT o.id, a.email, o.status, o.total_cents, o.created_at
-     FROM orders o JOIN accounts a ON a.id = o.account_id";
+fn ticket_hits(found: Vec<tickets::Found>) -> Vec<TicketHit> {
+    found.into_iter().map(ticket_hit).collect()
+}
 
-fn order_hit(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<OrderHit> {
-    Ok(OrderHit {
-        id: r.get(0)?,
-        buyer_email: r.get(1)?,
-        status: r.get(2)?,
-        total_cents: r.get(3)?,
-        created_at: r.get(4)?,
-    })
+fn order_hits(found: Vec<orders::Found>) -> Vec<OrderHit> {
+    found
+        .into_iter()
+        .map(|o| OrderHit {
+            id: o.id,
+            buyer_email: o.buyer_email,
+            status: o.status,
+            total_cents: o.total_cents,
+            created_at: o.created_at,
+        })
+        .collect()
 }
 
 /// Finds what `q` names; at most 50 of each kind.
@@ -181,10 +183,7 @@ pub fn search(conn: &Connection, q: &str) -> AppResult<Found> {
         found.read_as = "scanned code".into();
         let serial = serial_of_code(q);
         if let Some(s) = serial {
-            found.tickets = conn
-                .prepare_cached(&format!("{TICKETS} WHERE t.serial = ?1"))?
-                .query_map([s], ticket_hit)?
-                .collect::<crate::store::sql::Result<Vec<_>>>()?;
+            found.tickets = ticket_hits(tickets::found_by_serial(conn, s)?);
         } else {
             found.read_as = "a code this issuer did not make (or a damaged one)".into();
         }
@@ -194,16 +193,8 @@ pub fn search(conn: &Connection, q: &str) -> AppResult<Found> {
     if !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
         let n: i64 = digits.parse().unwrap_or(-1);
         found.read_as = "ticket or order number".into();
-        found.tickets = conn
-            .prepare_cached(&format!(
-                "{TICKETS} WHERE t.serial = ?1 OR t.order_id = ?1 ORDER BY t.serial LIMIT 50"
-            ))?
-            .query_map([n], ticket_hit)?
-            .collect::<crate::store::sql::Result<Vec<_>>>()?;
-        found.orders = conn
-            .prepare_cached(&format!("{ORDERS} WHERE o.id = ?1"))?
-            .query_map([n], order_hit)?
-            .collect::<crate::store::sql::Result<Vec<_>>>()?;
+        found.tickets = ticket_hits(tickets::found_by_serial_or_order(conn, n)?);
+        found.orders = order_hits(orders::found_by_id(conn, n)?);
         return Ok(found);
     }
     found.read_as = "email".into();
@@ -214,31 +205,17 @@ pub fn search(conn: &Connection, q: &str) -> AppResult<Found> {
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    found.accounts = conn
-        .prepare_cached(
-            "SELECT id, email, status, role FROM accounts WHERE lower(email) LIKE ?1 ESCAPE '\\' ORDER BY email LIMIT 50",
-        )?
-        .query_map([&pattern], |r| {
-            Ok(AccountHit {
-                id: r.get(0)?,
-                email: r.get(1)?,
-                status: r.get(2)?,
-                role: r.get(3)?,
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    found.orders = conn
-        .prepare_cached(&format!(
-            "{ORDERS} WHERE lower(a.email) LIKE ?1 ESCAPE '\\' ORDER BY o.id DESC LIMIT 50"
-        ))?
-        .query_map([&pattern], order_hit)?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
-    found.tickets = conn
-        .prepare_cached(&format!(
-            "{TICKETS} WHERE lower(a.email) LIKE ?1 ESCAPE '\\' ORDER BY t.serial DESC LIMIT 50"
-        ))?
-        .query_map([&pattern], ticket_hit)?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    found.accounts = accounts::email_like(conn, &pattern)?
+        .into_iter()
+        .map(|a| AccountHit {
+            id: a.id,
+            email: a.email,
+            status: a.status,
+            role: a.role,
+        })
+        .collect();
+    found.orders = order_hits(orders::found_by_buyer_email_like(conn, &pattern)?);
+    found.tickets = ticket_hits(tickets::found_by_holder_email_like(conn, &pattern)?);
     Ok(found)
 }
 
@@ -273,49 +250,7 @@ pub struct TicketStory {
 
 /// A ticket's facts and its story, oldest first.
 pub fn ticket_story(conn: &Connection, serial: i64) -> AppResult<TicketStory> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        i64,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<i64>,
-        i64,
-        i64,
-        Option<i64>,
-        Option<String>,
-        String,
-    )> = conn
-        .query_row(
-            "SELECT t.event_id, e.name, e.time_zone, t.offer, a.email, t.holder_name, t.status, t.order_id,
-                    t.generation, t.issued_at, t.revoked_at, t.revoked_reason, p.kind
-             FROM tickets t JOIN events e ON e.id = t.event_id JOIN accounts a ON a.id = t.account_id
-                  JOIN purchases p ON p.id = t.purchase_id
-             WHERE t.serial = ?1",
-            [serial],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                    r.get(12)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((
+    let Some(tickets::Story {
         event_id,
         event_name,
         time_zone,
@@ -326,23 +261,15 @@ pub fn ticket_story(conn: &Connection, serial: i64) -> AppResult<TicketStory> {
         order_id,
         generation,
         issued_at,
-        _,
-        _,
-        kind,
-    )) = row
+        purchase_kind: kind,
+        ..
+    }) = tickets::story(conn, serial)?
     else {
         return Err(AppError::not_found(format!("no ticket {serial}")));
     };
     let mut moments = Vec::new();
     // The first holder is the buyer: the sender of the first transfer, else today's holder.
-    let first_holder: Option<String> = conn
-        .query_row(
-            "SELECT f.email FROM ticket_transfers x JOIN accounts f ON f.id = x.from_account
-             WHERE x.serial = ?1 ORDER BY x.generation LIMIT 1",
-            [serial],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let first_holder: Option<String> = ticket_transfers::first_sender(conn, serial)?;
     moments.push(Moment {
         at: issued_at,
         kind: "issued".into(),
@@ -359,37 +286,17 @@ pub fn ticket_story(conn: &Connection, serial: i64) -> AppResult<TicketStory> {
         },
         bad: false,
     });
-    let mut stmt = conn.prepare_cached(
-        "SELECT x.generation, f.email, t.email, x.admits, x.at FROM ticket_transfers x
-         JOIN accounts f ON f.id = x.from_account JOIN accounts t ON t.id = x.to_account
-         WHERE x.serial = ?1 ORDER BY x.generation",
-    )?;
-    for m in stmt.query_map([serial], |r| {
-        let (g, from, to, admits, at): (i64, String, String, i64, i64) =
-            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
-        Ok(Moment {
-            at,
+    for x in ticket_transfers::of_ticket(conn, serial)? {
+        let (g, from, to, admits) = (x.generation, x.from_email, x.to_email, x.admits);
+        moments.push(Moment {
+            at: x.at,
             kind: "transferred".into(),
             text: format!("given by {from} to {to} (code {g}, admits {admits})"),
             bad: false,
-        })
-    })? {
-        moments.push(m?);
+        });
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT binding_no, key_tag, created_at, revoked_at, revoked_reason FROM ticket_bindings
-         WHERE serial = ?1 ORDER BY binding_no",
-    )?;
-    for b in stmt.query_map([serial], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, Option<i64>>(3)?,
-            r.get::<_, Option<String>>(4)?,
-        ))
-    })? {
-        let (no, tag, at, ended, why) = b?;
+    for b in ticket_bindings::of_ticket(conn, serial)? {
+        let (no, tag, at, ended, why) = (b.binding_no, b.key_tag, b.created_at, b.revoked_at, b.revoked_reason);
         moments.push(Moment {
             at,
             kind: "bound".into(),
@@ -412,20 +319,8 @@ pub fn ticket_story(conn: &Connection, serial: i64) -> AppResult<TicketStory> {
             });
         }
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT scanned_at, gate, verdict, reason, direction FROM scans WHERE serial = ?1 AND event_id = ?2
-         ORDER BY scanned_at, id LIMIT 500",
-    )?;
-    for s in stmt.query_map(params![serial, event_id], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-        ))
-    })? {
-        let (at, gate, verdict, reason, direction) = s?;
+    for s in scans::of_ticket(conn, serial, event_id)? {
+        let (at, gate, verdict, reason, direction) = (s.scanned_at, s.gate, s.verdict, s.reason, s.direction);
         let admitted = verdict == "admitted" || verdict == "exited";
         moments.push(Moment {
             at,
@@ -447,20 +342,8 @@ pub fn ticket_story(conn: &Connection, serial: i64) -> AppResult<TicketStory> {
             bad: !admitted,
         });
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT kind, generation, tag, reason, at, seq FROM revocations WHERE serial = ?1 ORDER BY seq",
-    )?;
-    for r in stmt.query_map([serial], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, Option<i64>>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, i64>(4)?,
-            r.get::<_, i64>(5)?,
-        ))
-    })? {
-        let (kind, generation, tag, reason, at, seq) = r?;
+    for r in revocations::of_ticket(conn, serial)? {
+        let (kind, generation, tag, reason, at, seq) = (r.kind, r.generation, r.tag, r.reason, r.at, r.seq);
         let (text, bad) = match kind.as_str() {
             "ticket" => (
                 format!("revoked ({reason}), log entry {seq}: no gate admits it any more"),
@@ -483,21 +366,15 @@ pub fn ticket_story(conn: &Connection, serial: i64) -> AppResult<TicketStory> {
             bad,
         });
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.reason, r.amount_cents, r.created_at, r.settled_at, d.email, r.note
-         FROM refunds_due r LEFT JOIN accounts d ON d.id = r.decided_by WHERE r.serial = ?1",
-    )?;
-    for r in stmt.query_map([serial], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, Option<i64>>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, Option<String>>(5)?,
-        ))
-    })? {
-        let (reason, cents, at, settled, by, note) = r?;
+    for r in refunds_due::of_ticket(conn, serial)? {
+        let (reason, cents, at, settled, by, note) = (
+            r.reason,
+            r.amount_cents,
+            r.created_at,
+            r.settled_at,
+            r.decided_by,
+            r.note,
+        );
         let why = match reason.as_str() {
             "operator_decision" => format!(
                 "an operator's decision ({}: {})",

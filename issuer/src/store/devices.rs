@@ -2,7 +2,8 @@
 //! enrol them (`enrolment_tokens`): enrolment, the credential lookup of every device request,
 //! the operators' list, rename/revoke/rotate, and the contact a device records when it syncs or
 //! pushes scans. The rules that call them (who may enrol, what a name may be, when a device is
-//! refused) are in `gates::devices`, `gates::auth`, `gates::sync` and `gates::intake`.
+//! refused) are in `gates::devices`, `gates::auth`, `gates::sync` and `gates::intake`. The
+//! count of active devices is a gauge of `ops::metrics`.
 
 use super::sql::{Connection, OptionalExtension, Result, Transaction, params};
 
@@ -270,4 +271,9 @@ pub fn mark_enrolment_token_used(tx: &Transaction<'_>, id: i64, now: i64, device
         params![id, now, device],
     )?;
     Ok(())
+}
+
+/// How many devices are enrolled and not revoked.
+pub fn active_count(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT count(*) FROM devices WHERE status = 'active'", [], |r| r.get(0))
 }

@@ -1,9 +1,11 @@
-//! The queries of events (`events`) that the gates and the trust authority read: an event's
-//! zones when an operator scopes an enrolment token to it (`gates::devices`), its doors and
-//! status when a code is signed (`trust::issuance`). The catalogue's own event queries are still
-//! in `ops::catalogue` and `shop`.
+//! The queries of events (`events`) and of the capacity raises operators force
+//! (`capacity_overrides`): an event's zones when an operator scopes an enrolment token to it
+//! (`gates::devices`), its doors and status when a code is signed (`trust::issuance`), and the
+//! operators' catalogue (`ops::catalogue`: the list of events, the facts gates get, creating and
+//! changing an event, the seats a forced comp adds; the rules that check every field stay
+//! there). The shop's own event queries are still in `shop`.
 
-use super::sql::{Connection, FromSql, OptionalExtension, Result};
+use super::sql::{Connection, FromSql, OptionalExtension, Result, ToSql, params};
 
 /// An event's zone names as stored (a JSON array of names); `None` if there is no such event.
 pub fn zones(conn: &Connection, id: u32) -> Result<Option<String>> {
@@ -16,4 +18,207 @@ pub fn window<S: FromSql>(conn: &Connection, event_id: i64) -> Result<Option<(i6
     conn.prepare_cached("SELECT doors_open, doors_close, status FROM events WHERE id = ?1")?
         .query_row([event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()
+}
+
+/// An event as operators list it (`status` read as the caller's status type; `zones` as stored,
+/// a JSON array of names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed<S> {
+    pub id: u32,
+    pub sport: String,
+    pub name: String,
+    pub venue: String,
+    pub starts_at: i64,
+    pub doors_open: i64,
+    pub doors_close: i64,
+    pub capacity: i64,
+    pub reserved: i64,
+    pub status: S,
+    pub zones: String,
+    pub sales_open_at: Option<i64>,
+    pub sales_close_at: Option<i64>,
+    pub refund_deadline: Option<i64>,
+    pub transfer_deadline: Option<i64>,
+    pub time_zone: String,
+    pub venue_address: String,
+}
+
+/// Every event, by start time.
+pub fn all<S: FromSql>(conn: &Connection) -> Result<Vec<Listed<S>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, sport, name, venue, starts_at, doors_open, doors_close, capacity, reserved, status, zones,
+                sales_open_at, sales_close_at, refund_deadline, transfer_deadline, time_zone, venue_address
+         FROM events ORDER BY starts_at, id",
+    )?;
+    stmt.query_map([], |r| {
+        Ok(Listed {
+            id: r.get(0)?,
+            sport: r.get(1)?,
+            name: r.get(2)?,
+            venue: r.get(3)?,
+            starts_at: r.get(4)?,
+            doors_open: r.get(5)?,
+            doors_close: r.get(6)?,
+            capacity: r.get(7)?,
+            reserved: r.get(8)?,
+            status: r.get(9)?,
+            zones: r.get(10)?,
+            sales_open_at: r.get(11)?,
+            sales_close_at: r.get(12)?,
+            refund_deadline: r.get(13)?,
+            transfer_deadline: r.get(14)?,
+            time_zone: r.get(15)?,
+            venue_address: r.get(16)?,
+        })
+    })?
+    .collect()
+}
+
+/// What gates are told about an event (`zones` as stored, a JSON array of names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub id: u32,
+    pub name: String,
+    pub sport: String,
+    pub venue: String,
+    pub starts_at: i64,
+    pub doors_open: i64,
+    pub doors_close: i64,
+    pub zones: String,
+}
+
+/// The facts of every event, by id.
+pub fn all_facts(conn: &Connection) -> Result<Vec<Facts>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, sport, venue, starts_at, doors_open, doors_close, zones FROM events ORDER BY id",
+    )?;
+    stmt.query_map([], |r| {
+        Ok(Facts {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            sport: r.get(2)?,
+            venue: r.get(3)?,
+            starts_at: r.get(4)?,
+            doors_open: r.get(5)?,
+            doors_close: r.get(6)?,
+            zones: r.get(7)?,
+        })
+    })?
+    .collect()
+}
+
+/// Whether the event exists.
+pub fn exists(conn: &Connection, id: u32) -> Result<bool> {
+    let found: Option<i64> = conn
+        .query_row("SELECT id FROM events WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// An event's capacity, seats reserved and status (the event must exist).
+pub fn seats<S: FromSql>(conn: &Connection, id: u32) -> Result<(i64, i64, S)> {
+    conn.query_row(
+        "SELECT capacity, reserved, status FROM events WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+}
+
+/// Raises an event's capacity by `missing` seats and reserves `seats` of it.
+pub fn raise_capacity_and_reserve(tx: &Connection, id: u32, missing: i64, seats: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE events SET capacity = capacity + ?2, reserved = reserved + ?3 WHERE id = ?1",
+        params![id, missing, seats],
+    )?;
+    Ok(())
+}
+
+/// Records who raised an event's capacity by how many seats, and why (`capacity_overrides`).
+pub fn insert_capacity_override(
+    tx: &Connection,
+    id: u32,
+    seats: i64,
+    operator: &str,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO capacity_overrides (event_id, seats, operator, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, seats, operator, reason, now],
+    )?;
+    Ok(())
+}
+
+/// The fields of an event as written (already checked by the caller; `zones` a JSON array of
+/// names; `status` only when changed).
+#[derive(Debug, Clone)]
+pub struct Fields<'a> {
+    pub sport: &'a str,
+    pub name: &'a str,
+    pub venue: &'a str,
+    pub starts_at: i64,
+    pub doors_open: i64,
+    pub doors_close: i64,
+    pub capacity: i64,
+    pub zones: &'a str,
+    pub sales_open_at: Option<i64>,
+    pub sales_close_at: Option<i64>,
+    pub refund_deadline: Option<i64>,
+    pub transfer_deadline: Option<i64>,
+    pub time_zone: &'a str,
+    pub venue_address: &'a str,
+}
+
+/// A new event (status `scheduled`, nothing reserved); answers its id.
+pub fn insert(tx: &Connection, e: &Fields<'_>) -> Result<i64> {
+    tx.query_row(
+        "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity, zones,
+                             sales_open_at, sales_close_at, refund_deadline, transfer_deadline, time_zone, venue_address)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+        params![
+            e.sport,
+            e.name,
+            e.venue,
+            e.starts_at,
+            e.doors_open,
+            e.doors_close,
+            e.capacity,
+            e.zones,
+            e.sales_open_at,
+            e.sales_close_at,
+            e.refund_deadline,
+            e.transfer_deadline,
+            e.time_zone,
+            e.venue_address
+        ],
+        |r| r.get::<_, i64>(0),
+    )
+}
+
+/// Writes every field of an event and its status.
+pub fn update<S: ToSql>(tx: &Connection, id: u32, e: &Fields<'_>, status: &S) -> Result<()> {
+    tx.execute(
+        "UPDATE events SET sport = ?2, name = ?3, venue = ?4, starts_at = ?5, doors_open = ?6, doors_close = ?7,
+                capacity = ?8, zones = ?9, status = ?10, sales_open_at = ?11, sales_close_at = ?12,
+                refund_deadline = ?13, transfer_deadline = ?14, time_zone = ?15, venue_address = ?16 WHERE id = ?1",
+        params![
+            id,
+            e.sport,
+            e.name,
+            e.venue,
+            e.starts_at,
+            e.doors_open,
+            e.doors_close,
+            e.capacity,
+            e.zones,
+            status,
+            e.sales_open_at,
+            e.sales_close_at,
+            e.refund_deadline,
+            e.transfer_deadline,
+            e.time_zone,
+            e.venue_address
+        ],
+    )?;
+    Ok(())
 }

@@ -1,7 +1,8 @@
 //! The queries of the revocation log (`revocations`, `revocation_resets`). The rules (the hash
 //! chain, which tickets a target covers, when an entry is appended) are in `trust::revocation`;
 //! it calls these inside the write transaction whose commit order is the log's order (the
-//! ticket states a revocation changes are in `store::tickets`).
+//! ticket states a revocation changes are in `store::tickets`). Operators read a ticket's entries
+//! for its story (`ops::search`).
 
 use og_shared::sync::{Revocation, RevocationReason, RevocationTarget};
 use og_shared::ticket::Tag;
@@ -109,4 +110,34 @@ pub fn insert_reset(tx: &Connection, epoch: i64, head_before: i64, republished: 
         params![epoch, head_before, republished, now],
     )?;
     Ok(())
+}
+
+/// An entry about one ticket as its story tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfTicket {
+    /// `ticket`, `superseded`, `device_key`, ...
+    pub kind: String,
+    pub generation: Option<i64>,
+    pub tag: Option<String>,
+    pub reason: String,
+    pub at: i64,
+    pub seq: i64,
+}
+
+/// The entries naming the ticket with this serial, in log order.
+pub fn of_ticket(conn: &Connection, serial: i64) -> Result<Vec<OfTicket>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, generation, tag, reason, at, seq FROM revocations WHERE serial = ?1 ORDER BY seq",
+    )?;
+    stmt.query_map([serial], |r| {
+        Ok(OfTicket {
+            kind: r.get(0)?,
+            generation: r.get(1)?,
+            tag: r.get(2)?,
+            reason: r.get(3)?,
+            at: r.get(4)?,
+            seq: r.get(5)?,
+        })
+    })?
+    .collect()
 }

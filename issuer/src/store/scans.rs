@@ -3,7 +3,9 @@
 //! synced by the other gates of an event) and `conflicts` (tickets admitted more often than they
 //! allow). The rules that call them (validation, duplicates and nonce conflicts, the order of
 //! inserts, the admissions log's lock, what counts as a conflict) are in `gates::intake`; what a
-//! gate pulls is read for `gates::sync`.
+//! gate pulls is read for `gates::sync`. Operators read them too: a ticket's scans for its story
+//! (`ops::search`), an event's entries and refusals (`ops::dashboard`), scans per gate per minute
+//! and the count of conflicts (`ops::metrics`), the CSV export a page at a time (`ops::export`).
 //!
 //! Several rows go in one statement (a round trip each on PostgreSQL): [`insert_scans`] and
 //! [`insert_admissions`] write at most `ROWS_PER_STATEMENT` rows a statement, and the reads of
@@ -389,4 +391,126 @@ pub fn upsert_conflict(
     )?
     .execute(params![event, serial, allowed, admitted, gates, now])?;
     Ok(())
+}
+
+/// One scan of a ticket as its story tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfTicket {
+    pub scanned_at: i64,
+    pub gate: String,
+    pub verdict: String,
+    pub reason: String,
+    pub direction: String,
+}
+
+/// The scans of a ticket at its event, oldest first, at most 500.
+pub fn of_ticket(conn: &Connection, serial: i64, event_id: i64) -> Result<Vec<OfTicket>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT scanned_at, gate, verdict, reason, direction FROM scans WHERE serial = ?1 AND event_id = ?2
+         ORDER BY scanned_at, id LIMIT 500",
+    )?;
+    stmt.query_map(params![serial, event_id], |r| {
+        Ok(OfTicket {
+            scanned_at: r.get(0)?,
+            gate: r.get(1)?,
+            verdict: r.get(2)?,
+            reason: r.get(3)?,
+            direction: r.get(4)?,
+        })
+    })?
+    .collect()
+}
+
+/// The entries the admissions log holds for an event (one per person).
+pub fn entries_of_event(conn: &Connection, event: u32) -> Result<i64> {
+    conn.query_row(
+        "SELECT CAST(count(*) AS BIGINT) FROM admissions WHERE event_id = ?1 AND direction = 'entry'",
+        [event],
+        |r| r.get(0),
+    )
+}
+
+/// The scans of an event that were refused (neither admitted nor exited).
+pub fn refused_of_event(conn: &Connection, event: u32) -> Result<i64> {
+    conn.query_row(
+        "SELECT CAST(count(*) AS BIGINT) FROM scans WHERE event_id = ?1 AND verdict NOT IN ('admitted', 'exited')",
+        [event],
+        |r| r.get(0),
+    )
+}
+
+/// Scans of one gate in one minute: admitted or exited, and refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateMinute {
+    pub gate: String,
+    /// Start of the minute (Unix seconds, device clock).
+    pub minute: i64,
+    pub admitted: i64,
+    pub refused: i64,
+}
+
+/// An event's scans since `since` per gate per minute, by minute then gate.
+pub fn per_gate_minute(conn: &Connection, event: u32, since: i64) -> Result<Vec<GateMinute>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT gate, (scanned_at / 60) * 60 AS minute,
+                CAST(SUM(CASE WHEN verdict IN ('admitted', 'exited') THEN 1 ELSE 0 END) AS BIGINT),
+                CAST(SUM(CASE WHEN verdict IN ('admitted', 'exited') THEN 0 ELSE 1 END) AS BIGINT)
+         FROM scans WHERE event_id = ?1 AND scanned_at >= ?2
+         GROUP BY gate, minute ORDER BY minute, gate",
+    )?;
+    stmt.query_map(params![event, since], |r| {
+        Ok(GateMinute {
+            gate: r.get(0)?,
+            minute: r.get(1)?,
+            admitted: r.get(2)?,
+            refused: r.get(3)?,
+        })
+    })?
+    .collect()
+}
+
+/// How many tickets are in conflict.
+pub fn conflicts_count(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))
+}
+
+/// A scan as the CSV export writes it, with the public id of the device that sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exported {
+    pub id: i64,
+    pub scanned_at: i64,
+    pub received_at: i64,
+    pub event_id: Option<i64>,
+    pub serial: Option<i64>,
+    pub gate: String,
+    pub direction: String,
+    pub verdict: String,
+    pub reason: String,
+    pub device: String,
+}
+
+/// The scans made in `[from, to)` (device clock) with an id above `after`, by id, at most
+/// `limit`.
+pub fn export_page(conn: &Connection, after: i64, from: i64, to: i64, limit: i64) -> Result<Vec<Exported>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.scanned_at, s.received_at, s.event_id, s.serial, s.gate, s.direction, s.verdict,
+                        s.reason, d.public_id
+                 FROM scans s JOIN devices d ON d.id = s.device_id
+                 WHERE s.id > ?1 AND s.scanned_at >= ?2 AND s.scanned_at < ?3 ORDER BY s.id LIMIT ?4",
+    )?;
+    stmt.query_map(params![after, from, to, limit], |r| {
+        Ok(Exported {
+            id: r.get(0)?,
+            scanned_at: r.get(1)?,
+            received_at: r.get(2)?,
+            event_id: r.get(3)?,
+            serial: r.get(4)?,
+            gate: r.get(5)?,
+            direction: r.get(6)?,
+            verdict: r.get(7)?,
+            reason: r.get(8)?,
+            device: r.get(9)?,
+        })
+    })?
+    .collect()
 }

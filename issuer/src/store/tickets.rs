@@ -1,12 +1,15 @@
-//! The queries of issued tickets (`tickets`) of the trust authority and the gates: new tickets
-//! in multi-row inserts, re-issued and re-signed codes (`trust::issuance`), the states a
-//! revocation changes (`trust::revocation`), what a ticket is (its offer, its flags) when scan
-//! intake counts who is inside (`gates::intake`). The shop's own ticket queries are still in
-//! `shop`.
+//! The queries of issued tickets (`tickets`) of the trust authority, the gates and the
+//! operators: new tickets in multi-row inserts, re-issued and re-signed codes
+//! (`trust::issuance`), the states a revocation changes (`trust::revocation`), what a ticket is
+//! (its offer, its flags) when scan intake counts who is inside (`gates::intake`); whether a
+//! ticket exists before an operator revokes it (`ops::actions`), the tickets a search finds and
+//! a ticket's facts for its story (`ops::search`), an event's sales and the people its valid
+//! tickets admit (`ops::dashboard`), the CSV export a page at a time (`ops::export`). The shop's
+//! own ticket queries are still in `shop`.
 
 use og_shared::ticket::Tag;
 
-use super::sql::{Connection, Result, Value, params};
+use super::sql::{Connection, OptionalExtension, Result, Value, params};
 
 /// What one ticket is, as intake counts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,4 +247,192 @@ pub fn valid_serials_of_event(conn: &Connection, event_id: u32) -> Result<Vec<u3
     conn.prepare("SELECT serial FROM tickets WHERE event_id = ?1 AND status = 'valid' ORDER BY serial")?
         .query_map([event_id], |r| r.get(0))?
         .collect()
+}
+
+/// Whether a ticket with this serial exists.
+pub fn exists(conn: &Connection, serial: u32) -> Result<bool> {
+    let found: Option<i64> = conn
+        .query_row("SELECT serial FROM tickets WHERE serial = ?1", [serial], |r| r.get(0))
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// A ticket a search finds, with its event's name and its holder's email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub serial: i64,
+    pub event_id: i64,
+    pub event_name: String,
+    pub offer: String,
+    pub holder_email: String,
+    pub status: String,
+}
+
+const FOUND: &str = "SELECT t.serial, t.event_id, e.name, t.offer, a.email, t.status
+     FROM tickets t JOIN events e ON e.id = t.event_id JOIN accounts a ON a.id = t.account_id";
+
+fn found(r: &super::sql::Row<'_>) -> Result<Found> {
+    Ok(Found {
+        serial: r.get(0)?,
+        event_id: r.get(1)?,
+        event_name: r.get(2)?,
+        offer: r.get(3)?,
+        holder_email: r.get(4)?,
+        status: r.get(5)?,
+    })
+}
+
+/// The ticket with this serial (none or one).
+pub fn found_by_serial(conn: &Connection, serial: i64) -> Result<Vec<Found>> {
+    conn.prepare_cached(&format!("{FOUND} WHERE t.serial = ?1"))?
+        .query_map([serial], found)?
+        .collect()
+}
+
+/// The ticket with serial `n` and the tickets of order `n`, by serial, at most 50.
+pub fn found_by_serial_or_order(conn: &Connection, n: i64) -> Result<Vec<Found>> {
+    conn.prepare_cached(&format!(
+        "{FOUND} WHERE t.serial = ?1 OR t.order_id = ?1 ORDER BY t.serial LIMIT 50"
+    ))?
+    .query_map([n], found)?
+    .collect()
+}
+
+/// The tickets whose holder's lower-cased email is `LIKE` `pattern` (`\` escapes), newest
+/// first, at most 50.
+pub fn found_by_holder_email_like(conn: &Connection, pattern: &str) -> Result<Vec<Found>> {
+    conn.prepare_cached(&format!(
+        "{FOUND} WHERE lower(a.email) LIKE ?1 ESCAPE '\\' ORDER BY t.serial DESC LIMIT 50"
+    ))?
+    .query_map([pattern], found)?
+    .collect()
+}
+
+/// A ticket's facts as its story starts: its event (name, venue time zone), offer, holder,
+/// state, order, code generation, when it was issued (and revoked) and the kind of its purchase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Story {
+    pub event_id: i64,
+    pub event_name: String,
+    pub time_zone: String,
+    pub offer: String,
+    pub holder_email: String,
+    pub holder_name: String,
+    pub status: String,
+    pub order_id: Option<i64>,
+    pub generation: i64,
+    pub issued_at: i64,
+    pub revoked_at: Option<i64>,
+    pub revoked_reason: Option<String>,
+    /// `purchases.kind`.
+    pub purchase_kind: String,
+}
+
+/// The facts of the ticket with this serial, if it exists.
+pub fn story(conn: &Connection, serial: i64) -> Result<Option<Story>> {
+    conn.query_row(
+        "SELECT t.event_id, e.name, e.time_zone, t.offer, a.email, t.holder_name, t.status, t.order_id,
+                    t.generation, t.issued_at, t.revoked_at, t.revoked_reason, p.kind
+             FROM tickets t JOIN events e ON e.id = t.event_id JOIN accounts a ON a.id = t.account_id
+                  JOIN purchases p ON p.id = t.purchase_id
+             WHERE t.serial = ?1",
+        [serial],
+        |r| {
+            Ok(Story {
+                event_id: r.get(0)?,
+                event_name: r.get(1)?,
+                time_zone: r.get(2)?,
+                offer: r.get(3)?,
+                holder_email: r.get(4)?,
+                holder_name: r.get(5)?,
+                status: r.get(6)?,
+                order_id: r.get(7)?,
+                generation: r.get(8)?,
+                issued_at: r.get(9)?,
+                revoked_at: r.get(10)?,
+                revoked_reason: r.get(11)?,
+                purchase_kind: r.get(12)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// What one offer of an event sold: tickets issued, how many are still valid, and what was
+/// paid for them (cents).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferSales {
+    pub offer: String,
+    pub tickets: i64,
+    pub valid: i64,
+    pub revenue_cents: i64,
+}
+
+/// An event's sales per offer, by offer.
+pub fn sales_by_offer(conn: &Connection, event: u32) -> Result<Vec<OfferSales>> {
+    conn.prepare_cached(
+        "SELECT offer, CAST(count(*) AS BIGINT), CAST(SUM(CASE WHEN status = 'valid' THEN 1 ELSE 0 END) AS BIGINT),
+                    CAST(COALESCE(SUM(unit_price_cents), 0) AS BIGINT)
+             FROM tickets WHERE event_id = ?1 GROUP BY offer ORDER BY offer",
+    )?
+    .query_map([event], |r| {
+        Ok(OfferSales {
+            offer: r.get(0)?,
+            tickets: r.get(1)?,
+            valid: r.get(2)?,
+            revenue_cents: r.get(3)?,
+        })
+    })?
+    .collect()
+}
+
+/// The people an event's valid tickets admit (a ticket without its own count admits what its
+/// offer does: solo 1, duo 2, family 4).
+pub fn people_of_valid_tickets(conn: &Connection, event: u32) -> Result<i64> {
+    conn.query_row(
+        "SELECT CAST(COALESCE(SUM(COALESCE(admits, CASE offer WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 4 END)), 0) AS BIGINT)
+         FROM tickets WHERE event_id = ?1 AND status = 'valid'",
+        [event],
+        |r| r.get(0),
+    )
+}
+
+/// A ticket as the CSV export writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exported {
+    pub serial: i64,
+    pub issued_at: i64,
+    pub event_id: i64,
+    pub event_name: String,
+    pub offer: String,
+    pub holder_email: String,
+    pub status: String,
+    pub order_id: Option<i64>,
+    pub unit_price_cents: i64,
+    pub generation: i64,
+}
+
+/// The tickets issued in `[from, to)` with a serial above `after`, by serial, at most `limit`.
+pub fn export_page(conn: &Connection, after: i64, from: i64, to: i64, limit: i64) -> Result<Vec<Exported>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.serial, t.issued_at, t.event_id, e.name, t.offer, a.email, t.status, t.order_id,
+                        t.unit_price_cents, t.generation
+                 FROM tickets t JOIN events e ON e.id = t.event_id JOIN accounts a ON a.id = t.account_id
+                 WHERE t.serial > ?1 AND t.issued_at >= ?2 AND t.issued_at < ?3 ORDER BY t.serial LIMIT ?4",
+    )?;
+    stmt.query_map(params![after, from, to, limit], |r| {
+        Ok(Exported {
+            serial: r.get(0)?,
+            issued_at: r.get(1)?,
+            event_id: r.get(2)?,
+            event_name: r.get(3)?,
+            offer: r.get(4)?,
+            holder_email: r.get(5)?,
+            status: r.get(6)?,
+            order_id: r.get(7)?,
+            unit_price_cents: r.get(8)?,
+            generation: r.get(9)?,
+        })
+    })?
+    .collect()
 }
