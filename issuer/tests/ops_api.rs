@@ -49,6 +49,22 @@ async fn an_enrolment_token_works_once_and_a_replay_is_refused() {
 }
 
 #[tokio::test]
+async fn an_enrolment_token_pasted_with_spaces_around_it_still_enrols_the_gate() {
+    let app = spawn_app().await;
+    let op = app.operator();
+    let token = app.enrolment_token(&op, &[1], None).await;
+    let r = app
+        .post(
+            "/api/v1/devices/enroll",
+            None,
+            &json!({ "token": format!("  {token}\n"), "software_version": "1" }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.count("SELECT count(*) FROM devices"), 1);
+}
+
+#[tokio::test]
 async fn an_expired_enrolment_token_is_refused() {
     let app = spawn_app().await;
     let op = app.operator();

@@ -119,7 +119,9 @@ pub fn enroll(
     now: i64,
 ) -> AppResult<EnrollResponse> {
     let unknown = || AppError::Unauthorized("unknown enrolment token".into());
-    if !req.token.starts_with(ENROLMENT_TOKEN_PREFIX) {
+    // Pasted tokens may carry spaces or a line end around them: the same token either way.
+    let token = req.token.trim();
+    if !token.starts_with(ENROLMENT_TOKEN_PREFIX) {
         return Err(unknown());
     }
     let store::devices::EnrolmentToken {
@@ -128,7 +130,7 @@ pub fn enroll(
         zone,
         expires_at,
         used_at,
-    } = store::devices::enrolment_token_by_hash(tx, &secret_hash(req.token.trim())[..])?.ok_or_else(unknown)?;
+    } = store::devices::enrolment_token_by_hash(tx, &secret_hash(token)[..])?.ok_or_else(unknown)?;
     if used_at.is_some() {
         return Err(AppError::Gone {
             code: "enrolment_token_used",

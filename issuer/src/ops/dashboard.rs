@@ -75,7 +75,8 @@ pub fn dashboard(conn: &Connection, event: u32, now: i64) -> AppResult<Dashboard
         .into_iter()
         .filter(|d| d.event_ids.contains(&event))
         .collect();
-    let sold_people = tickets::people_of_valid_tickets(conn, event)?;
+    let offers = og_shared::Offer::ALL.map(|o| (o.name(), o.admits()));
+    let sold_people = tickets::people_of_valid_tickets(conn, event, offers)?;
     let admitted_people = scans::entries_of_event(conn, event)?;
     let refused_scans = scans::refused_of_event(conn, event)?;
     let minutes = crate::ops::metrics::gate_minutes(conn, event, now - CHART_MINUTES * 60)?;

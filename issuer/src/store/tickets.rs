@@ -386,13 +386,16 @@ pub fn sales_by_offer(conn: &Connection, event: u32) -> Result<Vec<OfferSales>> 
     .collect()
 }
 
-/// The people an event's valid tickets admit (a ticket without its own count admits what its
-/// offer does: solo 1, duo 2, family 4).
-pub fn people_of_valid_tickets(conn: &Connection, event: u32) -> Result<i64> {
+/// The people an event's valid tickets admit. A ticket without its own count admits what its
+/// offer does, `(offer name, people)` for each offer (the caller passes `Offer::admits`, so the
+/// numbers have one home).
+pub fn people_of_valid_tickets(conn: &Connection, event: u32, offers: [(&str, u8); 3]) -> Result<i64> {
+    let [(a, a_n), (b, b_n), (c, c_n)] = offers;
     conn.query_row(
-        "SELECT CAST(COALESCE(SUM(COALESCE(admits, CASE offer WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 4 END)), 0) AS BIGINT)
+        "SELECT CAST(COALESCE(SUM(COALESCE(admits, CASE offer WHEN ?2 THEN CAST(?3 AS BIGINT)
+                 WHEN ?4 THEN CAST(?5 AS BIGINT) WHEN ?6 THEN CAST(?7 AS BIGINT) END)), 0) AS BIGINT)
          FROM tickets WHERE event_id = ?1 AND status = 'valid'",
-        [event],
+        params![event, a, a_n, b, b_n, c, c_n],
         |r| r.get(0),
     )
 }
