@@ -2,7 +2,7 @@
 //! conflicts (`GET /api/v1/device/sync`), plus the compact binary revocation pages
 //! (`GET /api/v1/device/revocations`).
 //!
-//! Everything is read in one SQLite read transaction, so an answer is one consistent state.
+//! Everything is read in one read transaction (a snapshot on either engine), so an answer is one consistent state.
 //! The ETag is derived from that state and the device's cursors (not from the body, which
 //! carries the server time), so an unchanged state answers 304 without reading any page.
 //!

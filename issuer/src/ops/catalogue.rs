@@ -566,7 +566,6 @@ pub fn create_event(tx: &Transaction<'_>, e: &NewEvent) -> AppResult<EventRow> {
     event_row(tx, id)
 }
 
-/// Applies changes to an event.
 /// Changes an event. Cancelling it revokes every valid ticket of the event in the same
 /// transaction (one log entry per ticket, reason `cancelled`), so gates refuse them after their
 /// next sync, and records a refund due for every paid order of it (`shop::refunds`), returned so
