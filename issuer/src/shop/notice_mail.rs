@@ -10,30 +10,17 @@ use crate::error::AppResult;
 use crate::i18n::Lang;
 use crate::shop::Services;
 use crate::shop::mail::{self, Mail};
-use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
+use crate::store::sql::{Connection, Transaction};
 use crate::tr;
 
 /// The name of the event a ticket is for (empty for an unknown ticket).
 pub fn ticket_event(conn: &Connection, serial: i64) -> AppResult<String> {
-    Ok(conn
-        .query_row(
-            "SELECT e.name FROM tickets t JOIN events e ON e.id = t.event_id WHERE t.serial = ?1",
-            [serial],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or_default())
+    Ok(crate::store::tickets::event_name(conn, serial)?.unwrap_or_default())
 }
 
 /// The names of the events an order is for, joined with ", ".
 fn order_events(conn: &Connection, order_id: i64) -> AppResult<String> {
-    let names: Vec<String> = conn
-        .prepare_cached(
-            "SELECT DISTINCT e.name FROM order_lines l JOIN offers o ON o.id = l.offer_id
-             JOIN events e ON e.id = o.event_id WHERE l.order_id = ?1 ORDER BY e.name",
-        )?
-        .query_map([order_id], |r| r.get(0))?
-        .collect::<crate::store::sql::Result<_>>()?;
+    let names = crate::store::order_lines::event_names(conn, order_id)?;
     Ok(names.join(", "))
 }
 
@@ -89,17 +76,14 @@ pub struct RefundNotice {
 /// What the buyer's refund of a whole order owes back (every `buyer_refund` row of the order),
 /// read after its commit; `None` when nothing is owed (a pending order just cancelled).
 pub fn buyer_refund_notice(conn: &Connection, order_id: i64) -> AppResult<Option<RefundNotice>> {
-    let row: Option<(String, Option<String>, i64, i64)> = conn
-        .query_row(
-            "SELECT a.email, a.language, count(r.id), COALESCE(SUM(r.amount_cents), 0)
-             FROM orders o JOIN accounts a ON a.id = o.account_id
-             LEFT JOIN refunds_due r ON r.order_id = o.id AND r.reason = 'buyer_refund'
-             WHERE o.id = ?1 GROUP BY a.email, a.language",
-            params![order_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
-    let Some((to, language, rows, amount_cents)) = row else {
+    let row = crate::store::orders::buyer_refund_owed(conn, order_id)?;
+    let Some(crate::store::orders::BuyerRefundOwed {
+        email: to,
+        language,
+        rows,
+        amount_cents,
+    }) = row
+    else {
         return Ok(None);
     };
     if rows == 0 {

@@ -14,7 +14,7 @@ use crate::shop::Services;
 use crate::shop::mail::{self, Attachment, Mail, RichMail};
 use crate::shop::orders::{self as shop, OrderView};
 use crate::shop::ticket_pdf::TicketSheet;
-use crate::store::sql::{Connection, OptionalExtension, params};
+use crate::store::sql::Connection;
 use crate::tr;
 
 /// VAT on admission to sporting events in France (5.5 %), in tenths of a percent: prices are
@@ -38,14 +38,12 @@ struct Facts {
 }
 
 fn facts(conn: &Connection, order_id: i64, base_url: &str, default_language: &str) -> AppResult<Facts> {
-    let (account, to, name, language): (i64, String, String, Option<String>) = conn
-        .query_row(
-            "SELECT a.id, a.email, a.display_name, a.language FROM orders o JOIN accounts a ON a.id = o.account_id
-             WHERE o.id = ?1",
-            params![order_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?
+    let crate::store::orders::Buyer {
+        account_id: account,
+        email: to,
+        display_name: name,
+        language,
+    } = crate::store::orders::buyer(conn, order_id)?
         .ok_or_else(|| AppError::not_found(format!("no order {order_id}")))?;
     let lang = Lang::for_account(language.as_deref(), default_language);
     let order = shop::get_order(conn, account, order_id, base_url)?;

@@ -13,7 +13,8 @@
 //! ([`take_offer_tickets`]), each by one conditional update, and every path that gives seats back
 //! ([`release_seats`], an operator's refund of an unused ticket) gives the offer's tickets back.
 
-use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
+use crate::store;
+use crate::store::sql::{Connection, Transaction};
 use og_shared::Offer;
 use og_shared::TicketSigner;
 use og_shared::sync::RevocationReason;
@@ -21,7 +22,7 @@ use serde::Serialize;
 
 use crate::domain::{IdempotencyKey, MAX_QUANTITY, OrderStatus, Quantity};
 use crate::error::{AppError, AppResult};
-use crate::shop::entitlements::{entitlement, event_rules, offer_admits, rules_from_row};
+use crate::shop::entitlements::{entitlement, event_rules, offer_admits, rules_from};
 use crate::shop::lifecycle::{self, Allowed, Refusal, Sale, TicketState};
 use crate::shop::refunds::RefundReason;
 use crate::trust::issuance::{self, PurchaseKind, TicketRequest};
@@ -125,40 +126,35 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
         ),
     };
     let now = crate::now();
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, sport, name, venue, starts_at, capacity, reserved, status, doors_open, doors_close,
-                sales_open_at, sales_close_at, refund_deadline, transfer_deadline, venue_address, time_zone FROM events
-         WHERE (CAST(?1 AS TEXT) IS NULL OR lower(sport) = lower(?1))
-           AND (CAST(?2 AS TEXT) IS NULL OR lower(venue) = lower(?2))
-           AND (CAST(?3 AS BIGINT) IS NULL OR (starts_at >= ?3 - ?5 AND starts_at < ?3 + 86400 + ?5))
-           AND (CAST(?4 AS BIGINT) IS NULL OR id = ?4)
-         ORDER BY starts_at, id",
-    )?;
-    let mut events = stmt
-        .query_map(params![sport, venue, day_start, only, DAY_SLACK_SECS], |r| {
-            let capacity: i64 = r.get(5)?;
-            let reserved: i64 = r.get(6)?;
-            let starts_at: i64 = r.get(4)?;
-            let rules = rules_from_row(r, 4)?;
-            let time_zone: String = r.get(15)?;
-            Ok(EventView {
-                id: r.get(0)?,
-                sport: r.get(1)?,
-                name: r.get(2)?,
-                venue: r.get(3)?,
-                venue_address: r.get(14)?,
-                day: day_of(starts_at, &time_zone),
-                time_zone,
-                starts_at,
-                doors_open: rules.doors_open,
-                capacity,
-                capacity_left: capacity - reserved,
-                status: r.get(7)?,
-                sale: lifecycle::sale(&rules, now),
-                offers: Vec::new(),
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    let mut events = store::events::catalogue::<crate::domain::EventStatus>(
+        conn,
+        sport.as_deref(),
+        venue.as_deref(),
+        day_start,
+        only,
+        DAY_SLACK_SECS,
+    )?
+    .into_iter()
+    .map(|e| {
+        let rules = rules_from(&e.rules);
+        EventView {
+            id: e.id,
+            sport: e.sport,
+            name: e.name,
+            venue: e.venue,
+            venue_address: e.venue_address,
+            day: day_of(e.rules.starts_at, &e.time_zone),
+            time_zone: e.time_zone,
+            starts_at: e.rules.starts_at,
+            doors_open: rules.doors_open,
+            capacity: e.rules.capacity,
+            capacity_left: e.rules.capacity - e.rules.reserved,
+            status: e.rules.status,
+            sale: lifecycle::sale(&rules, now),
+            offers: Vec::new(),
+        }
+    })
+    .collect::<Vec<_>>();
     // The day asked for is the venue's local day (the query took a wider UTC window).
     if let Some(d) = &day {
         events.retain(|e| &e.day == d);
@@ -167,25 +163,17 @@ fn query_events(conn: &Connection, only: Option<i64>, f: &EventFilter) -> AppRes
         return Ok(events);
     }
     let index: std::collections::HashMap<i64, usize> = events.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
-    let mut stmt = conn.prepare_cached(
-        "SELECT event_id, id, kind, price_cents, capacity - sold FROM offers WHERE (CAST(?1 AS BIGINT) IS NULL OR event_id = ?1)
-         ORDER BY event_id, CASE kind WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 3 END",
-    )?;
-    stmt.query_map([only], |r| {
-        let event_id: i64 = r.get(0)?;
-        if let Some(&i) = index.get(&event_id) {
-            let kind: String = r.get(2)?;
+    for o in store::offers::catalogue(conn, only)? {
+        if let Some(&i) = index.get(&o.event_id) {
             events[i].offers.push(OfferView {
-                id: r.get(1)?,
-                admits: offer_admits(&kind),
-                kind,
-                price_cents: r.get(3)?,
-                tickets_left: r.get::<_, Option<i64>>(4)?.map(|l| l.max(0)),
+                id: o.id,
+                admits: offer_admits(&o.kind),
+                kind: o.kind,
+                price_cents: o.price_cents,
+                tickets_left: o.tickets_left.map(|l| l.max(0)),
             });
         }
-        Ok(())
-    })?
-    .collect::<crate::store::sql::Result<()>>()?;
+    }
     Ok(events)
 }
 
@@ -200,44 +188,22 @@ fn ensure_on_sale(conn: &Connection, event_id: i64, now: i64) -> AppResult<()> {
 /// Takes `seats` of an event's capacity, or returns false when they do not fit: one conditional
 /// update, never a read-then-write. Paid orders and complimentary tickets alike.
 pub(crate) fn take_seats(tx: &Transaction<'_>, event_id: i64, seats: i64) -> AppResult<bool> {
-    let n = tx.execute(
-        "UPDATE events SET reserved = reserved + ?1
-         WHERE id = ?2 AND status = 'scheduled' AND reserved + ?1 <= capacity",
-        params![seats, event_id],
-    )?;
-    Ok(n == 1)
+    Ok(store::events::take_seats(tx, event_id, seats)?)
 }
 
 /// Takes `tickets` of an offer's sale limit (always fits when the offer has none), or returns
 /// false: one conditional update, like [`take_seats`].
 pub(crate) fn take_offer_tickets(tx: &Transaction<'_>, offer_id: i64, tickets: i64) -> AppResult<bool> {
-    let n = tx.execute(
-        "UPDATE offers SET sold = sold + ?1 WHERE id = ?2 AND (capacity IS NULL OR sold + ?1 <= capacity)",
-        params![tickets, offer_id],
-    )?;
-    Ok(n == 1)
+    Ok(store::offers::take_tickets(tx, offer_id, tickets)?)
 }
 
 /// Distinct sports, venues and days (for the filter form).
 pub fn facets(conn: &Connection) -> AppResult<(Vec<String>, Vec<String>, Vec<String>)> {
-    let col = |sql: &str| -> AppResult<Vec<String>> {
-        let mut s = conn.prepare_cached(sql)?;
-        Ok(s.query_map([], |r| r.get(0))?
-            .collect::<crate::store::sql::Result<Vec<String>>>()?)
-    };
-    let days: Vec<(i64, String)> = {
-        let mut s = conn.prepare_cached("SELECT starts_at, time_zone FROM events ORDER BY starts_at")?;
-        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<crate::store::sql::Result<Vec<_>>>()?
-    };
+    let days = store::events::starts_and_time_zones(conn)?;
     let mut d: Vec<String> = days.into_iter().map(|(ts, tz)| day_of(ts, &tz)).collect();
     d.sort();
     d.dedup();
-    Ok((
-        col("SELECT DISTINCT sport FROM events ORDER BY sport")?,
-        col("SELECT DISTINCT venue FROM events ORDER BY venue")?,
-        d,
-    ))
+    Ok((store::events::sports(conn)?, store::events::venues(conn)?, d))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -258,59 +224,21 @@ pub struct CartView {
     pub total_cents: i64,
 }
 
-/// What a cart check needs to know of an offer.
-struct OfferFacts {
-    event_id: i64,
-    kind: String,
-    /// The event's seats left (people).
-    seats_left: i64,
-    /// The offer's tickets left when it has a sale limit.
-    tickets_left: Option<i64>,
-}
-
-fn offer_facts(conn: &Connection, offer_id: i64) -> AppResult<Option<OfferFacts>> {
-    Ok(conn
-        .query_row(
-            "SELECT e.id, o.kind, e.capacity - e.reserved, o.capacity - o.sold FROM offers o JOIN events e ON e.id = o.event_id
-             WHERE o.id = ?1",
-            [offer_id],
-            |r| {
-                Ok(OfferFacts {
-                    event_id: r.get(0)?,
-                    kind: r.get(1)?,
-                    seats_left: r.get(2)?,
-                    tickets_left: r.get(3)?,
-                })
-            },
-        )
-        .optional()?)
-}
-
 /// Lines of a guest cart (`offer_id`, `quantity`) resolved against the catalogue; unknown
 /// offers are dropped.
 pub fn resolve_lines(conn: &Connection, items: &[(i64, i64)]) -> AppResult<CartView> {
     let mut out = Vec::new();
     for &(offer_id, quantity) in items {
-        let row = conn
-            .query_row(
-                "SELECT e.id, e.name, e.sport, o.kind, o.price_cents FROM offers o JOIN events e ON e.id = o.event_id
-                 WHERE o.id = ?1",
-                [offer_id],
-                |r| {
-                    let kind: String = r.get(3)?;
-                    Ok(CartLine {
-                        offer_id,
-                        event_id: r.get(0)?,
-                        event_name: r.get(1)?,
-                        sport: r.get(2)?,
-                        admits: offer_admits(&kind),
-                        kind,
-                        quantity,
-                        unit_price_cents: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?;
+        let row = store::offers::for_cart(conn, offer_id)?.map(|o| CartLine {
+            offer_id,
+            event_id: o.event_id,
+            event_name: o.event_name,
+            sport: o.sport,
+            admits: offer_admits(&o.kind),
+            kind: o.kind,
+            quantity,
+            unit_price_cents: o.price_cents,
+        });
         out.extend(row);
     }
     let total_cents = out.iter().map(|l| l.quantity * l.unit_price_cents).sum();
@@ -321,23 +249,19 @@ pub fn resolve_lines(conn: &Connection, items: &[(i64, i64)]) -> AppResult<CartV
 }
 
 pub fn account_cart(conn: &Connection, account_id: i64) -> AppResult<CartView> {
-    let mut stmt =
-        conn.prepare_cached("SELECT offer_id, quantity FROM cart_items WHERE account_id = ?1 ORDER BY offer_id")?;
-    let items = stmt
-        .query_map([account_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<crate::store::sql::Result<Vec<(i64, i64)>>>()?;
+    let items = store::carts::items(conn, account_id)?;
     resolve_lines(conn, &items)
 }
 
 /// Checks that `quantity` tickets of an offer fit in what is left of its event and of the
 /// offer's own sale limit.
 pub fn check_fits(conn: &Connection, offer_id: i64, quantity: Quantity) -> AppResult<()> {
-    let OfferFacts {
+    let store::offers::Facts {
         event_id,
         kind,
         seats_left: left,
         tickets_left: offer_left,
-    } = offer_facts(conn, offer_id)?.ok_or_else(|| AppError::not_found(format!("no offer {offer_id}")))?;
+    } = store::offers::facts(conn, offer_id)?.ok_or_else(|| AppError::not_found(format!("no offer {offer_id}")))?;
     ensure_on_sale(conn, event_id, crate::now())?;
     if let Some(offer_left) = offer_left
         && quantity.get() > offer_left
@@ -360,49 +284,31 @@ pub fn check_fits(conn: &Connection, offer_id: i64, quantity: Quantity) -> AppRe
 /// Sets the quantity of one offer in an account's cart (after checking it fits).
 pub fn set_cart_item(tx: &Transaction<'_>, account_id: i64, offer_id: i64, quantity: Quantity) -> AppResult<()> {
     check_fits(tx, offer_id, quantity)?;
-    tx.execute(
-        "INSERT INTO cart_items (account_id, offer_id, quantity) VALUES (?1, ?2, ?3)
-         ON CONFLICT (account_id, offer_id) DO UPDATE SET quantity = excluded.quantity",
-        params![account_id, offer_id, quantity.get()],
-    )?;
+    store::carts::set(tx, account_id, offer_id, quantity.get())?;
     Ok(())
 }
 
 pub fn remove_cart_item(tx: &Transaction<'_>, account_id: i64, offer_id: i64) -> AppResult<()> {
-    tx.execute(
-        "DELETE FROM cart_items WHERE account_id = ?1 AND offer_id = ?2",
-        params![account_id, offer_id],
-    )?;
+    store::carts::remove(tx, account_id, offer_id)?;
     Ok(())
 }
 
 /// Empties an account's cart.
 pub fn clear_cart(tx: &Transaction<'_>, account_id: i64) -> AppResult<()> {
-    tx.execute("DELETE FROM cart_items WHERE account_id = ?1", [account_id])?;
+    store::carts::clear(tx, account_id)?;
     Ok(())
 }
 
 /// How many of an offer the account's cart holds (0 when none).
 pub fn cart_quantity(conn: &Connection, account_id: i64, offer_id: i64) -> AppResult<i64> {
-    Ok(conn.query_row(
-        "SELECT COALESCE((SELECT quantity FROM cart_items WHERE account_id = ?1 AND offer_id = ?2), 0)",
-        params![account_id, offer_id],
-        |r| r.get(0),
-    )?)
+    Ok(store::carts::quantity_or_zero(conn, account_id, offer_id)?)
 }
 
 /// Merges a guest cart into the account's cart at login: quantities add up (capped at the
 /// per-line maximum); offers that no longer exist or no longer fit are skipped.
 pub fn merge_cart(tx: &Transaction<'_>, account_id: i64, items: &[(i64, i64)]) -> AppResult<()> {
     for &(offer_id, qty) in items {
-        let existing: i64 = tx
-            .query_row(
-                "SELECT quantity FROM cart_items WHERE account_id = ?1 AND offer_id = ?2",
-                params![account_id, offer_id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(0);
+        let existing = store::carts::quantity(tx, account_id, offer_id)?.unwrap_or(0);
         let Ok(q) = Quantity::parse((existing + qty).min(MAX_QUANTITY)) else {
             continue;
         };
@@ -459,75 +365,41 @@ pub struct OrderTicket {
 }
 
 fn order_tickets(conn: &Connection, order_id: i64) -> AppResult<Vec<OrderTicket>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT t.serial, e.name, t.offer, t.status, t.revoked_reason,
-                    (SELECT count(*) FROM admissions a WHERE a.event_id = t.event_id AND a.serial = t.serial
-                        AND a.direction = 'entry'),
-                    (SELECT ac.email FROM ticket_transfers x JOIN accounts ac ON ac.id = x.to_account
-                        WHERE x.serial = t.serial ORDER BY x.generation LIMIT 1),
-                    (SELECT x.at FROM ticket_transfers x WHERE x.serial = t.serial ORDER BY x.generation LIMIT 1)
-             FROM tickets t JOIN events e ON e.id = t.event_id WHERE t.order_id = ?1 ORDER BY t.serial",
-        )?
-        .query_map([order_id], |r| {
-            let offer: String = r.get(2)?;
-            let status: String = r.get(3)?;
-            let reason: Option<String> = r.get(4)?;
-            let to: Option<String> = r.get(6)?;
-            let at: Option<i64> = r.get(7)?;
-            Ok(OrderTicket {
-                serial: r.get(0)?,
-                event_name: r.get(1)?,
-                admits: offer_admits(&offer),
-                offer,
-                state: TicketState::from_columns(&status, reason.as_deref()),
-                used: r.get(5)?,
-                given_to: to.zip(at),
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?)
+    Ok(store::tickets::of_order(conn, order_id)?
+        .into_iter()
+        .map(|t| OrderTicket {
+            serial: t.serial,
+            event_name: t.event_name,
+            admits: offer_admits(&t.offer),
+            offer: t.offer,
+            state: TicketState::from_columns(&t.status, t.revoked_reason.as_deref()),
+            used: t.entries,
+            given_to: t.first_given_to.zip(t.first_given_at),
+        })
+        .collect())
 }
 
 pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &str) -> AppResult<OrderView> {
-    let row = conn
-        .query_row(
-            "SELECT id, status, total_cents, payment_id, created_at, expires_at FROM orders
-             WHERE id = ?1 AND account_id = ?2",
-            params![order_id, account_id],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, OrderStatus>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, i64>(5)?,
-                ))
-            },
-        )
-        .optional()?
+    let o = store::orders::of_buyer::<OrderStatus>(conn, account_id, order_id)?
         .ok_or_else(|| AppError::not_found(format!("no order {order_id}")))?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT l.offer_id, e.id, e.name, o.kind, l.quantity, l.unit_price_cents, e.time_zone
-         FROM order_lines l JOIN offers o ON o.id = l.offer_id JOIN events e ON e.id = o.event_id
-         WHERE l.order_id = ?1 ORDER BY l.id",
-    )?;
+    let row = (o.id, o.status, o.total_cents, o.payment_id, o.created_at, o.expires_at);
     let mut time_zone = None;
-    let lines = stmt
-        .query_map([order_id], |r| {
+    let lines = store::order_lines::shown(conn, order_id)?
+        .into_iter()
+        .map(|l| {
             if time_zone.is_none() {
-                time_zone = Some(r.get::<_, String>(6)?);
+                time_zone = Some(l.time_zone);
             }
-            Ok(OrderLineView {
-                offer_id: r.get(0)?,
-                event_id: r.get(1)?,
-                event_name: r.get(2)?,
-                kind: r.get(3)?,
-                quantity: r.get(4)?,
-                unit_price_cents: r.get(5)?,
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+            OrderLineView {
+                offer_id: l.offer_id,
+                event_id: l.event_id,
+                event_name: l.event_name,
+                kind: l.kind,
+                quantity: l.quantity,
+                unit_price_cents: l.unit_price_cents,
+            }
+        })
+        .collect::<Vec<_>>();
     let payment_url = match (&row.3, row.1) {
         (Some(pid), OrderStatus::Pending) => Some(format!("{base_url}/pay/{pid}")),
         _ => None,
@@ -553,10 +425,7 @@ pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &s
 }
 
 pub fn list_orders(conn: &Connection, account_id: i64, base_url: &str) -> AppResult<Vec<OrderView>> {
-    let mut stmt = conn.prepare_cached("SELECT id FROM orders WHERE account_id = ?1 ORDER BY id DESC LIMIT 100")?;
-    let ids = stmt
-        .query_map([account_id], |r| r.get(0))?
-        .collect::<crate::store::sql::Result<Vec<i64>>>()?;
+    let ids = store::orders::ids_of_account(conn, account_id)?;
     ids.into_iter()
         .map(|id| get_order(conn, account_id, id, base_url))
         .collect()
@@ -564,50 +433,22 @@ pub fn list_orders(conn: &Connection, account_id: i64, base_url: &str) -> AppRes
 
 /// Releases the seats of an order's lines, and their tickets of each offer's sale limit.
 fn release_seats(tx: &Transaction<'_>, order_id: i64) -> AppResult<()> {
-    tx.execute(
-        "UPDATE offers SET sold = (
-             SELECT CASE WHEN offers.sold > q THEN offers.sold - q ELSE 0 END FROM (
-                 SELECT CAST(COALESCE(SUM(l.quantity), 0) AS BIGINT) AS q FROM order_lines l
-                 WHERE l.order_id = ?1 AND l.offer_id = offers.id) AS taken)
-         WHERE id IN (SELECT offer_id FROM order_lines WHERE order_id = ?1)",
-        [order_id],
-    )?;
-    tx.execute(
-        "UPDATE events SET reserved = reserved - (
-             SELECT CAST(COALESCE(SUM(l.quantity * CASE o.kind WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 4 END), 0) AS BIGINT)
-             FROM order_lines l JOIN offers o ON o.id = l.offer_id
-             WHERE l.order_id = ?1 AND o.event_id = events.id)
-         WHERE id IN (SELECT o.event_id FROM order_lines l JOIN offers o ON o.id = l.offer_id WHERE l.order_id = ?1)",
-        [order_id],
-    )?;
+    store::offers::release_order_tickets(tx, order_id)?;
+    store::events::release_order_seats(tx, order_id)?;
     Ok(())
 }
 
 /// Cancels pending orders whose hold has run out and releases their seats. Returns how many.
 /// Whether a pending order's hold has run out (what [`expire_overdue`] would cancel).
 pub fn any_overdue(conn: &Connection, now: i64) -> AppResult<bool> {
-    Ok(conn
-        .query_row(
-            "SELECT 1 FROM orders WHERE status = 'pending' AND expires_at <= ?1 LIMIT 1",
-            [now],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
+    Ok(store::orders::any_overdue(conn, now)?)
 }
 
 pub fn expire_overdue(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
-    let ids = {
-        let mut stmt = tx.prepare_cached("SELECT id FROM orders WHERE status = 'pending' AND expires_at <= ?1")?;
-        stmt.query_map([now], |r| r.get(0))?
-            .collect::<crate::store::sql::Result<Vec<i64>>>()?
-    };
+    let ids = store::orders::overdue_ids(tx, now)?;
     for id in &ids {
         release_seats(tx, *id)?;
-        tx.execute(
-            "UPDATE orders SET status = 'cancelled', closed_at = ?2 WHERE id = ?1",
-            params![id, now],
-        )?;
+        store::orders::set_cancelled(tx, *id, now)?;
     }
     Ok(ids.len())
 }
@@ -625,14 +466,7 @@ pub fn checkout(
     provider: &dyn crate::shop::payment::PaymentProvider,
     now: i64,
 ) -> AppResult<i64> {
-    if let Some(id) = tx
-        .query_row(
-            "SELECT id FROM orders WHERE account_id = ?1 AND idempotency_key = ?2",
-            params![account_id, key.as_str()],
-            |r| r.get(0),
-        )
-        .optional()?
-    {
+    if let Some(id) = store::orders::id_by_idempotency_key(tx, account_id, key.as_str())? {
         return Ok(id);
     }
     issuance::account_tag(tx, account_id)?;
@@ -643,24 +477,20 @@ pub fn checkout(
     for line in &cart.items {
         ensure_on_sale(tx, line.event_id, now)?;
     }
-    let order_id = tx.query_row(
-        "INSERT INTO orders (account_id, status, total_cents, idempotency_key, created_at, expires_at)
-         VALUES (?1, 'pending', ?2, ?3, ?4, ?5) RETURNING id",
-        params![account_id, cart.total_cents, key.as_str(), now, now + ORDER_HOLD_SECS],
-        |r| r.get::<_, i64>(0),
+    let order_id = store::orders::insert_pending(
+        tx,
+        account_id,
+        cart.total_cents,
+        key.as_str(),
+        now,
+        now + ORDER_HOLD_SECS,
     )?;
     for line in &cart.items {
-        tx.execute(
-            "INSERT INTO order_lines (order_id, offer_id, quantity, unit_price_cents) VALUES (?1, ?2, ?3, ?4)",
-            params![order_id, line.offer_id, line.quantity, line.unit_price_cents],
-        )?;
+        store::order_lines::insert(tx, order_id, line.offer_id, line.quantity, line.unit_price_cents)?;
     }
     let payment_id = provider.create_payment(tx, order_id, cart.total_cents, now)?;
-    tx.execute(
-        "UPDATE orders SET payment_id = ?2 WHERE id = ?1",
-        params![order_id, payment_id],
-    )?;
-    tx.execute("DELETE FROM cart_items WHERE account_id = ?1", [account_id])?;
+    store::orders::set_payment_id(tx, order_id, &payment_id)?;
+    store::carts::clear(tx, account_id)?;
     // Seats are taken last (the event's row stays locked until the commit, and every buyer of
     // the event needs it), event by event in id order, an offer's tickets right after its
     // event's seats: two checkouts running at once (PostgreSQL, `WriteScope::Account`) lock the
@@ -701,20 +531,7 @@ pub enum Confirmation {
 }
 
 fn order_ticket_requests(tx: &Transaction<'_>, order_id: i64, holder: &str) -> AppResult<Vec<TicketRequest>> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT o.event_id, o.kind, l.quantity, l.unit_price_cents FROM order_lines l JOIN offers o ON o.id = l.offer_id
-         WHERE l.order_id = ?1 ORDER BY l.id",
-    )?;
-    let lines = stmt
-        .query_map([order_id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    let lines = store::order_lines::to_issue(tx, order_id)?;
     let mut reqs = Vec::new();
     for (event_id, kind, qty, price) in lines {
         let offer = Offer::from_name(&kind).ok_or_else(|| AppError::internal("bad offer kind"))?;
@@ -732,11 +549,7 @@ fn order_ticket_requests(tx: &Transaction<'_>, order_id: i64, holder: &str) -> A
 }
 
 fn holder_of(tx: &Transaction<'_>, account_id: i64) -> AppResult<String> {
-    let (email, name): (String, String) = tx.query_row(
-        "SELECT email, display_name FROM accounts WHERE id = ?1",
-        [account_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (email, name) = store::accounts::email_and_display_name(tx, account_id)?;
     Ok(if name.is_empty() { email } else { name })
 }
 
@@ -749,13 +562,7 @@ pub fn confirm_payment(
     amount_cents: i64,
     now: i64,
 ) -> AppResult<Confirmation> {
-    let (order_id, account_id, status, total): (i64, i64, String, i64) = tx
-        .query_row(
-            "SELECT id, account_id, status, total_cents FROM orders WHERE payment_id = ?1",
-            [payment_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?
+    let (order_id, account_id, status, total) = store::orders::by_payment_id(tx, payment_id)?
         .ok_or_else(|| AppError::not_found("no order has this payment id"))?;
     if amount_cents != total {
         return Err(AppError::Unprocessable {
@@ -772,27 +579,16 @@ pub fn confirm_payment(
         }
         _ => {}
     }
-    let cancelled_events: i64 = tx.query_row(
-        "SELECT count(*) FROM order_lines l JOIN offers o ON o.id = l.offer_id JOIN events e ON e.id = o.event_id
-         WHERE l.order_id = ?1 AND e.status = 'cancelled'",
-        [order_id],
-        |r| r.get(0),
-    )?;
+    let cancelled_events = store::order_lines::count_for_cancelled_events(tx, order_id)?;
     if cancelled_events > 0 {
         // Acknowledged, not refused: the provider would retry a refusal forever.
         release_seats(tx, order_id)?;
-        tx.execute(
-            "UPDATE orders SET status = 'cancelled', closed_at = ?2 WHERE id = ?1",
-            params![order_id, now],
-        )?;
+        store::orders::set_cancelled(tx, order_id, now)?;
         let refund = crate::shop::refunds::record(tx, order_id, RefundReason::EventCancelled, amount_cents, now)?;
         tracing::warn!(order_id, "payment arrived for a cancelled event: a refund is due");
         return Ok(Confirmation::EventCancelled { order_id, refund });
     }
-    tx.execute(
-        "UPDATE orders SET status = 'paid', paid_at = ?2 WHERE id = ?1",
-        params![order_id, now],
-    )?;
+    store::orders::set_paid(tx, order_id, now)?;
     let tickets = issue_order_tickets(tx, signer, order_id, account_id, now)?;
     // The receipt and the PDF tickets go out once this commits (written when sent).
     crate::shop::mail::queue(tx, &crate::shop::mail::Queued::OrderConfirmation { order_id }, now)?;
@@ -816,14 +612,7 @@ fn issue_order_tickets(
 /// committed them apart) and queues their confirmations. Run at start. Returns the orders
 /// repaired.
 pub fn recover_paid_without_tickets(tx: &Transaction<'_>, signer: &TicketSigner, now: i64) -> AppResult<Vec<i64>> {
-    let rows = {
-        let mut stmt = tx.prepare(
-            "SELECT o.id, o.account_id FROM orders o
-             WHERE o.status = 'paid' AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.order_id = o.id)",
-        )?;
-        stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
-            .collect::<crate::store::sql::Result<Vec<_>>>()?
-    };
+    let rows = store::orders::paid_without_purchase(tx)?;
     for (order_id, account_id) in &rows {
         issue_order_tickets(tx, signer, *order_id, *account_id, now)?;
         let confirmation = crate::shop::mail::Queued::OrderConfirmation { order_id: *order_id };
@@ -837,21 +626,12 @@ pub fn recover_paid_without_tickets(tx: &Transaction<'_>, signer: &TicketSigner,
 /// used, none transferred). The seats are released, every code revoked through the log and a
 /// refund due recorded per ticket, all in the caller's transaction. No new code is issued.
 pub fn cancel_order(tx: &Transaction<'_>, account_id: i64, order_id: i64, now: i64) -> AppResult<String> {
-    let status: String = tx
-        .query_row(
-            "SELECT status FROM orders WHERE id = ?1 AND account_id = ?2",
-            params![order_id, account_id],
-            |r| r.get(0),
-        )
-        .optional()?
+    let status = store::orders::status_of_buyer(tx, account_id, order_id)?
         .ok_or_else(|| AppError::not_found(format!("no order {order_id}")))?;
     match status.as_str() {
         "pending" => {
             release_seats(tx, order_id)?;
-            tx.execute(
-                "UPDATE orders SET status = 'cancelled', closed_at = ?2 WHERE id = ?1",
-                params![order_id, now],
-            )?;
+            store::orders::set_cancelled(tx, order_id, now)?;
             Ok("cancelled".into())
         }
         "paid" => {
@@ -875,20 +655,14 @@ pub fn cancel_order(tx: &Transaction<'_>, account_id: i64, order_id: i64, now: i
             // A paid order whose tickets were never issued (see recovery) has nothing to revoke;
             // its money is still owed back.
             if serials.is_empty() {
-                let total: i64 =
-                    tx.query_row("SELECT total_cents FROM orders WHERE id = ?1", [order_id], |r| r.get(0))?;
+                let total = store::orders::total_cents(tx, order_id)?;
                 crate::shop::refunds::record(tx, order_id, RefundReason::BuyerRefund, total, now)?;
             }
-            let purchase_id: Option<i64> = tx
-                .query_row("SELECT id FROM purchases WHERE order_id = ?1", [order_id], |r| r.get(0))
-                .optional()?;
+            let purchase_id = store::purchases::id_of_order(tx, order_id)?;
             if let Some(purchase_id) = purchase_id {
                 crate::trust::revocation::revoke_purchase(tx, purchase_id, RevocationReason::Refunded, now)?;
             }
-            tx.execute(
-                "UPDATE orders SET status = 'refunded', closed_at = ?2 WHERE id = ?1",
-                params![order_id, now],
-            )?;
+            store::orders::set_refunded(tx, order_id, now)?;
             Ok("refunded".into())
         }
         other => Err(AppError::conflict(
@@ -900,10 +674,7 @@ pub fn cancel_order(tx: &Transaction<'_>, account_id: i64, order_id: i64, now: i
 
 /// The entitlements an order paid for, with their prices.
 fn order_serials(conn: &Connection, order_id: i64) -> AppResult<Vec<(u32, i64)>> {
-    Ok(conn
-        .prepare_cached("SELECT serial, unit_price_cents FROM tickets WHERE order_id = ?1 ORDER BY serial")?
-        .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?)
+    Ok(store::tickets::serials_and_prices_of_order(conn, order_id)?)
 }
 
 /// Whether the buyer may refund the whole order now: `Ok(deadline)` when every ticket of it may
@@ -930,12 +701,7 @@ pub fn order_refund(conn: &Connection, order_id: i64, now: i64) -> AppResult<Res
 }
 
 fn order_events(conn: &Connection, order_id: i64) -> AppResult<Vec<i64>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT DISTINCT o.event_id FROM order_lines l JOIN offers o ON o.id = l.offer_id WHERE l.order_id = ?1",
-        )?
-        .query_map([order_id], |r| r.get(0))?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?)
+    Ok(store::order_lines::event_ids(conn, order_id)?)
 }
 
 /// An operator refunds one entitlement by decision (even after entry): what is left of it is
@@ -957,34 +723,21 @@ pub fn operator_refund(
     }
     let (ent, ev) = entitlement(tx, serial)?;
     lifecycle::operator_refund(&ent).map_err(AppError::from)?;
-    let (order_id, price, event_id, offer): (Option<i64>, i64, i64, String) = tx.query_row(
-        "SELECT order_id, unit_price_cents, event_id, offer FROM tickets WHERE serial = ?1",
-        [serial],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )?;
+    let (order_id, price, event_id, offer) = store::tickets::for_operator_refund(tx, serial)?;
     let serial_u32 = u32::try_from(serial).map_err(|_| AppError::not_found("no such ticket"))?;
     if ent.state == TicketState::Valid {
         crate::trust::revocation::revoke_ticket(tx, serial_u32, RevocationReason::Refunded, now)?;
         let unused = i64::from(ent.left());
         if unused > 0 && now < ev.doors_close {
-            tx.execute(
-                "UPDATE events SET reserved = CASE WHEN reserved > ?2 THEN reserved - ?2 ELSE 0 END WHERE id = ?1",
-                params![event_id, unused],
-            )?;
+            store::events::give_back_seats(tx, event_id, unused)?;
             // A ticket nobody used goes back on sale under its offer's limit too (a part-used
             // Duo gives its seat back to the event, not a whole Duo to the offer).
             if order_id.is_some() && unused == i64::from(ent.offer_admits) {
-                tx.execute(
-                    "UPDATE offers SET sold = sold - 1 WHERE event_id = ?1 AND kind = ?2 AND sold > 0",
-                    params![event_id, offer],
-                )?;
+                store::offers::give_back_one_ticket(tx, event_id, &offer)?;
             }
         }
     } else {
-        tx.execute(
-            "UPDATE tickets SET revoked_reason = 'refunded' WHERE serial = ?1",
-            [serial],
-        )?;
+        store::tickets::set_revoked_reason_refunded(tx, serial)?;
     }
     let Some(order_id) = order_id else {
         // Complimentary: nothing was paid, nothing is owed; the revocation is the decision.
@@ -999,16 +752,9 @@ pub fn operator_refund(
         Some((operator_account, note)),
         now,
     )?;
-    let open: i64 = tx.query_row(
-        "SELECT count(*) FROM tickets WHERE order_id = ?1 AND status = 'valid'",
-        [order_id],
-        |r| r.get(0),
-    )?;
+    let open = store::tickets::valid_count_of_order(tx, order_id)?;
     if open == 0 {
-        tx.execute(
-            "UPDATE orders SET status = 'refunded', closed_at = ?2 WHERE id = ?1 AND status = 'paid'",
-            params![order_id, now],
-        )?;
+        store::orders::set_refunded_if_paid(tx, order_id, now)?;
     }
     Ok(due)
 }
@@ -1056,31 +802,24 @@ pub struct TicketView {
     pub phone: crate::shop::binding::PhoneView,
 }
 
-const TICKET_SELECT: &str =
-    "SELECT t.serial, t.event_id, e.name, e.sport, e.venue, e.starts_at, t.offer, t.holder_name,
-        t.status, t.qr_text, t.generation, e.doors_open, e.venue_address, e.time_zone FROM tickets t JOIN events e ON e.id = t.event_id";
-
-fn ticket_row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<TicketView> {
-    let offer: String = r.get(6)?;
-    let status: String = r.get(8)?;
-    let qr: String = r.get(9)?;
-    Ok(TicketView {
-        serial: r.get(0)?,
-        generation: r.get(10)?,
-        event_id: r.get(1)?,
-        event_name: r.get(2)?,
-        sport: r.get(3)?,
-        venue: r.get(4)?,
-        venue_address: r.get(12)?,
-        time_zone: r.get(13)?,
-        starts_at: r.get(5)?,
-        doors_open: r.get(11)?,
-        admits: offer_admits(&offer),
+fn ticket_view(t: store::tickets::Shown) -> TicketView {
+    TicketView {
+        serial: t.serial,
+        generation: t.generation,
+        event_id: t.event_id,
+        event_name: t.event_name,
+        sport: t.sport,
+        venue: t.venue,
+        venue_address: t.venue_address,
+        time_zone: t.time_zone,
+        starts_at: t.starts_at,
+        doors_open: t.doors_open,
+        admits: offer_admits(&t.offer),
         left: 0,
-        offer,
-        holder_name: r.get(7)?,
-        qr_text: (status == "valid").then_some(qr),
-        status,
+        offer: t.offer,
+        holder_name: t.holder_name,
+        qr_text: (t.status == "valid").then_some(t.qr_text),
+        status: t.status,
         state: TicketState::Valid,
         explanation: None,
         uses: Vec::new(),
@@ -1089,7 +828,7 @@ fn ticket_row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<Ticke
             transfer: Ok((0, 0)),
         },
         phone: crate::shop::binding::PhoneView::default(),
-    })
+    }
 }
 
 impl TicketView {
@@ -1111,36 +850,21 @@ fn complete(conn: &Connection, mut t: TicketView, now: i64) -> AppResult<TicketV
     t.left = if ent.state == TicketState::Valid { ent.left() } else { 0 };
     t.allowed = lifecycle::allowed(&ent, &ev, now);
     t.phone = crate::shop::binding::phone_view(conn, i64::from(t.serial))?;
-    t.uses = conn
-        .prepare_cached(
-            "SELECT gate, admitted_at FROM admissions WHERE event_id = ?1 AND serial = ?2 AND direction = 'entry'
-             ORDER BY seq",
-        )?
-        .query_map(params![t.event_id, t.serial], |r| {
-            Ok(UseView {
-                gate: r.get(0)?,
-                at: r.get(1)?,
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    t.uses = store::scans::entry_gates_and_times(conn, t.event_id, t.serial)?
+        .into_iter()
+        .map(|(gate, at)| UseView { gate, at })
+        .collect();
     Ok(t)
 }
 
 /// The IANA time zone of an event's venue.
 pub fn event_time_zone(conn: &Connection, event_id: i64) -> AppResult<String> {
-    conn.query_row("SELECT time_zone FROM events WHERE id = ?1", [event_id], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| AppError::not_found(format!("no event {event_id}")))
+    store::events::time_zone(conn, event_id)?.ok_or_else(|| AppError::not_found(format!("no event {event_id}")))
 }
 
 /// The language an account chose, if the address has an account.
 pub fn account_language(conn: &Connection, email: &str) -> AppResult<Option<String>> {
-    Ok(conn
-        .query_row("SELECT language FROM accounts WHERE email = ?1", [email], |r| {
-            r.get::<_, Option<String>>(0)
-        })
-        .optional()?
-        .flatten())
+    Ok(store::accounts::language_by_email(conn, email)?.flatten())
 }
 
 /// A ticket the account gave to someone else.
@@ -1159,49 +883,31 @@ pub struct GivenTicket {
 
 /// The account's tickets: valid ones first, then those that no longer work (with why).
 pub fn list_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<TicketView>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "{TICKET_SELECT} WHERE t.account_id = ?1 ORDER BY t.status DESC, e.starts_at, t.serial"
-    ))?;
-    let rows = stmt
-        .query_map([account_id], ticket_row)?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    let rows = store::tickets::shown_of_account(conn, account_id)?;
     let now = crate::now();
-    rows.into_iter().map(|t| complete(conn, t, now)).collect()
+    rows.into_iter().map(|t| complete(conn, ticket_view(t), now)).collect()
 }
 
 /// Tickets the account gave away, newest first.
 pub fn given_tickets(conn: &Connection, account_id: i64) -> AppResult<Vec<GivenTicket>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT x.serial, e.name, t.offer, a.email, x.at, x.admits, e.time_zone FROM ticket_transfers x
-             JOIN tickets t ON t.serial = x.serial JOIN events e ON e.id = t.event_id
-             JOIN accounts a ON a.id = x.to_account
-             WHERE x.from_account = ?1 ORDER BY x.at DESC, x.id DESC",
-        )?
-        .query_map([account_id], |r| {
-            Ok(GivenTicket {
-                serial: r.get(0)?,
-                event_name: r.get(1)?,
-                offer: r.get(2)?,
-                to_email: r.get(3)?,
-                at: r.get(4)?,
-                admits: r.get(5)?,
-                time_zone: r.get(6)?,
-            })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?)
+    Ok(store::ticket_transfers::given_by(conn, account_id)?
+        .into_iter()
+        .map(|g| GivenTicket {
+            serial: g.serial,
+            event_name: g.event_name,
+            offer: g.offer,
+            to_email: g.to_email,
+            at: g.at,
+            admits: g.admits,
+            time_zone: g.time_zone,
+        })
+        .collect())
 }
 
 pub fn get_ticket(conn: &Connection, account_id: i64, serial: i64) -> AppResult<TicketView> {
-    let t = conn
-        .query_row(
-            &format!("{TICKET_SELECT} WHERE t.account_id = ?1 AND t.serial = ?2"),
-            params![account_id, serial],
-            ticket_row,
-        )
-        .optional()?
+    let t = store::tickets::shown_of_holder(conn, account_id, serial)?
         .ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
-    complete(conn, t, crate::now())
+    complete(conn, ticket_view(t), crate::now())
 }
 
 /// A ticket's whole story as operators see it: the entitlement, its holder, every entry gates
@@ -1225,31 +931,21 @@ pub struct TransferView {
 }
 
 pub fn ticket_history(conn: &Connection, serial: i64) -> AppResult<TicketHistory> {
-    let (account_id, holder_email, order_id): (i64, String, Option<i64>) = conn
-        .query_row(
-            "SELECT t.account_id, a.email, t.order_id FROM tickets t JOIN accounts a ON a.id = t.account_id
-             WHERE t.serial = ?1",
-            [serial],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?
+    let (account_id, holder_email, order_id) = store::tickets::holder_and_order(conn, serial)?
         .ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
-    let transfers = conn
-        .prepare_cached(
-            "SELECT x.generation, f.email, t.email, x.admits, x.at FROM ticket_transfers x
-             JOIN accounts f ON f.id = x.from_account JOIN accounts t ON t.id = x.to_account
-             WHERE x.serial = ?1 ORDER BY x.generation",
-        )?
-        .query_map([serial], |r| {
+    let transfers = store::ticket_transfers::of_ticket(conn, serial)?
+        .into_iter()
+        .map(|x| {
+            let small = |n: i64| u8::try_from(n).map_err(|_| AppError::internal("transfer out of range"));
             Ok(TransferView {
-                generation: r.get(0)?,
-                from: r.get(1)?,
-                to: r.get(2)?,
-                admits: r.get(3)?,
-                at: r.get(4)?,
+                generation: small(x.generation)?,
+                from: x.from_email,
+                to: x.to_email,
+                admits: small(x.admits)?,
+                at: x.at,
             })
-        })?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+        })
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(TicketHistory {
         ticket: get_ticket(conn, account_id, serial)?,
         holder_email,
@@ -1298,14 +994,7 @@ pub fn transfer_ticket(
     to_email: &str,
     now: i64,
 ) -> AppResult<TransferOutcome> {
-    let holder: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT t.account_id, a.email FROM tickets t JOIN accounts a ON a.id = t.account_id
-             WHERE t.serial = ?1 AND t.account_id = ?2",
-            params![serial, from_account],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    let holder = store::tickets::holder_if(tx, serial, from_account)?;
     let Some((_, from_email)) = holder else {
         return Err(AppError::not_found(format!("no ticket {serial}")));
     };
@@ -1317,30 +1006,22 @@ pub fn transfer_ticket(
     }
     let (ent, ev) = entitlement(tx, serial)?;
     let (_, left) = lifecycle::transfer(&ent, &ev, now)?;
-    tx.execute(
-        "UPDATE transfer_invites SET closed_at = ?2 WHERE serial = ?1 AND closed_at IS NULL",
-        params![serial, now],
-    )?;
-    let to: Option<(i64, String)> = tx
-        .query_row("SELECT id, status FROM accounts WHERE email = ?1", [to_email], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
+    store::transfer_invites::close_open_of_ticket(tx, serial, now)?;
+    let to = store::accounts::id_and_status_by_email::<String>(tx, to_email)?;
     let to_id = match to {
         Some((id, st)) if st == "active" => id,
         _ => {
             let token = crate::shop::auth::random_token();
-            tx.execute(
-                "INSERT INTO transfer_invites (token_hash, serial, from_account, to_email, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    crate::shop::auth::token_hash(&token),
+            store::transfer_invites::insert(
+                tx,
+                &store::transfer_invites::NewInvite {
+                    token_hash: &crate::shop::auth::token_hash(&token),
                     serial,
                     from_account,
                     to_email,
-                    now,
-                    now + INVITE_TTL_SECS
-                ],
+                    created_at: now,
+                    expires_at: now + INVITE_TTL_SECS,
+                },
             )?;
             return Ok(TransferOutcome::Invited { token });
         }
@@ -1350,11 +1031,7 @@ pub fn transfer_ticket(
     let generation = issuance::reissue(tx, signer, serial_u32, to_id, &holder, left, now)?;
     // The sender's phone no longer shows it; the recipient binds their own.
     crate::shop::binding::on_transfer(tx, serial, now)?;
-    tx.execute(
-        "INSERT INTO ticket_transfers (serial, generation, from_account, to_account, admits, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![serial, generation, from_account, to_id, left, now],
-    )?;
+    store::ticket_transfers::insert(tx, serial, generation, from_account, to_id, left, now)?;
     Ok(TransferOutcome::Sent(Transferred {
         serial: serial_u32,
         generation,
@@ -1372,14 +1049,8 @@ pub fn claim_invite(
     token: &str,
     now: i64,
 ) -> AppResult<Transferred> {
-    let invite: Option<(i64, i64, i64, String, i64)> = tx
-        .query_row(
-            "SELECT id, serial, from_account, to_email, expires_at FROM transfer_invites
-             WHERE token_hash = ?1 AND closed_at IS NULL",
-            [crate::shop::auth::token_hash(token)],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .optional()?;
+    let invite = store::transfer_invites::open_by_token_hash(tx, &crate::shop::auth::token_hash(token))?
+        .map(|i| (i.id, i.serial, i.from_account, i.to_email, i.expires_at));
     let gone = || AppError::Gone {
         code: "invite_not_valid",
         message: "this invitation was already used, replaced or has expired".into(),
@@ -1388,17 +1059,13 @@ pub fn claim_invite(
     if now >= expires_at {
         return Err(gone());
     }
-    let email: String = tx.query_row("SELECT email FROM accounts WHERE id = ?1", [account_id], |r| r.get(0))?;
+    let email = store::accounts::email(tx, account_id)?;
     if !email.eq_ignore_ascii_case(&to_email) {
         return Err(AppError::Forbidden(format!(
             "this invitation is for {to_email}: log in with that address"
         )));
     }
-    let still_holder: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM tickets WHERE serial = ?1 AND account_id = ?2)",
-        params![serial, from],
-        |r| r.get(0),
-    )?;
+    let still_holder = store::tickets::is_held_by(tx, serial, from)?;
     if !still_holder {
         return Err(gone());
     }
@@ -1408,9 +1075,6 @@ pub fn claim_invite(
             return Err(AppError::conflict("account_not_active", "activate your account first"));
         }
     };
-    tx.execute(
-        "UPDATE transfer_invites SET closed_at = ?2 WHERE id = ?1",
-        params![id, now],
-    )?;
+    store::transfer_invites::close(tx, id, now)?;
     Ok(done)
 }

@@ -9,7 +9,8 @@
 //! processor has no refund call, so the refund itself is made outside (the provider's
 //! dashboard) and marked settled here.
 
-use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
+use crate::store::refunds_due;
+use crate::store::sql::{Connection, Transaction};
 use crate::tr;
 use serde::Serialize;
 
@@ -73,18 +74,11 @@ pub fn record(
     amount_cents: i64,
     now: i64,
 ) -> AppResult<Option<RefundDue>> {
-    let id: Option<i64> = tx
-        .query_row(
-            "INSERT INTO refunds_due (order_id, reason, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (order_id, reason) WHERE serial IS NULL DO NOTHING RETURNING id",
-            params![order_id, reason.as_str(), amount_cents.max(0), now],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let id = refunds_due::insert_for_order(tx, order_id, reason.as_str(), amount_cents.max(0), now)?;
     let Some(id) = id else {
         return Ok(None);
     };
-    Ok(Some(tx.query_row(&format!("{SELECT} WHERE f.id = ?1"), [id], row)?))
+    Ok(Some(refunds_due::by_id(tx, id)?.into()))
 }
 
 /// Records the refund due for one ticket (at most once per ticket, whoever asks: a second call
@@ -98,39 +92,28 @@ pub fn record_for_ticket(
     decision: Option<(i64, &str)>,
     now: i64,
 ) -> AppResult<Option<RefundDue>> {
-    let id: Option<i64> = tx
-        .query_row(
-            "INSERT INTO refunds_due (order_id, serial, reason, amount_cents, created_at, decided_by, note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (serial) WHERE serial IS NOT NULL DO NOTHING RETURNING id",
-            params![
-                order_id,
-                serial,
-                reason.as_str(),
-                amount_cents.max(0),
-                now,
-                decision.map(|d| d.0),
-                decision.map(|d| d.1)
-            ],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let id = refunds_due::insert_for_ticket(
+        tx,
+        &refunds_due::NewForTicket {
+            order_id,
+            serial,
+            reason: reason.as_str(),
+            amount_cents: amount_cents.max(0),
+            created_at: now,
+            decided_by: decision.map(|d| d.0),
+            note: decision.map(|d| d.1),
+        },
+    )?;
     let Some(id) = id else {
         return Ok(None);
     };
-    Ok(Some(tx.query_row(&format!("{SELECT} WHERE f.id = ?1"), [id], row)?))
+    Ok(Some(refunds_due::by_id(tx, id)?.into()))
 }
 
 /// Records a refund for every paid ticket of `event_id` that is still valid (run before the
 /// cancellation revokes them). Returns the refunds recorded now (not those recorded before).
 pub fn record_for_cancelled_event(tx: &Transaction<'_>, event_id: u32, now: i64) -> AppResult<Vec<RefundDue>> {
-    let tickets: Vec<(i64, u32, i64)> = tx
-        .prepare(
-            "SELECT order_id, serial, unit_price_cents FROM tickets
-             WHERE event_id = ?1 AND status = 'valid' AND order_id IS NOT NULL ORDER BY serial",
-        )?
-        .query_map([event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
+    let tickets = crate::store::tickets::valid_paid_of_event(tx, event_id)?;
     let mut recorded = Vec::new();
     for (order_id, serial, amount) in tickets {
         recorded.extend(record_for_ticket(
@@ -232,57 +215,42 @@ pub fn queue_event_cancelled(
     Ok(())
 }
 
-fn row(r: &crate::store::sql::Row<'_>) -> crate::store::sql::Result<RefundDue> {
-    Ok(RefundDue {
-        id: r.get(0)?,
-        order_id: r.get(1)?,
-        serial: r.get(7)?,
-        buyer_email: r.get(2)?,
-        buyer_language: r.get(10)?,
-        reason: r.get(3)?,
-        decided_by: r.get(8)?,
-        note: r.get(9)?,
-        amount_cents: r.get(4)?,
-        created_at: r.get(5)?,
-        settled_at: r.get(6)?,
-    })
+impl From<refunds_due::Due> for RefundDue {
+    fn from(d: refunds_due::Due) -> RefundDue {
+        RefundDue {
+            id: d.id,
+            order_id: d.order_id,
+            serial: d.serial,
+            buyer_email: d.buyer_email,
+            buyer_language: d.buyer_language,
+            reason: d.reason,
+            decided_by: d.decided_by,
+            note: d.note,
+            amount_cents: d.amount_cents,
+            created_at: d.created_at,
+            settled_at: d.settled_at,
+        }
+    }
 }
-
-const SELECT: &str = "SELECT f.id, f.order_id, a.email, f.reason, f.amount_cents, f.created_at, f.settled_at,
-        f.serial, d.email, f.note, a.language
-     FROM refunds_due f JOIN orders o ON o.id = f.order_id JOIN accounts a ON a.id = o.account_id
-     LEFT JOIN accounts d ON d.id = f.decided_by";
 
 /// Refunds still to make, oldest first (or every refund, settled too, with `all`).
 pub fn list(conn: &Connection, all: bool) -> AppResult<Vec<RefundDue>> {
-    let sql = if all {
-        format!("{SELECT} ORDER BY f.id")
-    } else {
-        format!("{SELECT} WHERE f.settled_at IS NULL ORDER BY f.id")
-    };
-    Ok(conn.prepare(&sql)?.query_map([], row)?.collect::<Result<_, _>>()?)
+    Ok(refunds_due::list(conn, all)?.into_iter().map(RefundDue::from).collect())
 }
 
 /// The refund owed for one ticket, if any.
 pub fn for_ticket(conn: &Connection, serial: i64) -> AppResult<Option<RefundDue>> {
-    Ok(conn
-        .query_row(&format!("{SELECT} WHERE f.serial = ?1"), [serial], row)
-        .optional()?)
+    Ok(refunds_due::for_serial(conn, serial)?.map(RefundDue::from))
 }
 
 /// Marks a refund made. 404 if unknown, 409 if already settled.
 pub fn settle(tx: &Transaction<'_>, id: i64, operator: i64, now: i64) -> AppResult<RefundDue> {
-    let settled: Option<Option<i64>> = tx
-        .query_row("SELECT settled_at FROM refunds_due WHERE id = ?1", [id], |r| r.get(0))
-        .optional()?;
+    let settled = refunds_due::settled_at(tx, id)?;
     match settled {
         None => return Err(AppError::not_found(format!("no refund {id}"))),
         Some(Some(_)) => return Err(AppError::conflict("already_settled", "this refund is already settled")),
         Some(None) => {}
     }
-    tx.execute(
-        "UPDATE refunds_due SET settled_at = ?2, settled_by = ?3 WHERE id = ?1",
-        params![id, now, operator],
-    )?;
-    Ok(tx.query_row(&format!("{SELECT} WHERE f.id = ?1"), [id], row)?)
+    refunds_due::settle(tx, id, now, operator)?;
+    Ok(refunds_due::by_id(tx, id)?.into())
 }

@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::shop::orders::{self as shop, TicketView};
 use crate::shop::ticket_pdf::{SheetCode, TicketSheet};
-use crate::store::sql::{Connection, params};
+use crate::store::sql::Connection;
 use crate::tr;
 
 /// The printable sheet of one ticket the account holds.
@@ -43,12 +43,7 @@ pub fn order_sheets(
 ) -> AppResult<Vec<TicketSheet>> {
     // The order must be the account's: the same check and the same 404 as its page.
     shop::get_order(conn, account_id, order_id, base_url)?;
-    let serials: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT serial FROM tickets WHERE order_id = ?1 AND account_id = ?2 AND status = 'valid' ORDER BY serial",
-        )?
-        .query_map(params![order_id, account_id], |r| r.get(0))?
-        .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    let serials = crate::store::tickets::valid_serials_of_order_held_by(conn, order_id, account_id)?;
     if serials.is_empty() {
         return Err(AppError::conflict(
             "no_printable_ticket",

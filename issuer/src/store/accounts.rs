@@ -4,8 +4,9 @@
 //! accounts (`ops`): the holder of complimentary tickets found or made (`ops::catalogue`),
 //! operator accounts made or promoted and read with their role (`ops::auth`), a ban, the
 //! account a new activation link goes to (`ops::actions`), the accounts a search finds
-//! (`ops::search`). The rules stay in those contexts. The shop's own account queries are still
-//! in `shop::accounts` and `shop::auth`.
+//! (`ops::search`). The rules stay in those contexts. For the shop's orders (`shop::orders`): the
+//! holder named on tickets, the language of an address, the email of a claimant. The shop's
+//! own account queries are still in `shop::accounts` and `shop::auth`.
 
 use super::sql::{Connection, FromSql, OptionalExtension, Result, params};
 
@@ -142,4 +143,25 @@ pub fn email_like(conn: &Connection, pattern: &str) -> Result<Vec<Found>> {
         })
     })?
     .collect()
+}
+
+/// An account's email and display name (`shop::orders`: the holder named on tickets).
+pub fn email_and_display_name(conn: &Connection, id: i64) -> Result<(String, String)> {
+    conn.query_row("SELECT email, display_name FROM accounts WHERE id = ?1", [id], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
+}
+
+/// The language the account of this address chose: `None` without an account, `Some(None)`
+/// when it chose none.
+pub fn language_by_email(conn: &Connection, email: &str) -> Result<Option<Option<String>>> {
+    conn.query_row("SELECT language FROM accounts WHERE email = ?1", [email], |r| {
+        r.get::<_, Option<String>>(0)
+    })
+    .optional()
+}
+
+/// An account's email.
+pub fn email(conn: &Connection, id: i64) -> Result<String> {
+    conn.query_row("SELECT email FROM accounts WHERE id = ?1", [id], |r| r.get(0))
 }

@@ -3,7 +3,10 @@
 //! (`gates::devices`), its doors and status when a code is signed (`trust::issuance`), and the
 //! operators' catalogue (`ops::catalogue`: the list of events, the facts gates get, creating and
 //! changing an event, the seats a forced comp adds; the rules that check every field stay
-//! there). The shop's own event queries are still in `shop`.
+//! there); and for the shop's order side: the facts the lifecycle's rules read
+//! (`shop::entitlements`), the catalogue and its filters, seats taken by one conditional update
+//! and given back, a venue's time zone (`shop::orders`). The other shop event queries (phone
+//! binding) are still in `shop`.
 
 use super::sql::{Connection, FromSql, OptionalExtension, Result, ToSql, params};
 
@@ -221,4 +224,153 @@ pub fn update<S: ToSql>(tx: &Connection, id: u32, e: &Fields<'_>, status: &S) ->
         ],
     )?;
     Ok(())
+}
+
+/// What the shop's rules need of an event (`shop::entitlements`, `shop::orders`): its times,
+/// seats and status (read as `S`, `crate::domain::EventStatus` for the shop).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules<S> {
+    pub starts_at: i64,
+    pub capacity: i64,
+    pub reserved: i64,
+    pub status: S,
+    pub doors_open: i64,
+    pub doors_close: i64,
+    pub sales_open_at: Option<i64>,
+    pub sales_close_at: Option<i64>,
+    pub refund_deadline: Option<i64>,
+    pub transfer_deadline: Option<i64>,
+}
+
+/// Reads [`Rules`] from column `at` on: starts_at, capacity, reserved, status, doors_open,
+/// doors_close, sales_open_at, sales_close_at, refund_deadline, transfer_deadline.
+fn rules_from_row<S: FromSql>(r: &super::sql::Row<'_>, at: usize) -> Result<Rules<S>> {
+    let status: S = r.get(at + 3)?;
+    Ok(Rules {
+        starts_at: r.get(at)?,
+        capacity: r.get(at + 1)?,
+        reserved: r.get(at + 2)?,
+        status,
+        doors_open: r.get(at + 4)?,
+        doors_close: r.get(at + 5)?,
+        sales_open_at: r.get(at + 6)?,
+        sales_close_at: r.get(at + 7)?,
+        refund_deadline: r.get(at + 8)?,
+        transfer_deadline: r.get(at + 9)?,
+    })
+}
+
+/// Selects what [`rules_from_row`] reads, from column 0.
+const RULES_SELECT: &str = "SELECT starts_at, capacity, reserved, status, doors_open, doors_close,
+        sales_open_at, sales_close_at, refund_deadline, transfer_deadline FROM events";
+
+/// The rules' facts of one event (`shop::entitlements::event_rules`).
+pub fn rules<S: FromSql>(conn: &Connection, event_id: i64) -> Result<Option<Rules<S>>> {
+    conn.prepare_cached(&format!("{RULES_SELECT} WHERE id = ?1"))?
+        .query_row([event_id], |r| rules_from_row(r, 0))
+        .optional()
+}
+
+/// An event as the shop's catalogue lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InCatalogue<S> {
+    pub id: i64,
+    pub sport: String,
+    pub name: String,
+    pub venue: String,
+    pub rules: Rules<S>,
+    pub venue_address: String,
+    pub time_zone: String,
+}
+
+/// The catalogue's events (`shop::orders::list_events`, `get_event`): each filter applies when
+/// given (sport and venue compared lower-cased; `day_start`, a UTC midnight, widened by `slack`
+/// seconds on both sides; `only` one event), soonest first.
+pub fn catalogue<S: FromSql>(
+    conn: &Connection,
+    sport: Option<&str>,
+    venue: Option<&str>,
+    day_start: Option<i64>,
+    only: Option<i64>,
+    slack: i64,
+) -> Result<Vec<InCatalogue<S>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, sport, name, venue, starts_at, capacity, reserved, status, doors_open, doors_close,
+                sales_open_at, sales_close_at, refund_deadline, transfer_deadline, venue_address, time_zone FROM events
+         WHERE (CAST(?1 AS TEXT) IS NULL OR lower(sport) = lower(?1))
+           AND (CAST(?2 AS TEXT) IS NULL OR lower(venue) = lower(?2))
+           AND (CAST(?3 AS BIGINT) IS NULL OR (starts_at >= ?3 - ?5 AND starts_at < ?3 + 86400 + ?5))
+           AND (CAST(?4 AS BIGINT) IS NULL OR id = ?4)
+         ORDER BY starts_at, id",
+    )?;
+    stmt.query_map(params![sport, venue, day_start, only, slack], |r| {
+        Ok(InCatalogue {
+            id: r.get(0)?,
+            sport: r.get(1)?,
+            name: r.get(2)?,
+            venue: r.get(3)?,
+            rules: rules_from_row(r, 4)?,
+            venue_address: r.get(14)?,
+            time_zone: r.get(15)?,
+        })
+    })?
+    .collect()
+}
+
+/// Takes `seats` of an event's capacity if they fit (one conditional update; only a scheduled
+/// event): whether they were taken. `shop::orders::take_seats`.
+pub fn take_seats(tx: &Connection, event_id: i64, seats: i64) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE events SET reserved = reserved + ?1
+         WHERE id = ?2 AND status = 'scheduled' AND reserved + ?1 <= capacity",
+        params![seats, event_id],
+    )?;
+    Ok(n == 1)
+}
+
+/// Every event's start and venue time zone, soonest first (the catalogue's days).
+pub fn starts_and_time_zones(conn: &Connection) -> Result<Vec<(i64, String)>> {
+    let mut s = conn.prepare_cached("SELECT starts_at, time_zone FROM events ORDER BY starts_at")?;
+    s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+}
+
+/// The distinct sports of the events, sorted.
+pub fn sports(conn: &Connection) -> Result<Vec<String>> {
+    let mut s = conn.prepare_cached("SELECT DISTINCT sport FROM events ORDER BY sport")?;
+    s.query_map([], |r| r.get(0))?.collect()
+}
+
+/// The distinct venues of the events, sorted.
+pub fn venues(conn: &Connection) -> Result<Vec<String>> {
+    let mut s = conn.prepare_cached("SELECT DISTINCT venue FROM events ORDER BY venue")?;
+    s.query_map([], |r| r.get(0))?.collect()
+}
+
+/// Gives back the seats of an order's lines to their events (`shop::orders`' release of a
+/// cancelled or refunded order's seats).
+pub fn release_order_seats(tx: &Connection, order_id: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE events SET reserved = reserved - (
+             SELECT CAST(COALESCE(SUM(l.quantity * CASE o.kind WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 4 END), 0) AS BIGINT)
+             FROM order_lines l JOIN offers o ON o.id = l.offer_id
+             WHERE l.order_id = ?1 AND o.event_id = events.id)
+         WHERE id IN (SELECT o.event_id FROM order_lines l JOIN offers o ON o.id = l.offer_id WHERE l.order_id = ?1)",
+        [order_id],
+    )?;
+    Ok(())
+}
+
+/// Gives `seats` back to an event, never below zero (an operator's refund of unused seats).
+pub fn give_back_seats(tx: &Connection, event_id: i64, seats: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE events SET reserved = CASE WHEN reserved > ?2 THEN reserved - ?2 ELSE 0 END WHERE id = ?1",
+        params![event_id, seats],
+    )?;
+    Ok(())
+}
+
+/// The IANA time zone of an event's venue, if the event exists.
+pub fn time_zone(conn: &Connection, event_id: i64) -> Result<Option<String>> {
+    conn.query_row("SELECT time_zone FROM events WHERE id = ?1", [event_id], |r| r.get(0))
+        .optional()
 }

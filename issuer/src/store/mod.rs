@@ -35,6 +35,7 @@
 //!   only the mails it claimed ([`mail_outbox`]).
 
 pub mod accounts;
+pub mod carts;
 pub mod devices;
 pub mod events;
 pub mod locks;
@@ -44,6 +45,7 @@ pub mod offers;
 pub mod operator_sessions;
 pub mod operator_tokens;
 pub mod ops_audit;
+pub mod order_lines;
 pub mod orders;
 pub mod purchases;
 pub mod refunds_due;
@@ -55,6 +57,7 @@ pub mod sql;
 pub mod ticket_bindings;
 pub mod ticket_transfers;
 pub mod tickets;
+pub mod transfer_invites;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

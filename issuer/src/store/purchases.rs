@@ -1,6 +1,6 @@
 //! The queries of purchases (`purchases`: one purchase key, the tickets signed with it): made
 //! when tickets are issued or re-issued (`trust::issuance`), their tag read when a purchase is
-//! revoked (`trust::revocation`).
+//! revoked (`trust::revocation`); an order's purchase when its buyer refunds it (`shop::orders`).
 
 use super::sql::{Connection, OptionalExtension, Result, params};
 
@@ -28,4 +28,10 @@ pub fn tag(conn: &Connection, purchase_id: i64) -> Result<Option<String>> {
         r.get(0)
     })
     .optional()
+}
+
+/// The purchase of an order, if its tickets were issued (`shop::orders`' refund of an order).
+pub fn id_of_order(conn: &Connection, order_id: i64) -> Result<Option<i64>> {
+    conn.query_row("SELECT id FROM purchases WHERE order_id = ?1", [order_id], |r| r.get(0))
+        .optional()
 }

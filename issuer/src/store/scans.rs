@@ -6,6 +6,8 @@
 //! gate pulls is read for `gates::sync`. Operators read them too: a ticket's scans for its story
 //! (`ops::search`), an event's entries and refusals (`ops::dashboard`), scans per gate per minute
 //! and the count of conflicts (`ops::metrics`), the CSV export a page at a time (`ops::export`).
+//! The shop reads a ticket's entries in the log: how many for the lifecycle's rules
+//! (`shop::entitlements`), which gates and when for the ticket's page (`shop::orders`).
 //!
 //! Several rows go in one statement (a round trip each on PostgreSQL): [`insert_scans`] and
 //! [`insert_admissions`] write at most `ROWS_PER_STATEMENT` rows a statement, and the reads of
@@ -512,5 +514,22 @@ pub fn export_page(conn: &Connection, after: i64, from: i64, to: i64, limit: i64
             device: r.get(9)?,
         })
     })?
+    .collect()
+}
+
+/// How many entries the admissions log holds for a ticket of an event (`shop::entitlements`).
+pub fn entries_of_ticket(conn: &Connection, event_id: i64, serial: i64) -> Result<u32> {
+    conn.prepare_cached("SELECT count(*) FROM admissions WHERE event_id = ?1 AND serial = ?2 AND direction = 'entry'")?
+        .query_row(params![event_id, serial], |r| r.get(0))
+}
+
+/// The entries of a ticket of an event in the admissions log, in log order: (gate, when)
+/// (`shop::orders`' ticket view).
+pub fn entry_gates_and_times(conn: &Connection, event_id: i64, serial: u32) -> Result<Vec<(String, i64)>> {
+    conn.prepare_cached(
+        "SELECT gate, admitted_at FROM admissions WHERE event_id = ?1 AND serial = ?2 AND direction = 'entry'
+             ORDER BY seq",
+    )?
+    .query_map(params![event_id, serial], |r| Ok((r.get(0)?, r.get(1)?)))?
     .collect()
 }

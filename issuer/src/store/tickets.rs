@@ -4,8 +4,13 @@
 //! (its offer, its flags) when scan intake counts who is inside (`gates::intake`); whether a
 //! ticket exists before an operator revokes it (`ops::actions`), the tickets a search finds and
 //! a ticket's facts for its story (`ops::search`), an event's sales and the people its valid
-//! tickets admit (`ops::dashboard`), the CSV export a page at a time (`ops::export`). The shop's
-//! own ticket queries are still in `shop`.
+//! tickets admit (`ops::dashboard`), the CSV export a page at a time (`ops::export`). For the
+//! shop's order side: what the lifecycle's rules read of a ticket (`shop::entitlements`), an
+//! order's tickets, a holder's tickets as their pages show them, the holder checks of a
+//! transfer, an operator's refund (`shop::orders`), the printable tickets of an order
+//! (`shop::ticket_docs`), an event's name for a notice (`shop::notice_mail`), the paid tickets
+//! a cancellation refunds (`shop::refunds`). The ticket queries of the phone binding and of
+//! account deletion are still in `shop`.
 
 use og_shared::ticket::Tag;
 
@@ -437,5 +442,230 @@ pub fn export_page(conn: &Connection, after: i64, from: i64, to: i64, limit: i64
             generation: r.get(9)?,
         })
     })?
+    .collect()
+}
+
+/// What the shop's lifecycle rules read of a ticket (`shop::entitlements`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForRules {
+    pub event_id: i64,
+    pub offer: String,
+    pub status: String,
+    pub revoked_reason: Option<String>,
+    pub generation: u32,
+    pub order_id: Option<i64>,
+}
+
+/// [`ForRules`] of the ticket with this serial, if any.
+pub fn for_rules(conn: &Connection, serial: i64) -> Result<Option<ForRules>> {
+    conn.prepare_cached(
+        "SELECT event_id, offer, status, revoked_reason, generation, order_id FROM tickets WHERE serial = ?1",
+    )?
+    .query_row([serial], |r| {
+        Ok(ForRules {
+            event_id: r.get(0)?,
+            offer: r.get(1)?,
+            status: r.get(2)?,
+            revoked_reason: r.get(3)?,
+            generation: r.get(4)?,
+            order_id: r.get(5)?,
+        })
+    })
+    .optional()
+}
+
+/// A ticket of an order as its buyer sees it: its entries, and to whom and when it was first
+/// given (if it was).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfOrder {
+    pub serial: u32,
+    pub event_name: String,
+    pub offer: String,
+    pub status: String,
+    pub revoked_reason: Option<String>,
+    pub entries: u32,
+    pub first_given_to: Option<String>,
+    pub first_given_at: Option<i64>,
+}
+
+/// The tickets of an order, by serial (`shop::orders::get_order`).
+pub fn of_order(conn: &Connection, order_id: i64) -> Result<Vec<OfOrder>> {
+    conn.prepare_cached(
+        "SELECT t.serial, e.name, t.offer, t.status, t.revoked_reason,
+                    (SELECT count(*) FROM admissions a WHERE a.event_id = t.event_id AND a.serial = t.serial
+                        AND a.direction = 'entry'),
+                    (SELECT ac.email FROM ticket_transfers x JOIN accounts ac ON ac.id = x.to_account
+                        WHERE x.serial = t.serial ORDER BY x.generation LIMIT 1),
+                    (SELECT x.at FROM ticket_transfers x WHERE x.serial = t.serial ORDER BY x.generation LIMIT 1)
+             FROM tickets t JOIN events e ON e.id = t.event_id WHERE t.order_id = ?1 ORDER BY t.serial",
+    )?
+    .query_map([order_id], |r| {
+        Ok(OfOrder {
+            serial: r.get(0)?,
+            event_name: r.get(1)?,
+            offer: r.get(2)?,
+            status: r.get(3)?,
+            revoked_reason: r.get(4)?,
+            entries: r.get(5)?,
+            first_given_to: r.get(6)?,
+            first_given_at: r.get(7)?,
+        })
+    })?
+    .collect()
+}
+
+/// The serials an order paid for with their prices in cents, by serial.
+pub fn serials_and_prices_of_order(conn: &Connection, order_id: i64) -> Result<Vec<(u32, i64)>> {
+    conn.prepare_cached("SELECT serial, unit_price_cents FROM tickets WHERE order_id = ?1 ORDER BY serial")?
+        .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}
+
+/// What an operator's refund needs of a ticket: (order id, unit price in cents, event id,
+/// offer).
+pub fn for_operator_refund(conn: &Connection, serial: i64) -> Result<(Option<i64>, i64, i64, String)> {
+    conn.query_row(
+        "SELECT order_id, unit_price_cents, event_id, offer FROM tickets WHERE serial = ?1",
+        [serial],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+}
+
+/// Records that an already revoked ticket was refunded.
+pub fn set_revoked_reason_refunded(tx: &Connection, serial: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE tickets SET revoked_reason = 'refunded' WHERE serial = ?1",
+        [serial],
+    )?;
+    Ok(())
+}
+
+/// How many tickets of an order are still valid.
+pub fn valid_count_of_order(conn: &Connection, order_id: i64) -> Result<i64> {
+    conn.query_row(
+        "SELECT count(*) FROM tickets WHERE order_id = ?1 AND status = 'valid'",
+        [order_id],
+        |r| r.get(0),
+    )
+}
+
+/// A ticket as its holder's pages show it, with its event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub serial: u32,
+    pub event_id: i64,
+    pub event_name: String,
+    pub sport: String,
+    pub venue: String,
+    pub starts_at: i64,
+    pub offer: String,
+    pub holder_name: String,
+    pub status: String,
+    pub qr_text: String,
+    pub generation: u8,
+    pub doors_open: i64,
+    pub venue_address: String,
+    pub time_zone: String,
+}
+
+const SHOWN: &str = "SELECT t.serial, t.event_id, e.name, e.sport, e.venue, e.starts_at, t.offer, t.holder_name,
+        t.status, t.qr_text, t.generation, e.doors_open, e.venue_address, e.time_zone FROM tickets t JOIN events e ON e.id = t.event_id";
+
+fn shown(r: &super::sql::Row<'_>) -> Result<Shown> {
+    Ok(Shown {
+        serial: r.get(0)?,
+        event_id: r.get(1)?,
+        event_name: r.get(2)?,
+        sport: r.get(3)?,
+        venue: r.get(4)?,
+        starts_at: r.get(5)?,
+        offer: r.get(6)?,
+        holder_name: r.get(7)?,
+        status: r.get(8)?,
+        qr_text: r.get(9)?,
+        generation: r.get(10)?,
+        doors_open: r.get(11)?,
+        venue_address: r.get(12)?,
+        time_zone: r.get(13)?,
+    })
+}
+
+/// The account's tickets, valid ones first, then by the event's start and serial
+/// (`shop::orders::list_tickets`).
+pub fn shown_of_account(conn: &Connection, account_id: i64) -> Result<Vec<Shown>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SHOWN} WHERE t.account_id = ?1 ORDER BY t.status DESC, e.starts_at, t.serial"
+    ))?;
+    stmt.query_map([account_id], shown)?.collect()
+}
+
+/// The account's ticket with this serial, if it holds it (`shop::orders::get_ticket`).
+pub fn shown_of_holder(conn: &Connection, account_id: i64, serial: i64) -> Result<Option<Shown>> {
+    conn.query_row(
+        &format!("{SHOWN} WHERE t.account_id = ?1 AND t.serial = ?2"),
+        params![account_id, serial],
+        shown,
+    )
+    .optional()
+}
+
+/// A ticket's holder and order: (account id, email, order id), if the ticket exists.
+pub fn holder_and_order(conn: &Connection, serial: i64) -> Result<Option<(i64, String, Option<i64>)>> {
+    conn.query_row(
+        "SELECT t.account_id, a.email, t.order_id FROM tickets t JOIN accounts a ON a.id = t.account_id
+             WHERE t.serial = ?1",
+        [serial],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()
+}
+
+/// The ticket's holder (account id, email) if that is `account_id`.
+pub fn holder_if(conn: &Connection, serial: i64, account_id: i64) -> Result<Option<(i64, String)>> {
+    conn.query_row(
+        "SELECT t.account_id, a.email FROM tickets t JOIN accounts a ON a.id = t.account_id
+             WHERE t.serial = ?1 AND t.account_id = ?2",
+        params![serial, account_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
+/// Whether the account holds the ticket.
+pub fn is_held_by(conn: &Connection, serial: i64, account_id: i64) -> Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM tickets WHERE serial = ?1 AND account_id = ?2)",
+        params![serial, account_id],
+        |r| r.get(0),
+    )
+}
+
+/// The name of the event a ticket is for, if the ticket exists (`shop::notice_mail`).
+pub fn event_name(conn: &Connection, serial: i64) -> Result<Option<String>> {
+    conn.query_row(
+        "SELECT e.name FROM tickets t JOIN events e ON e.id = t.event_id WHERE t.serial = ?1",
+        [serial],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// The valid tickets of an order the account holds, by serial (`shop::ticket_docs`).
+pub fn valid_serials_of_order_held_by(conn: &Connection, order_id: i64, account_id: i64) -> Result<Vec<i64>> {
+    conn.prepare_cached(
+        "SELECT serial FROM tickets WHERE order_id = ?1 AND account_id = ?2 AND status = 'valid' ORDER BY serial",
+    )?
+    .query_map(params![order_id, account_id], |r| r.get(0))?
+    .collect()
+}
+
+/// The valid paid tickets of an event, by serial: (order id, serial, unit price in cents)
+/// (`shop::refunds`, before a cancellation revokes them).
+pub fn valid_paid_of_event(conn: &Connection, event_id: u32) -> Result<Vec<(i64, u32, i64)>> {
+    conn.prepare(
+        "SELECT order_id, serial, unit_price_cents FROM tickets
+             WHERE event_id = ?1 AND status = 'valid' AND order_id IS NOT NULL ORDER BY serial",
+    )?
+    .query_map([event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
     .collect()
 }
