@@ -434,7 +434,7 @@ pub fn list_orders(conn: &Connection, account_id: i64, base_url: &str) -> AppRes
 /// Releases the seats of an order's lines, and their tickets of each offer's sale limit.
 fn release_seats(tx: &Transaction<'_>, order_id: i64) -> AppResult<()> {
     store::offers::release_order_tickets(tx, order_id)?;
-    store::events::release_order_seats(tx, order_id)?;
+    store::events::release_order_seats(tx, order_id, Offer::ALL.map(|o| (o.name(), o.admits())))?;
     Ok(())
 }
 

@@ -347,15 +347,19 @@ pub fn venues(conn: &Connection) -> Result<Vec<String>> {
 }
 
 /// Gives back the seats of an order's lines to their events (`shop::orders`' release of a
-/// cancelled or refunded order's seats).
-pub fn release_order_seats(tx: &Connection, order_id: i64) -> Result<()> {
+/// cancelled or refunded order's seats; an offer of each kind admits `sizes`).
+pub fn release_order_seats(tx: &Connection, order_id: i64, sizes: super::offers::Sizes<'_>) -> Result<()> {
+    let [(a, a_n), (b, b_n), (c, c_n)] = sizes;
     tx.execute(
-        "UPDATE events SET reserved = reserved - (
-             SELECT CAST(COALESCE(SUM(l.quantity * CASE o.kind WHEN 'solo' THEN 1 WHEN 'duo' THEN 2 ELSE 4 END), 0) AS BIGINT)
-             FROM order_lines l JOIN offers o ON o.id = l.offer_id
-             WHERE l.order_id = ?1 AND o.event_id = events.id)
-         WHERE id IN (SELECT o.event_id FROM order_lines l JOIN offers o ON o.id = l.offer_id WHERE l.order_id = ?1)",
-        [order_id],
+        &format!(
+            "UPDATE events SET reserved = reserved - (
+                 SELECT CAST(COALESCE(SUM(l.quantity * {}), 0) AS BIGINT)
+                 FROM order_lines l JOIN offers o ON o.id = l.offer_id
+                 WHERE l.order_id = ?1 AND o.event_id = events.id)
+             WHERE id IN (SELECT o.event_id FROM order_lines l JOIN offers o ON o.id = l.offer_id WHERE l.order_id = ?1)",
+            super::offers::people_case("o.kind", 2)
+        ),
+        params![order_id, a, a_n, b, b_n, c, c_n],
     )?;
     Ok(())
 }

@@ -190,3 +190,20 @@ pub fn give_back_one_ticket(tx: &Connection, event_id: i64, kind: &str) -> Resul
     )?;
     Ok(())
 }
+
+/// The people an offer of each kind admits, `(kind, people)` for every kind: callers pass
+/// `og_shared::Offer::ALL.map(|o| (o.name(), o.admits()))`, so the numbers have one home.
+pub type Sizes<'a> = [(&'a str, u8); 3];
+
+/// `CASE <column> WHEN ?n THEN ?n+1 ... END`: the people an offer of the kind in `column` admits,
+/// read from [`Sizes`] bound from placeholder `?first` on (cast, so PostgreSQL types it as a
+/// count).
+pub fn people_case(column: &str, first: usize) -> String {
+    let whens: Vec<String> = (0..3)
+        .map(|i| {
+            let n = first + 2 * i;
+            format!("WHEN ?{n} THEN CAST(?{} AS BIGINT)", n + 1)
+        })
+        .collect();
+    format!("CASE {column} {} END", whens.join(" "))
+}

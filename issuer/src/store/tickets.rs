@@ -391,15 +391,16 @@ pub fn sales_by_offer(conn: &Connection, event: u32) -> Result<Vec<OfferSales>> 
     .collect()
 }
 
-/// The people an event's valid tickets admit. A ticket without its own count admits what its
-/// offer does, `(offer name, people)` for each offer (the caller passes `Offer::admits`, so the
-/// numbers have one home).
-pub fn people_of_valid_tickets(conn: &Connection, event: u32, offers: [(&str, u8); 3]) -> Result<i64> {
-    let [(a, a_n), (b, b_n), (c, c_n)] = offers;
+/// The people an event's valid tickets admit (a ticket without its own count admits what its
+/// offer does: `sizes`).
+pub fn people_of_valid_tickets(conn: &Connection, event: u32, sizes: super::offers::Sizes<'_>) -> Result<i64> {
+    let [(a, a_n), (b, b_n), (c, c_n)] = sizes;
     conn.query_row(
-        "SELECT CAST(COALESCE(SUM(COALESCE(admits, CASE offer WHEN ?2 THEN CAST(?3 AS BIGINT)
-                 WHEN ?4 THEN CAST(?5 AS BIGINT) WHEN ?6 THEN CAST(?7 AS BIGINT) END)), 0) AS BIGINT)
-         FROM tickets WHERE event_id = ?1 AND status = 'valid'",
+        &format!(
+            "SELECT CAST(COALESCE(SUM(COALESCE(admits, {})), 0) AS BIGINT)
+             FROM tickets WHERE event_id = ?1 AND status = 'valid'",
+            super::offers::people_case("offer", 2)
+        ),
         params![event, a, a_n, b, b_n, c, c_n],
         |r| r.get(0),
     )
