@@ -1,7 +1,7 @@
 //! The queries of an event's offers (`offers`: a kind, its price, its sale limit and the tickets
 //! of it held) that operators make and change. The rules (which kinds exist, the price and
-//! limit bounds, never a limit below what is sold) are in `ops::catalogue`, which calls these;
-//! the shop's own offer queries (what is on sale, taking an offer's tickets) are still in
+//! limit bounds, never a limit below what is sold) are in `ops::catalogue`, which calls these,
+//! and the demo catalogue's offers are made by `seed`; the shop's own offer queries (what is on sale, taking an offer's tickets) are still in
 //! `shop`.
 
 use super::sql::{Connection, OptionalExtension, Result, params};
@@ -66,6 +66,15 @@ pub fn set_capacity(tx: &Connection, event_id: i64, kind: &str, limit: Option<i6
     tx.execute(
         "UPDATE offers SET capacity = ?3 WHERE event_id = ?1 AND kind = ?2",
         params![event_id, kind, limit],
+    )?;
+    Ok(())
+}
+
+/// A new offer of an event at a price.
+pub fn insert(tx: &Connection, event_id: i64, kind: &str, price_cents: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO offers (event_id, kind, price_cents) VALUES (?1, ?2, ?3)",
+        params![event_id, kind, price_cents],
     )?;
     Ok(())
 }

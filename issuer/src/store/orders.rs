@@ -1,9 +1,10 @@
 //! The queries of buyers' orders (`orders`) that operators read: the orders a search finds
 //! (`ops::search`) and the CSV export a page at a time (`ops::export`), each with its buyer's
-//! email. The shop's own order queries (cart, checkout, payment, refunds) are still in
-//! `shop::orders`.
+//! email; the order of a payment the webhook names (`shop::webhook`: its buyer's account for the
+//! write scope, whether it exists). The shop's own order queries (cart, checkout, payment,
+//! refunds) are still in `shop::orders`.
 
-use super::sql::{Connection, Result, Row, params};
+use super::sql::{Connection, OptionalExtension, Result, Row, params};
 
 /// An order a search finds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,4 +75,22 @@ pub fn export_page(conn: &Connection, after: i64, from: i64, to: i64, limit: i64
         })
     })?
     .collect()
+}
+
+/// The buyer's account of the order of a payment, if there is such an order.
+pub fn account_by_payment_id(conn: &Connection, payment_id: &str) -> Result<Option<i64>> {
+    conn.query_row(
+        "SELECT account_id FROM orders WHERE payment_id = ?1",
+        [payment_id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// The id of the order of a payment, if there is one.
+pub fn id_by_payment_id(conn: &Connection, payment_id: &str) -> Result<Option<i64>> {
+    conn.query_row("SELECT id FROM orders WHERE payment_id = ?1", [payment_id], |r| {
+        r.get(0)
+    })
+    .optional()
 }

@@ -4,12 +4,13 @@
 //! (its offer, its flags) when scan intake counts who is inside (`gates::intake`); whether a
 //! ticket exists before an operator revokes it (`ops::actions`), the tickets a search finds and
 //! a ticket's facts for its story (`ops::search`), an event's sales and the people its valid
-//! tickets admit (`ops::dashboard`), the CSV export a page at a time (`ops::export`). The shop's
-//! own ticket queries are still in `shop`.
+//! tickets admit (`ops::dashboard`), the CSV export a page at a time (`ops::export`); the
+//! holder's code a phone is bound to (`shop::binding`), the holder names a deleted account's
+//! tickets lose (`shop::accounts`). The shop's other ticket queries are still in `shop`.
 
 use og_shared::ticket::Tag;
 
-use super::sql::{Connection, OptionalExtension, Result, Value, params};
+use super::sql::{Connection, FromSql, OptionalExtension, Result, Value, params};
 
 /// What one ticket is, as intake counts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -435,4 +436,20 @@ pub fn export_page(conn: &Connection, after: i64, from: i64, to: i64, limit: i64
         })
     })?
     .collect()
+}
+
+/// Erases the holder's name on every ticket of an account (the account is deleted).
+pub fn clear_holder_names_of_account(tx: &Connection, account_id: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE tickets SET holder_name = '' WHERE account_id = ?1",
+        [account_id],
+    )?;
+    Ok(())
+}
+
+/// The QR text, status and code generation of a ticket of an account, if the account holds it.
+pub fn code_of_holder<S: FromSql>(conn: &Connection, serial: i64, account_id: i64) -> Result<Option<(String, S, u32)>> {
+    conn.prepare_cached("SELECT qr_text, status, generation FROM tickets WHERE serial = ?1 AND account_id = ?2")?
+        .query_row(params![serial, account_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()
 }
