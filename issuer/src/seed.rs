@@ -3,10 +3,10 @@
 //! first one's doors are already open (a gate can admit its tickets right away), the others
 //! follow over the next days.
 
-use crate::store::sql::{Transaction, params};
+use crate::store::sql::Transaction;
 
 use crate::error::AppResult;
-use crate::store::Db;
+use crate::store::{Db, events, offers};
 
 struct DemoEvent {
     sport: &'static str,
@@ -164,7 +164,7 @@ pub fn seed_if_empty(db: &Db, now: i64) -> AppResult<usize> {
 }
 
 fn seed_in(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
-    let existing: i64 = tx.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+    let existing = events::count(tx)?;
     if existing > 0 {
         return Ok(0);
     }
@@ -175,28 +175,22 @@ fn seed_in(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
         let doors_open = if e.day == 0 { now - 1800 } else { starts_at - 2 * 3600 };
         let doors_close = starts_at + 4 * 3600;
         let zones = serde_json::to_string(e.zones).expect("zones serialise");
-        let event_id = tx.query_row(
-            "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity, zones,
-                                 venue_address, time_zone)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'Europe/Paris') RETURNING id",
-            params![
-                e.sport,
-                e.name,
-                e.venue,
+        let event_id = events::insert_demo(
+            tx,
+            &events::Demo {
+                sport: e.sport,
+                name: e.name,
+                venue: e.venue,
                 starts_at,
                 doors_open,
                 doors_close,
-                e.capacity,
-                zones,
-                e.address
-            ],
-            |r| r.get::<_, i64>(0),
+                capacity: e.capacity,
+                zones: &zones,
+                venue_address: e.address,
+            },
         )?;
         for (kind, euros) in ["solo", "duo", "family"].iter().zip(e.prices) {
-            tx.execute(
-                "INSERT INTO offers (event_id, kind, price_cents) VALUES (?1, ?2, ?3)",
-                params![event_id, kind, euros * 100],
-            )?;
+            offers::insert(tx, event_id, kind, euros * 100)?;
         }
     }
     Ok(DEMO.len())

@@ -4,14 +4,13 @@
 //! and login fails the same way (and takes the same time) for unknown addresses and wrong
 //! passwords.
 
-use crate::store::sql::{OptionalExtension, params};
-
 use crate::domain::{Email, Password};
 use crate::error::{AppError, AppResult};
 use crate::i18n;
 use crate::shop::Services;
 use crate::shop::auth;
 use crate::shop::mail::{self, Mail};
+use crate::store::{accounts, mail_tokens};
 use crate::tr;
 
 pub const ACTIVATION_TTL_SECS: i64 = 48 * 3600;
@@ -89,11 +88,7 @@ pub async fn sign_up(
     state
         .db
         .write(move |tx| {
-            let existing: Option<(i64, Option<String>)> = tx
-                .query_row("SELECT id, language FROM accounts WHERE email = ?1", [&em], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
+            let existing = accounts::id_and_language_by_email(tx, &em)?;
             // The address's owner is told either way, so the page says the same thing whether
             // or not the address has an account.
             let mail = match existing {
@@ -107,16 +102,8 @@ pub async fn sign_up(
                     )
                 }
                 None => {
-                    let id = tx.query_row(
-                        "INSERT INTO accounts (email, password_hash, display_name, created_at, language, terms_accepted_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?4) RETURNING id",
-                        params![em, hash, name, now, language],
-                        |r| r.get::<_, i64>(0),
-                    )?;
-                    tx.execute(
-                        "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'activate', ?3)",
-                        params![th, id, now + ACTIVATION_TTL_SECS],
-                    )?;
+                    let id = accounts::insert_pending(tx, &em, &hash, &name, language.as_deref(), now)?;
+                    mail_tokens::insert_activation(tx, &th, id, now + ACTIVATION_TTL_SECS)?;
                     let link = mail_link(&services, "activation", "/activate", &token);
                     (
                         lang,
@@ -138,13 +125,7 @@ pub async fn set_language(state: &Services, account_id: i64, language: &str) -> 
     let language = language.to_owned();
     state
         .db
-        .write(move |tx| {
-            tx.execute(
-                "UPDATE accounts SET language = ?2 WHERE id = ?1",
-                params![account_id, language],
-            )?;
-            Ok(())
-        })
+        .write(move |tx| Ok(accounts::set_language(tx, account_id, &language)?))
         .await
 }
 
@@ -159,13 +140,7 @@ fn consume_mail_token(
     used: &str,
     expired: &str,
 ) -> AppResult<i64> {
-    let row: Option<(i64, i64, Option<i64>)> = tx
-        .query_row(
-            "SELECT account_id, expires_at, used_at FROM mail_tokens WHERE token_hash = ?1 AND purpose = ?2",
-            params![token_hash, purpose],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
+    let row = mail_tokens::by_hash(tx, token_hash, purpose)?;
     let (account_id, expires_at, used_at) = row.ok_or_else(|| AppError::bad_request("invalid_token", invalid))?;
     if used_at.is_some() {
         return Err(AppError::Gone {
@@ -179,10 +154,7 @@ fn consume_mail_token(
             message: expired.into(),
         });
     }
-    tx.execute(
-        "UPDATE mail_tokens SET used_at = ?2 WHERE token_hash = ?1",
-        params![token_hash, now],
-    )?;
+    mail_tokens::mark_used(tx, token_hash, now)?;
     Ok(account_id)
 }
 
@@ -202,10 +174,7 @@ pub async fn activate(state: &Services, token: &str) -> AppResult<()> {
                 "this activation link was already used: log in",
                 "this activation link has expired: sign up again",
             )?;
-            tx.execute(
-                "UPDATE accounts SET status = 'active', activated_at = ?2 WHERE id = ?1 AND status = 'pending'",
-                params![account_id, now],
-            )?;
+            accounts::activate_pending(tx, account_id, now)?;
             crate::trust::issuance::ensure_account_key(tx, account_id)?;
             Ok(())
         })
@@ -254,14 +223,7 @@ pub async fn log_in(
     let em = email.trim().to_owned();
     let row: Option<(i64, String, String)> = state
         .db
-        .read(move |c| {
-            Ok(c.query_row(
-                "SELECT id, password_hash, status FROM accounts WHERE email = ?1",
-                [&em],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?)
-        })
+        .read(move |c| Ok(accounts::credentials_by_email(c, &em)?))
         .await?;
     let pw = password.to_owned();
     let stored = row.as_ref().map(|r| r.1.clone());
@@ -313,18 +275,9 @@ pub async fn forgot_password(state: &Services, ip: &str, email: Email) -> AppRes
     state
         .db
         .write(move |tx| {
-            let id: Option<(i64, Option<String>)> = tx
-                .query_row(
-                    "SELECT id, language FROM accounts WHERE email = ?1 AND status = 'active'",
-                    [&em],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+            let id = accounts::active_id_and_language_by_email(tx, &em)?;
             if let Some((id, language)) = id {
-                tx.execute(
-                    "INSERT INTO mail_tokens (token_hash, account_id, purpose, expires_at) VALUES (?1, ?2, 'reset', ?3)",
-                    params![th, id, now + RESET_TTL_SECS],
-                )?;
+                mail_tokens::insert_reset(tx, &th, id, now + RESET_TTL_SECS)?;
                 let l = language.as_deref().and_then(i18n::find).unwrap_or(page);
                 let link = mail_link(&services, "password reset", "/password/reset", &token);
                 mail::queue_framed(
@@ -358,14 +311,7 @@ async fn confirm_password(state: &Services, user: &auth::AuthUser, password: &st
     let account_id = user.id;
     let stored: Option<String> = state
         .db
-        .read(move |c| {
-            Ok(
-                c.query_row("SELECT password_hash FROM accounts WHERE id = ?1", [account_id], |r| {
-                    r.get(0)
-                })
-                .optional()?,
-            )
-        })
+        .read(move |c| Ok(accounts::password_hash(c, account_id)?))
         .await?;
     let pw = password.to_owned();
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, stored.as_deref()))
@@ -398,10 +344,7 @@ pub async fn change_password(
     state
         .db
         .write(move |tx| {
-            tx.execute(
-                "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
-                params![account_id, hash],
-            )?;
+            accounts::set_password_hash(tx, account_id, &hash)?;
             auth::revoke_all_for_account(tx, account_id, now)?;
             crate::shop::notice_mail::password_changed(tx, &services, &email, language.as_deref(), now, false)
         })
@@ -430,16 +373,9 @@ pub async fn reset_password(state: &Services, token: &str, password: Password) -
                 "this reset link was already used: ask for a new one",
                 "this reset link has expired: ask for a new one",
             )?;
-            tx.execute(
-                "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
-                params![account_id, hash],
-            )?;
+            accounts::set_password_hash(tx, account_id, &hash)?;
             auth::revoke_all_for_account(tx, account_id, now)?;
-            let (email, language) = tx.query_row(
-                "SELECT email, language FROM accounts WHERE id = ?1",
-                [account_id],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
-            )?;
+            let (email, language) = accounts::email_and_language(tx, account_id)?;
             crate::shop::notice_mail::password_changed(tx, &services, &email, language.as_deref(), now, true)
         })
         .await?;
@@ -452,13 +388,7 @@ pub async fn update_profile(state: &Services, account_id: i64, name: String, lan
     let language = language.to_owned();
     state
         .db
-        .write(move |tx| {
-            tx.execute(
-                "UPDATE accounts SET display_name = ?2, language = ?3 WHERE id = ?1",
-                params![account_id, name, language],
-            )?;
-            Ok(())
-        })
+        .write(move |tx| Ok(accounts::set_name_and_language(tx, account_id, &name, &language)?))
         .await
 }
 
@@ -467,22 +397,16 @@ pub async fn export(state: &Services, account_id: i64, base_url: String) -> AppR
     state
         .db
         .read(move |c| {
-            let account = c.query_row(
-                "SELECT email, display_name, language, status, created_at, activated_at, terms_accepted_at
-                 FROM accounts WHERE id = ?1",
-                [account_id],
-                |r| {
-                    Ok(serde_json::json!({
-                        "email": r.get::<_, String>(0)?,
-                        "name": r.get::<_, String>(1)?,
-                        "language": r.get::<_, Option<String>>(2)?,
-                        "status": r.get::<_, String>(3)?,
-                        "created_at": r.get::<_, i64>(4)?,
-                        "activated_at": r.get::<_, Option<i64>>(5)?,
-                        "terms_accepted_at": r.get::<_, Option<i64>>(6)?,
-                    }))
-                },
-            )?;
+            let kept = accounts::kept(c, account_id)?;
+            let account = serde_json::json!({
+                "email": kept.email,
+                "name": kept.display_name,
+                "language": kept.language,
+                "status": kept.status,
+                "created_at": kept.created_at,
+                "activated_at": kept.activated_at,
+                "terms_accepted_at": kept.terms_accepted_at,
+            });
             Ok(serde_json::json!({
                 "account": account,
                 "orders": crate::shop::orders::list_orders(c, account_id, &base_url)?,
@@ -506,18 +430,10 @@ pub async fn delete_account(state: &Services, user: &auth::AuthUser, password: &
         .db
         .write(move |tx| {
             crate::trust::revocation::revoke_account(tx, account_id, og_shared::sync::RevocationReason::Other, now)?;
-            tx.execute(
-                "UPDATE accounts SET email = 'deleted-' || CAST(id AS TEXT) || '@deleted.invalid',
-                        display_name = '', password_hash = '!deleted', language = NULL
-                 WHERE id = ?1",
-                [account_id],
-            )?;
-            tx.execute(
-                "UPDATE tickets SET holder_name = '' WHERE account_id = ?1",
-                [account_id],
-            )?;
-            tx.execute("DELETE FROM cart_items WHERE account_id = ?1", [account_id])?;
-            tx.execute("DELETE FROM mail_tokens WHERE account_id = ?1", [account_id])?;
+            accounts::erase_personal_data(tx, account_id)?;
+            crate::store::tickets::clear_holder_names_of_account(tx, account_id)?;
+            crate::shop::orders::clear_cart(tx, account_id)?;
+            mail_tokens::delete_of_account(tx, account_id)?;
             auth::revoke_all_for_account(tx, account_id, now)
         })
         .await

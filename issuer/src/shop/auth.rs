@@ -21,7 +21,8 @@
 
 use std::sync::LazyLock;
 
-use crate::store::sql::{OptionalExtension, Transaction, params};
+use crate::store::sql::Transaction;
+use crate::store::{accounts, rate_hits, refresh_tokens};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use axum::extract::{Request, State};
@@ -124,21 +125,13 @@ pub fn verify_access(state: &Services, token: &str) -> Option<(i64, i64)> {
 
 /// The account's current session generation.
 pub fn session_gen(tx: &crate::store::sql::Connection, account_id: i64) -> AppResult<i64> {
-    Ok(tx
-        .query_row("SELECT session_gen FROM accounts WHERE id = ?1", [account_id], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .unwrap_or(0))
+    Ok(accounts::session_gen(tx, account_id)?.unwrap_or(0))
 }
 
 /// Ends every access token of the account for sensitive actions (logout, refresh-token reuse,
 /// password change): they carry an older generation from now on.
 pub fn bump_session_gen(tx: &Transaction<'_>, account_id: i64) -> AppResult<()> {
-    tx.execute(
-        "UPDATE accounts SET session_gen = session_gen + 1 WHERE id = ?1",
-        [account_id],
-    )?;
+    accounts::bump_session_gen(tx, account_id)?;
     Ok(())
 }
 
@@ -146,9 +139,13 @@ pub fn bump_session_gen(tx: &Transaction<'_>, account_id: i64) -> AppResult<()> 
 pub fn start_refresh_family(tx: &Transaction<'_>, account_id: i64, now: i64) -> AppResult<String> {
     let token = random_token();
     let family = random_token();
-    tx.execute(
-        "INSERT INTO refresh_tokens (token_hash, family, account_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![token_hash(&token), family, account_id, now + REFRESH_TTL_SECS, now],
+    refresh_tokens::insert(
+        tx,
+        &token_hash(&token),
+        &family,
+        account_id,
+        now + REFRESH_TTL_SECS,
+        now,
     )?;
     Ok(token)
 }
@@ -172,15 +169,14 @@ pub enum Rotation {
 
 /// Rotates a refresh token. The caller commits whatever the outcome (reuse revokes the family).
 pub fn rotate_refresh(tx: &Transaction<'_>, token: &str, now: i64) -> AppResult<Rotation> {
-    type Row = (String, i64, i64, Option<i64>, Option<i64>);
-    let row: Option<Row> = tx
-        .query_row(
-            "SELECT family, account_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = ?1",
-            [token_hash(token)],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .optional()?;
-    let Some((family, account_id, expires_at, used_at, revoked_at)) = row else {
+    let Some(refresh_tokens::Token {
+        family,
+        account_id,
+        expires_at,
+        used_at,
+        revoked_at,
+    }) = refresh_tokens::by_hash(tx, &token_hash(token))?
+    else {
         return Ok(Rotation::Invalid);
     };
     if revoked_at.is_some() || expires_at <= now {
@@ -195,21 +191,13 @@ pub fn rotate_refresh(tx: &Transaction<'_>, token: &str, now: i64) -> AppResult<
         tracing::warn!(account_id, "refresh token reused: its family is revoked");
         return Ok(Rotation::ReuseDetected);
     }
-    let active: Option<String> = tx
-        .query_row("SELECT status FROM accounts WHERE id = ?1", [account_id], |r| r.get(0))
-        .optional()?;
+    let active: Option<String> = accounts::status(tx, account_id)?;
     if active.as_deref() != Some("active") {
         return Ok(Rotation::Invalid);
     }
-    tx.execute(
-        "UPDATE refresh_tokens SET used_at = ?2 WHERE token_hash = ?1",
-        params![token_hash(token), now],
-    )?;
+    refresh_tokens::mark_used(tx, &token_hash(token), now)?;
     let next = random_token();
-    tx.execute(
-        "INSERT INTO refresh_tokens (token_hash, family, account_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![token_hash(&next), family, account_id, now + REFRESH_TTL_SECS, now],
-    )?;
+    refresh_tokens::insert(tx, &token_hash(&next), &family, account_id, now + REFRESH_TTL_SECS, now)?;
     Ok(Rotation::Rotated {
         account_id,
         session_gen: session_gen(tx, account_id)?,
@@ -218,23 +206,14 @@ pub fn rotate_refresh(tx: &Transaction<'_>, token: &str, now: i64) -> AppResult<
 }
 
 fn revoke_family(tx: &Transaction<'_>, family: &str, now: i64) -> AppResult<()> {
-    tx.execute(
-        "UPDATE refresh_tokens SET revoked_at = ?2 WHERE family = ?1 AND revoked_at IS NULL",
-        params![family, now],
-    )?;
+    refresh_tokens::revoke_family(tx, family, now)?;
     Ok(())
 }
 
 /// Revokes the family of a refresh token and ends the account's access tokens for sensitive
 /// actions (logout).
 pub fn revoke_by_token(tx: &Transaction<'_>, token: &str, now: i64) -> AppResult<()> {
-    let family: Option<(String, i64)> = tx
-        .query_row(
-            "SELECT family, account_id FROM refresh_tokens WHERE token_hash = ?1",
-            [token_hash(token)],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    let family = refresh_tokens::family_and_account(tx, &token_hash(token))?;
     if let Some((f, account_id)) = family {
         revoke_family(tx, &f, now)?;
         bump_session_gen(tx, account_id)?;
@@ -245,10 +224,7 @@ pub fn revoke_by_token(tx: &Transaction<'_>, token: &str, now: i64) -> AppResult
 /// Revokes every refresh token of an account and ends its access tokens for sensitive
 /// actions (password reset or change).
 pub fn revoke_all_for_account(tx: &Transaction<'_>, account_id: i64, now: i64) -> AppResult<()> {
-    tx.execute(
-        "UPDATE refresh_tokens SET revoked_at = ?2 WHERE account_id = ?1 AND revoked_at IS NULL",
-        params![account_id, now],
-    )?;
+    refresh_tokens::revoke_all_of_account(tx, account_id, now)?;
     bump_session_gen(tx, account_id)
 }
 
@@ -345,21 +321,14 @@ pub async fn load_user(state: &Services, id: i64, generation: i64) -> AppResult<
     state
         .db
         .read(move |c| {
-            Ok(c.query_row(
-                "SELECT id, email, display_name, role, session_gen, language FROM accounts WHERE id = ?1 AND status = 'active'",
-                [id],
-                |r| {
-                    Ok(AuthUser {
-                        id: r.get(0)?,
-                        email: r.get(1)?,
-                        display_name: r.get(2)?,
-                        role: r.get(3)?,
-                        current_session: r.get::<_, i64>(4)? == generation,
-                        language: r.get(5)?,
-                    })
-                },
-            )
-            .optional()?)
+            Ok(accounts::active_buyer(c, id)?.map(|a| AuthUser {
+                id: a.id,
+                email: a.email,
+                display_name: a.display_name,
+                role: a.role,
+                current_session: a.session_gen == generation,
+                language: a.language,
+            }))
         })
         .await
 }
@@ -428,18 +397,14 @@ pub async fn rate_limit(state: &Services, buckets: Vec<String>, window: i64, max
     let wait = state
         .db
         .write(move |tx| {
-            tx.execute("DELETE FROM rate_hits WHERE at < ?1", [now - 24 * 3600])?;
+            rate_hits::delete_before(tx, now - 24 * 3600)?;
             let mut wait = 0;
             for b in &buckets {
-                let (n, oldest): (i64, Option<i64>) = tx.query_row(
-                    "SELECT count(*), min(at) FROM rate_hits WHERE bucket = ?1 AND at > ?2",
-                    params![b, now - window],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
+                let (n, oldest) = rate_hits::count_and_oldest_after(tx, b, now - window)?;
                 if n >= max {
                     wait = wait.max(oldest.unwrap_or(now) + window - now + 1);
                 } else {
-                    tx.execute("INSERT INTO rate_hits (bucket, at) VALUES (?1, ?2)", params![b, now])?;
+                    rate_hits::insert(tx, b, now)?;
                 }
             }
             Ok(wait)
@@ -496,10 +461,10 @@ pub async fn login_delay(state: &Services, email_key: &str, now: i64) -> AppResu
     let (n, last): (i64, Option<i64>) = state
         .db
         .read(move |c| {
-            Ok(c.query_row(
-                "SELECT count(*), max(at) FROM rate_hits WHERE bucket = ?1 AND at > ?2",
-                params![bucket, now - FAILURE_WINDOW_SECS],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+            Ok(rate_hits::count_and_latest_after(
+                c,
+                &bucket,
+                now - FAILURE_WINDOW_SECS,
             )?)
         })
         .await?;
@@ -516,14 +481,5 @@ pub async fn login_delay(state: &Services, email_key: &str, now: i64) -> AppResu
 pub async fn record_login_failure(state: &Services, email_key: &str) -> AppResult<()> {
     let bucket = failure_bucket(email_key);
     let now = crate::now();
-    state
-        .db
-        .write(move |tx| {
-            tx.execute(
-                "INSERT INTO rate_hits (bucket, at) VALUES (?1, ?2)",
-                params![bucket, now],
-            )?;
-            Ok(())
-        })
-        .await
+    state.db.write(move |tx| Ok(rate_hits::insert(tx, &bucket, now)?)).await
 }

@@ -1,15 +1,18 @@
 //! Holder-bound tickets on the buyer's phone (issue 11): the binding of a device key to an
 //! entitlement, the per-event policy (`holder_binding`) and operators' paper exceptions.
 //!
-//! Every SQL statement about bindings, the policy and paper exceptions lives in this module
-//! (plain portable SQL: hex TEXT instead of BLOB, BIGINT-compatible integers, no SQLite-only
-//! functions), called inside the caller's [`crate::store::Db`] transaction. The rules (first
+//! Every rule about bindings, the policy and paper exceptions lives in this module; their
+//! queries are in the store's table modules (`store::ticket_bindings`, `store::paper_exceptions`,
+//! `store::events`, `store::tickets`: hex TEXT instead of BLOB, BIGINT-compatible integers),
+//! called inside the caller's [`crate::store::Db`] transaction. The rules (first
 //! binding, same phone, rebinding limit, what a transfer does) are pure functions in
 //! [`crate::shop::lifecycle`]; this module reads the state they need, asks them, and writes what they
 //! decided: the bound ticket signed by `og_shared::bound`, and a `device_key` revocation for
 //! the replaced phone in the same transaction.
 
-use crate::store::sql::{Connection, OptionalExtension, Transaction, params};
+use crate::store::sql::{Connection, Transaction};
+use crate::store::ticket_bindings::{self, Active, NewBinding};
+use crate::store::{events, paper_exceptions, tickets};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use og_shared::TicketSigner;
@@ -58,55 +61,22 @@ pub struct Bound {
 }
 
 /// The current binding of a serial (not revoked), if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Active {
-    binding_no: u32,
-    generation: u32,
-    device_key: String,
-    key_tag: String,
-    bound_ticket: String,
-}
-
 fn active(conn: &Connection, serial: i64) -> AppResult<Option<Active>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT binding_no, generation, device_key, key_tag, bound_ticket FROM ticket_bindings
-             WHERE serial = ?1 AND revoked_at IS NULL ORDER BY binding_no DESC LIMIT 1",
-        )?
-        .query_row([serial], |r| {
-            Ok(Active {
-                binding_no: r.get(0)?,
-                generation: r.get(1)?,
-                device_key: r.get(2)?,
-                key_tag: r.get(3)?,
-                bound_ticket: r.get(4)?,
-            })
-        })
-        .optional()?)
+    Ok(ticket_bindings::active(conn, serial)?)
 }
 
 /// Phones bound for the serial's given code generation (its current holder), revoked included.
 fn made_for(conn: &Connection, serial: i64, generation: u32) -> AppResult<u32> {
-    Ok(conn
-        .prepare_cached("SELECT count(*) FROM ticket_bindings WHERE serial = ?1 AND generation = ?2")?
-        .query_row(params![serial, generation], |r| r.get(0))?)
+    Ok(ticket_bindings::count_for_generation(conn, serial, generation)?)
 }
 
 /// Whether `device_key` (hex) was bound to `serial` before and revoked.
 fn was_revoked(conn: &Connection, serial: i64, device_key: &str) -> AppResult<bool> {
-    let n: i64 = conn
-        .prepare_cached(
-            "SELECT count(*) FROM ticket_bindings WHERE serial = ?1 AND device_key = ?2 AND revoked_at IS NOT NULL",
-        )?
-        .query_row(params![serial, device_key], |r| r.get(0))?;
-    Ok(n > 0)
+    Ok(ticket_bindings::count_ended_with_key(conn, serial, device_key)? > 0)
 }
 
 fn next_no(conn: &Connection, serial: i64) -> AppResult<u32> {
-    let n: Option<u32> = conn
-        .prepare_cached("SELECT MAX(binding_no) FROM ticket_bindings WHERE serial = ?1")?
-        .query_row([serial], |r| r.get(0))?;
-    Ok(n.unwrap_or(0) + 1)
+    Ok(ticket_bindings::max_binding_no(conn, serial)?.unwrap_or(0) + 1)
 }
 
 /// Ends the current binding (if any) for `why` and appends its `device_key` revocation. Returns
@@ -120,10 +90,7 @@ fn revoke_active(tx: &Transaction<'_>, serial: i64, why: &'static str, now: i64)
     let Some(a) = active(tx, serial)? else {
         return Ok(false);
     };
-    tx.execute(
-        "UPDATE ticket_bindings SET revoked_at = ?3, revoked_reason = ?4 WHERE serial = ?1 AND binding_no = ?2",
-        params![serial, a.binding_no, now, why],
-    )?;
+    ticket_bindings::end(tx, serial, a.binding_no, now, why)?;
     let tag = Tag::from_hex(&a.key_tag).ok_or_else(|| AppError::internal("bad key tag"))?;
     let serial = u32::try_from(serial).map_err(|_| AppError::internal("serial out of range"))?;
     crate::trust::revocation::append(tx, RevocationTarget::DeviceKey { serial, key_tag: tag }, reason, now)?;
@@ -143,10 +110,7 @@ pub fn bind_phone(
     max_rebinds: u32,
     now: i64,
 ) -> AppResult<Bound> {
-    let row: Option<(String, String, u32)> = tx
-        .prepare_cached("SELECT qr_text, status, generation FROM tickets WHERE serial = ?1 AND account_id = ?2")?
-        .query_row(params![serial, account_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
+    let row: Option<(String, String, u32)> = tickets::code_of_holder(tx, serial, account_id)?;
     let (qr_text, _status, generation) = row.ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
     let (ent, ev) = crate::shop::entitlements::entitlement(tx, serial)?;
     let device_key = hex::encode(key.as_bytes());
@@ -177,18 +141,17 @@ pub fn bind_phone(
         TicketClaims::from_bytes(&claims_bytes).map_err(|_| AppError::internal("the stored claims do not parse"))?;
     let bound_ticket = signer.sign_bound_ticket(&claims, key).to_base64url();
     let no = next_no(tx, serial)?;
-    tx.execute(
-        "INSERT INTO ticket_bindings (serial, binding_no, generation, device_key, key_tag, bound_ticket, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
+    ticket_bindings::insert(
+        tx,
+        &NewBinding {
             serial,
-            no,
+            binding_no: no,
             generation,
-            device_key,
-            key.tag().to_hex(),
-            bound_ticket,
-            now
-        ],
+            device_key: &device_key,
+            key_tag: &key.tag().to_hex(),
+            bound_ticket: &bound_ticket,
+            created_at: now,
+        },
     )?;
     let made = state.made + 1;
     Ok(Bound {
@@ -212,10 +175,7 @@ pub fn on_transfer(tx: &Transaction<'_>, serial: i64, now: i64) -> AppResult<()>
     if lifecycle::transfer_unbinds(&state) {
         revoke_active(tx, serial, "transferred", now)?;
     }
-    tx.execute(
-        "UPDATE paper_exceptions SET ended_at = ?2 WHERE serial = ?1 AND ended_at IS NULL",
-        params![serial, now],
-    )?;
+    paper_exceptions::end_open(tx, serial, now)?;
     Ok(())
 }
 
@@ -236,20 +196,12 @@ pub struct PhoneView {
 }
 
 pub fn phone_view(conn: &Connection, serial: i64) -> AppResult<PhoneView> {
-    let policy: Option<String> = conn
-        .prepare_cached(
-            "SELECT e.holder_binding FROM tickets t JOIN events e ON e.id = t.event_id WHERE t.serial = ?1",
-        )?
-        .query_row([serial], |r| r.get(0))
-        .optional()?;
+    let policy = events::holder_binding_of_ticket(conn, serial)?;
     let policy = policy
         .as_deref()
         .and_then(HolderBinding::from_name)
         .ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
-    let paper: bool = conn
-        .prepare_cached("SELECT count(*) FROM paper_exceptions WHERE serial = ?1 AND ended_at IS NULL")?
-        .query_row([serial], |r| r.get::<_, i64>(0))?
-        > 0;
+    let paper: bool = paper_exceptions::count_open(conn, serial)? > 0;
     Ok(PhoneView {
         holder_binding: policy,
         paper_exception: paper,
@@ -260,10 +212,7 @@ pub fn phone_view(conn: &Connection, serial: i64) -> AppResult<PhoneView> {
 
 /// An event's policy.
 pub fn holder_binding(conn: &Connection, event_id: i64) -> AppResult<HolderBinding> {
-    let p: Option<String> = conn
-        .prepare_cached("SELECT holder_binding FROM events WHERE id = ?1")?
-        .query_row([event_id], |r| r.get(0))
-        .optional()?;
+    let p = events::holder_binding(conn, event_id)?;
     p.as_deref()
         .and_then(HolderBinding::from_name)
         .ok_or_else(|| AppError::not_found(format!("no event {event_id}")))
@@ -271,10 +220,7 @@ pub fn holder_binding(conn: &Connection, event_id: i64) -> AppResult<HolderBindi
 
 /// Sets an event's policy (operators).
 pub fn set_holder_binding(tx: &Transaction<'_>, event_id: i64, policy: HolderBinding) -> AppResult<()> {
-    let n = tx.execute(
-        "UPDATE events SET holder_binding = ?2 WHERE id = ?1",
-        params![event_id, policy.as_str()],
-    )?;
+    let n = events::set_holder_binding(tx, event_id, policy.as_str())?;
     if n == 0 {
         return Err(AppError::not_found(format!("no event {event_id}")));
     }
@@ -284,17 +230,10 @@ pub fn set_holder_binding(tx: &Transaction<'_>, event_id: i64, policy: HolderBin
 /// Each event's policy and the serials with an open paper exception, for the gates' event facts.
 pub fn policies(conn: &Connection) -> AppResult<std::collections::HashMap<u32, (HolderBinding, Vec<u32>)>> {
     let mut out = std::collections::HashMap::new();
-    let mut stmt = conn.prepare_cached("SELECT id, holder_binding FROM events")?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))? {
-        let (id, p) = row?;
+    for (id, p) in events::holder_bindings(conn)? {
         out.insert(id, (HolderBinding::from_name(&p).unwrap_or_default(), Vec::new()));
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT t.event_id, p.serial FROM paper_exceptions p JOIN tickets t ON t.serial = p.serial
-         WHERE p.ended_at IS NULL ORDER BY p.serial",
-    )?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, u32>(1)?)))? {
-        let (event, serial) = row?;
+    for (event, serial) in paper_exceptions::open_by_event(conn)? {
         if let Some(e) = out.get_mut(&event) {
             e.1.push(serial);
         }
@@ -333,26 +272,18 @@ pub fn add_paper_exception(
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(AppError::bad_request("bad_reason", "reason: why, 1 to 500 characters"));
     }
-    let exists: Option<u32> = tx
-        .prepare_cached("SELECT serial FROM tickets WHERE serial = ?1")?
-        .query_row([serial], |r| r.get(0))
-        .optional()?;
-    let serial_u32 = exists.ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
-    let open: Option<String> = tx
-        .prepare_cached("SELECT person_name FROM paper_exceptions WHERE serial = ?1 AND ended_at IS NULL")?
-        .query_row([serial], |r| r.get(0))
-        .optional()?;
+    let serial_u32 = match u32::try_from(serial) {
+        Ok(s) if tickets::exists(tx, s)? => s,
+        _ => return Err(AppError::not_found(format!("no ticket {serial}"))),
+    };
+    let open = paper_exceptions::open_person_name(tx, serial)?;
     if let Some(who) = open {
         return Err(AppError::conflict(
             "paper_exception_exists",
             format!("ticket {serial} already has a paper exception (for {who})"),
         ));
     }
-    tx.execute(
-        "INSERT INTO paper_exceptions (serial, person_name, operator_id, reason, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![serial, name, operator_id, reason, now],
-    )?;
+    paper_exceptions::insert(tx, serial, name, operator_id, reason, now)?;
     Ok(PaperException {
         serial: serial_u32,
         person_name: name.to_owned(),

@@ -17,13 +17,13 @@
 
 use std::time::Duration;
 
-use crate::store::sql::{OptionalExtension, Transaction, params};
+use crate::store::sql::{Connection, Transaction};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::error::{AppError, AppResult};
 use crate::shop::Services;
-use crate::store::WriteScope;
+use crate::store::{WriteScope, payments, webhook_outbox};
 
 pub const SIGNATURE_HEADER: &str = "og-signature";
 pub const WEBHOOK_PATH: &str = "/api/v1/payments/webhook";
@@ -45,11 +45,7 @@ pub struct BuiltinProcessor {
 impl PaymentProvider for BuiltinProcessor {
     fn create_payment(&self, tx: &Transaction<'_>, order_id: i64, amount_cents: i64, now: i64) -> AppResult<String> {
         let id = format!("pay_{}", &crate::shop::auth::random_token()[..24]);
-        tx.execute(
-            "INSERT INTO payments (id, order_id, amount_cents, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'requires_card', ?4, ?4)",
-            params![id, order_id, amount_cents, now],
-        )?;
+        payments::insert_requiring_card(tx, &id, order_id, amount_cents, now)?;
         Ok(id)
     }
 
@@ -120,17 +116,18 @@ pub fn verify_signature(key: &[u8], header: &str, body: &[u8], now: i64) -> AppR
 }
 
 /// The write scope of a payment's work: its buyer's account ([`WriteScope::Account`]), or every
-/// writer when `sql` (the account of `payment_id`) finds none. A card changes only the order's
+/// writer when `account_of` (the store's query of the account of `payment_id`) finds none. A card changes only the order's
 /// own payment and adds its webhook to the outbox; the webhook marks it seen and delivered,
 /// marks the order paid and issues its tickets (serials from `new_ticket_serials`), or records
 /// a refund due for it: the order's own rows, and the event's seats by a row update when the
 /// event was cancelled. Two deliveries of one webhook are the same account's, one after the
 /// other.
-pub async fn payment_scope(state: &Services, sql: &'static str, payment_id: String) -> AppResult<WriteScope> {
-    let account: Option<i64> = state
-        .db
-        .read(move |c| Ok(c.query_row(sql, [&payment_id], |r| r.get(0)).optional()?))
-        .await?;
+pub async fn payment_scope(
+    state: &Services,
+    account_of: fn(&Connection<'_>, &str) -> crate::store::sql::Result<Option<i64>>,
+    payment_id: String,
+) -> AppResult<WriteScope> {
+    let account: Option<i64> = state.db.read(move |c| Ok(account_of(c, &payment_id)?)).await?;
     Ok(account.map_or(WriteScope::All, WriteScope::Account))
 }
 
@@ -170,22 +167,15 @@ pub async fn payment_facts(state: &Services, id: String) -> AppResult<PaymentFac
     state
         .db
         .read(move |c| {
-            c.query_row(
-                "SELECT p.id, p.order_id, p.amount_cents, p.status, o.status FROM payments p
-                 JOIN orders o ON o.id = p.order_id WHERE p.id = ?1",
-                [&id],
-                |r| {
-                    Ok(PaymentFacts {
-                        id: r.get(0)?,
-                        order_id: r.get(1)?,
-                        amount_cents: r.get(2)?,
-                        status: r.get(3)?,
-                        order_status: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?
-            .ok_or_else(|| AppError::not_found("no such payment"))
+            payments::with_order(c, &id)?
+                .map(|p| PaymentFacts {
+                    id: p.id,
+                    order_id: p.order_id,
+                    amount_cents: p.amount_cents,
+                    status: p.status,
+                    order_status: p.order_status,
+                })
+                .ok_or_else(|| AppError::not_found("no such payment"))
         })
         .await
 }
@@ -213,38 +203,26 @@ pub async fn pay_with_card(state: &Services, payment_id: String, card_number: &s
     };
     let now = crate::now();
     let last4 = number[number.len() - 4..].to_owned();
-    let scope = payment_scope(
-        state,
-        "SELECT o.account_id FROM payments p JOIN orders o ON o.id = p.order_id WHERE p.id = ?1",
-        payment_id.clone(),
-    )
-    .await?;
+    let scope = payment_scope(state, payments::account_of, payment_id.clone()).await?;
     let (event_id, payload, order_id) = state
         .db
         .write_scoped(scope, move |tx| {
-            let (order_id, amount, status, order_status): (i64, i64, String, String) = tx
-                .query_row(
-                    "SELECT p.order_id, p.amount_cents, p.status, o.status FROM payments p JOIN orders o ON o.id = p.order_id
-                     WHERE p.id = ?1",
-                    [&payment_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()?
-                .ok_or_else(|| AppError::not_found("no such payment"))?;
+            let (order_id, amount, status, order_status) =
+                payments::for_card(tx, &payment_id)?.ok_or_else(|| AppError::not_found("no such payment"))?;
             if status == "succeeded" {
                 return Err(AppError::conflict("already_paid", "this payment has already succeeded"));
             }
             if order_status != "pending" {
-                return Err(AppError::conflict("order_closed", format!("the order is {order_status}")));
+                return Err(AppError::conflict(
+                    "order_closed",
+                    format!("the order is {order_status}"),
+                ));
             }
             let new_status = match outcome {
                 CardOutcome::Succeeded => "succeeded",
                 CardOutcome::Declined => "declined",
             };
-            tx.execute(
-                "UPDATE payments SET status = ?2, card_last4 = ?3, updated_at = ?4 WHERE id = ?1",
-                params![payment_id, new_status, last4, now],
-            )?;
+            payments::set_card_outcome(tx, &payment_id, new_status, &last4, now)?;
             let ev = WebhookEvent {
                 id: format!("evt_{}", &crate::shop::auth::random_token()[..24]),
                 kind: format!("payment.{new_status}"),
@@ -253,12 +231,9 @@ pub async fn pay_with_card(state: &Services, payment_id: String, card_number: &s
                 created: now,
             };
             let payload = serde_json::to_string(&ev).map_err(AppError::internal)?;
-            tx.execute(
-                "INSERT INTO webhook_outbox (event_id, payload, next_attempt_at) VALUES (?1, ?2, ?3)",
-                // Claimed by this replica, which delivers it right away (below); the others
-                // retry it only if that fails or this replica dies before it is delivered.
-                params![ev.id, &payload, now + WEBHOOK_CLAIM_SECS],
-            )?;
+            // Claimed by this replica, which delivers it right away (below); the others
+            // retry it only if that fails or this replica dies before it is delivered.
+            webhook_outbox::insert(tx, &ev.id, &payload, now + WEBHOOK_CLAIM_SECS)?;
             Ok((ev.id, payload, order_id))
         })
         .await?;
@@ -282,14 +257,7 @@ pub async fn deliver_one(state: &Services, event_id: &str) -> bool {
     let id = event_id.to_owned();
     let payload: Option<String> = state
         .db
-        .read(move |c| {
-            Ok(c.query_row(
-                "SELECT payload FROM webhook_outbox WHERE event_id = ?1 AND delivered_at IS NULL",
-                [&id],
-                |r| r.get(0),
-            )
-            .optional()?)
-        })
+        .read(move |c| Ok(webhook_outbox::undelivered_payload(c, &id)?))
         .await
         .ok()
         .flatten();
@@ -329,29 +297,14 @@ async fn deliver(state: &Services, event_id: &str, payload: String) -> bool {
         // mark its entry): mark it now.
         let _ = state
             .db
-            .write(move |tx| {
-                tx.execute(
-                    "UPDATE webhook_outbox SET delivered_at = ?2, attempts = attempts + 1
-                     WHERE event_id = ?1 AND delivered_at IS NULL",
-                    params![id, now],
-                )?;
-                Ok(())
-            })
+            .write(move |tx| Ok(webhook_outbox::mark_delivered(tx, &id, now)?))
             .await;
         return true;
     }
     tracing::warn!(event_id, ?status, ?code, "webhook not acknowledged; will retry");
     let _ = state
         .db
-        .write(move |tx| {
-            tx.execute(
-                "UPDATE webhook_outbox SET attempts = attempts + 1,
-                     next_attempt_at = ?2 + CASE WHEN attempts + 1 >= 9 THEN 300 ELSE (1 << (attempts + 1)) END
-                 WHERE event_id = ?1 AND delivered_at IS NULL",
-                params![id, now],
-            )?;
-            Ok(())
-        })
+        .write(move |tx| Ok(webhook_outbox::retry_later(tx, &id, now)?))
         .await;
     false
 }
@@ -363,18 +316,7 @@ pub const WEBHOOK_CLAIM_SECS: i64 = 30;
 pub async fn deliver_due(state: &Services) -> usize {
     let now = crate::now();
     // Most ticks find nothing due: a read says so without taking the exclusive write lock.
-    let any_due = state
-        .db
-        .read(move |c| {
-            Ok(c.query_row(
-                "SELECT 1 FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?1 LIMIT 1",
-                [now],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
-        })
-        .await;
+    let any_due = state.db.read(move |c| Ok(webhook_outbox::any_due(c, now)?)).await;
     if !matches!(any_due, Ok(true)) {
         return 0;
     }
@@ -384,17 +326,9 @@ pub async fn deliver_due(state: &Services) -> usize {
     let due: Vec<String> = state
         .db
         .write(move |tx| {
-            let ids: Vec<String> = tx.query_all(
-                "SELECT event_id FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?1
-                 ORDER BY next_attempt_at LIMIT 50",
-                [now],
-                |r| r.get(0),
-            )?;
+            let ids = webhook_outbox::due(tx, now)?;
             for id in &ids {
-                tx.execute(
-                    "UPDATE webhook_outbox SET next_attempt_at = ?2 WHERE event_id = ?1",
-                    params![id, now + WEBHOOK_CLAIM_SECS],
-                )?;
+                webhook_outbox::set_next_attempt(tx, id, now + WEBHOOK_CLAIM_SECS)?;
             }
             Ok(ids)
         })

@@ -5,12 +5,11 @@
 //! when it came too late and the notice that the money will be given back queued
 //! (`refunds::queue_payment_refused`)).
 
-use crate::store::sql::{OptionalExtension, params};
-
 use crate::error::{AppError, AppResult};
 use crate::shop::Services;
 use crate::shop::orders::{self, Confirmation};
 use crate::shop::payment::{self, WebhookEvent};
+use crate::store::{orders as order_rows, webhook_outbox, webhook_seen};
 
 /// The issuer's webhook endpoint logic. Returns what happened (for the JSON answer).
 pub async fn handle_webhook(state: &Services, signature: Option<&str>, body: &[u8]) -> AppResult<String> {
@@ -21,21 +20,12 @@ pub async fn handle_webhook(state: &Services, signature: Option<&str>, body: &[u
     let ev: WebhookEvent = serde_json::from_slice(body)
         .map_err(|e| AppError::bad_request("malformed_json", format!("webhook body: {e}")))?;
     let signer = state.signer.clone();
-    let scope = payment::payment_scope(
-        state,
-        "SELECT account_id FROM orders WHERE payment_id = ?1",
-        ev.payment_id.clone(),
-    )
-    .await?;
+    let scope = payment::payment_scope(state, order_rows::account_by_payment_id, ev.payment_id.clone()).await?;
     let services = state.clone();
     let outcome = state
         .db
         .write_scoped(scope, move |tx| {
-            let fresh = tx.execute(
-                "INSERT INTO webhook_seen (event_id, received_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                params![ev.id, now],
-            )?;
-            if fresh == 0 {
+            if !webhook_seen::insert(tx, &ev.id, now)? {
                 return Err(AppError::conflict(
                     "replayed_webhook",
                     "this webhook event was already processed",
@@ -45,11 +35,7 @@ pub async fn handle_webhook(state: &Services, signature: Option<&str>, body: &[u
             // delivered in the commit that processes it, so a payment costs no further write
             // (and a processed webhook is never left looking undelivered). A webhook from an
             // outside provider has no entry here and updates nothing.
-            tx.execute(
-                "UPDATE webhook_outbox SET delivered_at = ?2, attempts = attempts + 1
-                 WHERE event_id = ?1 AND delivered_at IS NULL",
-                params![ev.id, now],
-            )?;
+            webhook_outbox::mark_delivered(tx, &ev.id, now)?;
             match ev.kind.as_str() {
                 "payment.succeeded" => {
                     match orders::confirm_payment(tx, &signer, &ev.payment_id, ev.amount_cents, now)? {
@@ -73,11 +59,7 @@ pub async fn handle_webhook(state: &Services, signature: Option<&str>, body: &[u
                     }
                 }
                 "payment.declined" => {
-                    let known: Option<i64> = tx
-                        .query_row("SELECT id FROM orders WHERE payment_id = ?1", [&ev.payment_id], |r| {
-                            r.get(0)
-                        })
-                        .optional()?;
+                    let known = order_rows::id_by_payment_id(tx, &ev.payment_id)?;
                     known.ok_or_else(|| AppError::not_found("no order has this payment id"))?;
                     Ok("declined noted".into())
                 }

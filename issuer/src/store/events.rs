@@ -3,10 +3,10 @@
 //! (`gates::devices`), its doors and status when a code is signed (`trust::issuance`), and the
 //! operators' catalogue (`ops::catalogue`: the list of events, the facts gates get, creating and
 //! changing an event, the seats a forced comp adds; the rules that check every field stay
-//! there); and for the shop's order side: the facts the lifecycle's rules read
+//! there); for the shop's order side: the facts the lifecycle's rules read
 //! (`shop::entitlements`), the catalogue and its filters, seats taken by one conditional update
-//! and given back, a venue's time zone (`shop::orders`). The other shop event queries (phone
-//! binding) are still in `shop`.
+//! and given back, a venue's time zone (`shop::orders`); an event's `holder_binding` policy
+//! (`shop::binding`) and the demo catalogue's events (`seed`).
 
 use super::sql::{Connection, FromSql, OptionalExtension, Result, ToSql, params};
 
@@ -377,4 +377,77 @@ pub fn give_back_seats(tx: &Connection, event_id: i64, seats: i64) -> Result<()>
 pub fn time_zone(conn: &Connection, event_id: i64) -> Result<Option<String>> {
     conn.query_row("SELECT time_zone FROM events WHERE id = ?1", [event_id], |r| r.get(0))
         .optional()
+}
+
+/// How many events there are.
+pub fn count(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+}
+
+/// An event of the demo catalogue (`seed`), at a venue of Paris's time zone.
+#[derive(Debug, Clone, Copy)]
+pub struct Demo<'a> {
+    pub sport: &'a str,
+    pub name: &'a str,
+    pub venue: &'a str,
+    pub starts_at: i64,
+    pub doors_open: i64,
+    pub doors_close: i64,
+    pub capacity: i64,
+    /// A JSON array of names.
+    pub zones: &'a str,
+    pub venue_address: &'a str,
+}
+
+/// A new event of the demo catalogue, in the `Europe/Paris` zone; answers its id.
+pub fn insert_demo(tx: &Connection, e: &Demo<'_>) -> Result<i64> {
+    tx.query_row(
+        "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity, zones,
+                                 venue_address, time_zone)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'Europe/Paris') RETURNING id",
+        params![
+            e.sport,
+            e.name,
+            e.venue,
+            e.starts_at,
+            e.doors_open,
+            e.doors_close,
+            e.capacity,
+            e.zones,
+            e.venue_address
+        ],
+        |r| r.get::<_, i64>(0),
+    )
+}
+
+/// The `holder_binding` policy (its name) of the event of a ticket, if the ticket exists.
+pub fn holder_binding_of_ticket(conn: &Connection, serial: i64) -> Result<Option<String>> {
+    conn.prepare_cached(
+        "SELECT e.holder_binding FROM tickets t JOIN events e ON e.id = t.event_id WHERE t.serial = ?1",
+    )?
+    .query_row([serial], |r| r.get(0))
+    .optional()
+}
+
+/// An event's `holder_binding` policy (its name), if the event exists.
+pub fn holder_binding(conn: &Connection, id: i64) -> Result<Option<String>> {
+    conn.prepare_cached("SELECT holder_binding FROM events WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()
+}
+
+/// Sets an event's `holder_binding` policy (its name); answers how many events changed (0: no
+/// such event).
+pub fn set_holder_binding(tx: &Connection, id: i64, policy: &str) -> Result<usize> {
+    tx.execute(
+        "UPDATE events SET holder_binding = ?2 WHERE id = ?1",
+        params![id, policy],
+    )
+}
+
+/// Every event's id and `holder_binding` policy (its name).
+pub fn holder_bindings(conn: &Connection) -> Result<Vec<(u32, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, holder_binding FROM events")?;
+    stmt.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?
+        .collect()
 }

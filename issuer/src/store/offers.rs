@@ -1,8 +1,9 @@
 //! The queries of an event's offers (`offers`: a kind, its price, its sale limit and the tickets
 //! of it held) that operators make and change. The rules (which kinds exist, the price and
 //! limit bounds, never a limit below what is sold) are in `ops::catalogue`, which calls these;
-//! and for the shop (`shop::orders`): what is on sale, what a cart line and a cart check read
-//! of an offer, taking an offer's tickets by one conditional update and giving them back.
+//! for the shop (`shop::orders`): what is on sale, what a cart line and a cart check read of an
+//! offer, taking an offer's tickets by one conditional update and giving them back; and the
+//! demo catalogue's offers (`seed`).
 
 use super::sql::{Connection, OptionalExtension, Result, params};
 
@@ -206,4 +207,13 @@ pub fn people_case(column: &str, first: usize) -> String {
         })
         .collect();
     format!("CASE {column} {} END", whens.join(" "))
+}
+
+/// A new offer of an event at a price.
+pub fn insert(tx: &Connection, event_id: i64, kind: &str, price_cents: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO offers (event_id, kind, price_cents) VALUES (?1, ?2, ?3)",
+        params![event_id, kind, price_cents],
+    )?;
+    Ok(())
 }

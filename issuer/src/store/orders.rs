@@ -3,10 +3,11 @@
 //! email; and the shop's (`shop::orders`, which decides): an order as its buyer sees it, checkout's
 //! pending order and its payment id, payment confirmation, expiry of holds, the buyer's
 //! cancellation or refund and an operator's, the buyer an order mail goes to
-//! (`shop::order_mail`) and what a buyer's refund owes (`shop::notice_mail`). The payment
-//! side's order queries are still in `shop`.
+//! (`shop::order_mail`), what a buyer's refund owes (`shop::notice_mail`), and the order of a
+//! payment the webhook names (`shop::webhook`: its buyer's account for the write scope, whether
+//! it exists).
 
-use super::sql::{Connection, Result, Row, params};
+use super::sql::{Connection, OptionalExtension, Result, Row, params};
 
 /// An order a search finds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -293,4 +294,22 @@ pub fn buyer_refund_owed(conn: &Connection, order_id: i64) -> Result<Option<Buye
             })
         },
     ))
+}
+
+/// The buyer's account of the order of a payment, if there is such an order.
+pub fn account_by_payment_id(conn: &Connection, payment_id: &str) -> Result<Option<i64>> {
+    conn.query_row(
+        "SELECT account_id FROM orders WHERE payment_id = ?1",
+        [payment_id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// The id of the order of a payment, if there is one.
+pub fn id_by_payment_id(conn: &Connection, payment_id: &str) -> Result<Option<i64>> {
+    conn.query_row("SELECT id FROM orders WHERE payment_id = ?1", [payment_id], |r| {
+        r.get(0)
+    })
+    .optional()
 }

@@ -9,12 +9,12 @@
 //! order's tickets, a holder's tickets as their pages show them, the holder checks of a
 //! transfer, an operator's refund (`shop::orders`), the printable tickets of an order
 //! (`shop::ticket_docs`), an event's name for a notice (`shop::notice_mail`), the paid tickets
-//! a cancellation refunds (`shop::refunds`). The ticket queries of the phone binding and of
-//! account deletion are still in `shop`.
+//! a cancellation refunds (`shop::refunds`); the holder's code a phone is bound to
+//! (`shop::binding`), the holder names a deleted account's tickets lose (`shop::accounts`).
 
 use og_shared::ticket::Tag;
 
-use super::sql::{Connection, OptionalExtension, Result, Value, params};
+use super::sql::{Connection, FromSql, OptionalExtension, Result, Value, params};
 
 /// What one ticket is, as intake counts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -669,4 +669,20 @@ pub fn valid_paid_of_event(conn: &Connection, event_id: u32) -> Result<Vec<(i64,
     )?
     .query_map([event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
     .collect()
+}
+
+/// Erases the holder's name on every ticket of an account (the account is deleted).
+pub fn clear_holder_names_of_account(tx: &Connection, account_id: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE tickets SET holder_name = '' WHERE account_id = ?1",
+        [account_id],
+    )?;
+    Ok(())
+}
+
+/// The QR text, status and code generation of a ticket of an account, if the account holds it.
+pub fn code_of_holder<S: FromSql>(conn: &Connection, serial: i64, account_id: i64) -> Result<Option<(String, S, u32)>> {
+    conn.prepare_cached("SELECT qr_text, status, generation FROM tickets WHERE serial = ?1 AND account_id = ?2")?
+        .query_row(params![serial, account_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()
 }
