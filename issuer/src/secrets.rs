@@ -35,13 +35,31 @@ pub fn ensure_private_file(path: &Path) -> std::io::Result<()> {
 }
 
 /// Writes a new file readable by the owner only, in an owner-only directory (mails in demo
-/// mode hold activation and reset links).
+/// mode hold activation and reset links). The file appears whole or not at all (written to a
+/// hidden `.<name>.tmp` beside it, then linked to its name), and never replaces one that
+/// exists.
 pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         create_private_dir(dir)?;
     }
-    let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    f.write_all(contents)
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "a file path has a name"))?;
+    let nonce: [u8; 6] = rand::random();
+    let tmp = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ));
+    let written = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        // Fails if `path` exists: an existing file is never replaced.
+        fs::hard_link(&tmp, path)
+    })();
+    let _ = fs::remove_file(&tmp);
+    written
 }
 
 /// 32 bytes from the operating system's CSPRNG.

@@ -668,9 +668,9 @@ async fn without_smtp_the_activation_mail_is_written_as_an_eml_file_in_the_data_
     let mail_dir = dir.path().join("outbox-mail");
     let entry = support::poll::until_sync(".eml written to the outbox", std::time::Duration::from_secs(5), || {
         std::fs::read_dir(&mail_dir)
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(Result::ok)
+            .ok()?
+            .filter_map(Result::ok)
+            .find(|e| e.path().extension().is_some_and(|x| x == "eml"))
     })
     .await;
     let text = og_fixtures::smtp::unquote(&std::fs::read_to_string(entry.path()).unwrap());

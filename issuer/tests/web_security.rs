@@ -502,10 +502,11 @@ async fn data_dir_database_and_mails_are_owner_only_and_links_stay_out_of_the_lo
     assert_eq!(res.status(), 202);
     let mail_dir = data.join("outbox-mail");
     let eml = support::poll::until_sync("the activation mail written", Duration::from_secs(5), || {
+        // A mail file appears whole, under its `.eml` name (written beside it first).
         std::fs::read_dir(&mail_dir)
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(Result::ok)
+            .ok()?
+            .filter_map(Result::ok)
+            .find(|e| e.path().extension().is_some_and(|x| x == "eml"))
     })
     .await
     .path();

@@ -7,10 +7,12 @@
 //! Delivery is at least once: a replica killed after the mail server took a mail and before it
 //! deleted the row sends that one mail again from another replica (SMTP has no idempotency
 //! key); nothing else is ever sent twice. A mail the server turns away for now (4xx, no answer)
-//! is tried again after a pause that doubles up to [`MAX_PAUSE_SECS`]; the rest of the batch
-//! waits behind it rather than each failing in turn. One it refuses for good (5xx, an address
-//! that is not one) or that has waited [`GIVE_UP_AFTER_SECS`] is dropped and logged (its kind
-//! and id, never its text, which may hold a link that logs in).
+//! is tried again after a pause that doubles up to [`MAX_PAUSE_SECS`]. One it refuses for good
+//! (5xx, an address that is not one) or that has waited [`GIVE_UP_AFTER_SECS`] is dropped and
+//! logged (its kind and id, never its text, which may hold a link that logs in). The mails of a
+//! claim are sent side by side: a slow one (an order confirmation's PDF tickets being written,
+//! a mail server taking its time) holds up no other, so an activation link never waits behind a
+//! confirmation.
 
 use crate::error::AppResult;
 use crate::store::WriteScope;
@@ -19,15 +21,12 @@ use crate::store::mail_outbox::{self, Claimed};
 use super::Services;
 use super::mail::{self, Queued, RichMail, SendError};
 
-/// How long a claim keeps a mail from other replicas' workers. A batch starts no send after
-/// [`SEND_NO_LATER_THAN`] and each send ends within [`SEND_DEADLINE`], so a claim never lapses
-/// while its mail is being sent.
+/// How long a claim keeps a mail from other replicas' workers. Every send of a claim starts at
+/// once and ends within [`SEND_DEADLINE`], so a claim never lapses while its mail is being sent.
 pub const CLAIM_SECS: i64 = 60;
-/// A batch starts no send this long after its claim.
-const SEND_NO_LATER_THAN: std::time::Duration = std::time::Duration::from_secs(20);
 /// One send (writing the mail included) ends within this, or counts as turned away for now.
 const SEND_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
-/// Mails claimed at once.
+/// Mails claimed (and sent side by side) at once.
 const BATCH: i64 = 10;
 /// The longest pause between two attempts at one mail.
 pub const MAX_PAUSE_SECS: i64 = 900;
@@ -46,8 +45,8 @@ enum Outcome {
     Sent,
     /// Dropped: refused for good, unreadable, or too old.
     Dropped,
-    /// Turned away for now: due again at the time given.
-    Later(i64),
+    /// Turned away for now (due again later).
+    Later,
 }
 
 /// Sends every due mail this worker can claim; returns how many went out.
@@ -77,58 +76,32 @@ pub async fn deliver_due(state: &Services) -> usize {
             return sent;
         }
         let full = claimed.len() as i64 == BATCH;
-        let (n, stopped) = send_batch(state, claimed, now).await;
-        sent += n;
-        if stopped || !full {
+        sent += send_batch(state, &claimed).await;
+        if !full {
             return sent;
         }
     }
 }
 
-/// Sends a claimed batch in order. Returns how many went out and whether it stopped early (the
-/// mail server turned one away, or [`SEND_NO_LATER_THAN`] went by): the mails not tried are
-/// handed back.
-async fn send_batch(state: &Services, batch: Vec<Claimed>, claimed_at: i64) -> (usize, bool) {
-    let started = std::time::Instant::now();
-    let mut sent = 0;
-    let mut rest = batch.into_iter();
-    while let Some(m) = rest.next() {
-        let outcome = attempt(state, &m).await;
-        let id = m.id;
-        let recorded = match outcome {
-            Outcome::Sent | Outcome::Dropped => {
-                state
-                    .db
-                    .write_scoped(WriteScope::Shared, move |tx| Ok(mail_outbox::delete(tx, id)?))
-                    .await
+/// Sends a claimed batch, its mails side by side, each deleted as soon as the mail server took
+/// it (or dropped). Returns how many went out.
+async fn send_batch(state: &Services, batch: &[Claimed]) -> usize {
+    let outcomes = futures_util::future::join_all(batch.iter().map(|m| async move {
+        let outcome = attempt(state, m).await;
+        if matches!(outcome, Outcome::Sent | Outcome::Dropped) {
+            let id = m.id;
+            if let Err(e) = state
+                .db
+                .write_scoped(WriteScope::Shared, move |tx| Ok(mail_outbox::delete(tx, id)?))
+                .await
+            {
+                tracing::error!(mail = id, error = %e, "could not record a mail as sent");
             }
-            Outcome::Later(_) => Ok(()),
-        };
-        if let Err(e) = recorded {
-            tracing::error!(mail = id, error = %e, "could not record a mail as sent");
         }
-        if matches!(outcome, Outcome::Sent) {
-            sent += 1;
-        }
-        let later = match outcome {
-            Outcome::Later(at) => Some(at),
-            _ if started.elapsed() >= SEND_NO_LATER_THAN => Some(claimed_at),
-            _ => None,
-        };
-        if let Some(at) = later {
-            let untried: Vec<i64> = rest.map(|m| m.id).collect();
-            if !untried.is_empty() {
-                let _ = state
-                    .db
-                    .write_scoped(WriteScope::Shared, move |tx| {
-                        Ok(mail_outbox::release(tx, &untried, at)?)
-                    })
-                    .await;
-            }
-            return (sent, true);
-        }
-    }
-    (sent, false)
+        outcome
+    }))
+    .await;
+    outcomes.iter().filter(|o| matches!(o, Outcome::Sent)).count()
 }
 
 /// One attempt at one mail; a failure for now is recorded here.
@@ -178,7 +151,7 @@ async fn attempt(state: &Services, m: &Claimed) -> Outcome {
             {
                 tracing::error!(mail = id, error = %e, "could not record a failed mail");
             }
-            Outcome::Later(at)
+            Outcome::Later
         }
     }
 }

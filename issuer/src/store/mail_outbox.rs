@@ -80,17 +80,6 @@ pub fn retry_at(tx: &Connection, id: i64, next_attempt_at: i64, error: &str) -> 
     Ok(())
 }
 
-/// Hands claimed mails that were not tried back to the queue, due at `at`.
-pub fn release(tx: &Connection, ids: &[i64], at: i64) -> Result<()> {
-    for id in ids {
-        tx.execute(
-            "UPDATE mail_outbox SET next_attempt_at = ?2 WHERE id = ?1",
-            params![id, at],
-        )?;
-    }
-    Ok(())
-}
-
 /// How many mails wait, and when the oldest was queued.
 pub fn waiting(conn: &Connection) -> Result<(i64, Option<i64>)> {
     conn.query_row("SELECT COUNT(*), MIN(queued_at) FROM mail_outbox", [], |r| {
