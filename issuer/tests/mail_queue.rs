@@ -139,6 +139,8 @@ async fn a_mail_that_can_never_be_delivered_is_dropped_without_holding_up_the_ne
     let now = og_issuer::now();
     queue_directly(&app, &framed("not an address", "Never"), now);
     queue_directly(&app, r#"{"kind":"from_a_newer_build"}"#, now);
+    // The confirmation of an order that is gone (its buyer deleted their account).
+    queue_directly(&app, r#"{"kind":"order_confirmation","order_id":999999}"#, now);
     queue_directly(&app, &framed("next@example.org", "Next"), now);
     app.state.mail_queued.notify_one();
     poll::until(

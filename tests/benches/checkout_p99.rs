@@ -273,24 +273,14 @@ fn run(label: &str, database: Option<&str>, replicas: usize, load: &Load) {
 
 /// Waits until `/metrics` of the issuer at `url` says no mail waits; false at the deadline.
 fn mail_queue_empty(url: &str, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
     let c = http();
-    while Instant::now() < deadline {
-        let waiting = c
-            .get(format!("{url}/metrics"))
-            .send()
-            .ok()
-            .and_then(|r| r.text().ok())
-            .and_then(|t| {
-                t.lines()
-                    .find_map(|l| l.strip_prefix("og_mails_waiting ").map(|v| v.trim().to_owned()))
-            });
-        if waiting.as_deref() == Some("0") {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
+    og_fixtures::poll::within(within, Duration::from_millis(100), || {
+        let text = c.get(format!("{url}/metrics")).send().ok()?.text().ok()?;
+        text.lines()
+            .any(|l| l.strip_prefix("og_mails_waiting ").is_some_and(|v| v.trim() == "0"))
+            .then_some(())
+    })
+    .is_some()
 }
 
 fn main() {

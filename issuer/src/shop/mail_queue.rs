@@ -117,9 +117,10 @@ async fn attempt(state: &Services, m: &Claimed) -> Outcome {
     let send = async {
         match written(state, &queued).await {
             Ok(rich) => mail::send_rich(state, &rich).await,
-            // The order cannot be read now: try again, as after a mail server's refusal.
+            // The order is gone (its account was deleted): nothing left to confirm. Any other
+            // failure to read it: try again, as after a mail server's refusal.
             Err(e) => Err(SendError {
-                permanent: false,
+                permanent: matches!(e, crate::error::AppError::NotFound(_)),
                 message: e.to_string(),
             }),
         }
