@@ -3,7 +3,9 @@
 //! delays mails, never loses them; what another replica queued, or claimed and never sent
 //! because it died, is sent by this one (after the claim lapses, never before); a mail that can
 //! never be delivered is dropped without holding up the others; two issuers on one database
-//! send each mail once. Runs on both engines (`OG_TEST_ENGINE=postgres`).
+//! send each mail once; the mails still waiting for a buyer who deletes their account are
+//! deleted with it and never reach their address. Runs on both engines
+//! (`OG_TEST_ENGINE=postgres`).
 
 mod support;
 
@@ -11,7 +13,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::json;
-use support::{PASSWORD, TestApp, poll, spawn_app, token_in};
+use support::{Buyer, PASSWORD, TestApp, poll, spawn_app, token_in};
 
 /// A gauge of `/metrics`.
 async fn gauge(app: &TestApp, name: &str) -> i64 {
@@ -195,4 +197,103 @@ async fn two_issuers_on_one_database_send_each_queued_mail_once() {
     let seen = recipients(&all);
     assert_eq!(seen.len(), MAILS, "every recipient got their mail: {seen:?}");
     assert!(seen.values().all(|&n| n == 1), "none twice: {seen:?}");
+}
+
+/// Deletes a buyer's account as they would on the account page (password asked again); answers
+/// the page's status.
+async fn delete_account(app: &TestApp, b: &Buyer) -> u16 {
+    let cookies = format!(
+        "{}={}; {}",
+        og_issuer::shop::auth::ACCESS_COOKIE,
+        b.access,
+        support::csrf_cookie()
+    );
+    let csrf = app.csrf_token(&cookies);
+    app.client
+        .post(app.url("/account/delete"))
+        .header("cookie", &cookies)
+        .form(&[("password", PASSWORD), ("understood", "yes"), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn mails_waiting_for_a_buyer_who_deletes_their_account_are_deleted_with_it_and_never_reach_them() {
+    let app = spawn_app().await;
+    let leaving = app.buyer("leaving@example.org").await;
+    let staying = app.buyer("staying@example.org").await;
+    poll::until(
+        "the activation mails sent and the queue empty",
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || async { (gauge(&app, "og_mails_waiting").await == 0).then_some(()) },
+    )
+    .await;
+    let sent_before = app.smtp.messages().len();
+
+    // The mail server turns mail away for now; mails for both buyers wait in the queue.
+    app.smtp.set_refusing(true);
+    // Another buyer gives them one of two tickets ("ticket received" to them, "ticket sent" and
+    // the order confirmation to the giver)...
+    app.buy(&staying, 4, "solo", 2).await;
+    let (_, tickets) = app.get_json("/api/v1/tickets", Some(&staying.access)).await;
+    let serial = tickets["tickets"][0]["serial"].as_i64().unwrap();
+    let (st, body) = app
+        .post_json(
+            &format!("/api/v1/tickets/{serial}/transfer"),
+            Some(&staying.access),
+            &json!({ "to_email": "leaving@example.org" }),
+        )
+        .await;
+    assert_eq!(st, 202, "{body}");
+    // ...they buy one themselves (their order confirmation) and ask for a reset link.
+    app.buy(&leaving, 4, "solo", 1).await;
+    let (st, _) = app
+        .post_json(
+            "/api/v1/password/forgot",
+            None,
+            &json!({ "email": "leaving@example.org" }),
+        )
+        .await;
+    assert_eq!(st, 202);
+    poll::until(
+        "the five mails queued and turned away by the mail server",
+        Duration::from_secs(15),
+        Duration::from_millis(20),
+        || async { (app.smtp.refused() >= 5 && gauge(&app, "og_mails_waiting").await == 5).then_some(()) },
+    )
+    .await;
+
+    assert_eq!(delete_account(&app, &leaving).await, 200, "the account is deleted");
+    assert_eq!(
+        gauge(&app, "og_mails_waiting").await,
+        2,
+        "their three mails are gone from the queue at once; the giver's two still wait"
+    );
+
+    // The mail server takes mail again: the giver's mails go out, and then nothing is left.
+    app.smtp.set_refusing(false);
+    poll::until(
+        "the giver's mails sent and the queue empty",
+        Duration::from_secs(30),
+        Duration::from_millis(50),
+        || async {
+            let mails = app.smtp.messages();
+            let to_giver = recipients(&mails[sent_before..])
+                .get("staying@example.org")
+                .copied()
+                .unwrap_or(0);
+            (to_giver == 2 && gauge(&app, "og_mails_waiting").await == 0).then_some(())
+        },
+    )
+    .await;
+    let after: Vec<String> = app.smtp.messages().split_off(sent_before);
+    assert_eq!(
+        recipients(&after).keys().collect::<Vec<_>>(),
+        vec!["staying@example.org"],
+        "nothing reached the deleted account, under its address or the erased one"
+    );
 }

@@ -1,7 +1,8 @@
 //! The storage layer on both engines: one migration list brings an empty PostgreSQL database to
 //! the version SQLite reaches, starting twice changes nothing, a database from a newer build is
-//! refused on both engines, replicas starting at once migrate once, and a version-10 snapshot
-//! upgrades (offers' held tickets, ticket serials after the highest). Needs a PostgreSQL server
+//! refused on both engines, replicas starting at once migrate once, a version-10 snapshot
+//! upgrades (offers' held tickets, ticket serials after the highest) and a version-12 one keeps
+//! its queued mails (addressed to no account). Needs a PostgreSQL server
 //! (`OG_TEST_DATABASE_URL`).
 
 use og_issuer::store::schema::{self, latest_version};
@@ -161,11 +162,68 @@ fn a_version_ten_postgres_database_upgrades_its_offers_numbers_new_tickets_after
     // Migration 12: the mail queue, empty, its ids numbered by the database.
     let queued = db
         .write_sync(|tx| {
-            og_issuer::store::mail_outbox::insert(tx, "{}", 5)?;
+            og_issuer::store::mail_outbox::insert(tx, None, "{}", 5)?;
             Ok(tx.query_row("SELECT count(*), MIN(id) FROM mail_outbox", [], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
             })?)
         })
         .unwrap();
     assert_eq!(queued, (1, 1), "the mail queue starts empty and numbers what is queued");
+}
+
+#[test]
+fn a_version_twelve_postgres_database_upgrades_keeping_its_queued_mails_and_erases_an_accounts_own() {
+    let pg = ScratchDatabase::create("og_store_v12");
+    let DatabaseUrl::Postgres(url) = pg.url() else {
+        unreachable!()
+    };
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    for m in &schema::MIGRATIONS[..12] {
+        if !m.postgres.is_empty() {
+            client.batch_execute(m.postgres).unwrap();
+        }
+    }
+    client
+        .batch_execute(
+            "CREATE TABLE og_schema (version BIGINT NOT NULL); INSERT INTO og_schema (version) VALUES (12);
+             INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'b@example.org', 'x', 1);
+             INSERT INTO mail_outbox (message, queued_at, next_attempt_at, attempts, last_error)
+                 VALUES ('{\"kind\":\"order_confirmation\",\"order_id\":7}', 5, 9, 2, '451 later');",
+        )
+        .unwrap();
+    drop(client);
+    let db = Db::connect(&pg.url()).unwrap();
+    assert_eq!(version(&db), latest_version());
+    let kept: (i64, String, i64, i64, i64, Option<i64>) = db
+        .read_sync(|c| {
+            Ok(c.query_row(
+                "SELECT id, message, queued_at, next_attempt_at, attempts, account_id FROM mail_outbox",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(
+        kept,
+        (
+            1,
+            r#"{"kind":"order_confirmation","order_id":7}"#.to_owned(),
+            5,
+            9,
+            2,
+            None
+        ),
+        "a mail queued before keeps waiting, for no account"
+    );
+    // Migration 13: a mail names its account, and the account's deletion takes only its own.
+    let left = db
+        .write_sync(|tx| {
+            og_issuer::store::mail_outbox::insert(tx, Some(1), "{}", 10)?;
+            let deleted = og_issuer::store::mail_outbox::delete_of_account(tx, 1)?;
+            Ok((deleted, og_issuer::store::mail_outbox::waiting(tx)?.0))
+        })
+        .unwrap();
+    assert_eq!(left, (1, 1), "the account's mail is deleted, the older one waits");
+    let unknown = db.write_sync(|tx| Ok(og_issuer::store::mail_outbox::insert(tx, Some(99), "{}", 10)?));
+    assert!(unknown.is_err(), "a mail is addressed to an account that exists");
 }

@@ -477,6 +477,7 @@ pub async fn resend_activation(state: &Services, op: &OperatorAuth, account_id: 
             let l = crate::shop::mail::mail_language(&services, language.as_deref());
             crate::shop::mail::queue_framed(
                 tx,
+                Some(account_id),
                 l,
                 crate::shop::mail::Mail {
                     to: email.clone(),

@@ -1,8 +1,9 @@
 //! Account life cycle shared by the JSON API and the web pages: sign-up, activation (which
-//! makes the account key), login, password reset. None of these answers reveals whether an
-//! email address is registered: sign-up and "forgot password" always say "check your mail",
-//! and login fails the same way (and takes the same time) for unknown addresses and wrong
-//! passwords.
+//! makes the account key), login, password reset, the data export and the account's deletion
+//! (its personal data erased, the mails still queued for it included). None of these answers
+//! reveals whether an email address is registered: sign-up and "forgot password" always say
+//! "check your mail", and login fails the same way (and takes the same time) for unknown
+//! addresses and wrong passwords.
 
 use crate::domain::{Email, Password};
 use crate::error::{AppError, AppResult};
@@ -92,10 +93,11 @@ pub async fn sign_up(
             // The address's owner is told either way, so the page says the same thing whether
             // or not the address has an account.
             let mail = match existing {
-                Some((_, existing_language)) => {
+                Some((id, existing_language)) => {
                     let l = existing_language.as_deref().and_then(i18n::find).unwrap_or(lang);
                     let forgot = format!("{}/password/forgot", services.base_url);
                     (
+                        id,
                         l,
                         tr!(l, "mail-signup-exists-subject"),
                         tr!(l, "mail-signup-exists-body", link = forgot),
@@ -106,14 +108,15 @@ pub async fn sign_up(
                     mail_tokens::insert_activation(tx, &th, id, now + ACTIVATION_TTL_SECS)?;
                     let link = mail_link(&services, "activation", "/activate", &token);
                     (
+                        id,
                         lang,
                         tr!(lang, "mail-activate-subject"),
                         tr!(lang, "mail-activate-body", link = link),
                     )
                 }
             };
-            let (l, subject, body) = mail;
-            mail::queue_framed(tx, l, Mail { to, subject, body }, now)
+            let (id, l, subject, body) = mail;
+            mail::queue_framed(tx, Some(id), l, Mail { to, subject, body }, now)
         })
         .await?;
     mail::wake(state);
@@ -282,6 +285,7 @@ pub async fn forgot_password(state: &Services, ip: &str, email: Email) -> AppRes
                 let link = mail_link(&services, "password reset", "/password/reset", &token);
                 mail::queue_framed(
                     tx,
+                    Some(id),
                     l,
                     Mail {
                         to,
@@ -346,7 +350,15 @@ pub async fn change_password(
         .write(move |tx| {
             accounts::set_password_hash(tx, account_id, &hash)?;
             auth::revoke_all_for_account(tx, account_id, now)?;
-            crate::shop::notice_mail::password_changed(tx, &services, &email, language.as_deref(), now, false)
+            crate::shop::notice_mail::password_changed(
+                tx,
+                &services,
+                account_id,
+                &email,
+                language.as_deref(),
+                now,
+                false,
+            )
         })
         .await?;
     mail::wake(state);
@@ -376,7 +388,15 @@ pub async fn reset_password(state: &Services, token: &str, password: Password) -
             accounts::set_password_hash(tx, account_id, &hash)?;
             auth::revoke_all_for_account(tx, account_id, now)?;
             let (email, language) = accounts::email_and_language(tx, account_id)?;
-            crate::shop::notice_mail::password_changed(tx, &services, &email, language.as_deref(), now, true)
+            crate::shop::notice_mail::password_changed(
+                tx,
+                &services,
+                account_id,
+                &email,
+                language.as_deref(),
+                now,
+                true,
+            )
         })
         .await?;
     mail::wake(state);
@@ -420,8 +440,9 @@ pub async fn export(state: &Services, account_id: i64, base_url: String) -> AppR
 /// Deletes a buyer's account at their request (the password is asked again; wrong ones count
 /// like failed logins). Their tickets that still work are revoked (gates refuse them after
 /// their next sync; refund them before, until the doors open, to get the money back); their
-/// personal data (address, name, language, password hash) is erased; orders and payments stay,
-/// without a name, as accounting requires; every session ends.
+/// personal data (address, name, language, password hash) is erased, and so are the mails still
+/// queued for it (they hold its address); orders and payments stay, without a name, as
+/// accounting requires; every session ends.
 pub async fn delete_account(state: &Services, user: &auth::AuthUser, password: &str) -> AppResult<()> {
     confirm_password(state, user, password).await?;
     let account_id = user.id;
@@ -434,6 +455,8 @@ pub async fn delete_account(state: &Services, user: &auth::AuthUser, password: &
             crate::store::tickets::clear_holder_names_of_account(tx, account_id)?;
             crate::shop::orders::clear_cart(tx, account_id)?;
             mail_tokens::delete_of_account(tx, account_id)?;
+            // The mails still waiting for the account hold its address: they go with it.
+            crate::store::mail_outbox::delete_of_account(tx, account_id)?;
             auth::revoke_all_for_account(tx, account_id, now)
         })
         .await

@@ -100,7 +100,11 @@ pub async fn transfer(s: &Services, user: &AuthUser, serial: i64, to: Email) -> 
         s.db.write(move |tx| {
             let to = to.as_str();
             let done = orders::transfer_ticket(tx, &signer, sender.id, serial, to, now)?;
-            let l = orders::account_language(tx, to)?
+            // The recipient's account, if the address has one (an invitation may go to a
+            // pending one): mails waiting for it are deleted with it.
+            let (recipient, language) = orders::account_of_address(tx, to)?.unzip();
+            let l = language
+                .flatten()
                 .as_deref()
                 .and_then(crate::i18n::find)
                 .unwrap_or(page);
@@ -123,6 +127,7 @@ pub async fn transfer(s: &Services, user: &AuthUser, serial: i64, to: Email) -> 
             };
             super::mail::queue_framed(
                 tx,
+                recipient,
                 l,
                 super::mail::Mail {
                     to: to.to_owned(),

@@ -5,11 +5,12 @@
 //!
 //! A mail is **queued in the transaction of the change it tells of** ([`queue`], the
 //! `mail_outbox` table): the change is never committed without its mail, whichever replica made
-//! it and whether or not that replica lives to send it. After the commit the caller [`wake`]s
-//! this replica's mail worker (`shop::mail_queue`), which sends it at once; any replica's worker
-//! picks up what is left. A slow or failing mail server never delays or fails the request (and
-//! the answer time does not reveal whether a mail was sent); a mail it turned away is tried
-//! again later.
+//! it and whether or not that replica lives to send it. It names the account it is addressed
+//! to, so that deleting the account deletes what still waits for it. After the commit the
+//! caller [`wake`]s this replica's mail worker (`shop::mail_queue`), which sends it at once; any
+//! replica's worker picks up what is left. A slow or failing mail server never delays or fails
+//! the request (and the answer time does not reveal whether a mail was sent); a mail it turned
+//! away is tried again later.
 //!
 //! With `settings.smtp` set, mail goes out through lettre's async SMTP transport (rustls;
 //! `smtp://host:port` is plain SMTP for a local relay or a test sink). Without it, each mail is
@@ -98,15 +99,17 @@ impl Queued {
 }
 
 /// Queues a mail in the transaction `tx` of the change it tells of: sent once that commits
-/// (call [`wake`] after the commit), never if it does not.
-pub fn queue(tx: &Transaction<'_>, mail: &Queued, now: i64) -> AppResult<()> {
+/// (call [`wake`] after the commit), never if it does not. `account` is the account the mail
+/// is addressed to (`None`: an address with no account): deleting that account deletes the
+/// mail while it waits, address and all.
+pub fn queue(tx: &Transaction<'_>, account: Option<i64>, mail: &Queued, now: i64) -> AppResult<()> {
     let json = serde_json::to_string(mail).map_err(AppError::internal)?;
-    Ok(crate::store::mail_outbox::insert(tx, &json, now)?)
+    Ok(crate::store::mail_outbox::insert(tx, account, &json, now)?)
 }
 
 /// [`queue`] for a buyer's plain-text mail with the shared frame, in `l`.
-pub fn queue_framed(tx: &Transaction<'_>, l: Lang, mail: Mail, now: i64) -> AppResult<()> {
-    queue(tx, &Queued::framed(l, mail), now)
+pub fn queue_framed(tx: &Transaction<'_>, account: Option<i64>, l: Lang, mail: Mail, now: i64) -> AppResult<()> {
+    queue(tx, account, &Queued::framed(l, mail), now)
 }
 
 /// Tells this replica's mail worker that mails were queued by a commit that just ended, so they

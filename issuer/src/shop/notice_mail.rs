@@ -50,6 +50,7 @@ pub fn transfer_sent(
     );
     mail::queue_framed(
         tx,
+        Some(sender.id),
         l,
         Mail {
             to: sender.email.clone(),
@@ -63,6 +64,8 @@ pub fn transfer_sent(
 /// A refund granted, as its mail tells it.
 #[derive(Debug, Clone)]
 pub struct RefundNotice {
+    /// The buyer's account.
+    pub account: Option<i64>,
     pub to: String,
     pub language: Option<String>,
     pub order_id: i64,
@@ -78,6 +81,7 @@ pub struct RefundNotice {
 pub fn buyer_refund_notice(conn: &Connection, order_id: i64) -> AppResult<Option<RefundNotice>> {
     let row = crate::store::orders::buyer_refund_owed(conn, order_id)?;
     let Some(crate::store::orders::BuyerRefundOwed {
+        account_id,
         email: to,
         language,
         rows,
@@ -90,6 +94,7 @@ pub fn buyer_refund_notice(conn: &Connection, order_id: i64) -> AppResult<Option
         return Ok(None);
     }
     Ok(Some(RefundNotice {
+        account: Some(account_id),
         to,
         language,
         order_id,
@@ -106,6 +111,7 @@ pub fn operator_refund_notice(conn: &Connection, due: &crate::shop::refunds::Ref
         None => order_events(conn, due.order_id)?,
     };
     Ok(RefundNotice {
+        account: due.buyer_account,
         to: due.buyer_email.clone(),
         language: due.buyer_language.clone(),
         order_id: due.order_id,
@@ -130,6 +136,7 @@ pub fn refund_confirmed(tx: &Transaction<'_>, state: &Services, n: &RefundNotice
     );
     mail::queue_framed(
         tx,
+        n.account,
         l,
         Mail {
             to: n.to.clone(),
@@ -140,11 +147,12 @@ pub fn refund_confirmed(tx: &Transaction<'_>, state: &Services, n: &RefundNotice
     )
 }
 
-/// Tells an account its password was changed at `at` (`reset`: with a mailed link, else on the
-/// account page), and what to do if it was not them.
+/// Tells an account (`account_id`, at `to`) its password was changed at `at` (`reset`: with a
+/// mailed link, else on the account page), and what to do if it was not them.
 pub fn password_changed(
     tx: &Transaction<'_>,
     state: &Services,
+    account_id: i64,
     to: &str,
     language: Option<&str>,
     at: i64,
@@ -161,6 +169,7 @@ pub fn password_changed(
     );
     mail::queue_framed(
         tx,
+        Some(account_id),
         l,
         Mail {
             to: to.to_owned(),

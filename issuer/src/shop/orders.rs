@@ -591,7 +591,12 @@ pub fn confirm_payment(
     store::orders::set_paid(tx, order_id, now)?;
     let tickets = issue_order_tickets(tx, signer, order_id, account_id, now)?;
     // The receipt and the PDF tickets go out once this commits (written when sent).
-    crate::shop::mail::queue(tx, &crate::shop::mail::Queued::OrderConfirmation { order_id }, now)?;
+    crate::shop::mail::queue(
+        tx,
+        Some(account_id),
+        &crate::shop::mail::Queued::OrderConfirmation { order_id },
+        now,
+    )?;
     Ok(Confirmation::Paid { order_id, tickets })
 }
 
@@ -616,7 +621,7 @@ pub fn recover_paid_without_tickets(tx: &Transaction<'_>, signer: &TicketSigner,
     for (order_id, account_id) in &rows {
         issue_order_tickets(tx, signer, *order_id, *account_id, now)?;
         let confirmation = crate::shop::mail::Queued::OrderConfirmation { order_id: *order_id };
-        crate::shop::mail::queue(tx, &confirmation, now)?;
+        crate::shop::mail::queue(tx, Some(*account_id), &confirmation, now)?;
     }
     Ok(rows.iter().map(|r| r.0).collect())
 }
@@ -862,9 +867,9 @@ pub fn event_time_zone(conn: &Connection, event_id: i64) -> AppResult<String> {
     store::events::time_zone(conn, event_id)?.ok_or_else(|| AppError::not_found(format!("no event {event_id}")))
 }
 
-/// The language an account chose, if the address has an account.
-pub fn account_language(conn: &Connection, email: &str) -> AppResult<Option<String>> {
-    Ok(store::accounts::language_by_email(conn, email)?.flatten())
+/// The account of an address, if it has one, and the language it chose.
+pub fn account_of_address(conn: &Connection, email: &str) -> AppResult<Option<(i64, Option<String>)>> {
+    Ok(store::accounts::id_and_language_by_email(conn, email)?)
 }
 
 /// A ticket the account gave to someone else.

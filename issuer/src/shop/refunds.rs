@@ -53,6 +53,9 @@ pub struct RefundDue {
     /// The language the buyer chose (mails to them are written in it).
     #[serde(default, skip_serializing)]
     pub buyer_language: Option<String>,
+    /// The buyer's account (mails to them are deleted with it while they wait).
+    #[serde(default, skip_serializing)]
+    pub buyer_account: Option<i64>,
     pub reason: String,
     /// For an operator's decision: who decided, and why.
     #[serde(default)]
@@ -145,6 +148,7 @@ pub fn queue_payment_refused(
     };
     crate::shop::mail::queue_framed(
         tx,
+        r.buyer_account,
         l,
         crate::shop::mail::Mail {
             to: r.buyer_email.clone(),
@@ -196,6 +200,7 @@ pub fn queue_event_cancelled(
         let l = crate::shop::mail::mail_language(state, r.buyer_language.as_deref());
         crate::shop::mail::queue_framed(
             tx,
+            r.buyer_account,
             l,
             crate::shop::mail::Mail {
                 to: r.buyer_email.clone(),
@@ -223,6 +228,7 @@ impl From<refunds_due::Due> for RefundDue {
             serial: d.serial,
             buyer_email: d.buyer_email,
             buyer_language: d.buyer_language,
+            buyer_account: Some(d.buyer_account_id),
             reason: d.reason,
             decided_by: d.decided_by,
             note: d.note,

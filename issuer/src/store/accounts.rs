@@ -5,7 +5,7 @@
 //! operator accounts made or promoted and read with their role (`ops::auth`), a ban, the
 //! account a new activation link goes to (`ops::actions`), the accounts a search finds
 //! (`ops::search`); for the shop's orders (`shop::orders`): the holder named on tickets, the
-//! language of an address, the email of a claimant; and the buyer's own account (`shop`):
+//! account and language of an address, the email of a claimant; and the buyer's own account (`shop`):
 //! sign-up, activation, the credentials a login checks, the password and profile changed, the
 //! data export and the erasure of a deleted account (`shop::accounts`), the session generation
 //! and the signed-in buyer (`shop::auth`). The rules stay in those contexts.
@@ -152,15 +152,6 @@ pub fn email_and_display_name(conn: &Connection, id: i64) -> Result<(String, Str
     conn.query_row("SELECT email, display_name FROM accounts WHERE id = ?1", [id], |r| {
         Ok((r.get(0)?, r.get(1)?))
     })
-}
-
-/// The language the account of this address chose: `None` without an account, `Some(None)`
-/// when it chose none.
-pub fn language_by_email(conn: &Connection, email: &str) -> Result<Option<Option<String>>> {
-    conn.query_row("SELECT language FROM accounts WHERE email = ?1", [email], |r| {
-        r.get::<_, Option<String>>(0)
-    })
-    .optional()
 }
 
 /// An account's email.

@@ -1,7 +1,8 @@
-//! The queries of the mail outbox (`mail_outbox`, migration 12): mails queued in the
-//! transaction of the change they tell of, claimed by one replica's worker at a time, deleted
-//! once a mail server took them. The rules (what is queued, when a failed mail is tried again)
-//! are in `shop::mail` and `shop::mail_queue`.
+//! The queries of the mail outbox (`mail_outbox`, migrations 12 and 13): mails queued in the
+//! transaction of the change they tell of, each with the account it is addressed to (if any),
+//! claimed by one replica's worker at a time, deleted once a mail server took them, or with
+//! their account when it is deleted (`shop::accounts::delete_account`). The rules (what is
+//! queued, when a failed mail is tried again) are in `shop::mail` and `shop::mail_queue`.
 
 use super::sql::{Connection, Engine, Result, params};
 
@@ -16,13 +17,19 @@ pub struct Claimed {
     pub attempts: i64,
 }
 
-/// Queues a mail, due now.
-pub fn insert(tx: &Connection, message: &str, now: i64) -> Result<()> {
+/// Queues a mail to the account `account_id` (`None`: to an address with no account), due now.
+pub fn insert(tx: &Connection, account_id: Option<i64>, message: &str, now: i64) -> Result<()> {
     tx.execute(
-        "INSERT INTO mail_outbox (message, queued_at, next_attempt_at) VALUES (?1, ?2, ?2)",
-        params![message, now],
+        "INSERT INTO mail_outbox (account_id, message, queued_at, next_attempt_at) VALUES (?1, ?2, ?3, ?3)",
+        params![account_id, message, now],
     )?;
     Ok(())
+}
+
+/// Deletes every mail still queued for an account (its deletion erases its address from them);
+/// answers how many. One a worker is sending at that moment may still go out.
+pub fn delete_of_account(tx: &Connection, account_id: i64) -> Result<usize> {
+    tx.execute("DELETE FROM mail_outbox WHERE account_id = ?1", [account_id])
 }
 
 /// Whether a mail is due (a read, so that the idle worker never writes).

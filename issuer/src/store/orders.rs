@@ -270,6 +270,7 @@ pub fn buyer(conn: &Connection, order_id: i64) -> Result<Option<Buyer>> {
 /// What the buyer's refund of an order owes back (`shop::notice_mail`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuyerRefundOwed {
+    pub account_id: i64,
     pub email: String,
     pub language: Option<String>,
     /// How many `buyer_refund` rows the order has.
@@ -280,17 +281,18 @@ pub struct BuyerRefundOwed {
 /// [`BuyerRefundOwed`] for an order; `None` for an unknown order.
 pub fn buyer_refund_owed(conn: &Connection, order_id: i64) -> Result<Option<BuyerRefundOwed>> {
     super::sql::OptionalExtension::optional(conn.query_row(
-        "SELECT a.email, a.language, count(r.id), COALESCE(SUM(r.amount_cents), 0)
+        "SELECT a.id, a.email, a.language, count(r.id), COALESCE(SUM(r.amount_cents), 0)
              FROM orders o JOIN accounts a ON a.id = o.account_id
              LEFT JOIN refunds_due r ON r.order_id = o.id AND r.reason = 'buyer_refund'
-             WHERE o.id = ?1 GROUP BY a.email, a.language",
+             WHERE o.id = ?1 GROUP BY a.id, a.email, a.language",
         params![order_id],
         |r| {
             Ok(BuyerRefundOwed {
-                email: r.get(0)?,
-                language: r.get(1)?,
-                rows: r.get(2)?,
-                amount_cents: r.get(3)?,
+                account_id: r.get(0)?,
+                email: r.get(1)?,
+                language: r.get(2)?,
+                rows: r.get(3)?,
+                amount_cents: r.get(4)?,
             })
         },
     ))

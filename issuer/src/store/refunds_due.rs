@@ -46,8 +46,8 @@ pub fn amounts_by_offer(conn: &Connection, event: u32) -> Result<Vec<(String, i6
         .collect()
 }
 
-/// A refund due as the shop records and lists it (`shop::refunds`), with its buyer's email
-/// and language and the address of the operator who decided it (if one did).
+/// A refund due as the shop records and lists it (`shop::refunds`), with its buyer's email,
+/// language and account, and the address of the operator who decided it (if one did).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Due {
     pub id: i64,
@@ -55,6 +55,7 @@ pub struct Due {
     pub serial: Option<u32>,
     pub buyer_email: String,
     pub buyer_language: Option<String>,
+    pub buyer_account_id: i64,
     pub reason: String,
     pub decided_by: Option<String>,
     pub note: Option<String>,
@@ -70,6 +71,7 @@ fn due(r: &super::sql::Row<'_>) -> Result<Due> {
         serial: r.get(7)?,
         buyer_email: r.get(2)?,
         buyer_language: r.get(10)?,
+        buyer_account_id: r.get(11)?,
         reason: r.get(3)?,
         decided_by: r.get(8)?,
         note: r.get(9)?,
@@ -80,7 +82,7 @@ fn due(r: &super::sql::Row<'_>) -> Result<Due> {
 }
 
 const DUE: &str = "SELECT f.id, f.order_id, a.email, f.reason, f.amount_cents, f.created_at, f.settled_at,
-        f.serial, d.email, f.note, a.language
+        f.serial, d.email, f.note, a.language, a.id
      FROM refunds_due f JOIN orders o ON o.id = f.order_id JOIN accounts a ON a.id = o.account_id
      LEFT JOIN accounts d ON d.id = f.decided_by";
 

@@ -68,6 +68,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0012_mail_outbox.sql"),
         postgres: include_str!("migrations/postgres/0012_mail_outbox.sql"),
     },
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0013_mail_outbox_account.sql"),
+        postgres: include_str!("migrations/postgres/0013_mail_outbox_account.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -523,5 +527,64 @@ mod tests {
             .query_row("SELECT attempts FROM mail_outbox", [], |r| r.get(0))
             .unwrap();
         assert_eq!(attempts, 0, "a queued mail starts with no attempt");
+    }
+
+    #[test]
+    fn a_version_twelve_snapshot_upgrades_keeping_its_queued_mails_addressed_to_no_account() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for m in &MIGRATIONS[..12] {
+            tx.execute_batch(m.sqlite).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 12).unwrap();
+        tx.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'b@example.org', 'x', 1);
+             INSERT INTO mail_outbox (id, message, queued_at, next_attempt_at, attempts, last_error)
+                 VALUES (1, '{\"kind\":\"order_confirmation\",\"order_id\":7}', 5, 9, 2, '451 later');",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
+        let kept: (String, i64, i64, i64, Option<i64>) = conn
+            .query_row(
+                "SELECT message, queued_at, next_attempt_at, attempts, account_id FROM mail_outbox WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            kept,
+            (
+                r#"{"kind":"order_confirmation","order_id":7}"#.to_owned(),
+                5,
+                9,
+                2,
+                None
+            ),
+            "a mail queued before keeps waiting, for no account"
+        );
+        // As the store opens every connection.
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        conn.execute(
+            "INSERT INTO mail_outbox (account_id, message, queued_at, next_attempt_at) VALUES (1, '{}', 10, 10)",
+            [],
+        )
+        .unwrap();
+        let unknown = conn.execute(
+            "INSERT INTO mail_outbox (account_id, message, queued_at, next_attempt_at) VALUES (99, '{}', 10, 10)",
+            [],
+        );
+        assert!(unknown.is_err(), "a mail is addressed to an account that exists");
+        let plan: String = conn
+            .query_row(
+                "EXPLAIN QUERY PLAN DELETE FROM mail_outbox WHERE account_id = 1",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(
+            plan.contains("mail_outbox_by_account"),
+            "deleting an account's mails uses the index: {plan}"
+        );
     }
 }
