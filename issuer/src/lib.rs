@@ -42,6 +42,7 @@ pub mod domain;
 pub mod error;
 pub mod gates;
 pub mod i18n;
+pub mod low_priority;
 pub mod ops;
 pub mod passwords;
 pub mod proxy;

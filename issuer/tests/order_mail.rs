@@ -86,3 +86,54 @@ async fn a_paid_order_is_confirmed_by_mail_with_a_receipt_and_the_tickets_as_a_p
         .count();
     assert_eq!(confirmations, 1);
 }
+
+#[tokio::test]
+async fn a_confirmation_sent_after_its_only_ticket_was_given_away_is_a_receipt_without_a_pdf() {
+    let app = spawn_app().await;
+    let giver = app.buyer("giver@example.org").await;
+    app.buyer("friend@example.org").await;
+    // The mail server turns mail away for now: the confirmation waits in the queue...
+    app.smtp.set_refusing(true);
+    let order = app.buy(&giver, 4, "solo", 1).await;
+    let id = order["id"].as_i64().unwrap();
+    support::poll::until(
+        "the confirmation turned away once",
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_millis(20),
+        || async { (app.smtp.refused() >= 1).then_some(()) },
+    )
+    .await;
+    // ...while its one ticket is given away.
+    let (_, tickets) = app.get_json("/api/v1/tickets", Some(&giver.access)).await;
+    let serial = tickets["tickets"][0]["serial"].as_i64().unwrap();
+    let (st, body) = app
+        .post_json(
+            &format!("/api/v1/tickets/{serial}/transfer"),
+            Some(&giver.access),
+            &serde_json::json!({ "to_email": "friend@example.org" }),
+        )
+        .await;
+    assert_eq!(st, 202, "{body}");
+    app.smtp.set_refusing(false);
+
+    // The mail server takes mail again: the receipt still goes out, once, without the ticket
+    // that is no longer the giver's (it was retried for two days before).
+    let text = app
+        .smtp
+        .wait_for_matching(&giver.email, std::time::Duration::from_secs(30), |m| {
+            m.text().contains("Order number")
+        })
+        .await
+        .expect("the confirmation arrives")
+        .text();
+    assert!(text.contains(&format!("Order number: {id}")), "{text}");
+    assert!(text.contains("so none is attached"), "{text}");
+    assert!(!text.contains("application/pdf"), "no PDF: {text}");
+    let confirmations = app
+        .smtp
+        .messages()
+        .iter()
+        .filter(|m| m.contains("Order number"))
+        .count();
+    assert_eq!(confirmations, 1);
+}

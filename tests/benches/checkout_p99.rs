@@ -118,8 +118,15 @@ struct Samples {
     errors: Vec<String>,
 }
 
-fn buy(url: &str, access: &str, offer: i64, key: &str, think: Duration, s: &mut Samples) {
-    let c = http();
+fn buy(
+    c: &reqwest::blocking::Client,
+    url: &str,
+    access: &str,
+    offer: i64,
+    key: &str,
+    think: Duration,
+    s: &mut Samples,
+) {
     std::thread::sleep(think);
     let r = c
         .put(format!("{url}/api/v1/cart/items"))
@@ -211,6 +218,7 @@ fn run(label: &str, database: Option<&str>, replicas: usize, load: &Load) {
         Arc::try_unwrap(out).unwrap().into_inner().unwrap()
     };
 
+    let per_order = std::env::var("OG_BENCH_CLIENT").is_ok_and(|v| v == "per-order");
     let barrier = Arc::new(Barrier::new(buyers));
     let started = Instant::now();
     let handles: Vec<_> = tokens
@@ -223,8 +231,15 @@ fn run(label: &str, database: Option<&str>, replicas: usize, load: &Load) {
                 barrier.wait();
                 // Arrivals spread over one buyer's cycle (three pauses), not all at one instant.
                 std::thread::sleep(think * 3 * i as u32 / buyers as u32);
+                // A buyer's browser keeps its connection open from one request to the next
+                // (`OG_BENCH_CLIENT=per-order`: a new client and connection every order, as
+                // this bench did before 2026-12-06, to compare).
+                let mut c = http();
                 for r in 0..rounds {
-                    buy(&url, &access, offer, &format!("bench-{i:05}-{r:03}"), think, &mut s);
+                    if per_order {
+                        c = http();
+                    }
+                    buy(&c, &url, &access, offer, &format!("bench-{i:05}-{r:03}"), think, &mut s);
                 }
                 s
             })

@@ -475,6 +475,7 @@ mail-order-event = Event
 mail-order-price = Price
 mail-order-total = Total, VAT included: { $total } (of which VAT at { $rate } %: { $vat })
 mail-order-attached = Your tickets are attached as a PDF: print it or show it on a screen at the gate. They are also on { $link }.
+mail-order-none-attached = None of these tickets is yours any more (given away or refunded since), so none is attached. Your order is on { $link }.
 
 ## The PDF ticket (one A4 page per ticket)
 

@@ -472,6 +472,7 @@ mail-order-event = Événement
 mail-order-price = Prix
 mail-order-total = Total TTC : { $total } (dont TVA à { $rate } % : { $vat })
 mail-order-attached = Vos billets sont joints en PDF : imprimez-les ou montrez-les sur un écran à l’entrée. Ils sont aussi sur { $link }.
+mail-order-none-attached = Aucun de ces billets n’est plus à vous (donné ou remboursé depuis) : aucun n’est joint. Votre commande est sur { $link }.
 
 ## Le billet PDF (une page A4 par billet)
 

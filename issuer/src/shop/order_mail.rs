@@ -47,7 +47,15 @@ fn facts(conn: &Connection, order_id: i64, base_url: &str, default_language: &st
         .ok_or_else(|| AppError::not_found(format!("no order {order_id}")))?;
     let lang = Lang::for_account(language.as_deref(), default_language);
     let order = shop::get_order(conn, account, order_id, base_url)?;
-    let sheets = crate::shop::ticket_docs::order_sheets(conn, lang, account, order_id, base_url)?;
+    // Tickets given away or refunded before this mail went out (a mail server down for a
+    // while) are no longer theirs to print: the receipt goes out without them.
+    let sheets = match crate::shop::ticket_docs::order_sheets(conn, lang, account, order_id, base_url) {
+        Err(AppError::Conflict {
+            code: "no_printable_ticket",
+            ..
+        }) => Vec::new(),
+        other => other?,
+    };
     Ok(Facts {
         to,
         name,
@@ -66,16 +74,22 @@ pub async fn confirmation(state: &Services, order_id: i64) -> AppResult<RichMail
         .db
         .read(move |c| facts(c, order_id, &base, &default_language))
         .await?;
+    if f.sheets.is_empty() {
+        return Ok(message(&f, &state.base_url, None));
+    }
     let title = crate::shop::ticket_docs::order_title(f.lang, order_id);
     let sheets = f.sheets.clone();
-    let pdf = tokio::task::spawn_blocking(move || crate::shop::ticket_pdf::render(&title, &sheets))
+    // Nobody stands waiting for this mail: its PDF is written at a lower priority than the
+    // requests being answered (`low_priority`).
+    let pdf = crate::low_priority::run(move || crate::shop::ticket_pdf::render(&title, &sheets))
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
-    Ok(message(&f, &state.base_url, pdf))
+    Ok(message(&f, &state.base_url, Some(pdf)))
 }
 
-fn message(f: &Facts, base_url: &str, pdf: Vec<u8>) -> RichMail {
+/// The mail; `pdf` is `None` when none of the order's tickets is still the buyer's.
+fn message(f: &Facts, base_url: &str, pdf: Option<Vec<u8>>) -> RichMail {
     let (o, l) = (&f.order, f.lang);
     let hello = if f.name.trim().is_empty() {
         tr!(l, "mail-order-hello-anyone")
@@ -98,7 +112,11 @@ fn message(f: &Facts, base_url: &str, pdf: Vec<u8>) -> RichMail {
     let order_url = format!("{base_url}/orders/{}", o.id);
     let thanks = tr!(l, "mail-order-thanks");
     let number = tr!(l, "mail-order-number", order = o.id.to_string());
-    let attached = tr!(l, "mail-order-attached", link = order_url.as_str());
+    let attached = if pdf.is_some() {
+        tr!(l, "mail-order-attached", link = order_url.as_str())
+    } else {
+        tr!(l, "mail-order-none-attached", link = order_url.as_str())
+    };
     let offer = |kind: &str| l.offer_name(kind);
     let mut text = format!("{hello}\n\n{thanks}\n\n{number}\n\n");
     for line in &o.lines {
@@ -137,11 +155,14 @@ fn message(f: &Facts, base_url: &str, pdf: Vec<u8>) -> RichMail {
             subject,
             body: text,
         },
-        attachments: vec![Attachment {
-            filename: format!("order-{}-tickets.pdf", o.id),
-            content_type: "application/pdf".to_owned(),
-            bytes: pdf,
-        }],
+        attachments: pdf
+            .map(|bytes| Attachment {
+                filename: format!("order-{}-tickets.pdf", o.id),
+                content_type: "application/pdf".to_owned(),
+                bytes,
+            })
+            .into_iter()
+            .collect(),
     }
 }
 
