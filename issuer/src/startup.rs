@@ -4,7 +4,7 @@
 //! demo seed, recovery) and binds the listener, so tests can start a real server on port 0 and
 //! learn its address before serving.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -65,6 +65,7 @@ impl Application {
                 settings: Arc::new(settings),
                 secrets: Arc::new(secrets),
                 base_url,
+                own_url: own_url(addr).into(),
                 mail_queued: Arc::default(),
             },
             retired_signers: Arc::new(retired),
@@ -115,4 +116,27 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// The URL this process reaches itself at: the address it bound, loopback for one bound to
+/// every interface (`0.0.0.0`, `::`).
+pub fn own_url(bound: SocketAddr) -> String {
+    let ip = match bound.ip() {
+        IpAddr::V4(v) if v.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v) if v.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, bound.port()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::own_url;
+
+    #[test]
+    fn a_process_bound_to_every_interface_reaches_itself_on_loopback() {
+        assert_eq!(own_url("0.0.0.0:8080".parse().unwrap()), "http://127.0.0.1:8080");
+        assert_eq!(own_url("[::]:8080".parse().unwrap()), "http://[::1]:8080");
+        assert_eq!(own_url("10.0.0.5:9000".parse().unwrap()), "http://10.0.0.5:9000");
+    }
 }

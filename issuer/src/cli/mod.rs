@@ -245,7 +245,8 @@ fn run(cli: Cli) -> Result<(), String> {
             let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             rt.block_on(async move {
                 let app = crate::startup::Application::build(settings).await?;
-                println!("og-tickets issuer listening on {}", app.base_url());
+                // The address bound, not the public URL (behind a proxy they differ).
+                println!("og-tickets issuer listening on http://{}", app.addr());
                 println!("shop: {}/", app.base_url());
                 app.run_until_stopped().await.map_err(|e| e.to_string())
             })

@@ -39,6 +39,11 @@ pub struct Services {
     pub secrets: Arc<Secrets>,
     /// Base URL for links (known once the listener is bound).
     pub base_url: Arc<str>,
+    /// This process's own listener (`http://127.0.0.1:PORT` when bound to every interface),
+    /// where the built-in card processor delivers its webhooks: straight to the replica that
+    /// runs it, never out through the public URL, which behind a proxy may not resolve or be
+    /// trusted from the issuer's own host (`https://localhost:8443` in a container).
+    pub own_url: Arc<str>,
     /// Woken after a commit that queued mails ([`mail::wake`]): this replica's mail worker
     /// sends them at once.
     pub mail_queued: Arc<tokio::sync::Notify>,

@@ -3,7 +3,8 @@
 //! The built-in processor behaves like a hosted card processor living at `/pay/...` on the
 //! issuer: checkout opens a payment (`pay_...` id) for the order, the buyer enters a card on
 //! the hosted page, and the processor reports the outcome with a webhook POSTed to
-//! `/api/v1/payments/webhook`, signed `OG-Signature: t=<unix>,v1=<hex HMAC-SHA256(key,
+//! `/api/v1/payments/webhook` of the issuer process it runs in (`Services::own_url`, not the
+//! public URL, which a replica behind a proxy may not reach), signed `OG-Signature: t=<unix>,v1=<hex HMAC-SHA256(key,
 //! "<t>.<body>")>` with `secrets.webhook`. Webhooks wait in the `webhook_outbox` table and are
 //! retried with backoff until the issuer acknowledges them (2xx, or 409 "already processed").
 //!
@@ -272,7 +273,7 @@ async fn deliver(state: &Services, event_id: &str, payload: String) -> bool {
     let now = crate::now();
     let sig = sign(&state.secrets.webhook[..], now, payload.as_bytes());
     let res = client()
-        .post(format!("{}{WEBHOOK_PATH}", state.base_url))
+        .post(format!("{}{WEBHOOK_PATH}", state.own_url))
         .header(SIGNATURE_HEADER, sig)
         .header("content-type", "application/json")
         .body(payload)
