@@ -2,7 +2,8 @@
 //! the version SQLite reaches, starting twice changes nothing, a database from a newer build is
 //! refused on both engines, replicas starting at once migrate once, a version-10 snapshot
 //! upgrades (offers' held tickets, ticket serials after the highest) and a version-12 one keeps
-//! its queued mails (addressed to no account). Needs a PostgreSQL server
+//! its queued mails (addressed to no account); checkout's seats and an offer's tickets are taken
+//! both or neither (one statement on PostgreSQL, two on SQLite). Needs a PostgreSQL server
 //! (`OG_TEST_DATABASE_URL`).
 
 use og_issuer::store::schema::{self, latest_version};
@@ -226,4 +227,60 @@ fn a_version_twelve_postgres_database_upgrades_keeping_its_queued_mails_and_eras
     assert_eq!(left, (1, 1), "the account's mail is deleted, the older one waits");
     let unknown = db.write_sync(|tx| Ok(og_issuer::store::mail_outbox::insert(tx, Some(99), "{}", 10)?));
     assert!(unknown.is_err(), "a mail is addressed to an account that exists");
+}
+
+#[test]
+fn seats_and_an_offers_tickets_are_taken_both_or_neither_on_both_engines() {
+    use og_issuer::store::events::take_seats_and_offer_tickets;
+    let dir = tempfile::tempdir().unwrap();
+    let pg = ScratchDatabase::create("og_store_take");
+    for url in [DatabaseUrl::Sqlite(dir.path().join("s.sqlite3")), pg.url()] {
+        let db = Db::connect(&url).unwrap();
+        db.write_sync(|tx| {
+            tx.execute_batch(
+                "INSERT INTO events (id, sport, name, venue, starts_at, doors_open, doors_close, capacity, reserved)
+                     VALUES (1, 'Judo', 'Final', 'Arena', 100, 50, 400, 10, 6);
+                 INSERT INTO offers (id, event_id, kind, price_cents, capacity, sold) VALUES (1, 1, 'duo', 9000, 3, 2);
+                 INSERT INTO offers (id, event_id, kind, price_cents) VALUES (2, 1, 'solo', 5000);",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        // As checkout does: false rolls the transaction back.
+        let taken = |seats, offer, tickets| {
+            db.write_sync(move |tx| {
+                if take_seats_and_offer_tickets(tx, 1, seats, offer, tickets)? {
+                    Ok(())
+                } else {
+                    Err(og_issuer::error::AppError::conflict("sold_out", "no"))
+                }
+            })
+            .is_ok()
+        };
+        let counts = || {
+            db.read_sync(|c| {
+                Ok(c.query_row(
+                    "SELECT e.reserved, o.sold FROM events e JOIN offers o ON o.event_id = e.id WHERE o.id = 1",
+                    [],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+                )?)
+            })
+            .unwrap()
+        };
+        // The seats fit, the offer's one ticket left does too.
+        assert!(taken(2, 1, 1), "{url:?}");
+        assert_eq!(counts(), (8, 3), "{url:?}");
+        // The seats would fit, the offer has none left: neither is taken.
+        assert!(!taken(2, 1, 1), "{url:?}");
+        assert_eq!(counts(), (8, 3), "{url:?}");
+        // The offer has no limit, the event has 2 seats left: 3 do not fit, and no ticket was
+        // counted against the offer either.
+        assert!(!taken(3, 2, 3), "{url:?}");
+        let solo_sold: i64 = db
+            .read_sync(|c| Ok(c.query_row("SELECT sold FROM offers WHERE id = 2", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(solo_sold, 0, "{url:?}");
+        assert!(taken(2, 2, 2), "{url:?}");
+        assert_eq!(counts().0, 10, "{url:?}");
+    }
 }

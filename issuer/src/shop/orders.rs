@@ -10,7 +10,7 @@
 //!
 //! An offer may also have a sale limit in tickets (`offers.capacity`, migration 11): checkout
 //! takes both in the same transaction, the event's seats and the offer's tickets
-//! ([`take_offer_tickets`]), each by one conditional update, and every path that gives seats back
+//! ([`take_seats_and_offer_tickets`]), each by a conditional update, and every path that gives seats back
 //! ([`release_seats`], an operator's refund of an unused ticket) gives the offer's tickets back.
 
 use crate::store;
@@ -191,10 +191,19 @@ pub(crate) fn take_seats(tx: &Transaction<'_>, event_id: i64, seats: i64) -> App
     Ok(store::events::take_seats(tx, event_id, seats)?)
 }
 
-/// Takes `tickets` of an offer's sale limit (always fits when the offer has none), or returns
-/// false: one conditional update, like [`take_seats`].
-pub(crate) fn take_offer_tickets(tx: &Transaction<'_>, offer_id: i64, tickets: i64) -> AppResult<bool> {
-    Ok(store::offers::take_tickets(tx, offer_id, tickets)?)
+/// Takes `seats` of an event's capacity and `tickets` of an offer's sale limit (always fits when
+/// the offer has none), both or neither: false when either does not fit (the caller rolls
+/// back). Conditional updates like [`take_seats`], in one statement on PostgreSQL.
+pub(crate) fn take_seats_and_offer_tickets(
+    tx: &Transaction<'_>,
+    event_id: i64,
+    seats: i64,
+    offer_id: i64,
+    tickets: i64,
+) -> AppResult<bool> {
+    Ok(store::events::take_seats_and_offer_tickets(
+        tx, event_id, seats, offer_id, tickets,
+    )?)
 }
 
 /// Distinct sports, venues and days (for the filter form).
@@ -499,7 +508,7 @@ pub fn checkout(
     lines.sort_by_key(|l| (l.event_id, l.offer_id));
     for line in lines {
         let seats = line.quantity * i64::from(line.admits);
-        if !take_seats(tx, line.event_id, seats)? || !take_offer_tickets(tx, line.offer_id, line.quantity)? {
+        if !take_seats_and_offer_tickets(tx, line.event_id, seats, line.offer_id, line.quantity)? {
             return Err(AppError::conflict(
                 "sold_out",
                 format!("not enough seats left for {} ({})", line.event_name, line.kind),

@@ -8,7 +8,7 @@
 //! and given back, a venue's time zone (`shop::orders`); an event's `holder_binding` policy
 //! (`shop::binding`) and the demo catalogue's events (`seed`).
 
-use super::sql::{Connection, FromSql, OptionalExtension, Result, ToSql, params};
+use super::sql::{Connection, Engine, FromSql, OptionalExtension, Result, ToSql, params};
 
 /// An event's zone names as stored (a JSON array of names); `None` if there is no such event.
 pub fn zones(conn: &Connection, id: u32) -> Result<Option<String>> {
@@ -326,6 +326,42 @@ pub fn take_seats(tx: &Connection, event_id: i64, seats: i64) -> Result<bool> {
         params![seats, event_id],
     )?;
     Ok(n == 1)
+}
+
+/// Takes `seats` of an event's capacity and `tickets` of one of its offers' sale limit, both
+/// or neither (each by a conditional update, as [`take_seats`] and `offers::take_tickets`):
+/// whether they were taken. When only the seats fit, they are taken and false is answered: the
+/// caller's transaction rolls back. `shop::orders::checkout`.
+pub fn take_seats_and_offer_tickets(
+    tx: &Connection,
+    event_id: i64,
+    seats: i64,
+    offer_id: i64,
+    tickets: i64,
+) -> Result<bool> {
+    match tx.engine() {
+        // The event's row is what every buyer of the event waits for, locked from this update
+        // to the commit: one statement (one round trip) takes both, so the row is held for
+        // this statement and the commit only. The offer is updated only when the seats were
+        // taken (`EXISTS (SELECT 1 FROM e)`), its own row locked after the event's, the order
+        // every checkout follows.
+        Engine::Postgres => tx.query_row(
+            "WITH e AS (
+                 UPDATE events SET reserved = reserved + ?1
+                 WHERE id = ?2 AND status = 'scheduled' AND reserved + ?1 <= capacity
+                 RETURNING id
+             ), o AS (
+                 UPDATE offers SET sold = sold + ?3
+                 WHERE id = ?4 AND (capacity IS NULL OR sold + ?3 <= capacity) AND EXISTS (SELECT 1 FROM e)
+                 RETURNING id
+             )
+             SELECT (SELECT count(*) FROM e) + (SELECT count(*) FROM o)",
+            params![seats, event_id, tickets, offer_id],
+            |r| Ok(r.get::<_, i64>(0)? == 2),
+        ),
+        // SQLite has no UPDATE in WITH; its one writer holds no row waited for by another.
+        Engine::Sqlite => Ok(take_seats(tx, event_id, seats)? && super::offers::take_tickets(tx, offer_id, tickets)?),
+    }
 }
 
 /// Every event's start and venue time zone, soonest first (the catalogue's days).

@@ -102,7 +102,7 @@ pub fn catalogue(conn: &Connection, only: Option<i64>) -> Result<Vec<InCatalogue
 }
 
 /// Takes `tickets` of an offer's sale limit if they fit (always without one): one conditional
-/// update, whether they were taken. `shop::orders::take_offer_tickets`.
+/// update, whether they were taken. `events::take_seats_and_offer_tickets`.
 pub fn take_tickets(tx: &Connection, offer_id: i64, tickets: i64) -> Result<bool> {
     let n = tx.execute(
         "UPDATE offers SET sold = sold + ?1 WHERE id = ?2 AND (capacity IS NULL OR sold + ?1 <= capacity)",

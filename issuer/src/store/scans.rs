@@ -10,39 +10,16 @@
 //! (`shop::entitlements`), which gates and when for the ticket's page (`shop::orders`).
 //!
 //! Several rows go in one statement (a round trip each on PostgreSQL): [`insert_scans`] and
-//! [`insert_admissions`] write up to 500 rows a statement, and the reads of "this event and
-//! these serials" take the chunks [`by_event`] makes.
+//! [`insert_admissions`] write at most `ROWS_PER_STATEMENT` rows a statement, and the reads of
+//! "this event and these serials" take the chunks [`by_event`] makes.
 
 use std::collections::BTreeMap;
 
 use super::sql::{Connection, Result, ToSql, Transaction, Value, params};
 
 /// Rows per multi-row statement of an intake (a round trip each on PostgreSQL; at most 16
-/// values a row, 8,000 values a statement, far below both engines' parameter limits).
-const ROWS_PER_STATEMENT: usize = 500;
-/// What is left after whole statements of [`ROWS_PER_STATEMENT`] goes in statements of this
-/// many, then one of fewer. Each row count is its own statement text, which PostgreSQL keeps
-/// prepared per connection: row counts come from a small set (1-49, 50, 500), never up to 500
-/// texts of a large statement each.
-const ROWS_PER_SMALL_STATEMENT: usize = 50;
-
-/// `rows` in the pieces a statement each takes: as many of [`ROWS_PER_STATEMENT`] as fit, then
-/// of [`ROWS_PER_SMALL_STATEMENT`], then the rest.
-fn pieces<T>(rows: &[T]) -> Vec<&[T]> {
-    let mut out = Vec::new();
-    let mut rest = rows;
-    for size in [ROWS_PER_STATEMENT, ROWS_PER_SMALL_STATEMENT] {
-        while rest.len() >= size {
-            let (piece, tail) = rest.split_at(size);
-            out.push(piece);
-            rest = tail;
-        }
-    }
-    if !rest.is_empty() {
-        out.push(rest);
-    }
-    out
-}
+/// values a row, far below both engines' parameter limits).
+const ROWS_PER_STATEMENT: usize = 50;
 
 /// `(?a, ?b, ...), (...)`: placeholders for `rows` rows of `width` values, numbered from 1.
 fn tuples(rows: usize, width: usize) -> String {
@@ -66,8 +43,8 @@ pub fn by_event(keys: impl Iterator<Item = (u32, u32)>) -> Vec<(u32, Vec<u32>)> 
     grouped
         .into_iter()
         .flat_map(|(e, serials)| {
-            pieces(&serials)
-                .into_iter()
+            serials
+                .chunks(ROWS_PER_STATEMENT)
                 .map(|c| (e, c.to_vec()))
                 .collect::<Vec<_>>()
         })
@@ -135,7 +112,7 @@ pub struct NewScan<'a> {
     pub generation: u8,
 }
 
-/// Stores reports, in the [`pieces`] a statement each takes, in the order given; a nonce already stored
+/// Stores reports, `ROWS_PER_STATEMENT` a statement in the order given; a nonce already stored
 /// is not stored again, nor a second report of one nonce in `scans`. Answers the (id, nonce) of
 /// each report stored now.
 ///
@@ -144,7 +121,7 @@ pub struct NewScan<'a> {
 /// in a circle (`gates::intake`).
 pub fn insert_scans(tx: &Transaction<'_>, scans: &[NewScan<'_>]) -> Result<Vec<(i64, String)>> {
     let mut stored = Vec::new();
-    for chunk in pieces(scans) {
+    for chunk in scans.chunks(ROWS_PER_STATEMENT) {
         let values: Vec<Value> = chunk
             .iter()
             .flat_map(|s| {
@@ -214,9 +191,9 @@ pub struct NewAdmission<'a> {
     pub generation: u8,
 }
 
-/// Appends admissions, in the [`pieces`] a statement each takes, in the order given.
+/// Appends admissions, `ROWS_PER_STATEMENT` a statement in the order given.
 pub fn insert_admissions(tx: &Transaction<'_>, admissions: &[NewAdmission<'_>]) -> Result<()> {
-    for chunk in pieces(admissions) {
+    for chunk in admissions.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO admissions (seq, scan_id, event_id, serial, device_id, gate, admitted_at, direction, generation)
              VALUES {}",
@@ -555,19 +532,4 @@ pub fn entry_gates_and_times(conn: &Connection, event_id: i64, serial: u32) -> R
     )?
     .query_map(params![event_id, serial], |r| Ok((r.get(0)?, r.get(1)?)))?
     .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rows_go_in_statements_of_500_then_50_then_the_rest_keeping_their_order() {
-        let rows: Vec<usize> = (0..1_123).collect();
-        let sizes: Vec<usize> = pieces(&rows).iter().map(|p| p.len()).collect();
-        assert_eq!(sizes, vec![500, 500, 50, 50, 23]);
-        assert_eq!(pieces(&rows).concat(), rows);
-        assert_eq!(pieces(&rows[..7]).iter().map(|p| p.len()).collect::<Vec<_>>(), vec![7]);
-        assert!(pieces::<usize>(&[]).is_empty());
-    }
 }
