@@ -24,6 +24,15 @@ fn pdf_attachment(raw: &str) -> Vec<u8> {
         .expect("base64 attachment")
 }
 
+/// How many order confirmations the mail server got.
+fn confirmations(app: &support::TestApp) -> usize {
+    app.smtp
+        .messages()
+        .iter()
+        .filter(|m| m.contains("Order number"))
+        .count()
+}
+
 #[tokio::test]
 async fn a_paid_order_is_confirmed_by_mail_with_a_receipt_and_the_tickets_as_a_pdf_the_gate_reads() {
     let app = spawn_app().await;
@@ -78,13 +87,7 @@ async fn a_paid_order_is_confirmed_by_mail_with_a_receipt_and_the_tickets_as_a_p
     assert_eq!(read, codes, "a page per ticket, each with its own code");
 
     // One confirmation per order.
-    let confirmations = app
-        .smtp
-        .messages()
-        .iter()
-        .filter(|m| m.contains("Order number"))
-        .count();
-    assert_eq!(confirmations, 1);
+    assert_eq!(confirmations(&app), 1);
 }
 
 #[tokio::test]
@@ -129,11 +132,5 @@ async fn a_confirmation_sent_after_its_only_ticket_was_given_away_is_a_receipt_w
     assert!(text.contains(&format!("Order number: {id}")), "{text}");
     assert!(text.contains("so none is attached"), "{text}");
     assert!(!text.contains("application/pdf"), "no PDF: {text}");
-    let confirmations = app
-        .smtp
-        .messages()
-        .iter()
-        .filter(|m| m.contains("Order number"))
-        .count();
-    assert_eq!(confirmations, 1);
+    assert_eq!(confirmations(&app), 1);
 }
