@@ -175,9 +175,9 @@ fn seed_in(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
         let doors_open = if e.day == 0 { now - 1800 } else { starts_at - 2 * 3600 };
         let doors_close = starts_at + 4 * 3600;
         let zones = serde_json::to_string(e.zones).expect("zones serialise");
-        let event_id = events::insert_demo(
+        let event_id = events::insert(
             tx,
-            &events::Demo {
+            &events::Fields {
                 sport: e.sport,
                 name: e.name,
                 venue: e.venue,
@@ -186,6 +186,11 @@ fn seed_in(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
                 doors_close,
                 capacity: e.capacity,
                 zones: &zones,
+                sales_open_at: None,
+                sales_close_at: None,
+                refund_deadline: None,
+                transfer_deadline: None,
+                time_zone: "Europe/Paris",
                 venue_address: e.address,
             },
         )?;

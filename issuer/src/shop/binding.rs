@@ -110,8 +110,8 @@ pub fn bind_phone(
     max_rebinds: u32,
     now: i64,
 ) -> AppResult<Bound> {
-    let row: Option<(String, String, u32)> = tickets::code_of_holder(tx, serial, account_id)?;
-    let (qr_text, _status, generation) = row.ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
+    let (qr_text, generation) = tickets::code_of_holder(tx, serial, account_id)?
+        .ok_or_else(|| AppError::not_found(format!("no ticket {serial}")))?;
     let (ent, ev) = crate::shop::entitlements::entitlement(tx, serial)?;
     let device_key = hex::encode(key.as_bytes());
     let current = active(tx, serial)?.filter(|a| a.generation == generation);

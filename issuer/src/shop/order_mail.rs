@@ -49,13 +49,7 @@ fn facts(conn: &Connection, order_id: i64, base_url: &str, default_language: &st
     let order = shop::get_order(conn, account, order_id, base_url)?;
     // Tickets given away or refunded before this mail went out (a mail server down for a
     // while) are no longer theirs to print: the receipt goes out without them.
-    let sheets = match crate::shop::ticket_docs::order_sheets(conn, lang, account, order_id, base_url) {
-        Err(AppError::Conflict {
-            code: "no_printable_ticket",
-            ..
-        }) => Vec::new(),
-        other => other?,
-    };
+    let sheets = crate::shop::ticket_docs::held_sheets(conn, lang, account, order_id, base_url)?;
     Ok(Facts {
         to,
         name,

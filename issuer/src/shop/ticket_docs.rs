@@ -43,14 +43,26 @@ pub fn order_sheets(
 ) -> AppResult<Vec<TicketSheet>> {
     // The order must be the account's: the same check and the same 404 as its page.
     shop::get_order(conn, account_id, order_id, base_url)?;
-    let serials = crate::store::tickets::valid_serials_of_order_held_by(conn, order_id, account_id)?;
-    if serials.is_empty() {
+    let sheets = held_sheets(conn, l, account_id, order_id, base_url)?;
+    if sheets.is_empty() {
         return Err(AppError::conflict(
             "no_printable_ticket",
             "this order has no ticket to print: it is not paid yet, or its tickets were refunded or given away",
         ));
     }
-    serials
+    Ok(sheets)
+}
+
+/// [`order_sheets`] for an order already known to be the account's, none when it holds none of
+/// its tickets any more (the order confirmation, `order_mail`, is then a receipt alone).
+pub fn held_sheets(
+    conn: &Connection,
+    l: Lang,
+    account_id: i64,
+    order_id: i64,
+    base_url: &str,
+) -> AppResult<Vec<TicketSheet>> {
+    crate::store::tickets::valid_serials_of_order_held_by(conn, order_id, account_id)?
         .into_iter()
         .map(|s| ticket_sheet(conn, l, account_id, s, base_url))
         .collect()

@@ -420,42 +420,6 @@ pub fn count(conn: &Connection) -> Result<i64> {
     conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
 }
 
-/// An event of the demo catalogue (`seed`), at a venue of Paris's time zone.
-#[derive(Debug, Clone, Copy)]
-pub struct Demo<'a> {
-    pub sport: &'a str,
-    pub name: &'a str,
-    pub venue: &'a str,
-    pub starts_at: i64,
-    pub doors_open: i64,
-    pub doors_close: i64,
-    pub capacity: i64,
-    /// A JSON array of names.
-    pub zones: &'a str,
-    pub venue_address: &'a str,
-}
-
-/// A new event of the demo catalogue, in the `Europe/Paris` zone; answers its id.
-pub fn insert_demo(tx: &Connection, e: &Demo<'_>) -> Result<i64> {
-    tx.query_row(
-        "INSERT INTO events (sport, name, venue, starts_at, doors_open, doors_close, capacity, zones,
-                                 venue_address, time_zone)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'Europe/Paris') RETURNING id",
-        params![
-            e.sport,
-            e.name,
-            e.venue,
-            e.starts_at,
-            e.doors_open,
-            e.doors_close,
-            e.capacity,
-            e.zones,
-            e.venue_address
-        ],
-        |r| r.get::<_, i64>(0),
-    )
-}
-
 /// The `holder_binding` policy (its name) of the event of a ticket, if the ticket exists.
 pub fn holder_binding_of_ticket(conn: &Connection, serial: i64) -> Result<Option<String>> {
     conn.prepare_cached(

@@ -14,7 +14,7 @@
 
 use og_shared::ticket::Tag;
 
-use super::sql::{Connection, FromSql, OptionalExtension, Result, Value, params};
+use super::sql::{Connection, OptionalExtension, Result, Value, params};
 
 /// What one ticket is, as intake counts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -680,9 +680,9 @@ pub fn clear_holder_names_of_account(tx: &Connection, account_id: i64) -> Result
     Ok(())
 }
 
-/// The QR text, status and code generation of a ticket of an account, if the account holds it.
-pub fn code_of_holder<S: FromSql>(conn: &Connection, serial: i64, account_id: i64) -> Result<Option<(String, S, u32)>> {
-    conn.prepare_cached("SELECT qr_text, status, generation FROM tickets WHERE serial = ?1 AND account_id = ?2")?
-        .query_row(params![serial, account_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+/// The QR text and code generation of a ticket of an account, if the account holds it.
+pub fn code_of_holder(conn: &Connection, serial: i64, account_id: i64) -> Result<Option<(String, u32)>> {
+    conn.prepare_cached("SELECT qr_text, generation FROM tickets WHERE serial = ?1 AND account_id = ?2")?
+        .query_row(params![serial, account_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
 }
