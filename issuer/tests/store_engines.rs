@@ -2,9 +2,10 @@
 //! the version SQLite reaches, starting twice changes nothing, a database from a newer build is
 //! refused on both engines, replicas starting at once migrate once, a version-10 snapshot
 //! upgrades (offers' held tickets, ticket serials after the highest) and a version-12 one keeps
-//! its queued mails (addressed to no account); checkout's seats and an offer's tickets are taken
-//! both or neither (one statement on PostgreSQL, two on SQLite). Needs a PostgreSQL server
-//! (`OG_TEST_DATABASE_URL`).
+//! its queued mails (addressed to no account), a version-13 one keeps its admissions log and a
+//! batch then reads only its own tickets of it, whatever PostgreSQL's statistics say; checkout's
+//! seats and an offer's tickets are taken both or neither (one statement on PostgreSQL, two on
+//! SQLite). Needs a PostgreSQL server (`OG_TEST_DATABASE_URL`).
 
 use og_issuer::store::schema::{self, latest_version};
 use og_issuer::store::{DatabaseUrl, Db, ScratchDatabase};
@@ -283,4 +284,89 @@ fn seats_and_an_offers_tickets_are_taken_both_or_neither_on_both_engines() {
         assert!(taken(2, 2, 2), "{url:?}");
         assert_eq!(counts().0, 10, "{url:?}");
     }
+}
+
+#[test]
+fn a_version_thirteen_postgres_database_upgrades_and_a_batch_reads_its_own_tickets_not_the_whole_days_log() {
+    use og_issuer::store::scans::{Passages, passages};
+    let pg = ScratchDatabase::create("og_store_v13");
+    let DatabaseUrl::Postgres(url) = pg.url() else {
+        unreachable!()
+    };
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    for m in &schema::MIGRATIONS[..13] {
+        if !m.postgres.is_empty() {
+            client.batch_execute(m.postgres).unwrap();
+        }
+    }
+    // Ticket 41 went in, out and in again; 42 once; a report of the same serial at event 2 (a
+    // device's mistake) is not event 1's.
+    client
+        .batch_execute(
+            "CREATE TABLE og_schema (version BIGINT NOT NULL); INSERT INTO og_schema (version) VALUES (13);
+             INSERT INTO devices (id, public_id, name, credential_hash, enrolled_at)
+                 VALUES (1, 'dev-1', 'Gate A', '\\x00', 1);
+             INSERT INTO scans (id, nonce, device_id, content_hash, scanned_at, received_at, verdict, reason, gate,
+                                direction, offline)
+                 SELECT n, lpad(n::text, 32, '0'), 1, '\\x00', n, n, 'admitted', '', 'A', 'entry', 0
+                 FROM generate_series(1, 4) AS n;
+             INSERT INTO admissions (seq, scan_id, event_id, serial, device_id, gate, admitted_at, direction)
+                 VALUES (1, 1, 1, 41, 1, 'A', 5, 'entry'), (2, 2, 1, 41, 1, 'A', 6, 'exit'),
+                        (3, 3, 1, 41, 1, 'B', 7, 'entry'), (4, 4, 1, 42, 1, 'B', 8, 'entry');",
+        )
+        .unwrap();
+    drop(client);
+    let db = Db::connect(&pg.url()).unwrap();
+    assert_eq!(version(&db), latest_version());
+    let (found, tuples_read) = db
+        .write_sync(|tx| {
+            // An event day's log that PostgreSQL has no statistics of yet (never analysed), as in
+            // the first hour of an event: 40,000 admissions of event 1.
+            tx.execute_batch(
+                "INSERT INTO scans (id, nonce, device_id, content_hash, scanned_at, received_at, verdict, reason,
+                                    gate, direction, offline)
+                     SELECT n, lpad(n::text, 32, '0'), 1, '\\x00', n, n, 'admitted', '', 'A', 'entry', 0
+                     FROM generate_series(5, 40005) AS n;
+                 INSERT INTO admissions (seq, scan_id, event_id, serial, device_id, gate, admitted_at, direction)
+                     SELECT n, n, CASE WHEN n = 5 THEN 2 ELSE 1 END, CASE WHEN n = 5 THEN 42 ELSE 1000 + n END, 1,
+                            'C', n, 'entry'
+                     FROM generate_series(5, 40005) AS n;",
+            )?;
+            tx.plan_as_key_lookups()?;
+            // A chunk of a batch: 50 serials, two of them admitted before.
+            let serials: Vec<u32> = (41..91).collect();
+            let found = passages(tx, 1, &serials)?;
+            let read: i64 = tx.query_row(
+                "SELECT CAST(seq_tup_read + COALESCE(idx_tup_fetch, 0) AS BIGINT) FROM pg_stat_xact_user_tables
+                 WHERE relname = 'admissions'",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok((found, read))
+        })
+        .unwrap();
+    let mut found = found;
+    found.sort_by_key(|p| p.serial);
+    assert_eq!(
+        found,
+        vec![
+            Passages {
+                event_id: 1,
+                serial: 41,
+                entries: 2,
+                exits: 1
+            },
+            Passages {
+                event_id: 1,
+                serial: 42,
+                entries: 1,
+                exits: 0
+            },
+        ],
+        "the snapshot's log is kept, and event 2's report of serial 42 is not counted at event 1"
+    );
+    assert!(
+        tuples_read <= 10,
+        "50 tickets' admissions read {tuples_read} rows of the day's log"
+    );
 }

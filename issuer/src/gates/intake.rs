@@ -281,8 +281,8 @@ pub fn intake(
     //    The admissions log's lock from here to the commit: `seq` in commit order, and the
     //    counts below see every batch committed before this one.
     tx.lock_log(Log::Admissions)?;
-    // The reads below name one event and a few of its serials.
-    tx.plan_with_values()?;
+    // Every statement below looks rows up by key (nonce, serial, sequence, device).
+    tx.plan_as_key_lookups()?;
     let mut next_seq = store::scans::next_admission_seq(tx)?;
     let mut admissions: Vec<store::scans::NewAdmission<'_>> = Vec::new();
     let mut touched: BTreeMap<(u32, u32), Option<Offer>> = BTreeMap::new();

@@ -196,7 +196,7 @@ impl r2d2::ManageConnection for PgManager {
         // Prepared statements keep PostgreSQL's own choice (`plan_cache_mode = auto`): after a
         // few executions a statement whose plan does not depend on its values (by key, by
         // account, by order) is no longer planned again, which is most of a buyer's statements.
-        // The reads that do depend on them ask for it ([`Connection::plan_with_values`]).
+        // The reads that do depend on them ask for it ([`Connection::plan_as_key_lookups`]).
         let client = self.0.connect()?;
         Ok(PgConn {
             client: Some(client),

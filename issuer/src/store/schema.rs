@@ -72,6 +72,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0013_mail_outbox_account.sql"),
         postgres: include_str!("migrations/postgres/0013_mail_outbox_account.sql"),
     },
+    Migration {
+        sqlite: include_str!("migrations/sqlite/0014_gate_logs.sql"),
+        postgres: include_str!("migrations/postgres/0014_gate_logs.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -585,6 +589,46 @@ mod tests {
         assert!(
             plan.contains("mail_outbox_by_account"),
             "deleting an account's mails uses the index: {plan}"
+        );
+    }
+
+    #[test]
+    fn a_version_thirteen_snapshot_upgrades_keeping_its_admissions_found_by_serial() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // The log alone, without the scans and devices it names.
+        conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+        let tx = conn.transaction().unwrap();
+        for m in &MIGRATIONS[..13] {
+            tx.execute_batch(m.sqlite).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 13).unwrap();
+        tx.execute_batch(
+            "INSERT INTO admissions (seq, scan_id, event_id, serial, device_id, gate, admitted_at, direction)
+                 VALUES (1, 1, 1, 41, 1, 'A', 5, 'entry'), (2, 2, 1, 41, 1, 'A', 6, 'exit'),
+                        (3, 3, 1, 42, 1, 'B', 7, 'entry');",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
+        let entries: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM admissions WHERE serial IN (41, 42) AND direction = 'entry'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(entries, 2, "the log is kept");
+        let plan: String = conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT event_id, serial, count(*) FROM admissions
+                 WHERE serial IN (41, 42) GROUP BY event_id, serial",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(
+            plan.contains("admissions_by_ticket (serial=?)"),
+            "a batch's tickets are looked up by serial: {plan}"
         );
     }
 }

@@ -503,16 +503,21 @@ impl<'a> Connection<'a> {
         }
     }
 
-    /// Plans every later statement of this transaction with its values (PostgreSQL's
-    /// `plan_cache_mode = force_custom_plan`, to the end of the transaction): for reads such as
-    /// "this event and these serials", where a plan made once for any values walks the whole
-    /// event (every admission of a venue's day has the same event). SQLite plans each statement
-    /// when it is prepared and has nothing to change.
-    pub fn plan_with_values(&self) -> Result<()> {
+    /// Plans every later statement of this transaction as what it is, a lookup by key: with its
+    /// values (PostgreSQL's `plan_cache_mode = force_custom_plan`), for reads such as "these
+    /// serials", where a plan made once for any values walks the whole event; and never as a
+    /// sequential scan (`enable_seqscan = off`), which PostgreSQL chose for "these 50 serials"
+    /// whenever its statistics were older than a log growing all day (an event's first hour,
+    /// or autovacuum off), reading every admission again for each statement. Both to the end of
+    /// the transaction; only for transactions whose later statements all name a key or an
+    /// index's leading column. SQLite plans each statement when it is prepared, from its indexes,
+    /// and has nothing to change.
+    pub fn plan_as_key_lookups(&self) -> Result<()> {
         match self.engine() {
             Engine::Sqlite => Ok(()),
             Engine::Postgres => self.query_row(
-                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)",
+                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
+                        set_config('enable_seqscan', 'off', true)",
                 [],
                 |_| Ok(()),
             ),
