@@ -14,6 +14,27 @@ fn version(db: &Db) -> i64 {
     db.read_sync(schema::version).unwrap()
 }
 
+/// A new PostgreSQL database at `version`, as a build of that version left it (a snapshot), and a
+/// client to fill it.
+fn snapshot(prefix: &str, version: usize) -> (ScratchDatabase, postgres::Client) {
+    let pg = ScratchDatabase::create(prefix);
+    let DatabaseUrl::Postgres(url) = pg.url() else {
+        unreachable!()
+    };
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    for m in &schema::MIGRATIONS[..version] {
+        if !m.postgres.is_empty() {
+            client.batch_execute(m.postgres).unwrap();
+        }
+    }
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE og_schema (version BIGINT NOT NULL); INSERT INTO og_schema (version) VALUES ({version});"
+        ))
+        .unwrap();
+    (pg, client)
+}
+
 #[test]
 fn an_empty_postgres_database_reaches_the_latest_version_and_a_restart_changes_nothing() {
     let pg = ScratchDatabase::create("og_store_fresh");
@@ -114,20 +135,10 @@ fn an_unknown_database_url_is_a_clear_error() {
 
 #[test]
 fn a_version_ten_postgres_database_upgrades_its_offers_numbers_new_tickets_after_its_highest_and_queues_mails() {
-    let pg = ScratchDatabase::create("og_store_v10");
-    let DatabaseUrl::Postgres(url) = pg.url() else {
-        unreachable!()
-    };
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    for m in &schema::MIGRATIONS[..10] {
-        if !m.postgres.is_empty() {
-            client.batch_execute(m.postgres).unwrap();
-        }
-    }
+    let (pg, mut client) = snapshot("og_store_v10", 10);
     client
         .batch_execute(
-            "CREATE TABLE og_schema (version BIGINT NOT NULL); INSERT INTO og_schema (version) VALUES (10);
-             INSERT INTO events (id, sport, name, venue, starts_at, doors_open, doors_close, capacity, reserved)
+            "INSERT INTO events (id, sport, name, venue, starts_at, doors_open, doors_close, capacity, reserved)
                  VALUES (1, 'Judo', 'Final', 'Arena', 100, 50, 400, 100, 6);
              INSERT INTO offers (id, event_id, kind, price_cents) VALUES (1, 1, 'duo', 9000);
              INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'b@example.org', 'x', 1);
@@ -175,20 +186,10 @@ fn a_version_ten_postgres_database_upgrades_its_offers_numbers_new_tickets_after
 
 #[test]
 fn a_version_twelve_postgres_database_upgrades_keeping_its_queued_mails_and_erases_an_accounts_own() {
-    let pg = ScratchDatabase::create("og_store_v12");
-    let DatabaseUrl::Postgres(url) = pg.url() else {
-        unreachable!()
-    };
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    for m in &schema::MIGRATIONS[..12] {
-        if !m.postgres.is_empty() {
-            client.batch_execute(m.postgres).unwrap();
-        }
-    }
+    let (pg, mut client) = snapshot("og_store_v12", 12);
     client
         .batch_execute(
-            "CREATE TABLE og_schema (version BIGINT NOT NULL); INSERT INTO og_schema (version) VALUES (12);
-             INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'b@example.org', 'x', 1);
+            "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'b@example.org', 'x', 1);
              INSERT INTO mail_outbox (message, queued_at, next_attempt_at, attempts, last_error)
                  VALUES ('{\"kind\":\"order_confirmation\",\"order_id\":7}', 5, 9, 2, '451 later');",
         )
@@ -289,22 +290,12 @@ fn seats_and_an_offers_tickets_are_taken_both_or_neither_on_both_engines() {
 #[test]
 fn a_version_thirteen_postgres_database_upgrades_and_a_batch_reads_its_own_tickets_not_the_whole_days_log() {
     use og_issuer::store::scans::{Passages, passages};
-    let pg = ScratchDatabase::create("og_store_v13");
-    let DatabaseUrl::Postgres(url) = pg.url() else {
-        unreachable!()
-    };
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    for m in &schema::MIGRATIONS[..13] {
-        if !m.postgres.is_empty() {
-            client.batch_execute(m.postgres).unwrap();
-        }
-    }
+    let (pg, mut client) = snapshot("og_store_v13", 13);
     // Ticket 41 went in, out and in again; 42 once; a report of the same serial at event 2 (a
     // device's mistake) is not event 1's.
     client
         .batch_execute(
-            "CREATE TABLE og_schema (version BIGINT NOT NULL); INSERT INTO og_schema (version) VALUES (13);
-             INSERT INTO devices (id, public_id, name, credential_hash, enrolled_at)
+            "INSERT INTO devices (id, public_id, name, credential_hash, enrolled_at)
                  VALUES (1, 'dev-1', 'Gate A', '\\x00', 1);
              INSERT INTO scans (id, nonce, device_id, content_hash, scanned_at, received_at, verdict, reason, gate,
                                 direction, offline)

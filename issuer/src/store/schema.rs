@@ -177,6 +177,14 @@ pub fn migrate_postgres(client: &mut postgres::Client) -> Result<i64, MigrationE
 mod tests {
     use super::*;
 
+    /// Brings an empty database to `version`, as a build of that version left it (a snapshot).
+    fn schema_at(tx: &rusqlite::Transaction<'_>, version: usize) {
+        for m in &MIGRATIONS[..version] {
+            tx.execute_batch(m.sqlite).unwrap();
+        }
+        tx.pragma_update(None, "user_version", version as i64).unwrap();
+    }
+
     #[test]
     fn a_fresh_database_reaches_the_latest_version() {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -267,10 +275,7 @@ mod tests {
     fn a_version_three_snapshot_upgrades_its_tickets_to_entitlements_and_keeps_its_log_and_refunds() {
         let mut conn = Connection::open_in_memory().unwrap();
         let tx = conn.transaction().unwrap();
-        for m in &MIGRATIONS[..3] {
-            tx.execute_batch(m.sqlite).unwrap();
-        }
-        tx.pragma_update(None, "user_version", 3).unwrap();
+        schema_at(&tx, 3);
         tx.execute_batch(
             "INSERT INTO events (id, sport, name, venue, starts_at, doors_open, doors_close, capacity)
                  VALUES (1, 'Judo', 'Final', 'Arena', 100, 50, 400, 10);
@@ -333,10 +338,7 @@ mod tests {
     fn a_version_seven_snapshot_upgrades_to_phone_bindings_and_keeps_its_log() {
         let mut conn = Connection::open_in_memory().unwrap();
         let tx = conn.transaction().unwrap();
-        for m in &MIGRATIONS[..7] {
-            tx.execute_batch(m.sqlite).unwrap();
-        }
-        tx.pragma_update(None, "user_version", 7).unwrap();
+        schema_at(&tx, 7);
         tx.execute_batch(
             "INSERT INTO events (id, sport, name, venue, starts_at, doors_open, doors_close, capacity)
                  VALUES (1, 'Judo', 'Final', 'Arena', 100, 50, 400, 10);
@@ -402,10 +404,7 @@ mod tests {
     fn a_version_eight_snapshot_upgrades_and_its_gates_have_no_clock_offset_yet() {
         let mut conn = Connection::open_in_memory().unwrap();
         let tx = conn.transaction().unwrap();
-        for m in &MIGRATIONS[..8] {
-            tx.execute_batch(m.sqlite).unwrap();
-        }
-        tx.pragma_update(None, "user_version", 8).unwrap();
+        schema_at(&tx, 8);
         tx.execute(
             "INSERT INTO devices (public_id, name, credential_hash, enrolled_at) VALUES ('dev-1', 'north', x'01', 1)",
             [],
@@ -425,10 +424,7 @@ mod tests {
     fn a_version_nine_snapshot_upgrades_its_events_to_paris_time_and_its_operators_to_admins() {
         let mut conn = Connection::open_in_memory().unwrap();
         let tx = conn.transaction().unwrap();
-        for m in &MIGRATIONS[..9] {
-            tx.execute_batch(m.sqlite).unwrap();
-        }
-        tx.pragma_update(None, "user_version", 9).unwrap();
+        schema_at(&tx, 9);
         tx.execute_batch(
             "INSERT INTO events (id, sport, name, venue, starts_at, doors_open, doors_close, capacity)
                  VALUES (1, 'Judo', 'Final', 'Arena', 100, 50, 400, 10);
@@ -465,10 +461,7 @@ mod tests {
     fn a_version_ten_snapshot_upgrades_with_no_offer_limit_and_counts_what_its_orders_hold() {
         let mut conn = Connection::open_in_memory().unwrap();
         let tx = conn.transaction().unwrap();
-        for m in &MIGRATIONS[..10] {
-            tx.execute_batch(m.sqlite).unwrap();
-        }
-        tx.pragma_update(None, "user_version", 10).unwrap();
+        schema_at(&tx, 10);
         tx.execute_batch(
             "INSERT INTO events (id, sport, name, venue, starts_at, doors_open, doors_close, capacity, reserved)
                  VALUES (1, 'Judo', 'Final', 'Arena', 100, 50, 400, 100, 14);
@@ -504,10 +497,7 @@ mod tests {
     fn a_version_eleven_snapshot_upgrades_with_an_empty_mail_queue_and_keeps_its_accounts() {
         let mut conn = Connection::open_in_memory().unwrap();
         let tx = conn.transaction().unwrap();
-        for m in &MIGRATIONS[..11] {
-            tx.execute_batch(m.sqlite).unwrap();
-        }
-        tx.pragma_update(None, "user_version", 11).unwrap();
+        schema_at(&tx, 11);
         tx.execute_batch(
             "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'b@example.org', 'x', 1);",
         )
@@ -537,10 +527,7 @@ mod tests {
     fn a_version_twelve_snapshot_upgrades_keeping_its_queued_mails_addressed_to_no_account() {
         let mut conn = Connection::open_in_memory().unwrap();
         let tx = conn.transaction().unwrap();
-        for m in &MIGRATIONS[..12] {
-            tx.execute_batch(m.sqlite).unwrap();
-        }
-        tx.pragma_update(None, "user_version", 12).unwrap();
+        schema_at(&tx, 12);
         tx.execute_batch(
             "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'b@example.org', 'x', 1);
              INSERT INTO mail_outbox (id, message, queued_at, next_attempt_at, attempts, last_error)
@@ -598,10 +585,7 @@ mod tests {
         // The log alone, without the scans and devices it names.
         conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
         let tx = conn.transaction().unwrap();
-        for m in &MIGRATIONS[..13] {
-            tx.execute_batch(m.sqlite).unwrap();
-        }
-        tx.pragma_update(None, "user_version", 13).unwrap();
+        schema_at(&tx, 13);
         tx.execute_batch(
             "INSERT INTO admissions (seq, scan_id, event_id, serial, device_id, gate, admitted_at, direction)
                  VALUES (1, 1, 1, 41, 1, 'A', 5, 'entry'), (2, 2, 1, 41, 1, 'A', 6, 'exit'),
