@@ -1,11 +1,11 @@
-//! The storage layer on both engines: one migration list brings an empty PostgreSQL database to
-//! the version SQLite reaches, starting twice changes nothing, a database from a newer build is
-//! refused on both engines, replicas starting at once migrate once, a version-10 snapshot
-//! upgrades (offers' held tickets, ticket serials after the highest) and a version-12 one keeps
-//! its queued mails (addressed to no account), a version-13 one keeps its admissions log and a
-//! batch then reads only its own tickets of it, whatever PostgreSQL's statistics say; checkout's
-//! seats and an offer's tickets are taken both or neither (one statement on PostgreSQL, two on
-//! SQLite). Needs a PostgreSQL server (`OG_TEST_DATABASE_URL`).
+//! The storage layer on both engines: one migration list brings an empty PostgreSQL database to the
+//! version SQLite reaches (and logs no PostgreSQL notices), starting twice changes nothing, a
+//! database from a newer build is refused on both engines, replicas starting at once migrate once,
+//! a version-10 snapshot upgrades (offers' held tickets, ticket serials after the highest) and a
+//! version-12 one keeps its queued mails (addressed to no account), a version-13 one keeps its
+//! admissions log and a batch then reads only its own tickets of it, whatever PostgreSQL's
+//! statistics say; checkout's seats and an offer's tickets are taken both or neither (one statement
+//! on PostgreSQL, two on SQLite). Needs a PostgreSQL server (`OG_TEST_DATABASE_URL`).
 
 use og_issuer::store::schema::{self, latest_version};
 use og_issuer::store::{DatabaseUrl, Db, ScratchDatabase};
@@ -360,4 +360,25 @@ fn a_version_thirteen_postgres_database_upgrades_and_a_batch_reads_its_own_ticke
         tuples_read <= 10,
         "50 tickets' admissions read {tuples_read} rows of the day's log"
     );
+}
+
+#[test]
+fn a_first_start_on_postgres_logs_no_notices_from_the_migrations() {
+    let pg = ScratchDatabase::create("og_store_quiet");
+    let DatabaseUrl::Postgres(url) = pg.url() else {
+        unreachable!()
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_issuer"))
+        .args(["--data-dir"])
+        .arg(tempfile::tempdir().unwrap().path())
+        .args(["--database", &url, "events", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!log.contains("NOTICE"), "{log}");
 }

@@ -149,6 +149,9 @@ pub fn migrate_postgres(client: &mut postgres::Client) -> Result<i64, MigrationE
     loop {
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&super::locks::WRITE_LOCK])?;
+        // PostgreSQL's notices ("relation og_schema already exists, skipping") are not news for
+        // whoever reads the start-up log.
+        tx.batch_execute("SET LOCAL client_min_messages = warning")?;
         let current = postgres_version(&mut tx)?;
         if current > latest {
             return Err(MigrationError::TooNew {
