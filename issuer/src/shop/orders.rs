@@ -10,8 +10,9 @@
 //!
 //! An offer may also have a sale limit in tickets (`offers.capacity`, migration 11): checkout
 //! takes both in the same transaction, the event's seats and the offer's tickets
-//! ([`take_seats_and_offer_tickets`]), each by a conditional update, and every path that gives seats back
-//! ([`release_seats`], an operator's refund of an unused ticket) gives the offer's tickets back.
+//! ([`take_seats_and_offer_tickets`]), each by a conditional update, and every path that gives
+//! seats back ([`release_seats`], an operator's refund of an unused ticket) gives the offer's
+//! tickets back.
 
 use crate::store;
 use crate::store::sql::{Connection, Transaction};

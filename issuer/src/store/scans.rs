@@ -53,9 +53,15 @@ pub fn by_event(keys: impl Iterator<Item = (u32, u32)>) -> Vec<(u32, Vec<u32>)> 
 
 /// `?2, ?3, ...` for `n` serials after the event's `?1`, and the values of the whole query.
 fn serial_list(event: u32, serials: &[u32]) -> (String, Vec<Value>) {
-    let marks: Vec<String> = (0..serials.len()).map(|i| format!("?{}", i + 2)).collect();
-    let mut values = vec![Value::Integer(i64::from(event))];
-    values.extend(serials.iter().map(|s| Value::Integer(i64::from(*s))));
+    let (marks, mut values) = serials_only(serials, 2);
+    values.insert(0, Value::Integer(i64::from(event)));
+    (marks, values)
+}
+
+/// `?first, ?first+1, ...` for `serials`, and their values.
+fn serials_only(serials: &[u32], first: usize) -> (String, Vec<Value>) {
+    let marks: Vec<String> = (first..first + serials.len()).map(|i| format!("?{i}")).collect();
+    let values = serials.iter().map(|s| Value::Integer(i64::from(*s))).collect();
     (marks.join(", "), values)
 }
 
@@ -236,15 +242,13 @@ pub fn passages(tx: &Transaction<'_>, event: u32, serials: &[u32]) -> Result<Vec
     // `event_id = ?` in the query, PostgreSQL, whose statistics lag behind a log growing all day,
     // took the event as the index condition and read every admission of the event for each
     // statement (migration 14).
-    let marks: Vec<String> = (1..=serials.len()).map(|i| format!("?{i}")).collect();
-    let values: Vec<Value> = serials.iter().map(|s| Value::Integer(i64::from(*s))).collect();
+    let (marks, values) = serials_only(serials, 1);
     let rows = tx.query_all(
         &format!(
             "SELECT event_id, serial,
                         CAST(SUM(CASE WHEN direction = 'entry' THEN 1 ELSE 0 END) AS BIGINT),
                         CAST(SUM(CASE WHEN direction = 'exit' THEN 1 ELSE 0 END) AS BIGINT)
-                 FROM admissions WHERE serial IN ({}) GROUP BY event_id, serial",
-            marks.join(", ")
+                 FROM admissions WHERE serial IN ({marks}) GROUP BY event_id, serial"
         ),
         values,
         |r| {
