@@ -56,7 +56,10 @@ pub fn spawn(state: AppState) {
             // sweep them: they run beside each other, see `store::WriteScope`); the exclusive
             // write only when a read finds one due.
             let now = crate::now();
-            let due = state.db.read(move |c| crate::shop::orders::any_overdue(c, now)).await;
+            let due = state
+                .db
+                .read_one(move |c| crate::shop::orders::any_overdue(c, now))
+                .await;
             if matches!(due, Ok(true))
                 && let Err(e) = state
                     .db

@@ -5,7 +5,10 @@
 //! version-12 one keeps its queued mails (addressed to no account), a version-13 one keeps its
 //! admissions log and a batch then reads only its own tickets of it, whatever PostgreSQL's
 //! statistics say; checkout's seats and an offer's tickets are taken both or neither (one statement
-//! on PostgreSQL, two on SQLite). Needs a PostgreSQL server (`OG_TEST_DATABASE_URL`).
+//! on PostgreSQL, two on SQLite); after the server ends every connection of the pool, the next
+//! read and write go through on new ones; a failed write leaves nothing and its connection ready;
+//! a single-statement read answers on both engines and refuses a second statement.
+//! Needs a PostgreSQL server (`OG_TEST_DATABASE_URL`).
 
 use og_issuer::store::schema::{self, latest_version};
 use og_issuer::store::{DatabaseUrl, Db, ScratchDatabase};
@@ -381,4 +384,139 @@ fn a_first_start_on_postgres_logs_no_notices_from_the_migrations() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!log.contains("NOTICE"), "{log}");
+}
+
+#[test]
+fn after_the_server_ends_every_connection_the_next_read_and_write_go_through_on_new_ones() {
+    let pg = ScratchDatabase::create("og_store_reconnect");
+    let db = Db::connect(&pg.url()).unwrap();
+    // Several connections in the pool: four reads holding theirs at once.
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                db.read_sync(|c| Ok(c.execute_batch("SELECT pg_sleep(0.05)")?)).unwrap();
+            });
+        }
+    });
+    let DatabaseUrl::Postgres(url) = pg.url() else {
+        unreachable!()
+    };
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    let ended: i64 = admin
+        .query_one(&format!("SELECT count(pg_terminate_backend(pid)) {others}"), &[])
+        .unwrap()
+        .get(0);
+    assert!(ended >= 2, "the pool held {ended} connections");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while admin
+        .query_one(&format!("SELECT count(*) {others}"), &[])
+        .unwrap()
+        .get::<_, i64>(0)
+        > 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not end the connections"
+        );
+        std::thread::yield_now();
+    }
+    // The pool still holds the dead connections: each is found closed by its first statement
+    // (a single-statement read's own, or a transaction's BEGIN) and replaced, and no caller sees
+    // an error.
+    let none: i64 = db
+        .read_one_sync(|c| Ok(c.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(none, 0);
+    db.write_sync(|tx| {
+        tx.execute(
+            "INSERT INTO accounts (email, password_hash, created_at) VALUES ('back@example.org', 'x', 1)",
+            [],
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    let n: i64 = db
+        .read_sync(|c| Ok(c.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn a_failed_write_is_rolled_back_and_leaves_its_connection_ready_for_the_next() {
+    let pg = ScratchDatabase::create("og_store_rollback");
+    let db = Db::connect(&pg.url()).unwrap();
+    let insert = |email: &'static str| {
+        db.write_sync(move |tx| {
+            tx.execute(
+                "INSERT INTO accounts (email, password_hash, created_at) VALUES (?1, 'x', 1)",
+                [email],
+            )?;
+            Ok(())
+        })
+    };
+    insert("one@example.org").unwrap();
+    // A statement that fails inside the work: nothing of the transaction stays.
+    let failed = db.write_sync(|tx| {
+        tx.execute(
+            "INSERT INTO accounts (email, password_hash, created_at) VALUES ('two@example.org', 'x', 1)",
+            [],
+        )?;
+        tx.execute(
+            "INSERT INTO accounts (email, password_hash, created_at) VALUES ('ONE@example.org', 'x', 1)",
+            [],
+        )?;
+        Ok(())
+    });
+    assert!(failed.is_err());
+    // Work that gives up without a failed statement: rolled back too.
+    let gave_up: Result<(), _> = db.write_sync(|tx| {
+        tx.execute(
+            "INSERT INTO accounts (email, password_hash, created_at) VALUES ('three@example.org', 'x', 1)",
+            [],
+        )?;
+        Err(og_issuer::error::AppError::conflict("no", "given up"))
+    });
+    assert!(gave_up.is_err());
+    // The same connection (the pool keeps one idle) takes the next write and read at once.
+    insert("four@example.org").unwrap();
+    let emails: Vec<String> = db
+        .read_sync(|c| Ok(c.query_all("SELECT email FROM accounts ORDER BY id", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(emails, ["one@example.org", "four@example.org"]);
+}
+
+#[test]
+fn a_single_statement_read_answers_on_both_engines_and_refuses_a_second_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = ScratchDatabase::create("og_store_single");
+    for url in [DatabaseUrl::Sqlite(dir.path().join("s.sqlite3")), pg.url()] {
+        let db = Db::connect(&url).unwrap();
+        db.write_sync(|tx| {
+            tx.execute(
+                "INSERT INTO accounts (email, password_hash, created_at) VALUES ('solo@example.org', 'x', 1)",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let email: String = db
+            .read_one_sync(|c| Ok(c.query_row("SELECT email FROM accounts", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(email, "solo@example.org", "{url:?}");
+        // Two statements would read two snapshots: refused before the second reaches the
+        // database, the first one's answer not given.
+        let two = db.read_one_sync(|c| {
+            let n: i64 = c.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?;
+            let m: i64 = c.query_row("SELECT count(*) FROM orders", [], |r| r.get(0))?;
+            Ok(n + m)
+        });
+        let err = two.unwrap_err();
+        assert!(err.to_string().contains("second statement"), "{url:?}: {err}");
+        // The connection it used serves the next read.
+        let again: i64 = db
+            .read_one_sync(|c| Ok(c.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(again, 1, "{url:?}");
+    }
 }

@@ -36,7 +36,7 @@ async fn checkout_once_more_if_holds_ran_out(s: &Services, account_id: i64, key:
             // A sold-out event draws many refused checkouts at once: a read first, so only a
             // shortage that expired holds can end takes the exclusive lock.
             let now = crate::now();
-            if !s.db.read(move |c| orders::any_overdue(c, now)).await? {
+            if !s.db.read_one(move |c| orders::any_overdue(c, now)).await? {
                 return Err(e);
             }
             let expired = s.db.write(move |tx| orders::expire_overdue(tx, now)).await?;

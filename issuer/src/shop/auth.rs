@@ -320,7 +320,7 @@ pub async fn user_from_headers(state: &Services, headers: &HeaderMap) -> AppResu
 pub async fn load_user(state: &Services, id: i64, generation: i64) -> AppResult<Option<AuthUser>> {
     state
         .db
-        .read(move |c| {
+        .read_one(move |c| {
             Ok(accounts::active_buyer(c, id)?.map(|a| AuthUser {
                 id: a.id,
                 email: a.email,

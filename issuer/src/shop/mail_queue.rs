@@ -55,7 +55,7 @@ pub async fn deliver_due(state: &Services) -> usize {
     loop {
         let now = crate::now();
         // Most looks find nothing: a read says so without writing.
-        let due = state.db.read(move |c| Ok(mail_outbox::any_due(c, now)?)).await;
+        let due = state.db.read_one(move |c| Ok(mail_outbox::any_due(c, now)?)).await;
         if !matches!(due, Ok(true)) {
             return sent;
         }

@@ -128,7 +128,7 @@ pub async fn payment_scope(
     account_of: fn(&Connection<'_>, &str) -> crate::store::sql::Result<Option<i64>>,
     payment_id: String,
 ) -> AppResult<WriteScope> {
-    let account: Option<i64> = state.db.read(move |c| Ok(account_of(c, &payment_id)?)).await?;
+    let account: Option<i64> = state.db.read_one(move |c| Ok(account_of(c, &payment_id)?)).await?;
     Ok(account.map_or(WriteScope::All, WriteScope::Account))
 }
 
@@ -317,7 +317,7 @@ pub const WEBHOOK_CLAIM_SECS: i64 = 30;
 pub async fn deliver_due(state: &Services) -> usize {
     let now = crate::now();
     // Most ticks find nothing due: a read says so without taking the exclusive write lock.
-    let any_due = state.db.read(move |c| Ok(webhook_outbox::any_due(c, now)?)).await;
+    let any_due = state.db.read_one(move |c| Ok(webhook_outbox::any_due(c, now)?)).await;
     if !matches!(any_due, Ok(true)) {
         return 0;
     }

@@ -18,6 +18,12 @@
 //!   commit order), scan intake (idempotent by nonce) and webhooks (one issuance) correct across
 //!   replicas, with the same query text as on SQLite. Reads run in a REPEATABLE READ read-only
 //!   transaction (a consistent snapshot, like a SQLite read).
+//! - PostgreSQL round trips, each a wake-up of a server process and of an issuer thread: a write
+//!   sends its `BEGIN` with its lock, and its `COMMIT` with the synchronous commit (one round
+//!   trip each), and a pooled connection is not tested before use; one the server has closed is
+//!   found by its `BEGIN` and replaced (`begun`). A write is its statements plus two round trips,
+//!   a read its statements plus two, and a read of one statement ([`Db::read_one`]: the session
+//!   behind a request, whether background work is due) one round trip.
 //! - One narrower scope ([`WriteScope::Account`], [`Db::write_scoped`]) for a buyer's own
 //!   writes (cart, checkout, card, the webhook that issues their tickets): the write lock is taken
 //!   **shared**, plus an exclusive lock on the buyer's account. Buyers' writes then run beside
@@ -73,7 +79,6 @@ use std::time::Duration;
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_sqlite::SqliteConnectionManager;
 
-use sql::params;
 pub use sql::{Connection, Engine, Transaction};
 
 use crate::error::{AppError, AppResult};
@@ -288,6 +293,9 @@ impl Db {
             let pool = r2d2::Pool::builder()
                 .max_size(POSTGRES_POOL_SIZE)
                 .min_idle(Some(1))
+                // No test query before each use: `begun` finds a closed connection on its first
+                // statement and takes another.
+                .test_on_check_out(false)
                 .connection_timeout(Duration::from_secs(10))
                 .build(manager)
                 .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
@@ -338,6 +346,64 @@ impl Db {
         tokio::task::spawn_blocking(move || db.read_here(f))
             .await
             .map_err(AppError::internal)?
+    }
+
+    /// Runs a read of one statement (the session behind a request, the account a payment
+    /// belongs to, whether any background work is due): on PostgreSQL the statement runs on its
+    /// own, its own consistent snapshot, one round trip instead of three (`BEGIN`, it, `COMMIT`).
+    /// A second statement in `f` is refused ([`sql::Error::SecondStatement`]): work of several
+    /// statements reads one snapshot through [`Db::read`]. `f` may run twice: a connection the
+    /// server has closed is found by the statement, and the read is tried again on another.
+    pub async fn read_one<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&Connection<'_>) -> AppResult<T> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read_one_here(f))
+            .await
+            .map_err(AppError::internal)?
+    }
+
+    /// [`Db::read_one`] for synchronous code (tests).
+    pub fn read_one_sync<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send,
+        F: Fn(&Connection<'_>) -> AppResult<T> + Send,
+    {
+        match self.pool {
+            Pool::Sqlite(_) => self.read_one_here(f),
+            Pool::Postgres(_) => on_plain_thread(|| self.read_one_here(f)),
+        }
+    }
+
+    fn read_one_here<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: Fn(&Connection<'_>) -> AppResult<T>,
+    {
+        match &self.pool {
+            // One statement is its own snapshot on SQLite too.
+            Pool::Sqlite(pool) => {
+                let conn = pool.get().map_err(sql::Error::pool)?;
+                f(&Connection::sqlite(&conn).single())
+            }
+            Pool::Postgres(pool) => {
+                let mut closed = 0;
+                loop {
+                    let mut conn = pool.get().map_err(sql::Error::pool)?;
+                    let out = {
+                        let PgConn { client, cache } = &mut *conn;
+                        let client = client.as_mut().expect("a live connection holds its client");
+                        f(&Connection::postgres_autocommit(client, cache))
+                    };
+                    match out {
+                        // A read changes nothing: running it again on another connection is safe.
+                        Err(_) if conn.client().is_closed() && closed <= POSTGRES_POOL_SIZE => closed += 1,
+                        out => return out,
+                    }
+                }
+            }
+        }
     }
 
     /// Runs work in a write transaction, committed if `f` returns `Ok`.
@@ -397,16 +463,10 @@ impl Db {
                 f(&Connection::sqlite(&tx))
             }
             Pool::Postgres(pool) => {
-                let mut conn = pool.get().map_err(sql::Error::pool)?;
+                let mut conn = begun(pool, "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
                 let PgConn { client, cache } = &mut *conn;
                 let client = client.as_mut().expect("a live connection holds its client");
-                let tx = client
-                    .build_transaction()
-                    .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                    .read_only(true)
-                    .start()
-                    .map_err(sql::Error::from)?;
-                let conn = Connection::postgres(tx, cache);
+                let conn = Connection::postgres_begun(client, cache);
                 let out = f(&conn)?;
                 conn.commit()?;
                 Ok(out)
@@ -429,39 +489,29 @@ impl Db {
                 Ok(out)
             }
             Pool::Postgres(pool) => {
-                let mut conn = pool.get().map_err(sql::Error::pool)?;
-                let PgConn { client, cache } = &mut *conn;
-                let client = client.as_mut().expect("a live connection holds its client");
-                let tx = client.transaction().map_err(sql::Error::from)?;
-                let conn = Connection::postgres(tx, cache);
                 // Serialised with every other writer (the lock), committed without waiting for
                 // the disk, so the lock is held for the work only and not for an fsync...
-                match scope {
-                    WriteScope::All => conn.query_row(
-                        "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(?1)",
-                        [WRITE_LOCK],
-                        |_| Ok(()),
-                    )?,
+                let lock = match scope {
+                    WriteScope::All => format!("pg_advisory_xact_lock({WRITE_LOCK})"),
                     // Shared first, as every writer takes the write lock first: a buyer's write
                     // waits for an exclusive writer and never holds its account while it does.
-                    WriteScope::Account(id) => conn.query_row(
-                        "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock_shared(?1),
-                                pg_advisory_xact_lock(?2, ?3)",
-                        params![WRITE_LOCK, ACCOUNT_LOCKS, (id & 0x7fff_ffff) as i32],
-                        |_| Ok(()),
-                    )?,
-                    WriteScope::Shared => conn.query_row(
-                        "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock_shared(?1)",
-                        [WRITE_LOCK],
-                        |_| Ok(()),
-                    )?,
-                }
+                    WriteScope::Account(id) => format!(
+                        "pg_advisory_xact_lock_shared({WRITE_LOCK}), pg_advisory_xact_lock({ACCOUNT_LOCKS}, {})",
+                        (id & 0x7fff_ffff) as i32
+                    ),
+                    WriteScope::Shared => format!("pg_advisory_xact_lock_shared({WRITE_LOCK})"),
+                };
+                // (Numbers only: the text is built, not bound, so that it goes with the BEGIN.)
+                let begin = format!("BEGIN; SELECT set_config('synchronous_commit', 'off', true), {lock}");
+                let mut conn = begun(pool, &begin)?;
+                let PgConn { client, cache } = &mut *conn;
+                let client = client.as_mut().expect("a live connection holds its client");
+                let conn = Connection::postgres_begun(client, cache);
                 let out = f(&conn)?;
-                conn.commit()?;
                 // ...then made durable before anyone is answered, outside the lock: a tiny
-                // synchronous commit flushes the WAL up to and past ours, and writers waiting
-                // here at once share one flush (group commit).
-                client.batch_execute(DURABLE).map_err(sql::Error::from)?;
+                // synchronous commit, sent with the COMMIT, flushes the WAL up to and past ours,
+                // and writers waiting there at once share one flush (group commit).
+                conn.commit_then(DURABLE)?;
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 Ok(out)
             }
@@ -566,6 +616,28 @@ fn with_database(server_url: &str, name: &str) -> String {
 
 /// Runs `f` on a thread that is not one of tokio's: the blocking PostgreSQL client starts its
 /// own runtime, which tokio refuses inside an async task.
+/// A pooled PostgreSQL connection on which `begin` (a `BEGIN` and what goes with it, one round
+/// trip) has run. The pool does not test a connection before handing it out (that would be one
+/// more round trip per transaction): a connection found closed here (the server restarted, or
+/// ended it) is dropped, and the pool discards it (`has_broken`), and the next one is tried.
+/// Nothing had been sent on it, so trying again cannot do anything twice.
+fn begun(pool: &r2d2::Pool<PgManager>, begin: &str) -> AppResult<r2d2::PooledConnection<PgManager>> {
+    let mut closed = 0;
+    loop {
+        let mut conn = pool.get().map_err(sql::Error::pool)?;
+        match conn.client().batch_execute(begin) {
+            Ok(()) => return Ok(conn),
+            Err(_) if conn.client().is_closed() && closed <= POSTGRES_POOL_SIZE => closed += 1,
+            Err(e) => {
+                // The BEGIN went through and what came with it failed: end that transaction
+                // before the connection goes back to the pool.
+                let _ = conn.client().batch_execute("ROLLBACK");
+                return Err(sql::Error::from(e).into());
+            }
+        }
+    }
+}
+
 fn on_plain_thread<T: Send, F: FnOnce() -> T + Send>(f: F) -> T {
     std::thread::scope(|s| s.spawn(f).join()).unwrap_or_else(|p| std::panic::resume_unwind(p))
 }

@@ -13,7 +13,7 @@
 //! (one crate may link `sqlite3`; see FIELD-NOTES). A thin layer over the two well-kept
 //! synchronous drivers keeps the rules unchanged and both engines on the same SQL.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use postgres::types::{IsNull, Type};
@@ -74,6 +74,9 @@ pub enum Error {
     /// No connection could be had from the pool (the database is down or saturated).
     #[error("database pool: {0}")]
     Pool(String),
+    /// Work given to `Db::read_one` ran a second statement (a defect: it needs `Db::read`).
+    #[error("a second statement in a single-statement read (it needs a transaction: Db::read)")]
+    SecondStatement,
 }
 
 /// PostgreSQL's own words for an error (the driver's `Display` says only "db error").
@@ -412,6 +415,9 @@ impl RowIndex for usize {
 /// piece of work runs in a transaction (see `store::Db`).
 pub struct Connection<'a> {
     inner: ConnInner<'a>,
+    /// For a single-statement read (`Db::read_one`), whether its statement is still to come;
+    /// `None` for a transaction, which runs any number.
+    single: Option<Cell<bool>>,
 }
 
 /// The same type as [`Connection`]: the name says the work writes.
@@ -426,9 +432,16 @@ enum ConnInner<'a> {
 /// parsed once per connection, then each use is one round trip.
 pub type StatementCache = std::collections::HashMap<String, postgres::Statement>;
 
+/// An open transaction on a PostgreSQL connection. The store begins it with its first statement
+/// in the same round trip (`store::Db`), and [`Connection::commit`] ends it with whatever must
+/// follow the `COMMIT` (again one round trip), which `postgres::Transaction` cannot do: it sends
+/// `BEGIN` and `COMMIT` on their own. Dropped without a commit, it rolls back, as
+/// `postgres::Transaction` does.
 struct PgTx<'a> {
-    tx: postgres::Transaction<'a>,
+    client: &'a mut postgres::Client,
     cache: &'a mut StatementCache,
+    /// Until committed (or rolled back on drop).
+    open: bool,
 }
 
 impl PgTx<'_> {
@@ -436,9 +449,18 @@ impl PgTx<'_> {
         if let Some(s) = self.cache.get(sql) {
             return Ok(s.clone());
         }
-        let s = self.tx.prepare(&to_postgres(sql))?;
+        let s = self.client.prepare(&to_postgres(sql))?;
         self.cache.insert(sql.to_owned(), s.clone());
         Ok(s)
+    }
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // A connection this fails on is broken: the pool discards it (`has_broken`).
+            let _ = self.client.batch_execute("ROLLBACK");
+        }
     }
 }
 
@@ -453,22 +475,88 @@ impl<'a> Connection<'a> {
     pub fn sqlite(conn: &'a rusqlite::Connection) -> Connection<'a> {
         Connection {
             inner: ConnInner::Sqlite(conn),
+            single: None,
         }
     }
 
-    /// Wraps a PostgreSQL transaction and its connection's statement cache;
-    /// [`Connection::commit`] ends it.
-    pub fn postgres(tx: postgres::Transaction<'a>, cache: &'a mut StatementCache) -> Connection<'a> {
+    /// Wraps a PostgreSQL connection on which the caller has just begun a transaction, and the
+    /// connection's statement cache; [`Connection::commit`] ends the transaction, dropping the
+    /// connection without it rolls back.
+    pub fn postgres_begun(client: &'a mut postgres::Client, cache: &'a mut StatementCache) -> Connection<'a> {
         Connection {
-            inner: ConnInner::Postgres(RefCell::new(PgTx { tx, cache })),
+            inner: ConnInner::Postgres(RefCell::new(PgTx {
+                client,
+                cache,
+                open: true,
+            })),
+            single: None,
+        }
+    }
+
+    /// Wraps a PostgreSQL connection outside any transaction, for one statement
+    /// ([`Connection::single`]): it runs on its own, its own consistent snapshot, with no `BEGIN`
+    /// and `COMMIT` round trips around it.
+    pub fn postgres_autocommit(client: &'a mut postgres::Client, cache: &'a mut StatementCache) -> Connection<'a> {
+        Connection {
+            inner: ConnInner::Postgres(RefCell::new(PgTx {
+                client,
+                cache,
+                open: false,
+            })),
+            single: None,
+        }
+        .single()
+    }
+
+    /// This connection for one statement only: a second one is refused
+    /// ([`Error::SecondStatement`]), as it would not read the first one's snapshot.
+    pub fn single(mut self) -> Connection<'a> {
+        self.single = Some(Cell::new(true));
+        self
+    }
+
+    /// Counts a statement against [`Connection::single`].
+    fn one_more_statement(&self) -> Result<()> {
+        match &self.single {
+            Some(left) if !left.replace(false) => Err(Error::SecondStatement),
+            _ => Ok(()),
         }
     }
 
     /// Commits a PostgreSQL transaction (SQLite transactions are committed by their owner).
     pub fn commit(self) -> Result<()> {
+        self.commit_then("")
+    }
+
+    /// Commits a PostgreSQL transaction and runs `then` (statements without parameters, after a
+    /// `;`) in the same round trip; nothing of `then` runs if the commit fails. SQLite
+    /// transactions are committed by their owner and `then` is not run.
+    pub fn commit_then(self, then: &str) -> Result<()> {
         match self.inner {
             ConnInner::Sqlite(_) => Ok(()),
-            ConnInner::Postgres(tx) => Ok(tx.into_inner().tx.commit()?),
+            ConnInner::Postgres(tx) => {
+                let mut tx = tx.into_inner();
+                if !tx.open {
+                    // A single statement outside a transaction: nothing to end.
+                    return Ok(());
+                }
+                // Sent, the transaction is over whatever the answer: a failed COMMIT ends it
+                // too, and a connection that broke on the way is discarded by the pool.
+                tx.open = false;
+                let sql = if then.is_empty() {
+                    "COMMIT".to_owned()
+                } else {
+                    format!("COMMIT; {then}")
+                };
+                let done = tx.client.batch_execute(&sql);
+                if done.is_err() {
+                    // A statement of `then` that failed left its own transaction open: close it
+                    // before the connection goes back to the pool (after a failed COMMIT there
+                    // is none, and this only warns).
+                    let _ = tx.client.batch_execute("ROLLBACK");
+                }
+                Ok(done?)
+            }
         }
     }
 
@@ -559,6 +647,7 @@ impl<'a> Connection<'a> {
 
     /// Runs a statement; answers the number of rows changed.
     pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
+        self.one_more_statement()?;
         let values = params.into_values();
         match &self.inner {
             ConnInner::Sqlite(c) => {
@@ -569,16 +658,17 @@ impl<'a> Connection<'a> {
                 let mut tx = tx.borrow_mut();
                 let stmt = tx.statement(sql)?;
                 let refs = pg_params(&values);
-                Ok(tx.tx.execute(&stmt, &refs)? as usize)
+                Ok(tx.client.execute(&stmt, &refs)? as usize)
             }
         }
     }
 
     /// Runs several statements separated by `;`, without parameters (schema work).
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        self.one_more_statement()?;
         match &self.inner {
             ConnInner::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            ConnInner::Postgres(tx) => Ok(tx.borrow_mut().tx.batch_execute(sql)?),
+            ConnInner::Postgres(tx) => Ok(tx.borrow_mut().client.batch_execute(sql)?),
         }
     }
 
@@ -588,6 +678,7 @@ impl<'a> Connection<'a> {
         P: Params,
         F: FnOnce(&Row<'_>) -> Result<T>,
     {
+        self.one_more_statement()?;
         let values = params.into_values();
         match &self.inner {
             ConnInner::Sqlite(c) => {
@@ -604,7 +695,7 @@ impl<'a> Connection<'a> {
                 let mut tx = tx.borrow_mut();
                 let stmt = tx.statement(sql)?;
                 let refs = pg_params(&values);
-                let rows = tx.tx.query(&stmt, &refs)?;
+                let rows = tx.client.query(&stmt, &refs)?;
                 match rows.first() {
                     Some(r) => {
                         let values = pg_row(r)?;
@@ -624,6 +715,7 @@ impl<'a> Connection<'a> {
         P: Params,
         F: FnMut(&Row<'_>) -> Result<T>,
     {
+        self.one_more_statement()?;
         let values = params.into_values();
         let mut out = Vec::new();
         match &self.inner {
@@ -641,7 +733,7 @@ impl<'a> Connection<'a> {
                     let mut tx = tx.borrow_mut();
                     let stmt = tx.statement(sql)?;
                     let refs = pg_params(&values);
-                    tx.tx.query(&stmt, &refs)?
+                    tx.client.query(&stmt, &refs)?
                 };
                 for r in rows {
                     let values = pg_row(&r)?;
