@@ -353,7 +353,8 @@ impl Db {
     /// own, its own consistent snapshot, one round trip instead of three (`BEGIN`, it, `COMMIT`).
     /// A second statement in `f` is refused ([`sql::Error::SecondStatement`]): work of several
     /// statements reads one snapshot through [`Db::read`]. `f` may run twice: a connection the
-    /// server has closed is found by the statement, and the read is tried again on another.
+    /// server has closed is found by the statement, and the read is tried again on another. The
+    /// statement runs outside a READ ONLY transaction: only a read may be given here.
     pub async fn read_one<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
@@ -614,8 +615,6 @@ fn with_database(server_url: &str, name: &str) -> String {
     }
 }
 
-/// Runs `f` on a thread that is not one of tokio's: the blocking PostgreSQL client starts its
-/// own runtime, which tokio refuses inside an async task.
 /// A pooled PostgreSQL connection on which `begin` (a `BEGIN` and what goes with it, one round
 /// trip) has run. The pool does not test a connection before handing it out (that would be one
 /// more round trip per transaction): a connection found closed here (the server restarted, or
@@ -638,6 +637,8 @@ fn begun(pool: &r2d2::Pool<PgManager>, begin: &str) -> AppResult<r2d2::PooledCon
     }
 }
 
+/// Runs `f` on a thread that is not one of tokio's: the blocking PostgreSQL client starts its
+/// own runtime, which tokio refuses inside an async task.
 fn on_plain_thread<T: Send, F: FnOnce() -> T + Send>(f: F) -> T {
     std::thread::scope(|s| s.spawn(f).join()).unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
