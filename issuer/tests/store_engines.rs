@@ -38,6 +38,17 @@ fn snapshot(prefix: &str, version: usize) -> (ScratchDatabase, postgres::Client)
     (pg, client)
 }
 
+/// Adds an account with `email`, in a write of its own.
+fn add_account(db: &Db, email: &'static str) -> og_issuer::error::AppResult<()> {
+    db.write_sync(move |tx| {
+        tx.execute(
+            "INSERT INTO accounts (email, password_hash, created_at) VALUES (?1, 'x', 1)",
+            [email],
+        )?;
+        Ok(())
+    })
+}
+
 #[test]
 fn an_empty_postgres_database_reaches_the_latest_version_and_a_restart_changes_nothing() {
     let pg = ScratchDatabase::create("og_store_fresh");
@@ -428,14 +439,7 @@ fn after_the_server_ends_every_connection_the_next_read_and_write_go_through_on_
         .read_one_sync(|c| Ok(c.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?))
         .unwrap();
     assert_eq!(none, 0);
-    db.write_sync(|tx| {
-        tx.execute(
-            "INSERT INTO accounts (email, password_hash, created_at) VALUES ('back@example.org', 'x', 1)",
-            [],
-        )?;
-        Ok(())
-    })
-    .unwrap();
+    add_account(&db, "back@example.org").unwrap();
     let n: i64 = db
         .read_sync(|c| Ok(c.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?))
         .unwrap();
@@ -446,16 +450,7 @@ fn after_the_server_ends_every_connection_the_next_read_and_write_go_through_on_
 fn a_failed_write_is_rolled_back_and_leaves_its_connection_ready_for_the_next() {
     let pg = ScratchDatabase::create("og_store_rollback");
     let db = Db::connect(&pg.url()).unwrap();
-    let insert = |email: &'static str| {
-        db.write_sync(move |tx| {
-            tx.execute(
-                "INSERT INTO accounts (email, password_hash, created_at) VALUES (?1, 'x', 1)",
-                [email],
-            )?;
-            Ok(())
-        })
-    };
-    insert("one@example.org").unwrap();
+    add_account(&db, "one@example.org").unwrap();
     // A statement that fails inside the work: nothing of the transaction stays.
     let failed = db.write_sync(|tx| {
         tx.execute(
@@ -479,7 +474,7 @@ fn a_failed_write_is_rolled_back_and_leaves_its_connection_ready_for_the_next() 
     });
     assert!(gave_up.is_err());
     // The same connection (the pool keeps one idle) takes the next write and read at once.
-    insert("four@example.org").unwrap();
+    add_account(&db, "four@example.org").unwrap();
     let emails: Vec<String> = db
         .read_sync(|c| Ok(c.query_all("SELECT email FROM accounts ORDER BY id", [], |r| r.get(0))?))
         .unwrap();
@@ -492,14 +487,7 @@ fn a_single_statement_read_answers_on_both_engines_and_refuses_a_second_statemen
     let pg = ScratchDatabase::create("og_store_single");
     for url in [DatabaseUrl::Sqlite(dir.path().join("s.sqlite3")), pg.url()] {
         let db = Db::connect(&url).unwrap();
-        db.write_sync(|tx| {
-            tx.execute(
-                "INSERT INTO accounts (email, password_hash, created_at) VALUES ('solo@example.org', 'x', 1)",
-                [],
-            )?;
-            Ok(())
-        })
-        .unwrap();
+        add_account(&db, "solo@example.org").unwrap();
         let email: String = db
             .read_one_sync(|c| Ok(c.query_row("SELECT email FROM accounts", [], |r| r.get(0))?))
             .unwrap();

@@ -342,10 +342,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Connection<'_>) -> AppResult<T> + Send + 'static,
     {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || db.read_here(f))
-            .await
-            .map_err(AppError::internal)?
+        self.on_blocking_pool(move |db| db.read_here(f)).await
     }
 
     /// Runs a read of one statement (the session behind a request, the account a payment
@@ -360,10 +357,7 @@ impl Db {
         T: Send + 'static,
         F: Fn(&Connection<'_>) -> AppResult<T> + Send + 'static,
     {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || db.read_one_here(f))
-            .await
-            .map_err(AppError::internal)?
+        self.on_blocking_pool(move |db| db.read_one_here(f)).await
     }
 
     /// [`Db::read_one`] for synchronous code (tests).
@@ -372,10 +366,7 @@ impl Db {
         T: Send,
         F: Fn(&Connection<'_>) -> AppResult<T> + Send,
     {
-        match self.pool {
-            Pool::Sqlite(_) => self.read_one_here(f),
-            Pool::Postgres(_) => on_plain_thread(|| self.read_one_here(f)),
-        }
+        self.off_async(|| self.read_one_here(f))
     }
 
     fn read_one_here<T, F>(&self, f: F) -> AppResult<T>
@@ -422,10 +413,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
     {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || db.write_here(scope, f))
-            .await
-            .map_err(AppError::internal)?
+        self.on_blocking_pool(move |db| db.write_here(scope, f)).await
     }
 
     /// [`Db::read`] for synchronous code (CLI commands, start-up, tests).
@@ -434,10 +422,7 @@ impl Db {
         T: Send,
         F: FnOnce(&Connection<'_>) -> AppResult<T> + Send,
     {
-        match self.pool {
-            Pool::Sqlite(_) => self.read_here(f),
-            Pool::Postgres(_) => on_plain_thread(|| self.read_here(f)),
-        }
+        self.off_async(|| self.read_here(f))
     }
 
     /// [`Db::write`] for synchronous code (CLI commands, start-up, tests).
@@ -446,9 +431,28 @@ impl Db {
         T: Send,
         F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send,
     {
+        self.off_async(|| self.write_here(WriteScope::All, f))
+    }
+
+    /// Runs the blocking work of an async call (`read`, `read_one`, `write_scoped`) on tokio's
+    /// blocking pool.
+    async fn on_blocking_pool<T, W>(&self, work: W) -> AppResult<T>
+    where
+        T: Send + 'static,
+        W: FnOnce(Db) -> AppResult<T> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || work(db))
+            .await
+            .map_err(AppError::internal)?
+    }
+
+    /// Runs the work of a synchronous call (`read_sync`, `read_one_sync`, `write_sync`): here on
+    /// SQLite, on a plain thread on PostgreSQL (the caller may be an async task).
+    fn off_async<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
         match self.pool {
-            Pool::Sqlite(_) => self.write_here(WriteScope::All, f),
-            Pool::Postgres(_) => on_plain_thread(|| self.write_here(WriteScope::All, f)),
+            Pool::Sqlite(_) => work(),
+            Pool::Postgres(_) => on_plain_thread(work),
         }
     }
 
