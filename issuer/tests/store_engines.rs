@@ -7,7 +7,7 @@
 //! statistics say; checkout's seats and an offer's tickets are taken both or neither (one statement
 //! on PostgreSQL, two on SQLite); after the server ends every connection of the pool, the next
 //! read and write go through on new ones; a failed write leaves nothing and its connection ready;
-//! a single-statement read answers on both engines and refuses a second statement.
+//! a single-statement read answers on both engines and refuses a second statement and any change.
 //! Needs a PostgreSQL server (`OG_TEST_DATABASE_URL`).
 
 use og_issuer::store::schema::{self, latest_version};
@@ -36,6 +36,15 @@ fn snapshot(prefix: &str, version: usize) -> (ScratchDatabase, postgres::Client)
         ))
         .unwrap();
     (pg, client)
+}
+
+/// A SQLite file and a PostgreSQL database, for a test that runs on both engines (the first two
+/// values hold them until the test ends).
+fn both_engines(prefix: &str) -> (tempfile::TempDir, ScratchDatabase, [DatabaseUrl; 2]) {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = ScratchDatabase::create(prefix);
+    let urls = [DatabaseUrl::Sqlite(dir.path().join("s.sqlite3")), pg.url()];
+    (dir, pg, urls)
 }
 
 /// Adds an account with `email`, in a write of its own.
@@ -248,9 +257,8 @@ fn a_version_twelve_postgres_database_upgrades_keeping_its_queued_mails_and_eras
 #[test]
 fn seats_and_an_offers_tickets_are_taken_both_or_neither_on_both_engines() {
     use og_issuer::store::events::take_seats_and_offer_tickets;
-    let dir = tempfile::tempdir().unwrap();
-    let pg = ScratchDatabase::create("og_store_take");
-    for url in [DatabaseUrl::Sqlite(dir.path().join("s.sqlite3")), pg.url()] {
+    let (_dir, _pg, urls) = both_engines("og_store_take");
+    for url in urls {
         let db = Db::connect(&url).unwrap();
         db.write_sync(|tx| {
             tx.execute_batch(
@@ -482,10 +490,9 @@ fn a_failed_write_is_rolled_back_and_leaves_its_connection_ready_for_the_next() 
 }
 
 #[test]
-fn a_single_statement_read_answers_on_both_engines_and_refuses_a_second_statement() {
-    let dir = tempfile::tempdir().unwrap();
-    let pg = ScratchDatabase::create("og_store_single");
-    for url in [DatabaseUrl::Sqlite(dir.path().join("s.sqlite3")), pg.url()] {
+fn a_single_statement_read_answers_on_both_engines_and_refuses_a_second_statement_and_any_change() {
+    let (_dir, _pg, urls) = both_engines("og_store_single");
+    for url in urls {
         let db = Db::connect(&url).unwrap();
         add_account(&db, "solo@example.org").unwrap();
         let email: String = db
@@ -501,10 +508,21 @@ fn a_single_statement_read_answers_on_both_engines_and_refuses_a_second_statemen
         });
         let err = two.unwrap_err();
         assert!(err.to_string().contains("second statement"), "{url:?}: {err}");
+        // Nor may it change anything: the statement runs outside a READ ONLY transaction.
+        let change = db.read_one_sync(|c| Ok(c.execute("UPDATE accounts SET email = 'other@example.org'", [])?));
+        let err = change.unwrap_err();
+        assert!(
+            err.to_string().contains("a change in a single-statement read"),
+            "{url:?}: {err}"
+        );
         // The connection it used serves the next read.
         let again: i64 = db
             .read_one_sync(|c| Ok(c.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?))
             .unwrap();
         assert_eq!(again, 1, "{url:?}");
+        let email: String = db
+            .read_one_sync(|c| Ok(c.query_row("SELECT email FROM accounts", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(email, "solo@example.org", "{url:?}: the refused change changed nothing");
     }
 }

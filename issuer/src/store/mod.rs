@@ -21,7 +21,7 @@
 //! - PostgreSQL round trips, each a wake-up of a server process and of an issuer thread: a write
 //!   sends its `BEGIN` with its lock, and its `COMMIT` with the synchronous commit (one round
 //!   trip each), and a pooled connection is not tested before use; one the server has closed is
-//!   found by its `BEGIN` and replaced (`begun`). A write is its statements plus two round trips,
+//!   found by the first thing sent on it and replaced (`on_live_connection`). A write is its statements plus two round trips,
 //!   a read its statements plus two, and a read of one statement ([`Db::read_one`]: the session
 //!   behind a request, whether background work is due) one round trip.
 //! - One narrower scope ([`WriteScope::Account`], [`Db::write_scoped`]) for a buyer's own
@@ -351,7 +351,8 @@ impl Db {
     /// A second statement in `f` is refused ([`sql::Error::SecondStatement`]): work of several
     /// statements reads one snapshot through [`Db::read`]. `f` may run twice: a connection the
     /// server has closed is found by the statement, and the read is tried again on another. The
-    /// statement runs outside a READ ONLY transaction: only a read may be given here.
+    /// statement runs outside a READ ONLY transaction, so an `execute` in `f` is refused
+    /// ([`sql::Error::WriteInRead`]).
     pub async fn read_one<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
@@ -379,22 +380,13 @@ impl Db {
                 let conn = pool.get().map_err(sql::Error::pool)?;
                 f(&Connection::sqlite(&conn).single())
             }
-            Pool::Postgres(pool) => {
-                let mut closed = 0;
-                loop {
-                    let mut conn = pool.get().map_err(sql::Error::pool)?;
-                    let out = {
-                        let PgConn { client, cache } = &mut *conn;
-                        let client = client.as_mut().expect("a live connection holds its client");
-                        f(&Connection::postgres_autocommit(client, cache))
-                    };
-                    match out {
-                        // A read changes nothing: running it again on another connection is safe.
-                        Err(_) if conn.client().is_closed() && closed <= POSTGRES_POOL_SIZE => closed += 1,
-                        out => return out,
-                    }
-                }
-            }
+            // A read changes nothing: running it again on another connection is safe.
+            Pool::Postgres(pool) => on_live_connection(pool, |conn| {
+                let PgConn { client, cache } = conn;
+                let client = client.as_mut().expect("a live connection holds its client");
+                f(&Connection::postgres_autocommit(client, cache))
+            })
+            .map(|(_, out)| out),
         }
     }
 
@@ -619,26 +611,42 @@ fn with_database(server_url: &str, name: &str) -> String {
     }
 }
 
-/// A pooled PostgreSQL connection on which `begin` (a `BEGIN` and what goes with it, one round
-/// trip) has run. The pool does not test a connection before handing it out (that would be one
-/// more round trip per transaction): a connection found closed here (the server restarted, or
-/// ended it) is dropped, and the pool discards it (`has_broken`), and the next one is tried.
-/// Nothing had been sent on it, so trying again cannot do anything twice.
-fn begun(pool: &r2d2::Pool<PgManager>, begin: &str) -> AppResult<r2d2::PooledConnection<PgManager>> {
+/// Runs `first` (the first thing sent on a connection: a transaction's `BEGIN`, or the one
+/// statement of a [`Db::read_one`]) on a pooled PostgreSQL connection, and answers the connection
+/// with what `first` gave. The pool does not test a connection before handing it out (that would
+/// be one more round trip each time): when `first` fails because the server had closed the
+/// connection (it restarted, or ended it), the connection is dropped, the pool discards it
+/// (`has_broken`), and `first` runs again on the next one. `first` must do nothing that running
+/// it twice would double; the connection it failed on had done nothing.
+fn on_live_connection<T>(
+    pool: &r2d2::Pool<PgManager>,
+    mut first: impl FnMut(&mut PgConn) -> AppResult<T>,
+) -> AppResult<(r2d2::PooledConnection<PgManager>, T)> {
     let mut closed = 0;
     loop {
         let mut conn = pool.get().map_err(sql::Error::pool)?;
-        match conn.client().batch_execute(begin) {
-            Ok(()) => return Ok(conn),
+        match first(&mut conn) {
+            Ok(out) => return Ok((conn, out)),
             Err(_) if conn.client().is_closed() && closed <= POSTGRES_POOL_SIZE => closed += 1,
-            Err(e) => {
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A pooled PostgreSQL connection on which `begin` (a `BEGIN` and what goes with it, one round
+/// trip) has run ([`on_live_connection`]).
+fn begun(pool: &r2d2::Pool<PgManager>, begin: &str) -> AppResult<r2d2::PooledConnection<PgManager>> {
+    on_live_connection(pool, |conn| {
+        conn.client().batch_execute(begin).map_err(|e| {
+            if !conn.client().is_closed() {
                 // The BEGIN went through and what came with it failed: end that transaction
                 // before the connection goes back to the pool.
                 let _ = conn.client().batch_execute("ROLLBACK");
-                return Err(sql::Error::from(e).into());
             }
-        }
-    }
+            sql::Error::from(e).into()
+        })
+    })
+    .map(|(conn, ())| conn)
 }
 
 /// Runs `f` on a thread that is not one of tokio's: the blocking PostgreSQL client starts its

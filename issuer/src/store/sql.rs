@@ -77,6 +77,10 @@ pub enum Error {
     /// Work given to `Db::read_one` ran a second statement (a defect: it needs `Db::read`).
     #[error("a second statement in a single-statement read (it needs a transaction: Db::read)")]
     SecondStatement,
+    /// Work given to `Db::read_one` tried to change something (a defect: it needs `Db::write`);
+    /// its statement runs outside a READ ONLY transaction, so the store refuses it instead.
+    #[error("a change in a single-statement read (it needs Db::write)")]
+    WriteInRead,
 }
 
 /// PostgreSQL's own words for an error (the driver's `Display` says only "db error").
@@ -482,7 +486,7 @@ impl<'a> Connection<'a> {
     /// Wraps a PostgreSQL connection on which the caller has just begun a transaction, and the
     /// connection's statement cache; [`Connection::commit`] ends the transaction, dropping the
     /// connection without it rolls back.
-    pub fn postgres_begun(client: &'a mut postgres::Client, cache: &'a mut StatementCache) -> Connection<'a> {
+    pub(crate) fn postgres_begun(client: &'a mut postgres::Client, cache: &'a mut StatementCache) -> Connection<'a> {
         Connection {
             inner: ConnInner::Postgres(RefCell::new(PgTx {
                 client,
@@ -496,7 +500,10 @@ impl<'a> Connection<'a> {
     /// Wraps a PostgreSQL connection outside any transaction, for one statement
     /// ([`Connection::single`]): it runs on its own, its own consistent snapshot, with no `BEGIN`
     /// and `COMMIT` round trips around it.
-    pub fn postgres_autocommit(client: &'a mut postgres::Client, cache: &'a mut StatementCache) -> Connection<'a> {
+    pub(crate) fn postgres_autocommit(
+        client: &'a mut postgres::Client,
+        cache: &'a mut StatementCache,
+    ) -> Connection<'a> {
         Connection {
             inner: ConnInner::Postgres(RefCell::new(PgTx {
                 client,
@@ -508,9 +515,10 @@ impl<'a> Connection<'a> {
         .single()
     }
 
-    /// This connection for one statement only: a second one is refused
-    /// ([`Error::SecondStatement`]), as it would not read the first one's snapshot.
-    pub fn single(mut self) -> Connection<'a> {
+    /// This connection for one query only: a second one is refused ([`Error::SecondStatement`]),
+    /// as it would not read the first one's snapshot, and so is any `execute`
+    /// ([`Error::WriteInRead`]): the query runs outside a READ ONLY transaction.
+    pub(crate) fn single(mut self) -> Connection<'a> {
         self.single = Some(Cell::new(true));
         self
     }
@@ -523,6 +531,15 @@ impl<'a> Connection<'a> {
         }
     }
 
+    /// Before a statement that may change something ([`Connection::execute`], `execute_batch`):
+    /// refused on a [`Connection::single`] read, any number in a transaction.
+    fn one_more_change(&self) -> Result<()> {
+        match self.single {
+            Some(_) => Err(Error::WriteInRead),
+            None => Ok(()),
+        }
+    }
+
     /// Commits a PostgreSQL transaction (SQLite transactions are committed by their owner).
     pub fn commit(self) -> Result<()> {
         self.commit_then("")
@@ -531,7 +548,7 @@ impl<'a> Connection<'a> {
     /// Commits a PostgreSQL transaction and runs `then` (statements without parameters, after a
     /// `;`) in the same round trip; nothing of `then` runs if the commit fails. SQLite
     /// transactions are committed by their owner and `then` is not run.
-    pub fn commit_then(self, then: &str) -> Result<()> {
+    pub(crate) fn commit_then(self, then: &str) -> Result<()> {
         match self.inner {
             ConnInner::Sqlite(_) => Ok(()),
             ConnInner::Postgres(tx) => {
@@ -647,7 +664,7 @@ impl<'a> Connection<'a> {
 
     /// Runs a statement; answers the number of rows changed.
     pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
-        self.one_more_statement()?;
+        self.one_more_change()?;
         let values = params.into_values();
         match &self.inner {
             ConnInner::Sqlite(c) => {
@@ -665,7 +682,7 @@ impl<'a> Connection<'a> {
 
     /// Runs several statements separated by `;`, without parameters (schema work).
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
-        self.one_more_statement()?;
+        self.one_more_change()?;
         match &self.inner {
             ConnInner::Sqlite(c) => Ok(c.execute_batch(sql)?),
             ConnInner::Postgres(tx) => Ok(tx.borrow_mut().client.batch_execute(sql)?),
