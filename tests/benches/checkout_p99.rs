@@ -174,6 +174,7 @@ async fn buy(c: &reqwest::Client, url: &str, access: &str, offer: i64, key: &str
 
 /// A buyer's browser: its own connection, kept open from one request to the next.
 fn browser() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))
@@ -229,8 +230,8 @@ fn run(label: &str, database: Option<&str>, replicas: usize, load: &Load) {
     };
 
     // The buyers are tasks on one client thread, not a thread (and a reqwest runtime thread)
-    // each: the load generator shares the 2 cores with the servers it measures, and 400 client
-    // threads took a fifth of them (perf, 2026-12-06). `OG_BENCH_CLIENT=per-order`: a new client
+    // each: the load generator shares the 2 cores with the servers it measures (its clients
+    // were a fifth of the samples of an earlier profile, and are 5 % now). `OG_BENCH_CLIENT=per-order`: a new client
     // and connection every order, as this bench did before 2026-12-06, to compare.
     let per_order = std::env::var("OG_BENCH_CLIENT").is_ok_and(|v| v == "per-order");
     let runtime = tokio::runtime::Builder::new_current_thread()
