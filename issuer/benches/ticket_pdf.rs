@@ -1,7 +1,7 @@
 //! The order confirmation's PDF: what one costs to write (the largest CPU cost of a paid order,
 //! rendered on the low-priority thread while buyers keep checking out). A realistic page: the
 //! ticket's details in a long-enough language, and a QR code of a real ticket's length (`OG2:`
-//! and 150 Base45 characters, version 7 at level M, as the gate reads it). One page and an order of
+//! and 150 Base45 characters, version 6 at level M, as the gate reads it). One page and an order of
 //! four; the size of each PDF is printed once.
 //!
 //! Run: `cargo bench -p og-issuer --bench ticket_pdf`
