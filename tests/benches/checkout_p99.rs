@@ -123,8 +123,14 @@ struct Samples {
     errors: Vec<String>,
 }
 
-async fn buy(c: &reqwest::Client, url: &str, access: &str, offer: i64, key: &str, think: Duration, s: &mut Samples) {
+/// The buyer reading the page before the next click: the load's think time (what the bench
+/// measures under), not a wait for something to happen, so there is no condition to poll.
+async fn pause(think: Duration) {
     tokio::time::sleep(think).await;
+}
+
+async fn buy(c: &reqwest::Client, url: &str, access: &str, offer: i64, key: &str, think: Duration, s: &mut Samples) {
+    pause(think).await;
     let r = c
         .put(format!("{url}/api/v1/cart/items"))
         .bearer_auth(access)
@@ -136,7 +142,7 @@ async fn buy(c: &reqwest::Client, url: &str, access: &str, offer: i64, key: &str
         Ok(r) => return s.errors.push(format!("cart {}", r.status())),
         Err(e) => return s.errors.push(format!("cart {e}")),
     }
-    tokio::time::sleep(think).await;
+    pause(think).await;
     let t0 = Instant::now();
     let r = c
         .post(format!("{url}/api/v1/checkout"))
@@ -153,7 +159,7 @@ async fn buy(c: &reqwest::Client, url: &str, access: &str, offer: i64, key: &str
     let Some(pid) = body["payment_id"].as_str() else {
         return s.errors.push(format!("checkout answered {body}"));
     };
-    tokio::time::sleep(think).await;
+    pause(think).await;
     let t1 = Instant::now();
     let r = c
         .post(format!("{url}/api/v1/payments/{pid}/card"))
