@@ -398,6 +398,58 @@ async fn checkout_with_the_same_idempotency_key_returns_the_same_order_and_reser
 }
 
 #[tokio::test]
+async fn the_order_a_checkout_answers_is_the_order_the_buyer_reads_back() {
+    let app = spawn_app().await;
+    // Two events, the first in a venue with a time zone of its own: the order shows its times
+    // in its first line's zone.
+    app.db_exec("UPDATE events SET time_zone = 'Pacific/Tahiti' WHERE id = 6");
+    let b = app.buyer("vaimiti@example.org").await;
+    for (offer, quantity) in [(app.offer_id(9, "solo").await, 1), (app.offer_id(6, "duo").await, 2)] {
+        let (st, _) = app
+            .put_json(
+                "/api/v1/cart/items",
+                Some(&b.access),
+                &json!({ "offer_id": offer, "quantity": quantity }),
+            )
+            .await;
+        assert_eq!(st, 200);
+    }
+    let checkout = |key: &'static str| {
+        app.client
+            .post(app.url("/api/v1/checkout"))
+            .bearer_auth(&b.access)
+            .header("Idempotency-Key", key)
+            .send()
+    };
+    let res = checkout("two-events-1").await.unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    let placed: Value = res.json().await.unwrap();
+    let (st, read) = app
+        .get_json(&format!("/api/v1/orders/{}", placed["id"]), Some(&b.access))
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(placed, read, "the checkout's answer is the stored order");
+    assert_eq!(placed["status"], "pending");
+    assert_eq!(placed["time_zone"], "Pacific/Tahiti");
+    assert_eq!(placed["lines"].as_array().unwrap().len(), 2);
+    assert!(
+        placed["payment_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(placed["payment_id"].as_str().unwrap())
+    );
+    // Asked again with the same key once paid: the order as it is now.
+    let (st, _) = app.pay(&placed, "4242424242424242").await;
+    assert_eq!(st, 200);
+    let again: Value = checkout("two-events-1").await.unwrap().json().await.unwrap();
+    let (_, read) = app
+        .get_json(&format!("/api/v1/orders/{}", placed["id"]), Some(&b.access))
+        .await;
+    assert_eq!(again["status"], "paid");
+    assert_eq!(again, read);
+}
+
+#[tokio::test]
 async fn many_concurrent_buyers_never_oversell_an_event() {
     let app = spawn_app().await;
     // 9 seats left; 24 buyers each try a Duo at the same moment: exactly 4 succeed.

@@ -15,20 +15,12 @@ use crate::store::WriteScope;
 /// runs beside other buyers' checkouts (`WriteScope::Account`); when seats run short, holds that
 /// ran out of time are swept (an exclusive write) and the checkout is tried once more.
 pub async fn place_order(s: &Services, account_id: i64, key: IdempotencyKey) -> AppResult<OrderView> {
-    let order_id = checkout_once_more_if_holds_ran_out(s, account_id, key).await?;
-    // Read after the commit: the checkout's last statement locks its event's row, which every
-    // other buyer of the event waits for until this transaction ends (PostgreSQL).
-    let base = s.base_url.to_string();
-    s.db.read(move |c| orders::get_order(c, account_id, order_id, &base))
-        .await
-}
-
-async fn checkout_once_more_if_holds_ran_out(s: &Services, account_id: i64, key: IdempotencyKey) -> AppResult<i64> {
     let attempt = |key: IdempotencyKey| {
         let provider = super::payment::provider(s);
+        let base = s.base_url.to_string();
         let now = crate::now();
         s.db.write_scoped(WriteScope::Account(account_id), move |tx| {
-            orders::checkout(tx, account_id, &key, &provider, now)
+            orders::checkout(tx, account_id, &key, &provider, &base, now)
         })
     };
     match attempt(key.clone()).await {

@@ -226,6 +226,9 @@ pub struct CartLine {
     pub admits: u8,
     pub quantity: i64,
     pub unit_price_cents: i64,
+    /// The event venue's time zone (an order placed from the cart shows its times in it).
+    #[serde(skip)]
+    pub time_zone: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -248,6 +251,7 @@ pub fn resolve_lines(conn: &Connection, items: &[(i64, i64)]) -> AppResult<CartV
             kind: o.kind,
             quantity,
             unit_price_cents: o.price_cents,
+            time_zone: o.time_zone,
         });
         out.extend(row);
     }
@@ -392,46 +396,45 @@ fn order_tickets(conn: &Connection, order_id: i64) -> AppResult<Vec<OrderTicket>
 pub fn get_order(conn: &Connection, account_id: i64, order_id: i64, base_url: &str) -> AppResult<OrderView> {
     let o = store::orders::of_buyer::<OrderStatus>(conn, account_id, order_id)?
         .ok_or_else(|| AppError::not_found(format!("no order {order_id}")))?;
-    let row = (o.id, o.status, o.total_cents, o.payment_id, o.created_at, o.expires_at);
-    let mut time_zone = None;
-    let lines = store::order_lines::shown(conn, order_id)?
+    let shown = store::order_lines::shown(conn, order_id)?;
+    let time_zone = shown.first().map(|l| l.time_zone.clone());
+    let lines = shown
         .into_iter()
-        .map(|l| {
-            if time_zone.is_none() {
-                time_zone = Some(l.time_zone);
-            }
-            OrderLineView {
-                offer_id: l.offer_id,
-                event_id: l.event_id,
-                event_name: l.event_name,
-                kind: l.kind,
-                quantity: l.quantity,
-                unit_price_cents: l.unit_price_cents,
-            }
+        .map(|l| OrderLineView {
+            offer_id: l.offer_id,
+            event_id: l.event_id,
+            event_name: l.event_name,
+            kind: l.kind,
+            quantity: l.quantity,
+            unit_price_cents: l.unit_price_cents,
         })
-        .collect::<Vec<_>>();
-    let payment_url = match (&row.3, row.1) {
-        (Some(pid), OrderStatus::Pending) => Some(format!("{base_url}/pay/{pid}")),
-        _ => None,
-    };
-    let refund = if row.1 == OrderStatus::Paid {
+        .collect();
+    let refund = if o.status == OrderStatus::Paid {
         Some(order_refund(conn, order_id, crate::now())?)
     } else {
         None
     };
     Ok(OrderView {
-        id: row.0,
-        status: row.1,
-        total_cents: row.2,
-        payment_id: row.3,
-        payment_url,
-        created_at: row.4,
-        expires_at: row.5,
+        payment_url: payment_url(base_url, o.payment_id.as_deref(), o.status),
+        id: o.id,
+        status: o.status,
+        total_cents: o.total_cents,
+        payment_id: o.payment_id,
+        created_at: o.created_at,
+        expires_at: o.expires_at,
         time_zone: time_zone.unwrap_or_else(|| og_shared::DEFAULT_TIME_ZONE.to_owned()),
         lines,
         tickets: order_tickets(conn, order_id)?,
         refund,
     })
+}
+
+/// Where the buyer pays an order: only a pending one, with a payment opened.
+fn payment_url(base_url: &str, payment_id: Option<&str>, status: OrderStatus) -> Option<String> {
+    match (payment_id, status) {
+        (Some(pid), OrderStatus::Pending) => Some(format!("{base_url}/pay/{pid}")),
+        _ => None,
+    }
 }
 
 pub fn list_orders(conn: &Connection, account_id: i64, base_url: &str) -> AppResult<Vec<OrderView>> {
@@ -464,7 +467,9 @@ pub fn expire_overdue(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
 }
 
 /// Turns the account's cart into a pending order holding its seats, and opens a payment for it
-/// with `provider`. The same idempotency key returns the same order (and changes nothing).
+/// with `provider`; answers the order as [`get_order`] would read it after the commit, made from
+/// what the checkout wrote (no read of it again, on the buyer's path). The same idempotency key
+/// returns the same order as it is now (and changes nothing).
 /// It changes only the account's own rows and, by conditional updates, its events' seats and
 /// offers' tickets, so it may run in `WriteScope::Account`; other buyers' expired holds are
 /// swept by [`expire_overdue`] (the background job, and `actions::place_order` when seats run
@@ -474,10 +479,11 @@ pub fn checkout(
     account_id: i64,
     key: &IdempotencyKey,
     provider: &dyn crate::shop::payment::PaymentProvider,
+    base_url: &str,
     now: i64,
-) -> AppResult<i64> {
+) -> AppResult<OrderView> {
     if let Some(id) = store::orders::id_by_idempotency_key(tx, account_id, key.as_str())? {
-        return Ok(id);
+        return get_order(tx, account_id, id, base_url);
     }
     issuance::account_tag(tx, account_id)?;
     let cart = account_cart(tx, account_id)?;
@@ -501,6 +507,34 @@ pub fn checkout(
     let payment_id = provider.create_payment(tx, order_id, cart.total_cents, now)?;
     store::orders::set_payment_id(tx, order_id, &payment_id)?;
     store::carts::clear(tx, account_id)?;
+    let placed = OrderView {
+        id: order_id,
+        status: OrderStatus::Pending,
+        total_cents: cart.total_cents,
+        payment_url: payment_url(base_url, Some(&payment_id), OrderStatus::Pending),
+        payment_id: Some(payment_id),
+        created_at: now,
+        expires_at: now + ORDER_HOLD_SECS,
+        // The lines in the order they were written (the cart's), as `order_lines::shown` reads them.
+        time_zone: cart
+            .items
+            .first()
+            .map_or_else(|| og_shared::DEFAULT_TIME_ZONE.to_owned(), |l| l.time_zone.clone()),
+        lines: cart
+            .items
+            .iter()
+            .map(|l| OrderLineView {
+                offer_id: l.offer_id,
+                event_id: l.event_id,
+                event_name: l.event_name.clone(),
+                kind: l.kind.clone(),
+                quantity: l.quantity,
+                unit_price_cents: l.unit_price_cents,
+            })
+            .collect(),
+        tickets: Vec::new(),
+        refund: None,
+    };
     // Seats are taken last (the event's row stays locked until the commit, and every buyer of
     // the event needs it), event by event in id order, an offer's tickets right after its
     // event's seats: two checkouts running at once (PostgreSQL, `WriteScope::Account`) lock the
@@ -516,7 +550,7 @@ pub fn checkout(
             ));
         }
     }
-    Ok(order_id)
+    Ok(placed)
 }
 
 /// What confirming a payment did.

@@ -110,9 +110,44 @@ pub enum WriteScope {
 /// commit made before it on this server is on disk (WAL is flushed in order).
 const DURABLE: &str = "BEGIN; SELECT pg_logical_emit_message(true, 'og-durable', ''); COMMIT";
 
-/// Connections per replica to PostgreSQL (writers are serialised anyway; readers and the
-/// blocking pool's threads share these).
-pub const POSTGRES_POOL_SIZE: u32 = 12;
+/// Connections per replica to PostgreSQL unless the URL says otherwise (`pool_max_conns`, see
+/// [`pool_size_from_url`]). The server's cores do the work: connections beyond about twice its
+/// cores, summed over the replicas, do not add throughput, they queue inside PostgreSQL (its lock
+/// manager, snapshots, more processes to switch between). In the checkout bench (3 replicas and
+/// PostgreSQL on 2 cores) 6 per replica gave a checkout p99 of 24-59 ms where 12 gave 57-153 ms,
+/// alternated (BENCHMARKS.md). A larger server or fewer replicas: raise it in the URL.
+pub const POSTGRES_POOL_SIZE: u32 = 6;
+
+/// The URL's own parameter for the pool size (pgx's name for it): read by the issuer, never sent
+/// to the server.
+const POOL_SIZE_PARAM: &str = "pool_max_conns";
+
+/// Splits the pool size (`pool_max_conns=N`, 1 to 100) off a PostgreSQL URL: the URL the
+/// driver is given, without it, and the size (the default when absent).
+pub fn pool_size_from_url(url: &str) -> Result<(String, u32), String> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), POSTGRES_POOL_SIZE));
+    };
+    let mut size = POSTGRES_POOL_SIZE;
+    let mut rest = Vec::new();
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some((POOL_SIZE_PARAM, v)) => {
+                size =
+                    v.parse().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+                        format!("{POOL_SIZE_PARAM} in the database URL must be a number from 1 to 100")
+                    })?;
+            }
+            _ => rest.push(pair),
+        }
+    }
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((url, size))
+}
 
 /// Where the issuer keeps its data: `sqlite:PATH` or `postgres://...`.
 #[derive(Clone, PartialEq, Eq)]
@@ -284,14 +319,15 @@ impl Db {
     /// Connects to PostgreSQL and brings its schema up to date (several replicas starting at
     /// once migrate one after the other, under an advisory lock).
     fn open_postgres(url: &str) -> Result<Db, String> {
+        let (url, pool_size) = pool_size_from_url(url)?;
         let config: postgres::Config = url.parse().map_err(|e| format!("invalid PostgreSQL URL: {e}"))?;
         // The blocking client runs its own small runtime: keep it off any async thread.
         let pool = on_plain_thread(move || {
             let manager = PgManager(PostgresConnectionManager::new(config, postgres::NoTls));
-            // Connections are opened as needed (one kept idle): N replicas share the server's
-            // max_connections (100 by default), so each keeps at most POSTGRES_POOL_SIZE.
+            // Connections are opened as needed (one kept idle), at most `pool_size` (see
+            // POSTGRES_POOL_SIZE): N replicas share the server's cores and its max_connections.
             let pool = r2d2::Pool::builder()
-                .max_size(POSTGRES_POOL_SIZE)
+                .max_size(pool_size)
                 .min_idle(Some(1))
                 // No test query before each use: `begun` finds a closed connection on its first
                 // statement and takes another.
@@ -582,6 +618,9 @@ impl Drop for ScratchDatabase {
 }
 
 fn admin(server_url: &str, statement: &str) -> Result<(), String> {
+    // The scratch database's URL keeps a pool size the server URL names; this one connection
+    // does not pass it to the server.
+    let (server_url, _) = pool_size_from_url(server_url)?;
     let config: postgres::Config = server_url.parse().map_err(|e| format!("invalid PostgreSQL URL: {e}"))?;
     on_plain_thread(|| {
         let mut client = config.connect(postgres::NoTls).map_err(|e| {
@@ -627,7 +666,7 @@ fn on_live_connection<T>(
         let mut conn = pool.get().map_err(sql::Error::pool)?;
         match first(&mut conn) {
             Ok(out) => return Ok((conn, out)),
-            Err(_) if conn.client().is_closed() && closed <= POSTGRES_POOL_SIZE => closed += 1,
+            Err(_) if conn.client().is_closed() && closed <= pool.max_size() => closed += 1,
             Err(e) => return Err(e),
         }
     }
@@ -658,6 +697,24 @@ fn on_plain_thread<T: Send, F: FnOnce() -> T + Send>(f: F) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pool_size_is_read_off_the_url_and_not_passed_to_the_server() {
+        let u = "postgres://og@db:5432/og";
+        assert_eq!(pool_size_from_url(u).unwrap(), (u.to_owned(), POSTGRES_POOL_SIZE));
+        assert_eq!(
+            pool_size_from_url("postgres://og@db/og?pool_max_conns=20").unwrap(),
+            ("postgres://og@db/og".to_owned(), 20)
+        );
+        assert_eq!(
+            pool_size_from_url("postgres://og@db/og?sslmode=disable&pool_max_conns=3&connect_timeout=5").unwrap(),
+            ("postgres://og@db/og?sslmode=disable&connect_timeout=5".to_owned(), 3)
+        );
+        for bad in ["0", "101", "many", ""] {
+            let err = pool_size_from_url(&format!("postgres://og@db/og?pool_max_conns={bad}")).unwrap_err();
+            assert!(err.contains("pool_max_conns"), "{err}");
+        }
+    }
 
     #[test]
     fn database_urls_name_their_engine_and_hide_passwords() {

@@ -147,12 +147,14 @@ pub struct ForCart {
     pub sport: String,
     pub kind: String,
     pub price_cents: i64,
+    /// The event venue's time zone (the times shown with an order of it).
+    pub time_zone: String,
 }
 
 /// [`ForCart`] of an offer, if it exists (`shop::orders::resolve_lines`).
 pub fn for_cart(conn: &Connection, offer_id: i64) -> Result<Option<ForCart>> {
     conn.query_row(
-        "SELECT e.id, e.name, e.sport, o.kind, o.price_cents FROM offers o JOIN events e ON e.id = o.event_id
+        "SELECT e.id, e.name, e.sport, o.kind, o.price_cents, e.time_zone FROM offers o JOIN events e ON e.id = o.event_id
                  WHERE o.id = ?1",
         [offer_id],
         |r| {
@@ -162,6 +164,7 @@ pub fn for_cart(conn: &Connection, offer_id: i64) -> Result<Option<ForCart>> {
                 sport: r.get(2)?,
                 kind: r.get(3)?,
                 price_cents: r.get(4)?,
+                time_zone: r.get(5)?,
             })
         },
     )
