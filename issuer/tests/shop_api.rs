@@ -405,14 +405,7 @@ async fn the_order_a_checkout_answers_is_the_order_the_buyer_reads_back() {
     app.db_exec("UPDATE events SET time_zone = 'Pacific/Tahiti' WHERE id = 6");
     let b = app.buyer("vaimiti@example.org").await;
     for (offer, quantity) in [(app.offer_id(9, "solo").await, 1), (app.offer_id(6, "duo").await, 2)] {
-        let (st, _) = app
-            .put_json(
-                "/api/v1/cart/items",
-                Some(&b.access),
-                &json!({ "offer_id": offer, "quantity": quantity }),
-            )
-            .await;
-        assert_eq!(st, 200);
+        assert_eq!(app.put_in_cart(&b, offer, quantity).await.0, 200);
     }
     let checkout = |key: &'static str| {
         app.client

@@ -282,14 +282,18 @@ impl TestApp {
     }
 
     /// Cart with `quantity` x offer, checkout; returns the order JSON.
+    /// Sets the quantity of an offer in the buyer's cart; returns the answer.
+    pub async fn put_in_cart(&self, b: &Buyer, offer_id: i64, quantity: i64) -> (u16, Value) {
+        self.put_json(
+            "/api/v1/cart/items",
+            Some(&b.access),
+            &json!({ "offer_id": offer_id, "quantity": quantity }),
+        )
+        .await
+    }
+
     pub async fn order(&self, b: &Buyer, offer_id: i64, quantity: i64, key: &str) -> (u16, Value) {
-        let (st, body) = self
-            .put_json(
-                "/api/v1/cart/items",
-                Some(&b.access),
-                &json!({ "offer_id": offer_id, "quantity": quantity }),
-            )
-            .await;
+        let (st, body) = self.put_in_cart(b, offer_id, quantity).await;
         if st != 200 {
             return (st, body);
         }
