@@ -114,8 +114,8 @@ const DURABLE: &str = "BEGIN; SELECT pg_logical_emit_message(true, 'og-durable',
 /// [`pool_size_from_url`]). The server's cores do the work: connections beyond about twice its
 /// cores, summed over the replicas, do not add throughput, they queue inside PostgreSQL (its lock
 /// manager, snapshots, more processes to switch between). In the checkout bench (3 replicas and
-/// PostgreSQL on 2 cores) 6 per replica gave a checkout p99 of 24-59 ms where 12 gave 57-153 ms,
-/// alternated (BENCHMARKS.md). A larger server or fewer replicas: raise it in the URL.
+/// PostgreSQL on 2 cores) 6 per replica gave a checkout p99 of 24-102 ms (median 54) where 12
+/// gave 49-153 ms (median 78), alternated (BENCHMARKS.md). A larger server: raise it in the URL.
 pub const POSTGRES_POOL_SIZE: u32 = 6;
 
 /// The URL's own parameter for the pool size (pgx's name for it): read by the issuer, never sent
