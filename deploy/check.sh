@@ -35,6 +35,11 @@ for f in "$here"/Dockerfile.*; do
     grep -q '^USER og' "$f" || { echo "$f does not drop root"; exit 1; }
 done
 
+echo "check: the images' build context leaves out build output and secrets (.dockerignore)"
+for p in target/ .git/ deploy/secrets/ deploy/nginx/certs/; do
+    grep -qxF "$p" "$here/../.dockerignore" || { echo ".dockerignore does not leave out $p"; exit 1; }
+done
+
 echo "check: compose file parses and names postgres, two issuer replicas, nginx and gate"
 python3 - "$here/docker-compose.yml" <<'PY'
 import sys

@@ -1259,6 +1259,12 @@ fn cmd_run(ctx: &Ctx, mut source: Box<dyn FrameSource>, opts: RunOptions) -> Exi
     stop.store(true, Ordering::Relaxed);
     if let Some(t) = sync_thread {
         let _ = t.join();
+        // The input ended (the replayed files, a scanner's stream closed): this run's scans go
+        // to the issuer now, not at some later start. Offline they stay queued (durably) for
+        // the next sync, and the agent still stops, after at most the client's timeouts.
+        if let Err(e) = sync_round(&ctx.data_dir, ctx.now(), ProgressOutput::Hidden) {
+            say!("gate-agent: the scan reports stay queued for the next sync ({e})");
+        }
     }
     ExitCode::SUCCESS
 }

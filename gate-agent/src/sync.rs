@@ -425,7 +425,26 @@ fn http_client() -> Result<reqwest::blocking::Client, SyncError> {
         .timeout(Duration::from_secs(30))
         .user_agent(SOFTWARE_VERSION)
         .build()
-        .map_err(|e| SyncError::Network(e.to_string()))
+        .map_err(network)
+}
+
+/// A request that got no answer, said with its cause ("invalid peer certificate: ...",
+/// "Connection refused"): reqwest's own message stops at "error sending request", and staff
+/// enrolling a gate need to know whether it is the address, the network or the certificate.
+/// The URL is left out.
+fn network(e: reqwest::Error) -> SyncError {
+    let e = e.without_url();
+    let mut said = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !said.contains(&more) {
+            said.push_str(": ");
+            said.push_str(&more);
+        }
+        source = cause.source();
+    }
+    SyncError::Network(said)
 }
 
 fn error_message(resp: reqwest::blocking::Response) -> (u16, String, String) {
@@ -438,10 +457,7 @@ fn error_message(resp: reqwest::blocking::Response) -> (u16, String, String) {
 
 /// The deployment an issuer serves, from its public `/health` (None when it does not say).
 fn issuer_deployment(http: &reqwest::blocking::Client, base: &str) -> Result<Option<DeploymentId>, SyncError> {
-    let resp = http
-        .get(format!("{base}/health"))
-        .send()
-        .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+    let resp = http.get(format!("{base}/health")).send().map_err(network)?;
     if !resp.status().is_success() {
         return Ok(None);
     }
@@ -509,7 +525,7 @@ pub fn enroll(
         .post(format!("{base}/api/v1/devices/enroll"))
         .json(&req)
         .send()
-        .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+        .map_err(network)?;
     let status = resp.status().as_u16();
     if status != 200 {
         let (status, code, message) = error_message(resp);
@@ -650,9 +666,7 @@ impl Client {
         if let Some(e) = etag {
             req = req.header(reqwest::header::IF_NONE_MATCH, e);
         }
-        let resp = req
-            .send()
-            .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+        let resp = req.send().map_err(network)?;
         let status = resp.status().as_u16();
         match classify_status(status) {
             StatusClass::Ok => {
@@ -684,11 +698,11 @@ impl Client {
             .bearer_auth(&self.credential)
             .query(&[("after", after.to_string())])
             .send()
-            .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+            .map_err(network)?;
         match classify_status(resp.status().as_u16()) {
             StatusClass::Ok => {
                 let checkpoint = header_text(&resp, CHECKPOINT_HEADER);
-                let bytes = resp.bytes().map_err(|e| SyncError::Network(e.to_string()))?;
+                let bytes = resp.bytes().map_err(network)?;
                 let page =
                     og_shared::sync::decode_revocation_page(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
                 Ok((page, checkpoint))
@@ -708,7 +722,7 @@ impl Client {
             .bearer_auth(&self.credential)
             .json(batch)
             .send()
-            .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+            .map_err(network)?;
         let class = classify_status(resp.status().as_u16());
         if class == StatusClass::Ok {
             let ack: ScanBatchAck = resp.json().map_err(|e| SyncError::BadAnswer(e.to_string()))?;
@@ -1044,6 +1058,25 @@ fn pull(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_issuer_that_does_not_answer_is_said_with_the_cause_not_only_that_sending_failed() {
+        // A port nothing listens on (bound, then freed).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let err = http_client()
+            .unwrap()
+            .get(format!("http://127.0.0.1:{port}/health?device=secret-query"))
+            .send()
+            .map_err(network)
+            .unwrap_err();
+        let said = err.to_string();
+        assert!(said.contains("refused"), "{said}");
+        assert!(!said.contains("secret-query"), "{said}");
+    }
     use og_shared::sync::{RefusedReport, RevocationReason, RevocationTarget};
 
     fn rev(seq: u64) -> Revocation {

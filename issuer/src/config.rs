@@ -22,6 +22,8 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     /// `sqlite:PATH` or `postgres://...` (default: the SQLite file in the data dir).
     pub database_url: Option<String>,
+    /// The PostgreSQL password's file, for a `database_url` that names none.
+    pub database_password_file: Option<PathBuf>,
     pub bind: Option<SocketAddr>,
     pub deployment_id: Option<String>,
     pub public_url: Option<String>,

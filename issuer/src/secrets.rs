@@ -62,6 +62,22 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     written
 }
 
+/// A password kept in a file (a Docker secret, a file only the service user reads): the file's
+/// text without its final line break. `what` names it in the error, which never holds the text.
+pub fn read_password_file(path: &Path, what: &str) -> Result<Zeroizing<String>, String> {
+    let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| {
+        format!(
+            "cannot read the {what} file {}: {e} (it must be readable by the user the issuer runs as)",
+            path.display()
+        )
+    })?);
+    let password = Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned());
+    if password.is_empty() {
+        return Err(format!("the {what} file {} is empty", path.display()));
+    }
+    Ok(password)
+}
+
 /// 32 bytes from the operating system's CSPRNG.
 pub fn random_32() -> Zeroizing<[u8; 32]> {
     let mut b = Zeroizing::new([0u8; 32]);

@@ -7,7 +7,9 @@
 //! statistics say; checkout's seats and an offer's tickets are taken both or neither (one statement
 //! on PostgreSQL, two on SQLite); after the server ends every connection of the pool, the next
 //! read and write go through on new ones; a failed write leaves nothing and its connection ready;
-//! a single-statement read answers on both engines and refuses a second statement and any change.
+//! a single-statement read answers on both engines and refuses a second statement and any change;
+//! a password file completes a PostgreSQL URL for every subcommand, and a server's refusal is said
+//! in its own words.
 //! Needs a PostgreSQL server (`OG_TEST_DATABASE_URL`).
 
 use og_issuer::store::schema::{self, latest_version};
@@ -154,6 +156,59 @@ fn an_unknown_database_url_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("unsupported database URL"), "{stderr}");
     assert!(!stderr.contains("root@localhost"), "no credentials echoed: {stderr}");
+}
+
+#[test]
+fn a_password_file_completes_the_database_url_and_a_refusal_is_said_in_the_servers_words_without_the_password() {
+    let pg = ScratchDatabase::create("og_pwfile");
+    let DatabaseUrl::Postgres(url) = pg.url() else {
+        unreachable!()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("postgres-password");
+    // The test server trusts local connections, so any password lets the user in: what is shown
+    // is that every subcommand reads the file and that nothing says the password.
+    std::fs::write(&secret, "Not-Said-4nywhere\n").unwrap();
+    let issuer = |database: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_issuer"))
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .env("OG_DATABASE_URL", database)
+            .env("OG_DATABASE_PASSWORD_FILE", &secret)
+            .args(["events", "list"])
+            .output()
+            .unwrap()
+    };
+    let out = issuer(&url);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(!format!("{stdout}{stderr}").contains("Not-Said-4nywhere"));
+    // It used the PostgreSQL database, not a SQLite file in the data dir.
+    assert!(!dir.path().join("data/issuer.sqlite3").exists());
+
+    // A database the server does not have: its own words, not the driver's "db error".
+    let missing = format!("{}_missing", url);
+    let out = issuer(&missing);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(!stderr.contains("Not-Said-4nywhere"), "{stderr}");
+
+    // A password file without a PostgreSQL URL is a mistake, said before anything is opened.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_issuer"))
+        .arg("--data-dir")
+        .arg(dir.path().join("sqlite"))
+        .arg("--database-password-file")
+        .arg(&secret)
+        .args(["events", "list"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("goes with a postgres:// database URL"), "{stderr}");
 }
 
 #[test]

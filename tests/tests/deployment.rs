@@ -97,29 +97,35 @@ fn variables_the_issuer_reads() -> Vec<String> {
 }
 
 #[test]
-fn every_variable_the_compose_file_gives_the_issuer_is_one_it_reads_or_its_entrypoint_uses() {
+fn every_variable_the_compose_file_gives_the_issuer_is_one_every_issuer_command_reads() {
     let reads = variables_the_issuer_reads();
-    assert!(reads.iter().any(|v| v == "OG_DATABASE_URL"), "{reads:?}");
-    let compose = read("deploy/docker-compose.yml");
-    for name in compose_issuer_env().keys() {
-        let used_by_entrypoint = compose.contains(&format!("$${name}"));
+    let env = compose_issuer_env();
+    for name in env.keys() {
         assert!(
-            reads.contains(name) || used_by_entrypoint,
-            "the compose file sets {name}, which `issuer serve` does not read ({reads:?}) and its entrypoint does not use"
+            reads.contains(name),
+            "the compose file sets {name}, which `issuer serve` does not read ({reads:?})"
         );
     }
-    // The entrypoint turns the secret into the one variable naming the database.
+    // The database and its password are in the environment, not in an entrypoint's shell: so
+    // `docker compose exec issuer issuer admin ...` reaches the same database as the replicas
+    // (a command without them would open a SQLite file of its own in the data dir).
+    let url = &env["OG_DATABASE_URL"];
+    let user = url
+        .strip_prefix("postgres://")
+        .and_then(|r| r.split_once('@'))
+        .map(|(u, _)| u);
+    assert_eq!(user, Some("og"), "the user and no password in the compose file: {url}");
+    assert_eq!(env["OG_DATABASE_PASSWORD_FILE"], "/run/secrets/postgres-password");
+    let compose = read("deploy/docker-compose.yml");
     assert!(
-        compose.contains("export OG_DATABASE_URL="),
-        "the entrypoint sets OG_DATABASE_URL"
+        !compose.contains("entrypoint:"),
+        "replicas run the image's `issuer serve`"
     );
-    assert!(
-        compose.contains("exec /usr/local/bin/issuer serve'"),
-        "replicas run `issuer serve`, no flags"
-    );
-    // The image names the data dir, where the `issuer-keys` volume is mounted as `keys/`.
+    // The image runs `issuer serve` and names the data dir, where the `issuer-keys` volume is
+    // mounted as `keys/`.
     let dockerfile = read("deploy/Dockerfile.issuer");
     assert!(dockerfile.contains("OG_DATA_DIR=/var/lib/og-issuer"), "{dockerfile}");
+    assert!(dockerfile.contains(r#"CMD ["serve"]"#), "{dockerfile}");
     assert!(compose.contains("issuer-keys:/var/lib/og-issuer/keys"));
 }
 
@@ -441,10 +447,17 @@ impl Deployment {
                 "OG_DEPLOYMENT_ID" => {
                     env.insert(name, value);
                 }
-                // The entrypoint builds OG_DATABASE_URL from it and the secret -> the scratch
-                // database's URL.
-                "OG_DATABASE_HOST" => {
-                    env.insert("OG_DATABASE_URL".to_owned(), db_url.clone());
+                // The `postgres` service's database -> the scratch database.
+                "OG_DATABASE_URL" => {
+                    assert_eq!(value, "postgres://og@postgres/og");
+                    env.insert(name, db_url.clone());
+                }
+                // The Docker secret -> a file with a password (the test server trusts local
+                // connections, so it is read and sent, and any one lets the user in).
+                "OG_DATABASE_PASSWORD_FILE" => {
+                    let secret = tmp.path().join("postgres-password");
+                    std::fs::write(&secret, "compose-secret\n").unwrap();
+                    env.insert(name, secret.display().to_string());
                 }
                 // The compose networks nginx comes from -> nginx's address here.
                 "OG_TRUSTED_PROXIES" => {

@@ -1,10 +1,11 @@
 //! A gate enrolled by scanning the operator console's enrolment QR (no token typed at the
-//! turnstile), with a real issuer process, then `status` for staff when the issuer is gone.
+//! turnstile), with a real issuer process, then `status` for staff when the issuer is gone; a
+//! gate whose input ends reports its scans before it stops.
 
 mod support;
 
 use base64::Engine as _;
-use support::{Gate, IssuerProc, http, operator_token};
+use support::{Gate, IssuerProc, comp_tickets, enrolment_token, http, operator_token, recorded_scans};
 
 #[test]
 fn a_gate_enrols_by_scanning_the_console_qr_once_and_status_then_says_in_plain_words_why_sync_fails() {
@@ -104,4 +105,41 @@ fn a_gate_enrols_by_scanning_the_console_qr_once_and_status_then_says_in_plain_w
         .flat_map(|w| w.split(|c: char| !c.is_ascii_digit()))
         .any(|w| w.len() >= 9);
     assert!(!unix_like, "no Unix seconds shown to staff:\n{text}");
+}
+
+#[test]
+fn a_gate_whose_replayed_frames_end_reports_their_scans_before_it_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = IssuerProc::start(&dir.path().join("issuer"), &[]);
+    let op = operator_token(&issuer.data_dir);
+    let gate = Gate::new(dir.path(), "south-1");
+    gate.enroll(&issuer, &enrolment_token(&http(), &issuer, &op, &[1]));
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    for (serial, _, png) in comp_tickets(&issuer.data_dir, 1, "solo", "guest@example.org", 2) {
+        std::fs::copy(png, frames.join(format!("ticket-{serial}.png"))).unwrap();
+    }
+    // A camera's pace of a frame a second and a sync interval of an hour: the background sync's
+    // first round (at the start) is over before the second ticket is scanned, so only a round
+    // at the end of the input can report that one.
+    let run = gate.run(&[
+        "run",
+        "--frames",
+        frames.to_str().unwrap(),
+        "--sync-every",
+        "3600",
+        "--pace-ms",
+        "1000",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let verdicts: Vec<_> = run
+        .lines
+        .iter()
+        .map(|l| l["reason"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(verdicts, ["admitted", "admitted"], "{}", run.stderr);
+    // Nothing left in the gate's queue, and the issuer counts both admissions.
+    let status = gate.run(&["status"]);
+    assert_eq!(status.only()["counts"]["outbox"], 0, "{}", status.only());
+    assert_eq!(recorded_scans(&http(), &issuer, &op, 1), (2, 0));
 }

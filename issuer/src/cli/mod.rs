@@ -45,6 +45,12 @@ pub struct Cli {
     )]
     pub database: Option<String>,
 
+    /// File holding the PostgreSQL password (its first line), for a `postgres://` URL that names
+    /// none: keeps the password out of the URL, the command line and the environment (a Docker
+    /// secret, a file only the issuer's user reads).
+    #[arg(long, global = true, env = "OG_DATABASE_PASSWORD_FILE", value_name = "FILE")]
+    pub database_password_file: Option<PathBuf>,
+
     /// Deployment id mixed into every signature (a data dir remembers its own).
     #[arg(long, global = true, env = "OG_DEPLOYMENT_ID", value_name = "ID")]
     pub deployment_id: Option<String>,
@@ -149,6 +155,22 @@ impl Cli {
             Some(url) => Some(crate::store::DatabaseUrl::parse(&url)?),
             None => None,
         };
+        let password_file = self
+            .database_password_file
+            .clone()
+            .or_else(|| file.database_password_file.clone());
+        let database = match (database, password_file) {
+            (Some(db), Some(path)) => {
+                Some(db.with_password(&crate::secrets::read_password_file(&path, "database password")?)?)
+            }
+            (None, Some(path)) => {
+                return Err(format!(
+                    "a database password file ({}) goes with a postgres:// database URL (--database, OG_DATABASE_URL), and none is given",
+                    path.display()
+                ));
+            }
+            (database, None) => database,
+        };
         Ok(Common {
             file,
             data_dir,
@@ -168,12 +190,7 @@ impl ServeArgs {
             None => None,
             Some(url) => {
                 let password = match self.smtp_password_file.clone().or(fsmtp.password_file) {
-                    Some(p) => Some(zeroize::Zeroizing::new(
-                        std::fs::read_to_string(&p)
-                            .map_err(|e| format!("cannot read SMTP password file {}: {e}", p.display()))?
-                            .trim_end()
-                            .to_owned(),
-                    )),
+                    Some(p) => Some(crate::secrets::read_password_file(&p, "SMTP password")?),
                     None => None,
                 };
                 Some(SmtpSettings {

@@ -185,6 +185,38 @@ impl DatabaseUrl {
         ))
     }
 
+    /// The same PostgreSQL URL with `password` put in it (percent-encoded, so any character is
+    /// allowed), for a password kept in a file (`--database-password-file`). A URL must name
+    /// its user and no password of its own; a SQLite file has no password.
+    pub fn with_password(self, password: &str) -> Result<DatabaseUrl, String> {
+        let DatabaseUrl::Postgres(url) = self else {
+            return Err("a database password file goes with a postgres:// URL, not a SQLite file".into());
+        };
+        let (scheme, rest) = url.split_once("://").expect("parse keeps the scheme");
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let Some(at) = rest[..authority_end].rfind('@') else {
+            return Err("a database password file needs the user in the URL: postgres://USER@HOST/DB".into());
+        };
+        if rest[..at].contains(':') {
+            return Err(
+                "the database URL has a password and a password file is given too: keep it in one place".into(),
+            );
+        }
+        let mut encoded = String::with_capacity(password.len() * 3);
+        for b in password.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                encoded.push(b as char);
+            } else {
+                encoded.push_str(&format!("%{b:02X}"));
+            }
+        }
+        Ok(DatabaseUrl::Postgres(format!(
+            "{scheme}://{}:{encoded}{}",
+            &rest[..at],
+            &rest[at..]
+        )))
+    }
+
     /// Which engine the URL names.
     pub fn engine(&self) -> Engine {
         match self {
@@ -228,24 +260,51 @@ impl Drop for PgConn {
 /// r2d2's PostgreSQL manager, with a statement cache per connection.
 struct PgManager(PostgresConnectionManager<postgres::NoTls>);
 
+/// A failed connection, said in full. The driver's own message for a server's refusal is only
+/// "db error"; an operator needs the server's words ("password authentication failed for user
+/// ...", "database ... does not exist"), which never hold the password.
+#[derive(Debug)]
+struct ConnectError(postgres::Error);
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(db) = self.0.as_db_error() {
+            return write!(f, "the server said {}: {}", db.severity(), db.message());
+        }
+        let mut said = self.0.to_string();
+        let mut source = std::error::Error::source(&self.0);
+        while let Some(e) = source {
+            let more = e.to_string();
+            if !said.contains(&more) {
+                said.push_str(": ");
+                said.push_str(&more);
+            }
+            source = e.source();
+        }
+        f.write_str(&said)
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
 impl r2d2::ManageConnection for PgManager {
     type Connection = PgConn;
-    type Error = postgres::Error;
+    type Error = ConnectError;
 
-    fn connect(&self) -> Result<PgConn, postgres::Error> {
+    fn connect(&self) -> Result<PgConn, ConnectError> {
         // Prepared statements keep PostgreSQL's own choice (`plan_cache_mode = auto`): after a
         // few executions a statement whose plan does not depend on its values (by key, by
         // account, by order) is no longer planned again, which is most of a buyer's statements.
         // The reads that do depend on them ask for it ([`Connection::plan_as_key_lookups`]).
-        let client = self.0.connect()?;
+        let client = self.0.connect().map_err(ConnectError)?;
         Ok(PgConn {
             client: Some(client),
             cache: sql::StatementCache::new(),
         })
     }
 
-    fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
-        self.0.is_valid(conn.client())
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), ConnectError> {
+        self.0.is_valid(conn.client()).map_err(ConnectError)
     }
 
     fn has_broken(&self, conn: &mut PgConn) -> bool {
@@ -697,6 +756,28 @@ fn on_plain_thread<T: Send, F: FnOnce() -> T + Send>(f: F) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_from_a_file_is_put_in_the_url_so_that_the_driver_reads_it_back_whole() {
+        let password = "p@ss:w/rd?#% é&x=1";
+        for url in [
+            "postgres://og@db:5432/og",
+            "postgresql://og@db/og?sslmode=disable&pool_max_conns=3",
+        ] {
+            let DatabaseUrl::Postgres(with) = DatabaseUrl::parse(url).unwrap().with_password(password).unwrap() else {
+                unreachable!()
+            };
+            let (driver_url, _) = pool_size_from_url(&with).unwrap();
+            let config: postgres::Config = driver_url.parse().unwrap();
+            assert_eq!(config.get_password(), Some(password.as_bytes()), "{url}");
+            assert_eq!(config.get_user(), Some("og"));
+            assert_eq!(config.get_dbname(), Some("og"));
+        }
+        let refused = |url: &str| DatabaseUrl::parse(url).unwrap().with_password("pw").unwrap_err();
+        assert!(refused("postgres://db/og").contains("needs the user"));
+        assert!(refused("postgres://og:other@db/og").contains("keep it in one place"));
+        assert!(refused("sqlite:/tmp/x.sqlite3").contains("not a SQLite file"));
+    }
 
     #[test]
     fn the_pool_size_is_read_off_the_url_and_not_passed_to_the_server() {
