@@ -12,7 +12,7 @@ gate_bin="${1:-/bin/true}"
 
 echo "check: nginx -t"
 mkdir -p "$tmp/certs"
-openssl req -x509 -newkey ed25519 -nodes -days 1 -subj /CN=localhost \
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
     -keyout "$tmp/certs/tls.key" -out "$tmp/certs/tls.crt" 2>/dev/null
 sed -e "s#server issuer:8080#server 127.0.0.1:8080#" -e "s#server issuer-2:8080#server 127.0.0.2:8080#" -e "s#/etc/nginx/certs#$tmp/certs#g" \
     "$here/nginx/nginx.conf" > "$tmp/nginx.conf"
