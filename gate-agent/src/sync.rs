@@ -1058,6 +1058,7 @@ fn pull(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use og_shared::sync::{RefusedReport, RevocationReason, RevocationTarget};
 
     #[test]
     fn an_issuer_that_does_not_answer_is_said_with_the_cause_not_only_that_sending_failed() {
@@ -1077,7 +1078,6 @@ mod tests {
         assert!(said.contains("refused"), "{said}");
         assert!(!said.contains("secret-query"), "{said}");
     }
-    use og_shared::sync::{RefusedReport, RevocationReason, RevocationTarget};
 
     fn rev(seq: u64) -> Revocation {
         Revocation {
