@@ -36,7 +36,7 @@ for f in "$here"/Dockerfile.*; do
 done
 
 echo "check: the images' build context leaves out build output and secrets (.dockerignore)"
-for p in target/ .git/ deploy/secrets/ deploy/nginx/certs/; do
+for p in target/ .git/ deploy/secrets/ deploy/nginx/certs/ deploy/gate-frames/; do
     grep -qxF "$p" "$here/../.dockerignore" || { echo ".dockerignore does not leave out $p"; exit 1; }
 done
 
